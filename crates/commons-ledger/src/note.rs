@@ -1,0 +1,1 @@
+//! placeholder while the note module is written

@@ -1,0 +1,1 @@
+//! placeholder while the receipt module is written

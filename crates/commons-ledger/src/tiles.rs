@@ -1,0 +1,1 @@
+//! placeholder while the tiles module is written
