@@ -1,0 +1,156 @@
+//! The pure rules of a commons and the deterministic fold of its ledger.
+//!
+//! `genesis` starts a state from a `commons.genesis` event; `apply` folds one more
+//! event into it, or refuses it with a [`Rejection`] and leaves the state untouched.
+//! There is no IO, no clock and no randomness here: time comes from `ledger.tick`
+//! events, so any two programs folding the same ledger reach the same state.
+//!
+//! Rules are grouped by the areas of DESIGN.md's map; each area module handles the
+//! kinds under its prefix:
+//!
+//! | module | kinds |
+//! |---|---|
+//! | [`network`] | `commons.genesis`, `ledger.tick`, `evidence.equivocation` |
+//! | [`agents`] | `agent.profile`, `agent.rotate` |
+//! | [`governance`] | `gov.update`, `gov.approve` |
+
+pub mod agents;
+pub mod body;
+pub mod governance;
+pub mod network;
+pub mod projection;
+pub mod rejection;
+pub mod state;
+
+pub use projection::{Row, RowKey};
+pub use rejection::{Rejection, RejectionCode};
+pub use state::State;
+
+use commons_ledger::Event;
+use commons_ledger::cbor::Value;
+use rejection::reject;
+use state::ChainHead;
+use std::collections::BTreeSet;
+
+/// What folding one event changed: the projection rows to rewrite.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Applied {
+    pub touched: BTreeSet<RowKey>,
+}
+
+impl Applied {
+    pub(crate) fn touch(&mut self, key: RowKey) {
+        self.touched.insert(key);
+    }
+}
+
+/// Every kind this version of core understands, for documentation and the API.
+pub const KNOWN_KINDS: &[&str] = &[
+    network::GENESIS,
+    network::TICK,
+    network::EQUIVOCATION,
+    agents::PROFILE,
+    agents::ROTATE,
+    governance::UPDATE,
+    governance::APPROVE,
+];
+
+/// Starts the state of a new commons from its genesis event at ledger `index` (0, or the
+/// parent's size for a fork).
+pub fn genesis(event: &Event, index: u64) -> Result<(State, Applied), Rejection> {
+    network::genesis(event, index)
+}
+
+/// Folds `event`, which the node places at ledger `index`, into `state`. On rejection the
+/// state is unchanged.
+pub fn apply(state: &mut State, event: &Event, index: u64) -> Result<Applied, Rejection> {
+    assert_eq!(index, state.size, "events are folded in ledger order");
+    let author = event.header.author;
+    if event.commons_id() != state.commons {
+        return reject(RejectionCode::WrongCommons, "the event names another commons");
+    }
+    if event.header.kind.as_str() == network::GENESIS {
+        return reject(
+            RejectionCode::GenesisInvalid,
+            "a commons has exactly one genesis",
+        );
+    }
+    if state.frozen.contains_key(&author) {
+        return reject(
+            RejectionCode::AuthorFrozen,
+            "this author equivocated and is frozen until governance acts",
+        );
+    }
+    if state
+        .agents
+        .get(&author)
+        .is_some_and(|agent| agent.rotated_to.is_some())
+    {
+        return reject(RejectionCode::KeyRevoked, "this key was rotated away");
+    }
+    let head = state.chains.get(&author).copied();
+    let expected_seq = head.map_or(0, |h| h.seq + 1);
+    if event.header.seq != expected_seq || event.header.prev != head.map(|h| h.id) {
+        return reject(
+            RejectionCode::ChainBroken,
+            format!("the author's next event must have seq {expected_seq} and name the previous one"),
+        );
+    }
+    let Some(body) = event.body_value() else {
+        return reject(RejectionCode::BodyMissing, "the body is needed to apply the event");
+    };
+    let input = Input {
+        event,
+        body: &body,
+        index,
+    };
+    let mut applied = match event.header.kind.as_str() {
+        network::TICK => network::tick(state, &input)?,
+        network::EQUIVOCATION => network::equivocation(state, &input)?,
+        agents::PROFILE => agents::profile(state, &input)?,
+        agents::ROTATE => agents::rotate(state, &input)?,
+        governance::UPDATE => governance::update(state, &input)?,
+        governance::APPROVE => governance::approve(state, &input)?,
+        other => {
+            return reject(
+                RejectionCode::UnknownKind,
+                format!("unknown kind `{other}`"),
+            );
+        }
+    };
+    state.chains.insert(
+        author,
+        ChainHead {
+            seq: event.header.seq,
+            id: event.id,
+        },
+    );
+    applied.touch(RowKey::Chain(author));
+    state.size = index + 1;
+    Ok(applied)
+}
+
+/// Folds a whole ledger from its genesis. Returns the state and, on the first refused
+/// event, its index and rejection.
+pub fn replay<'a>(events: impl IntoIterator<Item = &'a Event>) -> Result<State, (u64, Rejection)> {
+    let mut events = events.into_iter();
+    let Some(first) = events.next() else {
+        return Err((0, Rejection::new(RejectionCode::GenesisInvalid, "the ledger is empty")));
+    };
+    let (mut state, _) = genesis(first, 0).map_err(|r| (0, r))?;
+    for (offset, event) in events.enumerate() {
+        let index = offset as u64 + 1;
+        apply(&mut state, event, index).map_err(|r| (index, r))?;
+    }
+    Ok(state)
+}
+
+/// One event being folded, with its decoded body and ledger index.
+pub struct Input<'a> {
+    pub event: &'a Event,
+    pub body: &'a Value,
+    pub index: u64,
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,191 @@
+//! The distributed-network area: a commons' genesis, the ledger clock, and evidence of
+//! equivocation.
+
+use crate::body::BodyReader;
+use crate::governance::{validate_governance, validate_licence};
+use crate::projection::RowKey;
+use crate::rejection::{Rejection, RejectionCode, reject};
+use crate::state::{ForkParent, Frozen, Governance, MAINTAINERS_MAX, State};
+use crate::{Applied, Input};
+use commons_ledger::cbor::Value;
+use commons_ledger::event::signing_bytes;
+use commons_ledger::keys::Signature;
+use commons_ledger::{CommonsId, Event, Header};
+use std::collections::BTreeMap;
+
+pub const GENESIS: &str = "commons.genesis";
+pub const TICK: &str = "ledger.tick";
+pub const EQUIVOCATION: &str = "evidence.equivocation";
+
+/// Longest commons name, in bytes (spec §9).
+pub const COMMONS_NAME_LEN_MAX: usize = 200;
+/// Longest licence expression, in bytes.
+pub const LICENCE_LEN_MAX: usize = 512;
+
+pub(crate) fn genesis(event: &Event, index: u64) -> Result<(State, Applied), Rejection> {
+    let header = &event.header;
+    if header.kind.as_str() != GENESIS || header.commons.is_some() || header.seq != 0 {
+        return reject(
+            RejectionCode::GenesisInvalid,
+            "a commons starts with a commons.genesis event at seq 0 with an empty commons id",
+        );
+    }
+    let Some(body) = event.body_value() else {
+        return reject(RejectionCode::BodyMissing, "the genesis body is needed");
+    };
+    let mut reader = BodyReader::new(GENESIS, &body)?.allow_unknown_fields();
+    let name = reader.text("name", 1, COMMONS_NAME_LEN_MAX)?;
+    let maintainers = reader
+        .optional_keys("maintainers", MAINTAINERS_MAX)?
+        .unwrap_or_default();
+    let threshold = reader.uint("threshold")?;
+    let sequencer = reader.key("sequencer")?;
+    let licence = reader.text("licence", 1, LICENCE_LEN_MAX)?;
+    let parent = match reader.optional("parent") {
+        None => None,
+        Some(value) => Some(read_parent(value)?),
+    };
+    reader.finish()?;
+    validate_licence(&licence)?;
+    let governance = Governance {
+        name,
+        maintainers,
+        threshold,
+        sequencer,
+        licence,
+        parent,
+        version: 0,
+    };
+    validate_governance(&governance)?;
+    let commons = CommonsId(event.id.0);
+    let mut state = State {
+        commons,
+        size: index + 1,
+        time_ms: 0,
+        governance,
+        agents: BTreeMap::new(),
+        chains: BTreeMap::new(),
+        proposals: BTreeMap::new(),
+        frozen: BTreeMap::new(),
+    };
+    state.chains.insert(
+        header.author,
+        crate::state::ChainHead {
+            seq: 0,
+            id: event.id,
+        },
+    );
+    let mut applied = Applied::default();
+    applied.touch(RowKey::Commons);
+    applied.touch(RowKey::Clock);
+    applied.touch(RowKey::Chain(header.author));
+    Ok((state, applied))
+}
+
+fn read_parent(value: &Value) -> Result<ForkParent, Rejection> {
+    let mut reader = BodyReader::new("commons.genesis parent", value)?;
+    let commons = reader.event_id("commons")?;
+    let size = reader.uint("size")?;
+    let root = reader.event_id("root")?;
+    let checkpoint = reader.text("checkpoint", 1, 8192)?;
+    reader.finish()?;
+    Ok(ForkParent {
+        commons: CommonsId(commons.0),
+        size,
+        root: root.0,
+        checkpoint,
+    })
+}
+
+pub(crate) fn tick(state: &mut State, input: &Input<'_>) -> Result<Applied, Rejection> {
+    if input.event.header.author != state.governance.sequencer {
+        return reject(
+            RejectionCode::NotAuthorised,
+            "only the commons' sequencer appends ledger.tick",
+        );
+    }
+    let mut reader = BodyReader::new(TICK, input.body)?;
+    let time_ms = reader.uint("time")?;
+    reader.finish()?;
+    if time_ms < state.time_ms {
+        return reject(
+            RejectionCode::TimeRegression,
+            format!("ledger time never decreases (now {}, tick {time_ms})", state.time_ms),
+        );
+    }
+    state.time_ms = time_ms;
+    let mut applied = Applied::default();
+    applied.touch(RowKey::Clock);
+    Ok(applied)
+}
+
+/// A header and signature taken as evidence; checks that the signature is the author's.
+fn read_signed_header(value: &Value, field: &str) -> Result<(Header, Vec<u8>), Rejection> {
+    let invalid = |why: &str| {
+        Rejection::new(
+            RejectionCode::EvidenceInvalid,
+            format!("evidence `{field}`: {why}"),
+        )
+    };
+    let items = value
+        .as_array()
+        .filter(|items| items.len() == 2)
+        .ok_or_else(|| invalid("must be [header_bytes, signature]"))?;
+    let header_bytes = items[0].as_bytes().ok_or_else(|| invalid("header must be bytes"))?;
+    let signature = items[1]
+        .as_bytes()
+        .and_then(Signature::from_slice)
+        .ok_or_else(|| invalid("signature must be 64 bytes"))?;
+    let header = Header::decode(header_bytes).map_err(|e| invalid(&e.to_string()))?;
+    header
+        .author
+        .verify(&signing_bytes(header_bytes), &signature)
+        .map_err(|_| invalid("the signature does not verify"))?;
+    Ok((header, header_bytes.to_vec()))
+}
+
+pub(crate) fn equivocation(state: &mut State, input: &Input<'_>) -> Result<Applied, Rejection> {
+    if input.event.header.author != state.governance.sequencer {
+        return reject(
+            RejectionCode::NotAuthorised,
+            "only the commons' sequencer records evidence",
+        );
+    }
+    let mut reader = BodyReader::new(EQUIVOCATION, input.body)?;
+    let first = reader.required("first")?;
+    let second = reader.required("second")?;
+    reader.finish()?;
+    let (first, first_bytes) = read_signed_header(first, "first")?;
+    let (second, second_bytes) = read_signed_header(second, "second")?;
+    let same_slot = first.author == second.author
+        && first.seq == second.seq
+        && first.commons == Some(state.commons)
+        && second.commons == Some(state.commons);
+    if !same_slot || first_bytes == second_bytes {
+        return reject(
+            RejectionCode::EvidenceInvalid,
+            "evidence must be two different signed headers of one author at one seq in this commons",
+        );
+    }
+    if state.frozen.contains_key(&first.author) {
+        return reject(RejectionCode::EvidenceInvalid, "this author is already frozen");
+    }
+    state.frozen.insert(
+        first.author,
+        Frozen {
+            evidence_index: input.index,
+            seq: first.seq,
+        },
+    );
+    let mut applied = Applied::default();
+    applied.touch(RowKey::Frozen(first.author));
+    Ok(applied)
+}
+
+/// The body of an `evidence.equivocation` event for two conflicting signed headers.
+pub fn equivocation_body(first: (&[u8], &Signature), second: (&[u8], &Signature)) -> Value {
+    let pair = |(header, signature): (&[u8], &Signature)| {
+        Value::Array(vec![Value::bytes(header), Value::bytes(signature.0.to_vec())])
+    };
+    Value::text_map([("first", pair(first)), ("second", pair(second))])
+}
