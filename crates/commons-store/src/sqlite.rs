@@ -1,0 +1,493 @@
+//! The embedded backend: one SQLite file in the data directory, in WAL mode, with one
+//! writer connection and a pool of read-only connections.
+//!
+//! SQLite allows one writer at a time whatever we do, so all appends go through a pool of
+//! exactly one connection: they queue in the process instead of contending for the file
+//! lock. Group commit comes from the node handing over one [`AppendBatch`] with many
+//! events, which this backend writes with multi-row statements in one transaction (one
+//! fsync). Readers run in parallel on their own connections; WAL lets them read the last
+//! committed state while the writer works.
+
+use crate::migration::{self, Migration};
+use crate::rows::{
+    self, CheckpointColumns, EVENT_COLUMNS, EventColumns, EventFilter, PreparedBatch,
+    ProjectionDelete, ProjectionPut,
+};
+use crate::{
+    AppendBatch, CheckpointRow, CommonsRow, EVENTS_PAGE_MAX, EventQuery, HASHES_LOOKUP_MAX,
+    IDS_LOOKUP_MAX, ProjectionRow, Result, Store, StoreError, StoredEvent,
+};
+use commons_ledger::{AuthorKey, CommonsId, EventId, Hash};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
+};
+use sqlx::{Connection, QueryBuilder, Sqlite};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// The embedded schema, in order.
+pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "initial",
+    sql: include_str!("../migrations/sqlite/0001_initial.sql"),
+}];
+
+/// How long a connection waits for a lock held by another process (a backup tool, a
+/// second `commons` command on the same data directory) before failing.
+const BUSY_TIMEOUT_MS: u64 = 5_000;
+/// Read-only connections served in parallel.
+const READERS_MAX: u32 = 8;
+/// SQLite's default `SQLITE_MAX_VARIABLE_NUMBER` since 3.32.
+const BINDS_MAX: usize = 32_766;
+/// Rows per multi-row statement. Enough to amortise the round trip to sqlx's connection
+/// thread; a fixed chunk size also means full chunks reuse one cached prepared statement.
+const INSERT_ROWS_MAX: usize = 500;
+
+/// The SQLite store. Cloning is cheap and shares the connections.
+#[derive(Clone, Debug)]
+pub struct SqliteStore {
+    /// Exactly one connection: every write goes through it.
+    writer: SqlitePool,
+    /// Read-only connections; for an in-memory store, the writer itself.
+    readers: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens the store in the file at `path`, creating the file (not its directory) if it
+    /// is missing, and brings its schema up to date.
+    pub async fn open(path: &Path) -> Result<SqliteStore> {
+        // synchronous=FULL: in WAL mode, NORMAL already survives a crash of this process
+        // (the OS has the WAL pages), but can lose the last commits on power loss or an OS
+        // crash. An acknowledged append may already have been answered with a signed
+        // checkpoint or receipt; losing it would make the ledger contradict what it
+        // signed. FULL costs one fsync of the WAL per commit, which group commit spreads
+        // over a whole batch.
+        let common = SqliteConnectOptions::new()
+            .filename(path)
+            .busy_timeout(Duration::from_millis(BUSY_TIMEOUT_MS))
+            .synchronous(SqliteSynchronous::Full);
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            // The one writer connection lives as long as the store: reopening it would
+            // only cost time.
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(
+                common
+                    .clone()
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal),
+            )
+            .await?;
+        migrate(&writer).await?;
+        // Readers open after the writer so that the file, its WAL mode and its schema exist.
+        let readers = SqlitePoolOptions::new()
+            .max_connections(READERS_MAX)
+            .connect_with(common.read_only(true))
+            .await?;
+        Ok(SqliteStore { writer, readers })
+    }
+
+    /// A store that lives in memory, for tests and throwaway nodes. It has one connection
+    /// for reads and writes, kept open for the store's life: an in-memory database
+    /// disappears with its last connection.
+    pub async fn open_in_memory() -> Result<SqliteStore> {
+        let options = SqliteConnectOptions::from_str("sqlite::memory:")?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(options)
+            .await?;
+        migrate(&pool).await?;
+        Ok(SqliteStore {
+            writer: pool.clone(),
+            readers: pool,
+        })
+    }
+
+    /// Closes every connection, waiting for those in use to be returned.
+    pub async fn close(&self) {
+        self.readers.close().await;
+        self.writer.close().await;
+    }
+
+    async fn write_batch(&self, batch: &AppendBatch) -> Result<()> {
+        let prepared = PreparedBatch::new(batch)?;
+        let commons = &prepared.commons.0[..];
+        // IMMEDIATE takes the write lock at BEGIN, so the size read below cannot be
+        // overtaken by another process before this transaction writes.
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let current_size = match prepared.create_name {
+            Some(name) => {
+                let created = sqlx::query(
+                    "INSERT INTO commons (id, name, size) VALUES (?, ?, 0) \
+                     ON CONFLICT (id) DO NOTHING",
+                )
+                .bind(commons)
+                .bind(name)
+                .execute(&mut *tx)
+                .await?;
+                if created.rows_affected() == 0 {
+                    return Err(prepared.existing_commons());
+                }
+                0
+            }
+            None => sqlx::query_scalar::<_, i64>("SELECT size FROM commons WHERE id = ?")
+                .bind(commons)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or_else(|| prepared.unknown_commons())?,
+        };
+        let size_after = prepared.size_after(current_size)?;
+        insert_events(&mut tx, commons, &prepared.events).await?;
+        insert_hashes(&mut tx, commons, &prepared.hashes).await?;
+        delete_projections(&mut tx, commons, &prepared.deletes).await?;
+        upsert_projections(&mut tx, commons, &prepared.puts, true).await?;
+        if let Some(checkpoint) = &prepared.checkpoint
+            && !write_checkpoint(&mut tx, commons, checkpoint).await?
+        {
+            return Err(prepared.checkpoint_root_differs(checkpoint.size));
+        }
+        sqlx::query("UPDATE commons SET size = ?, name = COALESCE(?, name) WHERE id = ?")
+            .bind(size_after)
+            .bind(prepared.new_name)
+            .bind(commons)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// Brings the schema up to date, one migration per transaction.
+async fn migrate(pool: &SqlitePool) -> Result<()> {
+    let mut conn = pool.acquire().await?;
+    sqlx::query(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (\
+             version INTEGER NOT NULL PRIMARY KEY, \
+             name TEXT NOT NULL\
+         ) STRICT",
+    )
+    .execute(&mut *conn)
+    .await?;
+    let applied_max: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM schema_migrations")
+        .fetch_one(&mut *conn)
+        .await?;
+    migration::check_not_newer(applied_max, MIGRATIONS)?;
+    for migration in MIGRATIONS {
+        // IMMEDIATE: a second process opening the same file waits here instead of
+        // applying the same migration at the same time.
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+        let recorded: Option<String> =
+            sqlx::query_scalar("SELECT name FROM schema_migrations WHERE version = ?")
+                .bind(migration.version)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if let Some(recorded) = recorded {
+            migration::check_same_name(migration, &recorded)?;
+            tx.commit().await?;
+            continue;
+        }
+        sqlx::raw_sql(migration.sql)
+            .execute(&mut *tx)
+            .await
+            .map_err(|error| {
+                StoreError::Migration(format!(
+                    "applying {:04}_{}: {error}",
+                    migration.version, migration.name
+                ))
+            })?;
+        sqlx::query("INSERT INTO schema_migrations (version, name) VALUES (?, ?)")
+            .bind(migration.version)
+            .bind(migration.name)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+    }
+    Ok(())
+}
+
+/// Rows per statement for a table of `columns` bound columns.
+fn rows_per_statement(columns: usize) -> usize {
+    (BINDS_MAX / columns).min(INSERT_ROWS_MAX)
+}
+
+async fn insert_events(
+    conn: &mut SqliteConnection,
+    commons: &[u8],
+    events: &[EventColumns<'_>],
+) -> Result<()> {
+    for chunk in events.chunks(rows_per_statement(10)) {
+        let mut builder = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO events \
+             (commons, idx, id, author, seq, kind, time_ms, header, signature, body) ",
+        );
+        builder.push_values(chunk, |mut row, event| {
+            row.push_bind(commons)
+                .push_bind(event.idx)
+                .push_bind(event.id)
+                .push_bind(&event.author[..])
+                .push_bind(event.seq)
+                .push_bind(event.kind)
+                .push_bind(event.time_ms)
+                .push_bind(event.header)
+                .push_bind(event.signature)
+                .push_bind(event.body);
+        });
+        builder.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+async fn insert_hashes(
+    conn: &mut SqliteConnection,
+    commons: &[u8],
+    hashes: &[(i64, &[u8])],
+) -> Result<()> {
+    for chunk in hashes.chunks(rows_per_statement(3)) {
+        let mut builder =
+            QueryBuilder::<Sqlite>::new("INSERT INTO merkle_hashes (commons, idx, hash) ");
+        builder.push_values(chunk, |mut row, (idx, hash)| {
+            row.push_bind(commons).push_bind(*idx).push_bind(*hash);
+        });
+        builder.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+async fn delete_projections(
+    conn: &mut SqliteConnection,
+    commons: &[u8],
+    deletes: &[ProjectionDelete<'_>],
+) -> Result<()> {
+    // One bind for the commons plus two per row.
+    for chunk in deletes.chunks(rows_per_statement(2) - 1) {
+        let mut builder = QueryBuilder::<Sqlite>::new("DELETE FROM projections WHERE commons = ");
+        builder.push_bind(commons).push(" AND (tbl, key) IN (");
+        builder.push_values(chunk, |mut row, delete| {
+            row.push_bind(delete.table).push_bind(delete.key);
+        });
+        builder.push(")");
+        builder.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Writes projection rows; with `upsert`, a row that exists is overwritten.
+async fn upsert_projections(
+    conn: &mut SqliteConnection,
+    commons: &[u8],
+    puts: &[ProjectionPut<'_>],
+    upsert: bool,
+) -> Result<()> {
+    for chunk in puts.chunks(rows_per_statement(4)) {
+        let mut builder =
+            QueryBuilder::<Sqlite>::new("INSERT INTO projections (commons, tbl, key, value) ");
+        builder.push_values(chunk, |mut row, put| {
+            row.push_bind(commons)
+                .push_bind(put.table)
+                .push_bind(put.key)
+                .push_bind(put.value);
+        });
+        if upsert {
+            builder.push(" ON CONFLICT (commons, tbl, key) DO UPDATE SET value = excluded.value");
+        }
+        builder.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Stores the checkpoint, replacing the note of one at the same size only when the roots
+/// agree. Returns false when a checkpoint of that size has a different root.
+async fn write_checkpoint(
+    conn: &mut SqliteConnection,
+    commons: &[u8],
+    checkpoint: &CheckpointColumns<'_>,
+) -> Result<bool> {
+    let written = sqlx::query(
+        "INSERT INTO checkpoints (commons, size, root, note) VALUES (?, ?, ?, ?) \
+         ON CONFLICT (commons, size) DO UPDATE SET note = excluded.note \
+         WHERE checkpoints.root = excluded.root",
+    )
+    .bind(commons)
+    .bind(checkpoint.size)
+    .bind(checkpoint.root)
+    .bind(checkpoint.note)
+    .execute(&mut *conn)
+    .await?;
+    Ok(written.rows_affected() == 1)
+}
+
+impl Store for SqliteStore {
+    async fn append(&self, batch: &AppendBatch) -> Result<()> {
+        self.write_batch(batch).await
+    }
+
+    async fn list_commons(&self) -> Result<Vec<CommonsRow>> {
+        let rows = sqlx::query("SELECT id, name, size FROM commons ORDER BY id")
+            .fetch_all(&self.readers)
+            .await?;
+        rows.iter().map(rows::decode_commons).collect()
+    }
+
+    async fn commons(&self, id: &CommonsId) -> Result<Option<CommonsRow>> {
+        let row = sqlx::query("SELECT id, name, size FROM commons WHERE id = ?")
+            .bind(&id.0[..])
+            .fetch_optional(&self.readers)
+            .await?;
+        row.as_ref().map(rows::decode_commons).transpose()
+    }
+
+    async fn events_by_id(&self, commons: &CommonsId, ids: &[EventId]) -> Result<Vec<StoredEvent>> {
+        rows::check_lookup(ids.len(), IDS_LOOKUP_MAX, "event ids")?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut builder = QueryBuilder::<Sqlite>::new(format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE commons = "
+        ));
+        builder.push_bind(&commons.0[..]).push(" AND id IN (");
+        let mut list = builder.separated(", ");
+        for id in ids {
+            list.push_bind(&id.0[..]);
+        }
+        builder.push(") ORDER BY idx");
+        let rows = builder.build().fetch_all(&self.readers).await?;
+        rows.iter().map(rows::decode_event).collect()
+    }
+
+    async fn event_by_author_seq(
+        &self,
+        commons: &CommonsId,
+        author: &AuthorKey,
+        seq: u64,
+    ) -> Result<Option<StoredEvent>> {
+        // No stored seq is above i64::MAX.
+        let Ok(seq) = i64::try_from(seq) else {
+            return Ok(None);
+        };
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            rows::event_columns!(),
+            " FROM events WHERE commons = ? AND author = ? AND seq = ?"
+        ))
+        .bind(&commons.0[..])
+        .bind(&author.to_bytes()[..])
+        .bind(seq)
+        .fetch_optional(&self.readers)
+        .await?;
+        row.as_ref().map(rows::decode_event).transpose()
+    }
+
+    async fn events_range(&self, commons: &CommonsId, from: u64, to: u64) -> Result<Vec<StoredEvent>> {
+        let query = EventQuery {
+            from_index: Some(from),
+            before_index: Some(to),
+            limit: EVENTS_PAGE_MAX,
+            ..EventQuery::default()
+        };
+        self.query_events(commons, &query).await
+    }
+
+    async fn query_events(&self, commons: &CommonsId, query: &EventQuery) -> Result<Vec<StoredEvent>> {
+        let Some(filter) = EventFilter::new(query) else {
+            return Ok(Vec::new());
+        };
+        let mut builder = rows::event_listing::<Sqlite>(commons, &filter);
+        let rows = builder.build().fetch_all(&self.readers).await?;
+        rows.iter().map(rows::decode_event).collect()
+    }
+
+    async fn read_hashes(&self, commons: &CommonsId, indexes: &[u64]) -> Result<Vec<Hash>> {
+        rows::check_lookup(indexes.len(), HASHES_LOOKUP_MAX, "hash indexes")?;
+        // Indexes above i64::MAX are never stored; `hashes_in_order` reports them missing.
+        let wanted: BTreeSet<i64> = indexes
+            .iter()
+            .filter_map(|index| i64::try_from(*index).ok())
+            .collect();
+        let mut found = BTreeMap::new();
+        if !wanted.is_empty() {
+            let mut builder = QueryBuilder::<Sqlite>::new(
+                "SELECT idx, hash FROM merkle_hashes WHERE commons = ",
+            );
+            builder.push_bind(&commons.0[..]).push(" AND idx IN (");
+            let mut list = builder.separated(", ");
+            for index in &wanted {
+                list.push_bind(*index);
+            }
+            builder.push(")");
+            let rows = builder.build().fetch_all(&self.readers).await?;
+            for row in &rows {
+                rows::decode_hash(row, &mut found)?;
+            }
+        }
+        rows::hashes_in_order(commons, indexes, found)
+    }
+
+    async fn latest_checkpoint(&self, commons: &CommonsId) -> Result<Option<CheckpointRow>> {
+        let row = sqlx::query(
+            "SELECT size, root, note FROM checkpoints WHERE commons = ? \
+             ORDER BY size DESC LIMIT 1",
+        )
+        .bind(&commons.0[..])
+        .fetch_optional(&self.readers)
+        .await?;
+        row.as_ref().map(rows::decode_checkpoint).transpose()
+    }
+
+    async fn checkpoints(&self, commons: &CommonsId) -> Result<Vec<CheckpointRow>> {
+        let rows =
+            sqlx::query("SELECT size, root, note FROM checkpoints WHERE commons = ? ORDER BY size")
+                .bind(&commons.0[..])
+                .fetch_all(&self.readers)
+                .await?;
+        rows.iter().map(rows::decode_checkpoint).collect()
+    }
+
+    async fn projection_rows(&self, commons: &CommonsId) -> Result<Vec<ProjectionRow>> {
+        let rows = sqlx::query(
+            "SELECT tbl, key, value FROM projections WHERE commons = ? ORDER BY tbl, key",
+        )
+        .bind(&commons.0[..])
+        .fetch_all(&self.readers)
+        .await?;
+        rows.iter().map(rows::decode_projection).collect()
+    }
+
+    async fn projection_table(&self, commons: &CommonsId, table: &str) -> Result<Vec<ProjectionRow>> {
+        let rows = sqlx::query(
+            "SELECT tbl, key, value FROM projections WHERE commons = ? AND tbl = ? ORDER BY key",
+        )
+        .bind(&commons.0[..])
+        .bind(table)
+        .fetch_all(&self.readers)
+        .await?;
+        rows.iter().map(rows::decode_projection).collect()
+    }
+
+    async fn replace_projections(&self, commons: &CommonsId, rows: &[ProjectionRow]) -> Result<()> {
+        let puts = rows::dedupe_projection_rows(rows);
+        let id = &commons.0[..];
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let exists = sqlx::query_scalar::<_, i64>("SELECT 1 FROM commons WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_none() {
+            return Err(StoreError::Conflict(format!("commons {commons} is unknown")));
+        }
+        sqlx::query("DELETE FROM projections WHERE commons = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        upsert_projections(&mut tx, id, &puts, false).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
