@@ -14,6 +14,7 @@ pub mod clock;
 pub mod error;
 pub mod metrics;
 pub mod pending;
+pub mod receipt;
 mod runtime;
 mod sequencer;
 

@@ -42,7 +42,7 @@ const WRITE_ATTEMPTS_MAX: u32 = 8;
 const RETRY_BACKOFF_STEP_MS: u64 = 5;
 /// The advisory lock that serialises migrations of one database by several nodes starting
 /// at once (an arbitrary constant: "commons" in ASCII).
-const MIGRATION_LOCK_KEY: i64 = 0x636f_6d6d_6f6e_73;
+const MIGRATION_LOCK_KEY: i64 = 0x0063_6f6d_6d6f_6e73;
 
 /// The isolation of every write transaction; see the module comment.
 const BEGIN_WRITE: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ";

@@ -1,0 +1,133 @@
+//! The closing table: each measured figure, its ratio to the baseline and its target.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+/// Events per second; zero for an empty run.
+pub fn rate(n_events: usize, elapsed: Duration) -> f64 {
+    let seconds = elapsed.as_secs_f64();
+    if seconds > 0.0 { n_events as f64 / seconds } else { 0.0 }
+}
+
+/// A whole number with thousands separators: `200,000`.
+pub fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// What a figure is held to.
+#[derive(Clone, Copy, Debug)]
+pub enum Target {
+    /// The baseline itself.
+    Baseline,
+    /// At least this fraction of the baseline rate.
+    RatioMin(f64),
+    /// At least this many events per second.
+    RateMin(f64),
+    /// Below this many megabytes.
+    MegabytesBelow(f64),
+    /// Reported only.
+    None,
+}
+
+#[derive(Clone, Debug)]
+pub struct Row {
+    pub path: String,
+    /// Events per second, or megabytes for the memory row.
+    pub value: f64,
+    pub ratio: Option<f64>,
+    pub target: Target,
+}
+
+impl Row {
+    fn target_text(&self) -> String {
+        match self.target {
+            Target::Baseline => "baseline".to_owned(),
+            Target::RatioMin(min) => format!(">= {min:.2} x raw"),
+            Target::RateMin(min) => format!(">= {} ev/s", grouped(min as u64)),
+            Target::MegabytesBelow(max) => format!("< {max:.0} MB"),
+            Target::None => "-".to_owned(),
+        }
+    }
+
+    fn verdict(&self) -> &'static str {
+        let pass = match self.target {
+            Target::Baseline | Target::None => return "-",
+            Target::RatioMin(min) => self.ratio.is_some_and(|r| r >= min),
+            Target::RateMin(min) => self.value >= min,
+            Target::MegabytesBelow(max) => self.value < max,
+        };
+        if pass { "PASS" } else { "MISS" }
+    }
+
+    fn value_text(&self) -> String {
+        match self.target {
+            Target::MegabytesBelow(_) => format!("{:.1} MB", self.value),
+            _ => format!("{} ev/s", grouped(self.value.round() as u64)),
+        }
+    }
+}
+
+/// The table, one row per figure, columns aligned.
+pub fn table(rows: &[Row]) -> String {
+    let header = ["path", "events/s", "ratio to raw", "target", "result"];
+    let cells: Vec<[String; 5]> = rows
+        .iter()
+        .map(|row| {
+            [
+                row.path.clone(),
+                row.value_text(),
+                row.ratio.map_or("-".to_owned(), |r| format!("{r:.2}")),
+                row.target_text(),
+                row.verdict().to_owned(),
+            ]
+        })
+        .collect();
+    let mut widths = header.map(str::len);
+    for row in &cells {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let mut line = |cells: &[String]| {
+        let mut text = String::new();
+        for (i, (cell, width)) in cells.iter().zip(widths).enumerate() {
+            // Text columns left-aligned, figures right-aligned.
+            if i == 0 || i >= 3 {
+                let _ = write!(text, "{cell:<width$}  ");
+            } else {
+                let _ = write!(text, "{cell:>width$}  ");
+            }
+        }
+        out.push_str(text.trim_end());
+        out.push('\n');
+    };
+    line(&header.map(str::to_owned));
+    line(&widths.map(|w| "-".repeat(w)));
+    for row in &cells {
+        line(row);
+    }
+    out
+}
+
+/// Peak resident set size of this process (`VmHWM`), in megabytes.
+pub fn peak_rss_megabytes() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kilobytes: f64 = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kilobytes / 1024.0)
+}

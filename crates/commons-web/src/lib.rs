@@ -1,0 +1,283 @@
+//! The HTTP interface of a commons node (spec §12): `/api/v1` for submitting envelopes and
+//! reading commons, events, checkpoints, proofs, receipts and tlog tiles, plus `/healthz`
+//! and `/metrics`.
+//!
+//! The crate is a thin edge over [`commons_node::Node`]: it parses requests, enforces the
+//! HTTP limits (body size, page size, entries range, per-client request rate, request
+//! time) and renders answers. Every failure becomes one [`ApiError`], which alone picks the
+//! HTTP status. Routes are declared once, in [`routes`]; the router and the test that
+//! checks the OpenAPI document both read that table.
+
+pub mod api;
+pub mod error;
+pub mod extract;
+pub mod json;
+pub mod limits;
+pub mod metrics;
+pub mod openapi;
+pub mod tlog;
+
+pub use error::ApiError;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::header;
+use axum::middleware::from_fn_with_state;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get, post};
+use commons_node::Node;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// Largest request body: one envelope of the largest size the ledger allows, so that an
+/// oversized body inside it still gets the ledger's own `body_too_large`.
+pub const REQUEST_BODY_BYTES_MAX: usize = commons_ledger::event::ENVELOPE_LEN_MAX;
+/// Events per page when the client does not say.
+pub const PAGE_SIZE_DEFAULT: u64 = 100;
+/// Most events per page; a larger `limit` is refused with `page_too_large`. It is also the
+/// most the store returns per query, so a configuration above it is lowered to it.
+pub const PAGE_SIZE_MAX: u64 = commons_store::EVENTS_PAGE_MAX;
+/// Most envelopes one `/entries` request returns; a wider range is `range_too_large`.
+pub const ENTRIES_RANGE_MAX: u64 = 1_000;
+/// Requests one client address may make per minute, on average.
+pub const REQUESTS_PER_MINUTE_PER_CLIENT: u32 = 1_200;
+/// Requests one client address may make at once before the per-minute rate applies.
+pub const REQUEST_BURST_MAX: u32 = 200;
+/// Most client addresses the rate limiter remembers at once.
+pub const RATE_LIMITED_CLIENTS_MAX: usize = 10_000;
+/// Longest a request may take before it is answered with 503 `timeout`.
+pub const REQUEST_TIMEOUT_MS: u64 = 30_000;
+
+/// The HTTP limits. Every field has a named default; tests and benchmarks raise them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WebConfig {
+    pub request_body_bytes_max: usize,
+    pub page_size_default: u64,
+    pub page_size_max: u64,
+    pub entries_range_max: u64,
+    pub requests_per_minute_per_client: u32,
+    pub request_burst_max: u32,
+    pub rate_limited_clients_max: usize,
+    pub request_timeout_ms: u64,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            request_body_bytes_max: REQUEST_BODY_BYTES_MAX,
+            page_size_default: PAGE_SIZE_DEFAULT,
+            page_size_max: PAGE_SIZE_MAX,
+            entries_range_max: ENTRIES_RANGE_MAX,
+            requests_per_minute_per_client: REQUESTS_PER_MINUTE_PER_CLIENT,
+            request_burst_max: REQUEST_BURST_MAX,
+            rate_limited_clients_max: RATE_LIMITED_CLIENTS_MAX,
+            request_timeout_ms: REQUEST_TIMEOUT_MS,
+        }
+    }
+}
+
+impl WebConfig {
+    /// The same limits with a per-client rate so high it never applies, for benchmarks
+    /// and tests that drive many requests from one address.
+    pub fn without_rate_limit(self) -> WebConfig {
+        WebConfig {
+            requests_per_minute_per_client: u32::MAX,
+            request_burst_max: u32::MAX,
+            ..self
+        }
+    }
+
+    /// Brings every limit into the range the node can serve: at least 1, pages no larger
+    /// than a store query returns.
+    fn normalized(self) -> WebConfig {
+        let page_size_max = self.page_size_max.clamp(1, PAGE_SIZE_MAX);
+        if page_size_max != self.page_size_max {
+            tracing::warn!(
+                asked = self.page_size_max,
+                used = page_size_max,
+                "page_size_max is limited by what one store query returns"
+            );
+        }
+        WebConfig {
+            page_size_max,
+            page_size_default: self.page_size_default.clamp(1, page_size_max),
+            entries_range_max: self.entries_range_max.max(1),
+            request_timeout_ms: self.request_timeout_ms.max(1),
+            ..self
+        }
+    }
+}
+
+/// What every handler shares. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub node: Node,
+    pub config: Arc<WebConfig>,
+    openapi: Bytes,
+    http_metrics: Arc<metrics::HttpMetrics>,
+}
+
+/// One route of the router: its method and its axum path template.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Route {
+    pub method: &'static str,
+    pub path: &'static str,
+}
+
+impl Route {
+    const fn get(path: &'static str) -> Route {
+        Route { method: "GET", path }
+    }
+
+    const fn post(path: &'static str) -> Route {
+        Route { method: "POST", path }
+    }
+
+    /// The path as OpenAPI writes it: a catch-all `{*name}` is the parameter `{name}`.
+    pub fn openapi_path(&self) -> String {
+        self.path.replace("{*", "{")
+    }
+}
+
+/// Routes under `/api/v1`: rate-limited per client and bounded in time.
+fn api_endpoints() -> Vec<(Route, MethodRouter<AppState>)> {
+    vec![
+        (Route::get("/api/v1/openapi.json"), get(openapi_json)),
+        (Route::get("/api/v1/node"), get(api::node_info)),
+        (Route::get("/api/v1/commons"), get(api::list_commons)),
+        (Route::get("/api/v1/commons/{id}"), get(api::commons_overview)),
+        (Route::post("/api/v1/events"), post(api::submit_event)),
+        (Route::get("/api/v1/commons/{id}/events"), get(api::list_events)),
+        (Route::get("/api/v1/commons/{id}/events/{event_id}"), get(api::get_event)),
+        (Route::get("/api/v1/commons/{id}/entries"), get(api::entries)),
+        (Route::get("/api/v1/commons/{id}/checkpoint"), get(api::checkpoint)),
+        (Route::get("/api/v1/commons/{id}/proof/inclusion"), get(api::inclusion_proof)),
+        (Route::get("/api/v1/commons/{id}/proof/consistency"), get(api::consistency_proof)),
+        (Route::get("/api/v1/commons/{id}/receipt/{event_id}"), get(api::receipt)),
+        (Route::get("/api/v1/commons/{id}/tlog/checkpoint"), get(api::checkpoint)),
+        (Route::get("/api/v1/commons/{id}/tlog/tile/{*path}"), get(tlog::tile)),
+    ]
+}
+
+/// Routes for operators and probes, outside the per-client rate limit so that health
+/// checks and scrapes from one address never starve.
+fn ops_endpoints() -> Vec<(Route, MethodRouter<AppState>)> {
+    vec![
+        (Route::get("/healthz"), get(healthz)),
+        (Route::get("/metrics"), get(metrics_text)),
+    ]
+}
+
+/// Every route the router answers.
+pub fn routes() -> Vec<Route> {
+    api_endpoints()
+        .into_iter()
+        .chain(ops_endpoints())
+        .map(|(route, _)| route)
+        .collect()
+}
+
+/// The whole HTTP interface of `node`.
+pub fn router(node: Node, config: WebConfig) -> Router {
+    let config = config.normalized();
+    let limiter = Arc::new(limits::RateLimiter::new(
+        config.requests_per_minute_per_client,
+        config.request_burst_max,
+        config.rate_limited_clients_max,
+    ));
+    let http_metrics = Arc::new(metrics::HttpMetrics::default());
+    let request_timeout_ms = config.request_timeout_ms;
+    let state = AppState {
+        node,
+        config: Arc::new(config),
+        openapi: Bytes::from(openapi::document().to_string()),
+        http_metrics: http_metrics.clone(),
+    };
+    let mut api = Router::new();
+    for (route, method_router) in api_endpoints() {
+        api = api.route(route.path, method_router);
+    }
+    let api = api
+        .layer(from_fn_with_state(request_timeout_ms, limits::timeout))
+        .layer(from_fn_with_state(limiter, limits::rate_limit));
+    let mut ops = Router::new();
+    for (route, method_router) in ops_endpoints() {
+        ops = ops.route(route.path, method_router);
+    }
+    Router::new()
+        .merge(api)
+        .merge(ops)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(from_fn_with_state(http_metrics, metrics::count_requests))
+        .with_state(state)
+}
+
+/// Serves `router` on `listener` until ctrl-c (or SIGTERM on Unix), then lets requests in
+/// flight finish. Each connection carries its peer address, which the rate limiter keys on.
+pub async fn serve(listener: tokio::net::TcpListener, router: Router) -> std::io::Result<()> {
+    serve_with_shutdown(listener, router, shutdown_signal()).await
+}
+
+/// [`serve`] that stops when `signal` completes, for embedding and end-to-end tests.
+pub async fn serve_with_shutdown(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    signal: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(signal)
+        .await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            // Without the handler the node can still be stopped by other signals.
+            tracing::error!(%error, "cannot listen for ctrl-c");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut stream) => {
+                stream.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+async fn openapi_json(State(state): State<AppState>) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], state.openapi.clone()).into_response()
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn metrics_text(State(state): State<AppState>) -> Response {
+    let text = state.http_metrics.render_with(&state.node.metrics().render());
+    ([(header::CONTENT_TYPE, metrics::METRICS_CONTENT_TYPE)], text).into_response()
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("not_found", "no such route; see /api/v1/openapi.json")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}

@@ -1,0 +1,348 @@
+//! The OpenAPI 3.1 description of every route, built in code so that it lives next to the
+//! handlers it describes; a test checks that it names every route of the router and
+//! nothing else.
+
+use crate::{
+    ENTRIES_RANGE_MAX, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, REQUEST_BODY_BYTES_MAX, REQUESTS_PER_MINUTE_PER_CLIENT,
+};
+use serde_json::{Value, json};
+
+fn schema_ref(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
+fn response_ref(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/responses/{name}") })
+}
+
+fn json_content(schema: Value) -> Value {
+    json!({ "application/json": { "schema": schema } })
+}
+
+fn hex_string(bytes: usize, description: &str) -> Value {
+    json!({
+        "type": "string",
+        "pattern": format!("^[0-9a-f]{{{}}}$", 2 * bytes),
+        "description": description,
+    })
+}
+
+fn path_param(name: &str, description: &str, schema: Value) -> Value {
+    json!({ "name": name, "in": "path", "required": true, "description": description, "schema": schema })
+}
+
+fn query_param(name: &str, required: bool, description: &str, schema: Value) -> Value {
+    json!({ "name": name, "in": "query", "required": required, "description": description, "schema": schema })
+}
+
+fn uint() -> Value {
+    json!({ "type": "integer", "minimum": 0 })
+}
+
+fn commons_param() -> Value {
+    json!({ "$ref": "#/components/parameters/CommonsId" })
+}
+
+fn event_param() -> Value {
+    json!({ "$ref": "#/components/parameters/EventId" })
+}
+
+/// The responses every commons route can give besides its success.
+fn commons_errors(mut responses: serde_json::Map<String, Value>) -> Value {
+    responses.insert("400".into(), response_ref("BadRequest"));
+    responses.insert("404".into(), response_ref("NotFound"));
+    responses.insert("429".into(), response_ref("RateLimited"));
+    responses.insert("500".into(), response_ref("Internal"));
+    Value::Object(responses)
+}
+
+fn ok(description: &str, content: Value) -> serde_json::Map<String, Value> {
+    let mut map = serde_json::Map::new();
+    map.insert("200".into(), json!({ "description": description, "content": content }));
+    map
+}
+
+fn schemas() -> Value {
+    let event_id = hex_string(32, "event id: SHA-256 of the signing bytes");
+    let author = hex_string(33, "author key: 01 followed by the Ed25519 public key");
+    json!({
+        "Error": {
+            "type": "object",
+            "description": "every error answer; `code` is stable and machine-readable",
+            "required": ["code", "message"],
+            "properties": {
+                "code": { "type": "string", "pattern": "^[a-z0-9_]+$", "examples": ["bad_signature", "unknown_commons", "rate_limited"] },
+                "message": { "type": "string", "description": "for people; may change" }
+            }
+        },
+        "NodeInfo": {
+            "type": "object",
+            "required": ["sequencer", "accepts_new_commons", "version"],
+            "properties": {
+                "sequencer": author,
+                "accepts_new_commons": { "type": "boolean", "description": "whether anyone may create a commons here" },
+                "version": { "type": "string" }
+            }
+        },
+        "CommonsSummary": {
+            "type": "object",
+            "required": ["id", "name", "size", "licence", "maintainers", "threshold"],
+            "properties": {
+                "id": hex_string(32, "commons id: the id of its genesis event"),
+                "name": { "type": "string" },
+                "size": { "type": "integer", "minimum": 0, "description": "number of ledger entries" },
+                "licence": { "type": "string", "description": "SPDX expression" },
+                "maintainers": { "type": "array", "items": author },
+                "threshold": uint()
+            }
+        },
+        "CommonsOverview": {
+            "type": "object",
+            "required": ["id", "name", "size", "licence", "maintainers", "threshold", "sequencer", "governance_version",
+                         "ledger_time_ms", "sequenced_here", "checkpoint", "n_authors", "n_agents"],
+            "properties": {
+                "id": hex_string(32, "commons id"),
+                "name": { "type": "string" },
+                "size": uint(),
+                "licence": { "type": "string" },
+                "maintainers": { "type": "array", "items": author },
+                "threshold": uint(),
+                "sequencer": author,
+                "governance_version": uint(),
+                "ledger_time_ms": { "type": "integer", "minimum": 0, "description": "time of the latest ledger.tick" },
+                "sequenced_here": { "type": "boolean" },
+                "checkpoint": { "type": ["string", "null"], "description": "latest signed checkpoint note" },
+                "n_authors": uint(),
+                "n_agents": uint()
+            }
+        },
+        "SubmitAnswer": {
+            "type": "object",
+            "required": ["id", "status", "index"],
+            "properties": {
+                "id": event_id,
+                "status": { "enum": ["sequenced", "pending"] },
+                "index": { "type": ["integer", "null"], "minimum": 0 }
+            }
+        },
+        "Event": {
+            "type": "object",
+            "required": ["index", "id", "commons", "author", "seq", "prev", "deps", "time", "kind", "body_len",
+                         "body_hash", "body", "body_withheld", "signature"],
+            "properties": {
+                "index": uint(),
+                "id": event_id,
+                "commons": hex_string(32, "commons id"),
+                "author": author,
+                "seq": uint(),
+                "prev": { "type": ["string", "null"], "pattern": "^[0-9a-f]{64}$" },
+                "deps": { "type": "array", "items": event_id, "maxItems": 32 },
+                "time": { "type": "integer", "minimum": 0, "description": "milliseconds, as the author claims" },
+                "kind": { "type": "string", "pattern": "^[a-z0-9._-]{1,64}$" },
+                "body_len": uint(),
+                "body_hash": hex_string(32, "SHA-256 of the body bytes"),
+                "body": { "description": "the CBOR body as JSON: byte strings as {\"$hex\": …}, maps with non-text keys as {\"$map\": [[k, v], …]}" },
+                "body_withheld": { "type": "boolean" },
+                "signature": hex_string(64, "Ed25519 signature")
+            }
+        },
+        "EventPage": {
+            "type": "object",
+            "required": ["events", "next"],
+            "properties": {
+                "events": { "type": "array", "items": schema_ref("Event") },
+                "next": { "type": ["string", "null"], "description": "path and query of the next page" }
+            }
+        },
+        "EventStatus": {
+            "type": "object",
+            "required": ["id", "status", "index", "reason", "event"],
+            "properties": {
+                "id": event_id,
+                "status": { "enum": ["sequenced", "pending", "evicted"] },
+                "index": { "type": ["integer", "null"], "minimum": 0 },
+                "reason": { "type": ["string", "null"], "enum": ["evicted_pool_full", "evicted_expired", null] },
+                "event": { "oneOf": [schema_ref("Event"), { "type": "null" }] }
+            }
+        },
+        "InclusionProof": {
+            "type": "object",
+            "required": ["index", "size", "hashes"],
+            "properties": {
+                "index": uint(),
+                "size": uint(),
+                "hashes": { "type": "array", "items": hex_string(32, "RFC 9162 proof hash") }
+            }
+        },
+        "ConsistencyProof": {
+            "type": "object",
+            "required": ["from", "to", "hashes"],
+            "properties": {
+                "from": uint(),
+                "to": uint(),
+                "hashes": { "type": "array", "items": hex_string(32, "RFC 9162 proof hash") }
+            }
+        }
+    })
+}
+
+fn responses() -> Value {
+    let error = json_content(schema_ref("Error"));
+    json!({
+        "BadRequest": { "description": "a parameter, range or id is invalid", "content": error },
+        "NotFound": { "description": "no such commons, event, tile or route", "content": error },
+        "RateLimited": {
+            "description": "this client sent too many requests; code `rate_limited`",
+            "headers": { "Retry-After": { "description": "seconds to wait", "schema": uint() } },
+            "content": error
+        },
+        "Internal": { "description": "the node failed; code `internal`", "content": error },
+        "Rejected": { "description": "the event was refused and nothing was stored", "content": error }
+    })
+}
+
+fn paths() -> Value {
+    let text = |description: &str| json!({ "text/plain": { "schema": { "type": "string", "description": description } } });
+    let octets = json!({ "application/octet-stream": { "schema": { "type": "string", "contentEncoding": "binary" } } });
+    let cbor = json!({ "application/cbor": { "schema": { "type": "string", "contentEncoding": "binary",
+        "description": "CBOR array of envelopes [header_bytes, signature, body or null] (spec §4)" } } });
+    let rejected = response_ref("Rejected");
+    json!({
+        "/healthz": { "get": {
+            "operationId": "healthz", "summary": "liveness probe",
+            "responses": { "200": { "description": "the node answers", "content": text("ok") } }
+        }},
+        "/metrics": { "get": {
+            "operationId": "metrics", "summary": "Prometheus / OpenMetrics text of the node and of HTTP requests",
+            "responses": { "200": { "description": "metrics", "content": { "application/openmetrics-text": { "schema": { "type": "string" } } } } }
+        }},
+        "/api/v1/openapi.json": { "get": {
+            "operationId": "openapi", "summary": "this document",
+            "responses": commons_errors(ok("the OpenAPI 3.1 document", json_content(json!({ "type": "object" }))))
+        }},
+        "/api/v1/node": { "get": {
+            "operationId": "getNode", "summary": "the node's sequencer key and whether it accepts new commons",
+            "responses": commons_errors(ok("node", json_content(schema_ref("NodeInfo"))))
+        }},
+        "/api/v1/commons": { "get": {
+            "operationId": "listCommons", "summary": "every commons the node hosts",
+            "responses": commons_errors(ok("commons", json_content(json!({ "type": "array", "items": schema_ref("CommonsSummary") }))))
+        }},
+        "/api/v1/commons/{id}": { "get": {
+            "operationId": "getCommons", "summary": "overview of one commons",
+            "parameters": [commons_param()],
+            "responses": commons_errors(ok("overview", json_content(schema_ref("CommonsOverview"))))
+        }},
+        "/api/v1/events": { "post": {
+            "operationId": "submitEvent",
+            "summary": "submit one envelope",
+            "description": format!("The body is one envelope (spec §4), at most {REQUEST_BODY_BYTES_MAX} bytes. A genesis is accepted only if it names this node's sequencer key. Resubmitting the same event gives the same answer."),
+            "requestBody": { "required": true, "content": { "application/cbor": { "schema": { "type": "string", "contentEncoding": "binary" } } } },
+            "responses": {
+                "200": { "description": "sequenced", "content": json_content(schema_ref("SubmitAnswer")) },
+                "202": { "description": "pending: waiting for its prev or deps", "content": json_content(schema_ref("SubmitAnswer")) },
+                "400": { "description": "malformed: malformed_cbor, non_canonical, unsupported_version, header_invalid, kind_invalid, body_mismatch, too_many_deps, deps_unsorted, chain_invalid, genesis_invalid, bad_signature, small_order_key, key_invalid, time_in_future, unknown_kind, body_invalid, body_missing", "content": json_content(schema_ref("Error")) },
+                "403": { "description": "not_authorised, author_frozen, key_revoked, sequencer_mismatch, new_commons_refused, not_sequencer", "content": json_content(schema_ref("Error")) },
+                "404": { "description": "unknown_commons", "content": json_content(schema_ref("Error")) },
+                "409": { "description": "seq_gap, prev_mismatch, equivocation (recorded as evidence; the author is frozen), chain_broken", "content": json_content(schema_ref("Error")) },
+                "413": { "description": "request_too_large, body_too_large, envelope_too_large", "content": json_content(schema_ref("Error")) },
+                "415": { "description": "unsupported_media_type: the body must be application/cbor", "content": json_content(schema_ref("Error")) },
+                "422": rejected,
+                "429": response_ref("RateLimited"),
+                "500": response_ref("Internal"),
+                "503": { "description": "overloaded (with Retry-After), timeout or shutting_down", "content": json_content(schema_ref("Error")) }
+            }
+        }},
+        "/api/v1/commons/{id}/events": { "get": {
+            "operationId": "listEvents",
+            "summary": "a page of events, as JSON for people or as a CBOR array of envelopes",
+            "description": "JSON unless `format=cbor` or `Accept: application/cbor`. The next page's path is in `next` and in a `Link: <…>; rel=\"next\"` header.",
+            "parameters": [
+                commons_param(),
+                query_param("from", false, "only events at this ledger index or later", uint()),
+                query_param("before", false, "only events before this ledger index", uint()),
+                query_param("limit", false, &format!("page size, default {PAGE_SIZE_DEFAULT}; above {PAGE_SIZE_MAX} is refused with page_too_large"),
+                    json!({ "type": "integer", "minimum": 1, "maximum": PAGE_SIZE_MAX })),
+                query_param("kind", false, "only events of this kind", json!({ "type": "string", "pattern": "^[a-z0-9._-]{1,64}$" })),
+                query_param("author", false, "only events by this author key", hex_string(33, "author key")),
+                query_param("order", false, "ledger order or newest first", json!({ "enum": ["asc", "desc"], "default": "asc" })),
+                query_param("format", false, "json or cbor", json!({ "enum": ["json", "cbor"] }))
+            ],
+            "responses": commons_errors({
+                let mut map = ok("a page", json_content(schema_ref("EventPage")));
+                if let Some(Value::Object(content)) = map.get_mut("200").and_then(|r| r.get_mut("content")) {
+                    content.extend(cbor.as_object().cloned().unwrap_or_default());
+                }
+                map
+            })
+        }},
+        "/api/v1/commons/{id}/events/{event_id}": { "get": {
+            "operationId": "getEvent", "summary": "one event and where it stands (sequenced, pending or evicted)",
+            "parameters": [commons_param(), event_param()],
+            "responses": commons_errors(ok("status", json_content(schema_ref("EventStatus"))))
+        }},
+        "/api/v1/commons/{id}/entries": { "get": {
+            "operationId": "getEntries", "summary": "the envelopes at ledger indexes from <= i < to, as one CBOR array",
+            "parameters": [
+                commons_param(),
+                query_param("from", true, "first index", uint()),
+                query_param("to", true, &format!("end index (exclusive); at most {ENTRIES_RANGE_MAX} entries per request (range_too_large)"), uint())
+            ],
+            "responses": commons_errors(ok("entries", cbor.clone()))
+        }},
+        "/api/v1/commons/{id}/checkpoint": { "get": {
+            "operationId": "getCheckpoint", "summary": "the latest checkpoint, a C2SP signed note",
+            "parameters": [commons_param()],
+            "responses": commons_errors(ok("checkpoint", text("signed note")))
+        }},
+        "/api/v1/commons/{id}/proof/inclusion": { "get": {
+            "operationId": "getInclusionProof", "summary": "RFC 9162 inclusion proof of leaf `index` in the tree of `size` leaves",
+            "parameters": [commons_param(), query_param("index", true, "leaf index", uint()), query_param("size", true, "tree size", uint())],
+            "responses": commons_errors(ok("proof", json_content(schema_ref("InclusionProof"))))
+        }},
+        "/api/v1/commons/{id}/proof/consistency": { "get": {
+            "operationId": "getConsistencyProof", "summary": "RFC 9162 consistency proof between two tree sizes",
+            "parameters": [commons_param(), query_param("from", true, "old size", uint()), query_param("to", true, "new size", uint())],
+            "responses": commons_errors(ok("proof", json_content(schema_ref("ConsistencyProof"))))
+        }},
+        "/api/v1/commons/{id}/receipt/{event_id}": { "get": {
+            "operationId": "getReceipt", "summary": "c2sp.org/tlog-proof receipt of one event against the latest checkpoint",
+            "parameters": [commons_param(), event_param()],
+            "responses": commons_errors(ok("receipt", text("c2sp.org/tlog-proof@v1 receipt")))
+        }},
+        "/api/v1/commons/{id}/tlog/checkpoint": { "get": {
+            "operationId": "getTlogCheckpoint", "summary": "tlog-tiles checkpoint",
+            "parameters": [commons_param()],
+            "responses": commons_errors(ok("checkpoint", text("signed note")))
+        }},
+        "/api/v1/commons/{id}/tlog/tile/{path}": { "get": {
+            "operationId": "getTile",
+            "summary": "tlog-tiles hash tile `<L>/<N>[.p/<W>]` or entry bundle `entries/<N>[.p/<W>]`",
+            "description": "`path` spans several segments, e.g. `0/x001/234.p/7` or `entries/000`. Full tiles are served as immutable.",
+            "parameters": [commons_param(), path_param("path", "tile path below tile/", json!({ "type": "string" }))],
+            "responses": commons_errors(ok("tile or bundle", octets))
+        }}
+    })
+}
+
+/// The whole document.
+pub fn document() -> Value {
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "commons node API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": format!("The HTTP interface of a commons node (spec/ledger-v1.md §12). Ids, keys and hashes are lowercase hex. Every error is `{{\"code\", \"message\"}}` with a stable code. Each client may send {REQUESTS_PER_MINUTE_PER_CLIENT} requests per minute by default (429 rate_limited with Retry-After beyond)."),
+            "license": { "name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later" }
+        },
+        "paths": paths(),
+        "components": {
+            "schemas": schemas(),
+            "responses": responses(),
+            "parameters": {
+                "CommonsId": path_param("id", "commons id", hex_string(32, "commons id")),
+                "EventId": path_param("event_id", "event id", hex_string(32, "event id"))
+            }
+        }
+    })
+}

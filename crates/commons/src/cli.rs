@@ -1,0 +1,199 @@
+//! The command line, defined once: every verb, flag and help text with an example.
+
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "commons",
+    version,
+    about = "Run and audit commons: signed, forkable histories for peer production communities",
+    after_help = "Start here:\n  commons serve --demo          run a node with a demo commons and print its URL\n  commons key new alice         make a signing key\n  commons init \"Tool library\" --key alice\n\nThe data directory defaults to the platform data dir; set COMMONS_DATA or --data to move it."
+)]
+pub struct Cli {
+    /// More log output (repeat for more).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct DataArgs {
+    /// Data directory holding the node's store and keys.
+    #[arg(long = "data", env = "COMMONS_DATA", value_name = "DIR")]
+    pub data: Option<PathBuf>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct NodeArgs {
+    /// Base URL of the node to talk to.
+    #[arg(long = "node", env = "COMMONS_NODE", value_name = "URL", default_value = "http://127.0.0.1:7878")]
+    pub node: String,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run a node: the web UI and the HTTP API on an embedded or PostgreSQL store.
+    #[command(after_help = "Examples:\n  commons serve --demo\n  commons serve --data /srv/commons --listen 0.0.0.0:7878\n  commons serve --database-url postgres://commons@db/commons")]
+    Serve {
+        #[command(flatten)]
+        data: DataArgs,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:7878", value_name = "ADDR")]
+        listen: SocketAddr,
+        /// PostgreSQL URL; without it the node uses SQLite in the data directory.
+        #[arg(long, env = "COMMONS_DATABASE_URL", value_name = "URL")]
+        database_url: Option<String>,
+        /// Seed a realistic demo commons (idempotent: running it again adds nothing).
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Manage local signing keys (stored with file permissions 0600).
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Create a commons on a node, signed by a local key.
+    #[command(after_help = "Example:\n  commons init \"Brest audio trails\" --key alice --licence CC-BY-SA-4.0 --maintainer 01ab…")]
+    Init {
+        /// The commons' name (1 to 200 bytes).
+        name: String,
+        /// SPDX licence expression for the commons' artifacts.
+        #[arg(long, default_value = "CC-BY-SA-4.0")]
+        licence: String,
+        /// Maintainer key (hex, 33 bytes); repeat for several. Defaults to the signing key.
+        #[arg(long = "maintainer", value_name = "KEY")]
+        maintainers: Vec<String>,
+        /// Approvals needed to change governance.
+        #[arg(long, default_value_t = 1)]
+        threshold: u64,
+        /// Local key that signs the genesis.
+        #[arg(long, default_value = "default")]
+        key: String,
+        #[command(flatten)]
+        data: DataArgs,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// Sign an event locally and submit it to a node.
+    #[command(after_help = "Example:\n  echo '{\"name\": \"Ann\", \"kind\": \"person\"}' > profile.json\n  commons submit --commons 3f2a… --kind agent.profile --body-json profile.json --key alice\n\nBytes in JSON are written {\"$hex\": \"…\"}.")]
+    Submit {
+        /// The commons (hex id).
+        #[arg(long)]
+        commons: String,
+        /// Event kind, e.g. agent.profile.
+        #[arg(long)]
+        kind: String,
+        /// File with the body as JSON (`-` for standard input).
+        #[arg(long, value_name = "FILE")]
+        body_json: PathBuf,
+        /// Causal references (hex event ids); repeat for several.
+        #[arg(long = "dep", value_name = "ID")]
+        deps: Vec<String>,
+        #[arg(long, default_value = "default")]
+        key: String,
+        #[command(flatten)]
+        data: DataArgs,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// Audit a ledger fully: signatures, chains, Merkle roots, checkpoints, projections.
+    #[command(after_help = "Examples:\n  commons verify                       every commons in the data directory\n  commons verify --bundle tools.bundle a bundle made by `commons export`\n\nExits non-zero and names the first failure.")]
+    Verify {
+        #[command(flatten)]
+        data: DataArgs,
+        /// Verify an exported bundle instead of a data directory.
+        #[arg(long, value_name = "FILE", conflicts_with = "data")]
+        bundle: Option<PathBuf>,
+        /// Only this commons (hex id).
+        #[arg(long)]
+        commons: Option<String>,
+        /// PostgreSQL URL of the store to verify.
+        #[arg(long, env = "COMMONS_DATABASE_URL", value_name = "URL")]
+        database_url: Option<String>,
+    },
+    /// Write a commons' whole history as a bundle to standard output.
+    #[command(after_help = "Examples:\n  commons export 3f2a… > tools.bundle\n  commons export --node https://commons.example 3f2a… > tools.bundle")]
+    Export {
+        /// The commons (hex id).
+        commons: String,
+        #[command(flatten)]
+        data: DataArgs,
+        /// Fetch from this node instead of a data directory.
+        #[arg(long, value_name = "URL", conflicts_with = "data")]
+        node: Option<String>,
+    },
+    /// Import a bundle into the data directory, after auditing it.
+    #[command(after_help = "Example:\n  commons import tools.bundle --data ./mirror")]
+    Import {
+        file: PathBuf,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Make or check an offline inclusion receipt (c2sp.org/tlog-proof).
+    #[command(after_help = "Examples:\n  commons proof 3f2a… --event 9c1d… > receipt.txt\n  commons proof verify receipt.txt")]
+    Proof(ProofArgs),
+    /// Recreate the projections from the ledger and report whether they were equal.
+    #[command(after_help = "Example:\n  commons rebuild --data ./data")]
+    Rebuild {
+        #[command(flatten)]
+        data: DataArgs,
+        #[arg(long)]
+        commons: Option<String>,
+        #[arg(long, env = "COMMONS_DATABASE_URL", value_name = "URL")]
+        database_url: Option<String>,
+    },
+}
+
+#[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct ProofArgs {
+    #[command(subcommand)]
+    pub verify: Option<ProofVerify>,
+    /// The commons (hex id).
+    pub commons: Option<String>,
+    /// The event (hex id).
+    #[arg(long)]
+    pub event: Option<String>,
+    #[command(flatten)]
+    pub node: NodeArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ProofVerify {
+    /// Check a receipt offline: the checkpoint signature and the inclusion proof.
+    Verify {
+        /// The receipt file.
+        receipt: PathBuf,
+        /// The sequencer key (hex) the checkpoint must be signed by; by default the one
+        /// named in the receipt's extra data.
+        #[arg(long)]
+        sequencer: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeyCommand {
+    /// Create a new key.
+    #[command(after_help = "Example:\n  commons key new alice")]
+    New {
+        #[arg(default_value = "default")]
+        name: String,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// List local keys.
+    List {
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Show a key's public form (hex, 33 bytes).
+    #[command(after_help = "Example:\n  commons key show alice")]
+    Show {
+        #[arg(default_value = "default")]
+        name: String,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+}

@@ -1,0 +1,174 @@
+//! A small client of a node's HTTP API (`/api/v1`), for the CLI verbs that talk to a node.
+
+use anyhow::{Context, Result, bail};
+use commons_ledger::cbor::Value;
+use commons_ledger::{AuthorKey, CommonsId, Event, EventId};
+use std::time::Duration;
+
+/// How long one request may take before the CLI gives up.
+const REQUEST_TIMEOUT_S: u64 = 60;
+/// Entries fetched per request when exporting from a node.
+const EXPORT_PAGE_ENTRIES: u64 = 1_000;
+
+pub struct Client {
+    base: String,
+    http: reqwest::Client,
+}
+
+/// A node's answer to a submitted event.
+#[derive(Debug)]
+pub struct SubmitAnswer {
+    pub status: String,
+    pub index: Option<u64>,
+}
+
+impl Client {
+    pub fn new(base: &str) -> Result<Client> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(REQUEST_TIMEOUT_S))
+            .build()
+            .context("cannot build the HTTP client")?;
+        Ok(Client {
+            base: base.trim_end_matches('/').to_owned(),
+            http,
+        })
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    async fn get(&self, path: &str) -> Result<reqwest::Response> {
+        let url = self.url(path);
+        let response = self
+            .http
+            .get(&url)
+            .send()
+            .await
+            .with_context(|| format!("cannot reach the node at {url}"))?;
+        check(response).await
+    }
+
+    async fn get_json(&self, path: &str) -> Result<serde_json::Value> {
+        let bytes = self.get(path).await?.bytes().await?;
+        serde_json::from_slice(&bytes).with_context(|| format!("{path} did not answer JSON"))
+    }
+
+    pub async fn sequencer(&self) -> Result<AuthorKey> {
+        let node = self.get_json("/api/v1/node").await?;
+        let hex = node["sequencer"].as_str().context("the node did not name its sequencer key")?;
+        AuthorKey::from_hex(hex).map_err(|e| anyhow::anyhow!("the node's sequencer key is invalid: {e}"))
+    }
+
+    pub async fn submit(&self, event: &Event) -> Result<SubmitAnswer> {
+        let url = self.url("/api/v1/events");
+        let response = self
+            .http
+            .post(&url)
+            .header(reqwest::header::CONTENT_TYPE, "application/cbor")
+            .body(event.envelope().encode())
+            .send()
+            .await
+            .with_context(|| format!("cannot reach the node at {url}"))?;
+        let bytes = check(response).await?.bytes().await?;
+        let json: serde_json::Value = serde_json::from_slice(&bytes).context("the node did not answer JSON")?;
+        Ok(SubmitAnswer {
+            status: json["status"].as_str().unwrap_or("unknown").to_owned(),
+            index: json["index"].as_u64(),
+        })
+    }
+
+    /// The latest sequenced event of `author` in `commons`: `(seq, id)`.
+    pub async fn chain_head(&self, commons: &CommonsId, author: &AuthorKey) -> Result<Option<(u64, EventId)>> {
+        let json = self
+            .get_json(&format!(
+                "/api/v1/commons/{}/events?author={}&order=desc&limit=1",
+                commons.to_hex(),
+                author.to_hex()
+            ))
+            .await?;
+        let events = json.get("events").unwrap_or(&json);
+        let Some(latest) = events.as_array().and_then(|a| a.first()) else {
+            return Ok(None);
+        };
+        let seq = latest["seq"].as_u64().context("the node's event has no seq")?;
+        let id = latest["id"]
+            .as_str()
+            .and_then(EventId::from_hex)
+            .context("the node's event has no id")?;
+        Ok(Some((seq, id)))
+    }
+
+    pub async fn receipt(&self, commons: &CommonsId, event: &EventId) -> Result<String> {
+        let path = format!("/api/v1/commons/{}/receipt/{}", commons.to_hex(), event.to_hex());
+        Ok(self.get(&path).await?.text().await?)
+    }
+
+    pub async fn checkpoint(&self, commons: &CommonsId) -> Result<String> {
+        Ok(self
+            .get(&format!("/api/v1/commons/{}/checkpoint", commons.to_hex()))
+            .await?
+            .text()
+            .await?)
+    }
+
+    /// Envelopes at indexes `from..to`, as raw CBOR envelope bytes.
+    pub async fn entries(&self, commons: &CommonsId, from: u64, to: u64) -> Result<Vec<Vec<u8>>> {
+        let bytes = self
+            .get(&format!("/api/v1/commons/{}/entries?from={from}&to={to}", commons.to_hex()))
+            .await?
+            .bytes()
+            .await?;
+        let value = Value::decode(&bytes).map_err(|e| anyhow::anyhow!("entries are not canonical CBOR: {e}"))?;
+        let Some(items) = value.as_array() else {
+            bail!("entries are not a CBOR array");
+        };
+        Ok(items.iter().map(Value::encode).collect())
+    }
+}
+
+/// Turns an error answer into a readable error with the node's stable code.
+async fn check(response: reqwest::Response) -> Result<reqwest::Response> {
+    let status = response.status();
+    if status.is_success() {
+        return Ok(response);
+    }
+    let bytes = response.bytes().await.unwrap_or_default();
+    match serde_json::from_slice::<serde_json::Value>(&bytes) {
+        Ok(json) if json["code"].is_string() => bail!(
+            "the node refused ({status}, {}): {}",
+            json["code"].as_str().unwrap_or_default(),
+            json["message"].as_str().unwrap_or_default()
+        ),
+        _ => bail!("the node answered {status}: {}", String::from_utf8_lossy(&bytes)),
+    }
+}
+
+/// Fetches a commons' whole ledger and latest checkpoint from a node and writes a bundle
+/// to standard output.
+pub async fn export_from_node(url: &str, commons: &CommonsId) -> Result<()> {
+    let client = Client::new(url)?;
+    let note = client.checkpoint(commons).await?;
+    let sequencer = client.sequencer().await?;
+    let checkpoint_text = commons_ledger::note::Note::parse(&note)
+        .map_err(|e| anyhow::anyhow!("the node's checkpoint does not parse: {e}"))?
+        .text;
+    let checkpoint = commons_ledger::note::Checkpoint::parse(&checkpoint_text)
+        .map_err(|e| anyhow::anyhow!("the node's checkpoint does not parse: {e}"))?;
+    let mut envelopes = Vec::with_capacity(usize::try_from(checkpoint.size).unwrap_or(0));
+    let mut from = 0;
+    while from < checkpoint.size {
+        let to = checkpoint.size.min(from + EXPORT_PAGE_ENTRIES);
+        let page = client.entries(commons, from, to).await?;
+        if page.len() as u64 != to - from {
+            bail!("the node returned {} entries for {from}..{to}", page.len());
+        }
+        envelopes.extend(page);
+        from = to;
+    }
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    commons_node::bundle::write_bundle(&mut out, commons, &sequencer, &envelopes, &[note])
+        .map_err(|e| anyhow::anyhow!("cannot write the bundle: {e}"))?;
+    std::io::Write::flush(&mut out)?;
+    Ok(())
+}
