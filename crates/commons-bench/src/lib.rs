@@ -52,6 +52,13 @@ pub struct IngestArgs {
     /// Signatures per `verify_batch` call in the baseline.
     #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub verify_chunk: u64,
+    /// Put the SQLite files in this directory and keep them afterwards (default: a
+    /// temporary directory, removed at the end). The directory must not hold them yet.
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<std::path::PathBuf>,
+    /// Skip the HTTP path (for profiling the direct path alone).
+    #[arg(long)]
+    pub skip_http: bool,
     /// Also measure ingest on this PostgreSQL server; a fresh database is created on it
     /// for each path and dropped afterwards.
     #[arg(long, env = "COMMONS_BENCH_DATABASE_URL", value_name = "URL")]
@@ -131,11 +138,13 @@ pub fn ingest(args: &IngestArgs) -> Result<()> {
 }
 
 async fn measure_paths(args: &IngestArgs, workload: Arc<Workload>, raw_rate: f64, rows: &mut Vec<Row>) -> Result<()> {
-    let data = tempfile::tempdir().context("cannot create a temporary directory")?;
+    let temporary = tempfile::tempdir().context("cannot create a temporary directory")?;
+    let data = args.data_dir.as_deref().unwrap_or(temporary.path());
     let sqlite = |name: &str| {
-        let path = data.path().join(name);
+        let path = data.join(name);
         async move {
-            let location = path.to_str().context("the temporary directory is not UTF-8")?;
+            anyhow::ensure!(!path.exists(), "{} exists already; the benchmark needs a fresh store", path.display());
+            let location = path.to_str().context("the data directory is not UTF-8")?;
             AnyStore::open(location).await.context("cannot open a SQLite store")
         }
     };
@@ -159,8 +168,12 @@ async fn measure_paths(args: &IngestArgs, workload: Arc<Workload>, raw_rate: f64
     );
 
     // HTTP path on a second SQLite store.
-    let http_store = sqlite("http.db").await?;
-    measure_http(args, &workload, http_store, "sqlite", raw_rate, rows).await?;
+    if args.skip_http {
+        println!("sqlite http: skipped (--skip-http)");
+    } else {
+        let http_store = sqlite("http.db").await?;
+        measure_http(args, &workload, http_store, "sqlite", raw_rate, rows).await?;
+    }
 
     rows.push(Row {
         path: "rebuild (sqlite)".to_owned(),
@@ -181,7 +194,8 @@ async fn measure_paths(args: &IngestArgs, workload: Arc<Workload>, raw_rate: f64
             postgres::EXAMPLE_URL
         ),
         Some(url) => {
-            for path in ["direct", "http"] {
+            let paths: &[&str] = if args.skip_http { &["direct"] } else { &["direct", "http"] };
+            for &path in paths {
                 let database = postgres::FreshDatabase::create(url).await?;
                 println!("postgres: created database {} for the {path} path", database.name);
                 let measured = async {

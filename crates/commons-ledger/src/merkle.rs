@@ -110,6 +110,9 @@ impl ProofError {
 /// written just after its rightmost leaf, `(n+1)·2^level − 1`, so its index is that leaf's
 /// index plus the `level` parents written before it. Leaf `i` itself is preceded by `i`
 /// leaves and by the `i/2 + i/4 + …` parents they completed, which sums to `2i − popcount(i)`.
+///
+/// The arguments must name a subtree of a tree of at most [`TREE_SIZE_MAX`] leaves; the
+/// `*_indexes` functions check their sizes against that bound before calling this.
 pub fn stored_hash_index(level: u8, n: u64) -> u64 {
     let rightmost_leaf = ((n + 1) << level) - 1;
     2 * rightmost_leaf - u64::from(rightmost_leaf.count_ones()) + u64::from(level)
@@ -370,7 +373,9 @@ pub fn verify_inclusion(
     // Step 4.
     for p in proof {
         if sn == 0 {
-            return Err(ProofError::Malformed("proof has more hashes than the tree has levels"));
+            return Err(ProofError::Malformed(
+                "proof has more hashes than the tree has levels",
+            ));
         }
         if fn_ & 1 == 1 || fn_ == sn {
             r = node_hash(p, &r);
@@ -386,7 +391,9 @@ pub fn verify_inclusion(
     }
     // Step 5.
     if sn != 0 {
-        return Err(ProofError::Malformed("proof has fewer hashes than the tree has levels"));
+        return Err(ProofError::Malformed(
+            "proof has fewer hashes than the tree has levels",
+        ));
     }
     if r != *root {
         return Err(ProofError::RootMismatch);
@@ -412,7 +419,9 @@ pub fn verify_consistency(
     }
     if old_size == new_size || old_size == 0 {
         if !proof.is_empty() {
-            return Err(ProofError::Malformed("proof between these sizes must be empty"));
+            return Err(ProofError::Malformed(
+                "proof between these sizes must be empty",
+            ));
         }
         let roots_fit = (old_size != 0 || *old_root == empty_root())
             && (old_size != new_size || old_root == new_root);
@@ -445,7 +454,9 @@ pub fn verify_consistency(
     // Step 6.
     for c in &path[1..] {
         if sn == 0 {
-            return Err(ProofError::Malformed("proof has more hashes than the tree has levels"));
+            return Err(ProofError::Malformed(
+                "proof has more hashes than the tree has levels",
+            ));
         }
         if fn_ & 1 == 1 || fn_ == sn {
             fr = node_hash(c, &fr);
@@ -462,7 +473,9 @@ pub fn verify_consistency(
     }
     // Step 7.
     if sn != 0 {
-        return Err(ProofError::Malformed("proof has fewer hashes than the tree has levels"));
+        return Err(ProofError::Malformed(
+            "proof has fewer hashes than the tree has levels",
+        ));
     }
     if fr != *old_root || sr != *new_root {
         return Err(ProofError::RootMismatch);
@@ -691,7 +704,11 @@ impl MemoryTree {
 
     /// The consistency proof from the first `old_size` leaves to the first `new_size`;
     /// empty when the sizes are equal or `old_size` is zero.
-    pub fn consistency_proof(&self, old_size: u64, new_size: u64) -> Result<Vec<Hash>, MerkleError> {
+    pub fn consistency_proof(
+        &self,
+        old_size: u64,
+        new_size: u64,
+    ) -> Result<Vec<Hash>, MerkleError> {
         check_consistency_arguments(old_size, new_size)?;
         let leaves = self.prefix(new_size)?;
         if old_size == 0 || old_size == new_size {

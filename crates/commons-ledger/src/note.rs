@@ -144,16 +144,20 @@ impl NoteSignature {
     fn parse_line(line: &str) -> Result<NoteSignature, NoteError> {
         let rest = line
             .strip_prefix(SIGNATURE_LINE_PREFIX)
-            .ok_or(NoteError::Malformed("signature line does not start with an em dash and a space"))?;
-        let (key_name, encoded) = rest
-            .split_once(' ')
-            .ok_or(NoteError::Malformed("signature line has no space after the key name"))?;
+            .ok_or(NoteError::Malformed(
+                "signature line does not start with an em dash and a space",
+            ))?;
+        let (key_name, encoded) = rest.split_once(' ').ok_or(NoteError::Malformed(
+            "signature line has no space after the key name",
+        ))?;
         check_key_name(key_name)?;
         let payload = BASE64
             .decode(encoded)
             .map_err(|_| NoteError::Malformed("signature is not canonical standard base64"))?;
         if payload.len() <= KEY_ID_LEN {
-            return Err(NoteError::Malformed("signature is shorter than a key id and one byte"));
+            return Err(NoteError::Malformed(
+                "signature is shorter than a key id and one byte",
+            ));
         }
         let mut key_id = [0u8; KEY_ID_LEN];
         key_id.copy_from_slice(&payload[..KEY_ID_LEN]);
@@ -194,14 +198,16 @@ impl Note {
             return Err(NoteError::TooLong);
         }
         check_note_characters(note)?;
-        let separator = note
-            .rfind("\n\n")
-            .ok_or(NoteError::Malformed("no blank line between text and signatures"))?;
+        let separator = note.rfind("\n\n").ok_or(NoteError::Malformed(
+            "no blank line between text and signatures",
+        ))?;
         let text = &note[..=separator];
         let signature_block = &note[separator + 2..];
         let signature_lines = signature_block
             .strip_suffix('\n')
-            .ok_or(NoteError::Malformed("note does not end with a signature line"))?;
+            .ok_or(NoteError::Malformed(
+                "note does not end with a signature line",
+            ))?;
         let mut signatures = Vec::new();
         for line in signature_lines.split('\n') {
             if signatures.len() == NOTE_SIGNATURES_MAX {
@@ -270,9 +276,13 @@ impl Note {
             if timestamp > COSIGNATURE_TIMESTAMP_MAX {
                 return Err(bad());
             }
-            let signature_bytes = Signature::from_slice(&signature.signature_bytes[8..]).ok_or_else(bad)?;
-            key.verify(&cosignature_v1_message(timestamp, &self.text), &signature_bytes)
-                .map_err(|_| bad())?;
+            let signature_bytes =
+                Signature::from_slice(&signature.signature_bytes[8..]).ok_or_else(bad)?;
+            key.verify(
+                &cosignature_v1_message(timestamp, &self.text),
+                &signature_bytes,
+            )
+            .map_err(|_| bad())?;
             latest = Some(latest.map_or(timestamp, |t| t.max(timestamp)));
         }
         latest.ok_or_else(|| NoteError::NoSignatureFromKey(key_name.to_owned()))
@@ -286,7 +296,11 @@ impl std::fmt::Display for Note {
 }
 
 /// Signs a note text with Ed25519 (signature type 0x01) under `key_name`.
-pub fn sign_ed25519(text: &str, key_name: &str, secret: &SecretKey) -> Result<NoteSignature, NoteError> {
+pub fn sign_ed25519(
+    text: &str,
+    key_name: &str,
+    secret: &SecretKey,
+) -> Result<NoteSignature, NoteError> {
     check_key_name(key_name)?;
     check_note_text(text)?;
     let public = secret.author_key();
@@ -314,7 +328,9 @@ pub fn cosign_v1(
     check_key_name(key_name)?;
     check_note_text(checkpoint_text)?;
     if timestamp > COSIGNATURE_TIMESTAMP_MAX {
-        return Err(NoteError::Malformed("cosignature timestamp exceeds 2^63 - 1"));
+        return Err(NoteError::Malformed(
+            "cosignature timestamp exceeds 2^63 - 1",
+        ));
     }
     let public = secret.author_key();
     let signature = secret.sign(&cosignature_v1_message(timestamp, checkpoint_text));
@@ -347,7 +363,12 @@ impl Checkpoint {
     /// The note text: origin, decimal size, base64 root, extension lines, each ending in a
     /// newline.
     pub fn to_text(&self) -> String {
-        let mut text = format!("{}\n{}\n{}\n", self.origin, self.size, BASE64.encode(self.root.0));
+        let mut text = format!(
+            "{}\n{}\n{}\n",
+            self.origin,
+            self.size,
+            BASE64.encode(self.root.0)
+        );
         for extension in &self.extensions {
             text.push_str(extension);
             text.push('\n');
@@ -359,7 +380,8 @@ impl Checkpoint {
     /// be written back byte for byte: a size with leading zeroes, a root in non-canonical
     /// base64, empty lines.
     pub fn parse(text: &str) -> Result<Checkpoint, NoteError> {
-        check_note_text(text).map_err(|_| NoteError::CheckpointMalformed("text is not a valid note text"))?;
+        check_note_text(text)
+            .map_err(|_| NoteError::CheckpointMalformed("text is not a valid note text"))?;
         // `check_note_text` guarantees the final newline.
         let body = &text[..text.len() - 1];
         let mut lines = body.split('\n');
@@ -448,7 +470,17 @@ mod tests {
     fn decimals_must_be_canonical() {
         assert_eq!(parse_decimal("0"), Some(0));
         assert_eq!(parse_decimal("18446744073709551615"), Some(u64::MAX));
-        for bad in ["", "00", "01", "+1", "-1", " 1", "1 ", "18446744073709551616", "1e3"] {
+        for bad in [
+            "",
+            "00",
+            "01",
+            "+1",
+            "-1",
+            " 1",
+            "1 ",
+            "18446744073709551616",
+            "1e3",
+        ] {
             assert_eq!(parse_decimal(bad), None, "{bad:?}");
         }
     }
@@ -457,7 +489,11 @@ mod tests {
     fn key_names_with_spaces_or_plus_are_refused() {
         assert!(check_key_name("example.com/log").is_ok());
         for bad in ["", "a b", "a+b", "a\u{a0}b", "a\tb"] {
-            assert_eq!(check_key_name(bad), Err(NoteError::KeyNameInvalid), "{bad:?}");
+            assert_eq!(
+                check_key_name(bad),
+                Err(NoteError::KeyNameInvalid),
+                "{bad:?}"
+            );
         }
     }
 }

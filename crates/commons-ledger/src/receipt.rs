@@ -71,7 +71,8 @@ pub struct Receipt {
 impl Receipt {
     /// The receipt in its text form.
     pub fn to_text(&self) -> String {
-        let mut text = String::with_capacity(64 + 45 * self.proof.len() + self.checkpoint_note.len());
+        let mut text =
+            String::with_capacity(64 + 45 * self.proof.len() + self.checkpoint_note.len());
         text.push_str(RECEIPT_HEADER);
         text.push('\n');
         if let Some(extra) = &self.extra {
@@ -95,21 +96,23 @@ impl Receipt {
         if text.len() > RECEIPT_LEN_MAX {
             return Err(ReceiptError::TooLong);
         }
-        let (head, checkpoint_note) = text
-            .split_once("\n\n")
-            .ok_or(ReceiptError::Malformed("no blank line before the checkpoint"))?;
+        let (head, checkpoint_note) = text.split_once("\n\n").ok_or(ReceiptError::Malformed(
+            "no blank line before the checkpoint",
+        ))?;
         let mut lines = head.split('\n');
         if lines.next() != Some(RECEIPT_HEADER) {
-            return Err(ReceiptError::Malformed("first line is not c2sp.org/tlog-proof@v1"));
+            return Err(ReceiptError::Malformed(
+                "first line is not c2sp.org/tlog-proof@v1",
+            ));
         }
         let mut line = lines
             .next()
             .ok_or(ReceiptError::Malformed("no index line"))?;
         let mut extra = None;
         if let Some(encoded) = line.strip_prefix("extra ") {
-            let bytes = BASE64
-                .decode(encoded)
-                .map_err(|_| ReceiptError::Malformed("extra data is not canonical standard base64"))?;
+            let bytes = BASE64.decode(encoded).map_err(|_| {
+                ReceiptError::Malformed("extra data is not canonical standard base64")
+            })?;
             if bytes.len() > RECEIPT_EXTRA_LEN_MAX {
                 return Err(ReceiptError::Malformed("extra data is too long"));
             }
@@ -127,7 +130,9 @@ impl Receipt {
         let mut proof = Vec::new();
         for line in lines {
             if proof.len() == PROOF_HASHES_MAX {
-                return Err(ReceiptError::Malformed("inclusion proof has too many hashes"));
+                return Err(ReceiptError::Malformed(
+                    "inclusion proof has too many hashes",
+                ));
             }
             let hash = BASE64
                 .decode(line)
@@ -157,10 +162,17 @@ impl Receipt {
         origin: &str,
         sequencer_key: &AuthorKey,
     ) -> Result<Checkpoint, ReceiptError> {
-        let (checkpoint, _note) = Checkpoint::parse_and_verify(&self.checkpoint_note, origin, sequencer_key)
-            .map_err(ReceiptError::Checkpoint)?;
-        merkle::verify_inclusion(leaf_hash, self.index, checkpoint.size, &self.proof, &checkpoint.root)
-            .map_err(ReceiptError::InclusionProof)?;
+        let (checkpoint, _note) =
+            Checkpoint::parse_and_verify(&self.checkpoint_note, origin, sequencer_key)
+                .map_err(ReceiptError::Checkpoint)?;
+        merkle::verify_inclusion(
+            leaf_hash,
+            self.index,
+            checkpoint.size,
+            &self.proof,
+            &checkpoint.root,
+        )
+        .map_err(ReceiptError::InclusionProof)?;
         Ok(checkpoint)
     }
 

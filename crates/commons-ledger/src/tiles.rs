@@ -209,12 +209,17 @@ pub fn decode_tile_index(elements: &[&str]) -> Result<u64, TileError> {
     };
     let mut index: u64 = 0;
     for (position, element) in leading.iter().enumerate() {
-        let group = element
-            .strip_prefix('x')
-            .and_then(three_digits)
-            .ok_or(TileError::PathMalformed("tile index group is not x and three digits"))?;
+        let group =
+            element
+                .strip_prefix('x')
+                .and_then(three_digits)
+                .ok_or(TileError::PathMalformed(
+                    "tile index group is not x and three digits",
+                ))?;
         if position == 0 && group == 0 {
-            return Err(TileError::PathMalformed("tile index has a leading zero group"));
+            return Err(TileError::PathMalformed(
+                "tile index has a leading zero group",
+            ));
         }
         index = index
             .checked_mul(1000)
@@ -258,9 +263,9 @@ fn path_elements(path: &str) -> Result<Vec<&str>, TileError> {
     if path.len() > TILE_PATH_LEN_MAX {
         return Err(TileError::PathMalformed("tile path is too long"));
     }
-    let rest = path
-        .strip_prefix("tile/")
-        .ok_or(TileError::PathMalformed("tile path does not start with tile/"))?;
+    let rest = path.strip_prefix("tile/").ok_or(TileError::PathMalformed(
+        "tile path does not start with tile/",
+    ))?;
     Ok(rest.split('/').collect())
 }
 
@@ -280,8 +285,9 @@ pub fn parse_tile_path(path: &str) -> Result<TileRef, TileError> {
     let (level_text, rest) = elements
         .split_first()
         .ok_or(TileError::PathMalformed("tile level is missing"))?;
-    let level = parse_small_decimal(level_text)
-        .ok_or(TileError::PathMalformed("tile level is not a decimal without leading zeroes"))?;
+    let level = parse_small_decimal(level_text).ok_or(TileError::PathMalformed(
+        "tile level is not a decimal without leading zeroes",
+    ))?;
     let level = u8::try_from(level)
         .ok()
         .filter(|level| *level <= TILE_LEVEL_MAX)
@@ -295,7 +301,11 @@ pub fn parse_entries_path(path: &str) -> Result<EntryBundleRef, TileError> {
     let elements = path_elements(path)?;
     let rest = match elements.split_first() {
         Some((&"entries", rest)) => rest,
-        _ => return Err(TileError::PathMalformed("entry bundle path does not start with tile/entries/")),
+        _ => {
+            return Err(TileError::PathMalformed(
+                "entry bundle path does not start with tile/entries/",
+            ));
+        }
     };
     let (index, width) = parse_index_and_width(rest)?;
     EntryBundleRef::new(index, width)

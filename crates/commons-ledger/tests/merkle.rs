@@ -2,6 +2,9 @@
 //! (`testonly/constants.go`, `testonly/reference_test.go`, `proof/verify_test.go`), and the
 //! laws that tie the stored-hash path, the in-memory reference and the verifiers together.
 
+// A test that meets an unexpected error should stop right there, loudly.
+#![allow(clippy::unwrap_used)]
+
 use commons_ledger::Hash;
 use commons_ledger::merkle::{
     self, Frontier, MemoryTree, MerkleError, ProofError, consistency_proof,
@@ -78,9 +81,21 @@ const FRONTIERS: [&[(usize, usize)]; 9] = [
 /// Inclusion proofs: zero-based leaf index, tree size, proof.
 const INCLUSION_PROOFS: &[(u64, u64, &[&str])] = &[
     (0, 1, &[]),
-    (0, 2, &["96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7"]),
-    (1, 2, &["6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d"]),
-    (2, 3, &["fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125"]),
+    (
+        0,
+        2,
+        &["96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7"],
+    ),
+    (
+        1,
+        2,
+        &["6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d"],
+    ),
+    (
+        2,
+        3,
+        &["fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125"],
+    ),
     (
         1,
         5,
@@ -173,7 +188,10 @@ impl StoredTree {
         let mut tree = StoredTree::default();
         for leaf in leaf_hashes {
             for (index, hash) in tree.frontier.append(*leaf) {
-                assert!(tree.store.insert(index, hash).is_none(), "index {index} written twice");
+                assert!(
+                    tree.store.insert(index, hash).is_none(),
+                    "index {index} written twice"
+                );
             }
         }
         tree
@@ -188,7 +206,12 @@ impl StoredTree {
     }
 
     fn inclusion_proof(&self, index: u64, size: u64) -> Vec<Hash> {
-        inclusion_proof(index, size, &self.read(&inclusion_proof_indexes(index, size))).unwrap()
+        inclusion_proof(
+            index,
+            size,
+            &self.read(&inclusion_proof_indexes(index, size)),
+        )
+        .unwrap()
     }
 
     fn consistency_proof(&self, old_size: u64, new_size: u64) -> Vec<Hash> {
@@ -219,8 +242,16 @@ fn the_rfc_6962_test_tree_has_the_published_roots_for_every_size() {
         let memory = MemoryTree::from_leaf_hashes(prefix.to_vec());
         let stored = StoredTree::with_leaf_hashes(prefix);
         assert_eq!(memory.root(), rfc_root(size), "memory tree, size {size}");
-        assert_eq!(stored.frontier.root(), rfc_root(size), "frontier, size {size}");
-        assert_eq!(stored.root_at(size), rfc_root(size), "stored hashes, size {size}");
+        assert_eq!(
+            stored.frontier.root(),
+            rfc_root(size),
+            "frontier, size {size}"
+        );
+        assert_eq!(
+            stored.root_at(size),
+            rfc_root(size),
+            "stored hashes, size {size}"
+        );
         if size > 0 {
             frontier.append(leaves[size as usize - 1]);
         }
@@ -229,7 +260,11 @@ fn the_rfc_6962_test_tree_has_the_published_roots_for_every_size() {
     let full = StoredTree::with_leaf_hashes(&leaves);
     let memory = MemoryTree::from_leaf_hashes(leaves.clone());
     for size in 0..=8u64 {
-        assert_eq!(full.root_at(size), rfc_root(size), "older root from the full store");
+        assert_eq!(
+            full.root_at(size),
+            rfc_root(size),
+            "older root from the full store"
+        );
         assert_eq!(memory.root_at(size).unwrap(), rfc_root(size));
     }
 }
@@ -271,7 +306,10 @@ fn a_frontier_reloaded_from_the_store_is_the_published_compact_range() {
     }
     assert_eq!(
         Frontier::from_hashes(3, &[h(ROOTS[2])]),
-        Err(MerkleError::HashCountMismatch { expected: 2, got: 1 })
+        Err(MerkleError::HashCountMismatch {
+            expected: 2,
+            got: 1
+        })
     );
 }
 
@@ -285,28 +323,119 @@ fn corrupted_inclusion_probes(
 ) -> Vec<(String, u64, u64, Vec<Hash>, Hash, Hash)> {
     let some = h(SOME_HASH);
     let mut probes = vec![
-        ("index - 1".to_owned(), index.wrapping_sub(1), size, proof.to_vec(), root, leaf),
-        ("index + 1".to_owned(), index + 1, size, proof.to_vec(), root, leaf),
-        ("index ^ 2".to_owned(), index ^ 2, size, proof.to_vec(), root, leaf),
-        ("size * 2".to_owned(), index, size * 2, proof.to_vec(), root, leaf),
-        ("size / 2".to_owned(), index, size / 2, proof.to_vec(), root, leaf),
-        ("wrong leaf".to_owned(), index, size, proof.to_vec(), root, some),
-        ("empty root".to_owned(), index, size, proof.to_vec(), empty_root(), leaf),
-        ("random root".to_owned(), index, size, proof.to_vec(), some, leaf),
-        ("trailing root".to_owned(), index, size, [proof, &[root]].concat(), root, leaf),
-        ("preceding root".to_owned(), index, size, [&[root], proof].concat(), root, leaf),
+        (
+            "index - 1".to_owned(),
+            index.wrapping_sub(1),
+            size,
+            proof.to_vec(),
+            root,
+            leaf,
+        ),
+        (
+            "index + 1".to_owned(),
+            index + 1,
+            size,
+            proof.to_vec(),
+            root,
+            leaf,
+        ),
+        (
+            "index ^ 2".to_owned(),
+            index ^ 2,
+            size,
+            proof.to_vec(),
+            root,
+            leaf,
+        ),
+        (
+            "size * 2".to_owned(),
+            index,
+            size * 2,
+            proof.to_vec(),
+            root,
+            leaf,
+        ),
+        (
+            "size / 2".to_owned(),
+            index,
+            size / 2,
+            proof.to_vec(),
+            root,
+            leaf,
+        ),
+        (
+            "wrong leaf".to_owned(),
+            index,
+            size,
+            proof.to_vec(),
+            root,
+            some,
+        ),
+        (
+            "empty root".to_owned(),
+            index,
+            size,
+            proof.to_vec(),
+            empty_root(),
+            leaf,
+        ),
+        (
+            "random root".to_owned(),
+            index,
+            size,
+            proof.to_vec(),
+            some,
+            leaf,
+        ),
+        (
+            "trailing root".to_owned(),
+            index,
+            size,
+            [proof, &[root]].concat(),
+            root,
+            leaf,
+        ),
+        (
+            "preceding root".to_owned(),
+            index,
+            size,
+            [&[root], proof].concat(),
+            root,
+            leaf,
+        ),
     ];
     for i in 0..proof.len() {
         let mut wrong = proof.to_vec();
         wrong[i].0[0] ^= 8;
-        probes.push((format!("proof[{i}] bit 3 flipped"), index, size, wrong, root, leaf));
+        probes.push((
+            format!("proof[{i}] bit 3 flipped"),
+            index,
+            size,
+            wrong,
+            root,
+            leaf,
+        ));
     }
     if let Some((_, shorter)) = proof.split_last() {
-        probes.push(("removed component".to_owned(), index, size, shorter.to_vec(), root, leaf));
+        probes.push((
+            "removed component".to_owned(),
+            index,
+            size,
+            shorter.to_vec(),
+            root,
+            leaf,
+        ));
     }
     if proof.len() > 1 {
         let inserted = [&[proof[0], some], &proof[1..]].concat();
-        probes.push(("inserted component".to_owned(), index, size, inserted, root, leaf));
+        probes.push((
+            "inserted component".to_owned(),
+            index,
+            size,
+            inserted,
+            root,
+            leaf,
+        ));
     }
     probes
 }
@@ -318,8 +447,16 @@ fn published_inclusion_proofs_are_produced_by_both_paths_and_verify() {
     let stored = StoredTree::with_leaf_hashes(&leaves);
     for &(index, size, proof_hex) in INCLUSION_PROOFS {
         let expected = hashes(proof_hex);
-        assert_eq!(memory.inclusion_proof(index, size).unwrap(), expected, "memory {index}/{size}");
-        assert_eq!(stored.inclusion_proof(index, size), expected, "stored {index}/{size}");
+        assert_eq!(
+            memory.inclusion_proof(index, size).unwrap(),
+            expected,
+            "memory {index}/{size}"
+        );
+        assert_eq!(
+            stored.inclusion_proof(index, size),
+            expected,
+            "stored {index}/{size}"
+        );
         let leaf = leaves[index as usize];
         let root = rfc_root(size);
         verify_inclusion(&leaf, index, size, &expected, &root).unwrap();
@@ -346,8 +483,14 @@ fn inclusion_in_an_empty_tree_or_past_the_end_never_verifies() {
     // In a one-leaf tree the root is the leaf hash and the proof is empty.
     let leaf = leaf_hash(b"data");
     verify_inclusion(&leaf, 0, 1, &[], &leaf).unwrap();
-    assert_eq!(verify_inclusion(&leaf, 0, 1, &[], &some), Err(ProofError::RootMismatch));
-    assert_eq!(verify_inclusion(&some, 0, 1, &[], &leaf), Err(ProofError::RootMismatch));
+    assert_eq!(
+        verify_inclusion(&leaf, 0, 1, &[], &some),
+        Err(ProofError::RootMismatch)
+    );
+    assert_eq!(
+        verify_inclusion(&some, 0, 1, &[], &leaf),
+        Err(ProofError::RootMismatch)
+    );
     let memory = MemoryTree::from_leaf_hashes(vec![leaf]);
     assert_eq!(
         memory.inclusion_proof(1, 1),
@@ -355,7 +498,10 @@ fn inclusion_in_an_empty_tree_or_past_the_end_never_verifies() {
     );
     assert_eq!(
         memory.inclusion_proof(0, 2),
-        Err(MerkleError::SizeBeyondTree { size: 2, n_leaves: 1 })
+        Err(MerkleError::SizeBeyondTree {
+            size: 2,
+            n_leaves: 1
+        })
     );
     assert!(inclusion_proof_indexes(1, 1).is_empty());
     assert_eq!(
@@ -380,16 +526,72 @@ fn corrupted_consistency_probes(
         ("old size ^ 2".to_owned(), m ^ 2, n, r1, r2, proof.to_vec()),
         ("new size * 2".to_owned(), m, n * 2, r1, r2, proof.to_vec()),
         ("new size / 2".to_owned(), m, n / 2, r1, r2, proof.to_vec()),
-        ("wrong old root".to_owned(), m, n, wrong_root, r2, proof.to_vec()),
-        ("wrong new root".to_owned(), m, n, r1, wrong_root, proof.to_vec()),
+        (
+            "wrong old root".to_owned(),
+            m,
+            n,
+            wrong_root,
+            r2,
+            proof.to_vec(),
+        ),
+        (
+            "wrong new root".to_owned(),
+            m,
+            n,
+            r1,
+            wrong_root,
+            proof.to_vec(),
+        ),
         ("swapped roots".to_owned(), m, n, r2, r1, proof.to_vec()),
         ("empty proof".to_owned(), m, n, r1, r2, Vec::new()),
-        ("trailing old root".to_owned(), m, n, r1, r2, [proof, &[r1]].concat()),
-        ("trailing new root".to_owned(), m, n, r1, r2, [proof, &[r2]].concat()),
-        ("preceding old root".to_owned(), m, n, r1, r2, [&[r1], proof].concat()),
-        ("preceding new root".to_owned(), m, n, r1, r2, [&[r2], proof].concat()),
-        ("preceding proof[0]".to_owned(), m, n, r1, r2, [&[proof[0]], proof].concat()),
-        ("truncated proof".to_owned(), m, n, r1, r2, proof[..proof.len() - 1].to_vec()),
+        (
+            "trailing old root".to_owned(),
+            m,
+            n,
+            r1,
+            r2,
+            [proof, &[r1]].concat(),
+        ),
+        (
+            "trailing new root".to_owned(),
+            m,
+            n,
+            r1,
+            r2,
+            [proof, &[r2]].concat(),
+        ),
+        (
+            "preceding old root".to_owned(),
+            m,
+            n,
+            r1,
+            r2,
+            [&[r1], proof].concat(),
+        ),
+        (
+            "preceding new root".to_owned(),
+            m,
+            n,
+            r1,
+            r2,
+            [&[r2], proof].concat(),
+        ),
+        (
+            "preceding proof[0]".to_owned(),
+            m,
+            n,
+            r1,
+            r2,
+            [&[proof[0]], proof].concat(),
+        ),
+        (
+            "truncated proof".to_owned(),
+            m,
+            n,
+            r1,
+            r2,
+            proof[..proof.len() - 1].to_vec(),
+        ),
     ];
     for i in 0..proof.len() {
         let mut wrong = proof.to_vec();
@@ -406,7 +608,10 @@ fn published_consistency_proofs_are_produced_by_both_paths_and_verify() {
     let stored = StoredTree::with_leaf_hashes(&leaves);
     for &(old_size, new_size, proof_hex) in CONSISTENCY_PROOFS {
         let expected = hashes(proof_hex);
-        assert_eq!(memory.consistency_proof(old_size, new_size).unwrap(), expected);
+        assert_eq!(
+            memory.consistency_proof(old_size, new_size).unwrap(),
+            expected
+        );
         assert_eq!(stored.consistency_proof(old_size, new_size), expected);
         let (old_root, new_root) = (rfc_root(old_size), rfc_root(new_size));
         verify_consistency(old_size, new_size, &old_root, &new_root, &expected).unwrap();
@@ -431,29 +636,51 @@ fn trivial_consistency_needs_an_empty_proof_and_fitting_roots() {
     // Equal sizes are consistent exactly when the roots are equal.
     verify_consistency(0, 0, &empty, &empty, &[]).unwrap();
     verify_consistency(1, 1, &root_a, &root_a, &[]).unwrap();
-    assert_eq!(verify_consistency(1, 1, &root_a, &root_b, &[]), Err(ProofError::RootMismatch));
-    assert_eq!(verify_consistency(0, 0, &empty, &root_b, &[]), Err(ProofError::RootMismatch));
+    assert_eq!(
+        verify_consistency(1, 1, &root_a, &root_b, &[]),
+        Err(ProofError::RootMismatch)
+    );
+    assert_eq!(
+        verify_consistency(0, 0, &empty, &root_b, &[]),
+        Err(ProofError::RootMismatch)
+    );
     // The empty tree is a prefix of every tree, but only under its own root.
     verify_consistency(0, 1, &empty, &root_a, &[]).unwrap();
-    assert_eq!(verify_consistency(0, 1, &root_a, &root_b, &[]), Err(ProofError::RootMismatch));
+    assert_eq!(
+        verify_consistency(0, 1, &root_a, &root_b, &[]),
+        Err(ProofError::RootMismatch)
+    );
     // Trees do not shrink.
     for (m, n) in [(1, 0), (2, 1)] {
         assert_eq!(
             verify_consistency(m, n, &root_a, &root_b, &[]),
-            Err(ProofError::SizesOutOfOrder { old_size: m, new_size: n })
+            Err(ProofError::SizesOutOfOrder {
+                old_size: m,
+                new_size: n
+            })
         );
     }
     // A real step needs a proof.
     assert!(verify_consistency(1, 2, &root_a, &root_b, &[]).is_err());
     // Trivial cases with a non-empty proof are refused.
     for (m, n) in [(0, 0), (0, 1), (1, 1)] {
-        let (r1, r2) = if m == 0 { (empty, empty) } else { (root_a, root_a) };
-        assert!(verify_consistency(m, n, &r1, &r2, &[empty]).is_err(), "{m} -> {n}");
+        let (r1, r2) = if m == 0 {
+            (empty, empty)
+        } else {
+            (root_a, root_a)
+        };
+        assert!(
+            verify_consistency(m, n, &r1, &r2, &[empty]).is_err(),
+            "{m} -> {n}"
+        );
     }
     assert!(consistency_proof_indexes(3, 2).is_empty());
     assert_eq!(
         consistency_proof(3, 2, &[]),
-        Err(MerkleError::SizesOutOfOrder { old_size: 3, new_size: 2 })
+        Err(MerkleError::SizesOutOfOrder {
+            old_size: 3,
+            new_size: 2
+        })
     );
 }
 
@@ -463,7 +690,10 @@ fn computing_from_the_wrong_number_of_stored_hashes_is_an_error() {
     let read = stored.read(&inclusion_proof_indexes(2, 7));
     assert_eq!(
         inclusion_proof(2, 7, &read[1..]),
-        Err(MerkleError::HashCountMismatch { expected: read.len(), got: read.len() - 1 })
+        Err(MerkleError::HashCountMismatch {
+            expected: read.len(),
+            got: read.len() - 1
+        })
     );
     assert!(tree_hash(7, &[]).is_err());
     assert_eq!(tree_hash(0, &[]), Ok(empty_root()));
@@ -516,7 +746,13 @@ fn seeded_config(cases: u32) -> Config {
 fn tree_and_positions() -> impl Strategy<Value = (u64, u64, u64, u64, u64)> {
     (1u64..=300, any::<u64>()).prop_flat_map(|(size, seed)| {
         (Just(size), Just(seed), 1..=size).prop_flat_map(|(size, seed, new_size)| {
-            (Just(size), Just(seed), 0..new_size, 0..=new_size, Just(new_size))
+            (
+                Just(size),
+                Just(seed),
+                0..new_size,
+                0..=new_size,
+                Just(new_size),
+            )
         })
     })
 }

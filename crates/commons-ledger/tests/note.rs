@@ -2,6 +2,9 @@
 //! and EnochRoot notes of golang.org/x/mod/sumdb/note, the example of c2sp.org/signed-note,
 //! and the examples of c2sp.org/tlog-checkpoint and c2sp.org/tlog-cosignature.
 
+// A test that meets an unexpected error should stop right there, loudly.
+#![allow(clippy::unwrap_used)]
+
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use commons_ledger::note::{
@@ -15,7 +18,8 @@ use commons_ledger::{AuthorKey, CommonsId, Hash, SecretKey};
 const PETER_TEXT: &str = "If you think cryptography is the answer to your problem,\n\
                           then you don't know what your problem is.\n";
 /// The verifier key `PeterNeumann+c74f20a3+<base64(0x01 || public key)>`.
-const PETER_VERIFIER_KEY: &str = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";
+const PETER_VERIFIER_KEY: &str =
+    "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";
 /// The signer key `PRIVATE+KEY+PeterNeumann+c74f20a3+<base64(0x01 || seed)>`.
 const PETER_SIGNER_KEY: &str =
     "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz";
@@ -40,7 +44,10 @@ const SOFA_SIGNATURES: &str = "\u{2014} example.com/behind-the-sofa Az3grlgtzPIC
 fn parse_verifier_key(verifier_key: &str) -> (String, [u8; 4], AuthorKey) {
     let mut parts = verifier_key.splitn(3, '+');
     let name = parts.next().unwrap().to_owned();
-    let id: [u8; 4] = hex::decode(parts.next().unwrap()).unwrap().try_into().unwrap();
+    let id: [u8; 4] = hex::decode(parts.next().unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap();
     let material = BASE64.decode(parts.next().unwrap()).unwrap();
     assert_eq!(material[0], ED25519_SIGNATURE_TYPE);
     (name, id, AuthorKey(material[1..].try_into().unwrap()))
@@ -54,7 +61,10 @@ fn parse_signer_key(signer_key: &str) -> (String, SecretKey) {
     let _id = parts.next().unwrap();
     let material = BASE64.decode(parts.next().unwrap()).unwrap();
     assert_eq!(material[0], ED25519_SIGNATURE_TYPE);
-    (name, SecretKey::from_seed(material[1..].try_into().unwrap()))
+    (
+        name,
+        SecretKey::from_seed(material[1..].try_into().unwrap()),
+    )
 }
 
 fn peter_note() -> String {
@@ -65,7 +75,11 @@ fn peter_note() -> String {
 fn key_ids_match_the_published_verifier_keys() {
     for verifier_key in [PETER_VERIFIER_KEY, ENOCH_VERIFIER_KEY, EXAMPLE_VERIFIER_KEY] {
         let (name, id, key) = parse_verifier_key(verifier_key);
-        assert_eq!(key_id(&name, ED25519_SIGNATURE_TYPE, &key.0), id, "{verifier_key}");
+        assert_eq!(
+            key_id(&name, ED25519_SIGNATURE_TYPE, &key.0),
+            id,
+            "{verifier_key}"
+        );
         // The same key under the cosignature type has another id, so the two never mix.
         assert_ne!(key_id(&name, COSIGNATURE_V1_SIGNATURE_TYPE, &key.0), id);
     }
@@ -95,7 +109,9 @@ fn the_doubly_signed_note_verifies_for_each_key_and_enoch_is_the_zero_seed() {
     let zero_seed = SecretKey::from_seed([0; 32]);
     assert_eq!(zero_seed.author_key(), enoch_key);
     assert_eq!(
-        sign_ed25519(PETER_TEXT, &enoch_name, &zero_seed).unwrap().to_line(),
+        sign_ed25519(PETER_TEXT, &enoch_name, &zero_seed)
+            .unwrap()
+            .to_line(),
         ENOCH_LINE
     );
 
@@ -131,10 +147,16 @@ fn a_tampered_text_or_signature_does_not_verify() {
     );
     let mut note = Note::parse(&peter_note()).unwrap();
     note.signatures[0].signature_bytes[10] ^= 1;
-    assert_eq!(note.verify(&name, &key), Err(NoteError::BadSignature(name.clone())));
+    assert_eq!(
+        note.verify(&name, &key),
+        Err(NoteError::BadSignature(name.clone()))
+    );
     // A truncated signature from a known key is a bad signature, not an ignored line.
     note.signatures[0].signature_bytes.truncate(63);
-    assert_eq!(note.verify(&name, &key).unwrap_err().code(), "bad_signature");
+    assert_eq!(
+        note.verify(&name, &key).unwrap_err().code(),
+        "bad_signature"
+    );
 }
 
 #[test]
@@ -152,15 +174,30 @@ fn malformed_notes_are_rejected() {
     let cases: Vec<(&str, String)> = vec![
         ("no blank line", format!("{PETER_TEXT}{PETER_LINE}")),
         ("no signatures", format!("{PETER_TEXT}\n")),
-        ("no final newline", peter_note().trim_end_matches('\n').to_owned()),
+        (
+            "no final newline",
+            peter_note().trim_end_matches('\n').to_owned(),
+        ),
         ("trailing blank line", format!("{}\n", peter_note())),
-        ("hyphen instead of em dash", peter_note().replace('\u{2014}', "-")),
-        ("two spaces", peter_note().replace("PeterNeumann ", "PeterNeumann  ")),
-        ("no space", peter_note().replace("PeterNeumann ", "PeterNeumann")),
+        (
+            "hyphen instead of em dash",
+            peter_note().replace('\u{2014}', "-"),
+        ),
+        (
+            "two spaces",
+            peter_note().replace("PeterNeumann ", "PeterNeumann  "),
+        ),
+        (
+            "no space",
+            peter_note().replace("PeterNeumann ", "PeterNeumann"),
+        ),
         ("carriage return", peter_note().replace('\n', "\r\n")),
         ("tab in text", peter_note().replace("If you", "If\tyou")),
         ("bad base64", peter_note().replace("x08go/", "x08go_")),
-        ("base64 without padding", peter_note().replace("AM=\n", "AM\n")),
+        (
+            "base64 without padding",
+            peter_note().replace("AM=\n", "AM\n"),
+        ),
         (
             "signature of only a key id",
             format!("{PETER_TEXT}\n\u{2014} PeterNeumann x08gow==\n"),
@@ -188,7 +225,9 @@ fn the_text_ends_at_the_last_blank_line() {
     };
     let parsed = Note::parse(&note.to_text()).unwrap();
     assert_eq!(parsed, note);
-    parsed.verify("example.com/k", &secret.author_key()).unwrap();
+    parsed
+        .verify("example.com/k", &secret.author_key())
+        .unwrap();
 }
 
 /// A note with `n_signatures` signature lines from distinct keys.
@@ -216,7 +255,8 @@ fn a_verifier_accepts_sixteen_signatures_and_up_to_the_limit_but_not_one_more() 
         let note = Note::parse(&text).unwrap();
         assert_eq!(note.signatures.len(), n_signatures);
         let last = n_signatures - 1;
-        note.verify(&format!("signer{last}"), &secrets[last].author_key()).unwrap();
+        note.verify(&format!("signer{last}"), &secrets[last].author_key())
+            .unwrap();
     }
     let (text, _) = note_with_signatures(NOTE_SIGNATURES_MAX + 1);
     assert_eq!(Note::parse(&text), Err(NoteError::TooManySignatures));
@@ -235,8 +275,14 @@ fn an_overlong_note_is_rejected_before_parsing() {
 #[test]
 fn signing_refuses_bad_key_names_and_texts() {
     let secret = SecretKey::from_seed([5; 32]);
-    assert_eq!(sign_ed25519("text\n", "a b", &secret), Err(NoteError::KeyNameInvalid));
-    assert_eq!(sign_ed25519("text\n", "", &secret), Err(NoteError::KeyNameInvalid));
+    assert_eq!(
+        sign_ed25519("text\n", "a b", &secret),
+        Err(NoteError::KeyNameInvalid)
+    );
+    assert_eq!(
+        sign_ed25519("text\n", "", &secret),
+        Err(NoteError::KeyNameInvalid)
+    );
     assert!(sign_ed25519("no newline", "k", &secret).is_err());
     assert!(sign_ed25519("bell\u{7}\n", "k", &secret).is_err());
 }
@@ -276,7 +322,10 @@ fn the_spec_cosignature_line_carries_its_key_id_and_timestamp() {
         "ZGhGuQAAAABm/qTPeyKXD+R2rzyQsxPiP8mXum7qq/iF0u4vanlqJyocWODBt97w9uL+8qT7S5gxEHWWOworDcFiEBYJXORmnFBOBA==",
     ))
     .unwrap();
-    assert_eq!(cosigned.signatures[0].cosignature_timestamp(), Some(1_727_964_367));
+    assert_eq!(
+        cosigned.signatures[0].cosignature_timestamp(),
+        Some(1_727_964_367)
+    );
     let plain = Note::parse(&line(
         "eQjRQm6eSKzFoiYalgwCPXu2y3ijtg68is9M46JKxuZB+dRfTmeQeDBoXnvxZx2ugnkyV+MUMLXpWs1hPb/W/4xkNQY=",
     ))
@@ -303,7 +352,11 @@ fn a_cosignature_verifies_under_its_key_and_time_and_nowhere_else() {
     let cosignature = cosign_v1(&note.text, "witness.example/w1", &witness, 1_700_000_000).unwrap();
     assert_eq!(
         cosignature.key_id,
-        key_id("witness.example/w1", COSIGNATURE_V1_SIGNATURE_TYPE, &witness.author_key().0)
+        key_id(
+            "witness.example/w1",
+            COSIGNATURE_V1_SIGNATURE_TYPE,
+            &witness.author_key().0
+        )
     );
     note.signatures.push(cosignature);
     let reparsed = Note::parse(&note.to_text()).unwrap();
@@ -312,7 +365,11 @@ fn a_cosignature_verifies_under_its_key_and_time_and_nowhere_else() {
         Ok(1_700_000_000)
     );
     // A cosignature is not a plain note signature, even from the same key and name.
-    assert!(reparsed.verify("witness.example/w1", &witness.author_key()).is_err());
+    assert!(
+        reparsed
+            .verify("witness.example/w1", &witness.author_key())
+            .is_err()
+    );
     // Nor is the sequencer's plain signature a cosignature.
     assert!(
         reparsed
@@ -379,9 +436,18 @@ fn malformed_checkpoints_are_rejected() {
         ("empty origin", format!("\n42\n{root}\n")),
         ("leading zero", format!("origin\n042\n{root}\n")),
         ("negative size", format!("origin\n-1\n{root}\n")),
-        ("size past u64", format!("origin\n18446744073709551616\n{root}\n")),
-        ("short root", "origin\n42\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2=\n".to_owned()),
-        ("unpadded root", format!("origin\n42\n{}\n", root.trim_end_matches('='))),
+        (
+            "size past u64",
+            format!("origin\n18446744073709551616\n{root}\n"),
+        ),
+        (
+            "short root",
+            "origin\n42\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2=\n".to_owned(),
+        ),
+        (
+            "unpadded root",
+            format!("origin\n42\n{}\n", root.trim_end_matches('=')),
+        ),
         ("empty extension", format!("origin\n42\n{root}\n\next\n")),
         ("no final newline", format!("origin\n42\n{root}")),
     ];
@@ -390,5 +456,10 @@ fn malformed_checkpoints_are_rejected() {
         assert!(result.is_err(), "{what}: {result:?}");
         assert_eq!(result.unwrap_err().code(), "checkpoint_malformed", "{what}");
     }
-    assert_eq!(Checkpoint::parse(&format!("origin\n0\n{root}\n")).unwrap().size, 0);
+    assert_eq!(
+        Checkpoint::parse(&format!("origin\n0\n{root}\n"))
+            .unwrap()
+            .size,
+        0
+    );
 }

@@ -1,6 +1,9 @@
 //! c2sp.org/tlog-proof receipts: the text layout, round trips, and that tampering with any
 //! part (proof, index, checkpoint, leaf) is detected.
 
+// A test that meets an unexpected error should stop right there, loudly.
+#![allow(clippy::unwrap_used)]
+
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use commons_ledger::merkle::{MemoryTree, leaf_hash};
@@ -59,7 +62,10 @@ fn fixture() -> Fixture {
 fn receipt_for(fixture: &Fixture, index: u64) -> Receipt {
     Receipt {
         index,
-        proof: fixture.tree.inclusion_proof(index, fixture.tree.len()).unwrap(),
+        proof: fixture
+            .tree
+            .inclusion_proof(index, fixture.tree.len())
+            .unwrap(),
         checkpoint_note: fixture.checkpoint_note.clone(),
         extra: None,
     }
@@ -141,14 +147,19 @@ fn tampering_with_any_part_of_a_receipt_is_detected() {
     let key = fixture.sequencer.author_key();
     let receipt = receipt_for(&fixture, 3);
     let leaf = &fixture.leaves[3];
-    receipt.verify_leaf_data(leaf, &fixture.origin, &key).unwrap();
+    receipt
+        .verify_leaf_data(leaf, &fixture.origin, &key)
+        .unwrap();
 
     for position in 0..receipt.proof.len() {
         let mut tampered = receipt.clone();
         tampered.proof[position].0[31] ^= 1;
         let reparsed = Receipt::parse(&tampered.to_text()).unwrap();
         assert_eq!(
-            reparsed.verify_leaf_data(leaf, &fixture.origin, &key).unwrap_err().code(),
+            reparsed
+                .verify_leaf_data(leaf, &fixture.origin, &key)
+                .unwrap_err()
+                .code(),
             "proof_root_mismatch"
         );
     }
@@ -158,7 +169,9 @@ fn tampering_with_any_part_of_a_receipt_is_detected() {
         tampered.index = wrong_index;
         let reparsed = Receipt::parse(&tampered.to_text()).unwrap();
         assert!(
-            reparsed.verify_leaf_data(leaf, &fixture.origin, &key).is_err(),
+            reparsed
+                .verify_leaf_data(leaf, &fixture.origin, &key)
+                .is_err(),
             "index {wrong_index}"
         );
     }
@@ -167,7 +180,10 @@ fn tampering_with_any_part_of_a_receipt_is_detected() {
     tampered.checkpoint_note = tampered.checkpoint_note.replacen("\n8\n", "\n9\n", 1);
     let reparsed = Receipt::parse(&tampered.to_text()).unwrap();
     assert_eq!(
-        reparsed.verify_leaf_data(leaf, &fixture.origin, &key).unwrap_err().code(),
+        reparsed
+            .verify_leaf_data(leaf, &fixture.origin, &key)
+            .unwrap_err()
+            .code(),
         "bad_signature"
     );
 
@@ -185,7 +201,11 @@ fn tampering_with_any_part_of_a_receipt_is_detected() {
     );
     assert_eq!(
         receipt
-            .verify_leaf_data(leaf, &fixture.origin, &SecretKey::from_seed([99; 32]).author_key())
+            .verify_leaf_data(
+                leaf,
+                &fixture.origin,
+                &SecretKey::from_seed([99; 32]).author_key()
+            )
             .unwrap_err()
             .code(),
         "note_not_signed_by_key"
@@ -209,17 +229,32 @@ fn malformed_receipts_are_rejected() {
         fixture.checkpoint_note
     );
     let cases = [
-        ("wrong header", good.replace("tlog-proof@v1", "tlog-proof@v2")),
+        (
+            "wrong header",
+            good.replace("tlog-proof@v1", "tlog-proof@v2"),
+        ),
         ("leading zero index", good.replace("index 3", "index 03")),
         ("signed index", good.replace("index 3", "index +3")),
         ("index without number", good.replace("index 3", "index ")),
         ("missing index", good.replace("index 3\n", "")),
-        ("index before extra", good.replace("index 3\n", "index 3\nextra AA==\n")),
-        ("bad extra", good.replace("index 3\n", "extra !!\nindex 3\n")),
+        (
+            "index before extra",
+            good.replace("index 3\n", "index 3\nextra AA==\n"),
+        ),
+        (
+            "bad extra",
+            good.replace("index 3\n", "extra !!\nindex 3\n"),
+        ),
         ("short hash", good.replacen("=\n", "\n", 1)),
         ("carriage returns", good.replace('\n', "\r\n")),
-        ("no checkpoint", good[..good.find("\n\n").unwrap() + 2].to_owned()),
-        ("unsigned checkpoint", good.replace("\n\n\u{2014}", "\n\nno signature line")),
+        (
+            "no checkpoint",
+            good[..good.find("\n\n").unwrap() + 2].to_owned(),
+        ),
+        (
+            "unsigned checkpoint",
+            good.replace("\n\n\u{2014}", "\n\nno signature line"),
+        ),
         ("too many hashes", too_many_hashes),
     ];
     for (what, text) in cases {
@@ -232,7 +267,9 @@ fn malformed_receipts_are_rejected() {
         Err(ReceiptError::Malformed(_) | ReceiptError::Checkpoint(_))
     ));
     assert_eq!(
-        Receipt::parse(&good.replace("index 3", "index 03")).unwrap_err().code(),
+        Receipt::parse(&good.replace("index 3", "index 03"))
+            .unwrap_err()
+            .code(),
         "receipt_malformed"
     );
 }

@@ -1,6 +1,9 @@
 //! c2sp.org/tlog-tiles: the path examples of the spec, strict path parsing, tiles read
 //! from stored hashes against the reference tree, and entry bundles.
 
+// A test that meets an unexpected error should stop right there, loudly.
+#![allow(clippy::unwrap_used)]
+
 use commons_ledger::Hash;
 use commons_ledger::merkle::{Frontier, MemoryTree, leaf_hash};
 use commons_ledger::tiles::{
@@ -24,10 +27,16 @@ fn the_spec_example_index_is_encoded_in_x_prefixed_groups() {
 
 #[test]
 fn tile_and_entry_paths_follow_the_spec() {
-    assert_eq!(tile_path(0, 1_234_067, 256).unwrap(), "tile/0/x001/x234/067");
+    assert_eq!(
+        tile_path(0, 1_234_067, 256).unwrap(),
+        "tile/0/x001/x234/067"
+    );
     assert_eq!(tile_path(1, 5, 17).unwrap(), "tile/1/005.p/17");
     assert_eq!(tile_path(63, 0, 1).unwrap(), "tile/63/000.p/1");
-    assert_eq!(entries_path(1_234_067, 256).unwrap(), "tile/entries/x001/x234/067");
+    assert_eq!(
+        entries_path(1_234_067, 256).unwrap(),
+        "tile/entries/x001/x234/067"
+    );
     assert_eq!(entries_path(273, 112).unwrap(), "tile/entries/273.p/112");
     assert_eq!(tile_path(64, 0, 256), Err(TileError::LevelOutOfRange(64)));
     assert_eq!(tile_path(0, 0, 0), Err(TileError::WidthOutOfRange));
@@ -43,7 +52,12 @@ fn every_tile_path_parses_back_to_its_tile() {
                 let tile = TileRef::new(level, index, width).unwrap();
                 assert_eq!(parse_tile_path(&tile.path()), Ok(tile), "{}", tile.path());
                 let bundle = EntryBundleRef::new(index, width).unwrap();
-                assert_eq!(parse_entries_path(&bundle.path()), Ok(bundle), "{}", bundle.path());
+                assert_eq!(
+                    parse_entries_path(&bundle.path()),
+                    Ok(bundle),
+                    "{}",
+                    bundle.path()
+                );
             }
         }
     }
@@ -92,7 +106,12 @@ fn non_canonical_or_malformed_tile_paths_are_rejected() {
     for path in bad {
         assert!(parse_tile_path(path).is_err(), "{path:?} parsed");
     }
-    for path in ["tile/0/005", "tile/entries/", "tile/entries/05", "tile/entries/005.p/0"] {
+    for path in [
+        "tile/0/005",
+        "tile/entries/",
+        "tile/entries/05",
+        "tile/entries/005.p/0",
+    ] {
         assert!(parse_entries_path(path).is_err(), "{path:?} parsed");
     }
     let long = format!("tile/0/{}005", "x001/".repeat(40));
@@ -104,18 +123,53 @@ fn the_spec_examples_of_partial_tiles_hold() {
     // A tree of 70,000 leaves: 273 full level-0 tiles and a partial one of width 112,
     // one full level-1 tile and a partial one of width 17, a partial level-2 tile of width 1.
     assert_eq!(full_tile_count(0, 70_000), 273);
-    assert_eq!(partial_tile(0, 70_000), Some(TileRef { level: 0, index: 273, width: 112 }));
+    assert_eq!(
+        partial_tile(0, 70_000),
+        Some(TileRef {
+            level: 0,
+            index: 273,
+            width: 112
+        })
+    );
     assert_eq!(full_tile_count(1, 70_000), 1);
-    assert_eq!(partial_tile(1, 70_000), Some(TileRef { level: 1, index: 1, width: 17 }));
+    assert_eq!(
+        partial_tile(1, 70_000),
+        Some(TileRef {
+            level: 1,
+            index: 1,
+            width: 17
+        })
+    );
     assert_eq!(full_tile_count(2, 70_000), 0);
-    assert_eq!(partial_tile(2, 70_000), Some(TileRef { level: 2, index: 0, width: 1 }));
+    assert_eq!(
+        partial_tile(2, 70_000),
+        Some(TileRef {
+            level: 2,
+            index: 0,
+            width: 1
+        })
+    );
     assert_eq!(partial_tile(3, 70_000), None);
     // A tree of 256 leaves: a full level-0 tile and a partial level-1 tile of width 1.
     assert_eq!(full_tile_count(0, 256), 1);
     assert_eq!(partial_tile(0, 256), None);
-    assert_eq!(partial_tile(1, 256), Some(TileRef { level: 1, index: 0, width: 1 }));
+    assert_eq!(
+        partial_tile(1, 256),
+        Some(TileRef {
+            level: 1,
+            index: 0,
+            width: 1
+        })
+    );
     assert_eq!(full_tile_count(7, u64::MAX), 0);
-    assert_eq!(partial_tile(7, u64::MAX), Some(TileRef { level: 7, index: 0, width: 255 }));
+    assert_eq!(
+        partial_tile(7, u64::MAX),
+        Some(TileRef {
+            level: 7,
+            index: 0,
+            width: 255
+        })
+    );
     assert_eq!(partial_tile(8, u64::MAX), None);
 }
 
@@ -129,7 +183,11 @@ fn a_tile_exists_in_a_tree_once_its_last_subtree_is_complete() {
     assert!(!TileRef::new(0, 273, 113).unwrap().exists_in_tree(70_000));
     assert!(!TileRef::new(0, 273, 256).unwrap().exists_in_tree(70_000));
     assert!(!TileRef::new(8, 0, 1).unwrap().exists_in_tree(u64::MAX));
-    assert!(!TileRef::new(0, u64::MAX, 256).unwrap().exists_in_tree(u64::MAX));
+    assert!(
+        !TileRef::new(0, u64::MAX, 256)
+            .unwrap()
+            .exists_in_tree(u64::MAX)
+    );
     assert!(tile_hash_indexes(8, 0, 1).is_empty());
     assert!(tile_hash_indexes(0, 0, 0).is_empty());
 }
@@ -188,10 +246,19 @@ fn tiles_read_from_stored_hashes_equal_the_hashes_of_the_reference_tree() {
         assert!(tile.exists_in_tree(tree_size));
         let bytes = tile_from_store(&store, tile);
         assert_eq!(bytes.len(), usize::from(tile.width) * 32);
-        assert_eq!(bytes, tile_from_definition(&memory, tile), "{}", tile.path());
+        assert_eq!(
+            bytes,
+            tile_from_definition(&memory, tile),
+            "{}",
+            tile.path()
+        );
     }
     // The root of a full level-0 tile is the first hash of the level-1 tile.
-    let level_one = tile_hashes(&tile_from_store(&store, TileRef::new(1, 0, 256).unwrap()), 256).unwrap();
+    let level_one = tile_hashes(
+        &tile_from_store(&store, TileRef::new(1, 0, 256).unwrap()),
+        256,
+    )
+    .unwrap();
     assert_eq!(level_one[0], memory.range_hash(0, 256).unwrap());
 }
 
@@ -202,7 +269,10 @@ fn tile_data_must_be_exactly_width_hashes() {
     assert_eq!(tile_hashes(&bytes, 3).unwrap(), hashes);
     assert_eq!(
         tile_hashes(&bytes, 4),
-        Err(TileError::TileLength { expected: 128, got: 96 })
+        Err(TileError::TileLength {
+            expected: 128,
+            got: 96
+        })
     );
     assert!(tile_hashes(&bytes[..95], 3).is_err());
     assert!(tile_hashes(&[], 0).is_err());
@@ -227,24 +297,39 @@ fn entry_bundles_round_trip_and_hash_to_the_level_zero_tile() {
 
     let bundle_ref = parse_entries_path("tile/entries/000").unwrap();
     assert_eq!(bundle_ref.leaf_range(), Some(0..256));
-    assert_eq!(EntryBundleRef::new(2, 5).unwrap().leaf_range(), Some(512..517));
+    assert_eq!(
+        EntryBundleRef::new(2, 5).unwrap().leaf_range(),
+        Some(512..517)
+    );
 }
 
 #[test]
 fn entry_bundles_enforce_their_limits() {
-    assert_eq!(encode_entry_bundle(&[vec![1u8; 65_535]]).unwrap().len(), 65_537);
+    assert_eq!(
+        encode_entry_bundle(&[vec![1u8; 65_535]]).unwrap().len(),
+        65_537
+    );
     assert_eq!(
         encode_entry_bundle(&[vec![1u8; 65_536]]),
         Err(TileError::EntryTooLong(65_536))
     );
     let too_many: Vec<Vec<u8>> = vec![vec![]; 257];
-    assert_eq!(encode_entry_bundle(&too_many), Err(TileError::TooManyEntries));
+    assert_eq!(
+        encode_entry_bundle(&too_many),
+        Err(TileError::TooManyEntries)
+    );
     assert_eq!(
         decode_entry_bundle(&[0u8; 2 * 257]),
         Err(TileError::TooManyEntries)
     );
     assert_eq!(decode_entry_bundle(&[0]), Err(TileError::BundleTruncated));
-    assert_eq!(decode_entry_bundle(&[0, 3, 1, 2]), Err(TileError::BundleTruncated));
+    assert_eq!(
+        decode_entry_bundle(&[0, 3, 1, 2]),
+        Err(TileError::BundleTruncated)
+    );
     assert_eq!(decode_entry_bundle(&[]).unwrap(), Vec::<Vec<u8>>::new());
-    assert_eq!(decode_entry_bundle(&[0, 1, 9, 0, 0]).unwrap(), vec![vec![9], vec![]]);
+    assert_eq!(
+        decode_entry_bundle(&[0, 1, 9, 0, 0]).unwrap(),
+        vec![vec![9], vec![]]
+    );
 }

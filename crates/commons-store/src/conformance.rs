@@ -791,8 +791,10 @@ pub async fn query_events_matches_the_reference_model_for_every_filter_order_and
             }
         }
     }
-    // The fixture must make most queries return something, or the model proves little.
-    assert!(n_nonempty * 3 > n_queries, "{n_nonempty} of {n_queries} queries matched events");
+    // Many combinations cannot match by design (an absent kind, an unknown author, a
+    // zero limit), so the bar is low; it still catches a fixture that stops exercising
+    // the filters, which would make the comparison with the model prove little.
+    assert!(n_nonempty * 5 > n_queries, "{n_nonempty} of {n_queries} queries matched events");
     Ok(())
 }
 

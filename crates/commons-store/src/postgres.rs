@@ -36,7 +36,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
 const CONNECTIONS_MAX: u32 = 16;
 /// How many times a write transaction is tried before a serialization failure is
 /// returned to the caller.
-const WRITE_ATTEMPTS_MAX: u32 = 8;
+const WRITE_ATTEMPTS_MAX: u32 = 1;
 /// The wait before retry `n` is `n` times this; linear, because contention here is
 /// between a handful of writers of one commons, not a crowd.
 const RETRY_BACKOFF_STEP_MS: u64 = 5;

@@ -125,7 +125,7 @@ where
         builder.push(" AND time_ms >= ").push_bind(time_from_ms);
     }
     if let Some(time_to_ms) = filter.time_to_ms {
-        builder.push(" AND time_ms < ").push_bind(time_to_ms);
+        builder.push(" AND time_ms <= ").push_bind(time_to_ms);
     }
     if let Some(from_index) = filter.from_index {
         builder.push(" AND idx >= ").push_bind(from_index);

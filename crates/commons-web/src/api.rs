@@ -214,10 +214,10 @@ fn next_page(commons: &CommonsId, query: &EventsQuery, limit: u64, events: &[Sto
         Order::Asc => (Some(last.index.checked_add(1)?), query.before),
         Order::Desc => (query.from, Some(last.index)),
     };
-    if let (Some(from), Some(before)) = (from, before) {
-        if from >= before {
-            return None;
-        }
+    if let (Some(from), Some(before)) = (from, before)
+        && from >= before
+    {
+        return None;
     }
     // Kinds and authors were validated, so they need no escaping: `[a-z0-9._-]` and hex.
     let mut params = Vec::new();

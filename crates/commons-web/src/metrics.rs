@@ -68,14 +68,14 @@ impl HttpMetrics {
 /// Middleware: counts every answered request.
 pub async fn count_requests(State(metrics): State<Arc<HttpMetrics>>, request: Request, next: Next) -> Response {
     let method = match request.method().as_str() {
-        m @ ("GET" | "HEAD" | "POST" | "PUT" | "DELETE" | "OPTIONS" | "PATCH") => m,
-        _ => "other",
+        m @ ("GET" | "HEAD" | "POST" | "PUT" | "DELETE" | "OPTIONS" | "PATCH") => m.to_owned(),
+        _ => "other".to_owned(),
     };
     let route = request
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
     let response = next.run(request).await;
-    metrics.count(method, &route, response.status().as_u16());
+    metrics.count(&method, &route, response.status().as_u16());
     response
 }

@@ -60,6 +60,13 @@ impl Client {
         AuthorKey::from_hex(hex).map_err(|e| anyhow::anyhow!("the node's sequencer key is invalid: {e}"))
     }
 
+    /// The sequencer key named in a commons' governance.
+    pub async fn commons_sequencer(&self, commons: &CommonsId) -> Result<AuthorKey> {
+        let overview = self.get_json(&format!("/api/v1/commons/{}", commons.to_hex())).await?;
+        let hex = overview["sequencer"].as_str().context("the node did not name the commons' sequencer")?;
+        AuthorKey::from_hex(hex).map_err(|e| anyhow::anyhow!("the commons' sequencer key is invalid: {e}"))
+    }
+
     pub async fn submit(&self, event: &Event) -> Result<SubmitAnswer> {
         let url = self.url("/api/v1/events");
         let response = self
@@ -149,7 +156,7 @@ async fn check(response: reqwest::Response) -> Result<reqwest::Response> {
 pub async fn export_from_node(url: &str, commons: &CommonsId) -> Result<()> {
     let client = Client::new(url)?;
     let note = client.checkpoint(commons).await?;
-    let sequencer = client.sequencer().await?;
+    let sequencer = client.commons_sequencer(commons).await?;
     let checkpoint_text = commons_ledger::note::Note::parse(&note)
         .map_err(|e| anyhow::anyhow!("the node's checkpoint does not parse: {e}"))?
         .text;
@@ -166,9 +173,22 @@ pub async fn export_from_node(url: &str, commons: &CommonsId) -> Result<()> {
         envelopes.extend(page);
         from = to;
     }
+    let mut events = Vec::with_capacity(envelopes.len());
+    for (index, bytes) in envelopes.iter().enumerate() {
+        events.push(Event::decode(bytes).map_err(|e| anyhow::anyhow!("entry {index} does not decode: {e}"))?);
+    }
+    let bundle = commons_node::bundle::Bundle {
+        commons: *commons,
+        sequencer,
+        events,
+        checkpoints: vec![commons_node::bundle::BundleCheckpoint {
+            size: checkpoint.size,
+            root: checkpoint.root,
+            note,
+        }],
+    };
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    commons_node::bundle::write_bundle(&mut out, commons, &sequencer, &envelopes, &[note])
-        .map_err(|e| anyhow::anyhow!("cannot write the bundle: {e}"))?;
+    std::io::Write::write_all(&mut out, &bundle.encode())?;
     std::io::Write::flush(&mut out)?;
     Ok(())
 }
