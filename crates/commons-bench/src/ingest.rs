@@ -129,4 +129,18 @@ impl IngestRun {
     pub fn events_per_second(&self) -> f64 {
         crate::report::rate(self.n_events, self.elapsed)
     }
+
+    /// Where the time went, as the node's metrics tell it.
+    pub fn commit_summary(&self) -> String {
+        let n_commits = self.commits.n_commits.max(1) as f64;
+        format!(
+            "ledger {} entries; {} group commits of {:.0} entries on average; {:.2} s inside Store::append = {:.0}% of the run, {:.2} ms per commit",
+            crate::report::grouped(self.ledger_size),
+            crate::report::grouped(self.commits.n_commits),
+            self.ledger_size as f64 / n_commits,
+            self.commits.append_seconds,
+            100.0 * self.commits.append_seconds / self.elapsed.as_secs_f64().max(f64::MIN_POSITIVE),
+            1000.0 * self.commits.append_seconds / n_commits
+        )
+    }
 }

@@ -80,6 +80,11 @@ pub fn ingest(args: &IngestArgs) -> Result<()> {
         grouped(args.authors)
     );
 
+    println!(
+        "machine: {} cores; load average at start {} (other processes on the machine compete for the CPU and disk)",
+        std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+        load_average()
+    );
     let started = Instant::now();
     let workload = Arc::new(Workload::generate(n_events, n_authors));
     let took = started.elapsed();
@@ -94,8 +99,9 @@ pub fn ingest(args: &IngestArgs) -> Result<()> {
     let raw = baseline::measure(&workload, to_usize(args.verify_chunk))?;
     let raw_rate = raw.events_per_second();
     println!(
-        "baseline: commons_ledger::keys::verify_batch on 1 thread, chunks of {} (round-robin, distinct authors per chunk): {} signatures in {:.2} s = {} events/s",
+        "baseline: commons_ledger::keys::verify_batch on 1 thread, chunks of {} in round-robin author order ({} distinct authors per chunk): {} signatures in {:.2} s = {} events/s",
         raw.chunk_events,
+        raw.chunk_events.min(n_authors),
         grouped(raw.n_events as u64),
         raw.verify.as_secs_f64(),
         grouped(raw_rate as u64)
@@ -125,6 +131,7 @@ pub fn ingest(args: &IngestArgs) -> Result<()> {
         target: Target::MegabytesBelow(PEAK_RSS_MEGABYTES_MAX),
     });
 
+    println!("machine: load average at end {}", load_average());
     println!();
     print!("{}", report::table(&rows));
     println!();
@@ -231,15 +238,13 @@ async fn measure_direct(
     let run = direct::ingest(workload.clone(), store, to_usize(args.submitters), to_usize(args.chunk)).await?;
     println!(
         "{backend} direct: {} submitters x submit_many chunks of {}: {} events in {:.2} s = {} events/s \
-         (ledger {} entries; {} group commits, {:.2} s inside Store::append)",
+         ({})",
         args.submitters,
         grouped(args.chunk),
         grouped(run.n_events as u64),
         run.elapsed.as_secs_f64(),
         grouped(run.events_per_second() as u64),
-        grouped(run.ledger_size),
-        grouped(run.commits.n_commits),
-        run.commits.append_seconds
+        run.commit_summary()
     );
     rows.push(Row {
         path: format!("direct ingest ({backend})"),
@@ -261,14 +266,12 @@ async fn measure_http(
     let run = http::ingest(workload.clone(), store, to_usize(args.http_clients)).await?;
     println!(
         "{backend} http: {} clients, one envelope per POST /api/v1/events: {} events in {:.2} s = {} events/s \
-         (ledger {} entries; {} group commits, {:.2} s inside Store::append)",
+         ({})",
         args.http_clients,
         grouped(run.n_events as u64),
         run.elapsed.as_secs_f64(),
         grouped(run.events_per_second() as u64),
-        grouped(run.ledger_size),
-        grouped(run.commits.n_commits),
-        run.commits.append_seconds
+        run.commit_summary()
     );
     rows.push(Row {
         path: format!("HTTP ingest ({backend})"),
@@ -277,4 +280,13 @@ async fn measure_http(
         target: Target::RatioMin(HTTP_RATIO_MIN),
     });
     Ok(())
+}
+
+/// The 1, 5 and 15 minute load averages, or `unknown`.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .map(|text| text.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .filter(|text| !text.is_empty())
+        .unwrap_or_else(|| "unknown".to_owned())
 }

@@ -3,6 +3,8 @@
 
 use clap::{Parser, Subcommand};
 
+mod crash;
+
 #[derive(Debug, Parser)]
 #[command(name = "commons-bench", about = "Benchmarks of the commons node")]
 struct Cli {
@@ -17,11 +19,18 @@ enum Command {
     ///
     /// Example: cargo run --release -p commons-bench -- ingest --events 20000 --authors 100
     Ingest(commons_bench::IngestArgs),
+    /// SIGKILL the `commons` binary in the middle of HTTP ingest, round after round on the
+    /// same data; after each restart check that every acknowledged event is present, that
+    /// checkpoints stay consistent, that `commons verify` passes and that chains continue.
+    ///
+    /// Example: cargo run --release -p commons-bench -- crash-soak --rounds 100
+    CrashSoak(crash::CrashSoakArgs),
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match &cli.command {
         Command::Ingest(args) => commons_bench::ingest(args),
+        Command::CrashSoak(args) => crash::crash_soak(args),
     }
 }

@@ -48,6 +48,15 @@ impl<'a> BodyReader<'a> {
             .map(|(_, v)| v)
     }
 
+    /// Refuses a body without the field; null is a value here (spec §9 lists `parent`
+    /// among the keys a genesis has, with null for "no parent").
+    pub fn require_key(&mut self, name: &'a str) -> Result<(), Rejection> {
+        match self.field(name) {
+            Some(_) => Ok(()),
+            None => invalid(self.kind, format!("field `{name}` is required (null if empty)")),
+        }
+    }
+
     /// A field that may be absent or null.
     pub fn optional(&mut self, name: &'a str) -> Option<&'a Value> {
         self.field(name).filter(|v| !v.is_null())
@@ -165,10 +174,10 @@ impl<'a> BodyReader<'a> {
             return Ok(());
         }
         for (key, _) in self.entries {
-            if let Some(name) = key.as_text() {
-                if !self.read.contains(name) {
-                    return invalid(self.kind, format!("unknown field `{name}`"));
-                }
+            if let Some(name) = key.as_text()
+                && !self.read.contains(name)
+            {
+                return invalid(self.kind, format!("unknown field `{name}`"));
             }
         }
         Ok(())

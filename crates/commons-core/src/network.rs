@@ -41,6 +41,7 @@ pub(crate) fn genesis(event: &Event, index: u64) -> Result<(State, Applied), Rej
     let threshold = reader.uint("threshold")?;
     let sequencer = reader.key("sequencer")?;
     let licence = reader.text("licence", 1, LICENCE_LEN_MAX)?;
+    reader.require_key("parent")?;
     let parent = match reader.optional("parent") {
         None => None,
         Some(value) => Some(read_parent(value)?),
@@ -157,10 +158,17 @@ pub(crate) fn equivocation(state: &mut State, input: &Input<'_>) -> Result<Appli
     reader.finish()?;
     let (first, first_bytes) = read_signed_header(first, "first")?;
     let (second, second_bytes) = read_signed_header(second, "second")?;
+    // A genesis header names no commons (`h''`): its commons is its own id, and it is seq 0
+    // of its author's chain in that commons, so it can be half of an equivocation too.
+    let commons_of = |header: &Header, bytes: &[u8]| {
+        header
+            .commons
+            .unwrap_or_else(|| CommonsId(commons_ledger::event::event_id(bytes).0))
+    };
     let same_slot = first.author == second.author
         && first.seq == second.seq
-        && first.commons == Some(state.commons)
-        && second.commons == Some(state.commons);
+        && commons_of(&first, &first_bytes) == state.commons
+        && commons_of(&second, &second_bytes) == state.commons;
     if !same_slot || first_bytes == second_bytes {
         return reject(
             RejectionCode::EvidenceInvalid,

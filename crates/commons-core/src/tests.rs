@@ -187,10 +187,26 @@ fn a_genesis_with_an_impossible_threshold_or_licence_is_rejected() {
             ("threshold", Value::Unsigned(threshold)),
             ("sequencer", key_value(&key(9))),
             ("licence", Value::text(licence)),
+            ("parent", Value::Null),
         ]);
         let event = Event::sign(&key(9), None, 0, None, vec![], 0, Kind::new("commons.genesis").unwrap(), Some(&body));
         assert_eq!(genesis(&event, 0).unwrap_err().code.as_str(), expected);
     }
+}
+
+#[test]
+fn a_genesis_without_the_parent_key_is_rejected() {
+    let body = Value::text_map([
+        ("name", Value::text("x")),
+        ("maintainers", Value::Array(vec![key_value(&key(0))])),
+        ("threshold", Value::Unsigned(1)),
+        ("sequencer", key_value(&key(9))),
+        ("licence", Value::text("MIT")),
+    ]);
+    let event = Event::sign(&key(9), None, 0, None, vec![], 0, Kind::new("commons.genesis").unwrap(), Some(&body));
+    let rejection = genesis(&event, 0).unwrap_err();
+    assert_eq!(rejection.code.as_str(), "body_invalid");
+    assert!(rejection.message.contains("parent"));
 }
 
 #[test]
@@ -204,6 +220,7 @@ fn a_genesis_naming_a_small_order_maintainer_is_rejected() {
         ("threshold", Value::Unsigned(1)),
         ("sequencer", key_value(&key(9))),
         ("licence", Value::text("MIT")),
+        ("parent", Value::Null),
     ]);
     let event = Event::sign(&key(9), None, 0, None, vec![], 0, Kind::new("commons.genesis").unwrap(), Some(&body));
     assert_eq!(genesis(&event, 0).unwrap_err().code.as_str(), "small_order_key");
@@ -392,6 +409,33 @@ fn evidence_of_equivocation_freezes_the_author_until_governance_unfreezes_it() {
     let unfreeze = Value::text_map([("unfreeze", Value::Array(vec![key_value(&author)]))]);
     world.send(0, "gov.update", unfreeze).unwrap();
     world.send(2, "agent.profile", profile("C", "person")).unwrap();
+    world.check_laws();
+}
+
+#[test]
+fn a_second_seq_zero_event_of_the_genesis_author_is_evidence_of_equivocation() {
+    // Regression: the genesis header names no commons, so the evidence check once refused
+    // it and the node answered 500 instead of freezing the author.
+    let mut world = World::new(1, 1);
+    let genesis = world.ledger[0].clone();
+    let creator = world.sequencer.clone();
+    let second = Event::sign(
+        &creator,
+        Some(world.commons()),
+        0,
+        None,
+        vec![],
+        3_000,
+        Kind::new("agent.profile").unwrap(),
+        Some(&profile("Twin", "person")),
+    );
+    let body = network::equivocation_body(
+        (&genesis.header_bytes, &genesis.signature),
+        (&second.header_bytes, &second.signature),
+    );
+    let evidence = world.event(&creator, "evidence.equivocation", body, vec![]);
+    world.submit(evidence).unwrap();
+    assert!(world.state.frozen.contains_key(&creator.author_key()));
     world.check_laws();
 }
 

@@ -23,7 +23,9 @@ use commons_core::State;
 use commons_ledger::merkle::{self, Frontier};
 use commons_ledger::note::{Checkpoint, origin_for};
 use commons_ledger::{AuthorKey, CommonsId, Envelope, Event, EventId, FormatError, Hash};
-use commons_store::{EVENTS_PAGE_MAX, HASHES_LOOKUP_MAX, ProjectionRow, Store, StoreError, StoredEvent};
+use commons_store::{
+    EVENTS_PAGE_MAX, HASHES_LOOKUP_MAX, ProjectionRow, Store, StoreError, StoredEvent,
+};
 use std::collections::{BTreeSet, HashSet};
 
 /// Most projection differences a rebuild lists; it counts all of them.
@@ -300,7 +302,10 @@ pub(crate) struct Verifier<'a> {
 }
 
 impl<'a> Verifier<'a> {
-    pub(crate) fn new(commons: CommonsId, checkpoints: &'a [CheckpointInput<'a>]) -> Result<Verifier<'a>, AuditFailure> {
+    pub(crate) fn new(
+        commons: CommonsId,
+        checkpoints: &'a [CheckpointInput<'a>],
+    ) -> Result<Verifier<'a>, AuditFailure> {
         let mut previous = 0;
         for checkpoint in checkpoints {
             if checkpoint.size <= previous {
@@ -335,17 +340,20 @@ impl<'a> Verifier<'a> {
     /// Folds the next page of events. `stored_hashes`, when given, are the store's hashes
     /// at storage indexes `stored_hash_count(size) ..` for this page, checked as each event
     /// adds its own, so the first failure in ledger order is the one reported.
-    pub(crate) fn verify_page(&mut self, events: &[Event], stored_hashes: Option<&[Hash]>) -> Result<(), AuditFailure> {
+    pub(crate) fn verify_page(
+        &mut self,
+        events: &[Event],
+        stored_hashes: Option<&[Hash]>,
+    ) -> Result<(), AuditFailure> {
         let first_index = self.size();
         let refs: Vec<&Event> = events.iter().collect();
         let first_bad_signature = if crate::verify_signatures_batch(&refs) {
             None
         } else {
             // Batch verification says only that some signature is bad; find the first.
-            let first_bad = events
-                .iter()
-                .enumerate()
-                .find_map(|(offset, event)| event.verify_signature().err().map(|error| (offset, error)));
+            let first_bad = events.iter().enumerate().find_map(|(offset, event)| {
+                event.verify_signature().err().map(|error| (offset, error))
+            });
             if first_bad.is_none() {
                 // ZIP-215 makes batch and single verification agree (spec §1), so this is
                 // a fault of the verifier, reported rather than trusted either way.
@@ -364,15 +372,25 @@ impl<'a> Verifier<'a> {
                 && *bad == offset
             {
                 let code = match error {
-                    FormatError::Key(commons_ledger::keys::KeyError::BadSignature) => AuditCode::BadSignature,
+                    FormatError::Key(commons_ledger::keys::KeyError::BadSignature) => {
+                        AuditCode::BadSignature
+                    }
                     _ => AuditCode::AuthorKeyInvalid,
                 };
-                return Err(AuditFailure::at(code, index, format!("event {}: {error}", event.id)));
+                return Err(AuditFailure::at(
+                    code,
+                    index,
+                    format!("event {}: {error}", event.id),
+                ));
             }
             let author = event.header.author;
             if !self.registrable.contains(&author) {
                 author.check_registrable().map_err(|error| {
-                    AuditFailure::at(AuditCode::AuthorKeyInvalid, index, format!("author key {author}: {error}"))
+                    AuditFailure::at(
+                        AuditCode::AuthorKeyInvalid,
+                        index,
+                        format!("author key {author}: {error}"),
+                    )
                 })?;
                 self.registrable.insert(author);
             }
@@ -388,13 +406,25 @@ impl<'a> Verifier<'a> {
     /// Applies one event; returns the sequencer in effect before it (none for the genesis).
     fn fold(&mut self, index: u64, event: &Event) -> Result<Option<AuthorKey>, AuditFailure> {
         if self.ids.contains(&event.id) {
-            return Err(AuditFailure::at(AuditCode::DuplicateEvent, index, format!("event {} appears twice", event.id)));
+            return Err(AuditFailure::at(
+                AuditCode::DuplicateEvent,
+                index,
+                format!("event {} appears twice", event.id),
+            ));
         }
-        if let Some(dep) = event.header.deps.iter().find(|dep| !self.ids.contains(*dep)) {
+        if let Some(dep) = event
+            .header
+            .deps
+            .iter()
+            .find(|dep| !self.ids.contains(*dep))
+        {
             return Err(AuditFailure::at(
                 AuditCode::DepMissing,
                 index,
-                format!("event {} names dep {dep}, which is not earlier in the ledger", event.id),
+                format!(
+                    "event {} names dep {dep}, which is not earlier in the ledger",
+                    event.id
+                ),
             ));
         }
         let sequencer_before = match &mut self.state {
@@ -403,11 +433,21 @@ impl<'a> Verifier<'a> {
                     return Err(AuditFailure::at(
                         AuditCode::GenesisInvalid,
                         index,
-                        format!("leaf 0 must be the genesis of commons {}, found event {}", self.commons, event.id),
+                        format!(
+                            "leaf 0 must be the genesis of commons {}, found event {}",
+                            self.commons, event.id
+                        ),
                     ));
                 }
                 let (state, _) = commons_core::genesis(event, index).map_err(|rejection| {
-                    AuditFailure::at(AuditCode::GenesisInvalid, index, format!("core refuses the genesis: {rejection} ({})", rejection.code.as_str()))
+                    AuditFailure::at(
+                        AuditCode::GenesisInvalid,
+                        index,
+                        format!(
+                            "core refuses the genesis: {rejection} ({})",
+                            rejection.code.as_str()
+                        ),
+                    )
                 })?;
                 if state.governance.parent.is_some() {
                     return Err(AuditFailure::at(
@@ -430,7 +470,11 @@ impl<'a> Verifier<'a> {
                             "event {} has seq {} but its author's chain continues at seq {expected_seq}{}",
                             event.id,
                             event.header.seq,
-                            if event.header.seq == expected_seq { " after another event" } else { "" }
+                            if event.header.seq == expected_seq {
+                                " after another event"
+                            } else {
+                                ""
+                            }
                         ),
                     ));
                 }
@@ -439,7 +483,12 @@ impl<'a> Verifier<'a> {
                     AuditFailure::at(
                         AuditCode::RuleRejected,
                         index,
-                        format!("core refuses {} event {}: {rejection} ({})", event.header.kind, event.id, rejection.code.as_str()),
+                        format!(
+                            "core refuses {} event {}: {rejection} ({})",
+                            event.header.kind,
+                            event.id,
+                            rejection.code.as_str()
+                        ),
                     )
                 })?;
                 Some(before)
@@ -455,12 +504,19 @@ impl<'a> Verifier<'a> {
     }
 
     /// Compares the hashes the event at `index` added with the stored ones.
-    fn compare_stored_hashes(&self, index: u64, base: u64, stored: &[Hash]) -> Result<(), AuditFailure> {
+    fn compare_stored_hashes(
+        &self,
+        index: u64,
+        base: u64,
+        stored: &[Hash],
+    ) -> Result<(), AuditFailure> {
         let from = merkle::stored_hash_count(index);
         let to = merkle::stored_hash_count(index + 1);
         for storage_index in from..to {
             let offset = usize::try_from(storage_index - base).unwrap_or(usize::MAX);
-            let recomputed = usize::try_from(storage_index).ok().and_then(|i| self.hashes.get(i));
+            let recomputed = usize::try_from(storage_index)
+                .ok()
+                .and_then(|i| self.hashes.get(i));
             let Some(stored_hash) = stored.get(offset) else {
                 return Err(AuditFailure::at(
                     AuditCode::MerkleHashMismatch,
@@ -480,7 +536,10 @@ impl<'a> Verifier<'a> {
     }
 
     /// Verifies the checkpoint at the current size, if there is one.
-    fn check_checkpoint(&mut self, sequencer_before: Option<AuthorKey>) -> Result<(), AuditFailure> {
+    fn check_checkpoint(
+        &mut self,
+        sequencer_before: Option<AuthorKey>,
+    ) -> Result<(), AuditFailure> {
         let size = self.size();
         let Some(input) = self.checkpoints.get(self.next_checkpoint) else {
             return Ok(());
@@ -502,7 +561,9 @@ impl<'a> Verifier<'a> {
         {
             keys.push(before);
         }
-        let mut outcome = Err(commons_ledger::note::NoteError::NoSignatureFromKey(self.origin.clone()));
+        let mut outcome = Err(commons_ledger::note::NoteError::NoSignatureFromKey(
+            self.origin.clone(),
+        ));
         for key in &keys {
             outcome = Checkpoint::parse_and_verify(input.note, &self.origin, key);
             if outcome.is_ok() {
@@ -554,12 +615,20 @@ impl<'a> Verifier<'a> {
     /// Both roots were just compared with the recomputed tree, so this cannot fail unless
     /// the stored-hash arithmetic and the RFC's verifier disagree; it keeps the two
     /// independent implementations checking each other on every real ledger.
-    fn check_consistency(&self, old_size: u64, old_root: &Hash, new_size: u64, new_root: &Hash) -> Result<(), AuditFailure> {
+    fn check_consistency(
+        &self,
+        old_size: u64,
+        old_root: &Hash,
+        new_size: u64,
+        new_root: &Hash,
+    ) -> Result<(), AuditFailure> {
         let fail = |why: String| {
             AuditFailure::at(
                 AuditCode::CheckpointInconsistent,
                 new_size - 1,
-                format!("no consistency proof joins the checkpoints of sizes {old_size} and {new_size}: {why}"),
+                format!(
+                    "no consistency proof joins the checkpoints of sizes {old_size} and {new_size}: {why}"
+                ),
             )
         };
         let mut stored = Vec::new();
@@ -570,8 +639,10 @@ impl<'a> Verifier<'a> {
                 .ok_or_else(|| fail(format!("stored hash {storage_index} is not in the tree")))?;
             stored.push(*hash);
         }
-        let proof = merkle::consistency_proof(old_size, new_size, &stored).map_err(|e| fail(e.to_string()))?;
-        merkle::verify_consistency(old_size, new_size, old_root, new_root, &proof).map_err(|e| fail(e.to_string()))
+        let proof = merkle::consistency_proof(old_size, new_size, &stored)
+            .map_err(|e| fail(e.to_string()))?;
+        merkle::verify_consistency(old_size, new_size, old_root, new_root, &proof)
+            .map_err(|e| fail(e.to_string()))
     }
 
     /// Ends the fold: every checkpoint must have been met, and the last one must cover
@@ -579,12 +650,18 @@ impl<'a> Verifier<'a> {
     pub(crate) fn finish(self) -> Result<Verified, AuditFailure> {
         let size = self.size();
         let Some(state) = self.state else {
-            return Err(AuditFailure::whole(AuditCode::LedgerEmpty, "the ledger has no events"));
+            return Err(AuditFailure::whole(
+                AuditCode::LedgerEmpty,
+                "the ledger has no events",
+            ));
         };
         if let Some(beyond) = self.checkpoints.get(self.next_checkpoint) {
             return Err(AuditFailure::whole(
                 AuditCode::CheckpointBeyondLedger,
-                format!("a checkpoint of size {} is beyond the ledger of {size} events", beyond.size),
+                format!(
+                    "a checkpoint of size {} is beyond the ledger of {size} events",
+                    beyond.size
+                ),
             ));
         }
         match self.previous_checkpoint {
@@ -617,7 +694,14 @@ fn decode_page(page: &[StoredEvent], from: u64, to: u64) -> (Vec<Event>, Option<
     for (offset, stored) in page.iter().enumerate() {
         let index = from + offset as u64;
         if stored.index != index {
-            return (events, Some(AuditFailure::at(AuditCode::EventMissing, index, "the store has no event at this index")));
+            return (
+                events,
+                Some(AuditFailure::at(
+                    AuditCode::EventMissing,
+                    index,
+                    "the store has no event at this index",
+                )),
+            );
         }
         let event = match Event::from_envelope(Envelope {
             header_bytes: stored.header_bytes.clone(),
@@ -626,8 +710,14 @@ fn decode_page(page: &[StoredEvent], from: u64, to: u64) -> (Vec<Event>, Option<
         }) {
             Ok(event) => event,
             Err(error) => {
-                let message = format!("the stored envelope does not decode: {error} ({})", error.code());
-                return (events, Some(AuditFailure::at(AuditCode::EventMalformed, index, message)));
+                let message = format!(
+                    "the stored envelope does not decode: {error} ({})",
+                    error.code()
+                );
+                return (
+                    events,
+                    Some(AuditFailure::at(AuditCode::EventMalformed, index, message)),
+                );
             }
         };
         let mismatched = if stored.id != event.id {
@@ -645,19 +735,38 @@ fn decode_page(page: &[StoredEvent], from: u64, to: u64) -> (Vec<Event>, Option<
         };
         if let Some(column) = mismatched {
             let message = format!("the stored column `{column}` differs from the event's header");
-            return (events, Some(AuditFailure::at(AuditCode::StoredColumnsMismatch, index, message)));
+            return (
+                events,
+                Some(AuditFailure::at(
+                    AuditCode::StoredColumnsMismatch,
+                    index,
+                    message,
+                )),
+            );
         }
         events.push(event);
     }
     if (page.len() as u64) < to - from {
         let index = from + page.len() as u64;
-        return (events, Some(AuditFailure::at(AuditCode::EventMissing, index, "the store has no event at this index")));
+        return (
+            events,
+            Some(AuditFailure::at(
+                AuditCode::EventMissing,
+                index,
+                "the store has no event at this index",
+            )),
+        );
     }
     (events, None)
 }
 
 /// The store's hashes at storage indexes `from .. to`, read in chunks the store accepts.
-async fn read_stored_hashes(store: &impl Store, commons: &CommonsId, from: u64, to: u64) -> Result<Vec<Hash>, AuditFailure> {
+async fn read_stored_hashes(
+    store: &impl Store,
+    commons: &CommonsId,
+    from: u64,
+    to: u64,
+) -> Result<Vec<Hash>, AuditFailure> {
     let indexes: Vec<u64> = (from..to).collect();
     let mut hashes = Vec::with_capacity(indexes.len());
     for chunk in indexes.chunks(HASHES_LOOKUP_MAX) {
@@ -667,9 +776,16 @@ async fn read_stored_hashes(store: &impl Store, commons: &CommonsId, from: u64, 
 }
 
 /// Audits one commons on a store: everything in the module documentation.
-pub async fn audit_store(store: &impl Store, commons: &CommonsId, progress: &dyn Progress) -> Result<AuditReport, AuditFailure> {
+pub async fn audit_store(
+    store: &impl Store,
+    commons: &CommonsId,
+    progress: &dyn Progress,
+) -> Result<AuditReport, AuditFailure> {
     let Some(row) = store.commons(commons).await? else {
-        return Err(AuditFailure::whole(AuditCode::CommonsUnknown, format!("the store hosts no commons {commons}")));
+        return Err(AuditFailure::whole(
+            AuditCode::CommonsUnknown,
+            format!("the store hosts no commons {commons}"),
+        ));
     };
     let size = row.size;
     let checkpoint_rows = store.checkpoints(commons).await?;
@@ -713,7 +829,9 @@ pub async fn audit_store(store: &impl Store, commons: &CommonsId, progress: &dyn
         let first = differences.first().map_or("", String::as_str);
         return Err(AuditFailure::whole(
             AuditCode::ProjectionMismatch,
-            format!("{n_differences} stored projection rows differ from the ledger's fold; the first: {first}"),
+            format!(
+                "{n_differences} stored projection rows differ from the ledger's fold; the first: {first}"
+            ),
         ));
     }
     Ok(verified.report(expected.len() as u64))
@@ -727,7 +845,10 @@ pub fn audit_bundle(bundle: &Bundle, progress: &dyn Progress) -> Result<AuditRep
 }
 
 /// The verifying fold of a bundle, with what import needs to write it.
-pub(crate) fn verify_bundle(bundle: &Bundle, progress: &dyn Progress) -> Result<Verified, AuditFailure> {
+pub(crate) fn verify_bundle(
+    bundle: &Bundle,
+    progress: &dyn Progress,
+) -> Result<Verified, AuditFailure> {
     let inputs: Vec<CheckpointInput<'_>> = bundle
         .checkpoints
         .iter()
@@ -761,7 +882,12 @@ pub(crate) fn verify_bundle(bundle: &Bundle, progress: &dyn Progress) -> Result<
 
 /// Folds a stored ledger without verifying signatures or hashes: what a rebuild and an
 /// export need, at the speed of the fold alone.
-pub(crate) async fn replay(store: &impl Store, commons: &CommonsId, size: u64, progress: &dyn Progress) -> Result<State, AuditFailure> {
+pub(crate) async fn replay(
+    store: &impl Store,
+    commons: &CommonsId,
+    size: u64,
+    progress: &dyn Progress,
+) -> Result<State, AuditFailure> {
     let phase = Phase::start(progress, "replaying the ledger", size);
     let mut state: Option<State> = None;
     let mut from = 0;
@@ -771,17 +897,27 @@ pub(crate) async fn replay(store: &impl Store, commons: &CommonsId, size: u64, p
         for (offset, stored) in page.iter().enumerate() {
             let index = from + offset as u64;
             if stored.index != index {
-                return Err(AuditFailure::at(AuditCode::EventMissing, index, "the store has no event at this index"));
+                return Err(AuditFailure::at(
+                    AuditCode::EventMissing,
+                    index,
+                    "the store has no event at this index",
+                ));
             }
             let event = event_from_stored(stored)
                 .map_err(|error| AuditFailure::at(AuditCode::EventMalformed, index, error))?;
             match &mut state {
                 None => {
                     if event.id.0 != commons.0 {
-                        return Err(AuditFailure::at(AuditCode::GenesisInvalid, index, "leaf 0 is not this commons' genesis"));
+                        return Err(AuditFailure::at(
+                            AuditCode::GenesisInvalid,
+                            index,
+                            "leaf 0 is not this commons' genesis",
+                        ));
                     }
-                    let (genesis, _) = commons_core::genesis(&event, index)
-                        .map_err(|rejection| AuditFailure::at(AuditCode::GenesisInvalid, index, rejection))?;
+                    let (genesis, _) =
+                        commons_core::genesis(&event, index).map_err(|rejection| {
+                            AuditFailure::at(AuditCode::GenesisInvalid, index, rejection)
+                        })?;
                     state = Some(genesis);
                 }
                 Some(state) => {
@@ -789,7 +925,12 @@ pub(crate) async fn replay(store: &impl Store, commons: &CommonsId, size: u64, p
                         AuditFailure::at(
                             AuditCode::RuleRejected,
                             index,
-                            format!("core refuses {} event {}: {rejection} ({})", event.header.kind, event.id, rejection.code.as_str()),
+                            format!(
+                                "core refuses {} event {}: {rejection} ({})",
+                                event.header.kind,
+                                event.id,
+                                rejection.code.as_str()
+                            ),
                         )
                     })?;
                 }
@@ -797,7 +938,11 @@ pub(crate) async fn replay(store: &impl Store, commons: &CommonsId, size: u64, p
         }
         if (page.len() as u64) < to - from {
             let index = from + page.len() as u64;
-            return Err(AuditFailure::at(AuditCode::EventMissing, index, "the store has no event at this index"));
+            return Err(AuditFailure::at(
+                AuditCode::EventMissing,
+                index,
+                "the store has no event at this index",
+            ));
         }
         phase.advance(to - from);
         from = to;
@@ -811,9 +956,16 @@ pub(crate) async fn replay(store: &impl Store, commons: &CommonsId, size: u64, p
 /// The rebuild trusts the ledger (it verifies no signature or hash; `verify` does that)
 /// and must run while no node writes to the commons, or rows of later events would be
 /// overwritten with older ones.
-pub async fn rebuild(store: &impl Store, commons: &CommonsId, progress: &dyn Progress) -> Result<RebuildReport, AuditFailure> {
+pub async fn rebuild(
+    store: &impl Store,
+    commons: &CommonsId,
+    progress: &dyn Progress,
+) -> Result<RebuildReport, AuditFailure> {
     let Some(row) = store.commons(commons).await? else {
-        return Err(AuditFailure::whole(AuditCode::CommonsUnknown, format!("the store hosts no commons {commons}")));
+        return Err(AuditFailure::whole(
+            AuditCode::CommonsUnknown,
+            format!("the store hosts no commons {commons}"),
+        ));
     };
     let state = replay(store, commons, row.size, progress).await?;
     let rows = projection_rows(&state);
@@ -833,7 +985,11 @@ pub async fn rebuild(store: &impl Store, commons: &CommonsId, progress: &dyn Pro
 
 /// Compares two sorted row lists by `(table, key)`; returns how many rows differ and a
 /// description of the first `list_max`.
-fn compare_rows(stored: &[ProjectionRow], expected: &[ProjectionRow], list_max: usize) -> (u64, Vec<String>) {
+fn compare_rows(
+    stored: &[ProjectionRow],
+    expected: &[ProjectionRow],
+    list_max: usize,
+) -> (u64, Vec<String>) {
     let mut n_differences = 0u64;
     let mut listed = Vec::new();
     let mut note = |row: &ProjectionRow, what: &str| {
@@ -894,8 +1050,16 @@ mod tests {
 
     #[test]
     fn row_comparison_names_changed_missing_and_extra_rows() {
-        let stored = [row("a", &[1], &[1]), row("a", &[2], &[9]), row("b", &[0], &[0])];
-        let expected = [row("a", &[1], &[1]), row("a", &[2], &[2]), row("c", &[0], &[0])];
+        let stored = [
+            row("a", &[1], &[1]),
+            row("a", &[2], &[9]),
+            row("b", &[0], &[0]),
+        ];
+        let expected = [
+            row("a", &[1], &[1]),
+            row("a", &[2], &[2]),
+            row("c", &[0], &[0]),
+        ];
         let (n, listed) = compare_rows(&stored, &expected, 2);
         assert_eq!(n, 3);
         assert_eq!(listed.len(), 2);

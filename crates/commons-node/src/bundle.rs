@@ -147,9 +147,17 @@ pub enum BundleError {
     #[error("unsupported bundle format {0:?}, expected \"commons-bundle/v1\"")]
     UnsupportedFormat(String),
     #[error("{what} {count} exceeds the limit of {max}")]
-    TooLarge { what: &'static str, count: u64, max: u64 },
+    TooLarge {
+        what: &'static str,
+        count: u64,
+        max: u64,
+    },
     #[error("event {index} at byte {offset}: {error}")]
-    Event { index: u64, offset: usize, error: FormatError },
+    Event {
+        index: u64,
+        offset: usize,
+        error: FormatError,
+    },
     #[error("event {index} has no body; a v1 bundle carries every body")]
     BodyMissing { index: u64 },
     #[error("checkpoint {index}: {error}")]
@@ -189,7 +197,10 @@ impl<'a> Reader<'a> {
     fn item(&mut self, what: &'static str, len_max: usize) -> Result<&'a [u8], BundleError> {
         let start = self.position;
         if start == self.bytes.len() {
-            return Err(BundleError::Truncated { offset: start, what });
+            return Err(BundleError::Truncated {
+                offset: start,
+                what,
+            });
         }
         let end = skip_item(self.bytes, start, 0).map_err(|error| match error {
             SkipError::Truncated => BundleError::Truncated {
@@ -204,7 +215,10 @@ impl<'a> Reader<'a> {
         if end - start > len_max {
             return Err(BundleError::Malformed {
                 offset: start,
-                message: format!("{what} is {} bytes, longer than the {len_max} allowed", end - start),
+                message: format!(
+                    "{what} is {} bytes, longer than the {len_max} allowed",
+                    end - start
+                ),
             });
         }
         self.position = end;
@@ -228,11 +242,18 @@ fn read_head(bytes: &[u8], position: usize) -> Result<(u8, u64, usize), SkipErro
         25 => 2,
         26 => 4,
         27 => 8,
-        _ => return Err(SkipError::Malformed(position, "indefinite length or reserved head")),
+        _ => {
+            return Err(SkipError::Malformed(
+                position,
+                "indefinite length or reserved head",
+            ));
+        }
     };
     let end = position + 1 + n_argument_bytes;
     let argument_bytes = bytes.get(position + 1..end).ok_or(SkipError::Truncated)?;
-    let argument = argument_bytes.iter().fold(0u64, |n, b| (n << 8) | u64::from(*b));
+    let argument = argument_bytes
+        .iter()
+        .fold(0u64, |n, b| (n << 8) | u64::from(*b));
     Ok((major, argument, end))
 }
 
@@ -254,7 +275,11 @@ fn skip_item(bytes: &[u8], position: usize, depth: usize) -> Result<usize, SkipE
             Ok(next + argument as usize)
         }
         4 | 5 => {
-            let n_items = if major == 5 { argument.saturating_mul(2) } else { argument };
+            let n_items = if major == 5 {
+                argument.saturating_mul(2)
+            } else {
+                argument
+            };
             // Every item takes at least one byte; a larger count cannot be honest.
             if n_items > remaining {
                 return Err(SkipError::Truncated);
@@ -288,9 +313,16 @@ fn read_header(reader: &mut Reader<'_>) -> Result<(CommonsId, u64, AuthorKey), B
         return Err(malformed(offset, "the bundle header is not a map"));
     };
     if entries.len() != 4 {
-        return Err(malformed(offset, "the bundle header must have exactly the keys size, format, commons and sequencer"));
+        return Err(malformed(
+            offset,
+            "the bundle header must have exactly the keys size, format, commons and sequencer",
+        ));
     }
-    let field = |key: &str| header.get(key).ok_or_else(|| malformed(offset, format!("the bundle header has no `{key}`")));
+    let field = |key: &str| {
+        header
+            .get(key)
+            .ok_or_else(|| malformed(offset, format!("the bundle header has no `{key}`")))
+    };
     let format = field("format")?
         .as_text()
         .ok_or_else(|| malformed(offset, "`format` is not text"))?;
@@ -307,7 +339,9 @@ fn read_header(reader: &mut Reader<'_>) -> Result<(CommonsId, u64, AuthorKey), B
     let sequencer = field("sequencer")?
         .as_bytes()
         .ok_or_else(|| malformed(offset, "`sequencer` is not bytes"))
-        .and_then(|bytes| AuthorKey::from_bytes(bytes).map_err(|e| malformed(offset, format!("`sequencer`: {e}"))))?;
+        .and_then(|bytes| {
+            AuthorKey::from_bytes(bytes).map_err(|e| malformed(offset, format!("`sequencer`: {e}")))
+        })?;
     if size == 0 {
         return Err(malformed(offset, "a bundle holds at least its genesis"));
     }
@@ -332,7 +366,11 @@ pub fn read_bundle(bytes: &[u8]) -> Result<Bundle, BundleError> {
     for index in 0..size {
         let offset = reader.position;
         let item = reader.item("an envelope", ENVELOPE_LEN_MAX)?;
-        let event = Event::decode(item).map_err(|error| BundleError::Event { index, offset, error })?;
+        let event = Event::decode(item).map_err(|error| BundleError::Event {
+            index,
+            offset,
+            error,
+        })?;
         if event.body.is_none() {
             return Err(BundleError::BodyMissing { index });
         }
@@ -351,7 +389,12 @@ pub fn read_bundle(bytes: &[u8]) -> Result<Bundle, BundleError> {
         });
     }
     if n_checkpoints == 0 || n_checkpoints > size {
-        return Err(malformed(offset, format!("{n_checkpoints} checkpoints cannot cover {size} events with strictly increasing sizes")));
+        return Err(malformed(
+            offset,
+            format!(
+                "{n_checkpoints} checkpoints cannot cover {size} events with strictly increasing sizes"
+            ),
+        ));
     }
     let mut checkpoints: Vec<BundleCheckpoint> = Vec::new();
     for index in 0..n_checkpoints {
@@ -360,12 +403,16 @@ pub fn read_bundle(bytes: &[u8]) -> Result<Bundle, BundleError> {
         let Value::Text(note) = decode_value(item, offset, "a checkpoint note")? else {
             return Err(malformed(offset, "a checkpoint note is not text"));
         };
-        let checkpoint = parse_note(&note).map_err(|error| BundleError::Checkpoint { index, error })?;
+        let checkpoint =
+            parse_note(&note).map_err(|error| BundleError::Checkpoint { index, error })?;
         let previous = checkpoints.last().map_or(0, |c| c.size);
         if checkpoint.size <= previous || checkpoint.size > size {
             return Err(BundleError::CheckpointOrder {
                 index,
-                message: format!("size {} does not lie between {previous} (exclusive) and {size}", checkpoint.size),
+                message: format!(
+                    "size {} does not lie between {previous} (exclusive) and {size}",
+                    checkpoint.size
+                ),
             });
         }
         checkpoints.push(BundleCheckpoint {
@@ -396,7 +443,9 @@ pub fn read_bundle(bytes: &[u8]) -> Result<Bundle, BundleError> {
 fn parse_note(text: &str) -> Result<Checkpoint, NoteError> {
     let note = Note::parse(text)?;
     if note.to_text() != text {
-        return Err(NoteError::Malformed("the note does not re-render to the same bytes"));
+        return Err(NoteError::Malformed(
+            "the note does not re-render to the same bytes",
+        ));
     }
     Checkpoint::parse(&note.text)
 }
@@ -477,7 +526,9 @@ pub async fn export(
             let mut out = Vec::new();
             for stored in &page {
                 if stored.body.is_none() {
-                    return Err(ExportError::BodyMissing { index: stored.index });
+                    return Err(ExportError::BodyMissing {
+                        index: stored.index,
+                    });
                 }
                 let envelope = Envelope {
                     header_bytes: stored.header_bytes.clone(),
@@ -541,21 +592,24 @@ pub struct ImportReport {
 /// not at all. The earlier checkpoints follow, one transaction each, because a batch
 /// carries one checkpoint; if the import stops among them the commons is complete and
 /// verifiable, only without some historical checkpoints.
-pub async fn import(store: &impl Store, bundle: &Bundle, progress: &dyn Progress) -> Result<ImportReport, ImportError> {
+pub async fn import(
+    store: &impl Store,
+    bundle: &Bundle,
+    progress: &dyn Progress,
+) -> Result<ImportReport, ImportError> {
     if store.commons(&bundle.commons).await?.is_some() {
         return Err(ImportError::CommonsExists(bundle.commons));
     }
     let verified = audit::verify_bundle(bundle, progress)?;
     let rows = projection_rows(&verified.state);
     let n_rows = rows.len() as u64;
-    let (latest, earlier) = bundle
-        .checkpoints
-        .split_last()
-        .ok_or_else(|| ImportError::Audit(AuditFailure::Invalid {
+    let (latest, earlier) = bundle.checkpoints.split_last().ok_or_else(|| {
+        ImportError::Audit(AuditFailure::Invalid {
             code: audit::AuditCode::CheckpointMissing,
             index: None,
             message: "the bundle has no checkpoint".to_owned(),
-        }))?;
+        })
+    })?;
     let checkpoint_row = |checkpoint: &BundleCheckpoint| CheckpointRow {
         size: checkpoint.size,
         root: checkpoint.root,
@@ -572,13 +626,20 @@ pub async fn import(store: &impl Store, bundle: &Bundle, progress: &dyn Progress
             .zip(0u64..)
             .map(|(event, index)| stored_event(event, index))
             .collect(),
-        hashes: verified.hashes.iter().zip(0u64..).map(|(hash, index)| (index, *hash)).collect(),
+        hashes: verified
+            .hashes
+            .iter()
+            .zip(0u64..)
+            .map(|(hash, index)| (index, *hash))
+            .collect(),
         projections: rows.into_iter().map(ProjectionChange::Put).collect(),
         checkpoint: Some(checkpoint_row(latest)),
     };
     if let Err(error) = store.append(&batch).await {
         // Another import may have created the commons since the check above.
-        if matches!(error, StoreError::Conflict(_)) && store.commons(&bundle.commons).await?.is_some() {
+        if matches!(error, StoreError::Conflict(_))
+            && store.commons(&bundle.commons).await?.is_some()
+        {
             return Err(ImportError::CommonsExists(bundle.commons));
         }
         return Err(error.into());

@@ -94,7 +94,7 @@ pub enum EventStatus {
 type Reply = oneshot::Sender<Result<SubmitOutcome, SubmitError>>;
 
 pub(crate) enum Job {
-    Submit { event: Event, reply: Reply },
+    Submit { event: Box<Event>, reply: Reply },
     Housekeeping,
 }
 
@@ -202,13 +202,11 @@ impl Node {
                     continue;
                 }
             };
-            if !batch_ok {
-                if let Err(e) = event.verify_signature() {
-                    let e = IngestError::from(e);
-                    self.shared.metrics.rejected(e.code());
-                    receivers.push(Err(SubmitError::Rejected(e)));
-                    continue;
-                }
+            if !batch_ok && let Err(e) = event.verify_signature() {
+                let e = IngestError::from(e);
+                self.shared.metrics.rejected(e.code());
+                receivers.push(Err(SubmitError::Rejected(e)));
+                continue;
             }
             receivers.push(self.enqueue(event).await);
         }
@@ -231,10 +229,10 @@ impl Node {
         if event.header.time_ms > self.shared.clock.now_ms().saturating_add(CLOCK_SKEW_MS_MAX) {
             return Err(IngestError::TimeInFuture);
         }
-        if let Some(commons) = &event.header.commons {
-            if self.commons(commons).is_none() {
-                return Err(IngestError::UnknownCommons(commons.to_hex()));
-            }
+        if let Some(commons) = &event.header.commons
+            && self.commons(commons).is_none()
+        {
+            return Err(IngestError::UnknownCommons(commons.to_hex()));
         }
         Ok(event)
     }
@@ -247,7 +245,10 @@ impl Node {
 
     async fn enqueue(&self, event: Event) -> Result<oneshot::Receiver<Result<SubmitOutcome, SubmitError>>, SubmitError> {
         let (reply, receiver) = oneshot::channel();
-        match self.jobs.try_send(Job::Submit { event, reply }) {
+        match self.jobs.try_send(Job::Submit {
+            event: Box::new(event),
+            reply,
+        }) {
             Ok(()) => Ok(receiver),
             Err(mpsc::error::TrySendError::Full(_)) => {
                 self.shared.metrics.rejected("overloaded");

@@ -130,10 +130,10 @@ impl PendingPool {
     }
 
     fn remember_eviction(&mut self, id: EventId, reason: EvictionReason) {
-        if self.evicted_order.len() >= EVICTIONS_REMEMBERED_MAX {
-            if let Some(forgotten) = self.evicted_order.pop_front() {
-                self.evicted.remove(&forgotten);
-            }
+        if self.evicted_order.len() >= EVICTIONS_REMEMBERED_MAX
+            && let Some(forgotten) = self.evicted_order.pop_front()
+        {
+            self.evicted.remove(&forgotten);
         }
         self.evicted.insert(id, reason);
         self.evicted_order.push_back(id);
@@ -153,10 +153,8 @@ impl PendingPool {
                 }
                 None => false,
             };
-            if now_ready {
-                if let Some(pending) = self.remove(&waiter) {
-                    ready.push(pending);
-                }
+            if now_ready && let Some(pending) = self.remove(&waiter) {
+                ready.push(pending);
             }
         }
         ready

@@ -26,8 +26,9 @@ struct Draft {
     touched: BTreeSet<RowKey>,
     /// Index of every event accepted in this round, for duplicate and prev checks.
     ids: HashMap<EventId, u64>,
-    /// Submitters to answer once the draft is durable.
-    waiting: Vec<(Reply, SubmitOutcome)>,
+    /// Submitters to answer once the draft is durable: sequenced events, and equivocations
+    /// whose evidence this draft holds.
+    waiting: Vec<(Reply, Result<SubmitOutcome, SubmitError>)>,
     /// Ids to release from the pending pool once durable.
     sequenced: Vec<EventId>,
 }
@@ -37,7 +38,7 @@ pub(crate) async fn run(shared: Arc<Shared>, mut runtimes: BTreeMap<CommonsId, R
     while let Some(job) = jobs.recv().await {
         let mut housekeeping = false;
         let mut take = |job: Job, round: &mut Vec<(Event, Option<Reply>)>| match job {
-            Job::Submit { event, reply } => round.push((event, Some(reply))),
+            Job::Submit { event, reply } => round.push((*event, Some(reply))),
             Job::Housekeeping => housekeeping = true,
         };
         take(job, &mut round);
@@ -69,7 +70,7 @@ async fn process_round(shared: &Shared, runtimes: &mut BTreeMap<CommonsId, Runti
                         id: event.id,
                         status: SubmitStatus::Sequenced { index },
                     };
-                    draft.waiting.push((reply, outcome));
+                    draft.waiting.push((reply, Ok(outcome)));
                 }
             }
             Ok(Accepted::Pending) => {
@@ -85,7 +86,12 @@ async fn process_round(shared: &Shared, runtimes: &mut BTreeMap<CommonsId, Runti
                     shared.metrics.rejected(e.code());
                 }
                 if let Some(reply) = reply {
-                    let _ = reply.send(Err(error));
+                    if let SubmitError::Rejected(IngestError::Equivocation { .. }) = &error {
+                        // The answer names the evidence event, so it waits until that is durable.
+                        drafts.entry(event.commons_id()).or_default().waiting.push((reply, Err(error)));
+                    } else {
+                        let _ = reply.send(Err(error));
+                    }
                 }
             }
         }
@@ -183,8 +189,10 @@ async fn accept(
         return Ok(Accepted::Pending);
     }
 
-    tick_if_due(shared, runtime, draft)?;
     let index = append(runtime, draft, event).map_err(|r| SubmitError::Rejected(IngestError::Rule(r)))?;
+    // The tick follows the accepted event, so a refused event leaves nothing behind; the
+    // event is folded at the ledger time of the previous tick, as if it arrived just before.
+    tick_if_due(shared, runtime, draft)?;
     Ok(Accepted::Sequenced { commons, index })
 }
 
@@ -199,10 +207,10 @@ async fn accept_genesis(
         // The genesis of a commons is at index 0 (forks are not hosted yet).
         return Ok(Accepted::Sequenced { commons, index: 0 });
     }
-    if let NewCommonsPolicy::Only(allowed) = &shared.config.new_commons {
-        if !allowed.contains(&event.header.author) {
-            return Err(IngestError::NewCommonsRefused.into());
-        }
+    if let NewCommonsPolicy::Only(allowed) = &shared.config.new_commons
+        && !allowed.contains(&event.header.author)
+    {
+        return Err(IngestError::NewCommonsRefused.into());
     }
     let (state, applied) = commons_core::genesis(event, 0).map_err(|r| SubmitError::Rejected(IngestError::Rule(r)))?;
     let sequencer = shared.config.sequencer_key.author_key();
@@ -368,8 +376,8 @@ async fn commit_all(shared: &Shared, runtimes: &mut BTreeMap<CommonsId, Runtime>
     for (commons, draft) in drafts {
         if draft.events.is_empty() {
             // Only duplicates were answered from this draft; they are already durable.
-            for (reply, outcome) in draft.waiting {
-                let _ = reply.send(Ok(outcome));
+            for (reply, answer) in draft.waiting {
+                let _ = reply.send(answer);
             }
             continue;
         }
@@ -421,8 +429,8 @@ async fn commit_all(shared: &Shared, runtimes: &mut BTreeMap<CommonsId, Runtime>
                 shared.metrics.committed(n_events, started.elapsed());
                 runtime.checkpoint = Some(checkpoint);
                 publish(shared, runtime, &sequencer);
-                for (reply, outcome) in draft.waiting {
-                    let _ = reply.send(Ok(outcome));
+                for (reply, answer) in draft.waiting {
+                    let _ = reply.send(answer);
                 }
             }
             Err(error) => {

@@ -5,27 +5,34 @@
 
 mod common;
 
+use common::{Ledger, busy_ledger};
 use commons_ledger::cbor::Value;
 use commons_ledger::merkle::MemoryTree;
 use commons_ledger::note::Checkpoint;
 use commons_ledger::{AuthorKey, CommonsId, EventId, Hash};
-use commons_node::audit::{AuditFailure, NoProgress, audit_bundle, audit_store, projection_rows, rebuild};
+use commons_node::Clock;
+use commons_node::audit::{
+    AuditFailure, NoProgress, audit_bundle, audit_store, projection_rows, rebuild,
+};
 use commons_node::bundle::{Bundle, BundleCheckpoint, export, import, read_bundle};
 use commons_store::{
-    AnyStore, AppendBatch, CheckpointRow, CommonsRow, EventQuery, ProjectionRow, Store, StoreError, StoredEvent,
+    AnyStore, AppendBatch, CheckpointRow, CommonsRow, EventQuery, ProjectionRow, Store, StoreError,
+    StoredEvent,
 };
-use commons_node::Clock;
 use commons_testkit::{Author, TestNode, key};
-use common::{Ledger, busy_ledger};
 
 async fn exported(store: &impl Store, commons: &CommonsId) -> Vec<u8> {
     let mut bytes = Vec::new();
-    export(store, commons, &mut bytes, &NoProgress).await.unwrap();
+    export(store, commons, &mut bytes, &NoProgress)
+        .await
+        .unwrap();
     bytes
 }
 
 async fn fresh_store(dir: &tempfile::TempDir, name: &str) -> AnyStore {
-    AnyStore::open(dir.path().join(name).to_str().unwrap()).await.unwrap()
+    AnyStore::open(dir.path().join(name).to_str().unwrap())
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -39,20 +46,34 @@ async fn a_busy_ledger_passes_the_audit_and_survives_export_and_import() {
     let report = audit_store(store, &commons, &NoProgress).await.unwrap();
     assert_eq!(report.size, size);
     assert_eq!(report.n_events, size);
-    assert_eq!(Some(report.root), t.node.tree_hash(&commons, size).await.unwrap());
+    assert_eq!(
+        Some(report.root),
+        t.node.tree_hash(&commons, size).await.unwrap()
+    );
     let checkpoints = store.checkpoints(&commons).await.unwrap();
     assert!(checkpoints.len() > 30);
     assert_eq!(report.n_checkpoints, checkpoints.len() as u64);
     let rows = store.projection_rows(&commons).await.unwrap();
     assert_eq!(report.n_rows, rows.len() as u64);
     let kinds: Vec<String> = store
-        .query_events(&commons, &EventQuery { limit: 1_000, ..EventQuery::default() })
+        .query_events(
+            &commons,
+            &EventQuery {
+                limit: 1_000,
+                ..EventQuery::default()
+            },
+        )
         .await
         .unwrap()
         .into_iter()
         .map(|e| e.kind)
         .collect();
-    for kind in ["commons.genesis", "agent.profile", "ledger.tick", "gov.update"] {
+    for kind in [
+        "commons.genesis",
+        "agent.profile",
+        "ledger.tick",
+        "gov.update",
+    ] {
         assert!(kinds.iter().any(|k| k == kind), "no {kind} in the ledger");
     }
 
@@ -64,11 +85,21 @@ async fn a_busy_ledger_passes_the_audit_and_survives_export_and_import() {
     let dir = tempfile::tempdir().unwrap();
     let other = fresh_store(&dir, "imported.db").await;
     let imported = import(&other, &bundle, &NoProgress).await.unwrap();
-    assert_eq!((imported.size, imported.n_checkpoints, imported.n_rows), (size, report.n_checkpoints, report.n_rows));
-    assert_eq!(audit_store(&other, &commons, &NoProgress).await.unwrap(), report);
+    assert_eq!(
+        (imported.size, imported.n_checkpoints, imported.n_rows),
+        (size, report.n_checkpoints, report.n_rows)
+    );
+    assert_eq!(
+        audit_store(&other, &commons, &NoProgress).await.unwrap(),
+        report
+    );
     assert_eq!(other.projection_rows(&commons).await.unwrap(), rows);
     assert_eq!(other.checkpoints(&commons).await.unwrap(), checkpoints);
-    assert_eq!(exported(&other, &commons).await, bytes, "export after import gives the same bytes");
+    assert_eq!(
+        exported(&other, &commons).await,
+        bytes,
+        "export after import gives the same bytes"
+    );
 
     let again = import(&other, &bundle, &NoProgress).await.unwrap_err();
     assert_eq!(again.code(), "commons_exists");
@@ -97,10 +128,19 @@ async fn a_changed_projection_row_fails_the_audit_and_a_rebuild_repairs_it() {
     let rebuilt = rebuild(store, &commons, &NoProgress).await.unwrap();
     assert!(!rebuilt.equal_to_previous);
     assert_eq!(rebuilt.n_differences, 1);
-    assert!(rebuilt.differences[0].starts_with("agent/"), "{:?}", rebuilt.differences);
+    assert!(
+        rebuilt.differences[0].starts_with("agent/"),
+        "{:?}",
+        rebuilt.differences
+    );
     assert_eq!(store.projection_rows(&commons).await.unwrap(), original);
     audit_store(store, &commons, &NoProgress).await.unwrap();
-    assert!(rebuild(store, &commons, &NoProgress).await.unwrap().equal_to_previous);
+    assert!(
+        rebuild(store, &commons, &NoProgress)
+            .await
+            .unwrap()
+            .equal_to_previous
+    );
 }
 
 #[tokio::test]
@@ -116,7 +156,13 @@ async fn a_missing_or_extra_projection_row_is_a_difference_too() {
         value: vec![0xf6],
     });
     store.replace_projections(&commons, &rows).await.unwrap();
-    assert_eq!(audit_store(store, &commons, &NoProgress).await.unwrap_err().code(), "projection_mismatch");
+    assert_eq!(
+        audit_store(store, &commons, &NoProgress)
+            .await
+            .unwrap_err()
+            .code(),
+        "projection_mismatch"
+    );
     let rebuilt = rebuild(store, &commons, &NoProgress).await.unwrap();
     assert_eq!(rebuilt.n_differences, 2, "{:?}", rebuilt.differences);
     audit_store(store, &commons, &NoProgress).await.unwrap();
@@ -168,14 +214,21 @@ impl Tampered {
         match self.tamper {
             Tamper::Body(i) if i == event.index => flip(event.body.as_mut().unwrap(), 3),
             Tamper::Header(i) if i == event.index => {
-                // The time field sits near the end; flipping its low byte keeps the CBOR valid.
-                let at = event.header_bytes.len() - 50;
-                flip(&mut event.header_bytes, at)
+                // The low byte of the time field: the header stays well-formed CBOR.
+                let time_ms = commons_ledger::Header::decode(&event.header_bytes).unwrap().time_ms;
+                let mut time_field = vec![0x1b];
+                time_field.extend_from_slice(&time_ms.to_be_bytes());
+                let at = event.header_bytes.windows(9).position(|w| w == time_field).unwrap();
+                flip(&mut event.header_bytes, at + 8)
             }
             Tamper::DepWithId(i) if i == event.index => {
                 let header = commons_ledger::Header::decode(&event.header_bytes).unwrap();
                 let dep = header.deps.first().unwrap().0;
-                let at = event.header_bytes.windows(32).position(|w| w == dep).unwrap();
+                let at = event
+                    .header_bytes
+                    .windows(32)
+                    .position(|w| w == dep)
+                    .unwrap();
                 flip(&mut event.header_bytes, at + 31);
                 event.id = commons_ledger::event::event_id(&event.header_bytes);
             }
@@ -205,15 +258,29 @@ impl Store for Tampered {
         Ok(row)
     }
 
-    async fn events_by_id(&self, commons: &CommonsId, ids: &[EventId]) -> Result<Vec<StoredEvent>, StoreError> {
+    async fn events_by_id(
+        &self,
+        commons: &CommonsId,
+        ids: &[EventId],
+    ) -> Result<Vec<StoredEvent>, StoreError> {
         self.inner.events_by_id(commons, ids).await
     }
 
-    async fn event_by_author_seq(&self, commons: &CommonsId, author: &AuthorKey, seq: u64) -> Result<Option<StoredEvent>, StoreError> {
+    async fn event_by_author_seq(
+        &self,
+        commons: &CommonsId,
+        author: &AuthorKey,
+        seq: u64,
+    ) -> Result<Option<StoredEvent>, StoreError> {
         self.inner.event_by_author_seq(commons, author, seq).await
     }
 
-    async fn events_range(&self, commons: &CommonsId, from: u64, to: u64) -> Result<Vec<StoredEvent>, StoreError> {
+    async fn events_range(
+        &self,
+        commons: &CommonsId,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
         let events = self.inner.events_range(commons, from, to).await?;
         Ok(events
             .into_iter()
@@ -222,11 +289,19 @@ impl Store for Tampered {
             .collect())
     }
 
-    async fn query_events(&self, commons: &CommonsId, query: &EventQuery) -> Result<Vec<StoredEvent>, StoreError> {
+    async fn query_events(
+        &self,
+        commons: &CommonsId,
+        query: &EventQuery,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
         self.inner.query_events(commons, query).await
     }
 
-    async fn read_hashes(&self, commons: &CommonsId, indexes: &[u64]) -> Result<Vec<Hash>, StoreError> {
+    async fn read_hashes(
+        &self,
+        commons: &CommonsId,
+        indexes: &[u64],
+    ) -> Result<Vec<Hash>, StoreError> {
         let mut hashes = self.inner.read_hashes(commons, indexes).await?;
         if let Tamper::MerkleHash(target) = self.tamper {
             for (index, hash) in indexes.iter().zip(hashes.iter_mut()) {
@@ -238,7 +313,10 @@ impl Store for Tampered {
         Ok(hashes)
     }
 
-    async fn latest_checkpoint(&self, commons: &CommonsId) -> Result<Option<CheckpointRow>, StoreError> {
+    async fn latest_checkpoint(
+        &self,
+        commons: &CommonsId,
+    ) -> Result<Option<CheckpointRow>, StoreError> {
         self.inner.latest_checkpoint(commons).await
     }
 
@@ -249,7 +327,11 @@ impl Store for Tampered {
                 let note = &mut checkpoints[i].note;
                 // The last character before the final newline is in the signature's base64.
                 let position = note.len() - 3;
-                let replacement = if note.as_bytes()[position] == b'A' { "B" } else { "A" };
+                let replacement = if note.as_bytes()[position] == b'A' {
+                    "B"
+                } else {
+                    "A"
+                };
                 note.replace_range(position..=position, replacement);
             }
             Tamper::CheckpointRootColumn(i) => flip(&mut checkpoints[i].root.0, 7),
@@ -265,11 +347,19 @@ impl Store for Tampered {
         self.inner.projection_rows(commons).await
     }
 
-    async fn projection_table(&self, commons: &CommonsId, table: &str) -> Result<Vec<ProjectionRow>, StoreError> {
+    async fn projection_table(
+        &self,
+        commons: &CommonsId,
+        table: &str,
+    ) -> Result<Vec<ProjectionRow>, StoreError> {
         self.inner.projection_table(commons, table).await
     }
 
-    async fn replace_projections(&self, commons: &CommonsId, rows: &[ProjectionRow]) -> Result<(), StoreError> {
+    async fn replace_projections(
+        &self,
+        commons: &CommonsId,
+        rows: &[ProjectionRow],
+    ) -> Result<(), StoreError> {
         self.inner.replace_projections(commons, rows).await
     }
 }
@@ -278,7 +368,12 @@ fn assert_failure(failure: &AuditFailure, code: &str, index: Option<u64>, what: 
     assert_eq!(failure.code(), code, "{what}: {failure}");
     assert_eq!(failure.index(), index, "{what}: {failure}");
     if let Some(index) = index {
-        assert!(failure.to_string().contains(&format!("at ledger index {index}")), "{failure}");
+        assert!(
+            failure
+                .to_string()
+                .contains(&format!("at ledger index {index}")),
+            "{failure}"
+        );
     }
 }
 
@@ -296,14 +391,22 @@ async fn tampering_with_any_stored_part_of_the_ledger_is_found_and_named() {
         (Tamper::Signature(4), "bad_signature", Some(4)),
         (Tamper::Signature(0), "bad_signature", Some(0)),
         (Tamper::KindColumn(5), "stored_columns_mismatch", Some(5)),
-        (Tamper::TimeColumn(size - 1), "stored_columns_mismatch", Some(size - 1)),
+        (
+            Tamper::TimeColumn(size - 1),
+            "stored_columns_mismatch",
+            Some(size - 1),
+        ),
         (Tamper::DropEvent(11), "event_missing", Some(11)),
         (Tamper::DropEvent(size - 1), "event_missing", Some(size - 1)),
         // Storage index 2 is the parent of leaves 0 and 1, written with leaf 1.
         (Tamper::MerkleHash(2), "merkle_hash_mismatch", Some(1)),
         (Tamper::MerkleHash(13), "merkle_hash_mismatch", Some(7)),
         (Tamper::CheckpointNote(2), "checkpoint_invalid", None),
-        (Tamper::CheckpointRootColumn(n_checkpoints - 1), "checkpoint_invalid", Some(size - 1)),
+        (
+            Tamper::CheckpointRootColumn(n_checkpoints - 1),
+            "checkpoint_invalid",
+            Some(size - 1),
+        ),
         (Tamper::DropLatestCheckpoint, "checkpoint_missing", None),
         (Tamper::SizeTooLarge, "event_missing", Some(size)),
     ];
@@ -312,7 +415,9 @@ async fn tampering_with_any_stored_part_of_the_ledger_is_found_and_named() {
             inner: t.node.store().clone(),
             tamper,
         };
-        let failure = audit_store(&store, &commons, &NoProgress).await.unwrap_err();
+        let failure = audit_store(&store, &commons, &NoProgress)
+            .await
+            .unwrap_err();
         let index = match tamper {
             // The note's index is that of the last leaf it covers, whichever that is.
             Tamper::CheckpointNote(_) => failure.index(),
@@ -320,7 +425,9 @@ async fn tampering_with_any_stored_part_of_the_ledger_is_found_and_named() {
         };
         assert_failure(&failure, code, index, &format!("{tamper:?}"));
     }
-    audit_store(t.node.store(), &commons, &NoProgress).await.unwrap();
+    audit_store(t.node.store(), &commons, &NoProgress)
+        .await
+        .unwrap();
 }
 
 /// A bundle of a small ledger, and the node that sequenced it (whose key signs checkpoints).
@@ -333,7 +440,11 @@ async fn small_bundle() -> (TestNode, Ledger, Bundle) {
 }
 
 /// Appends `event` to the bundle with a checkpoint, signed by `signer`, whose root covers it.
-fn append_with_checkpoint(bundle: &mut Bundle, event: commons_ledger::Event, signer: &commons_ledger::SecretKey) {
+fn append_with_checkpoint(
+    bundle: &mut Bundle,
+    event: commons_ledger::Event,
+    signer: &commons_ledger::SecretKey,
+) {
     bundle.events.push(event);
     let tree = MemoryTree::from_leaf_hashes(bundle.events.iter().map(|e| e.leaf_hash()).collect());
     let checkpoint = Checkpoint {
@@ -381,35 +492,80 @@ async fn a_bundle_that_breaks_the_ledger_rules_is_refused_with_the_rule_named() 
     for event in reordered {
         append_with_checkpoint(&mut early_tick, event, &t.sequencer);
     }
-    check_bundle(&early_tick, "chain_broken", Some(1), "an event before its predecessor");
+    check_bundle(
+        &early_tick,
+        "chain_broken",
+        Some(1),
+        "an event before its predecessor",
+    );
 
     let mut outsider = Author::new(key(777), ledger.commons);
     let mut not_maintainer = bundle.clone();
-    let update = outsider.sign("gov.update", &Value::text_map([("licence", Value::text("MIT"))]), vec![], time_ms);
+    let update = outsider.sign(
+        "gov.update",
+        &Value::text_map([("licence", Value::text("MIT"))]),
+        vec![],
+        time_ms,
+    );
     append_with_checkpoint(&mut not_maintainer, update, &t.sequencer);
-    check_bundle(&not_maintainer, "rule_rejected", Some(size), "a gov.update by a non-maintainer");
+    check_bundle(
+        &not_maintainer,
+        "rule_rejected",
+        Some(size),
+        "a gov.update by a non-maintainer",
+    );
 
     let mut unknown_dep = bundle.clone();
-    let profile = outsider.sign("agent.profile", &commons_testkit::profile_body("O", "person"), vec![EventId([7; 32])], time_ms);
+    let profile = outsider.sign(
+        "agent.profile",
+        &commons_testkit::profile_body("O", "person"),
+        vec![EventId([7; 32])],
+        time_ms,
+    );
     append_with_checkpoint(&mut unknown_dep, profile, &t.sequencer);
-    check_bundle(&unknown_dep, "dep_missing", Some(size), "a dep on an unknown event");
+    check_bundle(
+        &unknown_dep,
+        "dep_missing",
+        Some(size),
+        "a dep on an unknown event",
+    );
 
     let mut gap = bundle.clone();
     let mut skipping = ledger.authors[0].clone();
     skipping.next_seq += 1;
-    let skipped = skipping.sign("agent.profile", &commons_testkit::profile_body("S", "person"), vec![], time_ms);
+    let skipped = skipping.sign(
+        "agent.profile",
+        &commons_testkit::profile_body("S", "person"),
+        vec![],
+        time_ms,
+    );
     append_with_checkpoint(&mut gap, skipped, &t.sequencer);
     check_bundle(&gap, "chain_broken", Some(size), "a seq gap");
 
     let mut duplicate = bundle.clone();
     let again = duplicate.events[5].clone();
     append_with_checkpoint(&mut duplicate, again, &t.sequencer);
-    check_bundle(&duplicate, "duplicate_event", Some(size), "the same event twice");
+    check_bundle(
+        &duplicate,
+        "duplicate_event",
+        Some(size),
+        "the same event twice",
+    );
 
     let mut foreign = bundle.clone();
-    let profile = ledger.authors[1].sign("agent.profile", &commons_testkit::profile_body("F", "person"), vec![], time_ms);
+    let profile = ledger.authors[1].sign(
+        "agent.profile",
+        &commons_testkit::profile_body("F", "person"),
+        vec![],
+        time_ms,
+    );
     append_with_checkpoint(&mut foreign, profile, &key(4_242));
-    check_bundle(&foreign, "checkpoint_invalid", Some(size), "a checkpoint signed by another key");
+    check_bundle(
+        &foreign,
+        "checkpoint_invalid",
+        Some(size),
+        "a checkpoint signed by another key",
+    );
 }
 
 #[tokio::test]
@@ -430,7 +586,12 @@ async fn a_bundle_whose_checkpoints_or_header_lie_is_refused() {
         root: lie.root,
         note: lie.sign(&t.sequencer).unwrap().to_text(),
     };
-    check_bundle(&forked, "checkpoint_root_mismatch", Some(size - 1), "a signed checkpoint of another tree");
+    check_bundle(
+        &forked,
+        "checkpoint_root_mismatch",
+        Some(size - 1),
+        "a signed checkpoint of another tree",
+    );
 
     let mut other_origin = bundle.clone();
     let wrong = Checkpoint {
@@ -440,11 +601,21 @@ async fn a_bundle_whose_checkpoints_or_header_lie_is_refused() {
         extensions: Vec::new(),
     };
     other_origin.checkpoints.last_mut().unwrap().note = wrong.sign(&t.sequencer).unwrap().to_text();
-    check_bundle(&other_origin, "checkpoint_invalid", Some(size - 1), "a checkpoint of another log");
+    check_bundle(
+        &other_origin,
+        "checkpoint_invalid",
+        Some(size - 1),
+        "a checkpoint of another log",
+    );
 
     let mut other_sequencer = bundle.clone();
     other_sequencer.sequencer = key(5).author_key();
-    check_bundle(&other_sequencer, "bundle_mismatch", None, "a header naming another sequencer");
+    check_bundle(
+        &other_sequencer,
+        "bundle_mismatch",
+        None,
+        "a header naming another sequencer",
+    );
 
     let mut other_commons = bundle.clone();
     other_commons.commons = CommonsId([9; 32]);
@@ -455,12 +626,23 @@ async fn a_bundle_whose_checkpoints_or_header_lie_is_refused() {
     // refuses such a bundle, and so does the audit of one built in memory.
     let mut unsigned_tail = bundle.clone();
     unsigned_tail.checkpoints.pop();
-    assert_eq!(read_bundle(&unsigned_tail.encode()).unwrap_err().code(), "bundle_checkpoint_order");
+    assert_eq!(
+        read_bundle(&unsigned_tail.encode()).unwrap_err().code(),
+        "bundle_checkpoint_order"
+    );
     let failure = audit_bundle(&unsigned_tail, &NoProgress).unwrap_err();
-    assert_failure(&failure, "checkpoint_missing", None, "no checkpoint at the end");
+    assert_failure(
+        &failure,
+        "checkpoint_missing",
+        None,
+        "no checkpoint at the end",
+    );
 
     let rows = projection_rows(&commons_core::replay(bundle.events.iter()).unwrap());
-    assert_eq!(audit_bundle(&bundle, &NoProgress).unwrap().n_rows, rows.len() as u64);
+    assert_eq!(
+        audit_bundle(&bundle, &NoProgress).unwrap().n_rows,
+        rows.len() as u64
+    );
 }
 
 #[tokio::test]
@@ -474,16 +656,22 @@ async fn an_import_refuses_a_bundle_that_does_not_verify_and_writes_nothing() {
     assert_eq!(error.code(), "bundle_mismatch");
     assert!(store.list_commons().await.unwrap().is_empty());
     import(&store, &bundle, &NoProgress).await.unwrap();
-    audit_store(&store, &bundle.commons, &NoProgress).await.unwrap();
+    audit_store(&store, &bundle.commons, &NoProgress)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
 async fn an_audit_of_an_unknown_commons_says_so() {
     let t = TestNode::start().await;
-    let failure = audit_store(t.node.store(), &CommonsId([1; 32]), &NoProgress).await.unwrap_err();
+    let failure = audit_store(t.node.store(), &CommonsId([1; 32]), &NoProgress)
+        .await
+        .unwrap_err();
     assert_eq!(failure.code(), "commons_unknown");
     let mut sink = Vec::new();
-    let error = export(t.node.store(), &CommonsId([1; 32]), &mut sink, &NoProgress).await.unwrap_err();
+    let error = export(t.node.store(), &CommonsId([1; 32]), &mut sink, &NoProgress)
+        .await
+        .unwrap_err();
     assert_eq!(error.code(), "commons_unknown");
     assert!(sink.is_empty());
 }

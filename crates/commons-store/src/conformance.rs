@@ -10,8 +10,8 @@
 
 use crate::{
     AppendBatch, CheckpointRow, CommonsRow, EVENTS_PAGE_MAX, EventQuery, HASHES_LOOKUP_MAX,
-    IDS_LOOKUP_MAX, ProjectionChange, ProjectionRow, Result, STORED_INTEGER_MAX, Store,
-    StoreError, StoredEvent,
+    IDS_LOOKUP_MAX, ProjectionChange, ProjectionRow, Result, STORED_INTEGER_MAX, Store, StoreError,
+    StoredEvent,
 };
 use commons_ledger::keys::Signature;
 use commons_ledger::{AuthorKey, CommonsId, EventId, Hash};
@@ -156,7 +156,10 @@ pub fn stored_hash(event: &StoredEvent) -> Hash {
 }
 
 fn hashes_for(events: &[StoredEvent]) -> Vec<(u64, Hash)> {
-    events.iter().map(|event| (event.index, stored_hash(event))).collect()
+    events
+        .iter()
+        .map(|event| (event.index, stored_hash(event)))
+        .collect()
 }
 
 /// A batch that creates `commons` with `events`.
@@ -310,7 +313,9 @@ pub async fn a_batch_with_a_create_name_creates_the_commons_and_every_field_roun
     // An empty body is not a withheld one.
     events[1].body = Some(Vec::new());
     assert_eq!(events[3].body, None);
-    store.append(&creating(&commons, "Garden", events.clone())).await?;
+    store
+        .append(&creating(&commons, "Garden", events.clone()))
+        .await?;
 
     let row = CommonsRow {
         id: commons,
@@ -326,19 +331,22 @@ pub async fn a_batch_with_a_create_name_creates_the_commons_and_every_field_roun
     Ok(())
 }
 
-pub async fn creating_a_commons_that_already_exists_is_a_conflict_and_writes_nothing<
-    S: Store,
->(
+pub async fn creating_a_commons_that_already_exists_is_a_conflict_and_writes_nothing<S: Store>(
     store: &S,
 ) -> Result<()> {
     let commons = commons_id(1);
-    store.append(&creating(&commons, "Garden", ledger_events(&commons, 0, 4))).await?;
+    store
+        .append(&creating(&commons, "Garden", ledger_events(&commons, 0, 4)))
+        .await?;
     let before = snapshot(store, &commons).await?;
 
     let mut again = creating(&commons, "Other", ledger_events(&commons, 4, 6));
     again.projections = vec![put("t", b"k", b"v")];
     again.checkpoint = Some(checkpoint(6, "again"));
-    assert_conflict(store.append(&again).await, "creating it again after its ledger");
+    assert_conflict(
+        store.append(&again).await,
+        "creating it again after its ledger",
+    );
     assert_conflict(
         store.append(&creating(&commons, "Other", vec![])).await,
         "creating it again without events",
@@ -350,7 +358,9 @@ pub async fn creating_a_commons_that_already_exists_is_a_conflict_and_writes_not
 pub async fn an_append_to_an_unknown_commons_is_a_conflict<S: Store>(store: &S) -> Result<()> {
     let commons = commons_id(1);
     assert_conflict(
-        store.append(&appending(&commons, ledger_events(&commons, 0, 2))).await,
+        store
+            .append(&appending(&commons, ledger_events(&commons, 0, 2)))
+            .await,
         "appending events",
     );
     let checkpoint_only = AppendBatch {
@@ -358,7 +368,10 @@ pub async fn an_append_to_an_unknown_commons_is_a_conflict<S: Store>(store: &S) 
         checkpoint: Some(checkpoint(0, "empty")),
         ..AppendBatch::default()
     };
-    assert_conflict(store.append(&checkpoint_only).await, "appending a checkpoint");
+    assert_conflict(
+        store.append(&checkpoint_only).await,
+        "appending a checkpoint",
+    );
     assert_eq!(store.list_commons().await?, vec![]);
     assert_eq!(store.events_range(&commons, 0, u64::MAX).await?, vec![]);
     Ok(())
@@ -379,7 +392,9 @@ pub async fn an_append_that_does_not_start_at_the_ledger_size_is_a_conflict_and_
     store: &S,
 ) -> Result<()> {
     let commons = commons_id(1);
-    store.append(&creating(&commons, "Garden", ledger_events(&commons, 0, 4))).await?;
+    store
+        .append(&creating(&commons, "Garden", ledger_events(&commons, 0, 4)))
+        .await?;
     let before = snapshot(store, &commons).await?;
 
     let mut gap = appending(&commons, ledger_events(&commons, 5, 7));
@@ -388,12 +403,17 @@ pub async fn an_append_that_does_not_start_at_the_ledger_size_is_a_conflict_and_
     assert_conflict(store.append(&gap).await, "a batch leaving a gap");
     let mut overlap = appending(&commons, ledger_events(&commons, 3, 6));
     overlap.rename = Some("Renamed".to_owned());
-    assert_conflict(store.append(&overlap).await, "a batch overlapping the ledger");
+    assert_conflict(
+        store.append(&overlap).await,
+        "a batch overlapping the ledger",
+    );
     assert_eq!(snapshot(store, &commons).await?, before);
 
     let other = commons_id(2);
     assert_conflict(
-        store.append(&creating(&other, "Other", ledger_events(&other, 1, 3))).await,
+        store
+            .append(&creating(&other, "Other", ledger_events(&other, 1, 3)))
+            .await,
         "a creating batch that does not start at zero",
     );
     assert_eq!(store.commons(&other).await?, None);
@@ -404,17 +424,28 @@ pub async fn a_batch_whose_event_indexes_are_not_consecutive_is_refused<S: Store
     store: &S,
 ) -> Result<()> {
     let commons = commons_id(1);
-    store.append(&creating(&commons, "Garden", ledger_events(&commons, 0, 2))).await?;
+    store
+        .append(&creating(&commons, "Garden", ledger_events(&commons, 0, 2)))
+        .await?;
     let before = snapshot(store, &commons).await?;
 
     let events = ledger_events(&commons, 2, 5);
     let skipping = vec![events[0].clone(), events[2].clone()];
-    assert_conflict(store.append(&appending(&commons, skipping)).await, "skipping an index");
+    assert_conflict(
+        store.append(&appending(&commons, skipping)).await,
+        "skipping an index",
+    );
     let mut repeating = vec![events[0].clone(), events[1].clone()];
     repeating[1].index = 2;
-    assert_conflict(store.append(&appending(&commons, repeating)).await, "repeating an index");
+    assert_conflict(
+        store.append(&appending(&commons, repeating)).await,
+        "repeating an index",
+    );
     let backwards = vec![events[1].clone(), events[0].clone()];
-    assert_conflict(store.append(&appending(&commons, backwards)).await, "going backwards");
+    assert_conflict(
+        store.append(&appending(&commons, backwards)).await,
+        "going backwards",
+    );
     assert_eq!(snapshot(store, &commons).await?, before);
     Ok(())
 }
@@ -424,11 +455,15 @@ pub async fn consecutive_appends_extend_the_ledger_and_a_rename_changes_the_name
 ) -> Result<()> {
     let commons = commons_id(1);
     let events = ledger_events(&commons, 0, 8);
-    store.append(&creating(&commons, "Garden", events[..3].to_vec())).await?;
+    store
+        .append(&creating(&commons, "Garden", events[..3].to_vec()))
+        .await?;
     let mut renaming = appending(&commons, events[3..7].to_vec());
     renaming.rename = Some("Community garden".to_owned());
     store.append(&renaming).await?;
-    store.append(&appending(&commons, events[7..].to_vec())).await?;
+    store
+        .append(&appending(&commons, events[7..].to_vec()))
+        .await?;
 
     assert_eq!(
         store.commons(&commons).await?,
@@ -481,33 +516,63 @@ pub async fn a_failed_append_writes_nothing<S: Store>(store: &S) -> Result<()> {
     let mut duplicate_in_batch = ledger_events(&commons, 4, 7);
     duplicate_in_batch[2].id = duplicate_in_batch[0].id;
     let result = store.append(&full_batch(duplicate_in_batch)).await;
-    assert!(result.is_err(), "a duplicate id inside the batch was accepted");
-    assert_eq!(snapshot(store, &commons).await?, before, "after a duplicate id in the batch");
+    assert!(
+        result.is_err(),
+        "a duplicate id inside the batch was accepted"
+    );
+    assert_eq!(
+        snapshot(store, &commons).await?,
+        before,
+        "after a duplicate id in the batch"
+    );
 
     let mut duplicate_of_stored = ledger_events(&commons, 4, 6);
     duplicate_of_stored[1].id = stored[1].id;
     let result = store.append(&full_batch(duplicate_of_stored)).await;
     assert!(result.is_err(), "a duplicate of a stored id was accepted");
-    assert_eq!(snapshot(store, &commons).await?, before, "after a duplicate of a stored id");
+    assert_eq!(
+        snapshot(store, &commons).await?,
+        before,
+        "after a duplicate of a stored id"
+    );
 
     let mut second_for_author_seq = ledger_events(&commons, 4, 6);
     second_for_author_seq[1].author = stored[2].author;
     second_for_author_seq[1].seq = stored[2].seq;
     let result = store.append(&full_batch(second_for_author_seq)).await;
-    assert!(result.is_err(), "a second event for one author and seq was accepted");
-    assert_eq!(snapshot(store, &commons).await?, before, "after a repeated author and seq");
+    assert!(
+        result.is_err(),
+        "a second event for one author and seq was accepted"
+    );
+    assert_eq!(
+        snapshot(store, &commons).await?,
+        before,
+        "after a repeated author and seq"
+    );
 
     let mut rewriting_a_hash = full_batch(ledger_events(&commons, 4, 6));
-    rewriting_a_hash.hashes.push((2, Hash::of(&[b"another hash"])));
+    rewriting_a_hash
+        .hashes
+        .push((2, Hash::of(&[b"another hash"])));
     let result = store.append(&rewriting_a_hash).await;
-    assert!(result.is_err(), "a second hash at a stored index was accepted");
-    assert_eq!(snapshot(store, &commons).await?, before, "after a repeated hash index");
+    assert!(
+        result.is_err(),
+        "a second hash at a stored index was accepted"
+    );
+    assert_eq!(
+        snapshot(store, &commons).await?,
+        before,
+        "after a repeated hash index"
+    );
 
     // The store is still writable, and the same batch without the fault goes through.
     let good = full_batch(ledger_events(&commons, 4, 6));
     store.append(&good).await?;
     let after = snapshot(store, &commons).await?;
-    assert_eq!(after.commons.map(|row| (row.name, row.size)), Some(("Broken".to_owned(), 6)));
+    assert_eq!(
+        after.commons.map(|row| (row.name, row.size)),
+        Some(("Broken".to_owned(), 6))
+    );
     assert_eq!(after.events, ledger_events(&commons, 0, 6));
     assert_eq!(
         after.projections,
@@ -516,7 +581,10 @@ pub async fn a_failed_append_writes_nothing<S: Store>(store: &S) -> Result<()> {
             projection_row("members", b"c", b"1")
         ]
     );
-    assert_eq!(after.checkpoints, vec![checkpoint(4, "first"), checkpoint(6, "broken")]);
+    assert_eq!(
+        after.checkpoints,
+        vec![checkpoint(4, "first"), checkpoint(6, "broken")]
+    );
     Ok(())
 }
 
@@ -525,28 +593,38 @@ pub async fn a_failed_append_writes_nothing<S: Store>(store: &S) -> Result<()> {
 
 pub async fn an_empty_batch_with_only_a_checkpoint_is_stored<S: Store>(store: &S) -> Result<()> {
     let commons = commons_id(1);
-    store.append(&creating(&commons, "Garden", ledger_events(&commons, 0, 4))).await?;
+    store
+        .append(&creating(&commons, "Garden", ledger_events(&commons, 0, 4)))
+        .await?;
     let only_checkpoint = |size| AppendBatch {
         commons: Some(commons),
         checkpoint: Some(checkpoint(size, "late")),
         ..AppendBatch::default()
     };
     store.append(&only_checkpoint(4)).await?;
-    assert_eq!(store.latest_checkpoint(&commons).await?, Some(checkpoint(4, "late")));
+    assert_eq!(
+        store.latest_checkpoint(&commons).await?,
+        Some(checkpoint(4, "late"))
+    );
     // A checkpoint of an earlier size may be stored late (say, when importing a history).
     store.append(&only_checkpoint(2)).await?;
     assert_eq!(
         store.checkpoints(&commons).await?,
         vec![checkpoint(2, "late"), checkpoint(4, "late")]
     );
-    assert_eq!(store.latest_checkpoint(&commons).await?, Some(checkpoint(4, "late")));
+    assert_eq!(
+        store.latest_checkpoint(&commons).await?,
+        Some(checkpoint(4, "late"))
+    );
     assert_eq!(store.commons(&commons).await?.map(|row| row.size), Some(4));
     Ok(())
 }
 
 pub async fn a_checkpoint_beyond_the_ledger_size_is_a_conflict<S: Store>(store: &S) -> Result<()> {
     let commons = commons_id(1);
-    store.append(&creating(&commons, "Garden", ledger_events(&commons, 0, 4))).await?;
+    store
+        .append(&creating(&commons, "Garden", ledger_events(&commons, 0, 4)))
+        .await?;
     let before = snapshot(store, &commons).await?;
 
     let ahead = AppendBatch {
@@ -554,16 +632,25 @@ pub async fn a_checkpoint_beyond_the_ledger_size_is_a_conflict<S: Store>(store: 
         checkpoint: Some(checkpoint(5, "ahead")),
         ..AppendBatch::default()
     };
-    assert_conflict(store.append(&ahead).await, "a checkpoint alone beyond the ledger");
+    assert_conflict(
+        store.append(&ahead).await,
+        "a checkpoint alone beyond the ledger",
+    );
     let mut ahead_of_batch = appending(&commons, ledger_events(&commons, 4, 6));
     ahead_of_batch.checkpoint = Some(checkpoint(7, "ahead"));
-    assert_conflict(store.append(&ahead_of_batch).await, "a checkpoint beyond the batch");
+    assert_conflict(
+        store.append(&ahead_of_batch).await,
+        "a checkpoint beyond the batch",
+    );
     assert_eq!(snapshot(store, &commons).await?, before);
 
     let mut exact = appending(&commons, ledger_events(&commons, 4, 6));
     exact.checkpoint = Some(checkpoint(6, "exact"));
     store.append(&exact).await?;
-    assert_eq!(store.latest_checkpoint(&commons).await?, Some(checkpoint(6, "exact")));
+    assert_eq!(
+        store.latest_checkpoint(&commons).await?,
+        Some(checkpoint(6, "exact"))
+    );
     Ok(())
 }
 
@@ -595,7 +682,10 @@ pub async fn a_checkpoint_at_a_stored_size_replaces_its_note_only_when_the_root_
         checkpoint: Some(forked_root),
         ..AppendBatch::default()
     };
-    assert_conflict(store.append(&contradicting).await, "a checkpoint with another root");
+    assert_conflict(
+        store.append(&contradicting).await,
+        "a checkpoint with another root",
+    );
     assert_eq!(
         store.checkpoints(&commons).await?,
         vec![checkpoint(4, "signed and cosigned")]
@@ -624,9 +714,17 @@ pub async fn checkpoints_are_listed_smallest_first_and_the_latest_is_the_largest
         ..AppendBatch::default()
     };
     store.append(&late).await?;
-    let sizes: Vec<u64> = store.checkpoints(&commons).await?.iter().map(|c| c.size).collect();
+    let sizes: Vec<u64> = store
+        .checkpoints(&commons)
+        .await?
+        .iter()
+        .map(|c| c.size)
+        .collect();
     assert_eq!(sizes, vec![2, 3, 5, 12]);
-    assert_eq!(store.latest_checkpoint(&commons).await?, Some(checkpoint(12, "a")));
+    assert_eq!(
+        store.latest_checkpoint(&commons).await?,
+        Some(checkpoint(12, "a"))
+    );
     Ok(())
 }
 
@@ -640,33 +738,52 @@ pub async fn events_by_id_returns_known_events_in_ledger_order_and_leaves_out_un
 ) -> Result<()> {
     let commons = commons_id(1);
     let events = ledger_events(&commons, 0, 10);
-    store.append(&creating(&commons, "Garden", events.clone())).await?;
+    store
+        .append(&creating(&commons, "Garden", events.clone()))
+        .await?;
     let other = commons_id(2);
     let other_events = ledger_events(&other, 0, 3);
-    store.append(&creating(&other, "Other", other_events.clone())).await?;
+    store
+        .append(&creating(&other, "Other", other_events.clone()))
+        .await?;
 
     let unknown = EventId(Hash::of(&[b"unknown"]).0);
-    let asked = [events[7].id, unknown, events[2].id, other_events[1].id, events[5].id, events[2].id];
+    let asked = [
+        events[7].id,
+        unknown,
+        events[2].id,
+        other_events[1].id,
+        events[5].id,
+        events[2].id,
+    ];
     assert_eq!(
         store.events_by_id(&commons, &asked).await?,
         vec![events[2].clone(), events[5].clone(), events[7].clone()]
     );
     assert_eq!(store.events_by_id(&commons, &[]).await?, vec![]);
-    assert_eq!(store.events_by_id(&commons_id(3), &[events[0].id]).await?, vec![]);
+    assert_eq!(
+        store.events_by_id(&commons_id(3), &[events[0].id]).await?,
+        vec![]
+    );
     Ok(())
 }
 
 pub async fn lookups_above_their_limits_are_refused<S: Store>(store: &S) -> Result<()> {
     let commons = commons_id(1);
     let events = ledger_events(&commons, 0, 2);
-    store.append(&creating(&commons, "Garden", events.clone())).await?;
+    store
+        .append(&creating(&commons, "Garden", events.clone()))
+        .await?;
 
     let mut ids: Vec<EventId> = (0..IDS_LOOKUP_MAX - 1)
         .map(|n| EventId(Hash::of(&[b"unknown", &count(n).to_be_bytes()]).0))
         .collect();
     ids.push(events[1].id);
     assert_eq!(ids.len(), IDS_LOOKUP_MAX);
-    assert_eq!(store.events_by_id(&commons, &ids).await?, vec![events[1].clone()]);
+    assert_eq!(
+        store.events_by_id(&commons, &ids).await?,
+        vec![events[1].clone()]
+    );
     ids.push(events[0].id);
     assert_limit(store.events_by_id(&commons, &ids).await, "one id too many");
 
@@ -676,24 +793,47 @@ pub async fn lookups_above_their_limits_are_refused<S: Store>(store: &S) -> Resu
         vec![stored_hash(&events[1]); HASHES_LOOKUP_MAX]
     );
     indexes.push(0);
-    assert_limit(store.read_hashes(&commons, &indexes).await, "one hash too many");
+    assert_limit(
+        store.read_hashes(&commons, &indexes).await,
+        "one hash too many",
+    );
     Ok(())
 }
 
 pub async fn event_by_author_seq_finds_the_one_event_or_none<S: Store>(store: &S) -> Result<()> {
     let commons = commons_id(1);
     let events = ledger_events(&commons, 0, 10);
-    store.append(&creating(&commons, "Garden", events.clone())).await?;
+    store
+        .append(&creating(&commons, "Garden", events.clone()))
+        .await?;
     for event in &events {
         assert_eq!(
-            store.event_by_author_seq(&commons, &event.author, event.seq).await?,
+            store
+                .event_by_author_seq(&commons, &event.author, event.seq)
+                .await?,
             Some(event.clone())
         );
     }
-    assert_eq!(store.event_by_author_seq(&commons, &author(1), 99).await?, None);
-    assert_eq!(store.event_by_author_seq(&commons, &author(9), 1).await?, None);
-    assert_eq!(store.event_by_author_seq(&commons, &author(1), u64::MAX).await?, None);
-    assert_eq!(store.event_by_author_seq(&commons_id(2), &author(1), 1).await?, None);
+    assert_eq!(
+        store.event_by_author_seq(&commons, &author(1), 99).await?,
+        None
+    );
+    assert_eq!(
+        store.event_by_author_seq(&commons, &author(9), 1).await?,
+        None
+    );
+    assert_eq!(
+        store
+            .event_by_author_seq(&commons, &author(1), u64::MAX)
+            .await?,
+        None
+    );
+    assert_eq!(
+        store
+            .event_by_author_seq(&commons_id(2), &author(1), 1)
+            .await?,
+        None
+    );
     Ok(())
 }
 
@@ -702,13 +842,24 @@ pub async fn events_range_returns_the_half_open_range_in_ledger_order<S: Store>(
 ) -> Result<()> {
     let commons = commons_id(1);
     let events = ledger_events(&commons, 0, 10);
-    store.append(&creating(&commons, "Garden", events.clone())).await?;
-    assert_eq!(store.events_range(&commons, 2, 5).await?, events[2..5].to_vec());
+    store
+        .append(&creating(&commons, "Garden", events.clone()))
+        .await?;
+    assert_eq!(
+        store.events_range(&commons, 2, 5).await?,
+        events[2..5].to_vec()
+    );
     assert_eq!(store.events_range(&commons, 5, 5).await?, vec![]);
     assert_eq!(store.events_range(&commons, 7, 3).await?, vec![]);
-    assert_eq!(store.events_range(&commons, 8, 100).await?, events[8..].to_vec());
+    assert_eq!(
+        store.events_range(&commons, 8, 100).await?,
+        events[8..].to_vec()
+    );
     assert_eq!(store.events_range(&commons, 0, u64::MAX).await?, events);
-    assert_eq!(store.events_range(&commons, u64::MAX, u64::MAX).await?, vec![]);
+    assert_eq!(
+        store.events_range(&commons, u64::MAX, u64::MAX).await?,
+        vec![]
+    );
     assert_eq!(store.events_range(&commons_id(2), 0, 10).await?, vec![]);
     Ok(())
 }
@@ -719,18 +870,28 @@ pub async fn listings_return_at_most_one_page<S: Store>(store: &S) -> Result<()>
     let total = EVENTS_PAGE_MAX + 100;
     let events = ledger_events(&commons, 0, total);
     // One batch larger than a page also exercises the backends' statement chunking.
-    store.append(&creating(&commons, "Garden", events.clone())).await?;
+    store
+        .append(&creating(&commons, "Garden", events.clone()))
+        .await?;
 
-    assert_eq!(store.events_range(&commons, 0, u64::MAX).await?, events[..page].to_vec());
     assert_eq!(
-        store.events_range(&commons, EVENTS_PAGE_MAX, u64::MAX).await?,
+        store.events_range(&commons, 0, u64::MAX).await?,
+        events[..page].to_vec()
+    );
+    assert_eq!(
+        store
+            .events_range(&commons, EVENTS_PAGE_MAX, u64::MAX)
+            .await?,
         events[page..].to_vec()
     );
     let ascending = EventQuery {
         limit: u64::MAX,
         ..EventQuery::default()
     };
-    assert_eq!(store.query_events(&commons, &ascending).await?, events[..page].to_vec());
+    assert_eq!(
+        store.query_events(&commons, &ascending).await?,
+        events[..page].to_vec()
+    );
     let descending = EventQuery {
         limit: EVENTS_PAGE_MAX + 1,
         descending: true,
@@ -742,22 +903,34 @@ pub async fn listings_return_at_most_one_page<S: Store>(store: &S) -> Result<()>
     Ok(())
 }
 
-pub async fn query_events_matches_the_reference_model_for_every_filter_order_and_limit<
-    S: Store,
->(
+pub async fn query_events_matches_the_reference_model_for_every_filter_order_and_limit<S: Store>(
     store: &S,
 ) -> Result<()> {
     let commons = commons_id(1);
     let events = ledger_events(&commons, 0, 40);
-    store.append(&creating(&commons, "Garden", events.clone())).await?;
+    store
+        .append(&creating(&commons, "Garden", events.clone()))
+        .await?;
     // Another commons with the same authors, kinds and times must never leak in.
     let other = commons_id(2);
-    store.append(&creating(&other, "Other", ledger_events(&other, 0, 40))).await?;
+    store
+        .append(&creating(&other, "Other", ledger_events(&other, 0, 40)))
+        .await?;
 
     let kinds = [None, Some("post"), Some("commons.genesis"), Some("absent")];
     let authors = [None, Some(author(2)), Some(author(9))];
-    let times = [(None, None), (Some(1_050), None), (None, Some(1_120)), (Some(1_050), Some(1_120))];
-    let index_bounds = [(None, None), (Some(5), None), (None, Some(30)), (Some(5), Some(30))];
+    let times = [
+        (None, None),
+        (Some(1_050), None),
+        (None, Some(1_120)),
+        (Some(1_050), Some(1_120)),
+    ];
+    let index_bounds = [
+        (None, None),
+        (Some(5), None),
+        (None, Some(30)),
+        (Some(5), Some(30)),
+    ];
     let limits = [0, 1, 7, EVENTS_PAGE_MAX];
     let mut n_queries = 0u32;
     let mut n_nonempty = 0u32;
@@ -794,18 +967,21 @@ pub async fn query_events_matches_the_reference_model_for_every_filter_order_and
     // Many combinations cannot match by design (an absent kind, an unknown author, a
     // zero limit), so the bar is low; it still catches a fixture that stops exercising
     // the filters, which would make the comparison with the model prove little.
-    assert!(n_nonempty * 5 > n_queries, "{n_nonempty} of {n_queries} queries matched events");
+    assert!(
+        n_nonempty * 5 > n_queries,
+        "{n_nonempty} of {n_queries} queries matched events"
+    );
     Ok(())
 }
 
-pub async fn query_events_cursors_page_through_every_event_exactly_once_in_both_orders<
-    S: Store,
->(
+pub async fn query_events_cursors_page_through_every_event_exactly_once_in_both_orders<S: Store>(
     store: &S,
 ) -> Result<()> {
     let commons = commons_id(1);
     let events = ledger_events(&commons, 0, 40);
-    store.append(&creating(&commons, "Garden", events.clone())).await?;
+    store
+        .append(&creating(&commons, "Garden", events.clone()))
+        .await?;
     let page_size = 7;
     for filter in [
         EventQuery::default(),
@@ -840,9 +1016,16 @@ pub async fn query_events_cursors_page_through_every_event_exactly_once_in_both_
                 };
                 let page = store.query_events(&commons, &query).await?;
                 let Some(last) = page.last() else { break };
-                cursor = Some(if descending { last.index } else { last.index + 1 });
+                cursor = Some(if descending {
+                    last.index
+                } else {
+                    last.index + 1
+                });
                 seen.extend(page);
-                assert!(seen.len() <= events.len(), "paging does not end: {filter:?}");
+                assert!(
+                    seen.len() <= events.len(),
+                    "paging does not end: {filter:?}"
+                );
             }
             assert_eq!(seen, everything, "{filter:?}, descending {descending}");
         }
@@ -856,7 +1039,9 @@ pub async fn query_events_cursors_page_through_every_event_exactly_once_in_both_
 pub async fn read_hashes_returns_hashes_in_the_order_asked<S: Store>(store: &S) -> Result<()> {
     let commons = commons_id(1);
     let events = ledger_events(&commons, 0, 10);
-    store.append(&creating(&commons, "Garden", events.clone())).await?;
+    store
+        .append(&creating(&commons, "Garden", events.clone()))
+        .await?;
     let asked = [7, 0, 3, 7, 9];
     let expected: Vec<Hash> = asked
         .iter()
@@ -869,13 +1054,33 @@ pub async fn read_hashes_returns_hashes_in_the_order_asked<S: Store>(store: &S) 
 
 pub async fn reading_a_missing_hash_is_corrupt<S: Store>(store: &S) -> Result<()> {
     let commons = commons_id(1);
-    store.append(&creating(&commons, "Garden", ledger_events(&commons, 0, 10))).await?;
+    store
+        .append(&creating(
+            &commons,
+            "Garden",
+            ledger_events(&commons, 0, 10),
+        ))
+        .await?;
     let other = commons_id(2);
-    store.append(&creating(&other, "Other", ledger_events(&other, 0, 3))).await?;
-    assert_corrupt(store.read_hashes(&commons, &[0, 10]).await, "an index past the ledger");
-    assert_corrupt(store.read_hashes(&commons, &[u64::MAX]).await, "an unstorable index");
-    assert_corrupt(store.read_hashes(&other, &[5]).await, "an index of another commons");
-    assert_corrupt(store.read_hashes(&commons_id(3), &[0]).await, "an unknown commons");
+    store
+        .append(&creating(&other, "Other", ledger_events(&other, 0, 3)))
+        .await?;
+    assert_corrupt(
+        store.read_hashes(&commons, &[0, 10]).await,
+        "an index past the ledger",
+    );
+    assert_corrupt(
+        store.read_hashes(&commons, &[u64::MAX]).await,
+        "an unstorable index",
+    );
+    assert_corrupt(
+        store.read_hashes(&other, &[5]).await,
+        "an index of another commons",
+    );
+    assert_corrupt(
+        store.read_hashes(&commons_id(3), &[0]).await,
+        "an unknown commons",
+    );
     Ok(())
 }
 
@@ -887,7 +1092,11 @@ pub async fn projection_changes_put_overwrite_and_delete_rows_in_order<S: Store>
 ) -> Result<()> {
     let commons = commons_id(1);
     let mut first = creating(&commons, "Garden", ledger_events(&commons, 0, 2));
-    first.projections = vec![put("t", b"a", b"1"), put("t", b"b", b"1"), put("u", b"a", b"1")];
+    first.projections = vec![
+        put("t", b"a", b"1"),
+        put("t", b"b", b"1"),
+        put("u", b"a", b"1"),
+    ];
     store.append(&first).await?;
 
     let mut second = appending(&commons, ledger_events(&commons, 2, 4));
@@ -947,7 +1156,11 @@ pub async fn projection_reads_are_sorted_by_table_then_key_bytewise<S: Store>(
     store.append(&batch).await?;
     rows.sort();
     assert_eq!(store.projection_rows(&commons).await?, rows);
-    let table_a: Vec<ProjectionRow> = rows.iter().filter(|row| row.table == "a").cloned().collect();
+    let table_a: Vec<ProjectionRow> = rows
+        .iter()
+        .filter(|row| row.table == "a")
+        .cloned()
+        .collect();
     assert_eq!(table_a.len(), 5);
     assert_eq!(store.projection_table(&commons, "a").await?, table_a);
     assert_eq!(store.projection_table(&commons, "A").await?, vec![]);
@@ -975,7 +1188,10 @@ pub async fn replace_projections_replaces_every_row_of_only_that_commons<S: Stor
     store.replace_projections(&commons, &replacement).await?;
     assert_eq!(
         store.projection_rows(&commons).await?,
-        vec![projection_row("t", b"z", b"new"), projection_row("u", b"b", b"last wins")]
+        vec![
+            projection_row("t", b"z", b"new"),
+            projection_row("u", b"b", b"last wins")
+        ]
     );
     assert_eq!(store.projection_rows(&other).await?, other_rows);
 
@@ -999,7 +1215,9 @@ pub async fn replace_projections_of_an_unknown_commons_is_a_conflict<S: Store>(
 ) -> Result<()> {
     let commons = commons_id(1);
     assert_conflict(
-        store.replace_projections(&commons, &[projection_row("t", b"a", b"1")]).await,
+        store
+            .replace_projections(&commons, &[projection_row("t", b"a", b"1")])
+            .await,
         "replacing the projections of an unknown commons",
     );
     assert_eq!(store.projection_rows(&commons).await?, vec![]);
@@ -1026,7 +1244,9 @@ pub async fn commons_are_isolated_from_each_other<S: Store>(store: &S) -> Result
     batch.projections = vec![put("t", b"k", b"fork")];
     batch.checkpoint = Some(checkpoint(5, "fork"));
     store.append(&batch).await?;
-    store.append(&appending(&parent, ledger_events(&parent, 6, 8))).await?;
+    store
+        .append(&appending(&parent, ledger_events(&parent, 6, 8)))
+        .await?;
     let parent_events = ledger_events(&parent, 0, 8);
 
     let listed = store.list_commons().await?;
@@ -1045,23 +1265,46 @@ pub async fn commons_are_isolated_from_each_other<S: Store>(store: &S) -> Result
     expected.sort_by_key(|row| row.id);
     assert_eq!(listed, expected, "sorted by id");
 
-    assert_eq!(store.events_range(&parent, 0, u64::MAX).await?, parent_events);
+    assert_eq!(
+        store.events_range(&parent, 0, u64::MAX).await?,
+        parent_events
+    );
     assert_eq!(store.events_range(&fork, 0, u64::MAX).await?, fork_events);
     let shared = parent_events[1].id;
-    assert_eq!(store.events_by_id(&fork, &[shared]).await?, vec![parent_events[1].clone()]);
-    assert_eq!(store.events_by_id(&fork, &[parent_events[4].id]).await?, vec![]);
     assert_eq!(
-        store.event_by_author_seq(&fork, &fork_events[4].author, fork_events[4].seq).await?,
+        store.events_by_id(&fork, &[shared]).await?,
+        vec![parent_events[1].clone()]
+    );
+    assert_eq!(
+        store.events_by_id(&fork, &[parent_events[4].id]).await?,
+        vec![]
+    );
+    assert_eq!(
+        store
+            .event_by_author_seq(&fork, &fork_events[4].author, fork_events[4].seq)
+            .await?,
         Some(fork_events[4].clone())
     );
     assert_eq!(
         store.read_hashes(&fork, &[4]).await?,
         vec![stored_hash(&fork_events[4])]
     );
-    assert_eq!(store.checkpoints(&parent).await?, vec![checkpoint(6, "parent")]);
-    assert_eq!(store.latest_checkpoint(&fork).await?, Some(checkpoint(5, "fork")));
-    assert_eq!(store.projection_rows(&parent).await?, vec![projection_row("t", b"k", b"parent")]);
-    assert_eq!(store.projection_table(&fork, "t").await?, vec![projection_row("t", b"k", b"fork")]);
+    assert_eq!(
+        store.checkpoints(&parent).await?,
+        vec![checkpoint(6, "parent")]
+    );
+    assert_eq!(
+        store.latest_checkpoint(&fork).await?,
+        Some(checkpoint(5, "fork"))
+    );
+    assert_eq!(
+        store.projection_rows(&parent).await?,
+        vec![projection_row("t", b"k", b"parent")]
+    );
+    assert_eq!(
+        store.projection_table(&fork, "t").await?,
+        vec![projection_row("t", b"k", b"fork")]
+    );
     let all_kinds = EventQuery {
         limit: EVENTS_PAGE_MAX,
         ..EventQuery::default()
@@ -1076,20 +1319,37 @@ pub async fn commons_are_isolated_from_each_other<S: Store>(store: &S) -> Result
 pub async fn integers_above_i64_max_are_refused_not_wrapped<S: Store>(store: &S) -> Result<()> {
     let commons = commons_id(1);
     let events = ledger_events(&commons, 0, 2);
-    store.append(&creating(&commons, "Garden", events.clone())).await?;
+    store
+        .append(&creating(&commons, "Garden", events.clone()))
+        .await?;
     let before = snapshot(store, &commons).await?;
     let too_big = STORED_INTEGER_MAX + 1;
 
     let next = |seq, time_ms| event(&commons, 2, 7, seq, "post", time_ms);
-    assert_limit(store.append(&appending(&commons, vec![next(too_big, 5)])).await, "a seq");
-    assert_limit(store.append(&appending(&commons, vec![next(1, too_big)])).await, "a time");
     assert_limit(
-        store.append(&appending(&commons, vec![next(1, u64::MAX)])).await,
+        store
+            .append(&appending(&commons, vec![next(too_big, 5)]))
+            .await,
+        "a seq",
+    );
+    assert_limit(
+        store
+            .append(&appending(&commons, vec![next(1, too_big)]))
+            .await,
+        "a time",
+    );
+    assert_limit(
+        store
+            .append(&appending(&commons, vec![next(1, u64::MAX)]))
+            .await,
         "a time of u64::MAX",
     );
     let mut far_index = next(1, 5);
     far_index.index = too_big;
-    assert_limit(store.append(&appending(&commons, vec![far_index])).await, "an index");
+    assert_limit(
+        store.append(&appending(&commons, vec![far_index])).await,
+        "an index",
+    );
     let mut far_hash = appending(&commons, vec![next(1, 5)]);
     far_hash.hashes.push((too_big, Hash::of(&[b"far"])));
     assert_limit(store.append(&far_hash).await, "a hash index");
@@ -1112,9 +1372,13 @@ pub async fn integers_above_i64_max_are_refused_not_wrapped<S: Store>(store: &S)
 
     // The largest storable values are stored exactly.
     let largest = next(STORED_INTEGER_MAX, STORED_INTEGER_MAX);
-    store.append(&appending(&commons, vec![largest.clone()])).await?;
+    store
+        .append(&appending(&commons, vec![largest.clone()]))
+        .await?;
     assert_eq!(
-        store.event_by_author_seq(&commons, &largest.author, STORED_INTEGER_MAX).await?,
+        store
+            .event_by_author_seq(&commons, &largest.author, STORED_INTEGER_MAX)
+            .await?,
         Some(largest.clone())
     );
 
@@ -1131,13 +1395,20 @@ pub async fn integers_above_i64_max_are_refused_not_wrapped<S: Store>(store: &S)
     };
     let cases: [(EventQuery, Vec<StoredEvent>); 5] = [
         (query(|q| q.time_from_ms = Some(u64::MAX)), vec![]),
-        (query(|q| q.time_from_ms = Some(STORED_INTEGER_MAX)), vec![largest.clone()]),
+        (
+            query(|q| q.time_from_ms = Some(STORED_INTEGER_MAX)),
+            vec![largest.clone()],
+        ),
         (query(|q| q.time_to_ms = Some(u64::MAX)), all.clone()),
         (query(|q| q.from_index = Some(u64::MAX)), vec![]),
         (query(|q| q.before_index = Some(u64::MAX)), all.clone()),
     ];
     for (query, expected) in cases {
-        assert_eq!(store.query_events(&commons, &query).await?, expected, "{query:?}");
+        assert_eq!(
+            store.query_events(&commons, &query).await?,
+            expected,
+            "{query:?}"
+        );
     }
     Ok(())
 }
@@ -1166,7 +1437,16 @@ pub async fn two_concurrent_appenders_on_one_commons_end_with_one_success_and_on
         let batch_of = |racer: usize, seq: u64| {
             let author_tag = 1 + u8::try_from(racer).unwrap_or(0);
             let events: Vec<StoredEvent> = (0..RACE_BATCH_EVENTS)
-                .map(|offset| event(&commons, size + offset, author_tag, seq + offset, "post", size))
+                .map(|offset| {
+                    event(
+                        &commons,
+                        size + offset,
+                        author_tag,
+                        seq + offset,
+                        "post",
+                        size,
+                    )
+                })
                 .collect();
             appending(&commons, events)
         };
@@ -1207,12 +1487,22 @@ async fn retrying_writer<S: Store>(store: &S, commons: &CommonsId, author_tag: u
     for batch_number in 0..RETRY_BATCHES_PER_WRITER {
         loop {
             attempts += 1;
-            assert!(attempts <= RETRY_ATTEMPTS_MAX, "writer {author_tag} never got through");
+            assert!(
+                attempts <= RETRY_ATTEMPTS_MAX,
+                "writer {author_tag} never got through"
+            );
             let size = store.commons(commons).await?.map_or(0, |row| row.size);
             let first_seq = batch_number * RETRY_BATCH_EVENTS + 1;
             let events = (0..RETRY_BATCH_EVENTS)
                 .map(|offset| {
-                    event(commons, size + offset, author_tag, first_seq + offset, "post", size)
+                    event(
+                        commons,
+                        size + offset,
+                        author_tag,
+                        first_seq + offset,
+                        "post",
+                        size,
+                    )
                 })
                 .collect();
             match store.append(&appending(commons, events)).await {
@@ -1244,12 +1534,21 @@ pub async fn concurrent_appenders_that_retry_on_conflict_all_land_in_one_contigu
     results.3?;
 
     let total = u64::from(RETRY_WRITERS) * RETRY_BATCHES_PER_WRITER * RETRY_BATCH_EVENTS;
-    assert_eq!(store.commons(&commons).await?.map(|row| row.size), Some(total));
+    assert_eq!(
+        store.commons(&commons).await?.map(|row| row.size),
+        Some(total)
+    );
     let events = store.events_range(&commons, 0, u64::MAX).await?;
     let indexes: Vec<u64> = events.iter().map(|event| event.index).collect();
     assert_eq!(indexes, (0..total).collect::<Vec<u64>>());
-    let author_seqs: BTreeSet<(AuthorKey, u64)> =
-        events.iter().map(|event| (event.author, event.seq)).collect();
-    assert_eq!(count(author_seqs.len()), total, "every author and seq exactly once");
+    let author_seqs: BTreeSet<(AuthorKey, u64)> = events
+        .iter()
+        .map(|event| (event.author, event.seq))
+        .collect();
+    assert_eq!(
+        count(author_seqs.len()),
+        total,
+        "every author and seq exactly once"
+    );
     Ok(())
 }

@@ -197,7 +197,10 @@ pub trait Store: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Option<CheckpointRow>>> + Send;
 
     /// Every stored checkpoint, smallest size first.
-    fn checkpoints(&self, commons: &CommonsId) -> impl Future<Output = Result<Vec<CheckpointRow>>> + Send;
+    fn checkpoints(
+        &self,
+        commons: &CommonsId,
+    ) -> impl Future<Output = Result<Vec<CheckpointRow>>> + Send;
 
     /// Every projection row of the commons, sorted by `(table, key)`.
     fn projection_rows(
@@ -303,11 +306,20 @@ impl Store for AnyStore {
         delegate!(self, store => store.event_by_author_seq(commons, author, seq))
     }
 
-    async fn events_range(&self, commons: &CommonsId, from: u64, to: u64) -> Result<Vec<StoredEvent>> {
+    async fn events_range(
+        &self,
+        commons: &CommonsId,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<StoredEvent>> {
         delegate!(self, store => store.events_range(commons, from, to))
     }
 
-    async fn query_events(&self, commons: &CommonsId, query: &EventQuery) -> Result<Vec<StoredEvent>> {
+    async fn query_events(
+        &self,
+        commons: &CommonsId,
+        query: &EventQuery,
+    ) -> Result<Vec<StoredEvent>> {
         delegate!(self, store => store.query_events(commons, query))
     }
 
@@ -327,7 +339,11 @@ impl Store for AnyStore {
         delegate!(self, store => store.projection_rows(commons))
     }
 
-    async fn projection_table(&self, commons: &CommonsId, table: &str) -> Result<Vec<ProjectionRow>> {
+    async fn projection_table(
+        &self,
+        commons: &CommonsId,
+        table: &str,
+    ) -> Result<Vec<ProjectionRow>> {
         delegate!(self, store => store.projection_table(commons, table))
     }
 

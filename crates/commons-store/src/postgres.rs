@@ -36,7 +36,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
 const CONNECTIONS_MAX: u32 = 16;
 /// How many times a write transaction is tried before a serialization failure is
 /// returned to the caller.
-const WRITE_ATTEMPTS_MAX: u32 = 1;
+const WRITE_ATTEMPTS_MAX: u32 = 8;
 /// The wait before retry `n` is `n` times this; linear, because contention here is
 /// between a handful of writers of one commons, not a crowd.
 const RETRY_BACKOFF_STEP_MS: u64 = 5;
@@ -75,7 +75,11 @@ impl PgStore {
         self.pool.close().await;
     }
 
-    async fn append_once(&self, prepared: &PreparedBatch<'_>, arrays: &BatchArrays<'_>) -> Result<()> {
+    async fn append_once(
+        &self,
+        prepared: &PreparedBatch<'_>,
+        arrays: &BatchArrays<'_>,
+    ) -> Result<()> {
         let commons = &prepared.commons.0[..];
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         let current_size = match prepared.create_name {
@@ -95,11 +99,13 @@ impl PgStore {
                 }
                 0
             }
-            None => sqlx::query_scalar::<_, i64>("SELECT size FROM commons WHERE id = $1 FOR UPDATE")
-                .bind(commons)
-                .fetch_optional(&mut *tx)
-                .await?
-                .ok_or_else(|| prepared.unknown_commons())?,
+            None => {
+                sqlx::query_scalar::<_, i64>("SELECT size FROM commons WHERE id = $1 FOR UPDATE")
+                    .bind(commons)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or_else(|| prepared.unknown_commons())?
+            }
         };
         let size_after = prepared.size_after(current_size)?;
         arrays.insert(&mut tx, commons).await?;
@@ -118,16 +124,23 @@ impl PgStore {
         Ok(())
     }
 
-    async fn replace_projections_once(&self, commons: &CommonsId, puts: &[ProjectionPut<'_>]) -> Result<()> {
+    async fn replace_projections_once(
+        &self,
+        commons: &CommonsId,
+        puts: &[ProjectionPut<'_>],
+    ) -> Result<()> {
         let id = &commons.0[..];
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         // Locking the commons row orders the replacement with appends to the commons.
-        let exists = sqlx::query_scalar::<_, i64>("SELECT size FROM commons WHERE id = $1 FOR UPDATE")
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let exists =
+            sqlx::query_scalar::<_, i64>("SELECT size FROM commons WHERE id = $1 FOR UPDATE")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
         if exists.is_none() {
-            return Err(StoreError::Conflict(format!("commons {commons} is unknown")));
+            return Err(StoreError::Conflict(format!(
+                "commons {commons} is unknown"
+            )));
         }
         sqlx::query("DELETE FROM projections WHERE commons = $1")
             .bind(id)
@@ -438,7 +451,12 @@ impl Store for PgStore {
         row.as_ref().map(rows::decode_event).transpose()
     }
 
-    async fn events_range(&self, commons: &CommonsId, from: u64, to: u64) -> Result<Vec<StoredEvent>> {
+    async fn events_range(
+        &self,
+        commons: &CommonsId,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<StoredEvent>> {
         let query = EventQuery {
             from_index: Some(from),
             before_index: Some(to),
@@ -448,7 +466,11 @@ impl Store for PgStore {
         self.query_events(commons, &query).await
     }
 
-    async fn query_events(&self, commons: &CommonsId, query: &EventQuery) -> Result<Vec<StoredEvent>> {
+    async fn query_events(
+        &self,
+        commons: &CommonsId,
+        query: &EventQuery,
+    ) -> Result<Vec<StoredEvent>> {
         let Some(filter) = EventFilter::new(query) else {
             return Ok(Vec::new());
         };
@@ -511,7 +533,11 @@ impl Store for PgStore {
         rows.iter().map(rows::decode_projection).collect()
     }
 
-    async fn projection_table(&self, commons: &CommonsId, table: &str) -> Result<Vec<ProjectionRow>> {
+    async fn projection_table(
+        &self,
+        commons: &CommonsId,
+        table: &str,
+    ) -> Result<Vec<ProjectionRow>> {
         let rows = sqlx::query(
             "SELECT tbl, key, value FROM projections WHERE commons = $1 AND tbl = $2 ORDER BY key",
         )

@@ -6,8 +6,8 @@
 //! decode exactly the same way, which is what the conformance suite then checks.
 
 use crate::{
-    AppendBatch, CheckpointRow, CommonsRow, EventQuery, ProjectionChange, ProjectionRow,
-    Result, StoreError, StoredEvent, EVENTS_PAGE_MAX,
+    AppendBatch, CheckpointRow, CommonsRow, EVENTS_PAGE_MAX, EventQuery, ProjectionChange,
+    ProjectionRow, Result, StoreError, StoredEvent,
 };
 use commons_ledger::keys::Signature;
 use commons_ledger::{AuthorKey, CommonsId, EventId, Hash};
@@ -89,10 +89,16 @@ impl<'a> EventFilter<'a> {
             limit: i64::try_from(limit).unwrap_or(i64::MAX),
         };
         for (bound, slot) in [
-            (query.time_from_ms.map(lower_bound), &mut filter.time_from_ms),
+            (
+                query.time_from_ms.map(lower_bound),
+                &mut filter.time_from_ms,
+            ),
             (query.from_index.map(lower_bound), &mut filter.from_index),
             (query.time_to_ms.map(upper_bound), &mut filter.time_to_ms),
-            (query.before_index.map(upper_bound), &mut filter.before_index),
+            (
+                query.before_index.map(upper_bound),
+                &mut filter.before_index,
+            ),
         ] {
             match bound {
                 None | Some(ReadBound::Everything) => {}
@@ -113,7 +119,9 @@ where
     for<'t> &'t str: Encode<'t, DB> + Type<DB>,
     for<'t> i64: Encode<'t, DB> + Type<DB>,
 {
-    let mut builder = QueryBuilder::new(format!("SELECT {EVENT_COLUMNS} FROM events WHERE commons = "));
+    let mut builder = QueryBuilder::new(format!(
+        "SELECT {EVENT_COLUMNS} FROM events WHERE commons = "
+    ));
     builder.push_bind(&commons.0[..]);
     if let Some(kind) = filter.kind {
         builder.push(" AND kind = ").push_bind(kind);
@@ -125,7 +133,7 @@ where
         builder.push(" AND time_ms >= ").push_bind(time_from_ms);
     }
     if let Some(time_to_ms) = filter.time_to_ms {
-        builder.push(" AND time_ms <= ").push_bind(time_to_ms);
+        builder.push(" AND time_ms < ").push_bind(time_to_ms);
     }
     if let Some(from_index) = filter.from_index {
         builder.push(" AND idx >= ").push_bind(from_index);
@@ -133,7 +141,11 @@ where
     if let Some(before_index) = filter.before_index {
         builder.push(" AND idx < ").push_bind(before_index);
     }
-    builder.push(if filter.descending { " ORDER BY idx DESC LIMIT " } else { " ORDER BY idx ASC LIMIT " });
+    builder.push(if filter.descending {
+        " ORDER BY idx DESC LIMIT "
+    } else {
+        " ORDER BY idx ASC LIMIT "
+    });
     builder.push_bind(filter.limit);
     builder
 }
@@ -491,15 +503,24 @@ mod tests {
         let changes = vec![
             put("t", b"a", b"1"),
             put("t", b"b", b"1"),
-            ProjectionChange::Delete { table: "t".to_owned(), key: b"a".to_vec() },
+            ProjectionChange::Delete {
+                table: "t".to_owned(),
+                key: b"a".to_vec(),
+            },
             put("t", b"b", b"2"),
-            ProjectionChange::Delete { table: "t".to_owned(), key: b"c".to_vec() },
+            ProjectionChange::Delete {
+                table: "t".to_owned(),
+                key: b"c".to_vec(),
+            },
             put("t", b"c", b"3"),
         ];
         let (puts, deletes) = fold_projection_changes(&changes);
         let puts: Vec<_> = puts.iter().map(|p| (p.table, p.key, p.value)).collect();
         let deletes: Vec<_> = deletes.iter().map(|d| (d.table, d.key)).collect();
-        assert_eq!(puts, vec![("t", &b"b"[..], &b"2"[..]), ("t", &b"c"[..], &b"3"[..])]);
+        assert_eq!(
+            puts,
+            vec![("t", &b"b"[..], &b"2"[..]), ("t", &b"c"[..], &b"3"[..])]
+        );
         assert_eq!(deletes, vec![("t", &b"a"[..])]);
     }
 

@@ -38,6 +38,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
 /// How long a connection waits for a lock held by another process (a backup tool, a
 /// second `commons` command on the same data directory) before failing.
 const BUSY_TIMEOUT_MS: u64 = 5_000;
+/// WAL pages written before SQLite checkpoints them into the database file (64 MiB of
+/// 4 KiB pages).
+const WAL_AUTOCHECKPOINT_PAGES: u32 = 16_384;
+/// The size the WAL file is truncated to after a checkpoint.
+const WAL_SIZE_LIMIT_BYTES: u64 = 64 * 1024 * 1024;
 /// Read-only connections served in parallel.
 const READERS_MAX: u32 = 8;
 /// SQLite's default `SQLITE_MAX_VARIABLE_NUMBER` since 3.32.
@@ -68,7 +73,15 @@ impl SqliteStore {
         let common = SqliteConnectOptions::new()
             .filename(path)
             .busy_timeout(Duration::from_millis(BUSY_TIMEOUT_MS))
-            .synchronous(SqliteSynchronous::Full);
+            .synchronous(SqliteSynchronous::Full)
+            // A checkpoint copies the WAL into the database file and fsyncs it; with
+            // SQLite's default of every 1,000 pages, a group commit of a thousand events
+            // triggers one almost every batch. Fewer, larger checkpoints measured about a
+            // third faster ingest on a virtual disk.
+            .pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES.to_string())
+            // ...and the WAL file is truncated back to this size after a checkpoint, so
+            // it does not stay at its high-water mark.
+            .pragma("journal_size_limit", WAL_SIZE_LIMIT_BYTES.to_string());
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
@@ -385,7 +398,12 @@ impl Store for SqliteStore {
         row.as_ref().map(rows::decode_event).transpose()
     }
 
-    async fn events_range(&self, commons: &CommonsId, from: u64, to: u64) -> Result<Vec<StoredEvent>> {
+    async fn events_range(
+        &self,
+        commons: &CommonsId,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<StoredEvent>> {
         let query = EventQuery {
             from_index: Some(from),
             before_index: Some(to),
@@ -395,7 +413,11 @@ impl Store for SqliteStore {
         self.query_events(commons, &query).await
     }
 
-    async fn query_events(&self, commons: &CommonsId, query: &EventQuery) -> Result<Vec<StoredEvent>> {
+    async fn query_events(
+        &self,
+        commons: &CommonsId,
+        query: &EventQuery,
+    ) -> Result<Vec<StoredEvent>> {
         let Some(filter) = EventFilter::new(query) else {
             return Ok(Vec::new());
         };
@@ -413,9 +435,8 @@ impl Store for SqliteStore {
             .collect();
         let mut found = BTreeMap::new();
         if !wanted.is_empty() {
-            let mut builder = QueryBuilder::<Sqlite>::new(
-                "SELECT idx, hash FROM merkle_hashes WHERE commons = ",
-            );
+            let mut builder =
+                QueryBuilder::<Sqlite>::new("SELECT idx, hash FROM merkle_hashes WHERE commons = ");
             builder.push_bind(&commons.0[..]).push(" AND idx IN (");
             let mut list = builder.separated(", ");
             for index in &wanted {
@@ -460,7 +481,11 @@ impl Store for SqliteStore {
         rows.iter().map(rows::decode_projection).collect()
     }
 
-    async fn projection_table(&self, commons: &CommonsId, table: &str) -> Result<Vec<ProjectionRow>> {
+    async fn projection_table(
+        &self,
+        commons: &CommonsId,
+        table: &str,
+    ) -> Result<Vec<ProjectionRow>> {
         let rows = sqlx::query(
             "SELECT tbl, key, value FROM projections WHERE commons = ? AND tbl = ? ORDER BY key",
         )
@@ -480,7 +505,9 @@ impl Store for SqliteStore {
             .fetch_optional(&mut *tx)
             .await?;
         if exists.is_none() {
-            return Err(StoreError::Conflict(format!("commons {commons} is unknown")));
+            return Err(StoreError::Conflict(format!(
+                "commons {commons} is unknown"
+            )));
         }
         sqlx::query("DELETE FROM projections WHERE commons = ?")
             .bind(id)

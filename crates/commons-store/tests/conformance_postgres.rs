@@ -25,7 +25,9 @@ fn database_url(case: &str) -> Option<String> {
         return Some(url);
     }
     if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("{DATABASE_URL_VAR} is not set on CI: the PostgreSQL conformance suite must run there");
+        panic!(
+            "{DATABASE_URL_VAR} is not set on CI: the PostgreSQL conformance suite must run there"
+        );
     }
     static BANNER: Once = Once::new();
     // Written to the process's stderr directly: the harness captures `eprintln!` of
@@ -44,7 +46,10 @@ fn database_url(case: &str) -> Option<String> {
              ********************************************************************"
         );
     });
-    let _ = writeln!(stderr, "NOT RUN (no {DATABASE_URL_VAR}): conformance_postgres::{case}");
+    let _ = writeln!(
+        stderr,
+        "NOT RUN (no {DATABASE_URL_VAR}): conformance_postgres::{case}"
+    );
     None
 }
 
@@ -113,16 +118,22 @@ impl Drop for TestDatabase {
                 let mut conn = PgConnection::connect_with(&server)
                     .await
                     .map_err(|error| error.to_string())?;
-                sqlx::query(AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-                    .execute(&mut conn)
-                    .await
-                    .map_err(|error| error.to_string())?;
+                sqlx::query(AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                )))
+                .execute(&mut conn)
+                .await
+                .map_err(|error| error.to_string())?;
                 Ok::<(), String>(())
             })
         })
         .join();
         if let Ok(Err(error)) | Err(error) = dropped.map_err(|_| "panicked".to_owned()) {
-            let _ = writeln!(std::io::stderr(), "could not drop test database {}: {error}", self.name);
+            let _ = writeln!(
+                std::io::stderr(),
+                "could not drop test database {}: {error}",
+                self.name
+            );
         }
     }
 }
@@ -157,7 +168,9 @@ async fn any_store_opens_a_postgres_url_as_postgres() {
     let database = TestDatabase::create(&url).await;
     for scheme in ["postgres://", "postgresql://"] {
         let location = database.url().replacen("postgres://", scheme, 1);
-        let store = AnyStore::open(&location).await.expect("opening through AnyStore");
+        let store = AnyStore::open(&location)
+            .await
+            .expect("opening through AnyStore");
         assert_eq!(store.backend_name(), "postgres");
         store.close().await;
     }
@@ -172,7 +185,10 @@ async fn nodes_starting_together_apply_each_migration_once() {
     let connect = || PgStore::connect_with(database.options());
     let (a, b, c, d) = tokio::join!(connect(), connect(), connect(), connect());
     for store in [a, b, c, d] {
-        store.expect("connecting while others migrate").close().await;
+        store
+            .expect("connecting while others migrate")
+            .close()
+            .await;
     }
     let mut conn = PgConnection::connect_with(&database.options())
         .await
@@ -191,7 +207,11 @@ async fn a_database_migrated_by_a_newer_build_is_refused() {
         return;
     };
     let database = TestDatabase::create(&url).await;
-    PgStore::connect_with(database.options()).await.expect("connecting").close().await;
+    PgStore::connect_with(database.options())
+        .await
+        .expect("connecting")
+        .close()
+        .await;
     let mut conn = PgConnection::connect_with(&database.options())
         .await
         .expect("connecting to the test database");
@@ -215,15 +235,25 @@ async fn two_nodes_racing_on_one_commons_end_with_one_success_and_one_conflict()
         return;
     };
     let database = TestDatabase::create(&url).await;
-    let first = PgStore::connect_with(database.options()).await.expect("connecting");
-    let second = PgStore::connect_with(database.options()).await.expect("connecting");
+    let first = PgStore::connect_with(database.options())
+        .await
+        .expect("connecting");
+    let second = PgStore::connect_with(database.options())
+        .await
+        .expect("connecting");
     let commons = commons_id(1);
-    first.append(&creating(&commons, "Garden", vec![])).await.expect("creating");
+    first
+        .append(&creating(&commons, "Garden", vec![]))
+        .await
+        .expect("creating");
     let mut next_seq = [1u64, 1u64];
     let rounds = 20u64;
     for round in 0..rounds {
         let batch_of = |author_tag: u8, seq: u64| {
-            appending(&commons, vec![event(&commons, round, author_tag, seq, "post", round)])
+            appending(
+                &commons,
+                vec![event(&commons, round, author_tag, seq, "post", round)],
+            )
         };
         let (a, b) = (batch_of(1, next_seq[0]), batch_of(2, next_seq[1]));
         let results = tokio::join!(first.append(&a), second.append(&b));
@@ -234,7 +264,11 @@ async fn two_nodes_racing_on_one_commons_end_with_one_success_and_one_conflict()
         };
         next_seq[winner] += 1;
     }
-    let row = second.commons(&commons).await.expect("reading").expect("the commons exists");
+    let row = second
+        .commons(&commons)
+        .await
+        .expect("reading")
+        .expect("the commons exists");
     assert_eq!(row.size, rounds);
     let indexes: Vec<u64> = first
         .events_range(&commons, 0, u64::MAX)

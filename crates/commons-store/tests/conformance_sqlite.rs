@@ -56,7 +56,9 @@ mod through_any_store {
         let dir = tempfile::tempdir().expect("creating a temporary directory");
         let location = dir.path().join("not yet").join("commons.db");
         let location = location.to_str().expect("a UTF-8 temporary path");
-        let store = AnyStore::open(location).await.expect("opening through AnyStore");
+        let store = AnyStore::open(location)
+            .await
+            .expect("opening through AnyStore");
         assert_eq!(store.backend_name(), "sqlite");
         let result = case(&store).await;
         store.close().await;
@@ -84,11 +86,18 @@ async fn a_store_reopened_from_its_file_keeps_everything_it_acknowledged() {
 
     let reopened = SqliteStore::open(&path).await.expect("reopening");
     assert_eq!(
-        reopened.commons(&commons).await.expect("reading").map(|row| row.size),
+        reopened
+            .commons(&commons)
+            .await
+            .expect("reading")
+            .map(|row| row.size),
         Some(5)
     );
     assert_eq!(
-        reopened.events_range(&commons, 0, u64::MAX).await.expect("reading"),
+        reopened
+            .events_range(&commons, 0, u64::MAX)
+            .await
+            .expect("reading"),
         events
     );
     reopened.close().await;
@@ -99,7 +108,11 @@ async fn opening_a_store_again_applies_each_migration_once() {
     let dir = tempfile::tempdir().expect("creating a temporary directory");
     let path = dir.path().join("commons.db");
     for _ in 0..3 {
-        SqliteStore::open(&path).await.expect("opening").close().await;
+        SqliteStore::open(&path)
+            .await
+            .expect("opening")
+            .close()
+            .await;
     }
     let mut conn = sqlite_connection(&path).await;
     let versions: Vec<(i64, String)> =
@@ -114,7 +127,11 @@ async fn opening_a_store_again_applies_each_migration_once() {
 async fn the_database_file_is_in_wal_mode() {
     let dir = tempfile::tempdir().expect("creating a temporary directory");
     let path = dir.path().join("commons.db");
-    SqliteStore::open(&path).await.expect("opening").close().await;
+    SqliteStore::open(&path)
+        .await
+        .expect("opening")
+        .close()
+        .await;
     let mut conn = sqlite_connection(&path).await;
     let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
         .fetch_one(&mut conn)
@@ -127,7 +144,11 @@ async fn the_database_file_is_in_wal_mode() {
 async fn a_database_migrated_by_a_newer_build_is_refused() {
     let dir = tempfile::tempdir().expect("creating a temporary directory");
     let path = dir.path().join("commons.db");
-    SqliteStore::open(&path).await.expect("opening").close().await;
+    SqliteStore::open(&path)
+        .await
+        .expect("opening")
+        .close()
+        .await;
     let mut conn = sqlite_connection(&path).await;
     sqlx::query("INSERT INTO schema_migrations (version, name) VALUES (999, 'from the future')")
         .execute(&mut conn)

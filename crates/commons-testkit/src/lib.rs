@@ -2,6 +2,8 @@
 //! chained events, genesis bodies, and a node on a fresh SQLite store in a temp directory.
 #![allow(clippy::unwrap_used)]
 
+pub mod crash;
+
 use commons_ledger::cbor::Value;
 use commons_ledger::{AuthorKey, CommonsId, Event, EventId, Kind, SecretKey};
 use commons_node::{ManualClock, Node, NodeConfig};

@@ -3,17 +3,18 @@
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::extract::{ApiPath, ApiQuery, parse_author, parse_commons_id, parse_event_id, parse_kind};
+use crate::extract::{
+    ApiPath, ApiQuery, parse_author, parse_commons_id, parse_event_id, parse_kind,
+};
 use crate::json::{
-    CommonsOverview, CommonsSummary, ConsistencyProof, EventJson, EventPage, EventStatusJson, InclusionProof, NodeInfo,
-    SubmitAnswer, envelopes_cbor,
+    CommonsOverview, CommonsSummary, ConsistencyProof, EventJson, EventPage, EventStatusJson,
+    InclusionProof, NodeInfo, SubmitAnswer, envelopes_cbor,
 };
 use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use commons_ledger::receipt::Receipt;
 use commons_ledger::{CommonsId, Hash};
 use commons_node::{CommonsView, EventStatus, SubmitStatus};
 use commons_store::{EventQuery, Store, StoredEvent};
@@ -35,7 +36,14 @@ pub async fn node_info(State(state): State<AppState>) -> Json<NodeInfo> {
 }
 
 pub async fn list_commons(State(state): State<AppState>) -> Json<Vec<CommonsSummary>> {
-    Json(state.node.list_commons().iter().map(|view| CommonsSummary::of(view)).collect())
+    Json(
+        state
+            .node
+            .list_commons()
+            .iter()
+            .map(|view| CommonsSummary::of(view))
+            .collect(),
+    )
 }
 
 pub async fn commons_overview(
@@ -48,7 +56,11 @@ pub async fn commons_overview(
 
 /// `POST /api/v1/events`: one envelope in, `{"id", "status", "index"}` out — 200 once
 /// sequenced, 202 while it waits in the pending pool.
-pub async fn submit_event(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
+pub async fn submit_event(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
     require_cbor(&headers)?;
     let limit_bytes = state.config.request_body_bytes_max;
     // A declared length over the limit is refused before reading a byte of it.
@@ -101,12 +113,21 @@ fn require_cbor(headers: &HeaderMap) -> Result<(), ApiError> {
 
 /// Reads at most `limit_bytes` of the body; a longer body is refused without buffering it.
 async fn read_limited(body: Body, limit_bytes: usize) -> Result<Bytes, ApiError> {
-    match http_body_util::Limited::new(body, limit_bytes).collect().await {
+    match http_body_util::Limited::new(body, limit_bytes)
+        .collect()
+        .await
+    {
         Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
+        Err(e)
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
             Err(ApiError::RequestTooLarge { limit_bytes })
         }
-        Err(e) => Err(ApiError::bad_request("body_unreadable", format!("the request body could not be read: {e}"))),
+        Err(e) => Err(ApiError::bad_request(
+            "body_unreadable",
+            format!("the request body could not be read: {e}"),
+        )),
     }
 }
 
@@ -152,7 +173,10 @@ pub async fn list_events(
     let page_size_max = state.config.page_size_max;
     let limit = query.limit.unwrap_or(state.config.page_size_default);
     if limit == 0 {
-        return Err(ApiError::bad_request("invalid_query", "limit must be at least 1"));
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            "limit must be at least 1",
+        ));
     }
     if limit > page_size_max {
         return Err(ApiError::bad_request(
@@ -172,15 +196,26 @@ pub async fn list_events(
         descending: query.order == Order::Desc,
         limit,
     };
-    let events = state.node.store().query_events(&view.id, &store_query).await?;
+    let events = state
+        .node
+        .store()
+        .query_events(&view.id, &store_query)
+        .await?;
     let next = next_page(&view.id, &query, limit, &events);
     let format = query.format.unwrap_or_else(|| {
-        if accepts_cbor(&headers) { Format::Cbor } else { Format::Json }
+        if accepts_cbor(&headers) {
+            Format::Cbor
+        } else {
+            Format::Json
+        }
     });
     let mut response = match format {
         Format::Cbor => cbor_response(envelopes_cbor(&events)),
         Format::Json => {
-            let events = events.iter().map(EventJson::of).collect::<Result<Vec<_>, _>>()?;
+            let events = events
+                .iter()
+                .map(EventJson::of)
+                .collect::<Result<Vec<_>, _>>()?;
             Json(EventPage {
                 events,
                 next: next.clone(),
@@ -188,7 +223,9 @@ pub async fn list_events(
             .into_response()
         }
     };
-    if let Some(link) = next.and_then(|next| HeaderValue::from_str(&format!("<{next}>; rel=\"next\"")).ok()) {
+    if let Some(link) =
+        next.and_then(|next| HeaderValue::from_str(&format!("<{next}>; rel=\"next\"")).ok())
+    {
         response.headers_mut().insert(header::LINK, link);
     }
     Ok(response)
@@ -200,12 +237,21 @@ fn accepts_cbor(headers: &HeaderMap) -> bool {
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .any(|t| t.split(';').next().is_some_and(|t| t.trim().eq_ignore_ascii_case(CBOR)))
+        .any(|t| {
+            t.split(';')
+                .next()
+                .is_some_and(|t| t.trim().eq_ignore_ascii_case(CBOR))
+        })
 }
 
 /// The path and query of the page after `events`, or `None` when this page is not full.
 /// Filters are carried over; the cursor moves past the last event in the page's order.
-fn next_page(commons: &CommonsId, query: &EventsQuery, limit: u64, events: &[StoredEvent]) -> Option<String> {
+fn next_page(
+    commons: &CommonsId,
+    query: &EventsQuery,
+    limit: u64,
+    events: &[StoredEvent],
+) -> Option<String> {
     let last = events.last()?;
     if (events.len() as u64) < limit {
         return None;
@@ -242,7 +288,11 @@ fn next_page(commons: &CommonsId, query: &EventsQuery, limit: u64, events: &[Sto
         Some(Format::Json) => params.push("format=json".into()),
         None => {}
     }
-    Some(format!("/api/v1/commons/{}/events?{}", commons.to_hex(), params.join("&")))
+    Some(format!(
+        "/api/v1/commons/{}/events?{}",
+        commons.to_hex(),
+        params.join("&")
+    ))
 }
 
 /// `GET /api/v1/commons/{id}/events/{event_id}`: the event and where it stands.
@@ -293,11 +343,20 @@ async fn find_event(
     commons: &CommonsId,
     event_id: &commons_ledger::EventId,
 ) -> Result<Option<StoredEvent>, ApiError> {
-    Ok(state.node.store().events_by_id(commons, &[*event_id]).await?.into_iter().next())
+    Ok(state
+        .node
+        .store()
+        .events_by_id(commons, &[*event_id])
+        .await?
+        .into_iter()
+        .next())
 }
 
 fn unknown_event(event_id: &commons_ledger::EventId) -> ApiError {
-    ApiError::not_found("unknown_event", format!("this commons has no event {event_id}, sequenced or pending"))
+    ApiError::not_found(
+        "unknown_event",
+        format!("this commons has no event {event_id}, sequenced or pending"),
+    )
 }
 
 #[derive(Debug, Deserialize)]
@@ -317,7 +376,10 @@ pub async fn entries(
     let view = commons_view(&state, &id)?;
     let EntriesQuery { from, to } = query;
     if from > to {
-        return Err(ApiError::bad_request("invalid_range", format!("from {from} is after to {to}")));
+        return Err(ApiError::bad_request(
+            "invalid_range",
+            format!("from {from} is after to {to}"),
+        ));
     }
     let range_max = state.config.entries_range_max;
     if to - from > range_max {
@@ -336,9 +398,16 @@ pub async fn entries(
     let mut start = from;
     while start < to {
         let end = to.min(start.saturating_add(commons_store::EVENTS_PAGE_MAX));
-        let page = state.node.store().events_range(&view.id, start, end).await?;
+        let page = state
+            .node
+            .store()
+            .events_range(&view.id, start, end)
+            .await?;
         if page.len() as u64 != end - start {
-            return Err(ApiError::Fault(format!("entries {start}..{end} of {} are missing", view.id)));
+            return Err(ApiError::Fault(format!(
+                "entries {start}..{end} of {} are missing",
+                view.id
+            )));
         }
         events.extend(page);
         start = end;
@@ -347,7 +416,10 @@ pub async fn entries(
 }
 
 /// `GET /api/v1/commons/{id}/checkpoint` and `…/tlog/checkpoint`: the latest signed note.
-pub async fn checkpoint(State(state): State<AppState>, ApiPath(id): ApiPath<String>) -> Result<Response, ApiError> {
+pub async fn checkpoint(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Response, ApiError> {
     let view = commons_view(&state, &id)?;
     let note = latest_checkpoint(&state, &view).await?.note;
     let mut response = ([(header::CONTENT_TYPE, TEXT)], note).into_response();
@@ -358,7 +430,10 @@ pub async fn checkpoint(State(state): State<AppState>, ApiPath(id): ApiPath<Stri
     Ok(response)
 }
 
-async fn latest_checkpoint(state: &AppState, view: &CommonsView) -> Result<commons_store::CheckpointRow, ApiError> {
+async fn latest_checkpoint(
+    state: &AppState,
+    view: &CommonsView,
+) -> Result<commons_store::CheckpointRow, ApiError> {
     if let Some(checkpoint) = &view.checkpoint {
         return Ok(checkpoint.clone());
     }
@@ -366,7 +441,9 @@ async fn latest_checkpoint(state: &AppState, view: &CommonsView) -> Result<commo
         .node
         .latest_checkpoint(&view.id)
         .await?
-        .ok_or_else(|| ApiError::not_found("no_checkpoint", "this commons has no signed checkpoint yet"))
+        .ok_or_else(|| {
+            ApiError::not_found("no_checkpoint", "this commons has no signed checkpoint yet")
+        })
 }
 
 #[derive(Debug, Deserialize)]
@@ -393,7 +470,9 @@ pub async fn inclusion_proof(
         .node
         .inclusion_proof(&view.id, index, size)
         .await?
-        .ok_or_else(|| ApiError::bad_request("out_of_range", "the ledger does not reach that size"))?;
+        .ok_or_else(|| {
+            ApiError::bad_request("out_of_range", "the ledger does not reach that size")
+        })?;
     Ok(Json(InclusionProof {
         index,
         size,
@@ -425,7 +504,9 @@ pub async fn consistency_proof(
         .node
         .consistency_proof(&view.id, from, to)
         .await?
-        .ok_or_else(|| ApiError::bad_request("out_of_range", "the ledger does not reach that size"))?;
+        .ok_or_else(|| {
+            ApiError::bad_request("out_of_range", "the ledger does not reach that size")
+        })?;
     Ok(Json(ConsistencyProof {
         from,
         to,
@@ -443,26 +524,16 @@ pub async fn receipt(
     let event_id = parse_event_id(&event_id)?;
     let Some(stored) = find_event(&state, &view.id, &event_id).await? else {
         return match state.node.event_status(&view.id, &event_id).await? {
-            EventStatus::Pending | EventStatus::Sequenced { .. } => Err(not_yet_checkpointed(&event_id)),
+            EventStatus::Pending | EventStatus::Sequenced { .. } => {
+                Err(not_yet_checkpointed(&event_id))
+            }
             EventStatus::Evicted(_) | EventStatus::Unknown => Err(unknown_event(&event_id)),
         };
     };
-    // The view was taken before the event was read; an event committed in between is
-    // simply not in its checkpoint yet.
-    let checkpoint = latest_checkpoint(&state, &view).await?;
-    if stored.index >= checkpoint.size {
+    // The node builds the receipt against its latest checkpoint, with the event's leaf and
+    // the sequencer key in `extra` so that `commons proof verify` needs nothing else.
+    let Some(receipt) = state.node.receipt(&view.id, &stored.id).await? else {
         return Err(not_yet_checkpointed(&event_id));
-    }
-    let proof = state
-        .node
-        .inclusion_proof(&view.id, stored.index, checkpoint.size)
-        .await?
-        .ok_or_else(|| ApiError::Fault(format!("no inclusion proof of {} in size {}", stored.index, checkpoint.size)))?;
-    let receipt = Receipt {
-        index: stored.index,
-        proof,
-        checkpoint_note: checkpoint.note,
-        extra: None,
     };
     Ok(([(header::CONTENT_TYPE, TEXT)], receipt.to_text()).into_response())
 }
@@ -477,10 +548,12 @@ fn not_yet_checkpointed(event_id: &commons_ledger::EventId) -> ApiError {
 /// The commons named by a path parameter, or 400 `invalid_id` / 404 `unknown_commons`.
 pub fn commons_view(state: &AppState, id: &str) -> Result<Arc<CommonsView>, ApiError> {
     let id = parse_commons_id(id)?;
-    state
-        .node
-        .commons(&id)
-        .ok_or_else(|| ApiError::not_found("unknown_commons", format!("this node hosts no commons with id {id}")))
+    state.node.commons(&id).ok_or_else(|| {
+        ApiError::not_found(
+            "unknown_commons",
+            format!("this node hosts no commons with id {id}"),
+        )
+    })
 }
 
 pub fn cbor_response(bytes: Vec<u8>) -> Response {

@@ -18,14 +18,28 @@ pub enum ApiError {
     /// The node refused the event; its class decides the status and its code is kept.
     Rejected(IngestError),
     /// The request itself is wrong (a parameter, a range, an id).
-    BadRequest { code: &'static str, message: String },
+    BadRequest {
+        code: &'static str,
+        message: String,
+    },
     /// The thing asked for is not here.
-    NotFound { code: &'static str, message: String },
+    NotFound {
+        code: &'static str,
+        message: String,
+    },
     MethodNotAllowed,
-    UnsupportedMediaType { message: String },
-    RequestTooLarge { limit_bytes: usize },
-    RateLimited { retry_after_s: u64 },
-    Timeout { limit_ms: u64 },
+    UnsupportedMediaType {
+        message: String,
+    },
+    RequestTooLarge {
+        limit_bytes: usize,
+    },
+    RateLimited {
+        retry_after_s: u64,
+    },
+    Timeout {
+        limit_ms: u64,
+    },
     /// The node is stopping; the client may retry elsewhere or later.
     ShuttingDown,
     /// The node failed. The detail is logged, never sent: it may name files or queries.

@@ -37,19 +37,24 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath
 }
 
 pub fn parse_commons_id(text: &str) -> Result<CommonsId, ApiError> {
-    strict_hex_32(text)
-        .map(CommonsId)
-        .ok_or_else(|| ApiError::bad_request("invalid_id", "a commons id is 64 lowercase hex digits"))
+    strict_hex_32(text).map(CommonsId).ok_or_else(|| {
+        ApiError::bad_request("invalid_id", "a commons id is 64 lowercase hex digits")
+    })
 }
 
 pub fn parse_event_id(text: &str) -> Result<EventId, ApiError> {
-    strict_hex_32(text)
-        .map(EventId)
-        .ok_or_else(|| ApiError::bad_request("invalid_id", "an event id is 64 lowercase hex digits"))
+    strict_hex_32(text).map(EventId).ok_or_else(|| {
+        ApiError::bad_request("invalid_id", "an event id is 64 lowercase hex digits")
+    })
 }
 
 pub fn parse_author(text: &str) -> Result<AuthorKey, ApiError> {
-    let invalid = || ApiError::bad_request("invalid_query", "author must be 66 lowercase hex digits (01 and the key)");
+    let invalid = || {
+        ApiError::bad_request(
+            "invalid_query",
+            "author must be 66 lowercase hex digits (01 and the key)",
+        )
+    };
     if !is_lowercase_hex(text) {
         return Err(invalid());
     }
@@ -72,5 +77,6 @@ fn strict_hex_32(text: &str) -> Option<[u8; 32]> {
 }
 
 fn is_lowercase_hex(text: &str) -> bool {
-    text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    text.bytes()
+        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }

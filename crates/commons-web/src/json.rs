@@ -120,20 +120,26 @@ impl EventJson {
     /// Renders a stored event. The store only holds events the node decoded, so a failure
     /// here means the database was changed behind the node's back: a fault.
     pub fn of(stored: &StoredEvent) -> Result<EventJson, ApiError> {
-        let corrupt = |what: String| ApiError::Fault(format!("stored event {} {what}", stored.index));
-        let header = Header::decode(&stored.header_bytes).map_err(|e| corrupt(format!("has a bad header: {e}")))?;
+        let corrupt =
+            |what: String| ApiError::Fault(format!("stored event {} {what}", stored.index));
+        let header = Header::decode(&stored.header_bytes)
+            .map_err(|e| corrupt(format!("has a bad header: {e}")))?;
         let body = match &stored.body {
             None => serde_json::Value::Null,
             Some(bytes) if bytes.is_empty() => serde_json::Value::Null,
             Some(bytes) => {
-                let value = Value::decode(bytes).map_err(|e| corrupt(format!("has a bad body: {e}")))?;
+                let value =
+                    Value::decode(bytes).map_err(|e| corrupt(format!("has a bad body: {e}")))?;
                 cbor::json::to_json(&value)
             }
         };
         Ok(EventJson {
             index: stored.index,
             id: stored.id.to_hex(),
-            commons: header.commons.unwrap_or(commons_ledger::CommonsId(stored.id.0)).to_hex(),
+            commons: header
+                .commons
+                .unwrap_or(commons_ledger::CommonsId(stored.id.0))
+                .to_hex(),
             author: header.author.to_hex(),
             seq: header.seq,
             prev: header.prev.map(|p| p.to_hex()),

@@ -128,11 +128,17 @@ pub struct Route {
 
 impl Route {
     const fn get(path: &'static str) -> Route {
-        Route { method: "GET", path }
+        Route {
+            method: "GET",
+            path,
+        }
     }
 
     const fn post(path: &'static str) -> Route {
-        Route { method: "POST", path }
+        Route {
+            method: "POST",
+            path,
+        }
     }
 
     /// The path as OpenAPI writes it: a catch-all `{*name}` is the parameter `{name}`.
@@ -147,17 +153,47 @@ fn api_endpoints() -> Vec<(Route, MethodRouter<AppState>)> {
         (Route::get("/api/v1/openapi.json"), get(openapi_json)),
         (Route::get("/api/v1/node"), get(api::node_info)),
         (Route::get("/api/v1/commons"), get(api::list_commons)),
-        (Route::get("/api/v1/commons/{id}"), get(api::commons_overview)),
+        (
+            Route::get("/api/v1/commons/{id}"),
+            get(api::commons_overview),
+        ),
         (Route::post("/api/v1/events"), post(api::submit_event)),
-        (Route::get("/api/v1/commons/{id}/events"), get(api::list_events)),
-        (Route::get("/api/v1/commons/{id}/events/{event_id}"), get(api::get_event)),
-        (Route::get("/api/v1/commons/{id}/entries"), get(api::entries)),
-        (Route::get("/api/v1/commons/{id}/checkpoint"), get(api::checkpoint)),
-        (Route::get("/api/v1/commons/{id}/proof/inclusion"), get(api::inclusion_proof)),
-        (Route::get("/api/v1/commons/{id}/proof/consistency"), get(api::consistency_proof)),
-        (Route::get("/api/v1/commons/{id}/receipt/{event_id}"), get(api::receipt)),
-        (Route::get("/api/v1/commons/{id}/tlog/checkpoint"), get(api::checkpoint)),
-        (Route::get("/api/v1/commons/{id}/tlog/tile/{*path}"), get(tlog::tile)),
+        (
+            Route::get("/api/v1/commons/{id}/events"),
+            get(api::list_events),
+        ),
+        (
+            Route::get("/api/v1/commons/{id}/events/{event_id}"),
+            get(api::get_event),
+        ),
+        (
+            Route::get("/api/v1/commons/{id}/entries"),
+            get(api::entries),
+        ),
+        (
+            Route::get("/api/v1/commons/{id}/checkpoint"),
+            get(api::checkpoint),
+        ),
+        (
+            Route::get("/api/v1/commons/{id}/proof/inclusion"),
+            get(api::inclusion_proof),
+        ),
+        (
+            Route::get("/api/v1/commons/{id}/proof/consistency"),
+            get(api::consistency_proof),
+        ),
+        (
+            Route::get("/api/v1/commons/{id}/receipt/{event_id}"),
+            get(api::receipt),
+        ),
+        (
+            Route::get("/api/v1/commons/{id}/tlog/checkpoint"),
+            get(api::checkpoint),
+        ),
+        (
+            Route::get("/api/v1/commons/{id}/tlog/tile/{*path}"),
+            get(tlog::tile),
+        ),
     ]
 }
 
@@ -227,9 +263,12 @@ pub async fn serve_with_shutdown(
     router: Router,
     signal: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(signal)
-        .await
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(signal)
+    .await
 }
 
 async fn shutdown_signal() {
@@ -262,7 +301,11 @@ async fn shutdown_signal() {
 }
 
 async fn openapi_json(State(state): State<AppState>) -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], state.openapi.clone()).into_response()
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        state.openapi.clone(),
+    )
+        .into_response()
 }
 
 async fn healthz() -> &'static str {
@@ -270,8 +313,14 @@ async fn healthz() -> &'static str {
 }
 
 async fn metrics_text(State(state): State<AppState>) -> Response {
-    let text = state.http_metrics.render_with(&state.node.metrics().render());
-    ([(header::CONTENT_TYPE, metrics::METRICS_CONTENT_TYPE)], text).into_response()
+    let text = state
+        .http_metrics
+        .render_with(&state.node.metrics().render());
+    (
+        [(header::CONTENT_TYPE, metrics::METRICS_CONTENT_TYPE)],
+        text,
+    )
+        .into_response()
 }
 
 async fn not_found() -> ApiError {

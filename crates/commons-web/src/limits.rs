@@ -49,7 +49,10 @@ impl RateLimiter {
     /// Spends one token of `client`'s bucket, or answers how many seconds until one is there.
     pub fn check(&self, client: IpAddr, now: Instant) -> Result<(), u64> {
         let key = bucket_key(client);
-        let mut buckets = self.buckets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut buckets = self
+            .buckets
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if !buckets.contains_key(&key) && buckets.len() >= self.clients_max {
             self.make_room(&mut buckets, now);
         }
@@ -70,11 +73,18 @@ impl RateLimiter {
 
     /// Number of clients with a bucket.
     pub fn n_clients(&self) -> usize {
-        self.buckets.lock().unwrap_or_else(std::sync::PoisonError::into_inner).len()
+        self.buckets
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .len()
     }
 
     fn refill(&self, bucket: &mut Bucket, now: Instant) {
-        let elapsed_ms = u64::try_from(now.saturating_duration_since(bucket.credited_at).as_millis()).unwrap_or(u64::MAX);
+        let elapsed_ms = u64::try_from(
+            now.saturating_duration_since(bucket.credited_at)
+                .as_millis(),
+        )
+        .unwrap_or(u64::MAX);
         let earned = elapsed_ms.saturating_mul(self.units_per_ms);
         bucket.units = bucket.units.saturating_add(earned).min(self.capacity_units);
         // Only whole milliseconds are credited, so requests closer together than 1 ms do not
@@ -91,7 +101,10 @@ impl RateLimiter {
         let capacity_units = self.capacity_units;
         buckets.retain(|_, bucket| bucket.units < capacity_units);
         if buckets.len() >= self.clients_max {
-            let fullest = buckets.iter().max_by_key(|(_, bucket)| bucket.units).map(|(key, _)| *key);
+            let fullest = buckets
+                .iter()
+                .max_by_key(|(_, bucket)| bucket.units)
+                .map(|(key, _)| *key);
             if let Some(key) = fullest {
                 buckets.remove(&key);
             }
@@ -116,11 +129,17 @@ fn bucket_key(client: IpAddr) -> IpAddr {
 /// Middleware: refuses a request with 429 `rate_limited` and `Retry-After` when its client
 /// has no token left. Requests without a known peer address (a router driven without
 /// `serve`) share one bucket, so the limit still holds.
-pub async fn rate_limit(State(limiter): State<Arc<RateLimiter>>, request: Request, next: Next) -> Response {
+pub async fn rate_limit(
+    State(limiter): State<Arc<RateLimiter>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let client = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED), |ConnectInfo(addr)| addr.ip());
+        .map_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED), |ConnectInfo(addr)| {
+            addr.ip()
+        });
     match limiter.check(client, Instant::now()) {
         Ok(()) => next.run(request).await,
         Err(retry_after_s) => ApiError::RateLimited { retry_after_s }.into_response(),
@@ -155,9 +174,18 @@ mod tests {
         }
         assert_eq!(limiter.check(ip(1), t0), Err(1));
         // 60 per minute is one per second.
-        assert_eq!(limiter.check(ip(1), t0 + Duration::from_millis(999)), Err(1));
-        assert_eq!(limiter.check(ip(1), t0 + Duration::from_millis(1_000)), Ok(()));
-        assert!(limiter.check(ip(2), t0).is_ok(), "another client has its own bucket");
+        assert_eq!(
+            limiter.check(ip(1), t0 + Duration::from_millis(999)),
+            Err(1)
+        );
+        assert_eq!(
+            limiter.check(ip(1), t0 + Duration::from_millis(1_000)),
+            Ok(())
+        );
+        assert!(
+            limiter.check(ip(2), t0).is_ok(),
+            "another client has its own bucket"
+        );
     }
 
     #[test]
@@ -194,6 +222,39 @@ mod tests {
             assert!(limiter.n_clients() <= 100);
         }
         assert_eq!(limiter.n_clients(), 100);
+    }
+
+    #[tokio::test]
+    async fn a_request_slower_than_the_limit_is_answered_with_503_timeout() {
+        use axum::body::Body;
+        use axum::http::{Request, StatusCode};
+        use tower::ServiceExt;
+        let app = axum::Router::new()
+            .route(
+                "/slow",
+                axum::routing::get(|| async {
+                    tokio::time::sleep(Duration::from_secs(60)).await;
+                    "late"
+                }),
+            )
+            .route("/fast", axum::routing::get(|| async { "ok" }))
+            .layer(axum::middleware::from_fn_with_state(5u64, timeout));
+        let slow = app
+            .clone()
+            .oneshot(Request::get("/slow").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(slow.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let body = axum::body::to_bytes(slow.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(json["code"], "timeout");
+        let fast = app
+            .oneshot(Request::get("/fast").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(fast.status(), StatusCode::OK);
     }
 
     #[test]

@@ -40,7 +40,11 @@ impl Default for HttpMetrics {
     fn default() -> Self {
         let mut registry = Registry::with_prefix("commons_http");
         let requests = Family::<RequestLabels, Counter>::default();
-        registry.register("requests", "HTTP requests answered, by method, route and status", requests.clone());
+        registry.register(
+            "requests",
+            "HTTP requests answered, by method, route and status",
+            requests.clone(),
+        );
         HttpMetrics { registry, requests }
     }
 }
@@ -58,7 +62,10 @@ impl HttpMetrics {
 
     /// The node's metrics followed by these, as one OpenMetrics document.
     pub fn render_with(&self, node_metrics: &str) -> String {
-        let mut out = node_metrics.strip_suffix(EOF_LINE).unwrap_or(node_metrics).to_owned();
+        let mut out = node_metrics
+            .strip_suffix(EOF_LINE)
+            .unwrap_or(node_metrics)
+            .to_owned();
         // Writing into a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
         out
@@ -66,7 +73,11 @@ impl HttpMetrics {
 }
 
 /// Middleware: counts every answered request.
-pub async fn count_requests(State(metrics): State<Arc<HttpMetrics>>, request: Request, next: Next) -> Response {
+pub async fn count_requests(
+    State(metrics): State<Arc<HttpMetrics>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let method = match request.method().as_str() {
         m @ ("GET" | "HEAD" | "POST" | "PUT" | "DELETE" | "OPTIONS" | "PATCH") => m.to_owned(),
         _ => "other".to_owned(),

@@ -3,7 +3,8 @@
 //! nothing else.
 
 use crate::{
-    ENTRIES_RANGE_MAX, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, REQUEST_BODY_BYTES_MAX, REQUESTS_PER_MINUTE_PER_CLIENT,
+    ENTRIES_RANGE_MAX, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, REQUEST_BODY_BYTES_MAX,
+    REQUESTS_PER_MINUTE_PER_CLIENT,
 };
 use serde_json::{Value, json};
 
@@ -58,7 +59,10 @@ fn commons_errors(mut responses: serde_json::Map<String, Value>) -> Value {
 
 fn ok(description: &str, content: Value) -> serde_json::Map<String, Value> {
     let mut map = serde_json::Map::new();
-    map.insert("200".into(), json!({ "description": description, "content": content }));
+    map.insert(
+        "200".into(),
+        json!({ "description": description, "content": content }),
+    );
     map
 }
 

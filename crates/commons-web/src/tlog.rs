@@ -6,9 +6,9 @@ use crate::AppState;
 use crate::api::commons_view;
 use crate::error::ApiError;
 use crate::extract::ApiPath;
+use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use axum::extract::State;
 use commons_ledger::tiles::{self, TileError};
 
 /// A full tile or bundle never changes, so caches may keep it for a year without asking.
@@ -29,7 +29,10 @@ pub async fn tile(
     let bad_path = |e: TileError| ApiError::bad_request(e.code(), e.to_string());
     let (bytes, full) = if rest.starts_with("entries/") {
         let bundle = tiles::parse_entries_path(&path).map_err(bad_path)?;
-        (state.node.entry_bundle(&view.id, bundle).await?, bundle.is_full())
+        (
+            state.node.entry_bundle(&view.id, bundle).await?,
+            bundle.is_full(),
+        )
     } else {
         let tile = tiles::parse_tile_path(&path).map_err(bad_path)?;
         (state.node.tile(&view.id, tile).await?, tile.is_full())
@@ -40,10 +43,15 @@ pub async fn tile(
             format!("{path} is not complete in the ledger of size {}", view.size),
         ));
     };
-    let cache_control = if full { FULL_TILE_CACHE_CONTROL } else { PARTIAL_TILE_CACHE_CONTROL };
+    let cache_control = if full {
+        FULL_TILE_CACHE_CONTROL
+    } else {
+        PARTIAL_TILE_CACHE_CONTROL
+    };
     let mut response = ([(header::CONTENT_TYPE, OCTET_STREAM)], bytes).into_response();
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static(cache_control));
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(cache_control),
+    );
     Ok(response)
 }

@@ -51,7 +51,10 @@ async fn spawn_app_with(config: WebConfig) -> App {
     };
     let mut alice = Author::new(key(2), commons);
     let profile = alice.profile("Alice");
-    test.node.submit(&profile.envelope().encode()).await.unwrap();
+    test.node
+        .submit(&profile.envelope().encode())
+        .await
+        .unwrap();
     let router = router(test.node.clone(), config);
     App {
         test,
@@ -70,7 +73,8 @@ struct Answer {
 
 impl Answer {
     fn json(&self) -> Json {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.body))
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.body))
     }
 
     fn text(&self) -> String {
@@ -84,8 +88,15 @@ impl Answer {
     /// Asserts an error answer: status, stable code, and the one JSON error shape.
     fn assert_error(&self, status: StatusCode, code: &str) {
         let json = self.json();
-        assert_eq!((self.status, json["code"].as_str()), (status, Some(code)), "answer: {json}");
-        assert!(json["message"].as_str().is_some_and(|m| !m.is_empty()), "answer: {json}");
+        assert_eq!(
+            (self.status, json["code"].as_str()),
+            (status, Some(code)),
+            "answer: {json}"
+        );
+        assert!(
+            json["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "answer: {json}"
+        );
         assert_eq!(json.as_object().unwrap().len(), 2, "answer: {json}");
     }
 }
@@ -95,12 +106,19 @@ impl App {
         let response = self.router.clone().oneshot(request).await.unwrap();
         let status = response.status();
         let headers = response.headers().clone();
-        let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
-        Answer { status, headers, body }
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        Answer {
+            status,
+            headers,
+            body,
+        }
     }
 
     async fn get(&self, uri: &str) -> Answer {
-        self.send(Request::get(uri).body(Body::empty()).unwrap()).await
+        self.send(Request::get(uri).body(Body::empty()).unwrap())
+            .await
     }
 
     async fn post_envelope(&self, bytes: Vec<u8>) -> Answer {
@@ -136,8 +154,17 @@ impl App {
         assert_eq!(self.size(), size, "the ledger grew");
         assert_eq!(self.n_commons(), n_commons, "a commons was created");
         if let Some(id) = id {
-            let status = self.test.node.event_status(&self.commons, &id).await.unwrap();
-            assert_eq!(status, commons_node::EventStatus::Unknown, "the event was kept");
+            let status = self
+                .test
+                .node
+                .event_status(&self.commons, &id)
+                .await
+                .unwrap();
+            assert_eq!(
+                status,
+                commons_node::EventStatus::Unknown,
+                "the event was kept"
+            );
         }
     }
 }
@@ -177,7 +204,10 @@ fn small_order_key() -> AuthorKey {
 
 fn decode_envelopes(bytes: &[u8]) -> Vec<Envelope> {
     match Value::decode(bytes).unwrap() {
-        Value::Array(items) => items.into_iter().map(|item| Envelope::from_value(item).unwrap()).collect(),
+        Value::Array(items) => items
+            .into_iter()
+            .map(|item| Envelope::from_value(item).unwrap())
+            .collect(),
         other => panic!("not an array: {other:?}"),
     }
 }
@@ -198,10 +228,15 @@ fn hashes(json: &Json) -> Vec<Hash> {
 #[tokio::test]
 async fn malformed_cbor_is_refused_and_nothing_is_stored() {
     let app = spawn_app().await;
-    app.check_rejected(vec![0xff], StatusCode::BAD_REQUEST, "malformed_cbor").await;
-    let truncated = app.alice.clone().profile("Alice again").envelope().encode();
-    app.check_rejected(truncated[..truncated.len() - 1].to_vec(), StatusCode::BAD_REQUEST, "malformed_cbor")
+    app.check_rejected(vec![0xff], StatusCode::BAD_REQUEST, "malformed_cbor")
         .await;
+    let truncated = app.alice.clone().profile("Alice again").envelope().encode();
+    app.check_rejected(
+        truncated[..truncated.len() - 1].to_vec(),
+        StatusCode::BAD_REQUEST,
+        "malformed_cbor",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -213,7 +248,8 @@ async fn a_header_integer_in_a_longer_form_is_refused_as_non_canonical() {
     assert_eq!(header_bytes[1], 0x01);
     header_bytes.splice(1..2, [0x18, 0x01]);
     let envelope = signed_envelope(&app.alice.key, header_bytes, Some(body));
-    app.check_rejected(envelope, StatusCode::BAD_REQUEST, "non_canonical").await;
+    app.check_rejected(envelope, StatusCode::BAD_REQUEST, "non_canonical")
+        .await;
 }
 
 #[tokio::test]
@@ -223,10 +259,13 @@ async fn a_body_map_with_unsorted_keys_is_refused_as_non_canonical() {
     // first bytewise, but this writes "name" first.
     let mut body = vec![0xa2];
     body.extend([0x64, b'n', b'a', b'm', b'e', 0x61, b'A']);
-    body.extend([0x64, b'k', b'i', b'n', b'd', 0x66, b'p', b'e', b'r', b's', b'o', b'n']);
+    body.extend([
+        0x64, b'k', b'i', b'n', b'd', 0x66, b'p', b'e', b'r', b's', b'o', b'n',
+    ]);
     let header = next_header(&app.alice, "agent.profile", &body);
     let envelope = signed_envelope(&app.alice.key, header.encode(), Some(body));
-    app.check_rejected(envelope, StatusCode::BAD_REQUEST, "non_canonical").await;
+    app.check_rejected(envelope, StatusCode::BAD_REQUEST, "non_canonical")
+        .await;
 }
 
 #[tokio::test]
@@ -236,18 +275,26 @@ async fn a_wrong_version_is_refused() {
     let mut header_bytes = next_header(&app.alice, "agent.profile", &body).encode();
     header_bytes[1] = 0x02;
     let envelope = signed_envelope(&app.alice.key, header_bytes, Some(body));
-    app.check_rejected(envelope, StatusCode::BAD_REQUEST, "unsupported_version").await;
+    app.check_rejected(envelope, StatusCode::BAD_REQUEST, "unsupported_version")
+        .await;
 }
 
 #[tokio::test]
 async fn a_body_over_64_kib_is_refused() {
     let app = spawn_app().await;
     let body = Value::text_map([("name", Value::bytes(vec![0u8; BODY_LEN_MAX]))]);
-    let event = app.alice.clone().sign("agent.profile", &body, vec![], T0_MS);
+    let event = app
+        .alice
+        .clone()
+        .sign("agent.profile", &body, vec![], T0_MS);
     let envelope = event.envelope().encode();
     assert!(event.body.as_ref().unwrap().len() > BODY_LEN_MAX);
-    assert!(envelope.len() <= REQUEST_BODY_BYTES_MAX, "the HTTP limit must let the ledger's own check speak");
-    app.check_rejected(envelope, StatusCode::PAYLOAD_TOO_LARGE, "body_too_large").await;
+    assert!(
+        envelope.len() <= REQUEST_BODY_BYTES_MAX,
+        "the HTTP limit must let the ledger's own check speak"
+    );
+    app.check_rejected(envelope, StatusCode::PAYLOAD_TOO_LARGE, "body_too_large")
+        .await;
 }
 
 #[tokio::test]
@@ -264,7 +311,8 @@ async fn a_body_that_does_not_match_body_len_or_body_hash_is_refused() {
             body: Some(wrong),
             ..event.envelope()
         };
-        app.check_rejected(envelope.encode(), StatusCode::BAD_REQUEST, "body_mismatch").await;
+        app.check_rejected(envelope.encode(), StatusCode::BAD_REQUEST, "body_mismatch")
+            .await;
     }
 }
 
@@ -273,11 +321,13 @@ async fn a_bad_signature_is_refused() {
     let app = spawn_app().await;
     let mut envelope = app.alice.clone().profile("Alice again").envelope();
     envelope.signature.0[10] ^= 0x40;
-    app.check_rejected(envelope.encode(), StatusCode::BAD_REQUEST, "bad_signature").await;
+    app.check_rejected(envelope.encode(), StatusCode::BAD_REQUEST, "bad_signature")
+        .await;
     // A signature by another key is just as bad.
     let event = app.alice.clone().profile("Alice again");
     let forged = signed_envelope(&key(77), event.header_bytes.clone(), event.body.clone());
-    app.check_rejected(forged, StatusCode::BAD_REQUEST, "bad_signature").await;
+    app.check_rejected(forged, StatusCode::BAD_REQUEST, "bad_signature")
+        .await;
 }
 
 #[tokio::test]
@@ -287,16 +337,34 @@ async fn an_event_by_a_small_order_key_is_refused() {
     let mut header = next_header(&Author::new(key(5), app.commons), "agent.profile", &body);
     header.author = small_order_key();
     let envelope = signed_envelope(&key(5), header.encode(), Some(body));
-    app.check_rejected(envelope, StatusCode::BAD_REQUEST, "small_order_key").await;
+    app.check_rejected(envelope, StatusCode::BAD_REQUEST, "small_order_key")
+        .await;
 }
 
 #[tokio::test]
 async fn a_genesis_naming_a_small_order_maintainer_is_refused() {
     let app = spawn_app().await;
-    let body = genesis_body("Weak", &[small_order_key()], 1, &app.test.sequencer.author_key(), "CC0-1.0");
-    let genesis = Event::sign(&key(6), None, 0, None, vec![], T0_MS, Kind::new("commons.genesis").unwrap(), Some(&body));
+    let body = genesis_body(
+        "Weak",
+        &[small_order_key()],
+        1,
+        &app.test.sequencer.author_key(),
+        "CC0-1.0",
+    );
+    let genesis = Event::sign(
+        &key(6),
+        None,
+        0,
+        None,
+        vec![],
+        T0_MS,
+        Kind::new("commons.genesis").unwrap(),
+        Some(&body),
+    );
     let n_commons = app.n_commons();
-    app.submit(&genesis).await.assert_error(StatusCode::BAD_REQUEST, "small_order_key");
+    app.submit(&genesis)
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "small_order_key");
     assert_eq!(app.n_commons(), n_commons);
     assert!(app.test.node.commons(&CommonsId(genesis.id.0)).is_none());
 }
@@ -316,7 +384,8 @@ async fn a_seq_gap_after_a_known_prev_is_refused() {
         Kind::new("agent.profile").unwrap(),
         Some(&body),
     );
-    app.check_rejected(gap.envelope().encode(), StatusCode::CONFLICT, "seq_gap").await;
+    app.check_rejected(gap.envelope().encode(), StatusCode::CONFLICT, "seq_gap")
+        .await;
 }
 
 #[tokio::test]
@@ -334,16 +403,31 @@ async fn a_prev_that_does_not_match_the_authors_last_event_is_refused() {
         Kind::new("agent.profile").unwrap(),
         Some(&body),
     );
-    app.check_rejected(wrong_prev.envelope().encode(), StatusCode::CONFLICT, "prev_mismatch").await;
+    app.check_rejected(
+        wrong_prev.envelope().encode(),
+        StatusCode::CONFLICT,
+        "prev_mismatch",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn more_than_32_deps_are_refused() {
     let app = spawn_app().await;
     let deps: Vec<EventId> = (0..33u8).map(|i| EventId([i; 32])).collect();
-    let event = app.alice.clone().sign("agent.profile", &profile_body("Alice", "person"), deps, T0_MS);
+    let event = app.alice.clone().sign(
+        "agent.profile",
+        &profile_body("Alice", "person"),
+        deps,
+        T0_MS,
+    );
     assert_eq!(event.header.deps.len(), 33);
-    app.check_rejected(event.envelope().encode(), StatusCode::BAD_REQUEST, "too_many_deps").await;
+    app.check_rejected(
+        event.envelope().encode(),
+        StatusCode::BAD_REQUEST,
+        "too_many_deps",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -355,15 +439,26 @@ async fn unsorted_deps_are_refused() {
     header.deps.sort();
     header.deps.reverse();
     let envelope = signed_envelope(&app.alice.key, header.encode(), Some(body));
-    app.check_rejected(envelope, StatusCode::BAD_REQUEST, "deps_unsorted").await;
+    app.check_rejected(envelope, StatusCode::BAD_REQUEST, "deps_unsorted")
+        .await;
 }
 
 #[tokio::test]
 async fn a_time_more_than_10_minutes_ahead_of_the_node_clock_is_refused() {
     let app = spawn_app().await;
     let ahead = T0_MS + CLOCK_SKEW_MS_MAX + 1;
-    let event = app.alice.clone().sign("agent.profile", &profile_body("Alice", "person"), vec![], ahead);
-    app.check_rejected(event.envelope().encode(), StatusCode::BAD_REQUEST, "time_in_future").await;
+    let event = app.alice.clone().sign(
+        "agent.profile",
+        &profile_body("Alice", "person"),
+        vec![],
+        ahead,
+    );
+    app.check_rejected(
+        event.envelope().encode(),
+        StatusCode::BAD_REQUEST,
+        "time_in_future",
+    )
+    .await;
     // Once the node's clock catches up, the same event is within the allowed skew.
     app.test.clock.advance(1);
     let answer = app.submit(&event).await;
@@ -383,33 +478,57 @@ async fn an_event_for_an_unknown_commons_is_refused() {
 #[tokio::test]
 async fn an_unknown_kind_is_refused() {
     let app = spawn_app().await;
-    let event = app.alice.clone().sign("widget.frobnicate", &Value::text_map([]), vec![], T0_MS);
-    app.check_rejected(event.envelope().encode(), StatusCode::BAD_REQUEST, "unknown_kind").await;
+    let event = app
+        .alice
+        .clone()
+        .sign("widget.frobnicate", &Value::text_map([]), vec![], T0_MS);
+    app.check_rejected(
+        event.envelope().encode(),
+        StatusCode::BAD_REQUEST,
+        "unknown_kind",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn a_tick_from_anyone_but_the_sequencer_is_not_authorised() {
     let app = spawn_app().await;
-    let tick = app
-        .alice
-        .clone()
-        .sign("ledger.tick", &Value::text_map([("time", Value::Unsigned(T0_MS))]), vec![], T0_MS);
-    app.check_rejected(tick.envelope().encode(), StatusCode::FORBIDDEN, "not_authorised").await;
+    let tick = app.alice.clone().sign(
+        "ledger.tick",
+        &Value::text_map([("time", Value::Unsigned(T0_MS))]),
+        vec![],
+        T0_MS,
+    );
+    app.check_rejected(
+        tick.envelope().encode(),
+        StatusCode::FORBIDDEN,
+        "not_authorised",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn a_governance_update_from_a_non_maintainer_is_not_authorised() {
     let app = spawn_app().await;
-    let update = app
-        .alice
-        .clone()
-        .sign("gov.update", &Value::text_map([("name", Value::text("Alice's orchard"))]), vec![], T0_MS);
-    app.check_rejected(update.envelope().encode(), StatusCode::FORBIDDEN, "not_authorised").await;
+    let update = app.alice.clone().sign(
+        "gov.update",
+        &Value::text_map([("name", Value::text("Alice's orchard"))]),
+        vec![],
+        T0_MS,
+    );
+    app.check_rejected(
+        update.envelope().encode(),
+        StatusCode::FORBIDDEN,
+        "not_authorised",
+    )
+    .await;
     // The maintainer may.
-    let update = app
-        .maintainer
-        .clone()
-        .sign("gov.update", &Value::text_map([("name", Value::text("Shared orchard"))]), vec![], T0_MS);
+    let update = app.maintainer.clone().sign(
+        "gov.update",
+        &Value::text_map([("name", Value::text("Shared orchard"))]),
+        vec![],
+        T0_MS,
+    );
     assert_eq!(app.submit(&update).await.status, StatusCode::OK);
 }
 
@@ -425,10 +544,18 @@ async fn a_duplicate_gets_the_same_answer_and_is_stored_once() {
     assert_eq!(first.json()["id"], event.id.to_hex());
     assert_eq!(app.size(), size);
     let page = app
-        .get(&format!("{}/events?author={}", app.base(), app.alice.public().to_hex()))
+        .get(&format!(
+            "{}/events?author={}",
+            app.base(),
+            app.alice.public().to_hex()
+        ))
         .await
         .json();
-    assert_eq!(page["events"].as_array().unwrap().len(), 2, "seq 0 and this one, once");
+    assert_eq!(
+        page["events"].as_array().unwrap().len(),
+        2,
+        "seq 0 and this one, once"
+    );
 }
 
 #[tokio::test]
@@ -442,28 +569,54 @@ async fn an_equivocation_is_refused_recorded_as_evidence_and_freezes_the_author(
     assert_ne!(first.id, second.id);
     let size = app.size();
 
-    app.submit(&second).await.assert_error(StatusCode::CONFLICT, "equivocation");
+    app.submit(&second)
+        .await
+        .assert_error(StatusCode::CONFLICT, "equivocation");
     // The second event is not stored; the node recorded evidence in its place.
-    let status = app.test.node.event_status(&app.commons, &second.id).await.unwrap();
+    let status = app
+        .test
+        .node
+        .event_status(&app.commons, &second.id)
+        .await
+        .unwrap();
     assert_eq!(status, commons_node::EventStatus::Unknown);
 
     // The node answers the equivocation before its evidence commit is published (see the
     // report on commons-node), so sizes are compared once the next submission, which the
     // sequencer takes only after that commit, has been answered.
     let next = alice.profile("Alice, later");
-    app.submit(&next).await.assert_error(StatusCode::FORBIDDEN, "author_frozen");
-    let status = app.test.node.event_status(&app.commons, &next.id).await.unwrap();
+    app.submit(&next)
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "author_frozen");
+    let status = app
+        .test
+        .node
+        .event_status(&app.commons, &next.id)
+        .await
+        .unwrap();
     assert_eq!(status, commons_node::EventStatus::Unknown);
 
     assert_eq!(app.size(), size + 1, "only the evidence was appended");
-    let evidence = app.get(&format!("{}/events?kind=evidence.equivocation", app.base())).await.json();
+    let evidence = app
+        .get(&format!("{}/events?kind=evidence.equivocation", app.base()))
+        .await
+        .json();
     let evidence = evidence["events"].as_array().unwrap();
     assert_eq!(evidence.len(), 1);
-    assert_eq!(evidence[0]["author"], app.test.sequencer.author_key().to_hex());
+    assert_eq!(
+        evidence[0]["author"],
+        app.test.sequencer.author_key().to_hex()
+    );
     assert_eq!(evidence[0]["index"], size);
     let hex_of = |bytes: &[u8]| Json::String(hex::encode(bytes));
-    assert_eq!(evidence[0]["body"]["first"][0]["$hex"], hex_of(&first.header_bytes));
-    assert_eq!(evidence[0]["body"]["second"][0]["$hex"], hex_of(&second.header_bytes));
+    assert_eq!(
+        evidence[0]["body"]["first"][0]["$hex"],
+        hex_of(&first.header_bytes)
+    );
+    assert_eq!(
+        evidence[0]["body"]["second"][0]["$hex"],
+        hex_of(&second.header_bytes)
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -479,7 +632,9 @@ async fn a_submission_that_is_not_cbor_is_refused_with_415() {
         if let Some(content_type) = content_type {
             request = request.header(header::CONTENT_TYPE, content_type);
         }
-        let answer = app.send(request.body(Body::from(envelope.clone())).unwrap()).await;
+        let answer = app
+            .send(request.body(Body::from(envelope.clone())).unwrap())
+            .await;
         answer.assert_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type");
     }
     assert_eq!(app.size(), 3);
@@ -495,14 +650,21 @@ async fn a_submission_that_is_not_cbor_is_refused_with_415() {
 async fn a_request_body_over_the_limit_is_refused_before_it_is_read() {
     let app = spawn_app().await;
     let too_long = vec![0u8; REQUEST_BODY_BYTES_MAX + 1];
-    app.check_rejected(too_long.clone(), StatusCode::PAYLOAD_TOO_LARGE, "request_too_large").await;
+    app.check_rejected(
+        too_long.clone(),
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "request_too_large",
+    )
+    .await;
     // A declared length over the limit is refused from the header alone.
     let request = Request::post("/api/v1/events")
         .header(header::CONTENT_TYPE, "application/cbor")
         .header(header::CONTENT_LENGTH, too_long.len())
         .body(Body::from(too_long))
         .unwrap();
-    app.send(request).await.assert_error(StatusCode::PAYLOAD_TOO_LARGE, "request_too_large");
+    app.send(request)
+        .await
+        .assert_error(StatusCode::PAYLOAD_TOO_LARGE, "request_too_large");
 
     // The limit is configurable, and a valid event over it is refused just the same.
     let small = spawn_app_with(WebConfig {
@@ -512,7 +674,13 @@ async fn a_request_body_over_the_limit_is_refused_before_it_is_read() {
     .await;
     let event = small.alice.clone().profile("Alice again");
     assert!(event.envelope().encode().len() > 100);
-    small.check_rejected(event.envelope().encode(), StatusCode::PAYLOAD_TOO_LARGE, "request_too_large").await;
+    small
+        .check_rejected(
+            event.envelope().encode(),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "request_too_large",
+        )
+        .await;
 }
 
 #[tokio::test]
@@ -524,8 +692,13 @@ async fn an_event_whose_prev_is_missing_is_pending_until_its_prev_arrives() {
 
     let answer = app.submit(&second).await;
     assert_eq!(answer.status, StatusCode::ACCEPTED);
-    assert_eq!(answer.json(), serde_json::json!({"id": second.id.to_hex(), "status": "pending", "index": null}));
-    let status = app.get(&format!("{}/events/{}", app.base(), second.id.to_hex())).await;
+    assert_eq!(
+        answer.json(),
+        serde_json::json!({"id": second.id.to_hex(), "status": "pending", "index": null})
+    );
+    let status = app
+        .get(&format!("{}/events/{}", app.base(), second.id.to_hex()))
+        .await;
     assert_eq!(status.json()["status"], "pending");
     assert_eq!(status.json()["event"], Json::Null);
     // Asking again gives the same answer.
@@ -533,8 +706,14 @@ async fn an_event_whose_prev_is_missing_is_pending_until_its_prev_arrives() {
 
     let answer = app.submit(&first).await;
     assert_eq!(answer.status, StatusCode::OK);
-    assert_eq!(answer.json(), serde_json::json!({"id": first.id.to_hex(), "status": "sequenced", "index": 3}));
-    let status = app.get(&format!("{}/events/{}", app.base(), second.id.to_hex())).await.json();
+    assert_eq!(
+        answer.json(),
+        serde_json::json!({"id": first.id.to_hex(), "status": "sequenced", "index": 3})
+    );
+    let status = app
+        .get(&format!("{}/events/{}", app.base(), second.id.to_hex()))
+        .await
+        .json();
     assert_eq!(status["status"], "sequenced");
     assert_eq!(status["index"], 4);
     assert_eq!(status["event"]["body"]["name"], "Robert");
@@ -544,15 +723,50 @@ async fn an_event_whose_prev_is_missing_is_pending_until_its_prev_arrives() {
 #[tokio::test]
 async fn a_genesis_that_names_another_sequencer_is_forbidden() {
     let app = spawn_app().await;
-    let body = genesis_body("Elsewhere", &[key(8).author_key()], 1, &key(9).author_key(), "CC0-1.0");
-    let genesis = Event::sign(&key(8), None, 0, None, vec![], T0_MS, Kind::new("commons.genesis").unwrap(), Some(&body));
-    app.submit(&genesis).await.assert_error(StatusCode::FORBIDDEN, "sequencer_mismatch");
+    let body = genesis_body(
+        "Elsewhere",
+        &[key(8).author_key()],
+        1,
+        &key(9).author_key(),
+        "CC0-1.0",
+    );
+    let genesis = Event::sign(
+        &key(8),
+        None,
+        0,
+        None,
+        vec![],
+        T0_MS,
+        Kind::new("commons.genesis").unwrap(),
+        Some(&body),
+    );
+    app.submit(&genesis)
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "sequencer_mismatch");
     assert_eq!(app.n_commons(), 1);
     // The same genesis naming this node's sequencer creates a commons, at index 0.
-    let body = genesis_body("Here", &[key(8).author_key()], 1, &app.test.sequencer.author_key(), "CC0-1.0");
-    let genesis = Event::sign(&key(8), None, 0, None, vec![], T0_MS, Kind::new("commons.genesis").unwrap(), Some(&body));
+    let body = genesis_body(
+        "Here",
+        &[key(8).author_key()],
+        1,
+        &app.test.sequencer.author_key(),
+        "CC0-1.0",
+    );
+    let genesis = Event::sign(
+        &key(8),
+        None,
+        0,
+        None,
+        vec![],
+        T0_MS,
+        Kind::new("commons.genesis").unwrap(),
+        Some(&body),
+    );
     let answer = app.submit(&genesis).await;
-    assert_eq!(answer.json(), serde_json::json!({"id": genesis.id.to_hex(), "status": "sequenced", "index": 0}));
+    assert_eq!(
+        answer.json(),
+        serde_json::json!({"id": genesis.id.to_hex(), "status": "sequenced", "index": 0})
+    );
     assert_eq!(app.n_commons(), 2);
 }
 
@@ -586,9 +800,15 @@ async fn the_commons_list_and_overview_describe_the_commons() {
     let overview = app.get(&app.base()).await.json();
     assert_eq!(overview["id"], app.commons.to_hex());
     assert_eq!(overview["size"], 3);
-    assert_eq!(overview["maintainers"], serde_json::json!([app.maintainer.public().to_hex()]));
+    assert_eq!(
+        overview["maintainers"],
+        serde_json::json!([app.maintainer.public().to_hex()])
+    );
     assert_eq!(overview["threshold"], 1);
-    assert_eq!(overview["sequencer"], app.test.sequencer.author_key().to_hex());
+    assert_eq!(
+        overview["sequencer"],
+        app.test.sequencer.author_key().to_hex()
+    );
     assert_eq!(overview["governance_version"], 0);
     assert_eq!(overview["ledger_time_ms"], T0_MS);
     assert_eq!(overview["n_authors"], 3, "maintainer, sequencer and alice");
@@ -598,10 +818,15 @@ async fn the_commons_list_and_overview_describe_the_commons() {
     app.get(&format!("/api/v1/commons/{}", "ab".repeat(32)))
         .await
         .assert_error(StatusCode::NOT_FOUND, "unknown_commons");
-    app.get("/api/v1/commons/not-hex").await.assert_error(StatusCode::BAD_REQUEST, "invalid_id");
-    app.get(&format!("/api/v1/commons/{}", app.commons.to_hex().to_uppercase()))
+    app.get("/api/v1/commons/not-hex")
         .await
         .assert_error(StatusCode::BAD_REQUEST, "invalid_id");
+    app.get(&format!(
+        "/api/v1/commons/{}",
+        app.commons.to_hex().to_uppercase()
+    ))
+    .await
+    .assert_error(StatusCode::BAD_REQUEST, "invalid_id");
 }
 
 #[tokio::test]
@@ -621,11 +846,20 @@ async fn events_render_as_json_for_people_and_page_with_a_next_cursor() {
         let answer = app.get(&uri).await;
         assert_eq!(answer.status, StatusCode::OK);
         let page = answer.json();
-        indexes.extend(page["events"].as_array().unwrap().iter().map(|e| e["index"].as_u64().unwrap()));
+        indexes.extend(
+            page["events"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["index"].as_u64().unwrap()),
+        );
         pages += 1;
         match page["next"].as_str() {
             Some(next) => {
-                assert_eq!(answer.header(header::LINK), Some(format!("<{next}>; rel=\"next\"").as_str()));
+                assert_eq!(
+                    answer.header(header::LINK),
+                    Some(format!("<{next}>; rel=\"next\"").as_str())
+                );
                 uri = next.to_owned();
             }
             None => break,
@@ -634,10 +868,16 @@ async fn events_render_as_json_for_people_and_page_with_a_next_cursor() {
     assert_eq!(indexes, (0..size).collect::<Vec<_>>());
     assert_eq!(pages, 2);
 
-    let page = app.get(&format!("{}/events?from=3&limit=1", app.base())).await.json();
+    let page = app
+        .get(&format!("{}/events?from=3&limit=1", app.base()))
+        .await
+        .json();
     let event = &page["events"][0];
     let stored = app.test.node.store();
-    let expected = commons_store::Store::events_range(stored, &app.commons, 3, 4).await.unwrap().remove(0);
+    let expected = commons_store::Store::events_range(stored, &app.commons, 3, 4)
+        .await
+        .unwrap()
+        .remove(0);
     let header = Header::decode(&expected.header_bytes).unwrap();
     assert_eq!(event["index"], 3);
     assert_eq!(event["id"], expected.id.to_hex());
@@ -648,24 +888,48 @@ async fn events_render_as_json_for_people_and_page_with_a_next_cursor() {
     assert_eq!(event["deps"], serde_json::json!([]));
     assert_eq!(event["time"], T0_MS);
     assert_eq!(event["kind"], "agent.profile");
-    assert_eq!(event["body"], serde_json::json!({"name": "Bob", "kind": "person"}));
+    assert_eq!(
+        event["body"],
+        serde_json::json!({"name": "Bob", "kind": "person"})
+    );
     assert_eq!(event["body_len"], header.body_len);
     assert_eq!(event["body_hash"], header.body_hash.to_hex());
     assert_eq!(event["body_withheld"], false);
     assert_eq!(event["signature"], hex::encode(expected.signature.0));
-    assert_eq!(page["next"], format!("{}/events?from=4&limit=1", app.base()));
+    assert_eq!(
+        page["next"],
+        format!("{}/events?from=4&limit=1", app.base())
+    );
 
     let by_bob = app
-        .get(&format!("{}/events?author={}&order=desc", app.base(), bob.public().to_hex()))
+        .get(&format!(
+            "{}/events?author={}&order=desc",
+            app.base(),
+            bob.public().to_hex()
+        ))
         .await
         .json();
-    let seqs: Vec<u64> = by_bob["events"].as_array().unwrap().iter().map(|e| e["seq"].as_u64().unwrap()).collect();
+    let seqs: Vec<u64> = by_bob["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["seq"].as_u64().unwrap())
+        .collect();
     assert_eq!(seqs, vec![2, 1, 0]);
-    let ticks = app.get(&format!("{}/events?kind=ledger.tick", app.base())).await.json();
+    let ticks = app
+        .get(&format!("{}/events?kind=ledger.tick", app.base()))
+        .await
+        .json();
     assert_eq!(ticks["events"].as_array().unwrap().len(), 1);
-    let newest_first = app.get(&format!("{}/events?order=desc&limit=2", app.base())).await.json();
+    let newest_first = app
+        .get(&format!("{}/events?order=desc&limit=2", app.base()))
+        .await
+        .json();
     assert_eq!(newest_first["events"][0]["index"], 5);
-    assert_eq!(newest_first["next"], format!("{}/events?before=4&limit=2&order=desc", app.base()));
+    assert_eq!(
+        newest_first["next"],
+        format!("{}/events?before=4&limit=2&order=desc", app.base())
+    );
 
     app.get(&format!("{}/events?kind=Not-A-Kind", app.base()))
         .await
@@ -684,24 +948,43 @@ async fn events_render_as_json_for_people_and_page_with_a_next_cursor() {
 #[tokio::test]
 async fn events_are_served_as_a_cbor_array_of_envelopes_on_request() {
     let app = spawn_app().await;
-    let by_param = app.get(&format!("{}/events?format=cbor&limit=2", app.base())).await;
+    let by_param = app
+        .get(&format!("{}/events?format=cbor&limit=2", app.base()))
+        .await;
     assert_eq!(by_param.status, StatusCode::OK);
-    assert_eq!(by_param.header(header::CONTENT_TYPE), Some("application/cbor"));
-    assert!(by_param.header(header::LINK).unwrap().contains("format=cbor"));
+    assert_eq!(
+        by_param.header(header::CONTENT_TYPE),
+        Some("application/cbor")
+    );
+    assert!(
+        by_param
+            .header(header::LINK)
+            .unwrap()
+            .contains("format=cbor")
+    );
     let envelopes = decode_envelopes(&by_param.body);
     assert_eq!(envelopes.len(), 2);
-    assert_eq!(Event::from_envelope(envelopes[0].clone()).unwrap().id, EventId(app.commons.0));
+    assert_eq!(
+        Event::from_envelope(envelopes[0].clone()).unwrap().id,
+        EventId(app.commons.0)
+    );
 
     let request = Request::get(format!("{}/events", app.base()))
         .header(header::ACCEPT, "application/json;q=0.5, application/cbor")
         .body(Body::empty())
         .unwrap();
     let by_accept = app.send(request).await;
-    assert_eq!(by_accept.header(header::CONTENT_TYPE), Some("application/cbor"));
+    assert_eq!(
+        by_accept.header(header::CONTENT_TYPE),
+        Some("application/cbor")
+    );
     let envelopes = decode_envelopes(&by_accept.body);
     assert_eq!(envelopes.len(), 3);
     for envelope in envelopes {
-        Event::from_envelope(envelope).unwrap().verify_signature().unwrap();
+        Event::from_envelope(envelope)
+            .unwrap()
+            .verify_signature()
+            .unwrap();
     }
 }
 
@@ -709,10 +992,14 @@ async fn events_are_served_as_a_cbor_array_of_envelopes_on_request() {
 async fn one_event_is_served_with_its_status() {
     let app = spawn_app().await;
     let id = app.alice.prev.unwrap();
-    let answer = app.get(&format!("{}/events/{}", app.base(), id.to_hex())).await.json();
+    let answer = app
+        .get(&format!("{}/events/{}", app.base(), id.to_hex()))
+        .await
+        .json();
     assert_eq!(answer["id"], id.to_hex());
     assert_eq!(answer["status"], "sequenced");
-    assert_eq!(answer["index"], 2);
+    // Genesis, then Alice's profile; the node's tick follows the event it accompanies.
+    assert_eq!(answer["index"], 1);
     assert_eq!(answer["reason"], Json::Null);
     assert_eq!(answer["event"]["body"]["name"], "Alice");
     app.get(&format!("{}/events/{}", app.base(), "00".repeat(32)))
@@ -731,7 +1018,10 @@ async fn one_event_is_served_with_its_status() {
 async fn verified_checkpoint(app: &App) -> Checkpoint {
     let answer = app.get(&format!("{}/checkpoint", app.base())).await;
     assert_eq!(answer.status, StatusCode::OK);
-    assert_eq!(answer.header(header::CONTENT_TYPE), Some("text/plain; charset=utf-8"));
+    assert_eq!(
+        answer.header(header::CONTENT_TYPE),
+        Some("text/plain; charset=utf-8")
+    );
     let (checkpoint, _) = Checkpoint::parse_and_verify(
         &answer.text(),
         &origin_for(&app.commons),
@@ -743,9 +1033,14 @@ async fn verified_checkpoint(app: &App) -> Checkpoint {
 
 /// Leaf hashes of the ledger, from `/entries`.
 async fn leaf_hashes(app: &App, size: u64) -> Vec<Hash> {
-    let answer = app.get(&format!("{}/entries?from=0&to={size}", app.base())).await;
+    let answer = app
+        .get(&format!("{}/entries?from=0&to={size}", app.base()))
+        .await;
     assert_eq!(answer.status, StatusCode::OK);
-    assert_eq!(answer.header(header::CONTENT_TYPE), Some("application/cbor"));
+    assert_eq!(
+        answer.header(header::CONTENT_TYPE),
+        Some("application/cbor")
+    );
     decode_envelopes(&answer.body)
         .iter()
         .map(|e| merkle::leaf_hash(&leaf_data(&e.header_bytes, &e.signature)))
@@ -759,27 +1054,64 @@ async fn inclusion_and_consistency_proofs_verify_against_signed_checkpoints() {
     assert_eq!(old.size, 3);
     let mut bob = Author::new(key(3), app.commons);
     for i in 0..6 {
-        assert_eq!(app.submit(&bob.profile(&format!("Bob {i}"))).await.status, StatusCode::OK);
+        assert_eq!(
+            app.submit(&bob.profile(&format!("Bob {i}"))).await.status,
+            StatusCode::OK
+        );
     }
     let new = verified_checkpoint(&app).await;
     assert_eq!(new.size, 9);
     let leaves = leaf_hashes(&app, new.size).await;
-    assert_eq!(MemoryTree::from_leaf_hashes(leaves.clone()).root(), new.root);
+    assert_eq!(
+        MemoryTree::from_leaf_hashes(leaves.clone()).root(),
+        new.root
+    );
 
     for checkpoint in [&old, &new] {
         for index in 0..checkpoint.size {
-            let uri = format!("{}/proof/inclusion?index={index}&size={}", app.base(), checkpoint.size);
+            let uri = format!(
+                "{}/proof/inclusion?index={index}&size={}",
+                app.base(),
+                checkpoint.size
+            );
             let proof = app.get(&uri).await.json();
-            assert_eq!((proof["index"].as_u64(), proof["size"].as_u64()), (Some(index), Some(checkpoint.size)));
+            assert_eq!(
+                (proof["index"].as_u64(), proof["size"].as_u64()),
+                (Some(index), Some(checkpoint.size))
+            );
             assert_eq!(proof.as_object().unwrap().len(), 3);
-            merkle::verify_inclusion(&leaves[index as usize], index, checkpoint.size, &hashes(&proof), &checkpoint.root)
-                .unwrap();
+            merkle::verify_inclusion(
+                &leaves[index as usize],
+                index,
+                checkpoint.size,
+                &hashes(&proof),
+                &checkpoint.root,
+            )
+            .unwrap();
         }
     }
-    let proof = app.get(&format!("{}/proof/consistency?from={}&to={}", app.base(), old.size, new.size)).await.json();
-    assert_eq!((proof["from"].as_u64(), proof["to"].as_u64()), (Some(old.size), Some(new.size)));
+    let proof = app
+        .get(&format!(
+            "{}/proof/consistency?from={}&to={}",
+            app.base(),
+            old.size,
+            new.size
+        ))
+        .await
+        .json();
+    assert_eq!(
+        (proof["from"].as_u64(), proof["to"].as_u64()),
+        (Some(old.size), Some(new.size))
+    );
     merkle::verify_consistency(old.size, new.size, &old.root, &new.root, &hashes(&proof)).unwrap();
-    let empty = app.get(&format!("{}/proof/consistency?from=0&to={}", app.base(), new.size)).await.json();
+    let empty = app
+        .get(&format!(
+            "{}/proof/consistency?from=0&to={}",
+            app.base(),
+            new.size
+        ))
+        .await
+        .json();
     assert_eq!(empty["hashes"], serde_json::json!([]));
 
     for bad in [
@@ -788,7 +1120,9 @@ async fn inclusion_and_consistency_proofs_verify_against_signed_checkpoints() {
         format!("{}/proof/consistency?from=5&to=4", app.base()),
         format!("{}/proof/consistency?from=1&to=10", app.base()),
     ] {
-        app.get(&bad).await.assert_error(StatusCode::BAD_REQUEST, "out_of_range");
+        app.get(&bad)
+            .await
+            .assert_error(StatusCode::BAD_REQUEST, "out_of_range");
     }
     app.get(&format!("{}/proof/inclusion?index=0", app.base()))
         .await
@@ -803,20 +1137,33 @@ async fn a_receipt_verifies_offline_with_the_sequencer_key() {
     app.submit(&event).await;
     app.submit(&bob.profile("Robert")).await;
 
-    let answer = app.get(&format!("{}/receipt/{}", app.base(), event.id.to_hex())).await;
+    let answer = app
+        .get(&format!("{}/receipt/{}", app.base(), event.id.to_hex()))
+        .await;
     assert_eq!(answer.status, StatusCode::OK);
-    assert_eq!(answer.header(header::CONTENT_TYPE), Some("text/plain; charset=utf-8"));
+    assert_eq!(
+        answer.header(header::CONTENT_TYPE),
+        Some("text/plain; charset=utf-8")
+    );
     let receipt = Receipt::parse(&answer.text()).unwrap();
     assert_eq!(receipt.index, 3);
     let checkpoint = receipt
-        .verify_leaf_data(&event.leaf_data(), &origin_for(&app.commons), &app.test.sequencer.author_key())
+        .verify_leaf_data(
+            &event.leaf_data(),
+            &origin_for(&app.commons),
+            &app.test.sequencer.author_key(),
+        )
         .unwrap();
     assert_eq!(checkpoint.size, app.size());
     // A receipt never verifies for another event.
     let other = bob.profile("Bobby");
     assert!(
         receipt
-            .verify_leaf_data(&other.leaf_data(), &origin_for(&app.commons), &app.test.sequencer.author_key())
+            .verify_leaf_data(
+                &other.leaf_data(),
+                &origin_for(&app.commons),
+                &app.test.sequencer.author_key()
+            )
             .is_err()
     );
     app.get(&format!("{}/receipt/{}", app.base(), other.id.to_hex()))
@@ -828,7 +1175,12 @@ async fn a_receipt_verifies_offline_with_the_sequencer_key() {
 async fn tiles_and_entry_bundles_match_the_ledger_and_full_ones_are_immutable() {
     let app = spawn_app().await;
     let envelopes: Vec<Vec<u8>> = (0..300)
-        .map(|i| Author::new(key(1_000 + i), app.commons).profile("Member").envelope().encode())
+        .map(|i| {
+            Author::new(key(1_000 + i), app.commons)
+                .profile("Member")
+                .envelope()
+                .encode()
+        })
         .collect();
     for answer in app.test.node.submit_many(&envelopes).await {
         answer.unwrap();
@@ -846,21 +1198,42 @@ async fn tiles_and_entry_bundles_match_the_ledger_and_full_ones_are_immutable() 
 
     let full = tile("tile/0/000".into()).await;
     assert_eq!(full.status, StatusCode::OK);
-    assert_eq!(full.header(header::CONTENT_TYPE), Some("application/octet-stream"));
-    assert_eq!(full.header(header::CACHE_CONTROL), Some("public, max-age=31536000, immutable"));
-    assert_eq!(tiles::tile_hashes(&full.body, 256).unwrap(), leaves[..256].to_vec());
+    assert_eq!(
+        full.header(header::CONTENT_TYPE),
+        Some("application/octet-stream")
+    );
+    assert_eq!(
+        full.header(header::CACHE_CONTROL),
+        Some("public, max-age=31536000, immutable")
+    );
+    assert_eq!(
+        tiles::tile_hashes(&full.body, 256).unwrap(),
+        leaves[..256].to_vec()
+    );
 
     let width = u16::try_from(size - 256).unwrap();
     let partial = tile(format!("tile/0/001.p/{width}")).await;
     assert_eq!(partial.status, StatusCode::OK);
-    assert_eq!(partial.header(header::CACHE_CONTROL), Some("public, max-age=60"));
-    assert_eq!(tiles::tile_hashes(&partial.body, width).unwrap(), leaves[256..].to_vec());
+    assert_eq!(
+        partial.header(header::CACHE_CONTROL),
+        Some("public, max-age=60")
+    );
+    assert_eq!(
+        tiles::tile_hashes(&partial.body, width).unwrap(),
+        leaves[256..].to_vec()
+    );
 
     let level_one = tile("tile/1/000.p/1".into()).await;
-    assert_eq!(tiles::tile_hashes(&level_one.body, 1).unwrap(), vec![tree.range_hash(0, 256).unwrap()]);
+    assert_eq!(
+        tiles::tile_hashes(&level_one.body, 1).unwrap(),
+        vec![tree.range_hash(0, 256).unwrap()]
+    );
 
     let bundle = tile("tile/entries/000".into()).await;
-    assert_eq!(bundle.header(header::CACHE_CONTROL), Some("public, max-age=31536000, immutable"));
+    assert_eq!(
+        bundle.header(header::CACHE_CONTROL),
+        Some("public, max-age=31536000, immutable")
+    );
     let entries = tiles::decode_entry_bundle(&bundle.body).unwrap();
     assert_eq!(entries.len(), 256);
     for (entry, leaf) in entries.iter().zip(&leaves) {
@@ -872,12 +1245,24 @@ async fn tiles_and_entry_bundles_match_the_ledger_and_full_ones_are_immutable() 
 
     let checkpoint_text = tile("checkpoint".into()).await;
     assert_eq!(checkpoint_text.status, StatusCode::OK);
-    assert!(checkpoint_text.text().starts_with(&format!("commons/{}\n{size}\n", app.commons.to_hex())));
+    assert!(
+        checkpoint_text
+            .text()
+            .starts_with(&format!("commons/{}\n{size}\n", app.commons.to_hex()))
+    );
 
-    tile("tile/0/001".into()).await.assert_error(StatusCode::NOT_FOUND, "tile_not_found");
-    tile(format!("tile/0/001.p/{}", width + 1)).await.assert_error(StatusCode::NOT_FOUND, "tile_not_found");
-    tile("tile/0/1".into()).await.assert_error(StatusCode::BAD_REQUEST, "tile_path_malformed");
-    tile("tile/0/000.p/256".into()).await.assert_error(StatusCode::BAD_REQUEST, "tile_width_out_of_range");
+    tile("tile/0/001".into())
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "tile_not_found");
+    tile(format!("tile/0/001.p/{}", width + 1))
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "tile_not_found");
+    tile("tile/0/1".into())
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "tile_path_malformed");
+    tile("tile/0/000.p/256".into())
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "tile_width_out_of_range");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -898,13 +1283,22 @@ async fn a_client_over_its_request_rate_gets_429_with_retry_after() {
         ..WebConfig::default()
     })
     .await;
-    let get = |address: &str| from_address(Request::get("/api/v1/node").body(Body::empty()).unwrap(), address);
+    let get = |address: &str| {
+        from_address(
+            Request::get("/api/v1/node").body(Body::empty()).unwrap(),
+            address,
+        )
+    };
     for _ in 0..3 {
         assert_eq!(app.send(get("192.0.2.1:1000")).await.status, StatusCode::OK);
     }
     let refused = app.send(get("192.0.2.1:2000")).await;
     refused.assert_error(StatusCode::TOO_MANY_REQUESTS, "rate_limited");
-    let retry_after: u64 = refused.header(header::RETRY_AFTER).unwrap().parse().unwrap();
+    let retry_after: u64 = refused
+        .header(header::RETRY_AFTER)
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=60).contains(&retry_after), "{retry_after}");
     // Submissions count too, and are refused before anything is read.
     let envelope = app.alice.clone().profile("Alice again").envelope().encode();
@@ -918,17 +1312,26 @@ async fn a_client_over_its_request_rate_gets_429_with_retry_after() {
     assert_eq!(app.size(), 3);
     // Another client has its own bucket, and probes are never limited.
     assert_eq!(app.send(get("192.0.2.2:1000")).await.status, StatusCode::OK);
-    let probe = from_address(Request::get("/healthz").body(Body::empty()).unwrap(), "192.0.2.1:4000");
+    let probe = from_address(
+        Request::get("/healthz").body(Body::empty()).unwrap(),
+        "192.0.2.1:4000",
+    );
     assert_eq!(app.send(probe).await.status, StatusCode::OK);
 }
 
 #[tokio::test]
 async fn a_page_larger_than_the_maximum_is_refused_and_the_maximum_is_served() {
     let app = spawn_app().await;
-    app.get(&format!("{}/events?limit={}", app.base(), PAGE_SIZE_MAX + 1))
-        .await
-        .assert_error(StatusCode::BAD_REQUEST, "page_too_large");
-    let page = app.get(&format!("{}/events?limit={PAGE_SIZE_MAX}", app.base())).await;
+    app.get(&format!(
+        "{}/events?limit={}",
+        app.base(),
+        PAGE_SIZE_MAX + 1
+    ))
+    .await
+    .assert_error(StatusCode::BAD_REQUEST, "page_too_large");
+    let page = app
+        .get(&format!("{}/events?limit={PAGE_SIZE_MAX}", app.base()))
+        .await;
     assert_eq!(page.status, StatusCode::OK);
     assert_eq!(page.json()["events"].as_array().unwrap().len(), 3);
     app.get(&format!("{}/events?limit=0", app.base()))
@@ -946,8 +1349,15 @@ async fn a_page_larger_than_the_maximum_is_refused_and_the_maximum_is_served() {
         .await
         .assert_error(StatusCode::BAD_REQUEST, "page_too_large");
     let page = small.get(&format!("{}/events", small.base())).await.json();
-    assert_eq!(page["events"].as_array().unwrap().len(), 1, "the default page size applies");
-    assert_eq!(page["next"], format!("{}/events?from=1&limit=1", small.base()));
+    assert_eq!(
+        page["events"].as_array().unwrap().len(),
+        1,
+        "the default page size applies"
+    );
+    assert_eq!(
+        page["next"],
+        format!("{}/events?from=1&limit=1", small.base())
+    );
 }
 
 #[tokio::test]
@@ -960,10 +1370,14 @@ async fn an_entries_range_larger_than_the_maximum_is_refused() {
     app.get(&format!("{}/entries?from=0&to=3", app.base()))
         .await
         .assert_error(StatusCode::BAD_REQUEST, "range_too_large");
-    let two = app.get(&format!("{}/entries?from=1&to=3", app.base())).await;
+    let two = app
+        .get(&format!("{}/entries?from=1&to=3", app.base()))
+        .await;
     assert_eq!(two.status, StatusCode::OK);
     assert_eq!(decode_envelopes(&two.body).len(), 2);
-    let none = app.get(&format!("{}/entries?from=2&to=2", app.base())).await;
+    let none = app
+        .get(&format!("{}/entries?from=2&to=2", app.base()))
+        .await;
     assert_eq!(decode_envelopes(&none.body).len(), 0);
     app.get(&format!("{}/entries?from=2&to=4", app.base()))
         .await
@@ -983,11 +1397,19 @@ async fn an_entries_range_larger_than_the_maximum_is_refused() {
 #[tokio::test]
 async fn unknown_routes_and_methods_answer_in_the_json_error_shape() {
     let app = spawn_app().await;
-    app.get("/nope").await.assert_error(StatusCode::NOT_FOUND, "not_found");
-    app.get("/api/v1/events/nope").await.assert_error(StatusCode::NOT_FOUND, "not_found");
-    app.get("/api/v1/events").await.assert_error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
+    app.get("/nope")
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "not_found");
+    app.get("/api/v1/events/nope")
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "not_found");
+    app.get("/api/v1/events")
+        .await
+        .assert_error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
     let delete = Request::delete("/api/v1/node").body(Body::empty()).unwrap();
-    app.send(delete).await.assert_error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
+    app.send(delete)
+        .await
+        .assert_error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
 }
 
 #[tokio::test]
@@ -995,19 +1417,30 @@ async fn the_openapi_document_describes_every_route_and_nothing_else() {
     let app = spawn_app().await;
     let answer = app.get("/api/v1/openapi.json").await;
     assert_eq!(answer.status, StatusCode::OK);
-    assert_eq!(answer.header(header::CONTENT_TYPE), Some("application/json"));
+    assert_eq!(
+        answer.header(header::CONTENT_TYPE),
+        Some("application/json")
+    );
     let document = answer.json();
     assert_eq!(document["openapi"], "3.1.0");
-    assert!(document["components"]["schemas"]["Error"]["required"] == serde_json::json!(["code", "message"]));
+    assert!(
+        document["components"]["schemas"]["Error"]["required"]
+            == serde_json::json!(["code", "message"])
+    );
     let paths = document["paths"].as_object().unwrap();
 
     let mut routed = std::collections::BTreeSet::new();
     for route in routes() {
         let path = route.openapi_path();
         let method = route.method.to_lowercase();
-        let operation = &paths.get(&path).unwrap_or_else(|| panic!("{path} is not documented"))[&method];
+        let operation = &paths
+            .get(&path)
+            .unwrap_or_else(|| panic!("{path} is not documented"))[&method];
         assert!(operation.is_object(), "{method} {path} is not documented");
-        assert!(operation["responses"].is_object(), "{method} {path} has no responses");
+        assert!(
+            operation["responses"].is_object(),
+            "{method} {path} has no responses"
+        );
         routed.insert((path, method));
     }
     let mut documented = std::collections::BTreeSet::new();
@@ -1016,13 +1449,19 @@ async fn the_openapi_document_describes_every_route_and_nothing_else() {
             documented.insert((path.clone(), method.clone()));
         }
     }
-    assert_eq!(documented, routed, "the document names routes the router does not have");
+    assert_eq!(
+        documented, routed,
+        "the document names routes the router does not have"
+    );
 
     // Every `$ref` resolves, so tools can load the document.
     let text = answer.text();
     for reference in text.split("\"$ref\":\"").skip(1) {
         let pointer = reference.split('"').next().unwrap().trim_start_matches('#');
-        assert!(!document.pointer(pointer).unwrap_or(&Json::Null).is_null(), "{pointer} does not resolve");
+        assert!(
+            !document.pointer(pointer).unwrap_or(&Json::Null).is_null(),
+            "{pointer} does not resolve"
+        );
     }
 }
 
@@ -1036,11 +1475,22 @@ async fn every_route_in_the_table_is_answered_by_the_router() {
             .replace("{id}", &app.commons.to_hex())
             .replace("{event_id}", &event)
             .replace("{*path}", "0/000.p/3");
-        let request = Request::builder().method(route.method).uri(&uri).body(Body::empty()).unwrap();
+        let request = Request::builder()
+            .method(route.method)
+            .uri(&uri)
+            .body(Body::empty())
+            .unwrap();
         let answer = app.send(request).await;
-        let code = serde_json::from_slice::<Json>(&answer.body).ok().and_then(|j| j["code"].as_str().map(str::to_owned));
+        let code = serde_json::from_slice::<Json>(&answer.body)
+            .ok()
+            .and_then(|j| j["code"].as_str().map(str::to_owned));
         assert_ne!(code.as_deref(), Some("not_found"), "{} {uri}", route.method);
-        assert_ne!(answer.status, StatusCode::METHOD_NOT_ALLOWED, "{} {uri}", route.method);
+        assert_ne!(
+            answer.status,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{} {uri}",
+            route.method
+        );
     }
 }
 
@@ -1048,20 +1498,34 @@ async fn every_route_in_the_table_is_answered_by_the_router() {
 async fn health_and_metrics_answer_for_operators() {
     let app = spawn_app().await;
     let health = app.get("/healthz").await;
-    assert_eq!((health.status, health.text().as_str()), (StatusCode::OK, "ok"));
+    assert_eq!(
+        (health.status, health.text().as_str()),
+        (StatusCode::OK, "ok")
+    );
     app.get("/api/v1/nope").await;
     app.post_envelope(vec![0xff]).await;
     let metrics = app.get("/metrics").await;
     assert_eq!(metrics.status, StatusCode::OK);
     let text = metrics.text();
     assert!(text.contains("commons_events_sequenced_total"), "{text}");
-    assert!(text.contains("commons_rejections_total{code=\"malformed_cbor\"} 1"), "{text}");
     assert!(
-        text.contains("commons_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 1"),
+        text.contains("commons_rejections_total{code=\"malformed_cbor\"} 1"),
         "{text}"
     );
-    assert!(text.contains("route=\"unmatched\",status=\"404\""), "{text}");
-    assert!(text.contains("route=\"/api/v1/events\",status=\"400\""), "{text}");
+    assert!(
+        text.contains(
+            "commons_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 1"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("route=\"unmatched\",status=\"404\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("route=\"/api/v1/events\",status=\"400\""),
+        "{text}"
+    );
     assert_eq!(text.matches("# EOF").count(), 1, "{text}");
     assert!(text.ends_with("# EOF\n"));
 }
@@ -1078,12 +1542,17 @@ async fn serve_keys_the_rate_limit_on_the_peer_address_and_stops_on_its_signal()
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(commons_web::serve_with_shutdown(listener, app.router.clone(), async {
-        let _ = stopped.await;
-    }));
+    let server = tokio::spawn(commons_web::serve_with_shutdown(
+        listener,
+        app.router.clone(),
+        async {
+            let _ = stopped.await;
+        },
+    ));
     let status_of = |path: &'static str| async move {
         let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
-        let request = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+        let request =
+            format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
         stream.write_all(request.as_bytes()).await.unwrap();
         let mut response = String::new();
         stream.read_to_string(&mut response).await.unwrap();

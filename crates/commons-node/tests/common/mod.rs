@@ -51,7 +51,9 @@ pub async fn busy_ledger(t: &TestNode, n_authors: u64, n_rounds: u64) -> Ledger 
     let mut ledger = Ledger {
         commons,
         maintainer: creator(1, commons),
-        authors: (0..n_authors).map(|i| Author::new(key(100 + i), commons)).collect(),
+        authors: (0..n_authors)
+            .map(|i| Author::new(key(100 + i), commons))
+            .collect(),
     };
     add_rounds(t, &mut ledger, 0, n_rounds).await;
     ledger
@@ -76,7 +78,11 @@ pub async fn add_rounds(t: &TestNode, ledger: &mut Ledger, first: u64, n_rounds:
                 ("licence", Value::text("MIT")),
                 ("reason", Value::text("a shorter licence")),
             ]);
-            events.push(ledger.maintainer.sign("gov.update", &change, vec![], now_ms));
+            events.push(
+                ledger
+                    .maintainer
+                    .sign("gov.update", &change, vec![], now_ms),
+            );
         }
         submit_all(t, &events).await;
     }

@@ -1,0 +1,211 @@
+//! CLI transcripts: the real `commons` binary against a real node on a free port, verb by
+//! verb, as a user would type them in the README's tour.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_commons");
+
+fn commons(args: &[&str], data: &Path) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .env("COMMONS_DATA", data)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
+fn ok(args: &[&str], data: &Path) -> String {
+    let output = commons(args, data);
+    assert!(
+        output.status.success(),
+        "commons {args:?} failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// A node on a free port; killed when dropped.
+struct Serving {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(data: &Path, extra: &[&str]) -> Serving {
+    let mut child = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(extra)
+        .env("COMMONS_DATA", data)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut first_line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first_line).unwrap();
+    let url = first_line
+        .split_whitespace()
+        .find(|word| word.starts_with("http://"))
+        .unwrap_or_else(|| panic!("serve printed no URL: {first_line:?}"))
+        .trim_end_matches('/')
+        .to_owned();
+    Serving { child, url }
+}
+
+/// A plain HTTP/1.1 GET, enough for the node's JSON answers (which carry a length).
+fn get(url: &str) -> String {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest.split_once('/').map_or((rest, "/".to_owned()), |(h, p)| (h, format!("/{p}")));
+    let mut stream = std::net::TcpStream::connect(host).unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 200"), "GET {url}: {head}");
+    body.to_owned()
+}
+
+#[test]
+fn every_verb_has_help_with_an_example() {
+    let dir = tempfile::tempdir().unwrap();
+    for verb in [
+        "serve", "init", "submit", "verify", "export", "import", "proof", "rebuild",
+    ] {
+        let help = ok(&[verb, "--help"], dir.path());
+        assert!(help.contains("Example"), "`commons {verb} --help` shows no example:\n{help}");
+    }
+    for verb in ["new", "show"] {
+        let help = ok(&["key", verb, "--help"], dir.path());
+        assert!(help.contains("Example"), "`commons key {verb} --help` shows no example");
+    }
+}
+
+#[test]
+fn the_readme_tour_works_from_key_to_imported_mirror() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("node");
+    let user = dir.path().join("user");
+    let node = serve(&data, &["--demo"]);
+    let node_flag = ["--node", node.url.as_str()];
+
+    // A key, kept readable by its owner only.
+    let key = ok(&["key", "new", "alice"], &user);
+    assert_eq!(key.trim().len(), 66);
+    assert_eq!(ok(&["key", "show", "alice"], &user), key);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(user.join("keys/alice.key")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    // A commons of one's own, then a profile in it.
+    let commons_id = ok(&[&["init", "Tool library", "--key", "alice"][..], &node_flag[..]].concat(), &user);
+    let commons_id = commons_id.trim();
+    let profile = dir.path().join("profile.json");
+    std::fs::write(&profile, r#"{"name": "Alice", "kind": "person"}"#).unwrap();
+    let submitted = ok(
+        &[
+            &["submit", "--commons", commons_id, "--kind", "agent.profile", "--body-json"][..],
+            &[profile.to_str().unwrap(), "--key", "alice"][..],
+            &node_flag[..],
+        ]
+        .concat(),
+        &user,
+    );
+    assert!(submitted.contains("sequenced at index"), "{submitted}");
+    let event_id = submitted.split_whitespace().next().unwrap();
+
+    // A rule violation is refused with its stable code.
+    let gov = dir.path().join("gov.json");
+    std::fs::write(&gov, r#"{"licence": "not a licence ((("}"#).unwrap();
+    let refused = commons(
+        &[
+            &["submit", "--commons", commons_id, "--kind", "gov.update", "--body-json"][..],
+            &[gov.to_str().unwrap(), "--key", "alice"][..],
+            &node_flag[..],
+        ]
+        .concat(),
+        &user,
+    );
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("licence_invalid"));
+
+    // An offline receipt, checked with no node.
+    let receipt = ok(&[&["proof", commons_id, "--event", event_id][..], &node_flag[..]].concat(), &user);
+    let receipt_file = dir.path().join("receipt.txt");
+    std::fs::write(&receipt_file, &receipt).unwrap();
+    let checked = ok(&["proof", "verify", receipt_file.to_str().unwrap()], &user);
+    assert!(checked.starts_with("ok: event"), "{checked}");
+    let sequencer = get(&format!("{}/api/v1/node", node.url));
+    assert!(sequencer.contains("sequencer"));
+
+    // Export from the running node and verify the bundle independently.
+    let from_node = ok(&[&["export", commons_id][..], &node_flag[..]].concat(), &user);
+    let node_bundle = dir.path().join("from-node.bundle");
+    std::fs::write(&node_bundle, from_node).unwrap();
+    ok(&["verify", "--bundle", node_bundle.to_str().unwrap()], &user);
+    drop(node);
+
+    // Offline: audit, export, import into a mirror, audit the mirror, rebuild.
+    let verified = ok(&["verify"], &data);
+    assert_eq!(verified.lines().filter(|l| l.starts_with("ok ")).count(), 2, "{verified}");
+    let bundle = Command::new(BIN)
+        .args(["export", commons_id])
+        .env("COMMONS_DATA", &data)
+        .output()
+        .unwrap();
+    assert!(bundle.status.success());
+    let bundle_file = dir.path().join("tools.bundle");
+    std::fs::write(&bundle_file, &bundle.stdout).unwrap();
+    ok(&["verify", "--bundle", bundle_file.to_str().unwrap()], &user);
+    let mirror = dir.path().join("mirror");
+    ok(&["import", bundle_file.to_str().unwrap()], &mirror);
+    let mirror_verified = ok(&["verify"], &mirror);
+    assert!(mirror_verified.contains(commons_id), "{mirror_verified}");
+    let rebuilt = ok(&["rebuild"], &data);
+    assert!(rebuilt.lines().all(|l| l.contains("equal to the stored ones")), "{rebuilt}");
+}
+
+#[test]
+fn serving_the_demo_twice_adds_nothing_the_second_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let count = |url: &str| get(&format!("{url}/api/v1/commons")).matches("\"id\"").count();
+    let first = serve(dir.path(), &["--demo"]);
+    assert_eq!(count(&first.url), 1);
+    drop(first);
+    let authors_before = ok(&["verify"], dir.path());
+    let second = serve(dir.path(), &["--demo"]);
+    assert_eq!(count(&second.url), 1);
+    drop(second);
+    let authors_after = ok(&["verify"], dir.path());
+    // Only ledger ticks may differ; the number of commons and a passing audit stay.
+    assert_eq!(authors_before.lines().count(), authors_after.lines().count());
+}
+
+#[test]
+fn a_tampered_bundle_fails_verification_and_names_the_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = serve(dir.path(), &["--demo"]);
+    drop(node);
+    let verified = ok(&["verify"], dir.path());
+    let commons_id = verified.split_whitespace().nth(1).unwrap().trim_end_matches(':').to_owned();
+    let bundle = Command::new(BIN).args(["export", &commons_id]).env("COMMONS_DATA", dir.path()).output().unwrap();
+    let mut bytes = bundle.stdout;
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x01;
+    let file = dir.path().join("tampered.bundle");
+    std::fs::write(&file, bytes).unwrap();
+    let output = commons(&["verify", "--bundle", file.to_str().unwrap()], dir.path());
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("error:"));
+}
