@@ -30,6 +30,10 @@ use std::collections::{BTreeSet, HashSet};
 
 /// Most projection differences a rebuild lists; it counts all of them.
 pub const DIFFERENCES_MAX: usize = 16;
+/// Most threads one page's signatures are split across.
+const SIGNATURE_THREADS_MAX: usize = 8;
+/// Fewest signatures worth a thread of their own.
+const SIGNATURES_PER_THREAD_MIN: usize = 64;
 
 /// Reports how far a long run has got. The CLI draws a progress bar on a terminal and
 /// prints plain lines otherwise; libraries and tests pass [`NoProgress`].
@@ -346,8 +350,7 @@ impl<'a> Verifier<'a> {
         stored_hashes: Option<&[Hash]>,
     ) -> Result<(), AuditFailure> {
         let first_index = self.size();
-        let refs: Vec<&Event> = events.iter().collect();
-        let first_bad_signature = if crate::verify_signatures_batch(&refs) {
+        let first_bad_signature = if verify_signatures_parallel(events) {
             None
         } else {
             // Batch verification says only that some signature is bad; find the first.
@@ -684,6 +687,32 @@ impl<'a> Verifier<'a> {
             n_checkpoints: self.checkpoints.len() as u64,
         })
     }
+}
+
+/// Batch-verifies a page's signatures, split across the machine's cores: signature
+/// checks are most of an audit's work, and each part is independent. `false` means some
+/// signature (or key) is bad and the caller checks one by one.
+fn verify_signatures_parallel(events: &[Event]) -> bool {
+    let n_threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .min(SIGNATURE_THREADS_MAX)
+        .min(events.len() / SIGNATURES_PER_THREAD_MIN)
+        .max(1);
+    let verify = |part: &[Event]| crate::verify_signatures_batch(&part.iter().collect::<Vec<_>>());
+    if n_threads == 1 {
+        return verify(events);
+    }
+    let part_len = events.len().div_ceil(n_threads);
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = events
+            .chunks(part_len)
+            .map(|part| scope.spawn(move || verify(part)))
+            .collect();
+        // A part whose thread panicked counts as failed: the caller then verifies one by one.
+        parts.into_iter().fold(true, |all_valid, part| {
+            part.join().unwrap_or(false) && all_valid
+        })
+    })
 }
 
 /// Decodes one page of stored events and checks each row's columns against its header.
