@@ -103,8 +103,8 @@ pub enum Command {
     Verify {
         #[command(flatten)]
         data: DataArgs,
-        /// Verify an exported bundle instead of a data directory.
-        #[arg(long, value_name = "FILE", conflicts_with = "data")]
+        /// Verify an exported bundle instead of a data directory (takes precedence over --data).
+        #[arg(long, value_name = "FILE")]
         bundle: Option<PathBuf>,
         /// Only this commons (hex id).
         #[arg(long)]
@@ -120,8 +120,8 @@ pub enum Command {
         commons: String,
         #[command(flatten)]
         data: DataArgs,
-        /// Fetch from this node instead of a data directory.
-        #[arg(long, value_name = "URL", conflicts_with = "data")]
+        /// Fetch from this node instead of a data directory (takes precedence over --data).
+        #[arg(long, value_name = "URL")]
         node: Option<String>,
     },
     /// Import a bundle into the data directory, after auditing it.

@@ -15,6 +15,7 @@ use commons_node::audit;
 use commons_node::{Node, NodeConfig, SystemClock};
 use commons_store::{AnyStore, Store};
 use progress::CliProgress;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -165,8 +166,12 @@ async fn serve(data: &Path, listen: std::net::SocketAddr, database_url: Option<&
         .await
         .with_context(|| format!("cannot listen on {listen}; pass another address with --listen"))?;
     let address = listener.local_addr()?;
-    println!("commons node serving {} at http://{address}/", data.display());
-    println!("API: http://{address}/api/v1/commons   OpenAPI: http://{address}/api/v1/openapi.json");
+    // Written without println!, which panics when standard output is closed (for example
+    // `commons serve | head -1`); a node must keep serving whoever reads its banner.
+    let mut out = std::io::stdout();
+    let _ = writeln!(out, "commons node serving {} at http://{address}/", data.display());
+    let _ = writeln!(out, "API: http://{address}/api/v1/commons   OpenAPI: http://{address}/api/v1/openapi.json");
+    let _ = out.flush();
     let router = commons_web::router(node, commons_web::WebConfig::default());
     commons_web::serve(listener, router).await.context("the web server stopped")?;
     Ok(())

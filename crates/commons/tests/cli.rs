@@ -26,10 +26,11 @@ fn ok(args: &[&str], data: &Path) -> String {
     String::from_utf8(output.stdout).unwrap()
 }
 
-/// A node on a free port; killed when dropped.
+/// A node on a free port; killed when dropped. Its standard output stays open.
 struct Serving {
     child: Child,
     url: String,
+    _stdout: BufReader<std::process::ChildStdout>,
 }
 
 impl Drop for Serving {
@@ -50,14 +51,19 @@ fn serve(data: &Path, extra: &[&str]) -> Serving {
         .spawn()
         .unwrap();
     let mut first_line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first_line).unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    stdout.read_line(&mut first_line).unwrap();
     let url = first_line
         .split_whitespace()
         .find(|word| word.starts_with("http://"))
         .unwrap_or_else(|| panic!("serve printed no URL: {first_line:?}"))
         .trim_end_matches('/')
         .to_owned();
-    Serving { child, url }
+    Serving {
+        child,
+        url,
+        _stdout: stdout,
+    }
 }
 
 /// A plain HTTP/1.1 GET, enough for the node's JSON answers (which carry a length).
@@ -150,9 +156,10 @@ fn the_readme_tour_works_from_key_to_imported_mirror() {
     assert!(sequencer.contains("sequencer"));
 
     // Export from the running node and verify the bundle independently.
-    let from_node = ok(&[&["export", commons_id][..], &node_flag[..]].concat(), &user);
+    let from_node = commons(&[&["export", commons_id][..], &node_flag[..]].concat(), &user);
+    assert!(from_node.status.success(), "{}", String::from_utf8_lossy(&from_node.stderr));
     let node_bundle = dir.path().join("from-node.bundle");
-    std::fs::write(&node_bundle, from_node).unwrap();
+    std::fs::write(&node_bundle, from_node.stdout).unwrap();
     ok(&["verify", "--bundle", node_bundle.to_str().unwrap()], &user);
     drop(node);
 
