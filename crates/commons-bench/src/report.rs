@@ -131,3 +131,27 @@ pub fn peak_rss_megabytes() -> Option<f64> {
         .ok()?;
     Some(kilobytes / 1024.0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grouped_puts_a_comma_between_every_three_digits() {
+        for (n, text) in [(0, "0"), (999, "999"), (1_000, "1,000"), (200_000, "200,000"), (1_234_567, "1,234,567")] {
+            assert_eq!(grouped(n), text);
+        }
+    }
+
+    #[test]
+    fn a_ratio_target_passes_at_the_minimum_and_misses_below_it() {
+        let row = |ratio| Row {
+            path: "p".to_owned(),
+            value: 1.0,
+            ratio: Some(ratio),
+            target: Target::RatioMin(0.6),
+        };
+        assert_eq!(row(0.6).verdict(), "PASS");
+        assert_eq!(row(0.59).verdict(), "MISS");
+    }
+}

@@ -109,3 +109,34 @@ pub fn split(n: usize, n_parts: usize) -> Vec<Range<usize>> {
         .filter(|r| !r.is_empty())
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use commons_ledger::Event;
+
+    #[test]
+    fn split_covers_every_index_exactly_once() {
+        for (n, parts) in [(1_000, 32), (10, 3), (3, 8), (0, 4)] {
+            let ranges = split(n, parts);
+            let covered: Vec<usize> = ranges.iter().cloned().flatten().collect();
+            assert_eq!(covered, (0..n).collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn the_workload_has_the_asked_size_and_interleaves_chains_in_order() {
+        let workload = Workload::generate(10, 3);
+        assert_eq!(workload.n_events, 10);
+        assert_eq!(workload.chains.iter().map(Vec::len).collect::<Vec<_>>(), [4, 3, 3]);
+        let mut next_seq = [0u64; 3];
+        let authors: Vec<_> = (0..3).map(|a| commons_testkit::key(AUTHOR_KEY_NUMBER_FIRST + a).author_key()).collect();
+        for envelope in workload.interleaved(0..3) {
+            let event = Event::decode(envelope).unwrap();
+            let a = authors.iter().position(|k| *k == event.header.author).unwrap();
+            assert_eq!(event.header.seq, next_seq[a]);
+            next_seq[a] += 1;
+        }
+        assert_eq!(next_seq, [4, 3, 3]);
+    }
+}

@@ -708,10 +708,9 @@ fn verify_signatures_parallel(events: &[Event]) -> bool {
             .chunks(part_len)
             .map(|part| scope.spawn(move || verify(part)))
             .collect();
-        // A part whose thread panicked counts as failed: the caller then verifies one by one.
-        parts.into_iter().fold(true, |all_valid, part| {
-            part.join().unwrap_or(false) && all_valid
-        })
+        // A part whose thread panicked counts as failed: the caller then verifies one by
+        // one. Stopping at the first failed part is fine: the scope joins the others.
+        parts.into_iter().all(|part| part.join().unwrap_or(false))
     })
 }
 
@@ -795,13 +794,93 @@ async fn read_stored_hashes(
     commons: &CommonsId,
     from: u64,
     to: u64,
-) -> Result<Vec<Hash>, AuditFailure> {
+) -> Result<Vec<Hash>, StoreError> {
     let indexes: Vec<u64> = (from..to).collect();
     let mut hashes = Vec::with_capacity(indexes.len());
     for chunk in indexes.chunks(HASHES_LOOKUP_MAX) {
         hashes.extend(store.read_hashes(commons, chunk).await?);
     }
     Ok(hashes)
+}
+
+/// One page of a stored ledger: the events at indexes `from .. to` that the store has
+/// and, when asked for, the stored hashes of its leading run of consecutive events.
+pub(crate) struct StoredPage {
+    pub from: u64,
+    pub to: u64,
+    pub events: Vec<StoredEvent>,
+    pub hashes: Vec<Hash>,
+}
+
+async fn read_page(
+    store: &impl Store,
+    commons: &CommonsId,
+    from: u64,
+    to: u64,
+    with_hashes: bool,
+) -> Result<StoredPage, StoreError> {
+    let events = store.events_range(commons, from, to).await?;
+    let hashes = if with_hashes {
+        // Hashes are read only for events present, so that a missing event is reported
+        // as such rather than as the missing hashes it implies.
+        let n_consecutive = events
+            .iter()
+            .zip(from..)
+            .take_while(|(e, i)| e.index == *i)
+            .count();
+        let end = from + n_consecutive as u64;
+        read_stored_hashes(
+            store,
+            commons,
+            merkle::stored_hash_count(from),
+            merkle::stored_hash_count(end),
+        )
+        .await?
+    } else {
+        Vec::new()
+    };
+    Ok(StoredPage {
+        from,
+        to,
+        events,
+        hashes,
+    })
+}
+
+/// Hands the pages of a stored ledger `0 .. size` to `work` in order, reading the next
+/// page while `work` handles the current one.
+///
+/// Reading is most of a rebuild's time and much of an audit's. The SQLite driver runs
+/// queries on its own thread and PostgreSQL on its server, so the query for the next page
+/// makes progress while `work` runs on the caller's task.
+pub(crate) async fn for_each_page<E: From<StoreError>>(
+    store: &impl Store,
+    commons: &CommonsId,
+    size: u64,
+    with_hashes: bool,
+    mut work: impl FnMut(StoredPage) -> Result<(), E>,
+) -> Result<(), E> {
+    let page_end = |from: u64| size.min(from.saturating_add(EVENTS_PAGE_MAX));
+    if size == 0 {
+        return Ok(());
+    }
+    let mut current = read_page(store, commons, 0, page_end(0), with_hashes).await?;
+    loop {
+        let next_from = current.to;
+        let next = async {
+            if next_from < size {
+                Some(read_page(store, commons, next_from, page_end(next_from), with_hashes).await)
+            } else {
+                None
+            }
+        };
+        let (next, done) = tokio::join!(next, async { work(current) });
+        done?;
+        match next {
+            Some(next) => current = next?,
+            None => return Ok(()),
+        }
+    }
 }
 
 /// Audits one commons on a store: everything in the module documentation.
@@ -829,25 +908,16 @@ pub async fn audit_store(
     let mut verifier = Verifier::new(*commons, &inputs)?;
     {
         let phase = Phase::start(progress, "verifying events", size);
-        let mut from = 0;
-        while from < size {
-            let to = size.min(from + EVENTS_PAGE_MAX);
-            let page = store.events_range(commons, from, to).await?;
-            let (events, failure) = decode_page(&page, from, to);
-            let stored = read_stored_hashes(
-                store,
-                commons,
-                merkle::stored_hash_count(from),
-                merkle::stored_hash_count(from + events.len() as u64),
-            )
-            .await?;
-            verifier.verify_page(&events, Some(&stored))?;
+        for_each_page(store, commons, size, true, |page| {
+            let (events, failure) = decode_page(&page.events, page.from, page.to);
+            verifier.verify_page(&events, Some(&page.hashes))?;
             if let Some(failure) = failure {
                 return Err(failure);
             }
-            phase.advance(to - from);
-            from = to;
-        }
+            phase.advance(page.to - page.from);
+            Ok(())
+        })
+        .await?;
     }
     let verified = verifier.finish()?;
     let expected = projection_rows(&verified.state);
@@ -919,12 +989,8 @@ pub(crate) async fn replay(
 ) -> Result<State, AuditFailure> {
     let phase = Phase::start(progress, "replaying the ledger", size);
     let mut state: Option<State> = None;
-    let mut from = 0;
-    while from < size {
-        let to = size.min(from + EVENTS_PAGE_MAX);
-        let page = store.events_range(commons, from, to).await?;
-        for (offset, stored) in page.iter().enumerate() {
-            let index = from + offset as u64;
+    for_each_page(store, commons, size, false, |page| {
+        for (stored, index) in page.events.iter().zip(page.from..) {
             if stored.index != index {
                 return Err(AuditFailure::at(
                     AuditCode::EventMissing,
@@ -965,17 +1031,18 @@ pub(crate) async fn replay(
                 }
             }
         }
-        if (page.len() as u64) < to - from {
-            let index = from + page.len() as u64;
+        if (page.events.len() as u64) < page.to - page.from {
+            let index = page.from + page.events.len() as u64;
             return Err(AuditFailure::at(
                 AuditCode::EventMissing,
                 index,
                 "the store has no event at this index",
             ));
         }
-        phase.advance(to - from);
-        from = to;
-    }
+        phase.advance(page.to - page.from);
+        Ok(())
+    })
+    .await?;
     state.ok_or_else(|| AuditFailure::whole(AuditCode::LedgerEmpty, "the ledger has no events"))
 }
 

@@ -45,8 +45,8 @@
 //!
 //! A bundle is valid when, besides the layout above:
 //!
-//! - every envelope passes spec §2–§4: canonical header, every field rule, body matching
-//!   `body_len` and `body_hash`, an Ed25519 signature valid under ZIP-215 by an author
+//! - every envelope passes spec §2–§4: canonical header, every field rule, a body that
+//!   is itself deterministic CBOR (or empty) matching `body_len` and `body_hash`, an Ed25519 signature valid under ZIP-215 by an author
 //!   key that is not of small order;
 //! - leaf 0 is a `commons.genesis` whose id is `commons` and which starts no fork;
 //! - every event id appears once, every `deps` entry names an earlier event, and every
@@ -70,9 +70,7 @@ use commons_ledger::cbor::{NESTING_DEPTH_MAX, Value};
 use commons_ledger::event::ENVELOPE_LEN_MAX;
 use commons_ledger::note::{Checkpoint, NOTE_LEN_MAX, Note, NoteError};
 use commons_ledger::{AuthorKey, CommonsId, Envelope, Event, FormatError, Hash};
-use commons_store::{
-    AppendBatch, CheckpointRow, EVENTS_PAGE_MAX, ProjectionChange, Store, StoreError,
-};
+use commons_store::{AppendBatch, CheckpointRow, ProjectionChange, Store, StoreError};
 
 /// The `format` value of this version.
 pub const FORMAT: &str = "commons-bundle/v1";
@@ -82,7 +80,7 @@ pub const BUNDLE_EVENTS_MAX: u64 = 50_000_000;
 /// Most checkpoints a bundle may hold: the node signs one per group commit, so at most
 /// one per event.
 pub const BUNDLE_CHECKPOINTS_MAX: u64 = BUNDLE_EVENTS_MAX;
-/// Largest header item: its four fields take about 110 bytes.
+/// Largest header item: its four fields take at most 127 bytes.
 pub const BUNDLE_HEADER_LEN_MAX: usize = 256;
 /// Largest checkpoint-count item: a uint head.
 const COUNT_LEN_MAX: usize = 9;
@@ -516,15 +514,13 @@ pub async fn export(
     write(&header_value(commons, size, &state.governance.sequencer).encode())?;
     {
         let phase = Phase::start(progress, "writing events", size);
-        let mut from = 0;
-        while from < size {
-            let to = size.min(from + EVENTS_PAGE_MAX);
-            let page = store.events_range(commons, from, to).await?;
-            if page.len() as u64 != to - from {
-                return Err(StoreError::Corrupt(format!("events {from}..{to} are missing")).into());
+        audit::for_each_page(store, commons, size, false, |page| {
+            if page.events.len() as u64 != page.to - page.from {
+                let message = format!("events {}..{} are missing", page.from, page.to);
+                return Err(ExportError::Store(StoreError::Corrupt(message)));
             }
             let mut out = Vec::new();
-            for stored in &page {
+            for stored in &page.events {
                 if stored.body.is_none() {
                     return Err(ExportError::BodyMissing {
                         index: stored.index,
@@ -538,9 +534,10 @@ pub async fn export(
                 out.extend_from_slice(&envelope.encode());
             }
             write(&out)?;
-            phase.advance(to - from);
-            from = to;
-        }
+            phase.advance(page.to - page.from);
+            Ok(())
+        })
+        .await?;
     }
     let mut out = Value::Unsigned(checkpoints.len() as u64).encode();
     for checkpoint in &checkpoints {

@@ -414,10 +414,13 @@ async fn commit_all(shared: &Shared, runtimes: &mut BTreeMap<CommonsId, Runtime>
             })
             .collect();
         let n_events = draft.events.len();
+        // A governance change may rename the commons; the listing row follows it.
+        let rename = (draft.create_name.is_none() && draft.touched.contains(&RowKey::Commons))
+            .then(|| runtime.state.governance.name.clone());
         let batch = AppendBatch {
             commons: Some(commons),
             create_name: draft.create_name.clone(),
-            rename: None,
+            rename,
             events: draft.events,
             hashes: draft.hashes,
             projections,

@@ -215,10 +215,16 @@ impl Tampered {
             Tamper::Body(i) if i == event.index => flip(event.body.as_mut().unwrap(), 3),
             Tamper::Header(i) if i == event.index => {
                 // The low byte of the time field: the header stays well-formed CBOR.
-                let time_ms = commons_ledger::Header::decode(&event.header_bytes).unwrap().time_ms;
+                let time_ms = commons_ledger::Header::decode(&event.header_bytes)
+                    .unwrap()
+                    .time_ms;
                 let mut time_field = vec![0x1b];
                 time_field.extend_from_slice(&time_ms.to_be_bytes());
-                let at = event.header_bytes.windows(9).position(|w| w == time_field).unwrap();
+                let at = event
+                    .header_bytes
+                    .windows(9)
+                    .position(|w| w == time_field)
+                    .unwrap();
                 flip(&mut event.header_bytes, at + 8)
             }
             Tamper::DepWithId(i) if i == event.index => {

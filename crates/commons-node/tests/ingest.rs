@@ -282,3 +282,26 @@ async fn a_restarted_node_keeps_everything_and_continues_the_chain_consistently(
         .unwrap();
     assert_eq!((report.size, report.root), (new_size, new_root));
 }
+
+#[tokio::test]
+async fn a_governance_rename_updates_the_stored_commons_name() {
+    // Regression: the stored commons row kept its genesis name after a gov.update renamed
+    // it, so the listing and an imported copy disagreed.
+    let t = TestNode::start().await;
+    let commons = t.create_commons(&key(1), "Old name").await;
+    let mut maintainer = common::creator(1, commons);
+    let rename = commons_ledger::cbor::Value::text_map([(
+        "name",
+        commons_ledger::cbor::Value::text("New name"),
+    )]);
+    let update = maintainer.sign("gov.update", &rename, vec![], T0_MS);
+    index_of_after_submit(&t, &commons, &update).await;
+    let row = t.node.store().commons(&commons).await.unwrap().unwrap();
+    assert_eq!(row.name, "New name");
+    assert_eq!(t.node.commons(&commons).unwrap().governance.name, "New name");
+}
+
+async fn index_of_after_submit(t: &TestNode, commons: &CommonsId, event: &Event) -> u64 {
+    submit(t, event).await;
+    index_of(t, commons, event).await
+}
