@@ -76,7 +76,10 @@ pub(crate) fn rotate(state: &mut State, input: &Input<'_>) -> Result<Applied, Re
         );
     }
     if new
-        .verify(&rotation_message(&state.commons, &old, &new), &Signature(proof))
+        .verify(
+            &rotation_message(&state.commons, &old, &new),
+            &Signature(proof),
+        )
         .is_err()
     {
         return reject(

@@ -53,7 +53,10 @@ impl<'a> BodyReader<'a> {
     pub fn require_key(&mut self, name: &'a str) -> Result<(), Rejection> {
         match self.field(name) {
             Some(_) => Ok(()),
-            None => invalid(self.kind, format!("field `{name}` is required (null if empty)")),
+            None => invalid(
+                self.kind,
+                format!("field `{name}` is required (null if empty)"),
+            ),
         }
     }
 
@@ -69,7 +72,12 @@ impl<'a> BodyReader<'a> {
         }
     }
 
-    pub fn text(&mut self, name: &'a str, len_min: usize, len_max: usize) -> Result<String, Rejection> {
+    pub fn text(
+        &mut self,
+        name: &'a str,
+        len_min: usize,
+        len_max: usize,
+    ) -> Result<String, Rejection> {
         let value = self.required(name)?;
         self.check_text(name, value, len_min, len_max)
     }
@@ -86,7 +94,13 @@ impl<'a> BodyReader<'a> {
         }
     }
 
-    fn check_text(&self, name: &str, value: &Value, len_min: usize, len_max: usize) -> Result<String, Rejection> {
+    fn check_text(
+        &self,
+        name: &str,
+        value: &Value,
+        len_min: usize,
+        len_max: usize,
+    ) -> Result<String, Rejection> {
         match value.as_text() {
             Some(s) if s.len() >= len_min && s.len() <= len_max => Ok(s.to_owned()),
             Some(_) => invalid(
@@ -112,7 +126,10 @@ impl<'a> BodyReader<'a> {
     fn check_uint(&self, name: &str, value: &Value) -> Result<u64, Rejection> {
         match value.as_u64() {
             Some(n) => Ok(n),
-            None => invalid(self.kind, format!("field `{name}` must be an unsigned integer")),
+            None => invalid(
+                self.kind,
+                format!("field `{name}` must be an unsigned integer"),
+            ),
         }
     }
 
@@ -139,15 +156,25 @@ impl<'a> BodyReader<'a> {
     }
 
     /// A list of keys, at most `count_max`, without duplicates.
-    pub fn optional_keys(&mut self, name: &'a str, count_max: usize) -> Result<Option<Vec<AuthorKey>>, Rejection> {
+    pub fn optional_keys(
+        &mut self,
+        name: &'a str,
+        count_max: usize,
+    ) -> Result<Option<Vec<AuthorKey>>, Rejection> {
         let Some(value) = self.optional(name) else {
             return Ok(None);
         };
         let Some(items) = value.as_array() else {
-            return invalid(self.kind, format!("field `{name}` must be an array of keys"));
+            return invalid(
+                self.kind,
+                format!("field `{name}` must be an array of keys"),
+            );
         };
         if items.len() > count_max {
-            return invalid(self.kind, format!("field `{name}` holds more than {count_max} keys"));
+            return invalid(
+                self.kind,
+                format!("field `{name}` holds more than {count_max} keys"),
+            );
         }
         let mut keys = Vec::with_capacity(items.len());
         for item in items {
@@ -164,7 +191,10 @@ impl<'a> BodyReader<'a> {
         let value = self.required(name)?;
         match value.as_bytes().and_then(EventId::from_slice) {
             Some(id) => Ok(id),
-            None => invalid(self.kind, format!("field `{name}` must be a 32-byte event id")),
+            None => invalid(
+                self.kind,
+                format!("field `{name}` must be a 32-byte event id"),
+            ),
         }
     }
 

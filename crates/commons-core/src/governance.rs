@@ -32,7 +32,10 @@ pub fn validate_licence(licence: &str) -> Result<(), Rejection> {
         Ok(_) => Ok(()),
         Err(e) => reject(
             RejectionCode::LicenceInvalid,
-            format!("`{licence}` is not a valid SPDX licence expression: {}", e.reason),
+            format!(
+                "`{licence}` is not a valid SPDX licence expression: {}",
+                e.reason
+            ),
         ),
     }
 }
@@ -62,7 +65,10 @@ pub fn validate_governance(governance: &Governance) -> Result<(), Rejection> {
     }
     let unique: BTreeSet<_> = governance.maintainers.iter().collect();
     if unique.len() != n {
-        return reject(RejectionCode::GovernanceInvalid, "a maintainer is listed twice");
+        return reject(
+            RejectionCode::GovernanceInvalid,
+            "a maintainer is listed twice",
+        );
     }
     if governance.threshold == 0 || governance.threshold > n as u64 {
         return reject(
@@ -97,7 +103,10 @@ fn read_change(input: &Input<'_>) -> Result<GovernanceChange, Rejection> {
         && change.licence.is_none()
         && change.unfreeze.is_empty();
     if changes_nothing {
-        return reject(RejectionCode::BodyInvalid, "gov.update: the update changes nothing");
+        return reject(
+            RejectionCode::BodyInvalid,
+            "gov.update: the update changes nothing",
+        );
     }
     Ok(change)
 }
@@ -112,7 +121,10 @@ fn changed(current: &Governance, change: &GovernanceChange) -> Governance {
             .unwrap_or_else(|| current.maintainers.clone()),
         threshold: change.threshold.unwrap_or(current.threshold),
         sequencer: change.sequencer.unwrap_or(current.sequencer),
-        licence: change.licence.clone().unwrap_or_else(|| current.licence.clone()),
+        licence: change
+            .licence
+            .clone()
+            .unwrap_or_else(|| current.licence.clone()),
         parent: current.parent.clone(),
         version: current.version + 1,
     }
@@ -142,7 +154,9 @@ pub(crate) fn update(state: &mut State, input: &Input<'_>) -> Result<Applied, Re
     if state.n_open_proposals() >= OPEN_PROPOSALS_MAX {
         return reject(
             RejectionCode::ProposalsFull,
-            format!("{OPEN_PROPOSALS_MAX} proposals are already open; approve or supersede them first"),
+            format!(
+                "{OPEN_PROPOSALS_MAX} proposals are already open; approve or supersede them first"
+            ),
         );
     }
     let proposal_id = input.event.id;
@@ -186,7 +200,10 @@ pub(crate) fn approve(state: &mut State, input: &Input<'_>) -> Result<Applied, R
     match proposal.status {
         ProposalStatus::Open => {}
         ProposalStatus::Applied(_) => {
-            return reject(RejectionCode::ProposalClosed, "that change already took effect");
+            return reject(
+                RejectionCode::ProposalClosed,
+                "that change already took effect",
+            );
         }
         ProposalStatus::Stale => {
             return reject(
@@ -196,7 +213,10 @@ pub(crate) fn approve(state: &mut State, input: &Input<'_>) -> Result<Applied, R
         }
     }
     if !proposal.approvals.insert(author) {
-        return reject(RejectionCode::AlreadyApproved, "you already approved this change");
+        return reject(
+            RejectionCode::AlreadyApproved,
+            "you already approved this change",
+        );
     }
     let mut applied = Applied::default();
     applied.touch(RowKey::Proposal(proposal_id));
@@ -205,7 +225,12 @@ pub(crate) fn approve(state: &mut State, input: &Input<'_>) -> Result<Applied, R
 }
 
 /// Applies the proposal if enough current maintainers approve it.
-fn take_effect_if_approved(state: &mut State, proposal_id: commons_ledger::EventId, index: u64, applied: &mut Applied) {
+fn take_effect_if_approved(
+    state: &mut State,
+    proposal_id: commons_ledger::EventId,
+    index: u64,
+    applied: &mut Applied,
+) {
     let Some(proposal) = state.proposals.get(&proposal_id) else {
         return;
     };

@@ -67,7 +67,10 @@ pub fn apply(state: &mut State, event: &Event, index: u64) -> Result<Applied, Re
     assert_eq!(index, state.size, "events are folded in ledger order");
     let author = event.header.author;
     if event.commons_id() != state.commons {
-        return reject(RejectionCode::WrongCommons, "the event names another commons");
+        return reject(
+            RejectionCode::WrongCommons,
+            "the event names another commons",
+        );
     }
     if event.header.kind.as_str() == network::GENESIS {
         return reject(
@@ -93,11 +96,16 @@ pub fn apply(state: &mut State, event: &Event, index: u64) -> Result<Applied, Re
     if event.header.seq != expected_seq || event.header.prev != head.map(|h| h.id) {
         return reject(
             RejectionCode::ChainBroken,
-            format!("the author's next event must have seq {expected_seq} and name the previous one"),
+            format!(
+                "the author's next event must have seq {expected_seq} and name the previous one"
+            ),
         );
     }
     let Some(body) = event.body_value() else {
-        return reject(RejectionCode::BodyMissing, "the body is needed to apply the event");
+        return reject(
+            RejectionCode::BodyMissing,
+            "the body is needed to apply the event",
+        );
     };
     let input = Input {
         event,
@@ -135,7 +143,10 @@ pub fn apply(state: &mut State, event: &Event, index: u64) -> Result<Applied, Re
 pub fn replay<'a>(events: impl IntoIterator<Item = &'a Event>) -> Result<State, (u64, Rejection)> {
     let mut events = events.into_iter();
     let Some(first) = events.next() else {
-        return Err((0, Rejection::new(RejectionCode::GenesisInvalid, "the ledger is empty")));
+        return Err((
+            0,
+            Rejection::new(RejectionCode::GenesisInvalid, "the ledger is empty"),
+        ));
     };
     let (mut state, _) = genesis(first, 0).map_err(|r| (0, r))?;
     for (offset, event) in events.enumerate() {

@@ -111,7 +111,10 @@ pub(crate) fn tick(state: &mut State, input: &Input<'_>) -> Result<Applied, Reje
     if time_ms < state.time_ms {
         return reject(
             RejectionCode::TimeRegression,
-            format!("ledger time never decreases (now {}, tick {time_ms})", state.time_ms),
+            format!(
+                "ledger time never decreases (now {}, tick {time_ms})",
+                state.time_ms
+            ),
         );
     }
     state.time_ms = time_ms;
@@ -132,7 +135,9 @@ fn read_signed_header(value: &Value, field: &str) -> Result<(Header, Vec<u8>), R
         .as_array()
         .filter(|items| items.len() == 2)
         .ok_or_else(|| invalid("must be [header_bytes, signature]"))?;
-    let header_bytes = items[0].as_bytes().ok_or_else(|| invalid("header must be bytes"))?;
+    let header_bytes = items[0]
+        .as_bytes()
+        .ok_or_else(|| invalid("header must be bytes"))?;
     let signature = items[1]
         .as_bytes()
         .and_then(Signature::from_slice)
@@ -176,7 +181,10 @@ pub(crate) fn equivocation(state: &mut State, input: &Input<'_>) -> Result<Appli
         );
     }
     if state.frozen.contains_key(&first.author) {
-        return reject(RejectionCode::EvidenceInvalid, "this author is already frozen");
+        return reject(
+            RejectionCode::EvidenceInvalid,
+            "this author is already frozen",
+        );
     }
     state.frozen.insert(
         first.author,
@@ -193,7 +201,10 @@ pub(crate) fn equivocation(state: &mut State, input: &Input<'_>) -> Result<Appli
 /// The body of an `evidence.equivocation` event for two conflicting signed headers.
 pub fn equivocation_body(first: (&[u8], &Signature), second: (&[u8], &Signature)) -> Value {
     let pair = |(header, signature): (&[u8], &Signature)| {
-        Value::Array(vec![Value::bytes(header), Value::bytes(signature.0.to_vec())])
+        Value::Array(vec![
+            Value::bytes(header),
+            Value::bytes(signature.0.to_vec()),
+        ])
     };
     Value::text_map([("first", pair(first)), ("second", pair(second))])
 }

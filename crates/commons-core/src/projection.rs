@@ -40,7 +40,8 @@ fn key_value(key: &AuthorKey) -> Value {
 }
 
 fn opt_text(text: &Option<String>) -> Value {
-    text.as_ref().map_or(Value::Null, |t| Value::text(t.clone()))
+    text.as_ref()
+        .map_or(Value::Null, |t| Value::text(t.clone()))
 }
 
 fn keys_value(keys: impl IntoIterator<Item = AuthorKey>) -> Value {
@@ -153,7 +154,10 @@ fn proposal_value(proposal: &Proposal) -> Value {
     Value::text_map([
         ("proposer", key_value(&proposal.proposer)),
         ("index", Value::Unsigned(proposal.index)),
-        ("governance_version", Value::Unsigned(proposal.governance_version)),
+        (
+            "governance_version",
+            Value::Unsigned(proposal.governance_version),
+        ),
         ("approvals", keys_value(proposal.approvals.iter().copied())),
         ("status", status),
         ("name", opt_text(&change.name)),

@@ -35,7 +35,12 @@ impl World {
             ("name", Value::text("Tool library")),
             (
                 "maintainers",
-                Value::Array(keys[..n_maintainers as usize].iter().map(key_value).collect()),
+                Value::Array(
+                    keys[..n_maintainers as usize]
+                        .iter()
+                        .map(key_value)
+                        .collect(),
+                ),
             ),
             ("threshold", Value::Unsigned(threshold)),
             ("sequencer", key_value(&sequencer)),
@@ -110,7 +115,10 @@ impl World {
                 Ok(event.id)
             }
             Err(rejection) => {
-                assert_eq!(self.state, before, "a rejection must leave the state unchanged");
+                assert_eq!(
+                    self.state, before,
+                    "a rejection must leave the state unchanged"
+                );
                 Err(rejection)
             }
         }
@@ -121,14 +129,25 @@ impl World {
         self.submit(event)
     }
 
-    fn send_with_deps(&mut self, author: usize, kind: &str, body: Value, deps: Vec<EventId>) -> Result<EventId, Rejection> {
+    fn send_with_deps(
+        &mut self,
+        author: usize,
+        kind: &str,
+        body: Value,
+        deps: Vec<EventId>,
+    ) -> Result<EventId, Rejection> {
         let event = self.event(&self.keys[author].clone(), kind, body, deps);
         self.submit(event)
     }
 
     fn tick(&mut self, time_ms: u64) -> Result<EventId, Rejection> {
         let sequencer = self.sequencer.clone();
-        let event = self.event(&sequencer, "ledger.tick", Value::text_map([("time", Value::Unsigned(time_ms))]), vec![]);
+        let event = self.event(
+            &sequencer,
+            "ledger.tick",
+            Value::text_map([("time", Value::Unsigned(time_ms))]),
+            vec![],
+        );
         self.submit(event)
     }
 
@@ -183,13 +202,25 @@ fn a_genesis_with_an_impossible_threshold_or_licence_is_rejected() {
     ] {
         let body = Value::text_map([
             ("name", Value::text("x")),
-            ("maintainers", Value::Array(vec![key_value(&key(0)), key_value(&key(1))])),
+            (
+                "maintainers",
+                Value::Array(vec![key_value(&key(0)), key_value(&key(1))]),
+            ),
             ("threshold", Value::Unsigned(threshold)),
             ("sequencer", key_value(&key(9))),
             ("licence", Value::text(licence)),
             ("parent", Value::Null),
         ]);
-        let event = Event::sign(&key(9), None, 0, None, vec![], 0, Kind::new("commons.genesis").unwrap(), Some(&body));
+        let event = Event::sign(
+            &key(9),
+            None,
+            0,
+            None,
+            vec![],
+            0,
+            Kind::new("commons.genesis").unwrap(),
+            Some(&body),
+        );
         assert_eq!(genesis(&event, 0).unwrap_err().code.as_str(), expected);
     }
 }
@@ -203,7 +234,16 @@ fn a_genesis_without_the_parent_key_is_rejected() {
         ("sequencer", key_value(&key(9))),
         ("licence", Value::text("MIT")),
     ]);
-    let event = Event::sign(&key(9), None, 0, None, vec![], 0, Kind::new("commons.genesis").unwrap(), Some(&body));
+    let event = Event::sign(
+        &key(9),
+        None,
+        0,
+        None,
+        vec![],
+        0,
+        Kind::new("commons.genesis").unwrap(),
+        Some(&body),
+    );
     let rejection = genesis(&event, 0).unwrap_err();
     assert_eq!(rejection.code.as_str(), "body_invalid");
     assert!(rejection.message.contains("parent"));
@@ -216,20 +256,41 @@ fn a_genesis_naming_a_small_order_maintainer_is_rejected() {
     identity[1] = 1;
     let body = Value::text_map([
         ("name", Value::text("x")),
-        ("maintainers", Value::Array(vec![Value::bytes(identity.to_vec())])),
+        (
+            "maintainers",
+            Value::Array(vec![Value::bytes(identity.to_vec())]),
+        ),
         ("threshold", Value::Unsigned(1)),
         ("sequencer", key_value(&key(9))),
         ("licence", Value::text("MIT")),
         ("parent", Value::Null),
     ]);
-    let event = Event::sign(&key(9), None, 0, None, vec![], 0, Kind::new("commons.genesis").unwrap(), Some(&body));
-    assert_eq!(genesis(&event, 0).unwrap_err().code.as_str(), "small_order_key");
+    let event = Event::sign(
+        &key(9),
+        None,
+        0,
+        None,
+        vec![],
+        0,
+        Kind::new("commons.genesis").unwrap(),
+        Some(&body),
+    );
+    assert_eq!(
+        genesis(&event, 0).unwrap_err().code.as_str(),
+        "small_order_key"
+    );
 }
 
 #[test]
 fn a_profile_sets_the_public_name_and_kind_of_its_own_key() {
     let mut world = World::new(1, 1);
-    world.send(3, "agent.profile", profile("Brest audio trails", "organisation")).unwrap();
+    world
+        .send(
+            3,
+            "agent.profile",
+            profile("Brest audio trails", "organisation"),
+        )
+        .unwrap();
     let agent = &world.state.agents[&world.keys[3].author_key()];
     assert_eq!(agent.name.as_deref(), Some("Brest audio trails"));
     world.check_laws();
@@ -238,21 +299,30 @@ fn a_profile_sets_the_public_name_and_kind_of_its_own_key() {
 #[test]
 fn a_profile_with_a_bad_kind_an_unknown_field_or_a_long_name_is_rejected() {
     let mut world = World::new(1, 1);
-    assert_eq!(code(world.send(3, "agent.profile", profile("Ann", "robot"))), "body_invalid");
+    assert_eq!(
+        code(world.send(3, "agent.profile", profile("Ann", "robot"))),
+        "body_invalid"
+    );
     let extra = Value::text_map([
         ("name", Value::text("Ann")),
         ("kind", Value::text("person")),
         ("email", Value::text("ann@example.org")),
     ]);
     assert_eq!(code(world.send(3, "agent.profile", extra)), "body_invalid");
-    assert_eq!(code(world.send(3, "agent.profile", profile(&"x".repeat(101), "person"))), "body_invalid");
+    assert_eq!(
+        code(world.send(3, "agent.profile", profile(&"x".repeat(101), "person"))),
+        "body_invalid"
+    );
     world.check_laws();
 }
 
 #[test]
 fn an_unknown_kind_is_rejected() {
     let mut world = World::new(1, 1);
-    assert_eq!(code(world.send(0, "task.teleport", Value::text_map([]))), "unknown_kind");
+    assert_eq!(
+        code(world.send(0, "task.teleport", Value::text_map([]))),
+        "unknown_kind"
+    );
 }
 
 #[test]
@@ -290,7 +360,10 @@ fn with_threshold_one_a_maintainers_update_takes_effect_at_once() {
     let id = world.send(0, "gov.update", body).unwrap();
     assert_eq!(world.state.governance.licence, "GPL-3.0-or-later");
     assert_eq!(world.state.governance.version, 1);
-    assert!(matches!(world.state.proposals[&id].status, ProposalStatus::Applied(_)));
+    assert!(matches!(
+        world.state.proposals[&id].status,
+        ProposalStatus::Applied(_)
+    ));
     world.check_laws();
 }
 
@@ -298,9 +371,16 @@ fn with_threshold_one_a_maintainers_update_takes_effect_at_once() {
 fn a_change_waits_for_threshold_approvals_from_maintainers() {
     let mut world = World::new(3, 2);
     let new_maintainers = Value::Array(world.keys[..4].iter().map(key_value).collect());
-    let body = Value::text_map([("maintainers", new_maintainers), ("threshold", Value::Unsigned(3))]);
+    let body = Value::text_map([
+        ("maintainers", new_maintainers),
+        ("threshold", Value::Unsigned(3)),
+    ]);
     let update = world.send(0, "gov.update", body).unwrap();
-    assert_eq!(world.state.governance.maintainers.len(), 3, "one approval is not enough");
+    assert_eq!(
+        world.state.governance.maintainers.len(),
+        3,
+        "one approval is not enough"
+    );
     assert_eq!(code(world.approve(4, update)), "not_authorised");
     assert_eq!(code(world.approve(0, update)), "already_approved");
     // An approval that does not list the update in deps is refused.
@@ -319,14 +399,29 @@ fn a_non_maintainer_cannot_propose_and_unknown_proposals_cannot_be_approved() {
     let body = Value::text_map([("threshold", Value::Unsigned(1))]);
     assert_eq!(code(world.send(5, "gov.update", body)), "not_authorised");
     assert_eq!(code(world.approve(1, EventId([3; 32]))), "proposal_unknown");
-    assert_eq!(code(world.send(0, "gov.update", Value::text_map([]))), "body_invalid");
+    assert_eq!(
+        code(world.send(0, "gov.update", Value::text_map([]))),
+        "body_invalid"
+    );
 }
 
 #[test]
 fn a_change_that_takes_effect_makes_other_open_proposals_stale() {
     let mut world = World::new(2, 2);
-    let first = world.send(0, "gov.update", Value::text_map([("name", Value::text("A"))])).unwrap();
-    let second = world.send(1, "gov.update", Value::text_map([("name", Value::text("B"))])).unwrap();
+    let first = world
+        .send(
+            0,
+            "gov.update",
+            Value::text_map([("name", Value::text("A"))]),
+        )
+        .unwrap();
+    let second = world
+        .send(
+            1,
+            "gov.update",
+            Value::text_map([("name", Value::text("B"))]),
+        )
+        .unwrap();
     world.approve(1, first).unwrap();
     assert_eq!(world.state.governance.name, "A");
     assert_eq!(world.state.proposals[&second].status, ProposalStatus::Stale);
@@ -339,11 +434,19 @@ fn open_proposals_are_limited() {
     let mut world = World::new(2, 2);
     for i in 0..state::OPEN_PROPOSALS_MAX {
         world
-            .send(0, "gov.update", Value::text_map([("name", Value::text(format!("n{i}")))]))
+            .send(
+                0,
+                "gov.update",
+                Value::text_map([("name", Value::text(format!("n{i}")))]),
+            )
             .unwrap();
     }
     assert_eq!(
-        code(world.send(0, "gov.update", Value::text_map([("name", Value::text("one more"))]))),
+        code(world.send(
+            0,
+            "gov.update",
+            Value::text_map([("name", Value::text("one more"))])
+        )),
         "proposals_full"
     );
 }
@@ -359,17 +462,24 @@ fn rotation_body(world: &World, old: &SecretKey, new: &SecretKey) -> Value {
 #[test]
 fn a_rotated_maintainer_key_passes_its_role_and_name_to_the_new_key() {
     let mut world = World::new(2, 2);
-    world.send(0, "agent.profile", profile("Ann", "person")).unwrap();
+    world
+        .send(0, "agent.profile", profile("Ann", "person"))
+        .unwrap();
     let new = key(50);
     let body = rotation_body(&world, &world.keys[0].clone(), &new);
     world.send(0, "agent.rotate", body).unwrap();
     assert!(world.state.is_maintainer(&new.author_key()));
     assert!(!world.state.is_maintainer(&world.keys[0].author_key()));
     assert_eq!(world.state.display_name(&new.author_key()), Some("Ann"));
-    assert_eq!(code(world.send(0, "agent.profile", profile("Ann", "person"))), "key_revoked");
+    assert_eq!(
+        code(world.send(0, "agent.profile", profile("Ann", "person"))),
+        "key_revoked"
+    );
     world.keys.push(new);
     let last = world.keys.len() - 1;
-    world.send(last, "agent.profile", profile("Ann B.", "person")).unwrap();
+    world
+        .send(last, "agent.profile", profile("Ann B.", "person"))
+        .unwrap();
     world.check_laws();
 }
 
@@ -379,11 +489,16 @@ fn a_rotation_without_the_new_keys_consent_is_rejected() {
     let new = key(50);
     let forged = Value::text_map([
         ("new", key_value(&new)),
-        ("proof", Value::bytes(world.keys[0].sign(b"not the message").0.to_vec())),
+        (
+            "proof",
+            Value::bytes(world.keys[0].sign(b"not the message").0.to_vec()),
+        ),
     ]);
     assert_eq!(code(world.send(0, "agent.rotate", forged)), "body_invalid");
     let to_self = rotation_body(&world, &world.keys[0].clone(), &world.keys[1].clone());
-    world.send(1, "agent.profile", profile("Bo", "person")).unwrap();
+    world
+        .send(1, "agent.profile", profile("Bo", "person"))
+        .unwrap();
     assert_eq!(code(world.send(0, "agent.rotate", to_self)), "key_invalid");
 }
 
@@ -399,16 +514,27 @@ fn evidence_of_equivocation_freezes_the_author_until_governance_unfreezes_it() {
     let author = world.keys[2].clone();
     let (a, b) = conflicting_pair(&world, &author);
     world.submit(a.clone()).unwrap();
-    let body = network::equivocation_body((&a.header_bytes, &a.signature), (&b.header_bytes, &b.signature));
-    assert_eq!(code(world.send(0, "evidence.equivocation", body.clone())), "not_authorised");
+    let body = network::equivocation_body(
+        (&a.header_bytes, &a.signature),
+        (&b.header_bytes, &b.signature),
+    );
+    assert_eq!(
+        code(world.send(0, "evidence.equivocation", body.clone())),
+        "not_authorised"
+    );
     let sequencer = world.sequencer.clone();
     let evidence = world.event(&sequencer, "evidence.equivocation", body, vec![]);
     world.submit(evidence).unwrap();
     assert!(world.state.frozen.contains_key(&author.author_key()));
-    assert_eq!(code(world.send(2, "agent.profile", profile("C", "person"))), "author_frozen");
+    assert_eq!(
+        code(world.send(2, "agent.profile", profile("C", "person"))),
+        "author_frozen"
+    );
     let unfreeze = Value::text_map([("unfreeze", Value::Array(vec![key_value(&author)]))]);
     world.send(0, "gov.update", unfreeze).unwrap();
-    world.send(2, "agent.profile", profile("C", "person")).unwrap();
+    world
+        .send(2, "agent.profile", profile("C", "person"))
+        .unwrap();
     world.check_laws();
 }
 
@@ -444,14 +570,20 @@ fn evidence_that_does_not_conflict_is_rejected() {
     let mut world = World::new(1, 1);
     let author = world.keys[2].clone();
     let (a, _) = conflicting_pair(&world, &author);
-    let same = network::equivocation_body((&a.header_bytes, &a.signature), (&a.header_bytes, &a.signature));
+    let same = network::equivocation_body(
+        (&a.header_bytes, &a.signature),
+        (&a.header_bytes, &a.signature),
+    );
     let sequencer = world.sequencer.clone();
     let evidence = world.event(&sequencer, "evidence.equivocation", same, vec![]);
     assert_eq!(code(world.submit(evidence)), "evidence_invalid");
     let mut forged_sig = a.signature;
     forged_sig.0[5] ^= 1;
     let (_, b) = conflicting_pair(&world, &author);
-    let forged = network::equivocation_body((&a.header_bytes, &forged_sig), (&b.header_bytes, &b.signature));
+    let forged = network::equivocation_body(
+        (&a.header_bytes, &forged_sig),
+        (&b.header_bytes, &b.signature),
+    );
     let evidence = world.event(&sequencer, "evidence.equivocation", forged, vec![]);
     assert_eq!(code(world.submit(evidence)), "evidence_invalid");
 }
@@ -483,7 +615,14 @@ fn step() -> impl Strategy<Value = Step> {
 
 fn run(world: &mut World, step: Step) {
     let _ = match step {
-        Step::Profile(a, n) => world.send(a, "agent.profile", profile(&format!("p{n}"), if n % 2 == 0 { "person" } else { "organisation" })),
+        Step::Profile(a, n) => world.send(
+            a,
+            "agent.profile",
+            profile(
+                &format!("p{n}"),
+                if n % 2 == 0 { "person" } else { "organisation" },
+            ),
+        ),
         Step::Tick(t) => world.tick(t),
         Step::Update(a, n) => {
             let body = match n % 3 {
@@ -491,7 +630,14 @@ fn run(world: &mut World, step: Step) {
                 1 => Value::text_map([("threshold", Value::Unsigned(u64::from(n % 4)))]),
                 _ => Value::text_map([(
                     "maintainers",
-                    Value::Array(world.keys.iter().take(usize::from(n % 5) + 1).map(key_value).collect()),
+                    Value::Array(
+                        world
+                            .keys
+                            .iter()
+                            .take(usize::from(n % 5) + 1)
+                            .map(key_value)
+                            .collect(),
+                    ),
                 )]),
             };
             world.send(a, "gov.update", body)
@@ -512,13 +658,17 @@ fn run(world: &mut World, step: Step) {
         Step::Equivocate(a) => {
             let author = world.keys[a].clone();
             let (x, y) = conflicting_pair(world, &author);
-            let body = network::equivocation_body((&x.header_bytes, &x.signature), (&y.header_bytes, &y.signature));
+            let body = network::equivocation_body(
+                (&x.header_bytes, &x.signature),
+                (&y.header_bytes, &y.signature),
+            );
             let sequencer = world.sequencer.clone();
             let evidence = world.event(&sequencer, "evidence.equivocation", body, vec![]);
             world.submit(evidence)
         }
         Step::Unfreeze(a, f) => {
-            let body = Value::text_map([("unfreeze", Value::Array(vec![key_value(&world.keys[f])]))]);
+            let body =
+                Value::text_map([("unfreeze", Value::Array(vec![key_value(&world.keys[f])]))]);
             world.send(a, "gov.update", body)
         }
     };

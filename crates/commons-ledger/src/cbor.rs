@@ -59,7 +59,11 @@ impl Value {
 
     /// A map with text keys, the usual shape of an event body.
     pub fn text_map<'a>(entries: impl IntoIterator<Item = (&'a str, Value)>) -> Value {
-        Value::map(entries.into_iter().map(|(k, v)| (Value::Text(k.to_owned()), v)))
+        Value::map(
+            entries
+                .into_iter()
+                .map(|(k, v)| (Value::Text(k.to_owned()), v)),
+        )
     }
 
     pub fn text(s: impl Into<String>) -> Value {
@@ -153,8 +157,10 @@ impl Value {
             Value::Map(entries) => {
                 // Entries are normally already sorted; sorting the encoded pairs here keeps
                 // the output canonical even for a hand-built `Value::Map`.
-                let mut encoded: Vec<(Vec<u8>, Vec<u8>)> =
-                    entries.iter().map(|(k, v)| (k.encode(), v.encode())).collect();
+                let mut encoded: Vec<(Vec<u8>, Vec<u8>)> = entries
+                    .iter()
+                    .map(|(k, v)| (k.encode(), v.encode()))
+                    .collect();
                 encoded.sort_by(|a, b| a.0.cmp(&b.0));
                 write_head(out, 5, encoded.len() as u64);
                 for (k, v) in encoded {
@@ -288,7 +294,9 @@ fn decode_item(d: &mut Decoder<'_>, depth: usize) -> Result<Value, CborError> {
         Type::BytesIndef | Type::StringIndef | Type::ArrayIndef | Type::MapIndef => {
             Err(CborError::NonCanonical("indefinite-length item"))
         }
-        Type::F16 | Type::F32 | Type::F64 => Err(CborError::Malformed("floats are not allowed".into())),
+        Type::F16 | Type::F32 | Type::F64 => {
+            Err(CborError::Malformed("floats are not allowed".into()))
+        }
         Type::Tag => Err(CborError::Malformed("tags are not allowed".into())),
         Type::Undefined | Type::Simple => {
             Err(CborError::Malformed("simple values are not allowed".into()))
@@ -414,7 +422,10 @@ mod tests {
             (Value::bytes(vec![1, 2, 3, 4]), "4401020304"),
         ] {
             assert_eq!(hex::encode(value.encode()), expected);
-            assert_eq!(Value::decode(&hex::decode(expected).unwrap()).unwrap(), value);
+            assert_eq!(
+                Value::decode(&hex::decode(expected).unwrap()).unwrap(),
+                value
+            );
         }
     }
 

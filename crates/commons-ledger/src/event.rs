@@ -229,7 +229,9 @@ impl Header {
         let seq = items[3].as_u64().ok_or(FormatError::HeaderInvalid("seq"))?;
         let prev = match &items[4] {
             Value::Null => None,
-            Value::Bytes(b) => Some(EventId::from_slice(b).ok_or(FormatError::HeaderInvalid("prev"))?),
+            Value::Bytes(b) => {
+                Some(EventId::from_slice(b).ok_or(FormatError::HeaderInvalid("prev"))?)
+            }
             _ => return Err(FormatError::HeaderInvalid("prev")),
         };
         let dep_values = items[5]
@@ -249,7 +251,9 @@ impl Header {
             }
             deps.push(id);
         }
-        let time_ms = items[6].as_u64().ok_or(FormatError::HeaderInvalid("time"))?;
+        let time_ms = items[6]
+            .as_u64()
+            .ok_or(FormatError::HeaderInvalid("time"))?;
         let kind = Kind::new(items[7].as_text().ok_or(FormatError::KindInvalid)?)?;
         let body_len = items[8]
             .as_u64()
@@ -326,7 +330,11 @@ impl Envelope {
         let body = match items.pop() {
             Some(Value::Bytes(b)) => Some(b),
             Some(Value::Null) => None,
-            _ => return Err(FormatError::MalformedCbor("envelope body must be bytes or null".into())),
+            _ => {
+                return Err(FormatError::MalformedCbor(
+                    "envelope body must be bytes or null".into(),
+                ));
+            }
         };
         let signature = match items.pop() {
             Some(Value::Bytes(b)) => Signature::from_slice(&b)
@@ -495,7 +503,10 @@ mod tests {
     use super::*;
 
     fn sample(key: &SecretKey) -> Event {
-        let body = Value::text_map([("name", Value::text("Alice")), ("kind", Value::text("person"))]);
+        let body = Value::text_map([
+            ("name", Value::text("Alice")),
+            ("kind", Value::text("person")),
+        ]);
         Event::sign(
             key,
             Some(CommonsId([9; 32])),
@@ -515,7 +526,10 @@ mod tests {
         let decoded = Event::decode(&event.envelope().encode()).unwrap();
         assert_eq!(decoded, event);
         decoded.verify_signature().unwrap();
-        assert_eq!(Header::decode(&event.header_bytes).unwrap().encode(), event.header_bytes);
+        assert_eq!(
+            Header::decode(&event.header_bytes).unwrap().encode(),
+            event.header_bytes
+        );
     }
 
     #[test]
@@ -527,7 +541,10 @@ mod tests {
         other.signature.0[0] ^= 1;
         let decoded = Event::from_envelope(other).unwrap();
         assert_eq!(decoded.id, event.id);
-        assert_eq!(decoded.verify_signature().unwrap_err().code(), "bad_signature");
+        assert_eq!(
+            decoded.verify_signature().unwrap_err().code(),
+            "bad_signature"
+        );
     }
 
     #[test]
@@ -536,18 +553,33 @@ mod tests {
         let event = sample(&key);
         let mut header = event.header.clone();
         header.seq = 1;
-        assert_eq!(Header::decode(&header.encode()), Err(FormatError::ChainInvalid));
+        assert_eq!(
+            Header::decode(&header.encode()),
+            Err(FormatError::ChainInvalid)
+        );
         let mut header = event.header.clone();
         header.deps = vec![EventId([2; 32]), EventId([1; 32])];
-        assert_eq!(Header::decode(&header.encode()), Err(FormatError::DepsUnsorted));
+        assert_eq!(
+            Header::decode(&header.encode()),
+            Err(FormatError::DepsUnsorted)
+        );
         header.deps = (0..=32u8).map(|i| EventId([i; 32])).collect();
-        assert_eq!(Header::decode(&header.encode()), Err(FormatError::TooManyDeps));
+        assert_eq!(
+            Header::decode(&header.encode()),
+            Err(FormatError::TooManyDeps)
+        );
         let mut header = event.header.clone();
         header.commons = None;
-        assert_eq!(Header::decode(&header.encode()), Err(FormatError::GenesisInvalid));
+        assert_eq!(
+            Header::decode(&header.encode()),
+            Err(FormatError::GenesisInvalid)
+        );
         let mut header = event.header.clone();
         header.body_len = BODY_LEN_MAX as u64 + 1;
-        assert_eq!(Header::decode(&header.encode()), Err(FormatError::BodyTooLarge));
+        assert_eq!(
+            Header::decode(&header.encode()),
+            Err(FormatError::BodyTooLarge)
+        );
     }
 
     #[test]
@@ -556,6 +588,9 @@ mod tests {
         let mut bytes = sample(&key).header_bytes;
         assert_eq!(bytes[1], 0x01);
         bytes[1] = 0x02;
-        assert_eq!(Header::decode(&bytes), Err(FormatError::UnsupportedVersion(2)));
+        assert_eq!(
+            Header::decode(&bytes),
+            Err(FormatError::UnsupportedVersion(2))
+        );
     }
 }

@@ -149,7 +149,11 @@ impl SecretKey {
 
 impl std::fmt::Debug for SecretKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "SecretKey({}, seed redacted)", self.author_key().to_hex())
+        write!(
+            f,
+            "SecretKey({}, seed redacted)",
+            self.author_key().to_hex()
+        )
     }
 }
 
@@ -265,7 +269,12 @@ mod tests {
             AuthorKey(order_eight.try_into().unwrap()).check_registrable(),
             Err(KeyError::SmallOrder)
         );
-        assert!(SecretKey::from_seed([7; 32]).author_key().check_registrable().is_ok());
+        assert!(
+            SecretKey::from_seed([7; 32])
+                .author_key()
+                .check_registrable()
+                .is_ok()
+        );
     }
 
     #[test]

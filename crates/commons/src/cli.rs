@@ -30,14 +30,21 @@ pub struct DataArgs {
 #[derive(Args, Debug, Clone)]
 pub struct NodeArgs {
     /// Base URL of the node to talk to.
-    #[arg(long = "node", env = "COMMONS_NODE", value_name = "URL", default_value = "http://127.0.0.1:7878")]
+    #[arg(
+        long = "node",
+        env = "COMMONS_NODE",
+        value_name = "URL",
+        default_value = "http://127.0.0.1:7878"
+    )]
     pub node: String,
 }
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run a node: the web UI and the HTTP API on an embedded or PostgreSQL store.
-    #[command(after_help = "Examples:\n  commons serve --demo\n  commons serve --data /srv/commons --listen 0.0.0.0:7878\n  commons serve --database-url postgres://commons@db/commons")]
+    #[command(
+        after_help = "Examples:\n  commons serve --demo\n  commons serve --data /srv/commons --listen 0.0.0.0:7878\n  commons serve --database-url postgres://commons@db/commons"
+    )]
     Serve {
         #[command(flatten)]
         data: DataArgs,
@@ -55,7 +62,9 @@ pub enum Command {
     #[command(subcommand)]
     Key(KeyCommand),
     /// Create a commons on a node, signed by a local key.
-    #[command(after_help = "Example:\n  commons init \"Brest audio trails\" --key alice --licence CC-BY-SA-4.0 --maintainer 01ab…")]
+    #[command(
+        after_help = "Example:\n  commons init \"Brest audio trails\" --key alice --licence CC-BY-SA-4.0 --maintainer 01ab…"
+    )]
     Init {
         /// The commons' name (1 to 200 bytes).
         name: String,
@@ -77,7 +86,9 @@ pub enum Command {
         node: NodeArgs,
     },
     /// Sign an event locally and submit it to a node.
-    #[command(after_help = "Example:\n  echo '{\"name\": \"Ann\", \"kind\": \"person\"}' > profile.json\n  commons submit --commons 3f2a… --kind agent.profile --body-json profile.json --key alice\n\nBytes in JSON are written {\"$hex\": \"…\"}.")]
+    #[command(
+        after_help = "Example:\n  echo '{\"name\": \"Ann\", \"kind\": \"person\"}' > profile.json\n  commons submit --commons 3f2a… --kind agent.profile --body-json profile.json --key alice\n\nBytes in JSON are written {\"$hex\": \"…\"}."
+    )]
     Submit {
         /// The commons (hex id).
         #[arg(long)]
@@ -99,7 +110,9 @@ pub enum Command {
         node: NodeArgs,
     },
     /// Audit a ledger fully: signatures, chains, Merkle roots, checkpoints, projections.
-    #[command(after_help = "Examples:\n  commons verify                       every commons in the data directory\n  commons verify --bundle tools.bundle a bundle made by `commons export`\n\nExits non-zero and names the first failure.")]
+    #[command(
+        after_help = "Examples:\n  commons verify                       every commons in the data directory\n  commons verify --bundle tools.bundle a bundle made by `commons export`\n\nExits non-zero and names the first failure."
+    )]
     Verify {
         #[command(flatten)]
         data: DataArgs,
@@ -114,7 +127,9 @@ pub enum Command {
         database_url: Option<String>,
     },
     /// Write a commons' whole history as a bundle to standard output.
-    #[command(after_help = "Examples:\n  commons export 3f2a… > tools.bundle\n  commons export --node https://commons.example 3f2a… > tools.bundle")]
+    #[command(
+        after_help = "Examples:\n  commons export 3f2a… > tools.bundle\n  commons export --node https://commons.example 3f2a… > tools.bundle"
+    )]
     Export {
         /// The commons (hex id).
         commons: String,
@@ -132,7 +147,9 @@ pub enum Command {
         data: DataArgs,
     },
     /// Make or check an offline inclusion receipt (c2sp.org/tlog-proof).
-    #[command(after_help = "Examples:\n  commons proof 3f2a… --event 9c1d… > receipt.txt\n  commons proof verify receipt.txt")]
+    #[command(
+        after_help = "Examples:\n  commons proof 3f2a… --event 9c1d… > receipt.txt\n  commons proof verify receipt.txt"
+    )]
     Proof(ProofArgs),
     /// Recreate the projections from the ledger and report whether they were equal.
     #[command(after_help = "Example:\n  commons rebuild --data ./data")]

@@ -56,15 +56,23 @@ impl Client {
 
     pub async fn sequencer(&self) -> Result<AuthorKey> {
         let node = self.get_json("/api/v1/node").await?;
-        let hex = node["sequencer"].as_str().context("the node did not name its sequencer key")?;
-        AuthorKey::from_hex(hex).map_err(|e| anyhow::anyhow!("the node's sequencer key is invalid: {e}"))
+        let hex = node["sequencer"]
+            .as_str()
+            .context("the node did not name its sequencer key")?;
+        AuthorKey::from_hex(hex)
+            .map_err(|e| anyhow::anyhow!("the node's sequencer key is invalid: {e}"))
     }
 
     /// The sequencer key named in a commons' governance.
     pub async fn commons_sequencer(&self, commons: &CommonsId) -> Result<AuthorKey> {
-        let overview = self.get_json(&format!("/api/v1/commons/{}", commons.to_hex())).await?;
-        let hex = overview["sequencer"].as_str().context("the node did not name the commons' sequencer")?;
-        AuthorKey::from_hex(hex).map_err(|e| anyhow::anyhow!("the commons' sequencer key is invalid: {e}"))
+        let overview = self
+            .get_json(&format!("/api/v1/commons/{}", commons.to_hex()))
+            .await?;
+        let hex = overview["sequencer"]
+            .as_str()
+            .context("the node did not name the commons' sequencer")?;
+        AuthorKey::from_hex(hex)
+            .map_err(|e| anyhow::anyhow!("the commons' sequencer key is invalid: {e}"))
     }
 
     pub async fn submit(&self, event: &Event) -> Result<SubmitAnswer> {
@@ -78,7 +86,8 @@ impl Client {
             .await
             .with_context(|| format!("cannot reach the node at {url}"))?;
         let bytes = check(response).await?.bytes().await?;
-        let json: serde_json::Value = serde_json::from_slice(&bytes).context("the node did not answer JSON")?;
+        let json: serde_json::Value =
+            serde_json::from_slice(&bytes).context("the node did not answer JSON")?;
         Ok(SubmitAnswer {
             status: json["status"].as_str().unwrap_or("unknown").to_owned(),
             index: json["index"].as_u64(),
@@ -86,7 +95,11 @@ impl Client {
     }
 
     /// The latest sequenced event of `author` in `commons`: `(seq, id)`.
-    pub async fn chain_head(&self, commons: &CommonsId, author: &AuthorKey) -> Result<Option<(u64, EventId)>> {
+    pub async fn chain_head(
+        &self,
+        commons: &CommonsId,
+        author: &AuthorKey,
+    ) -> Result<Option<(u64, EventId)>> {
         let json = self
             .get_json(&format!(
                 "/api/v1/commons/{}/events?author={}&order=desc&limit=1",
@@ -98,7 +111,9 @@ impl Client {
         let Some(latest) = events.as_array().and_then(|a| a.first()) else {
             return Ok(None);
         };
-        let seq = latest["seq"].as_u64().context("the node's event has no seq")?;
+        let seq = latest["seq"]
+            .as_u64()
+            .context("the node's event has no seq")?;
         let id = latest["id"]
             .as_str()
             .and_then(EventId::from_hex)
@@ -107,7 +122,11 @@ impl Client {
     }
 
     pub async fn receipt(&self, commons: &CommonsId, event: &EventId) -> Result<String> {
-        let path = format!("/api/v1/commons/{}/receipt/{}", commons.to_hex(), event.to_hex());
+        let path = format!(
+            "/api/v1/commons/{}/receipt/{}",
+            commons.to_hex(),
+            event.to_hex()
+        );
         Ok(self.get(&path).await?.text().await?)
     }
 
@@ -122,11 +141,15 @@ impl Client {
     /// Envelopes at indexes `from..to`, as raw CBOR envelope bytes.
     pub async fn entries(&self, commons: &CommonsId, from: u64, to: u64) -> Result<Vec<Vec<u8>>> {
         let bytes = self
-            .get(&format!("/api/v1/commons/{}/entries?from={from}&to={to}", commons.to_hex()))
+            .get(&format!(
+                "/api/v1/commons/{}/entries?from={from}&to={to}",
+                commons.to_hex()
+            ))
             .await?
             .bytes()
             .await?;
-        let value = Value::decode(&bytes).map_err(|e| anyhow::anyhow!("entries are not canonical CBOR: {e}"))?;
+        let value = Value::decode(&bytes)
+            .map_err(|e| anyhow::anyhow!("entries are not canonical CBOR: {e}"))?;
         let Some(items) = value.as_array() else {
             bail!("entries are not a CBOR array");
         };
@@ -147,7 +170,10 @@ async fn check(response: reqwest::Response) -> Result<reqwest::Response> {
             json["code"].as_str().unwrap_or_default(),
             json["message"].as_str().unwrap_or_default()
         ),
-        _ => bail!("the node answered {status}: {}", String::from_utf8_lossy(&bytes)),
+        _ => bail!(
+            "the node answered {status}: {}",
+            String::from_utf8_lossy(&bytes)
+        ),
     }
 }
 
@@ -175,7 +201,10 @@ pub async fn export_from_node(url: &str, commons: &CommonsId) -> Result<()> {
     }
     let mut events = Vec::with_capacity(envelopes.len());
     for (index, bytes) in envelopes.iter().enumerate() {
-        events.push(Event::decode(bytes).map_err(|e| anyhow::anyhow!("entry {index} does not decode: {e}"))?);
+        events.push(
+            Event::decode(bytes)
+                .map_err(|e| anyhow::anyhow!("entry {index} does not decode: {e}"))?,
+        );
     }
     let bundle = commons_node::bundle::Bundle {
         commons: *commons,

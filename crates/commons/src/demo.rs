@@ -31,7 +31,13 @@ struct Writer<'a> {
 }
 
 impl Writer<'_> {
-    async fn send(&mut self, key: &SecretKey, kind: &str, body: Value, deps: Vec<EventId>) -> Result<EventId> {
+    async fn send(
+        &mut self,
+        key: &SecretKey,
+        kind: &str,
+        body: Value,
+        deps: Vec<EventId>,
+    ) -> Result<EventId> {
         self.clock_ms += 7 * MINUTE_MS;
         let head = self.heads.get(&key.author_key()).copied();
         let event = Event::sign(
@@ -48,16 +54,22 @@ impl Writer<'_> {
             Ok(outcome) => {
                 if let SubmitStatus::Sequenced { index } = outcome.status {
                     // A fresh event lands at the end of the ledger; a duplicate keeps its old index.
-                    let size = self.commons.and_then(|c| self.node.commons(&c)).map_or(1, |v| v.size);
+                    let size = self
+                        .commons
+                        .and_then(|c| self.node.commons(&c))
+                        .map_or(1, |v| v.size);
                     if index + 1 >= size {
                         self.n_new += 1;
                     }
                 }
             }
-            Err(SubmitError::Rejected(e)) => bail!("demo event {kind} was refused ({}): {e}", e.code()),
+            Err(SubmitError::Rejected(e)) => {
+                bail!("demo event {kind} was refused ({}): {e}", e.code())
+            }
             Err(SubmitError::Fault(e)) => return Err(e.into()),
         }
-        self.heads.insert(key.author_key(), (event.header.seq, event.id));
+        self.heads
+            .insert(key.author_key(), (event.header.seq, event.id));
         Ok(event.id)
     }
 }
@@ -84,21 +96,59 @@ pub async fn seed(node: &Node) -> Result<String> {
     };
     let genesis_body = Value::text_map([
         ("name", Value::text("Brest audio trails")),
-        ("maintainers", Value::Array(vec![key_value(&maelle.author_key()), key_value(&yann.author_key())])),
+        (
+            "maintainers",
+            Value::Array(vec![
+                key_value(&maelle.author_key()),
+                key_value(&yann.author_key()),
+            ]),
+        ),
         ("threshold", Value::Unsigned(1)),
         ("sequencer", key_value(&node.sequencer_key())),
         ("licence", Value::text("CC-BY-SA-4.0")),
         ("parent", Value::Null),
     ]);
-    let genesis = writer.send(&maelle, "commons.genesis", genesis_body, vec![]).await?;
+    let genesis = writer
+        .send(&maelle, "commons.genesis", genesis_body, vec![])
+        .await?;
     let commons = CommonsId(genesis.0);
     writer.commons = Some(commons);
     // The genesis author's chain in the commons continues from its genesis.
-    writer.send(&maelle, "agent.profile", profile("Maëlle Le Goff", "person"), vec![]).await?;
-    writer.send(&yann, "agent.profile", profile("Yann Kerjean", "person"), vec![]).await?;
-    writer.send(&awa, "agent.profile", profile("Awa Diop", "person"), vec![]).await?;
-    writer.send(&city, "agent.profile", profile("Ville de Brest — prêt de matériel", "organisation"), vec![]).await?;
-    writer.send(&coop, "agent.profile", profile("Ti ar Son (sound co-op)", "organisation"), vec![]).await?;
+    writer
+        .send(
+            &maelle,
+            "agent.profile",
+            profile("Maëlle Le Goff", "person"),
+            vec![],
+        )
+        .await?;
+    writer
+        .send(
+            &yann,
+            "agent.profile",
+            profile("Yann Kerjean", "person"),
+            vec![],
+        )
+        .await?;
+    writer
+        .send(&awa, "agent.profile", profile("Awa Diop", "person"), vec![])
+        .await?;
+    writer
+        .send(
+            &city,
+            "agent.profile",
+            profile("Ville de Brest — prêt de matériel", "organisation"),
+            vec![],
+        )
+        .await?;
+    writer
+        .send(
+            &coop,
+            "agent.profile",
+            profile("Ti ar Son (sound co-op)", "organisation"),
+            vec![],
+        )
+        .await?;
 
     // The maintainers bring Awa in and ask for two approvals from now on.
     let maintainers = Value::Array(vec![
@@ -109,28 +159,52 @@ pub async fn seed(node: &Node) -> Result<String> {
     let update_body = Value::text_map([
         ("maintainers", maintainers),
         ("threshold", Value::Unsigned(2)),
-        ("reason", Value::text("Awa recorded and edited most of the Recouvrance trail")),
+        (
+            "reason",
+            Value::text("Awa recorded and edited most of the Recouvrance trail"),
+        ),
     ]);
-    writer.send(&maelle, "gov.update", update_body, vec![]).await?;
+    writer
+        .send(&maelle, "gov.update", update_body, vec![])
+        .await?;
 
     // Awa moves to a new laptop and rotates her key; her maintainer role follows her.
     let rotation = Value::text_map([
         ("new", key_value(&awa_new.author_key())),
         (
             "proof",
-            Value::bytes(awa_new.sign(&rotation_message(&commons, &awa.author_key(), &awa_new.author_key())).0.to_vec()),
+            Value::bytes(
+                awa_new
+                    .sign(&rotation_message(
+                        &commons,
+                        &awa.author_key(),
+                        &awa_new.author_key(),
+                    ))
+                    .0
+                    .to_vec(),
+            ),
         ),
     ]);
     writer.send(&awa, "agent.rotate", rotation, vec![]).await?;
 
     // A licence change needs two maintainers: Yann proposes, Awa (new key) approves.
     let licence_body = Value::text_map([
-        ("licence", Value::text("CC-BY-SA-4.0 OR LicenseRef-Peer-Production-License")),
-        ("reason", Value::text("let co-ops use the trails commercially under the PPL")),
+        (
+            "licence",
+            Value::text("CC-BY-SA-4.0 OR LicenseRef-Peer-Production-License"),
+        ),
+        (
+            "reason",
+            Value::text("let co-ops use the trails commercially under the PPL"),
+        ),
     ]);
-    let update = writer.send(&yann, "gov.update", licence_body, vec![]).await?;
+    let update = writer
+        .send(&yann, "gov.update", licence_body, vec![])
+        .await?;
     let approve = Value::text_map([("update", Value::bytes(update.0.to_vec()))]);
-    writer.send(&awa_new, "gov.approve", approve, vec![update]).await?;
+    writer
+        .send(&awa_new, "gov.approve", approve, vec![update])
+        .await?;
 
     let size = node.commons(&commons).map_or(0, |v| v.size);
     Ok(format!(

@@ -18,10 +18,14 @@ pub fn keys_dir(data: &Path) -> PathBuf {
 fn check_name(name: &str) -> Result<()> {
     let valid = !name.is_empty()
         && name.len() <= KEY_NAME_LEN_MAX
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
         && !name.starts_with('.');
     if !valid {
-        bail!("key names are 1 to {KEY_NAME_LEN_MAX} characters of [A-Za-z0-9._-], not starting with a dot");
+        bail!(
+            "key names are 1 to {KEY_NAME_LEN_MAX} characters of [A-Za-z0-9._-], not starting with a dot"
+        );
     }
     Ok(())
 }
@@ -64,7 +68,10 @@ fn write_key(path: &Path, key: &SecretKey) -> Result<()> {
 pub fn load(data: &Path, name: &str) -> Result<SecretKey> {
     let path = key_path(data, name)?;
     let text = std::fs::read_to_string(&path).with_context(|| {
-        format!("no key named {name} (looked in {}); create one with `commons key new {name}`", path.display())
+        format!(
+            "no key named {name} (looked in {}); create one with `commons key new {name}`",
+            path.display()
+        )
     })?;
     let mut seed = [0u8; 32];
     hex::decode_to_slice(text.trim(), &mut seed)
@@ -91,7 +98,11 @@ pub fn list(data: &Path) -> Result<Vec<(String, SecretKey)>> {
     };
     for entry in entries {
         let path = entry?.path();
-        if let Some(name) = path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".key")) {
+        if let Some(name) = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_suffix(".key"))
+        {
             out.push((name.to_owned(), load(data, name)?));
         }
     }

@@ -50,7 +50,8 @@ pub fn store_location(data: &Path, database_url: Option<&str>) -> Result<String>
     match database_url {
         Some(url) => Ok(url.to_owned()),
         None => {
-            std::fs::create_dir_all(data).with_context(|| format!("cannot create {}", data.display()))?;
+            std::fs::create_dir_all(data)
+                .with_context(|| format!("cannot create {}", data.display()))?;
             let path = data.join("commons.db");
             path.to_str()
                 .map(str::to_owned)
@@ -72,7 +73,12 @@ pub fn redact_url(location: &str) -> String {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
             let userinfo = &location[scheme_end + 3..at];
             match userinfo.find(':') {
-                Some(colon) => format!("{}{}:***{}", &location[..scheme_end + 3], &userinfo[..colon], &location[at..]),
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &location[..scheme_end + 3],
+                    &userinfo[..colon],
+                    &location[at..]
+                ),
                 None => location.to_owned(),
             }
         }
@@ -81,7 +87,8 @@ pub fn redact_url(location: &str) -> String {
 }
 
 pub fn parse_commons(text: &str) -> Result<CommonsId> {
-    CommonsId::from_hex(text).with_context(|| format!("`{text}` is not a commons id (64 hex digits)"))
+    CommonsId::from_hex(text)
+        .with_context(|| format!("`{text}` is not a commons id (64 hex digits)"))
 }
 
 pub fn parse_event_id(text: &str) -> Result<EventId> {
@@ -105,7 +112,18 @@ pub async fn run(cli: Cli) -> Result<()> {
             key,
             data,
             node,
-        } => init(&data_dir(&data)?, &node.node, &name, &licence, &maintainers, threshold, &key).await,
+        } => {
+            init(
+                &data_dir(&data)?,
+                &node.node,
+                &name,
+                &licence,
+                &maintainers,
+                threshold,
+                &key,
+            )
+            .await
+        }
         Command::Submit {
             commons,
             kind,
@@ -114,7 +132,18 @@ pub async fn run(cli: Cli) -> Result<()> {
             key,
             data,
             node,
-        } => submit(&data_dir(&data)?, &node.node, &commons, &kind, &body_json, &deps, &key).await,
+        } => {
+            submit(
+                &data_dir(&data)?,
+                &node.node,
+                &commons,
+                &kind,
+                &body_json,
+                &deps,
+                &key,
+            )
+            .await
+        }
         Command::Verify {
             data,
             bundle,
@@ -122,9 +151,20 @@ pub async fn run(cli: Cli) -> Result<()> {
             database_url,
         } => match bundle {
             Some(file) => verify_bundle(&file),
-            None => verify_store(&data_dir(&data)?, database_url.as_deref(), commons.as_deref()).await,
+            None => {
+                verify_store(
+                    &data_dir(&data)?,
+                    database_url.as_deref(),
+                    commons.as_deref(),
+                )
+                .await
+            }
         },
-        Command::Export { commons, data, node } => {
+        Command::Export {
+            commons,
+            data,
+            node,
+        } => {
             let commons = parse_commons(&commons)?;
             match node {
                 Some(url) => client::export_from_node(&url, &commons).await,
@@ -133,10 +173,16 @@ pub async fn run(cli: Cli) -> Result<()> {
         }
         Command::Import { file, data } => import(&data_dir(&data)?, &file).await,
         Command::Proof(args) => match args.verify {
-            Some(ProofVerify::Verify { receipt, sequencer }) => proof_verify(&receipt, sequencer.as_deref()),
+            Some(ProofVerify::Verify { receipt, sequencer }) => {
+                proof_verify(&receipt, sequencer.as_deref())
+            }
             None => {
-                let commons = args.commons.context("name the commons: commons proof COMMONS --event ID")?;
-                let event = args.event.context("name the event: commons proof COMMONS --event ID")?;
+                let commons = args
+                    .commons
+                    .context("name the commons: commons proof COMMONS --event ID")?;
+                let event = args
+                    .event
+                    .context("name the event: commons proof COMMONS --event ID")?;
                 let receipt = client::Client::new(&args.node.node)?
                     .receipt(&parse_commons(&commons)?, &parse_event_id(&event)?)
                     .await?;
@@ -148,32 +194,57 @@ pub async fn run(cli: Cli) -> Result<()> {
             data,
             commons,
             database_url,
-        } => rebuild(&data_dir(&data)?, database_url.as_deref(), commons.as_deref()).await,
+        } => {
+            rebuild(
+                &data_dir(&data)?,
+                database_url.as_deref(),
+                commons.as_deref(),
+            )
+            .await
+        }
     }
 }
 
-async fn serve(data: &Path, listen: std::net::SocketAddr, database_url: Option<&str>, demo: bool) -> Result<()> {
+async fn serve(
+    data: &Path,
+    listen: std::net::SocketAddr,
+    database_url: Option<&str>,
+    demo: bool,
+) -> Result<()> {
     let store = open_store(data, database_url).await?;
     let sequencer = keys::load_or_create(data, keys::SEQUENCER_KEY_NAME)?;
     let node = Node::start(store, NodeConfig::new(sequencer), Arc::new(SystemClock))
         .await
         .context("cannot start the node")?;
     if demo {
-        let summary = demo::seed(&node).await.context("cannot seed the demo commons")?;
+        let summary = demo::seed(&node)
+            .await
+            .context("cannot seed the demo commons")?;
         tracing::info!("{summary}");
     }
     let listener = tokio::net::TcpListener::bind(listen)
         .await
-        .with_context(|| format!("cannot listen on {listen}; pass another address with --listen"))?;
+        .with_context(|| {
+            format!("cannot listen on {listen}; pass another address with --listen")
+        })?;
     let address = listener.local_addr()?;
     // Written without println!, which panics when standard output is closed (for example
     // `commons serve | head -1`); a node must keep serving whoever reads its banner.
     let mut out = std::io::stdout();
-    let _ = writeln!(out, "commons node serving {} at http://{address}/", data.display());
-    let _ = writeln!(out, "API: http://{address}/api/v1/commons   OpenAPI: http://{address}/api/v1/openapi.json");
+    let _ = writeln!(
+        out,
+        "commons node serving {} at http://{address}/",
+        data.display()
+    );
+    let _ = writeln!(
+        out,
+        "API: http://{address}/api/v1/commons   OpenAPI: http://{address}/api/v1/openapi.json"
+    );
     let _ = out.flush();
     let router = commons_web::router(node, commons_web::WebConfig::default());
-    commons_web::serve(listener, router).await.context("the web server stopped")?;
+    commons_web::serve(listener, router)
+        .await
+        .context("the web server stopped")?;
     Ok(())
 }
 
@@ -189,7 +260,10 @@ fn key(command: KeyCommand) -> Result<()> {
             }
         }
         KeyCommand::Show { name, data } => {
-            println!("{}", keys::load(&data_dir(&data)?, &name)?.author_key().to_hex());
+            println!(
+                "{}",
+                keys::load(&data_dir(&data)?, &name)?.author_key().to_hex()
+            );
         }
     }
     Ok(())
@@ -199,13 +273,23 @@ fn now_ms() -> u64 {
     commons_node::Clock::now_ms(&SystemClock)
 }
 
-async fn init(data: &Path, node_url: &str, name: &str, licence: &str, maintainers: &[String], threshold: u64, key_name: &str) -> Result<()> {
+async fn init(
+    data: &Path,
+    node_url: &str,
+    name: &str,
+    licence: &str,
+    maintainers: &[String],
+    threshold: u64,
+    key_name: &str,
+) -> Result<()> {
     let key = keys::load(data, key_name)?;
     let client = client::Client::new(node_url)?;
     let sequencer = client.sequencer().await?;
     let mut maintainer_keys = Vec::new();
     for text in maintainers {
-        maintainer_keys.push(AuthorKey::from_hex(text).map_err(|e| anyhow::anyhow!("maintainer `{text}`: {e}"))?);
+        maintainer_keys.push(
+            AuthorKey::from_hex(text).map_err(|e| anyhow::anyhow!("maintainer `{text}`: {e}"))?,
+        );
     }
     if maintainer_keys.is_empty() {
         maintainer_keys.push(key.author_key());
@@ -214,31 +298,59 @@ async fn init(data: &Path, node_url: &str, name: &str, licence: &str, maintainer
         ("name", Value::text(name)),
         (
             "maintainers",
-            Value::Array(maintainer_keys.iter().map(|k| Value::bytes(k.to_bytes().to_vec())).collect()),
+            Value::Array(
+                maintainer_keys
+                    .iter()
+                    .map(|k| Value::bytes(k.to_bytes().to_vec()))
+                    .collect(),
+            ),
         ),
         ("threshold", Value::Unsigned(threshold)),
         ("sequencer", Value::bytes(sequencer.to_bytes().to_vec())),
         ("licence", Value::text(licence)),
         ("parent", Value::Null),
     ]);
-    let event = Event::sign(&key, None, 0, None, Vec::new(), now_ms(), Kind::new("commons.genesis")?, Some(&body));
+    let event = Event::sign(
+        &key,
+        None,
+        0,
+        None,
+        Vec::new(),
+        now_ms(),
+        Kind::new("commons.genesis")?,
+        Some(&body),
+    );
     let answer = client.submit(&event).await?;
     println!("{}", event.id.to_hex());
     eprintln!("created commons {name:?} ({})", answer.status);
     Ok(())
 }
 
-async fn submit(data: &Path, node_url: &str, commons: &str, kind: &str, body_json: &Path, deps: &[String], key_name: &str) -> Result<()> {
+async fn submit(
+    data: &Path,
+    node_url: &str,
+    commons: &str,
+    kind: &str,
+    body_json: &Path,
+    deps: &[String],
+    key_name: &str,
+) -> Result<()> {
     let key = keys::load(data, key_name)?;
     let commons = parse_commons(commons)?;
     let text = if body_json == Path::new("-") {
         std::io::read_to_string(std::io::stdin())?
     } else {
-        std::fs::read_to_string(body_json).with_context(|| format!("cannot read {}", body_json.display()))?
+        std::fs::read_to_string(body_json)
+            .with_context(|| format!("cannot read {}", body_json.display()))?
     };
-    let json: serde_json::Value = serde_json::from_str(&text).with_context(|| format!("{} is not JSON", body_json.display()))?;
-    let body = cbor::json::from_json(&json).map_err(|e| anyhow::anyhow!("the body cannot be encoded: {e}"))?;
-    let deps = deps.iter().map(|d| parse_event_id(d)).collect::<Result<Vec<_>>>()?;
+    let json: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not JSON", body_json.display()))?;
+    let body = cbor::json::from_json(&json)
+        .map_err(|e| anyhow::anyhow!("the body cannot be encoded: {e}"))?;
+    let deps = deps
+        .iter()
+        .map(|d| parse_event_id(d))
+        .collect::<Result<Vec<_>>>()?;
     let client = client::Client::new(node_url)?;
     let head = client.chain_head(&commons, &key.author_key()).await?;
     let event = Event::sign(
@@ -262,7 +374,12 @@ async fn submit(data: &Path, node_url: &str, commons: &str, kind: &str, body_jso
 async fn selected_commons(store: &AnyStore, only: Option<&str>) -> Result<Vec<CommonsId>> {
     match only {
         Some(text) => Ok(vec![parse_commons(text)?]),
-        None => Ok(store.list_commons().await?.into_iter().map(|c| c.id).collect()),
+        None => Ok(store
+            .list_commons()
+            .await?
+            .into_iter()
+            .map(|c| c.id)
+            .collect()),
     }
 }
 
@@ -276,7 +393,9 @@ async fn verify_store(data: &Path, database_url: Option<&str>, only: Option<&str
     for commons in all {
         let report = audit::audit_store(&store, &commons, &progress)
             .await
-            .map_err(|failure| anyhow::anyhow!("commons {commons}: verification failed: {failure}"))?;
+            .map_err(|failure| {
+                anyhow::anyhow!("commons {commons}: verification failed: {failure}")
+            })?;
         println!(
             "ok {commons}: {} events, root {}, {} checkpoints, {} projection rows",
             report.n_events, report.root, report.n_checkpoints, report.n_rows
@@ -287,7 +406,8 @@ async fn verify_store(data: &Path, database_url: Option<&str>, only: Option<&str
 
 fn verify_bundle(file: &Path) -> Result<()> {
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let bundle = commons_node::bundle::read_bundle(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let bundle = commons_node::bundle::read_bundle(&bytes)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     let report = audit::audit_bundle(&bundle, &CliProgress::new())
         .map_err(|failure| anyhow::anyhow!("{}: verification failed: {failure}", file.display()))?;
     println!(
@@ -312,7 +432,8 @@ async fn export_store(data: &Path, commons: &CommonsId) -> Result<()> {
 
 async fn import(data: &Path, file: &Path) -> Result<()> {
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let bundle = commons_node::bundle::read_bundle(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let bundle = commons_node::bundle::read_bundle(&bytes)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     let store = open_store(data, None).await?;
     let report = commons_node::bundle::import(&store, &bundle, &CliProgress::new())
         .await
@@ -322,7 +443,8 @@ async fn import(data: &Path, file: &Path) -> Result<()> {
 }
 
 fn proof_verify(file: &Path, sequencer: Option<&str>) -> Result<()> {
-    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
     let checked = commons_node::receipt::verify_receipt_text(&text, sequencer)
         .map_err(|e| anyhow::anyhow!("{}: the receipt does not verify: {e}", file.display()))?;
     println!("{checked}");
@@ -337,9 +459,15 @@ async fn rebuild(data: &Path, database_url: Option<&str>, only: Option<&str>) ->
             .await
             .map_err(|e| anyhow::anyhow!("commons {commons}: rebuild failed: {e}"))?;
         if report.equal_to_previous {
-            println!("ok {commons}: {} projection rows rebuilt, equal to the stored ones", report.n_rows);
+            println!(
+                "ok {commons}: {} projection rows rebuilt, equal to the stored ones",
+                report.n_rows
+            );
         } else {
-            println!("{commons}: {} projection rows rebuilt; they differed from the stored ones:", report.n_rows);
+            println!(
+                "{commons}: {} projection rows rebuilt; they differed from the stored ones:",
+                report.n_rows
+            );
             for difference in &report.differences {
                 println!("  {difference}");
             }

@@ -6,7 +6,10 @@ use clap::Parser;
 fn main() -> std::process::ExitCode {
     let cli = commons::cli::Cli::parse();
     commons::init_tracing(cli.verbose);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("error: cannot start the async runtime: {error}");

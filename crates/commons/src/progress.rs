@@ -20,6 +20,12 @@ pub enum CliProgress {
     },
 }
 
+impl Default for CliProgress {
+    fn default() -> Self {
+        CliProgress::new()
+    }
+}
+
 impl CliProgress {
     pub fn new() -> CliProgress {
         if std::io::stderr().is_terminal() {
@@ -44,13 +50,20 @@ impl Progress for CliProgress {
         match self {
             CliProgress::Bar(slot) => {
                 let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-                if let Ok(style) = ProgressStyle::with_template("{msg:>12} [{bar:40}] {pos}/{len} {per_sec} eta {eta}") {
+                if let Ok(style) = ProgressStyle::with_template(
+                    "{msg:>12} [{bar:40}] {pos}/{len} {per_sec} eta {eta}",
+                ) {
                     bar.set_style(style.progress_chars("=> "));
                 }
                 bar.set_message(what.to_owned());
                 *lock(slot) = Some(bar);
             }
-            CliProgress::Plain { what: w, total: t, done, last_percent } => {
+            CliProgress::Plain {
+                what: w,
+                total: t,
+                done,
+                last_percent,
+            } => {
                 *lock(w) = what.to_owned();
                 t.store(total, Ordering::Relaxed);
                 done.store(0, Ordering::Relaxed);
@@ -67,7 +80,12 @@ impl Progress for CliProgress {
                     bar.inc(n);
                 }
             }
-            CliProgress::Plain { what, total, done, last_percent } => {
+            CliProgress::Plain {
+                what,
+                total,
+                done,
+                last_percent,
+            } => {
                 let done = done.fetch_add(n, Ordering::Relaxed) + n;
                 let total = total.load(Ordering::Relaxed).max(1);
                 let percent = done.saturating_mul(100) / total;
@@ -88,7 +106,11 @@ impl Progress for CliProgress {
                 }
             }
             CliProgress::Plain { what, total, .. } => {
-                eprintln!("{}: done ({} items)", lock(what), total.load(Ordering::Relaxed));
+                eprintln!(
+                    "{}: done ({} items)",
+                    lock(what),
+                    total.load(Ordering::Relaxed)
+                );
             }
         }
     }

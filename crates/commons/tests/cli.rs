@@ -1,5 +1,7 @@
 //! CLI transcripts: the real `commons` binary against a real node on a free port, verb by
 //! verb, as a user would type them in the README's tour.
+// A panic is the failure report in a test.
+#![allow(clippy::unwrap_used)]
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -70,9 +72,15 @@ fn serve(data: &Path, extra: &[&str]) -> Serving {
 fn get(url: &str) -> String {
     use std::io::{Read, Write};
     let rest = url.strip_prefix("http://").unwrap();
-    let (host, path) = rest.split_once('/').map_or((rest, "/".to_owned()), |(h, p)| (h, format!("/{p}")));
+    let (host, path) = rest
+        .split_once('/')
+        .map_or((rest, "/".to_owned()), |(h, p)| (h, format!("/{p}")));
     let mut stream = std::net::TcpStream::connect(host).unwrap();
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
     let (head, body) = response.split_once("\r\n\r\n").unwrap();
@@ -87,11 +95,17 @@ fn every_verb_has_help_with_an_example() {
         "serve", "init", "submit", "verify", "export", "import", "proof", "rebuild",
     ] {
         let help = ok(&[verb, "--help"], dir.path());
-        assert!(help.contains("Example"), "`commons {verb} --help` shows no example:\n{help}");
+        assert!(
+            help.contains("Example"),
+            "`commons {verb} --help` shows no example:\n{help}"
+        );
     }
     for verb in ["new", "show"] {
         let help = ok(&["key", verb, "--help"], dir.path());
-        assert!(help.contains("Example"), "`commons key {verb} --help` shows no example");
+        assert!(
+            help.contains("Example"),
+            "`commons key {verb} --help` shows no example"
+        );
     }
 }
 
@@ -110,18 +124,35 @@ fn the_readme_tour_works_from_key_to_imported_mirror() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(user.join("keys/alice.key")).unwrap().permissions().mode();
+        let mode = std::fs::metadata(user.join("keys/alice.key"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
 
     // A commons of one's own, then a profile in it.
-    let commons_id = ok(&[&["init", "Tool library", "--key", "alice"][..], &node_flag[..]].concat(), &user);
+    let commons_id = ok(
+        &[
+            &["init", "Tool library", "--key", "alice"][..],
+            &node_flag[..],
+        ]
+        .concat(),
+        &user,
+    );
     let commons_id = commons_id.trim();
     let profile = dir.path().join("profile.json");
     std::fs::write(&profile, r#"{"name": "Alice", "kind": "person"}"#).unwrap();
     let submitted = ok(
         &[
-            &["submit", "--commons", commons_id, "--kind", "agent.profile", "--body-json"][..],
+            &[
+                "submit",
+                "--commons",
+                commons_id,
+                "--kind",
+                "agent.profile",
+                "--body-json",
+            ][..],
             &[profile.to_str().unwrap(), "--key", "alice"][..],
             &node_flag[..],
         ]
@@ -136,7 +167,14 @@ fn the_readme_tour_works_from_key_to_imported_mirror() {
     std::fs::write(&gov, r#"{"licence": "not a licence ((("}"#).unwrap();
     let refused = commons(
         &[
-            &["submit", "--commons", commons_id, "--kind", "gov.update", "--body-json"][..],
+            &[
+                "submit",
+                "--commons",
+                commons_id,
+                "--kind",
+                "gov.update",
+                "--body-json",
+            ][..],
             &[gov.to_str().unwrap(), "--key", "alice"][..],
             &node_flag[..],
         ]
@@ -147,7 +185,14 @@ fn the_readme_tour_works_from_key_to_imported_mirror() {
     assert!(String::from_utf8_lossy(&refused.stderr).contains("licence_invalid"));
 
     // An offline receipt, checked with no node.
-    let receipt = ok(&[&["proof", commons_id, "--event", event_id][..], &node_flag[..]].concat(), &user);
+    let receipt = ok(
+        &[
+            &["proof", commons_id, "--event", event_id][..],
+            &node_flag[..],
+        ]
+        .concat(),
+        &user,
+    );
     let receipt_file = dir.path().join("receipt.txt");
     std::fs::write(&receipt_file, &receipt).unwrap();
     let checked = ok(&["proof", "verify", receipt_file.to_str().unwrap()], &user);
@@ -156,16 +201,30 @@ fn the_readme_tour_works_from_key_to_imported_mirror() {
     assert!(sequencer.contains("sequencer"));
 
     // Export from the running node and verify the bundle independently.
-    let from_node = commons(&[&["export", commons_id][..], &node_flag[..]].concat(), &user);
-    assert!(from_node.status.success(), "{}", String::from_utf8_lossy(&from_node.stderr));
+    let from_node = commons(
+        &[&["export", commons_id][..], &node_flag[..]].concat(),
+        &user,
+    );
+    assert!(
+        from_node.status.success(),
+        "{}",
+        String::from_utf8_lossy(&from_node.stderr)
+    );
     let node_bundle = dir.path().join("from-node.bundle");
     std::fs::write(&node_bundle, from_node.stdout).unwrap();
-    ok(&["verify", "--bundle", node_bundle.to_str().unwrap()], &user);
+    ok(
+        &["verify", "--bundle", node_bundle.to_str().unwrap()],
+        &user,
+    );
     drop(node);
 
     // Offline: audit, export, import into a mirror, audit the mirror, rebuild.
     let verified = ok(&["verify"], &data);
-    assert_eq!(verified.lines().filter(|l| l.starts_with("ok ")).count(), 2, "{verified}");
+    assert_eq!(
+        verified.lines().filter(|l| l.starts_with("ok ")).count(),
+        2,
+        "{verified}"
+    );
     let bundle = Command::new(BIN)
         .args(["export", commons_id])
         .env("COMMONS_DATA", &data)
@@ -174,19 +233,31 @@ fn the_readme_tour_works_from_key_to_imported_mirror() {
     assert!(bundle.status.success());
     let bundle_file = dir.path().join("tools.bundle");
     std::fs::write(&bundle_file, &bundle.stdout).unwrap();
-    ok(&["verify", "--bundle", bundle_file.to_str().unwrap()], &user);
+    ok(
+        &["verify", "--bundle", bundle_file.to_str().unwrap()],
+        &user,
+    );
     let mirror = dir.path().join("mirror");
     ok(&["import", bundle_file.to_str().unwrap()], &mirror);
     let mirror_verified = ok(&["verify"], &mirror);
     assert!(mirror_verified.contains(commons_id), "{mirror_verified}");
     let rebuilt = ok(&["rebuild"], &data);
-    assert!(rebuilt.lines().all(|l| l.contains("equal to the stored ones")), "{rebuilt}");
+    assert!(
+        rebuilt
+            .lines()
+            .all(|l| l.contains("equal to the stored ones")),
+        "{rebuilt}"
+    );
 }
 
 #[test]
 fn serving_the_demo_twice_adds_nothing_the_second_time() {
     let dir = tempfile::tempdir().unwrap();
-    let count = |url: &str| get(&format!("{url}/api/v1/commons")).matches("\"id\"").count();
+    let count = |url: &str| {
+        get(&format!("{url}/api/v1/commons"))
+            .matches("\"id\"")
+            .count()
+    };
     let first = serve(dir.path(), &["--demo"]);
     assert_eq!(count(&first.url), 1);
     drop(first);
@@ -196,7 +267,10 @@ fn serving_the_demo_twice_adds_nothing_the_second_time() {
     drop(second);
     let authors_after = ok(&["verify"], dir.path());
     // Only ledger ticks may differ; the number of commons and a passing audit stay.
-    assert_eq!(authors_before.lines().count(), authors_after.lines().count());
+    assert_eq!(
+        authors_before.lines().count(),
+        authors_after.lines().count()
+    );
 }
 
 #[test]
@@ -205,8 +279,17 @@ fn a_tampered_bundle_fails_verification_and_names_the_failure() {
     let node = serve(dir.path(), &["--demo"]);
     drop(node);
     let verified = ok(&["verify"], dir.path());
-    let commons_id = verified.split_whitespace().nth(1).unwrap().trim_end_matches(':').to_owned();
-    let bundle = Command::new(BIN).args(["export", &commons_id]).env("COMMONS_DATA", dir.path()).output().unwrap();
+    let commons_id = verified
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .trim_end_matches(':')
+        .to_owned();
+    let bundle = Command::new(BIN)
+        .args(["export", &commons_id])
+        .env("COMMONS_DATA", dir.path())
+        .output()
+        .unwrap();
     let mut bytes = bundle.stdout;
     let middle = bytes.len() / 2;
     bytes[middle] ^= 0x01;

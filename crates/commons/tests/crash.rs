@@ -22,7 +22,9 @@ const SEED_DEFAULT: u64 = 0x00c0_ffee;
 
 fn seed() -> u64 {
     match std::env::var(SEED_VAR) {
-        Ok(text) => text.parse().unwrap_or_else(|_| panic!("{SEED_VAR}={text} is not a number")),
+        Ok(text) => text
+            .parse()
+            .unwrap_or_else(|_| panic!("{SEED_VAR}={text} is not a number")),
         Err(_) => SEED_DEFAULT,
     }
 }
@@ -30,10 +32,16 @@ fn seed() -> u64 {
 /// Runs the rounds in `work`, printing one line per round; on failure keeps `work` (and
 /// says where it is) and panics with the failed check.
 async fn crash_rounds(backend: &str, database_url: Option<String>) {
-    let work = tempfile::Builder::new().prefix(&format!("commons-crash-{backend}-")).tempdir().unwrap();
+    let work = tempfile::Builder::new()
+        .prefix(&format!("commons-crash-{backend}-"))
+        .tempdir()
+        .unwrap();
     let mut config = CrashConfig::new(env!("CARGO_BIN_EXE_commons"), work.path(), seed());
     config.database_url = database_url;
-    eprintln!("crash test on {backend}, seed {} ({SEED_VAR} to replay)", config.seed);
+    eprintln!(
+        "crash test on {backend}, seed {} ({SEED_VAR} to replay)",
+        config.seed
+    );
     match crash::run(config, ROUNDS, |round| eprintln!("{round}")).await {
         Ok(summary) => eprintln!("ok: {summary}"),
         Err(error) => {
@@ -50,7 +58,9 @@ async fn acknowledged_events_survive_repeated_sigkills_during_ingest_on_sqlite()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_events_survive_repeated_sigkills_during_ingest_on_postgres() {
-    let Some(server_url) = database_url("acknowledged_events_survive_repeated_sigkills_during_ingest_on_postgres") else {
+    let Some(server_url) =
+        database_url("acknowledged_events_survive_repeated_sigkills_during_ingest_on_postgres")
+    else {
         return;
     };
     let database = FreshDatabase::create(&server_url, "commons_crash")
