@@ -16,7 +16,10 @@ pub struct Timed {
 
 impl Timed {
     pub fn events_per_second(&self) -> f64 {
-        crate::report::rate(usize::try_from(self.n_entries).unwrap_or(usize::MAX), self.elapsed)
+        crate::report::rate(
+            usize::try_from(self.n_entries).unwrap_or(usize::MAX),
+            self.elapsed,
+        )
     }
 }
 

@@ -37,7 +37,10 @@ pub fn measure(workload: &Workload, chunk_events: usize) -> Result<BatchVerifica
             .map(Event::decode)
             .collect::<Result<Vec<Event>, _>>()
             .context("a workload envelope does not decode")?;
-        let messages: Vec<Vec<u8>> = events.iter().map(|e| signing_bytes(&e.header_bytes)).collect();
+        let messages: Vec<Vec<u8>> = events
+            .iter()
+            .map(|e| signing_bytes(&e.header_bytes))
+            .collect();
         let rng = rand_core::UnwrapErr(getrandom::SysRng);
         let started = Instant::now();
         let verified = commons_ledger::keys::verify_batch(
@@ -51,7 +54,11 @@ pub fn measure(workload: &Workload, chunk_events: usize) -> Result<BatchVerifica
         verified.context("a workload signature does not verify")?;
         n_events += events.len();
     }
-    ensure!(n_events == workload.n_events, "baseline verified {n_events} of {} events", workload.n_events);
+    ensure!(
+        n_events == workload.n_events,
+        "baseline verified {n_events} of {} events",
+        workload.n_events
+    );
     Ok(BatchVerification {
         n_events,
         chunk_events,

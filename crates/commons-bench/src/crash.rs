@@ -42,9 +42,9 @@ pub struct CrashSoakArgs {
 pub fn crash_soak(args: &CrashSoakArgs) -> Result<()> {
     let commons_bin = commons_binary(args.bin.as_deref())?;
     let seed = args.seed.unwrap_or_else(|| {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| u64::try_from(d.as_nanos() % u128::from(u64::MAX)).unwrap_or(0))
+        SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| {
+            u64::try_from(d.as_nanos() % u128::from(u64::MAX)).unwrap_or(0)
+        })
     });
     let temporary = match &args.work_dir {
         Some(_) => None,
@@ -61,7 +61,11 @@ pub fn crash_soak(args: &CrashSoakArgs) -> Result<()> {
         (None, None) => unreachable!("a temporary directory is made when none is given"),
     };
     let data = work_dir.join("data");
-    ensure!(!data.exists(), "{} exists already; the soak needs fresh data", data.display());
+    ensure!(
+        !data.exists(),
+        "{} exists already; the soak needs fresh data",
+        data.display()
+    );
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -151,13 +155,26 @@ fn commons_binary(given: Option<&Path>) -> Result<PathBuf> {
         let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
         let mut command = std::process::Command::new(cargo);
         command
-            .args(["build", "--quiet", "-p", "commons", "--bin", "commons", "--manifest-path"])
+            .args([
+                "build",
+                "--quiet",
+                "-p",
+                "commons",
+                "--bin",
+                "commons",
+                "--manifest-path",
+            ])
             .arg(&manifest);
         if release {
             command.arg("--release");
         }
-        let status = command.status().context("cannot run cargo to build the commons binary")?;
-        ensure!(status.success(), "building the commons binary failed ({status})");
+        let status = command
+            .status()
+            .context("cannot run cargo to build the commons binary")?;
+        ensure!(
+            status.success(),
+            "building the commons binary failed ({status})"
+        );
     }
     let path = dir.join(format!("commons{}", std::env::consts::EXE_SUFFIX));
     ensure!(

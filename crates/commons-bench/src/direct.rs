@@ -10,9 +10,17 @@ use std::sync::Arc;
 use std::time::Instant;
 
 /// Ingests the whole workload through `submit_many` into a node on `store`.
-pub async fn ingest(workload: Arc<Workload>, store: AnyStore, n_submitters: usize, chunk_events: usize) -> Result<IngestRun> {
+pub async fn ingest(
+    workload: Arc<Workload>,
+    store: AnyStore,
+    n_submitters: usize,
+    chunk_events: usize,
+) -> Result<IngestRun> {
     let node = start_node(&workload, store).await?;
-    let genesis = node.submit(&workload.genesis).await.context("the genesis is refused")?;
+    let genesis = node
+        .submit(&workload.genesis)
+        .await
+        .context("the genesis is refused")?;
     anyhow::ensure!(
         genesis.status == commons_node::SubmitStatus::Sequenced { index: 0 },
         "the genesis was not sequenced at index 0: {:?}",
@@ -29,7 +37,11 @@ pub async fn ingest(workload: Arc<Workload>, store: AnyStore, n_submitters: usiz
                 let mut tally = Tally::default();
                 let mut envelopes = workload.interleaved(authors).peekable();
                 while envelopes.peek().is_some() {
-                    let chunk: Vec<Vec<u8>> = envelopes.by_ref().take(chunk_events).map(<[u8]>::to_vec).collect();
+                    let chunk: Vec<Vec<u8>> = envelopes
+                        .by_ref()
+                        .take(chunk_events)
+                        .map(<[u8]>::to_vec)
+                        .collect();
                     for answer in node.submit_many(&chunk).await {
                         tally.count(answer);
                     }

@@ -13,10 +13,17 @@ const EVENTS_PATH: &str = "/api/v1/events";
 const CBOR: &str = "application/cbor";
 
 /// Ingests the whole workload over HTTP into a node on `store`.
-pub async fn ingest(workload: Arc<Workload>, store: AnyStore, n_clients: usize) -> Result<IngestRun> {
+pub async fn ingest(
+    workload: Arc<Workload>,
+    store: AnyStore,
+    n_clients: usize,
+) -> Result<IngestRun> {
     let node = start_node(&workload, store).await?;
     // One address serves every client, so the per-client rate limit is lifted.
-    let router = commons_web::router(node.clone(), commons_web::WebConfig::default().without_rate_limit());
+    let router = commons_web::router(
+        node.clone(),
+        commons_web::WebConfig::default().without_rate_limit(),
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .context("cannot listen on a loopback port")?;
@@ -28,7 +35,12 @@ pub async fn ingest(workload: Arc<Workload>, store: AnyStore, n_clients: usize) 
 
     let url = format!("{base}{EVENTS_PATH}");
     let genesis = post(&reqwest::Client::new(), &url, workload.genesis.clone()).await?;
-    ensure!(genesis.0 == reqwest::StatusCode::OK, "the genesis was answered {}: {}", genesis.0, genesis.1);
+    ensure!(
+        genesis.0 == reqwest::StatusCode::OK,
+        "the genesis was answered {}: {}",
+        genesis.0,
+        genesis.1
+    );
 
     let started = Instant::now();
     let clients: Vec<_> = split(workload.chains.len(), n_clients)
@@ -42,9 +54,15 @@ pub async fn ingest(workload: Arc<Workload>, store: AnyStore, n_clients: usize) 
                 let mut tally = Tally::default();
                 for envelope in workload.interleaved(authors) {
                     match post(&client, &url, envelope.to_vec()).await {
-                        Ok((status, _)) if status == reqwest::StatusCode::OK => tally.sequenced += 1,
-                        Ok((status, _)) if status == reqwest::StatusCode::ACCEPTED => tally.pending += 1,
-                        Ok((status, body)) => tally.fail(error_code(&body), format!("HTTP {status}: {body}")),
+                        Ok((status, _)) if status == reqwest::StatusCode::OK => {
+                            tally.sequenced += 1
+                        }
+                        Ok((status, _)) if status == reqwest::StatusCode::ACCEPTED => {
+                            tally.pending += 1
+                        }
+                        Ok((status, body)) => {
+                            tally.fail(error_code(&body), format!("HTTP {status}: {body}"))
+                        }
                         Err(error) => tally.fail("transport".to_owned(), format!("{error:#}")),
                     }
                 }
@@ -58,12 +76,19 @@ pub async fn ingest(workload: Arc<Workload>, store: AnyStore, n_clients: usize) 
     }
     let elapsed = started.elapsed();
     let _ = stop.send(());
-    server.await.context("the server task panicked")?.context("the server failed")?;
+    server
+        .await
+        .context("the server task panicked")?
+        .context("the server failed")?;
     IngestRun::finish(&node, &workload, tally, elapsed).await
 }
 
 /// POSTs one envelope; the answer's status and body.
-async fn post(client: &reqwest::Client, url: &str, envelope: Vec<u8>) -> Result<(reqwest::StatusCode, String)> {
+async fn post(
+    client: &reqwest::Client,
+    url: &str,
+    envelope: Vec<u8>,
+) -> Result<(reqwest::StatusCode, String)> {
     let response = client
         .post(url)
         .header(reqwest::header::CONTENT_TYPE, CBOR)
@@ -72,7 +97,10 @@ async fn post(client: &reqwest::Client, url: &str, envelope: Vec<u8>) -> Result<
         .await
         .with_context(|| format!("POST {url}"))?;
     let status = response.status();
-    let body = response.text().await.with_context(|| format!("reading the answer to POST {url}"))?;
+    let body = response
+        .text()
+        .await
+        .with_context(|| format!("reading the answer to POST {url}"))?;
     Ok((status, body))
 }
 

@@ -11,9 +11,13 @@ use std::time::Duration;
 
 /// Starts a node with the workload's sequencer key and the system clock.
 pub async fn start_node(workload: &Workload, store: AnyStore) -> Result<Node> {
-    Node::start(store, NodeConfig::new(workload.sequencer.clone()), Arc::new(SystemClock))
-        .await
-        .context("the node does not start")
+    Node::start(
+        store,
+        NodeConfig::new(workload.sequencer.clone()),
+        Arc::new(SystemClock),
+    )
+    .await
+    .context("the node does not start")
 }
 
 /// How the submissions were answered.
@@ -74,7 +78,13 @@ impl CommitStats {
         let text = node.metrics().render();
         let value = |name: &str| {
             text.lines()
-                .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.trim().parse::<f64>().ok())
+                .find_map(|line| {
+                    line.strip_prefix(name)?
+                        .strip_prefix(' ')?
+                        .trim()
+                        .parse::<f64>()
+                        .ok()
+                })
                 .unwrap_or(0.0)
         };
         CommitStats {
@@ -97,7 +107,12 @@ pub struct IngestRun {
 
 impl IngestRun {
     /// Checks that every event was sequenced and is in the store, or fails loudly.
-    pub async fn finish(node: &Node, workload: &Workload, tally: Tally, elapsed: Duration) -> Result<IngestRun> {
+    pub async fn finish(
+        node: &Node,
+        workload: &Workload,
+        tally: Tally,
+        elapsed: Duration,
+    ) -> Result<IngestRun> {
         if tally.sequenced != workload.n_events || tally.pending != 0 || !tally.failed.is_empty() {
             bail!(
                 "FUNCTIONAL FAILURE: of {} events, {} were sequenced, {} left pending, failures by code {:?}; first failure: {}",
@@ -116,7 +131,9 @@ impl IngestRun {
             .size;
         let expected_min = workload.n_events as u64 + 1;
         if ledger_size < expected_min {
-            bail!("FUNCTIONAL FAILURE: the stored ledger has {ledger_size} entries, fewer than the {expected_min} acknowledged");
+            bail!(
+                "FUNCTIONAL FAILURE: the stored ledger has {ledger_size} entries, fewer than the {expected_min} acknowledged"
+            );
         }
         Ok(IngestRun {
             n_events: workload.n_events,

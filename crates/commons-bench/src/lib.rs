@@ -140,19 +140,32 @@ pub fn ingest(args: &IngestArgs) -> Result<()> {
          (the machine has {} cores; the node may use all of them)",
         std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
     );
-    println!("rebuild and verify rates count ledger entries (genesis, events and the node's ledger.tick events)");
+    println!(
+        "rebuild and verify rates count ledger entries (genesis, events and the node's ledger.tick events)"
+    );
     Ok(())
 }
 
-async fn measure_paths(args: &IngestArgs, workload: Arc<Workload>, raw_rate: f64, rows: &mut Vec<Row>) -> Result<()> {
+async fn measure_paths(
+    args: &IngestArgs,
+    workload: Arc<Workload>,
+    raw_rate: f64,
+    rows: &mut Vec<Row>,
+) -> Result<()> {
     let temporary = tempfile::tempdir().context("cannot create a temporary directory")?;
     let data = args.data_dir.as_deref().unwrap_or(temporary.path());
     let sqlite = |name: &str| {
         let path = data.join(name);
         async move {
-            anyhow::ensure!(!path.exists(), "{} exists already; the benchmark needs a fresh store", path.display());
+            anyhow::ensure!(
+                !path.exists(),
+                "{} exists already; the benchmark needs a fresh store",
+                path.display()
+            );
             let location = path.to_str().context("the data directory is not UTF-8")?;
-            AnyStore::open(location).await.context("cannot open a SQLite store")
+            AnyStore::open(location)
+                .await
+                .context("cannot open a SQLite store")
         }
     };
 
@@ -201,16 +214,26 @@ async fn measure_paths(args: &IngestArgs, workload: Arc<Workload>, raw_rate: f64
             postgres::EXAMPLE_URL
         ),
         Some(url) => {
-            let paths: &[&str] = if args.skip_http { &["direct"] } else { &["direct", "http"] };
+            let paths: &[&str] = if args.skip_http {
+                &["direct"]
+            } else {
+                &["direct", "http"]
+            };
             for &path in paths {
                 let database = postgres::FreshDatabase::create(url).await?;
-                println!("postgres: created database {} for the {path} path", database.name);
+                println!(
+                    "postgres: created database {} for the {path} path",
+                    database.name
+                );
                 let measured = async {
                     let store = database.store().await?;
                     let result = if path == "direct" {
-                        measure_direct(args, &workload, store.clone(), "postgres", raw_rate, rows).await.map(|_| ())
+                        measure_direct(args, &workload, store.clone(), "postgres", raw_rate, rows)
+                            .await
+                            .map(|_| ())
                     } else {
-                        measure_http(args, &workload, store.clone(), "postgres", raw_rate, rows).await
+                        measure_http(args, &workload, store.clone(), "postgres", raw_rate, rows)
+                            .await
                     };
                     store.close().await;
                     result
@@ -235,7 +258,13 @@ async fn measure_direct(
     raw_rate: f64,
     rows: &mut Vec<Row>,
 ) -> Result<ingest::IngestRun> {
-    let run = direct::ingest(workload.clone(), store, to_usize(args.submitters), to_usize(args.chunk)).await?;
+    let run = direct::ingest(
+        workload.clone(),
+        store,
+        to_usize(args.submitters),
+        to_usize(args.chunk),
+    )
+    .await?;
     println!(
         "{backend} direct: {} submitters x submit_many chunks of {}: {} events in {:.2} s = {} events/s \
          ({})",
@@ -286,7 +315,12 @@ async fn measure_http(
 fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .ok()
-        .map(|text| text.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .map(|text| {
+            text.split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
         .filter(|text| !text.is_empty())
         .unwrap_or_else(|| "unknown".to_owned())
 }

@@ -23,8 +23,11 @@ impl FreshDatabase {
     /// Creates `commons_bench_<pid>_<millis>_<n>` on the server of `url`.
     pub async fn create(url: &str) -> Result<FreshDatabase> {
         static CREATED: AtomicU64 = AtomicU64::new(0);
-        let server = PgConnectOptions::from_str(url).with_context(|| format!("cannot parse the database URL {url}"))?;
-        let millis = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
+        let server = PgConnectOptions::from_str(url)
+            .with_context(|| format!("cannot parse the database URL {url}"))?;
+        let millis = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis());
         let name = format!(
             "commons_bench_{}_{millis}_{}",
             std::process::id(),
@@ -53,10 +56,13 @@ impl FreshDatabase {
     /// Drops the database, ending any connection still open on it.
     pub async fn drop_database(self) -> Result<()> {
         let mut admin = PgConnection::connect_with(&self.server).await?;
-        sqlx::raw_sql(AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name)))
-            .execute(&mut admin)
-            .await
-            .with_context(|| format!("cannot drop database {}", self.name))?;
+        sqlx::raw_sql(AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+            self.name
+        )))
+        .execute(&mut admin)
+        .await
+        .with_context(|| format!("cannot drop database {}", self.name))?;
         admin.close().await?;
         Ok(())
     }

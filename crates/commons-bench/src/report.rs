@@ -6,7 +6,11 @@ use std::time::Duration;
 /// Events per second; zero for an empty run.
 pub fn rate(n_events: usize, elapsed: Duration) -> f64 {
     let seconds = elapsed.as_secs_f64();
-    if seconds > 0.0 { n_events as f64 / seconds } else { 0.0 }
+    if seconds > 0.0 {
+        n_events as f64 / seconds
+    } else {
+        0.0
+    }
 }
 
 /// A whole number with thousands separators: `200,000`.
@@ -138,7 +142,13 @@ mod tests {
 
     #[test]
     fn grouped_puts_a_comma_between_every_three_digits() {
-        for (n, text) in [(0, "0"), (999, "999"), (1_000, "1,000"), (200_000, "200,000"), (1_234_567, "1,234,567")] {
+        for (n, text) in [
+            (0, "0"),
+            (999, "999"),
+            (1_000, "1,000"),
+            (200_000, "200,000"),
+            (1_234_567, "1,234,567"),
+        ] {
             assert_eq!(grouped(n), text);
         }
     }

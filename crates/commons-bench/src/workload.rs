@@ -43,14 +43,19 @@ impl Workload {
         let chains = std::thread::scope(|scope| {
             let workers: Vec<_> = (0..SIGNING_THREADS)
                 .map(|t| {
-                    let authors = (t * per_thread).min(n_authors)..((t + 1) * per_thread).min(n_authors);
+                    let authors =
+                        (t * per_thread).min(n_authors)..((t + 1) * per_thread).min(n_authors);
                     scope.spawn(move || sign_chains(commons, authors, n_events, n_authors))
                 })
                 .collect();
             let mut chains = Vec::with_capacity(n_authors);
             for worker in workers {
                 // A signing thread only panics on a bug; pass the panic on.
-                chains.extend(worker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
+                chains.extend(
+                    worker
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                );
             }
             chains
         });
@@ -71,7 +76,11 @@ impl Workload {
     pub fn interleaved(&self, authors: Range<usize>) -> impl Iterator<Item = &[u8]> + '_ {
         let chains = &self.chains[authors];
         let longest = chains.iter().map(Vec::len).max().unwrap_or(0);
-        (0..longest).flat_map(move |seq| chains.iter().filter_map(move |chain| chain.get(seq).map(Vec::as_slice)))
+        (0..longest).flat_map(move |seq| {
+            chains
+                .iter()
+                .filter_map(move |chain| chain.get(seq).map(Vec::as_slice))
+        })
     }
 
     /// Number of events written by `authors`.
@@ -90,12 +99,25 @@ fn chain_len(a: usize, n_events: usize, n_authors: usize) -> usize {
     n_events / n_authors + usize::from(a < n_events % n_authors)
 }
 
-fn sign_chains(commons: CommonsId, authors: Range<usize>, n_events: usize, n_authors: usize) -> Vec<Vec<Vec<u8>>> {
+fn sign_chains(
+    commons: CommonsId,
+    authors: Range<usize>,
+    n_events: usize,
+    n_authors: usize,
+) -> Vec<Vec<Vec<u8>>> {
     authors
         .map(|a| {
-            let mut author = Author::new(commons_testkit::key(AUTHOR_KEY_NUMBER_FIRST + a as u64), commons);
+            let mut author = Author::new(
+                commons_testkit::key(AUTHOR_KEY_NUMBER_FIRST + a as u64),
+                commons,
+            );
             (0..chain_len(a, n_events, n_authors))
-                .map(|seq| author.profile(&format!("author {a} rev {seq}")).envelope().encode())
+                .map(|seq| {
+                    author
+                        .profile(&format!("author {a} rev {seq}"))
+                        .envelope()
+                        .encode()
+                })
                 .collect()
         })
         .collect()
@@ -128,12 +150,20 @@ mod tests {
     fn the_workload_has_the_asked_size_and_interleaves_chains_in_order() {
         let workload = Workload::generate(10, 3);
         assert_eq!(workload.n_events, 10);
-        assert_eq!(workload.chains.iter().map(Vec::len).collect::<Vec<_>>(), [4, 3, 3]);
+        assert_eq!(
+            workload.chains.iter().map(Vec::len).collect::<Vec<_>>(),
+            [4, 3, 3]
+        );
         let mut next_seq = [0u64; 3];
-        let authors: Vec<_> = (0..3).map(|a| commons_testkit::key(AUTHOR_KEY_NUMBER_FIRST + a).author_key()).collect();
+        let authors: Vec<_> = (0..3)
+            .map(|a| commons_testkit::key(AUTHOR_KEY_NUMBER_FIRST + a).author_key())
+            .collect();
         for envelope in workload.interleaved(0..3) {
             let event = Event::decode(envelope).unwrap();
-            let a = authors.iter().position(|k| *k == event.header.author).unwrap();
+            let a = authors
+                .iter()
+                .position(|k| *k == event.header.author)
+                .unwrap();
             assert_eq!(event.header.seq, next_seq[a]);
             next_seq[a] += 1;
         }

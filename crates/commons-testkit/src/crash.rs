@@ -122,7 +122,11 @@ impl fmt::Display for Check {
 pub enum CrashError {
     /// A durability or consistency check failed: a finding about the node.
     #[error("round {round}: check `{check}` failed: {detail}")]
-    CheckFailed { round: u64, check: Check, detail: String },
+    CheckFailed {
+        round: u64,
+        check: Check,
+        detail: String,
+    },
     /// The harness itself could not do its job (spawn a process, write a log).
     #[error("round {round}: the crash harness failed: {detail}")]
     Harness { round: u64, detail: String },
@@ -173,7 +177,11 @@ pub struct CrashConfig {
 }
 
 impl CrashConfig {
-    pub fn new(commons_bin: impl Into<PathBuf>, work_dir: impl Into<PathBuf>, seed: u64) -> CrashConfig {
+    pub fn new(
+        commons_bin: impl Into<PathBuf>,
+        work_dir: impl Into<PathBuf>,
+        seed: u64,
+    ) -> CrashConfig {
         CrashConfig {
             commons_bin: commons_bin.into(),
             work_dir: work_dir.into(),
@@ -298,7 +306,11 @@ impl fmt::Display for CrashSummary {
 
 /// Runs `n_rounds` kill/restart rounds and the final restart, calling `on_round` after each
 /// round.
-pub async fn run(config: CrashConfig, n_rounds: u64, mut on_round: impl FnMut(&RoundReport)) -> Result<CrashSummary, CrashError> {
+pub async fn run(
+    config: CrashConfig,
+    n_rounds: u64,
+    mut on_round: impl FnMut(&RoundReport),
+) -> Result<CrashSummary, CrashError> {
     let started = Instant::now();
     let mut driver = CrashDriver::new(config)?;
     for _ in 0..n_rounds {
@@ -386,7 +398,10 @@ impl ClientState {
         let author = self.next_author;
         self.next_author = (self.next_author + 1) % self.authors.len();
         self.n_signed += 1;
-        let name = format!("client {} author {} event {}", self.number, author, self.n_signed);
+        let name = format!(
+            "client {} author {} event {}",
+            self.number, author, self.n_signed
+        );
         let event = self.authors[author].profile(&name);
         InFlight { author, event }
     }
@@ -441,10 +456,17 @@ pub struct CrashDriver {
 impl CrashDriver {
     pub fn new(config: CrashConfig) -> Result<CrashDriver, CrashError> {
         let setup = |detail: String| CrashError::Harness { round: 0, detail };
-        assert!(config.n_clients > 0 && config.authors_per_client > 0, "at least one client and one author");
-        assert!(config.kill_after_ms_min <= config.kill_after_ms_max, "an empty kill window");
+        assert!(
+            config.n_clients > 0 && config.authors_per_client > 0,
+            "at least one client and one author"
+        );
+        assert!(
+            config.kill_after_ms_min <= config.kill_after_ms_max,
+            "an empty kill window"
+        );
         for dir in [config.data_dir(), config.logs_dir()] {
-            std::fs::create_dir_all(&dir).map_err(|e| setup(format!("cannot create {}: {e}", dir.display())))?;
+            std::fs::create_dir_all(&dir)
+                .map_err(|e| setup(format!("cannot create {}: {e}", dir.display())))?;
         }
         let own_addresses = loopback_aliases_work();
         let address = |n: u8| own_addresses.then_some(IpAddr::V4(Ipv4Addr::new(127, 0, 0, n)));
@@ -549,7 +571,9 @@ impl CrashDriver {
     }
 
     fn log_path(&self, what: &str) -> PathBuf {
-        self.config.logs_dir().join(format!("round-{:04}-{what}", self.round))
+        self.config
+            .logs_dir()
+            .join(format!("round-{:04}-{what}", self.round))
     }
 
     fn child_command(&self, verb: &str) -> Command {
@@ -570,7 +594,8 @@ impl CrashDriver {
         let stdout_path = self.log_path("serve.stdout");
         let stderr_path = self.log_path("serve.stderr");
         let open = |path: &Path| {
-            std::fs::File::create(path).map_err(|e| harness(format!("cannot create {}: {e}", path.display())))
+            std::fs::File::create(path)
+                .map_err(|e| harness(format!("cannot create {}: {e}", path.display())))
         };
         let mut command = self.child_command("serve");
         command
@@ -578,9 +603,12 @@ impl CrashDriver {
             .arg("127.0.0.1:0")
             .stdout(open(&stdout_path)?)
             .stderr(open(&stderr_path)?);
-        let mut child = command
-            .spawn()
-            .map_err(|e| harness(format!("cannot run {}: {e}", self.config.commons_bin.display())))?;
+        let mut child = command.spawn().map_err(|e| {
+            harness(format!(
+                "cannot run {}: {e}",
+                self.config.commons_bin.display()
+            ))
+        })?;
         let deadline = Instant::now() + Duration::from_millis(NODE_START_TIMEOUT_MS);
         let base = loop {
             let printed = std::fs::read_to_string(&stdout_path).unwrap_or_default();
@@ -590,13 +618,19 @@ impl CrashDriver {
             if let Ok(Some(status)) = child.try_wait() {
                 return Err(failed(
                     Check::NodeStarts,
-                    format!("the node exited with {status} before serving; stderr ends:\n{}", tail(&stderr_path)),
+                    format!(
+                        "the node exited with {status} before serving; stderr ends:\n{}",
+                        tail(&stderr_path)
+                    ),
                 ));
             }
             if Instant::now() > deadline {
                 return Err(failed(
                     Check::NodeStarts,
-                    format!("the node printed no address within {NODE_START_TIMEOUT_MS} ms; stderr ends:\n{}", tail(&stderr_path)),
+                    format!(
+                        "the node printed no address within {NODE_START_TIMEOUT_MS} ms; stderr ends:\n{}",
+                        tail(&stderr_path)
+                    ),
                 ));
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
@@ -619,7 +653,10 @@ impl CrashDriver {
             if Instant::now() > deadline {
                 return Err(failed(
                     Check::NodeStarts,
-                    format!("/healthz did not answer within {NODE_START_TIMEOUT_MS} ms; stderr ends:\n{}", tail(&node.stderr_path)),
+                    format!(
+                        "/healthz did not answer within {NODE_START_TIMEOUT_MS} ms; stderr ends:\n{}",
+                        tail(&node.stderr_path)
+                    ),
                 ));
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
@@ -634,13 +671,28 @@ impl CrashDriver {
         let sequencer = info["sequencer"]
             .as_str()
             .and_then(|hex| AuthorKey::from_hex(hex).ok())
-            .ok_or_else(|| failed(Check::CommonsCreated, format!("/api/v1/node names no valid sequencer key: {info}")))?;
+            .ok_or_else(|| {
+                failed(
+                    Check::CommonsCreated,
+                    format!("/api/v1/node names no valid sequencer key: {info}"),
+                )
+            })?;
         let maintainer = key(1);
-        let genesis = genesis_event(&maintainer, "Crash test", &[maintainer.author_key()], &sequencer);
+        let genesis = genesis_event(
+            &maintainer,
+            "Crash test",
+            &[maintainer.author_key()],
+            &sequencer,
+        );
         let commons = CommonsId(genesis.id.0);
         match submit(&self.checker, &node.base, &genesis).await {
             Submitted::Sequenced { index: 0 } => {}
-            other => return Err(failed(Check::CommonsCreated, format!("the genesis was answered {other}"))),
+            other => {
+                return Err(failed(
+                    Check::CommonsCreated,
+                    format!("the genesis was answered {other}"),
+                ));
+            }
         }
         self.acknowledged.push(Acknowledged {
             index: 0,
@@ -651,7 +703,12 @@ impl CrashDriver {
         let authors_per_client = self.config.authors_per_client as u64;
         for client in &mut self.clients {
             client.authors = (0..authors_per_client)
-                .map(|a| Author::new(key(1_000 + client.number as u64 * authors_per_client + a), commons))
+                .map(|a| {
+                    Author::new(
+                        key(1_000 + client.number as u64 * authors_per_client + a),
+                        commons,
+                    )
+                })
                 .collect();
         }
         let checkpoint = fetch_checkpoint(&self.checker, &node.base, &commons, &sequencer)
@@ -662,11 +719,16 @@ impl CrashDriver {
     }
 
     fn commons(&self) -> (CommonsId, AuthorKey) {
-        self.commons.expect("the commons is created in the first round")
+        self.commons
+            .expect("the commons is created in the first round")
     }
 
     /// The checks after a restart: checkpoint, acknowledged events, chains.
-    async fn check_after_restart(&mut self, node: &NodeProcess, started: Instant) -> Outcome<RestartReport> {
+    async fn check_after_restart(
+        &mut self,
+        node: &NodeProcess,
+        started: Instant,
+    ) -> Outcome<RestartReport> {
         let start = started.elapsed();
         let checks_started = Instant::now();
         let (commons, sequencer) = self.commons();
@@ -677,16 +739,22 @@ impl CrashDriver {
         let checkpoint = fetch_checkpoint(&self.checker, base, &commons, &sequencer)
             .await
             .map_err(|e| failed(check, e))?;
-        let overview = get_json(&self.checker, &format!("{base}/api/v1/commons/{}", commons.to_hex()))
-            .await
-            .map_err(|e| failed(check, format!("the commons overview: {e}")))?;
+        let overview = get_json(
+            &self.checker,
+            &format!("{base}/api/v1/commons/{}", commons.to_hex()),
+        )
+        .await
+        .map_err(|e| failed(check, format!("the commons overview: {e}")))?;
         let ledger_size = overview["size"]
             .as_u64()
             .ok_or_else(|| failed(check, format!("the overview has no size: {overview}")))?;
         if checkpoint.size != ledger_size {
             return Err(failed(
                 check,
-                format!("the latest checkpoint has size {} but the ledger has {ledger_size} entries", checkpoint.size),
+                format!(
+                    "the latest checkpoint has size {} but the ledger has {ledger_size} entries",
+                    checkpoint.size
+                ),
             ));
         }
 
@@ -697,14 +765,30 @@ impl CrashDriver {
             .map_err(|e| failed(Check::AcknowledgedEventsPresent, e))?;
         check_acknowledged(&ids, &self.acknowledged)?;
         let n_acknowledged_checked = self.acknowledged.len();
-        let index_of: Arc<HashMap<EventId, u64>> = Arc::new(ids.iter().enumerate().map(|(i, id)| (*id, i as u64)).collect());
+        let index_of: Arc<HashMap<EventId, u64>> = Arc::new(
+            ids.iter()
+                .enumerate()
+                .map(|(i, id)| (*id, i as u64))
+                .collect(),
+        );
 
         // The new checkpoint extends the last ones seen before the kill.
-        let before = self.last_checkpoint.clone().expect("a checkpoint was fetched when the commons was created");
-        for old in [Some(&before), self.unproven_from.as_ref()].into_iter().flatten() {
+        let before = self
+            .last_checkpoint
+            .clone()
+            .expect("a checkpoint was fetched when the commons was created");
+        for old in [Some(&before), self.unproven_from.as_ref()]
+            .into_iter()
+            .flatten()
+        {
             prove_consistent(&self.checker, base, &commons, old, &checkpoint)
                 .await
-                .map_err(|e| failed(check, format!("the checkpoint before the kill and the one after it: {e}")))?;
+                .map_err(|e| {
+                    failed(
+                        check,
+                        format!("the checkpoint before the kill and the one after it: {e}"),
+                    )
+                })?;
         }
 
         // Chains: re-send what was in flight, then one more event on the head the API names.
@@ -724,7 +808,8 @@ impl CrashDriver {
         }
         let mut first_failure = None;
         while let Some(joined) = tasks.join_next().await {
-            let (client, result) = joined.map_err(|e| harness(format!("a client task panicked: {e}")))?;
+            let (client, result) =
+                joined.map_err(|e| harness(format!("a client task panicked: {e}")))?;
             self.clients.push(client);
             match result {
                 Ok((counts, acknowledged)) => {
@@ -773,7 +858,10 @@ impl CrashDriver {
             killed.clone(),
         ));
 
-        let kill_after = Duration::from_millis(self.rng.in_range(self.config.kill_after_ms_min, self.config.kill_after_ms_max));
+        let kill_after = Duration::from_millis(
+            self.rng
+                .in_range(self.config.kill_after_ms_min, self.config.kill_after_ms_max),
+        );
         tokio::time::sleep(kill_after).await;
         // Set before the signal, so that anything a client sees fail after it is the kill's doing.
         killed.store(true, Ordering::SeqCst);
@@ -787,8 +875,14 @@ impl CrashDriver {
             runs
         })
         .await
-        .map_err(|_| harness(format!("clients did not stop within {CLIENTS_STOP_TIMEOUT_MS} ms of the kill")))?;
-        let polled = poller.await.map_err(|e| harness(format!("the checkpoint poller panicked: {e}")))?;
+        .map_err(|_| {
+            harness(format!(
+                "clients did not stop within {CLIENTS_STOP_TIMEOUT_MS} ms of the kill"
+            ))
+        })?;
+        let polled = poller
+            .await
+            .map_err(|e| harness(format!("the checkpoint poller panicked: {e}")))?;
 
         let mut first_failure = None;
         let mut n_acknowledged = 0;
@@ -822,17 +916,29 @@ impl CrashDriver {
         let stdout_path = self.log_path("verify.stdout");
         let stderr_path = self.log_path("verify.stderr");
         let open = |path: &Path| {
-            std::fs::File::create(path).map_err(|e| harness(format!("cannot create {}: {e}", path.display())))
+            std::fs::File::create(path)
+                .map_err(|e| harness(format!("cannot create {}: {e}", path.display())))
         };
         let mut command = self.child_command("verify");
-        command.stdout(open(&stdout_path)?).stderr(open(&stderr_path)?);
-        let mut child = command
-            .spawn()
-            .map_err(|e| harness(format!("cannot run {} verify: {e}", self.config.commons_bin.display())))?;
-        let status: ExitStatus = tokio::time::timeout(Duration::from_millis(VERIFY_TIMEOUT_MS), child.wait())
-            .await
-            .map_err(|_| failed(Check::VerifyPasses, format!("commons verify took more than {VERIFY_TIMEOUT_MS} ms")))?
-            .map_err(|e| harness(format!("cannot wait for commons verify: {e}")))?;
+        command
+            .stdout(open(&stdout_path)?)
+            .stderr(open(&stderr_path)?);
+        let mut child = command.spawn().map_err(|e| {
+            harness(format!(
+                "cannot run {} verify: {e}",
+                self.config.commons_bin.display()
+            ))
+        })?;
+        let status: ExitStatus =
+            tokio::time::timeout(Duration::from_millis(VERIFY_TIMEOUT_MS), child.wait())
+                .await
+                .map_err(|_| {
+                    failed(
+                        Check::VerifyPasses,
+                        format!("commons verify took more than {VERIFY_TIMEOUT_MS} ms"),
+                    )
+                })?
+                .map_err(|e| harness(format!("cannot wait for commons verify: {e}")))?;
         let stdout = std::fs::read_to_string(&stdout_path).unwrap_or_default();
         if !status.success() {
             return Err(failed(
@@ -844,7 +950,12 @@ impl CrashDriver {
                 ),
             ));
         }
-        Ok(stdout.lines().next().unwrap_or("no output").trim().to_owned())
+        Ok(stdout
+            .lines()
+            .next()
+            .unwrap_or("no output")
+            .trim()
+            .to_owned())
     }
 }
 
@@ -861,7 +972,10 @@ fn check_acknowledged(ids: &[EventId], acknowledged: &[Acknowledged]) -> Outcome
     let mut seen: HashMap<EventId, u64> = HashMap::with_capacity(ids.len());
     for (index, id) in ids.iter().enumerate() {
         if let Some(first) = seen.insert(*id, index as u64) {
-            return Err(failed(check, format!("event {id} is in the ledger twice, at {first} and {index}")));
+            return Err(failed(
+                check,
+                format!("event {id} is in the ledger twice, at {first} and {index}"),
+            ));
         }
     }
     let mut missing = Vec::new();
@@ -924,8 +1038,17 @@ async fn continue_chains(
         let check = Check::ChainsContinue;
         let head = chain_head(&client.http, base, commons, &public)
             .await
-            .map_err(|e| failed(check, format!("client {} author {author}: {e}", client.number)))?;
-        let in_flight = client.in_flight.as_ref().filter(|f| f.author == author).cloned();
+            .map_err(|e| {
+                failed(
+                    check,
+                    format!("client {} author {author}: {e}", client.number),
+                )
+            })?;
+        let in_flight = client
+            .in_flight
+            .as_ref()
+            .filter(|f| f.author == author)
+            .cloned();
         let known = client.heads[author];
         let head_is_known = head == known;
         let head_is_in_flight = matches!((&head, &in_flight), (Some((seq, id)), Some(f)) if *id == f.event.id && *seq == f.event.header.seq);
@@ -937,7 +1060,10 @@ async fn continue_chains(
                     client.number,
                     describe_head(head),
                     describe_head(known),
-                    in_flight.as_ref().map_or("none".to_owned(), |f| format!("seq {} id {}", f.event.header.seq, f.event.id)),
+                    in_flight.as_ref().map_or("none".to_owned(), |f| format!(
+                        "seq {} id {}",
+                        f.event.header.seq, f.event.id
+                    )),
                 ),
             ));
         }
@@ -947,25 +1073,40 @@ async fn continue_chains(
             let Submitted::Sequenced { index } = answer else {
                 return Err(failed(
                     check,
-                    format!("client {} re-sent event {} (seq {}) after the restart and was answered {answer}", client.number, flight.event.id, flight.event.header.seq),
+                    format!(
+                        "client {} re-sent event {} (seq {}) after the restart and was answered {answer}",
+                        client.number, flight.event.id, flight.event.header.seq
+                    ),
                 ));
             };
             match index_of.get(&flight.event.id) {
                 Some(stored) if *stored != index => {
                     return Err(failed(
                         check,
-                        format!("event {} is stored at index {stored} but re-sending it was answered index {index}", flight.event.id),
+                        format!(
+                            "event {} is stored at index {stored} but re-sending it was answered index {index}",
+                            flight.event.id
+                        ),
                     ));
                 }
                 Some(_) => counts.n_resent_already_sequenced += 1,
                 None if head_is_in_flight => {
-                    return Err(failed(check, format!("event {} is the chain head but not among the entries", flight.event.id)));
+                    return Err(failed(
+                        check,
+                        format!(
+                            "event {} is the chain head but not among the entries",
+                            flight.event.id
+                        ),
+                    ));
                 }
                 None => {
                     if index < index_of.len() as u64 {
                         return Err(failed(
                             check,
-                            format!("re-sent event {} was answered index {index}, which holds another event", flight.event.id),
+                            format!(
+                                "re-sent event {} was answered index {index}, which holds another event",
+                                flight.event.id
+                            ),
                         ));
                     }
                     counts.n_resent_sequenced_now += 1;
@@ -981,14 +1122,28 @@ async fn continue_chains(
         // One more event, chained on the head as the API now names it.
         let head = chain_head(&client.http, base, commons, &public)
             .await
-            .map_err(|e| failed(check, format!("client {} author {author}: {e}", client.number)))?;
+            .map_err(|e| {
+                failed(
+                    check,
+                    format!("client {} author {author}: {e}", client.number),
+                )
+            })?;
         let Some((seq, id)) = head else {
-            return Err(failed(check, format!("client {} author {author} has no chain head after re-sending", client.number)));
+            return Err(failed(
+                check,
+                format!(
+                    "client {} author {author} has no chain head after re-sending",
+                    client.number
+                ),
+            ));
         };
         client.authors[author].next_seq = seq + 1;
         client.authors[author].prev = Some(id);
         client.n_signed += 1;
-        let name = format!("client {} author {author} event {} after restart", client.number, client.n_signed);
+        let name = format!(
+            "client {} author {author} event {} after restart",
+            client.number, client.n_signed
+        );
         let event = client.authors[author].profile(&name);
         match submit(&client.http, base, &event).await {
             Submitted::Sequenced { index } => {
@@ -1003,7 +1158,11 @@ async fn continue_chains(
             other => {
                 return Err(failed(
                     check,
-                    format!("client {} author {author}: the event after the head (seq {}) was answered {other}", client.number, seq + 1),
+                    format!(
+                        "client {} author {author}: the event after the head (seq {}) was answered {other}",
+                        client.number,
+                        seq + 1
+                    ),
                 ));
             }
         }
@@ -1017,7 +1176,12 @@ fn describe_head(head: Option<(u64, EventId)>) -> String {
 
 /// One client's ingest: in-order events of its authors in turn, one request at a time,
 /// until the kill.
-async fn run_client(mut client: ClientState, base: String, killed: Arc<AtomicBool>, round: u64) -> ClientRun {
+async fn run_client(
+    mut client: ClientState,
+    base: String,
+    killed: Arc<AtomicBool>,
+    round: u64,
+) -> ClientRun {
     let mut acknowledged = Vec::new();
     let mut n_rate_limited = 0;
     let mut failure = None;
@@ -1045,7 +1209,11 @@ async fn run_client(mut client: ClientState, base: String, killed: Arc<AtomicBoo
                 n_rate_limited += 1;
                 tokio::time::sleep(Duration::from_millis(retry_after_ms)).await;
             }
-            Submitted::Unreachable(_) | Submitted::Fault { .. } if killed.load(Ordering::SeqCst) => break,
+            Submitted::Unreachable(_) | Submitted::Fault { .. }
+                if killed.load(Ordering::SeqCst) =>
+            {
+                break;
+            }
             other => {
                 // A 5xx or a dropped connection with the node alive is a finding; so is a
                 // refusal or `pending` for an in-order event.
@@ -1126,9 +1294,18 @@ async fn poll_checkpoints(
 }
 
 /// Fetches the latest checkpoint and checks the sequencer's signature on it.
-async fn fetch_checkpoint(http: &reqwest::Client, base: &str, commons: &CommonsId, sequencer: &AuthorKey) -> Result<SeenCheckpoint, String> {
+async fn fetch_checkpoint(
+    http: &reqwest::Client,
+    base: &str,
+    commons: &CommonsId,
+    sequencer: &AuthorKey,
+) -> Result<SeenCheckpoint, String> {
     let url = format!("{base}/api/v1/commons/{}/checkpoint", commons.to_hex());
-    let note = get(http, &url).await?.text().await.map_err(|e| format!("GET {url}: {e}"))?;
+    let note = get(http, &url)
+        .await?
+        .text()
+        .await
+        .map_err(|e| format!("GET {url}: {e}"))?;
     let (checkpoint, _) = Checkpoint::parse_and_verify(&note, &origin_for(commons), sequencer)
         .map_err(|e| format!("the checkpoint does not verify: {e}\n{note}"))?;
     Ok(SeenCheckpoint {
@@ -1138,9 +1315,18 @@ async fn fetch_checkpoint(http: &reqwest::Client, base: &str, commons: &CommonsI
 }
 
 /// Fetches an RFC 9162 consistency proof from `old` to `new` and verifies it.
-async fn prove_consistent(http: &reqwest::Client, base: &str, commons: &CommonsId, old: &SeenCheckpoint, new: &SeenCheckpoint) -> Result<(), String> {
+async fn prove_consistent(
+    http: &reqwest::Client,
+    base: &str,
+    commons: &CommonsId,
+    old: &SeenCheckpoint,
+    new: &SeenCheckpoint,
+) -> Result<(), String> {
     if new.size < old.size {
-        return Err(format!("the checkpoint went back from size {} to {}", old.size, new.size));
+        return Err(format!(
+            "the checkpoint went back from size {} to {}",
+            old.size, new.size
+        ));
     }
     let proof = if old.size == new.size || old.size == 0 {
         Vec::new()
@@ -1156,7 +1342,11 @@ async fn prove_consistent(http: &reqwest::Client, base: &str, commons: &CommonsI
             .as_array()
             .ok_or_else(|| format!("the consistency proof has no hashes: {json}"))?
             .iter()
-            .map(|h| h.as_str().and_then(Hash::from_hex).ok_or_else(|| format!("a proof hash is not hex: {h}")))
+            .map(|h| {
+                h.as_str()
+                    .and_then(Hash::from_hex)
+                    .ok_or_else(|| format!("a proof hash is not hex: {h}"))
+            })
             .collect::<Result<Vec<Hash>, String>>()?
     };
     merkle::verify_consistency(old.size, new.size, &old.root, &new.root, &proof).map_err(|e| {
@@ -1168,20 +1358,39 @@ async fn prove_consistent(http: &reqwest::Client, base: &str, commons: &CommonsI
 }
 
 /// The ids of the ledger's first `size` entries, from `/entries`.
-async fn fetch_entry_ids(http: &reqwest::Client, base: &str, commons: &CommonsId, size: u64) -> Result<Vec<EventId>, String> {
+async fn fetch_entry_ids(
+    http: &reqwest::Client,
+    base: &str,
+    commons: &CommonsId,
+    size: u64,
+) -> Result<Vec<EventId>, String> {
     let mut ids = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
     let mut from = 0;
     while from < size {
         let to = size.min(from + ENTRIES_PAGE);
-        let url = format!("{base}/api/v1/commons/{}/entries?from={from}&to={to}", commons.to_hex());
-        let bytes = get(http, &url).await?.bytes().await.map_err(|e| format!("GET {url}: {e}"))?;
-        let value = Value::decode(&bytes).map_err(|e| format!("entries {from}..{to} are not canonical CBOR: {e}"))?;
-        let items = value.as_array().ok_or_else(|| format!("entries {from}..{to} are not a CBOR array"))?;
+        let url = format!(
+            "{base}/api/v1/commons/{}/entries?from={from}&to={to}",
+            commons.to_hex()
+        );
+        let bytes = get(http, &url)
+            .await?
+            .bytes()
+            .await
+            .map_err(|e| format!("GET {url}: {e}"))?;
+        let value = Value::decode(&bytes)
+            .map_err(|e| format!("entries {from}..{to} are not canonical CBOR: {e}"))?;
+        let items = value
+            .as_array()
+            .ok_or_else(|| format!("entries {from}..{to} are not a CBOR array"))?;
         if items.len() as u64 != to - from {
-            return Err(format!("asked for entries {from}..{to}, got {}", items.len()));
+            return Err(format!(
+                "asked for entries {from}..{to}, got {}",
+                items.len()
+            ));
         }
         for (offset, item) in items.iter().enumerate() {
-            let event = Event::decode(&item.encode()).map_err(|e| format!("entry {} does not decode: {e}", from + offset as u64))?;
+            let event = Event::decode(&item.encode())
+                .map_err(|e| format!("entry {} does not decode: {e}", from + offset as u64))?;
             ids.push(event.id);
         }
         from = to;
@@ -1190,7 +1399,12 @@ async fn fetch_entry_ids(http: &reqwest::Client, base: &str, commons: &CommonsId
 }
 
 /// The latest event of `author`: `(seq, id)`.
-async fn chain_head(http: &reqwest::Client, base: &str, commons: &CommonsId, author: &AuthorKey) -> Result<Option<(u64, EventId)>, String> {
+async fn chain_head(
+    http: &reqwest::Client,
+    base: &str,
+    commons: &CommonsId,
+    author: &AuthorKey,
+) -> Result<Option<(u64, EventId)>, String> {
     let url = format!(
         "{base}/api/v1/commons/{}/events?author={}&order=desc&limit=1",
         commons.to_hex(),
@@ -1200,7 +1414,9 @@ async fn chain_head(http: &reqwest::Client, base: &str, commons: &CommonsId, aut
     let Some(latest) = json["events"].as_array().and_then(|events| events.first()) else {
         return Ok(None);
     };
-    let seq = latest["seq"].as_u64().ok_or_else(|| format!("the head has no seq: {latest}"))?;
+    let seq = latest["seq"]
+        .as_u64()
+        .ok_or_else(|| format!("the head has no seq: {latest}"))?;
     let id = latest["id"]
         .as_str()
         .and_then(EventId::from_hex)
@@ -1230,8 +1446,12 @@ impl fmt::Display for Submitted {
         match self {
             Submitted::Sequenced { index } => write!(f, "sequenced at {index}"),
             Submitted::Pending => write!(f, "202 pending"),
-            Submitted::RateLimited { retry_after_ms } => write!(f, "429 rate limited (retry after {retry_after_ms} ms)"),
-            Submitted::Refused { status, body } | Submitted::Fault { status, body } => write!(f, "{status}: {body}"),
+            Submitted::RateLimited { retry_after_ms } => {
+                write!(f, "429 rate limited (retry after {retry_after_ms} ms)")
+            }
+            Submitted::Refused { status, body } | Submitted::Fault { status, body } => {
+                write!(f, "{status}: {body}")
+            }
             Submitted::Unreachable(e) => write!(f, "no answer: {e}"),
         }
     }
@@ -1270,7 +1490,9 @@ async fn submit_once(http: &reqwest::Client, base: &str, event: &Event) -> Submi
     }
     let body = match response.bytes().await {
         Ok(bytes) => bytes,
-        Err(e) => return Submitted::Unreachable(format!("the answer was cut off: {}", error_chain(&e))),
+        Err(e) => {
+            return Submitted::Unreachable(format!("the answer was cut off: {}", error_chain(&e)));
+        }
     };
     let text = || String::from_utf8_lossy(&body).into_owned();
     if status.is_server_error() {
@@ -1288,7 +1510,9 @@ async fn submit_once(http: &reqwest::Client, base: &str, event: &Event) -> Submi
     let json: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
     let same_id = json["id"].as_str() == Some(event.id.to_hex().as_str());
     match (json["status"].as_str(), json["index"].as_u64()) {
-        (Some("sequenced"), Some(index)) if same_id && status == reqwest::StatusCode::OK => Submitted::Sequenced { index },
+        (Some("sequenced"), Some(index)) if same_id && status == reqwest::StatusCode::OK => {
+            Submitted::Sequenced { index }
+        }
         (Some("pending"), _) if same_id => Submitted::Pending,
         _ => Submitted::Refused {
             status: status.as_u16(),
@@ -1311,7 +1535,11 @@ fn retry_after_ms(response: &reqwest::Response) -> u64 {
 async fn get(http: &reqwest::Client, url: &str) -> Result<reqwest::Response, String> {
     let mut retries = 0;
     loop {
-        let response = http.get(url).send().await.map_err(|e| format!("GET {url}: {}", error_chain(&e)))?;
+        let response = http
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| format!("GET {url}: {}", error_chain(&e)))?;
         let status = response.status();
         if status == reqwest::StatusCode::TOO_MANY_REQUESTS && retries < RATE_LIMITED_RETRIES_MAX {
             retries += 1;
@@ -1327,7 +1555,11 @@ async fn get(http: &reqwest::Client, url: &str) -> Result<reqwest::Response, Str
 }
 
 async fn get_json(http: &reqwest::Client, url: &str) -> Result<serde_json::Value, String> {
-    let bytes = get(http, url).await?.bytes().await.map_err(|e| format!("GET {url}: {e}"))?;
+    let bytes = get(http, url)
+        .await?
+        .bytes()
+        .await
+        .map_err(|e| format!("GET {url}: {e}"))?;
     serde_json::from_slice(&bytes).map_err(|e| format!("GET {url} did not answer JSON: {e}"))
 }
 
@@ -1363,7 +1595,9 @@ fn printed_base_url(stdout: &str) -> Option<String> {
     let start = line.find("http://")?;
     let url = line[start..].split_whitespace().next()?;
     // Only a complete line counts: the address is followed by a newline once printed.
-    stdout.contains(&format!("{line}\n")).then(|| url.trim_end_matches('/').to_owned())
+    stdout
+        .contains(&format!("{line}\n"))
+        .then(|| url.trim_end_matches('/').to_owned())
 }
 
 fn truncate_tail(text: &str) -> String {
@@ -1388,8 +1622,12 @@ fn tail(path: &Path) -> String {
 pub fn with_database(url: &str, database: &str) -> String {
     let authority_start = url.find("://").map_or(0, |i| i + 3);
     let rest = &url[authority_start..];
-    let path_start = rest.find(['/', '?']).map_or(url.len(), |i| authority_start + i);
-    let query = url[path_start..].find('?').map_or("", |i| &url[path_start + i..]);
+    let path_start = rest
+        .find(['/', '?'])
+        .map_or(url.len(), |i| authority_start + i);
+    let query = url[path_start..]
+        .find('?')
+        .map_or("", |i| &url[path_start + i..]);
     format!("{}/{database}{query}", &url[..path_start])
 }
 
@@ -1408,9 +1646,17 @@ impl FreshDatabase {
     /// Creates `<prefix>_<pid>_<n>` on the server `server_url` points at.
     pub async fn create(server_url: &str, prefix: &str) -> Result<FreshDatabase, String> {
         static CREATED: AtomicU64 = AtomicU64::new(0);
-        assert!(prefix.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'), "a plain prefix");
-        let server = PgConnectOptions::from_str(server_url).map_err(|e| format!("the database URL does not parse: {e}"))?;
-        let name = format!("{prefix}_{}_{}", std::process::id(), CREATED.fetch_add(1, Ordering::Relaxed));
+        assert!(
+            prefix.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+            "a plain prefix"
+        );
+        let server = PgConnectOptions::from_str(server_url)
+            .map_err(|e| format!("the database URL does not parse: {e}"))?;
+        let name = format!(
+            "{prefix}_{}_{}",
+            std::process::id(),
+            CREATED.fetch_add(1, Ordering::Relaxed)
+        );
         let mut admin = PgConnection::connect_with(&server)
             .await
             .map_err(|e| format!("cannot connect to the PostgreSQL server: {e}"))?;
@@ -1446,11 +1692,15 @@ impl FreshDatabase {
 }
 
 async fn drop_database(server: PgConnectOptions, name: String) -> Result<(), String> {
-    let mut admin = PgConnection::connect_with(&server).await.map_err(|e| e.to_string())?;
-    sqlx::raw_sql(AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-        .execute(&mut admin)
+    let mut admin = PgConnection::connect_with(&server)
         .await
-        .map_err(|e| format!("cannot drop database {name}: {e}"))?;
+        .map_err(|e| e.to_string())?;
+    sqlx::raw_sql(AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+    )))
+    .execute(&mut admin)
+    .await
+    .map_err(|e| format!("cannot drop database {name}: {e}"))?;
     let _ = admin.close().await;
     Ok(())
 }
@@ -1485,9 +1735,15 @@ mod tests {
     fn a_database_url_gets_its_database_replaced_and_keeps_the_rest() {
         for (url, expected) in [
             ("postgres://u:p@h:5432/postgres", "postgres://u:p@h:5432/x"),
-            ("postgres://u@h/postgres?sslmode=disable", "postgres://u@h/x?sslmode=disable"),
+            (
+                "postgres://u@h/postgres?sslmode=disable",
+                "postgres://u@h/x?sslmode=disable",
+            ),
             ("postgres://h:5432", "postgres://h:5432/x"),
-            ("postgres://h?sslmode=disable", "postgres://h/x?sslmode=disable"),
+            (
+                "postgres://h?sslmode=disable",
+                "postgres://h/x?sslmode=disable",
+            ),
         ] {
             assert_eq!(with_database(url, "x"), expected, "{url}");
         }
@@ -1496,7 +1752,10 @@ mod tests {
     #[test]
     fn the_printed_address_is_read_only_from_a_complete_line() {
         let line = "commons node serving /d at http://127.0.0.1:4321/\n";
-        assert_eq!(printed_base_url(line).as_deref(), Some("http://127.0.0.1:4321"));
+        assert_eq!(
+            printed_base_url(line).as_deref(),
+            Some("http://127.0.0.1:4321")
+        );
         assert_eq!(printed_base_url(line.trim_end()), None);
         assert_eq!(printed_base_url(""), None);
     }
@@ -1525,7 +1784,9 @@ mod tests {
     fn an_acknowledged_event_missing_or_moved_fails_the_check() {
         for pairs in [[(0, 0), (5, 5)], [(0, 0), (2, 3)], [(0, 0), (2, 9)]] {
             match check_acknowledged(&ids(5), &acknowledged(&pairs)) {
-                Err(Failure::Check(Check::AcknowledgedEventsPresent, detail)) => assert!(detail.contains("1 of 2"), "{detail}"),
+                Err(Failure::Check(Check::AcknowledgedEventsPresent, detail)) => {
+                    assert!(detail.contains("1 of 2"), "{detail}")
+                }
                 other => panic!("{pairs:?}: expected the check to fail, got {other:?}"),
             }
         }
@@ -1545,10 +1806,16 @@ mod tests {
     fn kill_delays_replay_from_the_seed_and_stay_in_range() {
         let draw = |seed| {
             let mut rng = SplitMix64::new(seed);
-            (0..100).map(|_| rng.in_range(KILL_AFTER_MS_MIN, KILL_AFTER_MS_MAX)).collect::<Vec<_>>()
+            (0..100)
+                .map(|_| rng.in_range(KILL_AFTER_MS_MIN, KILL_AFTER_MS_MAX))
+                .collect::<Vec<_>>()
         };
         assert_eq!(draw(7), draw(7));
         assert_ne!(draw(7), draw(8));
-        assert!(draw(7).iter().all(|d| (KILL_AFTER_MS_MIN..=KILL_AFTER_MS_MAX).contains(d)));
+        assert!(
+            draw(7)
+                .iter()
+                .all(|d| (KILL_AFTER_MS_MIN..=KILL_AFTER_MS_MAX).contains(d))
+        );
     }
 }

@@ -66,7 +66,12 @@ impl Author {
     }
 
     pub fn profile(&mut self, name: &str) -> Event {
-        self.sign("agent.profile", &profile_body(name, "person"), vec![], T0_MS)
+        self.sign(
+            "agent.profile",
+            &profile_body(name, "person"),
+            vec![],
+            T0_MS,
+        )
     }
 }
 
@@ -75,10 +80,19 @@ pub fn profile_body(name: &str, kind: &str) -> Value {
 }
 
 /// The body of a genesis with these maintainers and sequencer.
-pub fn genesis_body(name: &str, maintainers: &[AuthorKey], threshold: u64, sequencer: &AuthorKey, licence: &str) -> Value {
+pub fn genesis_body(
+    name: &str,
+    maintainers: &[AuthorKey],
+    threshold: u64,
+    sequencer: &AuthorKey,
+    licence: &str,
+) -> Value {
     Value::text_map([
         ("name", Value::text(name)),
-        ("maintainers", Value::Array(maintainers.iter().map(key_value).collect())),
+        (
+            "maintainers",
+            Value::Array(maintainers.iter().map(key_value).collect()),
+        ),
         ("threshold", Value::Unsigned(threshold)),
         ("sequencer", key_value(sequencer)),
         ("licence", Value::text(licence)),
@@ -87,9 +101,23 @@ pub fn genesis_body(name: &str, maintainers: &[AuthorKey], threshold: u64, seque
 }
 
 /// A genesis event signed by `creator`.
-pub fn genesis_event(creator: &SecretKey, name: &str, maintainers: &[AuthorKey], sequencer: &AuthorKey) -> Event {
+pub fn genesis_event(
+    creator: &SecretKey,
+    name: &str,
+    maintainers: &[AuthorKey],
+    sequencer: &AuthorKey,
+) -> Event {
     let body = genesis_body(name, maintainers, 1, sequencer, "CC-BY-SA-4.0");
-    Event::sign(creator, None, 0, None, vec![], T0_MS, Kind::new("commons.genesis").unwrap(), Some(&body))
+    Event::sign(
+        creator,
+        None,
+        0,
+        None,
+        vec![],
+        T0_MS,
+        Kind::new("commons.genesis").unwrap(),
+        Some(&body),
+    )
 }
 
 /// A node on a fresh SQLite store with a manual clock, and its temp directory.
@@ -111,9 +139,13 @@ impl TestNode {
         let store = AnyStore::open(path.to_str().unwrap()).await.unwrap();
         let sequencer = key(9_999);
         let clock = ManualClock::new(T0_MS);
-        let node = Node::start(store, NodeConfig::new(sequencer.clone()), Arc::new(clock.clone()))
-            .await
-            .unwrap();
+        let node = Node::start(
+            store,
+            NodeConfig::new(sequencer.clone()),
+            Arc::new(clock.clone()),
+        )
+        .await
+        .unwrap();
         TestNode {
             node,
             clock,
@@ -124,8 +156,16 @@ impl TestNode {
 
     /// Creates a commons whose only maintainer is `maintainer`; returns its id.
     pub async fn create_commons(&self, maintainer: &SecretKey, name: &str) -> CommonsId {
-        let genesis = genesis_event(maintainer, name, &[maintainer.author_key()], &self.sequencer.author_key());
-        self.node.submit(&genesis.envelope().encode()).await.unwrap();
+        let genesis = genesis_event(
+            maintainer,
+            name,
+            &[maintainer.author_key()],
+            &self.sequencer.author_key(),
+        );
+        self.node
+            .submit(&genesis.envelope().encode())
+            .await
+            .unwrap();
         CommonsId(genesis.id.0)
     }
 }
