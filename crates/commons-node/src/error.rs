@@ -44,7 +44,9 @@ pub enum IngestError {
     SeqGap { prev_seq: u64, expected: u64 },
     #[error("prev does not match the author's event at seq - 1")]
     PrevMismatch,
-    #[error("the author already signed a different event at seq {seq}: recorded as evidence {evidence}")]
+    #[error(
+        "the author already signed a different event at seq {seq}: recorded as evidence {evidence}"
+    )]
     Equivocation { seq: u64, evidence: EventId },
     #[error("{0}")]
     Rule(Rejection),
@@ -84,14 +86,16 @@ impl IngestError {
             IngestError::SequencerMismatch(_)
             | IngestError::NewCommonsRefused
             | IngestError::NotSequencer => RejectionClass::Forbidden,
-            IngestError::SeqGap { .. } | IngestError::PrevMismatch | IngestError::Equivocation { .. } => {
-                RejectionClass::Conflict
-            }
+            IngestError::SeqGap { .. }
+            | IngestError::PrevMismatch
+            | IngestError::Equivocation { .. } => RejectionClass::Conflict,
             IngestError::Rule(r) => match r.code {
                 C::NotAuthorised | C::AuthorFrozen | C::KeyRevoked => RejectionClass::Forbidden,
-                C::UnknownKind | C::BodyInvalid | C::BodyMissing | C::KeyInvalid | C::SmallOrderKey => {
-                    RejectionClass::Malformed
-                }
+                C::UnknownKind
+                | C::BodyInvalid
+                | C::BodyMissing
+                | C::KeyInvalid
+                | C::SmallOrderKey => RejectionClass::Malformed,
                 C::ChainBroken => RejectionClass::Conflict,
                 _ => RejectionClass::Rule,
             },

@@ -116,7 +116,11 @@ pub struct Node {
 
 impl Node {
     /// Loads every hosted commons from the store and starts the sequencer.
-    pub async fn start(store: AnyStore, config: NodeConfig, clock: Arc<dyn Clock>) -> Result<Node, NodeError> {
+    pub async fn start(
+        store: AnyStore,
+        config: NodeConfig,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Node, NodeError> {
         let pending = PendingPool::new(config.pending_capacity, config.pending_age_ms_max);
         let shared = Arc::new(Shared {
             store,
@@ -131,7 +135,8 @@ impl Node {
         tokio::spawn(sequencer::run(shared.clone(), runtimes, receiver));
         let housekeeping = jobs.clone();
         tokio::spawn(async move {
-            let mut interval = tokio::time::interval(std::time::Duration::from_millis(TICK_INTERVAL_MS));
+            let mut interval =
+                tokio::time::interval(std::time::Duration::from_millis(TICK_INTERVAL_MS));
             loop {
                 interval.tick().await;
                 if housekeeping.send(Job::Housekeeping).await.is_err() {
@@ -173,20 +178,32 @@ impl Node {
 
     /// Decodes, checks and verifies one envelope, then hands it to the sequencer.
     pub async fn submit(&self, envelope_bytes: &[u8]) -> Result<SubmitOutcome, SubmitError> {
-        let event = self.check_envelope(envelope_bytes).inspect_err(|e| self.shared.metrics.rejected(e.code()))?;
-        event.verify_signature().map_err(IngestError::from).inspect_err(|e| self.shared.metrics.rejected(e.code()))?;
+        let event = self
+            .check_envelope(envelope_bytes)
+            .inspect_err(|e| self.shared.metrics.rejected(e.code()))?;
+        event
+            .verify_signature()
+            .map_err(IngestError::from)
+            .inspect_err(|e| self.shared.metrics.rejected(e.code()))?;
         self.sequence(event).await
     }
 
     /// Submits many envelopes, verifying their signatures in one batch. Answers come in
     /// the order of the input.
-    pub async fn submit_many(&self, envelopes: &[Vec<u8>]) -> Vec<Result<SubmitOutcome, SubmitError>> {
+    pub async fn submit_many(
+        &self,
+        envelopes: &[Vec<u8>],
+    ) -> Vec<Result<SubmitOutcome, SubmitError>> {
         assert!(envelopes.len() <= SUBMIT_MANY_MAX, "callers split batches");
         let checked: Vec<Result<Event, IngestError>> = envelopes
             .iter()
             .map(|bytes| {
                 let event = self.check_envelope(bytes)?;
-                event.header.author.check_registrable().map_err(|e| IngestError::Format(commons_ledger::FormatError::Key(e)))?;
+                event
+                    .header
+                    .author
+                    .check_registrable()
+                    .map_err(|e| IngestError::Format(commons_ledger::FormatError::Key(e)))?;
                 Ok(event)
             })
             .collect();
@@ -213,7 +230,9 @@ impl Node {
         let mut answers = Vec::with_capacity(receivers.len());
         for receiver in receivers {
             answers.push(match receiver {
-                Ok(receiver) => receiver.await.unwrap_or(Err(SubmitError::Fault(NodeError::ShuttingDown))),
+                Ok(receiver) => receiver
+                    .await
+                    .unwrap_or(Err(SubmitError::Fault(NodeError::ShuttingDown))),
                 Err(e) => Err(e),
             });
         }
@@ -240,10 +259,15 @@ impl Node {
     /// Sequences an event whose signature the caller has verified.
     pub async fn sequence(&self, event: Event) -> Result<SubmitOutcome, SubmitError> {
         let receiver = self.enqueue(event).await?;
-        receiver.await.unwrap_or(Err(SubmitError::Fault(NodeError::ShuttingDown)))
+        receiver
+            .await
+            .unwrap_or(Err(SubmitError::Fault(NodeError::ShuttingDown)))
     }
 
-    async fn enqueue(&self, event: Event) -> Result<oneshot::Receiver<Result<SubmitOutcome, SubmitError>>, SubmitError> {
+    async fn enqueue(
+        &self,
+        event: Event,
+    ) -> Result<oneshot::Receiver<Result<SubmitOutcome, SubmitError>>, SubmitError> {
         let (reply, receiver) = oneshot::channel();
         match self.jobs.try_send(Job::Submit {
             event: Box::new(event),
@@ -254,13 +278,25 @@ impl Node {
                 self.shared.metrics.rejected("overloaded");
                 Err(SubmitError::Rejected(IngestError::Overloaded))
             }
-            Err(mpsc::error::TrySendError::Closed(_)) => Err(SubmitError::Fault(NodeError::ShuttingDown)),
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                Err(SubmitError::Fault(NodeError::ShuttingDown))
+            }
         }
     }
 
     /// Where an event stands on this node.
-    pub async fn event_status(&self, commons: &CommonsId, id: &EventId) -> Result<EventStatus, NodeError> {
-        if let Some(found) = self.shared.store.events_by_id(commons, &[*id]).await?.first() {
+    pub async fn event_status(
+        &self,
+        commons: &CommonsId,
+        id: &EventId,
+    ) -> Result<EventStatus, NodeError> {
+        if let Some(found) = self
+            .shared
+            .store
+            .events_by_id(commons, &[*id])
+            .await?
+            .first()
+        {
             return Ok(EventStatus::Sequenced { index: found.index });
         }
         let pool = lock(&self.shared.pending);
@@ -278,7 +314,11 @@ impl Node {
     }
 
     /// Stored hashes for `indexes`, read in pages the store accepts.
-    async fn read_hashes(&self, commons: &CommonsId, indexes: &[u64]) -> Result<Vec<Hash>, NodeError> {
+    async fn read_hashes(
+        &self,
+        commons: &CommonsId,
+        indexes: &[u64],
+    ) -> Result<Vec<Hash>, NodeError> {
         let mut out = Vec::with_capacity(indexes.len());
         for chunk in indexes.chunks(commons_store::HASHES_LOOKUP_MAX) {
             out.extend(self.shared.store.read_hashes(commons, chunk).await?);
@@ -291,47 +331,77 @@ impl Node {
     }
 
     /// The root of the first `size` entries.
-    pub async fn tree_hash(&self, commons: &CommonsId, size: u64) -> Result<Option<Hash>, NodeError> {
+    pub async fn tree_hash(
+        &self,
+        commons: &CommonsId,
+        size: u64,
+    ) -> Result<Option<Hash>, NodeError> {
         match self.size_of(commons) {
             Some(current) if size <= current => {}
             _ => return Ok(None),
         }
-        let hashes = self.read_hashes(commons, &merkle::tree_hash_indexes(size)).await?;
-        merkle::tree_hash(size, &hashes).map(Some).map_err(|e| NodeError::Inconsistent(e.to_string()))
+        let hashes = self
+            .read_hashes(commons, &merkle::tree_hash_indexes(size))
+            .await?;
+        merkle::tree_hash(size, &hashes)
+            .map(Some)
+            .map_err(|e| NodeError::Inconsistent(e.to_string()))
     }
 
     /// RFC 9162 inclusion proof of leaf `index` in the tree of `size`; `None` if out of range.
-    pub async fn inclusion_proof(&self, commons: &CommonsId, index: u64, size: u64) -> Result<Option<Vec<Hash>>, NodeError> {
+    pub async fn inclusion_proof(
+        &self,
+        commons: &CommonsId,
+        index: u64,
+        size: u64,
+    ) -> Result<Option<Vec<Hash>>, NodeError> {
         match self.size_of(commons) {
             Some(current) if index < size && size <= current => {}
             _ => return Ok(None),
         }
-        let hashes = self.read_hashes(commons, &merkle::inclusion_proof_indexes(index, size)).await?;
+        let hashes = self
+            .read_hashes(commons, &merkle::inclusion_proof_indexes(index, size))
+            .await?;
         merkle::inclusion_proof(index, size, &hashes)
             .map(Some)
             .map_err(|e| NodeError::Inconsistent(e.to_string()))
     }
 
     /// RFC 9162 consistency proof from `old_size` to `new_size`; `None` if out of range.
-    pub async fn consistency_proof(&self, commons: &CommonsId, old_size: u64, new_size: u64) -> Result<Option<Vec<Hash>>, NodeError> {
+    pub async fn consistency_proof(
+        &self,
+        commons: &CommonsId,
+        old_size: u64,
+        new_size: u64,
+    ) -> Result<Option<Vec<Hash>>, NodeError> {
         match self.size_of(commons) {
             Some(current) if old_size <= new_size && new_size <= current => {}
             _ => return Ok(None),
         }
         let hashes = self
-            .read_hashes(commons, &merkle::consistency_proof_indexes(old_size, new_size))
+            .read_hashes(
+                commons,
+                &merkle::consistency_proof_indexes(old_size, new_size),
+            )
             .await?;
         merkle::consistency_proof(old_size, new_size, &hashes)
             .map(Some)
             .map_err(|e| NodeError::Inconsistent(e.to_string()))
     }
 
-    pub async fn latest_checkpoint(&self, commons: &CommonsId) -> Result<Option<CheckpointRow>, NodeError> {
+    pub async fn latest_checkpoint(
+        &self,
+        commons: &CommonsId,
+    ) -> Result<Option<CheckpointRow>, NodeError> {
         Ok(self.shared.store.latest_checkpoint(commons).await?)
     }
 
     /// The bytes of one tlog tile, if the current tree holds all of it.
-    pub async fn tile(&self, commons: &CommonsId, tile: commons_ledger::tiles::TileRef) -> Result<Option<Vec<u8>>, NodeError> {
+    pub async fn tile(
+        &self,
+        commons: &CommonsId,
+        tile: commons_ledger::tiles::TileRef,
+    ) -> Result<Option<Vec<u8>>, NodeError> {
         match self.size_of(commons) {
             Some(size) if tile.exists_in_tree(size) => {}
             _ => return Ok(None),
@@ -342,16 +412,26 @@ impl Node {
     }
 
     /// The entry bundle behind level-0 tile `bundle.index`: each entry's leaf data.
-    pub async fn entry_bundle(&self, commons: &CommonsId, bundle: commons_ledger::tiles::EntryBundleRef) -> Result<Option<Vec<u8>>, NodeError> {
+    pub async fn entry_bundle(
+        &self,
+        commons: &CommonsId,
+        bundle: commons_ledger::tiles::EntryBundleRef,
+    ) -> Result<Option<Vec<u8>>, NodeError> {
         let (Some(size), Some(range)) = (self.size_of(commons), bundle.leaf_range()) else {
             return Ok(None);
         };
         if range.end > size {
             return Ok(None);
         }
-        let events = self.shared.store.events_range(commons, range.start, range.end).await?;
+        let events = self
+            .shared
+            .store
+            .events_range(commons, range.start, range.end)
+            .await?;
         if events.len() as u64 != range.end - range.start {
-            return Err(NodeError::Inconsistent("entries missing from the store".into()));
+            return Err(NodeError::Inconsistent(
+                "entries missing from the store".into(),
+            ));
         }
         let entries: Vec<Vec<u8>> = events
             .iter()
@@ -387,13 +467,16 @@ pub fn verify_signatures_batch(events: &[&Event]) -> bool {
 /// Reads a lock even if a panicking thread poisoned it: the data is only ever replaced
 /// whole, so it is never half-written.
 pub(crate) fn read_lock<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
-    lock.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+    lock.read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 pub(crate) fn write_lock<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
-    lock.write().unwrap_or_else(std::sync::PoisonError::into_inner)
+    lock.write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 pub(crate) fn lock<T>(lock: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    lock.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }

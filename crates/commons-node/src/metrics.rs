@@ -33,12 +33,32 @@ impl Default for Metrics {
         let pending = Gauge::default();
         let batch_events = Histogram::new(exponential_buckets(1.0, 4.0, 8));
         let commit_seconds = Histogram::new(exponential_buckets(0.0005, 2.0, 14));
-        registry.register("events_sequenced", "Events written to a ledger", events_sequenced.clone());
+        registry.register(
+            "events_sequenced",
+            "Events written to a ledger",
+            events_sequenced.clone(),
+        );
         registry.register("group_commits", "Group commits written", commits.clone());
-        registry.register("rejections", "Submissions refused, by code", rejections.clone());
-        registry.register("pending_events", "Events waiting for their prev or deps", pending.clone());
-        registry.register("commit_batch_events", "Events per group commit", batch_events.clone());
-        registry.register("commit_duration_seconds", "Time to write one group commit", commit_seconds.clone());
+        registry.register(
+            "rejections",
+            "Submissions refused, by code",
+            rejections.clone(),
+        );
+        registry.register(
+            "pending_events",
+            "Events waiting for their prev or deps",
+            pending.clone(),
+        );
+        registry.register(
+            "commit_batch_events",
+            "Events per group commit",
+            batch_events.clone(),
+        );
+        registry.register(
+            "commit_duration_seconds",
+            "Time to write one group commit",
+            commit_seconds.clone(),
+        );
         Metrics {
             registry,
             events_sequenced,
@@ -53,7 +73,11 @@ impl Default for Metrics {
 
 impl Metrics {
     pub fn rejected(&self, code: &str) {
-        self.rejections.get_or_create(&CodeLabel { code: code.to_owned() }).inc();
+        self.rejections
+            .get_or_create(&CodeLabel {
+                code: code.to_owned(),
+            })
+            .inc();
     }
 
     pub fn committed(&self, n_events: usize, took: Duration) {

@@ -183,7 +183,16 @@ mod tests {
 
     fn pending(seed: u8, missing: &[EventId], received_ms: u64) -> PendingEvent {
         let key = SecretKey::from_seed([seed; 32]);
-        let event = Event::sign(&key, Some(CommonsId([0; 32])), 1, Some(EventId([seed; 32])), vec![], 0, Kind::new("agent.profile").unwrap(), None);
+        let event = Event::sign(
+            &key,
+            Some(CommonsId([0; 32])),
+            1,
+            Some(EventId([seed; 32])),
+            vec![],
+            0,
+            Kind::new("agent.profile").unwrap(),
+            None,
+        );
         PendingEvent {
             event,
             commons: CommonsId([0; 32]),

@@ -17,14 +17,27 @@ use commons_store::Store;
 impl Node {
     /// A receipt for `event` against the latest checkpoint; `None` if the event is not
     /// sequenced in this commons.
-    pub async fn receipt(&self, commons: &CommonsId, event: &EventId) -> Result<Option<Receipt>, NodeError> {
-        let Some(stored) = self.store().events_by_id(commons, &[*event]).await?.into_iter().next() else {
+    pub async fn receipt(
+        &self,
+        commons: &CommonsId,
+        event: &EventId,
+    ) -> Result<Option<Receipt>, NodeError> {
+        let Some(stored) = self
+            .store()
+            .events_by_id(commons, &[*event])
+            .await?
+            .into_iter()
+            .next()
+        else {
             return Ok(None);
         };
         let Some(checkpoint) = self.latest_checkpoint(commons).await? else {
             return Ok(None);
         };
-        let Some(proof) = self.inclusion_proof(commons, stored.index, checkpoint.size).await? else {
+        let Some(proof) = self
+            .inclusion_proof(commons, stored.index, checkpoint.size)
+            .await?
+        else {
             return Ok(None);
         };
         let sequencer = self
@@ -32,7 +45,10 @@ impl Node {
             .map(|view| view.governance.sequencer)
             .unwrap_or_else(|| self.sequencer_key());
         let extra = Value::text_map([
-            ("leaf", Value::bytes(leaf_data(&stored.header_bytes, &stored.signature))),
+            (
+                "leaf",
+                Value::bytes(leaf_data(&stored.header_bytes, &stored.signature)),
+            ),
             ("sequencer", Value::bytes(sequencer.to_bytes().to_vec())),
         ]);
         Ok(Some(Receipt {
@@ -59,9 +75,15 @@ pub enum ReceiptCheckError {
 
 /// Checks a receipt's text offline: the event's signature, the checkpoint's signature
 /// by the sequencer, and the inclusion proof. Returns a sentence saying what was proven.
-pub fn verify_receipt_text(text: &str, expected_sequencer: Option<&str>) -> Result<String, ReceiptCheckError> {
+pub fn verify_receipt_text(
+    text: &str,
+    expected_sequencer: Option<&str>,
+) -> Result<String, ReceiptCheckError> {
     let receipt = Receipt::parse(text)?;
-    let extra = receipt.extra.as_deref().ok_or_else(|| ReceiptCheckError::Extra("missing".into()))?;
+    let extra = receipt
+        .extra
+        .as_deref()
+        .ok_or_else(|| ReceiptCheckError::Extra("missing".into()))?;
     let extra = Value::decode(extra).map_err(|e| ReceiptCheckError::Extra(e.to_string()))?;
     let leaf = extra
         .get("leaf")
@@ -74,7 +96,8 @@ pub fn verify_receipt_text(text: &str, expected_sequencer: Option<&str>) -> Resu
         .ok_or_else(|| ReceiptCheckError::Extra("no sequencer key".into()))?;
     let sequencer = match expected_sequencer {
         Some(hex) => {
-            let expected = AuthorKey::from_hex(hex).map_err(|e| ReceiptCheckError::Extra(e.to_string()))?;
+            let expected =
+                AuthorKey::from_hex(hex).map_err(|e| ReceiptCheckError::Extra(e.to_string()))?;
             if expected != claimed {
                 return Err(ReceiptCheckError::SequencerMismatch {
                     expected: expected.to_hex(),
@@ -88,10 +111,15 @@ pub fn verify_receipt_text(text: &str, expected_sequencer: Option<&str>) -> Resu
     let items = Value::decode(leaf).map_err(|e| ReceiptCheckError::Extra(e.to_string()))?;
     let (header_bytes, signature) = match items.as_array() {
         Some([Value::Bytes(h), Value::Bytes(s)]) => (h.clone(), Signature::from_slice(s)),
-        _ => return Err(ReceiptCheckError::Extra("leaf is not [header, signature]".into())),
+        _ => {
+            return Err(ReceiptCheckError::Extra(
+                "leaf is not [header, signature]".into(),
+            ));
+        }
     };
     let signature = signature.ok_or(ReceiptCheckError::EventSignature)?;
-    let header = Header::decode(&header_bytes).map_err(|e| ReceiptCheckError::Extra(e.to_string()))?;
+    let header =
+        Header::decode(&header_bytes).map_err(|e| ReceiptCheckError::Extra(e.to_string()))?;
     header
         .author
         .verify(&signing_bytes(&header_bytes), &signature)

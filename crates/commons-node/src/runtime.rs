@@ -54,31 +54,46 @@ pub fn event_from_stored(stored: &StoredEvent) -> Result<Event, NodeError> {
         signature: stored.signature,
         body: stored.body.clone(),
     })
-    .map_err(|e| NodeError::Inconsistent(format!("stored event {} does not decode: {e}", stored.index)))
+    .map_err(|e| {
+        NodeError::Inconsistent(format!(
+            "stored event {} does not decode: {e}",
+            stored.index
+        ))
+    })
 }
 
 /// Replays a commons' stored ledger into a state, in pages.
-pub async fn replay_stored(store: &impl Store, commons: &CommonsId, size: u64) -> Result<State, NodeError> {
+pub async fn replay_stored(
+    store: &impl Store,
+    commons: &CommonsId,
+    size: u64,
+) -> Result<State, NodeError> {
     let mut state: Option<State> = None;
     let mut from = 0;
     while from < size {
         let to = size.min(from + EVENTS_PAGE_MAX);
         let page = store.events_range(commons, from, to).await?;
         if page.len() as u64 != to - from {
-            return Err(NodeError::Inconsistent(format!("events {from}..{to} are missing")));
+            return Err(NodeError::Inconsistent(format!(
+                "events {from}..{to} are missing"
+            )));
         }
         for stored in &page {
             let event = event_from_stored(stored)?;
             match &mut state {
                 None => {
-                    let (genesis, _) = commons_core::genesis(&event, stored.index).map_err(|r| {
-                        NodeError::Inconsistent(format!("stored genesis is refused: {r}"))
-                    })?;
+                    let (genesis, _) =
+                        commons_core::genesis(&event, stored.index).map_err(|r| {
+                            NodeError::Inconsistent(format!("stored genesis is refused: {r}"))
+                        })?;
                     state = Some(genesis);
                 }
                 Some(state) => {
                     commons_core::apply(state, &event, stored.index).map_err(|r| {
-                        NodeError::Inconsistent(format!("stored event {} is refused: {r}", stored.index))
+                        NodeError::Inconsistent(format!(
+                            "stored event {} is refused: {r}",
+                            stored.index
+                        ))
                     })?;
                 }
             }
@@ -88,14 +103,19 @@ pub async fn replay_stored(store: &impl Store, commons: &CommonsId, size: u64) -
     state.ok_or_else(|| NodeError::Inconsistent("the commons has no events".into()))
 }
 
-pub(crate) async fn load_one(shared: &Shared, commons: &CommonsId, size: u64) -> Result<Runtime, NodeError> {
+pub(crate) async fn load_one(
+    shared: &Shared,
+    commons: &CommonsId,
+    size: u64,
+) -> Result<Runtime, NodeError> {
     let state = replay_stored(&shared.store, commons, size).await?;
     let indexes = Frontier::indexes_for(size);
     let mut hashes = Vec::with_capacity(indexes.len());
     for chunk in indexes.chunks(commons_store::HASHES_LOOKUP_MAX) {
         hashes.extend(shared.store.read_hashes(commons, chunk).await?);
     }
-    let frontier = Frontier::from_hashes(size, &hashes).map_err(|e| NodeError::Inconsistent(e.to_string()))?;
+    let frontier =
+        Frontier::from_hashes(size, &hashes).map_err(|e| NodeError::Inconsistent(e.to_string()))?;
     let checkpoint = shared.store.latest_checkpoint(commons).await?;
     Ok(Runtime {
         state,
@@ -121,7 +141,12 @@ pub(crate) fn publish(shared: &Shared, runtime: &Runtime, sequencer: &AuthorKey)
 }
 
 /// Signs the checkpoint of a commons' ledger at `size` with root `root`.
-pub fn sign_checkpoint(commons: &CommonsId, size: u64, root: commons_ledger::Hash, key: &SecretKey) -> Result<CheckpointRow, NodeError> {
+pub fn sign_checkpoint(
+    commons: &CommonsId,
+    size: u64,
+    root: commons_ledger::Hash,
+    key: &SecretKey,
+) -> Result<CheckpointRow, NodeError> {
     let checkpoint = commons_ledger::note::Checkpoint {
         origin: commons_ledger::note::origin_for(commons),
         size,

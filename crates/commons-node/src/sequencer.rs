@@ -7,7 +7,10 @@
 use crate::error::{IngestError, NodeError, SubmitError};
 use crate::pending::PendingEvent;
 use crate::runtime::{self, Runtime, publish, sign_checkpoint, stored_event};
-use crate::{BATCH_EVENTS_MAX, Job, NewCommonsPolicy, Reply, Shared, SubmitOutcome, SubmitStatus, TICK_INTERVAL_MS, lock};
+use crate::{
+    BATCH_EVENTS_MAX, Job, NewCommonsPolicy, Reply, Shared, SubmitOutcome, SubmitStatus,
+    TICK_INTERVAL_MS, lock,
+};
 use commons_core::RowKey;
 use commons_core::network::{EQUIVOCATION, TICK, equivocation_body};
 use commons_ledger::cbor::Value;
@@ -33,7 +36,11 @@ struct Draft {
     sequenced: Vec<EventId>,
 }
 
-pub(crate) async fn run(shared: Arc<Shared>, mut runtimes: BTreeMap<CommonsId, Runtime>, mut jobs: mpsc::Receiver<Job>) {
+pub(crate) async fn run(
+    shared: Arc<Shared>,
+    mut runtimes: BTreeMap<CommonsId, Runtime>,
+    mut jobs: mpsc::Receiver<Job>,
+) {
     let mut round: Vec<(Event, Option<Reply>)> = Vec::with_capacity(BATCH_EVENTS_MAX);
     while let Some(job) = jobs.recv().await {
         let mut housekeeping = false;
@@ -58,7 +65,11 @@ pub(crate) async fn run(shared: Arc<Shared>, mut runtimes: BTreeMap<CommonsId, R
     }
 }
 
-async fn process_round(shared: &Shared, runtimes: &mut BTreeMap<CommonsId, Runtime>, mut work: VecDeque<(Event, Option<Reply>)>) {
+async fn process_round(
+    shared: &Shared,
+    runtimes: &mut BTreeMap<CommonsId, Runtime>,
+    mut work: VecDeque<(Event, Option<Reply>)>,
+) {
     let mut drafts: BTreeMap<CommonsId, Draft> = BTreeMap::new();
     while let Some((event, reply)) = work.pop_front() {
         let result = accept(shared, runtimes, &mut drafts, &event).await;
@@ -88,7 +99,11 @@ async fn process_round(shared: &Shared, runtimes: &mut BTreeMap<CommonsId, Runti
                 if let Some(reply) = reply {
                     if let SubmitError::Rejected(IngestError::Equivocation { .. }) = &error {
                         // The answer names the evidence event, so it waits until that is durable.
-                        drafts.entry(event.commons_id()).or_default().waiting.push((reply, Err(error)));
+                        drafts
+                            .entry(event.commons_id())
+                            .or_default()
+                            .waiting
+                            .push((reply, Err(error)));
                     } else {
                         let _ = reply.send(Err(error));
                     }
@@ -97,7 +112,10 @@ async fn process_round(shared: &Shared, runtimes: &mut BTreeMap<CommonsId, Runti
         }
         if work.is_empty() {
             // Events that were waiting for this round's events can join the same commit.
-            let released: Vec<EventId> = drafts.values_mut().flat_map(|d| d.sequenced.drain(..)).collect();
+            let released: Vec<EventId> = drafts
+                .values_mut()
+                .flat_map(|d| d.sequenced.drain(..))
+                .collect();
             let mut pool = lock(&shared.pending);
             for id in released {
                 for ready in pool.resolve(&id) {
@@ -133,7 +151,10 @@ async fn accept(
         return Err(IngestError::NotSequencer.into());
     }
     if let Some(index) = draft.ids.get(&event.id) {
-        return Ok(Accepted::Sequenced { commons, index: *index });
+        return Ok(Accepted::Sequenced {
+            commons,
+            index: *index,
+        });
     }
     if lock(&shared.pending).contains(&event.id) {
         return Ok(Accepted::Pending);
@@ -148,9 +169,15 @@ async fn accept(
         // Either a resubmission or a second event in an occupied slot.
         let existing = find_at(shared, draft, &commons, &author, seq).await?;
         match existing {
-            Some((id, index)) if id == event.id => return Ok(Accepted::Sequenced { commons, index }),
+            Some((id, index)) if id == event.id => {
+                return Ok(Accepted::Sequenced { commons, index });
+            }
             Some((id, _)) => return record_equivocation(shared, runtime, draft, event, id).await,
-            None => return Err(NodeError::Inconsistent(format!("chain of {author} lacks seq {seq}")).into()),
+            None => {
+                return Err(
+                    NodeError::Inconsistent(format!("chain of {author} lacks seq {seq}")).into(),
+                );
+            }
         }
     }
     if seq == next_seq {
@@ -189,7 +216,8 @@ async fn accept(
         return Ok(Accepted::Pending);
     }
 
-    let index = append(runtime, draft, event).map_err(|r| SubmitError::Rejected(IngestError::Rule(r)))?;
+    let index =
+        append(runtime, draft, event).map_err(|r| SubmitError::Rejected(IngestError::Rule(r)))?;
     // The tick follows the accepted event, so a refused event leaves nothing behind; the
     // event is folded at the ledger time of the previous tick, as if it arrived just before.
     tick_if_due(shared, runtime, draft)?;
@@ -212,7 +240,8 @@ async fn accept_genesis(
     {
         return Err(IngestError::NewCommonsRefused.into());
     }
-    let (state, applied) = commons_core::genesis(event, 0).map_err(|r| SubmitError::Rejected(IngestError::Rule(r)))?;
+    let (state, applied) =
+        commons_core::genesis(event, 0).map_err(|r| SubmitError::Rejected(IngestError::Rule(r)))?;
     let sequencer = shared.config.sequencer_key.author_key();
     if state.governance.sequencer != sequencer {
         return Err(IngestError::SequencerMismatch(sequencer.to_hex()).into());
@@ -238,7 +267,11 @@ async fn accept_genesis(
 }
 
 /// Applies `event` through core and adds it to the draft.
-fn append(runtime: &mut Runtime, draft: &mut Draft, event: &Event) -> Result<u64, commons_core::Rejection> {
+fn append(
+    runtime: &mut Runtime,
+    draft: &mut Draft,
+    event: &Event,
+) -> Result<u64, commons_core::Rejection> {
     let index = runtime.frontier.size();
     let applied = commons_core::apply(&mut runtime.state, event, index)?;
     draft.touched.extend(applied.touched);
@@ -248,14 +281,22 @@ fn append(runtime: &mut Runtime, draft: &mut Draft, event: &Event) -> Result<u64
 
 fn push_event(runtime: &mut Runtime, draft: &mut Draft, event: &Event, index: u64) {
     debug_assert_eq!(index, runtime.frontier.size());
-    draft.hashes.extend(runtime.frontier.append(event.leaf_hash()));
+    draft
+        .hashes
+        .extend(runtime.frontier.append(event.leaf_hash()));
     draft.events.push(stored_event(event, index));
     draft.ids.insert(event.id, index);
     draft.sequenced.push(event.id);
 }
 
 /// Signs and appends an event authored by the node's sequencer key.
-fn append_own(shared: &Shared, runtime: &mut Runtime, draft: &mut Draft, kind: &str, body: &Value) -> Result<EventId, SubmitError> {
+fn append_own(
+    shared: &Shared,
+    runtime: &mut Runtime,
+    draft: &mut Draft,
+    kind: &str,
+    body: &Value,
+) -> Result<EventId, SubmitError> {
     let key = &shared.config.sequencer_key;
     let head = runtime.state.chains.get(&key.author_key()).copied();
     let kind = Kind::new(kind).map_err(IngestError::from)?;
@@ -271,18 +312,31 @@ fn append_own(shared: &Shared, runtime: &mut Runtime, draft: &mut Draft, kind: &
     );
     append(runtime, draft, &event).map_err(|r| {
         // The node's own events follow the rules by construction.
-        SubmitError::Fault(NodeError::Inconsistent(format!("own {} event refused: {r}", event.header.kind)))
+        SubmitError::Fault(NodeError::Inconsistent(format!(
+            "own {} event refused: {r}",
+            event.header.kind
+        )))
     })?;
     Ok(event.id)
 }
 
 /// Appends a `ledger.tick` if a second or more has passed in ledger time.
-fn tick_if_due(shared: &Shared, runtime: &mut Runtime, draft: &mut Draft) -> Result<(), SubmitError> {
+fn tick_if_due(
+    shared: &Shared,
+    runtime: &mut Runtime,
+    draft: &mut Draft,
+) -> Result<(), SubmitError> {
     let now_ms = shared.clock.now_ms();
     if now_ms < runtime.state.time_ms.saturating_add(TICK_INTERVAL_MS) {
         return Ok(());
     }
-    append_own(shared, runtime, draft, TICK, &Value::text_map([("time", Value::Unsigned(now_ms))]))?;
+    append_own(
+        shared,
+        runtime,
+        draft,
+        TICK,
+        &Value::text_map([("time", Value::Unsigned(now_ms))]),
+    )?;
     Ok(())
 }
 
@@ -336,7 +390,11 @@ async fn find_at(
     author: &commons_ledger::AuthorKey,
     seq: u64,
 ) -> Result<Option<(EventId, u64)>, NodeError> {
-    if let Some(found) = draft.events.iter().find(|e| e.author == *author && e.seq == seq) {
+    if let Some(found) = draft
+        .events
+        .iter()
+        .find(|e| e.author == *author && e.seq == seq)
+    {
         return Ok(Some((found.id, found.index)));
     }
     Ok(shared
@@ -352,7 +410,12 @@ struct Known {
     seq: u64,
 }
 
-async fn find_by_id(shared: &Shared, draft: &Draft, commons: &CommonsId, id: &EventId) -> Result<Option<Known>, NodeError> {
+async fn find_by_id(
+    shared: &Shared,
+    draft: &Draft,
+    commons: &CommonsId,
+    id: &EventId,
+) -> Result<Option<Known>, NodeError> {
     if let Some(found) = draft_event(draft, id) {
         return Ok(Some(Known {
             author: found.author,
@@ -371,7 +434,11 @@ async fn find_by_id(shared: &Shared, draft: &Draft, commons: &CommonsId, id: &Ev
         }))
 }
 
-async fn commit_all(shared: &Shared, runtimes: &mut BTreeMap<CommonsId, Runtime>, drafts: BTreeMap<CommonsId, Draft>) {
+async fn commit_all(
+    shared: &Shared,
+    runtimes: &mut BTreeMap<CommonsId, Runtime>,
+    drafts: BTreeMap<CommonsId, Draft>,
+) {
     let sequencer = shared.config.sequencer_key.author_key();
     for (commons, draft) in drafts {
         if draft.events.is_empty() {
@@ -384,12 +451,19 @@ async fn commit_all(shared: &Shared, runtimes: &mut BTreeMap<CommonsId, Runtime>
         let Some(runtime) = runtimes.get_mut(&commons) else {
             continue;
         };
-        let checkpoint = match sign_checkpoint(&commons, runtime.frontier.size(), runtime.frontier.root(), &shared.config.sequencer_key) {
+        let checkpoint = match sign_checkpoint(
+            &commons,
+            runtime.frontier.size(),
+            runtime.frontier.root(),
+            &shared.config.sequencer_key,
+        ) {
             Ok(checkpoint) => checkpoint,
             Err(error) => {
                 tracing::error!(%commons, %error, "cannot sign a checkpoint");
                 for (reply, _) in draft.waiting {
-                    let _ = reply.send(Err(SubmitError::Fault(NodeError::Inconsistent(error.to_string()))));
+                    let _ = reply.send(Err(SubmitError::Fault(NodeError::Inconsistent(
+                        error.to_string(),
+                    ))));
                 }
                 reload(shared, runtimes, &commons, &sequencer).await;
                 continue;
@@ -440,7 +514,9 @@ async fn commit_all(shared: &Shared, runtimes: &mut BTreeMap<CommonsId, Runtime>
                 tracing::error!(%commons, %error, "group commit failed; reloading the commons from the store");
                 let message = error.to_string();
                 for (reply, _) in draft.waiting {
-                    let _ = reply.send(Err(SubmitError::Fault(NodeError::Inconsistent(format!("commit failed: {message}")))));
+                    let _ = reply.send(Err(SubmitError::Fault(NodeError::Inconsistent(format!(
+                        "commit failed: {message}"
+                    )))));
                 }
                 reload(shared, runtimes, &commons, &sequencer).await;
             }
@@ -449,7 +525,12 @@ async fn commit_all(shared: &Shared, runtimes: &mut BTreeMap<CommonsId, Runtime>
 }
 
 /// After a failed commit the in-memory state is ahead of the store; reload it.
-async fn reload(shared: &Shared, runtimes: &mut BTreeMap<CommonsId, Runtime>, commons: &CommonsId, sequencer: &commons_ledger::AuthorKey) {
+async fn reload(
+    shared: &Shared,
+    runtimes: &mut BTreeMap<CommonsId, Runtime>,
+    commons: &CommonsId,
+    sequencer: &commons_ledger::AuthorKey,
+) {
     runtimes.remove(commons);
     match shared.store.commons(commons).await {
         Ok(Some(row)) => match runtime::load_one(shared, commons, row.size).await {

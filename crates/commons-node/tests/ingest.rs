@@ -298,7 +298,10 @@ async fn a_governance_rename_updates_the_stored_commons_name() {
     index_of_after_submit(&t, &commons, &update).await;
     let row = t.node.store().commons(&commons).await.unwrap().unwrap();
     assert_eq!(row.name, "New name");
-    assert_eq!(t.node.commons(&commons).unwrap().governance.name, "New name");
+    assert_eq!(
+        t.node.commons(&commons).unwrap().governance.name,
+        "New name"
+    );
 }
 
 async fn index_of_after_submit(t: &TestNode, commons: &CommonsId, event: &Event) -> u64 {
