@@ -39,6 +39,7 @@ macro_rules! conformance_tests {
             a_checkpoint_at_a_stored_size_replaces_its_note_only_when_the_root_matches,
             checkpoints_are_listed_smallest_first_and_the_latest_is_the_largest,
             events_by_id_returns_known_events_in_ledger_order_and_leaves_out_unknown_ids,
+            ids_that_differ_only_in_their_last_byte_are_distinct_events,
             lookups_above_their_limits_are_refused,
             event_by_author_seq_finds_the_one_event_or_none,
             events_range_returns_the_half_open_range_in_ledger_order,
@@ -764,6 +765,53 @@ pub async fn events_by_id_returns_known_events_in_ledger_order_and_leaves_out_un
     assert_eq!(
         store.events_by_id(&commons_id(3), &[events[0].id]).await?,
         vec![]
+    );
+    Ok(())
+}
+
+/// A backend may index a prefix of the ids; ids that share all but their last byte must
+/// still be told apart by every lookup and by the uniqueness of ids.
+pub async fn ids_that_differ_only_in_their_last_byte_are_distinct_events<S: Store>(
+    store: &S,
+) -> Result<()> {
+    let commons = commons_id(1);
+    let mut events = ledger_events(&commons, 0, 5);
+    let shared = events[1].id;
+    for (offset, event) in events.iter_mut().enumerate().skip(2) {
+        event.id = shared;
+        event.id.0[31] ^= u8::try_from(offset).unwrap_or(0);
+    }
+    store
+        .append(&creating(&commons, "Garden", events.clone()))
+        .await?;
+    for event in &events {
+        assert_eq!(
+            store.events_by_id(&commons, &[event.id]).await?,
+            vec![event.clone()]
+        );
+    }
+    let mut unknown = shared;
+    unknown.0[31] ^= 0x80;
+    assert_eq!(store.events_by_id(&commons, &[unknown]).await?, vec![]);
+    assert_eq!(
+        store
+            .events_by_id(&commons, &[events[4].id, unknown, events[1].id])
+            .await?,
+        vec![events[1].clone(), events[4].clone()]
+    );
+
+    let before = snapshot(store, &commons).await?;
+    let mut duplicate = ledger_events(&commons, 5, 7);
+    duplicate[1].id = events[3].id;
+    let result = store.append(&appending(&commons, duplicate)).await;
+    assert!(result.is_err(), "a duplicate of a stored id was accepted");
+    assert_eq!(snapshot(store, &commons).await?, before);
+    let mut near = ledger_events(&commons, 5, 7);
+    near[1].id = unknown;
+    store.append(&appending(&commons, near.clone())).await?;
+    assert_eq!(
+        store.events_by_id(&commons, &[unknown]).await?,
+        vec![near[1].clone()]
     );
     Ok(())
 }

@@ -12,6 +12,7 @@
 use crate::migration::{self, Migration};
 use crate::rows::{
     self, CheckpointColumns, EventFilter, PreparedBatch, ProjectionDelete, ProjectionPut,
+    select_events,
 };
 use crate::{
     AppendBatch, CheckpointRow, CommonsRow, EVENTS_PAGE_MAX, EventQuery, HASHES_LOOKUP_MAX,
@@ -20,7 +21,7 @@ use crate::{
 use commons_ledger::{AuthorKey, CommonsId, EventId, Hash};
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::{Connection, Postgres};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::str::FromStr;
 use std::time::Duration;
@@ -82,42 +83,41 @@ impl PgStore {
     ) -> Result<()> {
         let commons = &prepared.commons.0[..];
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
-        let current_size = match prepared.create_name {
+        let (commons_no, current_size) = match prepared.create_name {
             Some(name) => {
                 // A concurrent creator makes this wait and then fail to serialize; the
                 // retry sees its row and reports the conflict.
-                let created = sqlx::query(
+                let created = sqlx::query_scalar::<_, i64>(
                     "INSERT INTO commons (id, name, size) VALUES ($1, $2, 0) \
-                     ON CONFLICT (id) DO NOTHING",
+                     ON CONFLICT (id) DO NOTHING RETURNING no",
                 )
                 .bind(commons)
                 .bind(name)
-                .execute(&mut *tx)
+                .fetch_optional(&mut *tx)
                 .await?;
-                if created.rows_affected() == 0 {
-                    return Err(prepared.existing_commons());
-                }
-                0
+                (created.ok_or_else(|| prepared.existing_commons())?, 0)
             }
-            None => {
-                sqlx::query_scalar::<_, i64>("SELECT size FROM commons WHERE id = $1 FOR UPDATE")
-                    .bind(commons)
-                    .fetch_optional(&mut *tx)
-                    .await?
-                    .ok_or_else(|| prepared.unknown_commons())?
-            }
+            None => sqlx::query_as::<_, (i64, i64)>(
+                "SELECT no, size FROM commons WHERE id = $1 FOR UPDATE",
+            )
+            .bind(commons)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| prepared.unknown_commons())?,
         };
         let size_after = prepared.size_after(current_size)?;
-        arrays.insert(&mut tx, commons).await?;
+        let numbers = author_numbers(&mut tx, commons_no, &arrays.authors).await?;
+        let author_nos = prepared.author_numbers(&numbers)?;
+        arrays.insert(&mut tx, commons_no, &author_nos).await?;
         if let Some(checkpoint) = &prepared.checkpoint
-            && !write_checkpoint(&mut tx, commons, checkpoint).await?
+            && !write_checkpoint(&mut tx, commons_no, checkpoint).await?
         {
             return Err(prepared.checkpoint_root_differs(checkpoint.size));
         }
-        sqlx::query("UPDATE commons SET size = $1, name = COALESCE($2, name) WHERE id = $3")
+        sqlx::query("UPDATE commons SET size = $1, name = COALESCE($2, name) WHERE no = $3")
             .bind(size_after)
             .bind(prepared.new_name)
-            .bind(commons)
+            .bind(commons_no)
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
@@ -129,24 +129,23 @@ impl PgStore {
         commons: &CommonsId,
         puts: &[ProjectionPut<'_>],
     ) -> Result<()> {
-        let id = &commons.0[..];
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         // Locking the commons row orders the replacement with appends to the commons.
-        let exists =
-            sqlx::query_scalar::<_, i64>("SELECT size FROM commons WHERE id = $1 FOR UPDATE")
-                .bind(id)
+        let Some(commons_no) =
+            sqlx::query_scalar::<_, i64>("SELECT no FROM commons WHERE id = $1 FOR UPDATE")
+                .bind(&commons.0[..])
                 .fetch_optional(&mut *tx)
-                .await?;
-        if exists.is_none() {
+                .await?
+        else {
             return Err(StoreError::Conflict(format!(
                 "commons {commons} is unknown"
             )));
-        }
+        };
         sqlx::query("DELETE FROM projections WHERE commons = $1")
-            .bind(id)
+            .bind(commons_no)
             .execute(&mut *tx)
             .await?;
-        upsert_projections(&mut tx, id, puts, false).await?;
+        upsert_projections(&mut tx, commons_no, puts, false).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -246,11 +245,55 @@ async fn lock_migrations(conn: &mut PgConnection) -> Result<()> {
     Ok(())
 }
 
+/// The numbers of the given authors of a commons, numbering those it has not seen yet.
+/// The caller holds the commons row's lock, so no other append numbers them meanwhile.
+async fn author_numbers(
+    conn: &mut PgConnection,
+    commons_no: i64,
+    authors: &[&[u8]],
+) -> Result<HashMap<[u8; 33], i64>> {
+    let mut numbers = HashMap::with_capacity(authors.len());
+    if authors.is_empty() {
+        return Ok(numbers);
+    }
+    let known: Vec<(Vec<u8>, i64)> =
+        sqlx::query_as("SELECT author, no FROM authors WHERE commons = $1 AND author = ANY($2)")
+            .bind(commons_no)
+            .bind(authors)
+            .fetch_all(&mut *conn)
+            .await?;
+    for (author, no) in &known {
+        rows::record_author_number(author, *no, &mut numbers)?;
+    }
+    if numbers.len() < authors.len() {
+        let missing: Vec<&[u8]> = authors
+            .iter()
+            .copied()
+            .filter(|author| {
+                <[u8; 33]>::try_from(*author).is_ok_and(|key| !numbers.contains_key(&key))
+            })
+            .collect();
+        let added: Vec<(Vec<u8>, i64)> = sqlx::query_as(
+            "INSERT INTO authors (commons, author) SELECT $1, a FROM UNNEST($2::BYTEA[]) AS a \
+             RETURNING author, no",
+        )
+        .bind(commons_no)
+        .bind(&missing[..])
+        .fetch_all(&mut *conn)
+        .await?;
+        for (author, no) in &added {
+            rows::record_author_number(author, *no, &mut numbers)?;
+        }
+    }
+    Ok(numbers)
+}
+
 /// A prepared batch as one array per column, built once and bound on every attempt.
 struct BatchArrays<'a> {
+    /// The batch's distinct authors.
+    authors: Vec<&'a [u8]>,
     idx: Vec<i64>,
     id: Vec<&'a [u8]>,
-    author: Vec<&'a [u8]>,
     seq: Vec<i64>,
     kind: Vec<&'a str>,
     time_ms: Vec<i64>,
@@ -267,9 +310,9 @@ impl<'a> BatchArrays<'a> {
     fn new(prepared: &'a PreparedBatch<'a>) -> BatchArrays<'a> {
         let events = &prepared.events;
         BatchArrays {
+            authors: prepared.authors.iter().map(|author| &author[..]).collect(),
             idx: events.iter().map(|event| event.idx).collect(),
             id: events.iter().map(|event| event.id).collect(),
-            author: events.iter().map(|event| &event.author[..]).collect(),
             seq: events.iter().map(|event| event.seq).collect(),
             kind: events.iter().map(|event| event.kind).collect(),
             time_ms: events.iter().map(|event| event.time_ms).collect(),
@@ -283,20 +326,25 @@ impl<'a> BatchArrays<'a> {
         }
     }
 
-    async fn insert(&self, conn: &mut PgConnection, commons: &[u8]) -> Result<()> {
+    async fn insert(
+        &self,
+        conn: &mut PgConnection,
+        commons_no: i64,
+        author_nos: &[i64],
+    ) -> Result<()> {
         if !self.idx.is_empty() {
             sqlx::query(
                 "INSERT INTO events \
                  (commons, idx, id, author, seq, kind, time_ms, header, signature, body) \
                  SELECT $1, e.* FROM UNNEST(\
-                     $2::BIGINT[], $3::BYTEA[], $4::BYTEA[], $5::BIGINT[], $6::TEXT[], \
+                     $2::BIGINT[], $3::BYTEA[], $4::BIGINT[], $5::BIGINT[], $6::TEXT[], \
                      $7::BIGINT[], $8::BYTEA[], $9::BYTEA[], $10::BYTEA[]\
                  ) AS e",
             )
-            .bind(commons)
+            .bind(commons_no)
             .bind(&self.idx[..])
             .bind(&self.id[..])
-            .bind(&self.author[..])
+            .bind(author_nos)
             .bind(&self.seq[..])
             .bind(&self.kind[..])
             .bind(&self.time_ms[..])
@@ -311,7 +359,7 @@ impl<'a> BatchArrays<'a> {
                 "INSERT INTO merkle_hashes (commons, idx, hash) \
                  SELECT $1, h.* FROM UNNEST($2::BIGINT[], $3::BYTEA[]) AS h",
             )
-            .bind(commons)
+            .bind(commons_no)
             .bind(&self.hash_idx[..])
             .bind(&self.hash[..])
             .execute(&mut *conn)
@@ -325,13 +373,13 @@ impl<'a> BatchArrays<'a> {
                  USING UNNEST($2::TEXT[], $3::BYTEA[]) AS d (tbl, key) \
                  WHERE p.commons = $1 AND p.tbl = d.tbl AND p.key = d.key",
             )
-            .bind(commons)
+            .bind(commons_no)
             .bind(&tables[..])
             .bind(&keys[..])
             .execute(&mut *conn)
             .await?;
         }
-        upsert_projections(conn, commons, self.puts, true).await
+        upsert_projections(conn, commons_no, self.puts, true).await
     }
 }
 
@@ -339,7 +387,7 @@ impl<'a> BatchArrays<'a> {
 /// distinct by `(table, key)`, as a multi-row upsert may not touch one row twice.
 async fn upsert_projections(
     conn: &mut PgConnection,
-    commons: &[u8],
+    commons_no: i64,
     puts: &[ProjectionPut<'_>],
     upsert: bool,
 ) -> Result<()> {
@@ -358,7 +406,7 @@ async fn upsert_projections(
          SELECT $1, p.* FROM UNNEST($2::TEXT[], $3::BYTEA[], $4::BYTEA[]) AS p"
     };
     sqlx::query(sql)
-        .bind(commons)
+        .bind(commons_no)
         .bind(&tables[..])
         .bind(&keys[..])
         .bind(&values[..])
@@ -371,7 +419,7 @@ async fn upsert_projections(
 /// agree. Returns false when a checkpoint of that size has a different root.
 async fn write_checkpoint(
     conn: &mut PgConnection,
-    commons: &[u8],
+    commons_no: i64,
     checkpoint: &CheckpointColumns<'_>,
 ) -> Result<bool> {
     let written = sqlx::query(
@@ -379,7 +427,7 @@ async fn write_checkpoint(
          ON CONFLICT (commons, size) DO UPDATE SET note = EXCLUDED.note \
          WHERE checkpoints.root = EXCLUDED.root",
     )
-    .bind(commons)
+    .bind(commons_no)
     .bind(checkpoint.size)
     .bind(checkpoint.root)
     .bind(checkpoint.note)
@@ -417,9 +465,9 @@ impl Store for PgStore {
         }
         let ids: Vec<&[u8]> = ids.iter().map(|id| &id.0[..]).collect();
         let rows = sqlx::query(concat!(
-            "SELECT ",
-            rows::event_columns!(),
-            " FROM events WHERE commons = $1 AND id = ANY($2) ORDER BY idx"
+            select_events!(),
+            " WHERE e.commons = (SELECT no FROM commons WHERE id = $1) AND e.id = ANY($2) \
+             ORDER BY e.idx"
         ))
         .bind(&commons.0[..])
         .bind(&ids[..])
@@ -439,9 +487,10 @@ impl Store for PgStore {
             return Ok(None);
         };
         let row = sqlx::query(concat!(
-            "SELECT ",
-            rows::event_columns!(),
-            " FROM events WHERE commons = $1 AND author = $2 AND seq = $3"
+            select_events!(),
+            " WHERE e.author = (SELECT authors.no FROM authors \
+             JOIN commons ON commons.no = authors.commons \
+             WHERE commons.id = $1 AND authors.author = $2) AND e.seq = $3"
         ))
         .bind(&commons.0[..])
         .bind(&author.to_bytes()[..])
@@ -489,7 +538,8 @@ impl Store for PgStore {
         let mut found = BTreeMap::new();
         if !wanted.is_empty() {
             let rows = sqlx::query(
-                "SELECT idx, hash FROM merkle_hashes WHERE commons = $1 AND idx = ANY($2)",
+                "SELECT idx, hash FROM merkle_hashes \
+                 WHERE commons = (SELECT no FROM commons WHERE id = $1) AND idx = ANY($2)",
             )
             .bind(&commons.0[..])
             .bind(&wanted[..])
@@ -504,7 +554,8 @@ impl Store for PgStore {
 
     async fn latest_checkpoint(&self, commons: &CommonsId) -> Result<Option<CheckpointRow>> {
         let row = sqlx::query(
-            "SELECT size, root, note FROM checkpoints WHERE commons = $1 \
+            "SELECT size, root, note FROM checkpoints \
+             WHERE commons = (SELECT no FROM commons WHERE id = $1) \
              ORDER BY size DESC LIMIT 1",
         )
         .bind(&commons.0[..])
@@ -515,7 +566,8 @@ impl Store for PgStore {
 
     async fn checkpoints(&self, commons: &CommonsId) -> Result<Vec<CheckpointRow>> {
         let rows = sqlx::query(
-            "SELECT size, root, note FROM checkpoints WHERE commons = $1 ORDER BY size",
+            "SELECT size, root, note FROM checkpoints \
+             WHERE commons = (SELECT no FROM commons WHERE id = $1) ORDER BY size",
         )
         .bind(&commons.0[..])
         .fetch_all(&self.pool)
@@ -525,7 +577,8 @@ impl Store for PgStore {
 
     async fn projection_rows(&self, commons: &CommonsId) -> Result<Vec<ProjectionRow>> {
         let rows = sqlx::query(
-            "SELECT tbl, key, value FROM projections WHERE commons = $1 ORDER BY tbl, key",
+            "SELECT tbl, key, value FROM projections \
+             WHERE commons = (SELECT no FROM commons WHERE id = $1) ORDER BY tbl, key",
         )
         .bind(&commons.0[..])
         .fetch_all(&self.pool)
@@ -539,7 +592,8 @@ impl Store for PgStore {
         table: &str,
     ) -> Result<Vec<ProjectionRow>> {
         let rows = sqlx::query(
-            "SELECT tbl, key, value FROM projections WHERE commons = $1 AND tbl = $2 ORDER BY key",
+            "SELECT tbl, key, value FROM projections \
+             WHERE commons = (SELECT no FROM commons WHERE id = $1) AND tbl = $2 ORDER BY key",
         )
         .bind(&commons.0[..])
         .bind(table)

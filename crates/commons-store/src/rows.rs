@@ -12,18 +12,29 @@ use crate::{
 use commons_ledger::keys::Signature;
 use commons_ledger::{AuthorKey, CommonsId, EventId, Hash};
 use sqlx::{ColumnIndex, Database, Decode, Encode, QueryBuilder, Row, Type};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-/// The event columns every read selects, in the order [`decode_event`] expects; a macro
-/// so that fixed queries can `concat!` it into a `&'static str`.
-macro_rules! event_columns {
+/// `SELECT` and `FROM` of every event read: the columns in the order [`decode_event`]
+/// expects, from `events AS e` with each event's author key from `authors AS a` (events
+/// store the author's number). A LEFT JOIN, so that an event whose author row is missing
+/// is reported as corrupt rather than silently left out. A macro so that fixed queries
+/// can `concat!` it into a `&'static str`.
+macro_rules! select_events {
     () => {
-        "idx, id, author, seq, kind, time_ms, header, signature, body"
+        "SELECT e.idx, e.id, a.author, e.seq, e.kind, e.time_ms, e.header, e.signature, e.body \
+         FROM events AS e LEFT JOIN authors AS a ON a.no = e.author"
     };
 }
-pub(crate) use event_columns;
+pub(crate) use select_events;
 
-pub(crate) const EVENT_COLUMNS: &str = event_columns!();
+/// A scalar subquery for the number of the commons whose id is bound next (NULL, which
+/// matches nothing, for an unknown commons). Both backends evaluate it once per query.
+pub(crate) const COMMONS_NO: &str = "(SELECT no FROM commons WHERE id = ";
+
+/// A scalar subquery for the number of an author of a commons: bind the commons id, then
+/// the author key, then close it with `)`.
+pub(crate) const AUTHOR_NO: &str = "(SELECT authors.no FROM authors JOIN commons ON commons.no = authors.commons \
+     WHERE commons.id = ";
 
 /// Converts a `u64` on its way into the database; values above `i64::MAX` are refused,
 /// never wrapped.
@@ -119,32 +130,36 @@ where
     for<'t> &'t str: Encode<'t, DB> + Type<DB>,
     for<'t> i64: Encode<'t, DB> + Type<DB>,
 {
-    let mut builder = QueryBuilder::new(format!(
-        "SELECT {EVENT_COLUMNS} FROM events WHERE commons = "
-    ));
-    builder.push_bind(&commons.0[..]);
+    let mut builder = QueryBuilder::new(concat!(select_events!(), " WHERE e.commons = "));
+    builder.push(COMMONS_NO).push_bind(&commons.0[..]).push(")");
     if let Some(kind) = filter.kind {
-        builder.push(" AND kind = ").push_bind(kind);
+        builder.push(" AND e.kind = ").push_bind(kind);
     }
     if let Some(author) = &filter.author {
-        builder.push(" AND author = ").push_bind(&author[..]);
+        builder
+            .push(" AND e.author = ")
+            .push(AUTHOR_NO)
+            .push_bind(&commons.0[..])
+            .push(" AND authors.author = ")
+            .push_bind(&author[..])
+            .push(")");
     }
     if let Some(time_from_ms) = filter.time_from_ms {
-        builder.push(" AND time_ms >= ").push_bind(time_from_ms);
+        builder.push(" AND e.time_ms >= ").push_bind(time_from_ms);
     }
     if let Some(time_to_ms) = filter.time_to_ms {
-        builder.push(" AND time_ms < ").push_bind(time_to_ms);
+        builder.push(" AND e.time_ms < ").push_bind(time_to_ms);
     }
     if let Some(from_index) = filter.from_index {
-        builder.push(" AND idx >= ").push_bind(from_index);
+        builder.push(" AND e.idx >= ").push_bind(from_index);
     }
     if let Some(before_index) = filter.before_index {
-        builder.push(" AND idx < ").push_bind(before_index);
+        builder.push(" AND e.idx < ").push_bind(before_index);
     }
     builder.push(if filter.descending {
-        " ORDER BY idx DESC LIMIT "
+        " ORDER BY e.idx DESC LIMIT "
     } else {
-        " ORDER BY idx ASC LIMIT "
+        " ORDER BY e.idx ASC LIMIT "
     });
     builder.push_bind(filter.limit);
     builder
@@ -189,6 +204,8 @@ pub(crate) struct PreparedBatch<'a> {
     /// The name to write: a rename wins over the creation name.
     pub new_name: Option<&'a str>,
     pub events: Vec<EventColumns<'a>>,
+    /// The distinct authors of `events`, sorted.
+    pub authors: Vec<[u8; 33]>,
     pub hashes: Vec<(i64, &'a [u8])>,
     pub puts: Vec<ProjectionPut<'a>>,
     pub deletes: Vec<ProjectionDelete<'a>>,
@@ -233,6 +250,12 @@ impl<'a> PreparedBatch<'a> {
                 StoreError::Limit("the ledger size after the batch is not storable".to_owned())
             })?;
         }
+        let authors: Vec<[u8; 33]> = events
+            .iter()
+            .map(|event| event.author)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
         let mut hashes = Vec::with_capacity(batch.hashes.len());
         for (index, hash) in &batch.hashes {
             hashes.push((to_stored(*index, "hash index")?, &hash.0[..]));
@@ -251,6 +274,7 @@ impl<'a> PreparedBatch<'a> {
             create_name: batch.create_name.as_deref(),
             new_name: batch.rename.as_deref().or(batch.create_name.as_deref()),
             events,
+            authors,
             hashes,
             puts,
             deletes,
@@ -285,6 +309,21 @@ impl<'a> PreparedBatch<'a> {
             )));
         }
         Ok(size_after)
+    }
+
+    /// The author number of each event, in order, from the numbers of the batch's authors.
+    pub(crate) fn author_numbers(&self, numbers: &HashMap<[u8; 33], i64>) -> Result<Vec<i64>> {
+        self.events
+            .iter()
+            .map(|event| {
+                numbers.get(&event.author).copied().ok_or_else(|| {
+                    StoreError::Corrupt(format!(
+                        "commons {} has no number for the author of event {}",
+                        self.commons, event.idx
+                    ))
+                })
+            })
+            .collect()
     }
 
     pub(crate) fn unknown_commons(&self) -> StoreError {
@@ -341,6 +380,18 @@ pub(crate) fn dedupe_projection_rows(rows: &[ProjectionRow]) -> Vec<ProjectionPu
         .collect()
 }
 
+/// Records one `(author, no)` row of the `authors` table in `numbers`.
+pub(crate) fn record_author_number(
+    author: &[u8],
+    no: i64,
+    numbers: &mut HashMap<[u8; 33], i64>,
+) -> Result<()> {
+    let author = <[u8; 33]>::try_from(author)
+        .map_err(|_| StoreError::Corrupt(format!("author number {no} has a malformed key")))?;
+    numbers.insert(author, no);
+    Ok(())
+}
+
 /// Refuses lookups above a named limit before they reach the database.
 pub(crate) fn check_lookup(asked: usize, max: usize, what: &str) -> Result<()> {
     if asked > max {
@@ -373,7 +424,7 @@ pub(crate) fn hashes_in_order(
         .collect()
 }
 
-/// Decodes one row selected with [`EVENT_COLUMNS`].
+/// Decodes one row selected with [`select_events`].
 pub(crate) fn decode_event<R>(row: &R) -> Result<StoredEvent>
 where
     R: Row,
@@ -384,7 +435,7 @@ where
 {
     let idx: i64 = row.try_get(0)?;
     let id: &[u8] = row.try_get(1)?;
-    let author: &[u8] = row.try_get(2)?;
+    let author: Option<&[u8]> = row.try_get(2)?;
     let seq: i64 = row.try_get(3)?;
     let kind: &str = row.try_get(4)?;
     let time_ms: i64 = row.try_get(5)?;
@@ -396,9 +447,16 @@ where
         index,
         id: EventId::from_slice(id)
             .ok_or_else(|| StoreError::Corrupt(format!("event {index} has a malformed id")))?,
-        author: AuthorKey::from_bytes(author).map_err(|error| {
-            StoreError::Corrupt(format!("event {index} has a malformed author: {error}"))
-        })?,
+        author: match author {
+            Some(author) => AuthorKey::from_bytes(author).map_err(|error| {
+                StoreError::Corrupt(format!("event {index} has a malformed author: {error}"))
+            })?,
+            None => {
+                return Err(StoreError::Corrupt(format!(
+                    "event {index} names an author number with no author row"
+                )));
+            }
+        },
         seq: from_stored(seq, "event seq")?,
         kind: kind.to_owned(),
         time_ms: from_stored(time_ms, "event time_ms")?,
