@@ -174,7 +174,16 @@ pub trait Store: Send + Sync + 'static {
         commons: &CommonsId,
         from: u64,
         to: u64,
-    ) -> impl Future<Output = Result<Vec<StoredEvent>>> + Send;
+    ) -> impl Future<Output = Result<Vec<StoredEvent>>> + Send {
+        // A range is one listing in ledger order; every backend answers it the same way.
+        let query = EventQuery {
+            from_index: Some(from),
+            before_index: Some(to),
+            limit: EVENTS_PAGE_MAX,
+            ..EventQuery::default()
+        };
+        async move { self.query_events(commons, &query).await }
+    }
 
     fn query_events(
         &self,
@@ -304,15 +313,6 @@ impl Store for AnyStore {
         seq: u64,
     ) -> Result<Option<StoredEvent>> {
         delegate!(self, store => store.event_by_author_seq(commons, author, seq))
-    }
-
-    async fn events_range(
-        &self,
-        commons: &CommonsId,
-        from: u64,
-        to: u64,
-    ) -> Result<Vec<StoredEvent>> {
-        delegate!(self, store => store.events_range(commons, from, to))
     }
 
     async fn query_events(

@@ -15,8 +15,8 @@ use crate::rows::{
     select_events,
 };
 use crate::{
-    AppendBatch, CheckpointRow, CommonsRow, EVENTS_PAGE_MAX, EventQuery, HASHES_LOOKUP_MAX,
-    IDS_LOOKUP_MAX, ProjectionRow, Result, Store, StoreError, StoredEvent,
+    AppendBatch, CheckpointRow, CommonsRow, EventQuery, HASHES_LOOKUP_MAX, IDS_LOOKUP_MAX,
+    ProjectionRow, Result, Store, StoreError, StoredEvent,
 };
 use commons_ledger::{AuthorKey, CommonsId, EventId, Hash};
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
@@ -498,21 +498,6 @@ impl Store for PgStore {
         .fetch_optional(&self.pool)
         .await?;
         row.as_ref().map(rows::decode_event).transpose()
-    }
-
-    async fn events_range(
-        &self,
-        commons: &CommonsId,
-        from: u64,
-        to: u64,
-    ) -> Result<Vec<StoredEvent>> {
-        let query = EventQuery {
-            from_index: Some(from),
-            before_index: Some(to),
-            limit: EVENTS_PAGE_MAX,
-            ..EventQuery::default()
-        };
-        self.query_events(commons, &query).await
     }
 
     async fn query_events(

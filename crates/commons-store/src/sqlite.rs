@@ -14,8 +14,8 @@ use crate::rows::{
     ProjectionDelete, ProjectionPut, select_events,
 };
 use crate::{
-    AppendBatch, CheckpointRow, CommonsRow, EVENTS_PAGE_MAX, EventQuery, HASHES_LOOKUP_MAX,
-    IDS_LOOKUP_MAX, ProjectionRow, Result, Store, StoreError, StoredEvent,
+    AppendBatch, CheckpointRow, CommonsRow, EventQuery, HASHES_LOOKUP_MAX, IDS_LOOKUP_MAX,
+    ProjectionRow, Result, Store, StoreError, StoredEvent,
 };
 use commons_ledger::{AuthorKey, CommonsId, EventId, Hash};
 use sqlx::sqlite::{
@@ -466,21 +466,6 @@ impl Store for SqliteStore {
         .fetch_optional(&self.readers)
         .await?;
         row.as_ref().map(rows::decode_event).transpose()
-    }
-
-    async fn events_range(
-        &self,
-        commons: &CommonsId,
-        from: u64,
-        to: u64,
-    ) -> Result<Vec<StoredEvent>> {
-        let query = EventQuery {
-            from_index: Some(from),
-            before_index: Some(to),
-            limit: EVENTS_PAGE_MAX,
-            ..EventQuery::default()
-        };
-        self.query_events(commons, &query).await
     }
 
     async fn query_events(
