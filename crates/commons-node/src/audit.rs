@@ -482,18 +482,8 @@ impl<'a> Verifier<'a> {
                     ));
                 }
                 let before = state.governance.sequencer;
-                commons_core::apply(state, event, index).map_err(|rejection| {
-                    AuditFailure::at(
-                        AuditCode::RuleRejected,
-                        index,
-                        format!(
-                            "core refuses {} event {}: {rejection} ({})",
-                            event.header.kind,
-                            event.id,
-                            rejection.code.as_str()
-                        ),
-                    )
-                })?;
+                commons_core::apply(state, event, index)
+                    .map_err(|rejection| rule_rejected(index, event, &rejection))?;
                 Some(before)
             }
         };
@@ -981,6 +971,20 @@ pub(crate) fn verify_bundle(
 
 /// Folds a stored ledger without verifying signatures or hashes: what a rebuild and an
 /// export need, at the speed of the fold alone.
+/// The failure for an event core refuses during a fold.
+fn rule_rejected(index: u64, event: &Event, rejection: &commons_core::Rejection) -> AuditFailure {
+    AuditFailure::at(
+        AuditCode::RuleRejected,
+        index,
+        format!(
+            "core refuses {} event {}: {rejection} ({})",
+            event.header.kind,
+            event.id,
+            rejection.code.as_str()
+        ),
+    )
+}
+
 pub(crate) async fn replay(
     store: &impl Store,
     commons: &CommonsId,
@@ -1016,18 +1020,8 @@ pub(crate) async fn replay(
                     state = Some(genesis);
                 }
                 Some(state) => {
-                    commons_core::apply(state, &event, index).map_err(|rejection| {
-                        AuditFailure::at(
-                            AuditCode::RuleRejected,
-                            index,
-                            format!(
-                                "core refuses {} event {}: {rejection} ({})",
-                                event.header.kind,
-                                event.id,
-                                rejection.code.as_str()
-                            ),
-                        )
-                    })?;
+                    commons_core::apply(state, &event, index)
+                        .map_err(|rejection| rule_rejected(index, &event, &rejection))?;
                 }
             }
         }

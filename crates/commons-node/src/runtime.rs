@@ -8,7 +8,7 @@ use commons_core::state::Governance;
 use commons_ledger::keys::Signature;
 use commons_ledger::merkle::Frontier;
 use commons_ledger::{AuthorKey, CommonsId, Envelope, Event, SecretKey};
-use commons_store::{CheckpointRow, EVENTS_PAGE_MAX, Store, StoredEvent};
+use commons_store::{CheckpointRow, Store, StoredEvent};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -62,53 +62,17 @@ pub fn event_from_stored(stored: &StoredEvent) -> Result<Event, NodeError> {
     })
 }
 
-/// Replays a commons' stored ledger into a state, in pages.
-pub async fn replay_stored(
-    store: &impl Store,
-    commons: &CommonsId,
-    size: u64,
-) -> Result<State, NodeError> {
-    let mut state: Option<State> = None;
-    let mut from = 0;
-    while from < size {
-        let to = size.min(from + EVENTS_PAGE_MAX);
-        let page = store.events_range(commons, from, to).await?;
-        if page.len() as u64 != to - from {
-            return Err(NodeError::Inconsistent(format!(
-                "events {from}..{to} are missing"
-            )));
-        }
-        for stored in &page {
-            let event = event_from_stored(stored)?;
-            match &mut state {
-                None => {
-                    let (genesis, _) =
-                        commons_core::genesis(&event, stored.index).map_err(|r| {
-                            NodeError::Inconsistent(format!("stored genesis is refused: {r}"))
-                        })?;
-                    state = Some(genesis);
-                }
-                Some(state) => {
-                    commons_core::apply(state, &event, stored.index).map_err(|r| {
-                        NodeError::Inconsistent(format!(
-                            "stored event {} is refused: {r}",
-                            stored.index
-                        ))
-                    })?;
-                }
-            }
-        }
-        from = to;
-    }
-    state.ok_or_else(|| NodeError::Inconsistent("the commons has no events".into()))
-}
-
 pub(crate) async fn load_one(
     shared: &Shared,
     commons: &CommonsId,
     size: u64,
 ) -> Result<Runtime, NodeError> {
-    let state = replay_stored(&shared.store, commons, size).await?;
+    // The same replay `commons rebuild` uses; the node trusts its own store's signatures.
+    let state = crate::audit::replay(&shared.store, commons, size, &crate::audit::NoProgress)
+        .await
+        .map_err(|failure| {
+            NodeError::Inconsistent(format!("cannot replay commons {commons}: {failure}"))
+        })?;
     let indexes = Frontier::indexes_for(size);
     let mut hashes = Vec::with_capacity(indexes.len());
     for chunk in indexes.chunks(commons_store::HASHES_LOOKUP_MAX) {
