@@ -11,6 +11,7 @@
 pub mod api;
 pub mod error;
 pub mod extract;
+pub mod home;
 pub mod json;
 pub mod limits;
 pub mod metrics;
@@ -201,6 +202,7 @@ fn api_endpoints() -> Vec<(Route, MethodRouter<AppState>)> {
 /// checks and scrapes from one address never starve.
 fn ops_endpoints() -> Vec<(Route, MethodRouter<AppState>)> {
     vec![
+        (Route::get("/"), get(home::home)),
         (Route::get("/healthz"), get(healthz)),
         (Route::get("/metrics"), get(metrics_text)),
     ]

@@ -212,6 +212,10 @@ fn paths() -> Value {
         "description": "CBOR array of envelopes [header_bytes, signature, body or null] (spec §4)" } } });
     let rejected = response_ref("Rejected");
     json!({
+        "/": { "get": {
+            "operationId": "home", "summary": "the node's front page: hosted commons, linking into this API",
+            "responses": { "200": { "description": "an HTML page", "content": { "text/html": { "schema": { "type": "string" } } } } }
+        }},
         "/healthz": { "get": {
             "operationId": "healthz", "summary": "liveness probe",
             "responses": { "200": { "description": "the node answers", "content": text("ok") } }

@@ -1564,3 +1564,23 @@ async fn serve_keys_the_rate_limit_on_the_peer_address_and_stops_on_its_signal()
     stop.send(()).unwrap();
     server.await.unwrap().unwrap();
 }
+
+#[tokio::test]
+async fn the_front_page_lists_the_commons_with_markup_in_names_escaped() {
+    let app = spawn_app().await;
+    let hostile = key(77);
+    app.test
+        .create_commons(&hostile, "<script>alert(1)</script> & co")
+        .await;
+    let answer = app.get("/").await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(
+        answer.header(header::CONTENT_TYPE),
+        Some("text/html; charset=utf-8")
+    );
+    let page = String::from_utf8(answer.body.to_vec()).unwrap();
+    assert!(page.contains("Orchard"));
+    assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; co"));
+    assert!(!page.contains("<script>"));
+    assert!(page.contains(&format!("/api/v1/commons/{}", app.commons.to_hex())));
+}
