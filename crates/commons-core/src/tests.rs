@@ -173,6 +173,20 @@ impl World {
     }
 }
 
+/// A genesis with this body, signed by a key outside every test commons.
+fn signed_genesis(body: &Value) -> Event {
+    Event::sign(
+        &key(9),
+        None,
+        0,
+        None,
+        vec![],
+        0,
+        Kind::new("commons.genesis").unwrap(),
+        Some(body),
+    )
+}
+
 fn code(result: Result<EventId, Rejection>) -> &'static str {
     result.unwrap_err().code.as_str()
 }
@@ -211,16 +225,7 @@ fn a_genesis_with_an_impossible_threshold_or_licence_is_rejected() {
             ("licence", Value::text(licence)),
             ("parent", Value::Null),
         ]);
-        let event = Event::sign(
-            &key(9),
-            None,
-            0,
-            None,
-            vec![],
-            0,
-            Kind::new("commons.genesis").unwrap(),
-            Some(&body),
-        );
+        let event = signed_genesis(&body);
         assert_eq!(genesis(&event, 0).unwrap_err().code.as_str(), expected);
     }
 }
@@ -234,16 +239,7 @@ fn a_genesis_without_the_parent_key_is_rejected() {
         ("sequencer", key_value(&key(9))),
         ("licence", Value::text("MIT")),
     ]);
-    let event = Event::sign(
-        &key(9),
-        None,
-        0,
-        None,
-        vec![],
-        0,
-        Kind::new("commons.genesis").unwrap(),
-        Some(&body),
-    );
+    let event = signed_genesis(&body);
     let rejection = genesis(&event, 0).unwrap_err();
     assert_eq!(rejection.code.as_str(), "body_invalid");
     assert!(rejection.message.contains("parent"));
@@ -265,16 +261,7 @@ fn a_genesis_naming_a_small_order_maintainer_is_rejected() {
         ("licence", Value::text("MIT")),
         ("parent", Value::Null),
     ]);
-    let event = Event::sign(
-        &key(9),
-        None,
-        0,
-        None,
-        vec![],
-        0,
-        Kind::new("commons.genesis").unwrap(),
-        Some(&body),
-    );
+    let event = signed_genesis(&body);
     assert_eq!(
         genesis(&event, 0).unwrap_err().code.as_str(),
         "small_order_key"

@@ -55,24 +55,13 @@ impl Client {
     }
 
     pub async fn sequencer(&self) -> Result<AuthorKey> {
-        let node = self.get_json("/api/v1/node").await?;
-        let hex = node["sequencer"]
-            .as_str()
-            .context("the node did not name its sequencer key")?;
-        AuthorKey::from_hex(hex)
-            .map_err(|e| anyhow::anyhow!("the node's sequencer key is invalid: {e}"))
+        sequencer_field(&self.get_json("/api/v1/node").await?, "the node's")
     }
 
     /// The sequencer key named in a commons' governance.
     pub async fn commons_sequencer(&self, commons: &CommonsId) -> Result<AuthorKey> {
-        let overview = self
-            .get_json(&format!("/api/v1/commons/{}", commons.to_hex()))
-            .await?;
-        let hex = overview["sequencer"]
-            .as_str()
-            .context("the node did not name the commons' sequencer")?;
-        AuthorKey::from_hex(hex)
-            .map_err(|e| anyhow::anyhow!("the commons' sequencer key is invalid: {e}"))
+        let path = format!("/api/v1/commons/{}", commons.to_hex());
+        sequencer_field(&self.get_json(&path).await?, "the commons'")
     }
 
     pub async fn submit(&self, event: &Event) -> Result<SubmitAnswer> {
@@ -155,6 +144,14 @@ impl Client {
         };
         Ok(items.iter().map(Value::encode).collect())
     }
+}
+
+/// The `sequencer` key (hex, 33 bytes) of a JSON answer; `whose` names it in errors.
+fn sequencer_field(json: &serde_json::Value, whose: &str) -> Result<AuthorKey> {
+    let hex = json["sequencer"]
+        .as_str()
+        .with_context(|| format!("the answer does not name {whose} sequencer key"))?;
+    AuthorKey::from_hex(hex).map_err(|e| anyhow::anyhow!("{whose} sequencer key is invalid: {e}"))
 }
 
 /// Turns an error answer into a readable error with the node's stable code.
