@@ -17,6 +17,15 @@ pub const NAME_LEN_MAX: usize = 100;
 /// Context of the message the new key signs to prove it consents to a rotation.
 pub const ROTATE_CONTEXT: &str = "commons/rotate/v1";
 
+/// The body of an `agent.profile`.
+pub fn profile_body(name: &str, kind: AgentKind) -> commons_ledger::cbor::Value {
+    use commons_ledger::cbor::Value;
+    Value::text_map([
+        ("name", Value::text(name)),
+        ("kind", Value::text(kind.as_str())),
+    ])
+}
+
 pub(crate) fn profile(state: &mut State, input: &Input<'_>) -> Result<Applied, Rejection> {
     let mut reader = BodyReader::new(PROFILE, input.body)?;
     let name = reader.text("name", 1, NAME_LEN_MAX)?;

@@ -132,12 +132,6 @@ fn changed(current: &Governance, change: &GovernanceChange) -> Governance {
 
 pub(crate) fn update(state: &mut State, input: &Input<'_>) -> Result<Applied, Rejection> {
     let author = input.event.header.author;
-    if !state.is_maintainer(&author) {
-        return reject(
-            RejectionCode::NotAuthorised,
-            "only a maintainer may propose a governance change",
-        );
-    }
     let change = read_change(input)?;
     if let Some(licence) = &change.licence {
         validate_licence(licence)?;
@@ -186,12 +180,6 @@ pub(crate) fn approve(state: &mut State, input: &Input<'_>) -> Result<Applied, R
         return reject(
             RejectionCode::BodyInvalid,
             "gov.approve: the approved update must also be listed in deps",
-        );
-    }
-    if !state.is_maintainer(&author) {
-        return reject(
-            RejectionCode::NotAuthorised,
-            "only a maintainer may approve a governance change",
         );
     }
     let Some(proposal) = state.proposals.get_mut(&proposal_id) else {

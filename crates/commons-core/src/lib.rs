@@ -13,8 +13,12 @@
 //! | [`network`] | `commons.genesis`, `ledger.tick`, `evidence.equivocation` |
 //! | [`agents`] | `agent.profile`, `agent.rotate` |
 //! | [`governance`] | `gov.update`, `gov.approve` |
+//!
+//! Who may submit which kind is answered in one place, [`authz::authorize`], which `apply`
+//! asks first and the node, web and CLI ask before they act.
 
 pub mod agents;
+pub mod authz;
 pub mod body;
 pub mod governance;
 pub mod network;
@@ -72,25 +76,7 @@ pub fn apply(state: &mut State, event: &Event, index: u64) -> Result<Applied, Re
             "the event names another commons",
         );
     }
-    if event.header.kind.as_str() == network::GENESIS {
-        return reject(
-            RejectionCode::GenesisInvalid,
-            "a commons has exactly one genesis",
-        );
-    }
-    if state.frozen.contains_key(&author) {
-        return reject(
-            RejectionCode::AuthorFrozen,
-            "this author equivocated and is frozen until governance acts",
-        );
-    }
-    if state
-        .agents
-        .get(&author)
-        .is_some_and(|agent| agent.rotated_to.is_some())
-    {
-        return reject(RejectionCode::KeyRevoked, "this key was rotated away");
-    }
+    authz::authorize(state, &author, event.header.kind.as_str())?;
     let head = state.chains.get(&author).copied();
     let expected_seq = head.map_or(0, |h| h.seq + 1);
     if event.header.seq != expected_seq || event.header.prev != head.map(|h| h.id) {

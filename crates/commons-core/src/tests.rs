@@ -675,3 +675,66 @@ proptest! {
         world.check_laws();
     }
 }
+
+#[test]
+fn every_known_kind_has_a_role_and_authorize_agrees_with_apply() {
+    for kind in KNOWN_KINDS {
+        assert!(authz::required_role(kind).is_some(), "{kind} has no role");
+    }
+    assert_eq!(authz::required_role("task.create"), None);
+
+    let mut world = World::new(1, 1);
+    let maintainer = world.keys[0].author_key();
+    let member = world.keys[2].author_key();
+    let sequencer = world.sequencer.author_key();
+    let answer = |state: &State, key: &AuthorKey, kind: &str| {
+        authz::authorize(state, key, kind).map_err(|r| r.code.as_str())
+    };
+    assert_eq!(answer(&world.state, &maintainer, "gov.update"), Ok(()));
+    assert_eq!(
+        answer(&world.state, &member, "gov.update"),
+        Err("not_authorised")
+    );
+    assert_eq!(answer(&world.state, &member, "agent.profile"), Ok(()));
+    assert_eq!(
+        answer(&world.state, &member, "ledger.tick"),
+        Err("not_authorised")
+    );
+    assert_eq!(answer(&world.state, &sequencer, "ledger.tick"), Ok(()));
+    assert_eq!(
+        answer(&world.state, &maintainer, "commons.genesis"),
+        Err("genesis_invalid")
+    );
+    assert_eq!(
+        answer(&world.state, &maintainer, "no.such"),
+        Err("unknown_kind")
+    );
+    // apply gives the same refusal the question gave.
+    let refused = code(world.send(
+        2,
+        "gov.update",
+        Value::text_map([("threshold", Value::Unsigned(1))]),
+    ));
+    assert_eq!(refused, "not_authorised");
+
+    // A frozen author may do nothing, whatever its role.
+    let author = world.keys[0].clone();
+    let (a, b) = conflicting_pair(&world, &author);
+    world.submit(a.clone()).unwrap();
+    let body = network::equivocation_body(
+        (&a.header_bytes, &a.signature),
+        (&b.header_bytes, &b.signature),
+    );
+    let evidence = world.event(
+        &world.sequencer.clone(),
+        "evidence.equivocation",
+        body,
+        vec![],
+    );
+    world.submit(evidence).unwrap();
+    assert_eq!(
+        answer(&world.state, &maintainer, "gov.update"),
+        Err("author_frozen")
+    );
+    world.check_laws();
+}
