@@ -23,7 +23,7 @@ use std::collections::BTreeSet;
 #[macro_export]
 macro_rules! conformance_tests {
     ($harness:path) => {
-        $crate::conformance_tests!(@cases $harness;
+        $crate::conformance_tests!(@cases $harness; conformance;
             a_new_store_has_no_commons,
             a_batch_with_a_create_name_creates_the_commons_and_every_field_round_trips,
             creating_a_commons_that_already_exists_is_a_conflict_and_writes_nothing,
@@ -57,13 +57,31 @@ macro_rules! conformance_tests {
             two_concurrent_appenders_on_one_commons_end_with_one_success_and_one_conflict,
             concurrent_appenders_that_retry_on_conflict_all_land_in_one_contiguous_ledger,
         );
+        // Node-local accounts (`AccountStore`), in `conformance_accounts`.
+        $crate::conformance_tests!(@cases $harness; conformance_accounts;
+            accounts_are_created_and_read_back_by_id_email_and_key,
+            an_email_that_is_taken_is_a_conflict_and_writes_nothing,
+            a_key_that_is_taken_is_a_conflict_and_writes_nothing,
+            display_name_and_password_hash_changes_touch_only_that_account,
+            the_account_count_is_capped_by_the_callers_maximum,
+            concurrent_account_creations_stay_within_the_cap_and_keep_emails_unique,
+            linked_keys_follow_the_custodial_key_and_find_their_account,
+            linking_a_taken_key_or_to_an_unknown_account_is_a_conflict,
+            an_account_has_at_most_keys_per_account_max_keys,
+            sessions_are_created_read_and_deleted,
+            purging_expired_sessions_removes_exactly_those_expired,
+            a_session_beyond_the_per_account_limit_ends_the_oldest,
+            concurrent_sessions_of_one_account_stay_within_the_limit,
+            deleting_an_account_erases_its_keys_and_sessions_and_nothing_else,
+            account_values_beyond_their_limits_are_refused,
+        );
     };
-    (@cases $harness:path; $($case:ident),* $(,)?) => {
+    (@cases $harness:path; $module:ident; $($case:ident),* $(,)?) => {
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $case() {
                 $harness(stringify!($case), async |store| {
-                    $crate::conformance::$case(store).await
+                    $crate::$module::$case(store).await
                 })
                 .await;
             }

@@ -10,12 +10,22 @@ use commons_ledger::keys::Signature;
 use commons_ledger::{AuthorKey, CommonsId, EventId, Hash};
 use std::future::Future;
 
+mod accounts;
 pub mod conformance;
+pub mod conformance_accounts;
 mod migration;
 pub mod postgres;
+mod postgres_accounts;
 mod rows;
 pub mod sqlite;
+mod sqlite_accounts;
 
+pub use accounts::{
+    ACCOUNTS_MAX, Account, AccountId, AccountKey, AccountStore, CSRF_TOKEN_BYTES_MAX,
+    DISPLAY_NAME_BYTES_MAX, EMAIL_BYTES_MAX, EMAIL_TAKEN, KEY_TAKEN, KEYS_PER_ACCOUNT_MAX,
+    NewAccount, PASSWORD_HASH_BYTES_MAX, SEALED_SECRET_BYTES_MAX, SESSION_TAKEN,
+    SESSIONS_PER_ACCOUNT_MAX, Session, UNKNOWN_ACCOUNT,
+};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 

@@ -27,11 +27,18 @@ use std::str::FromStr;
 use std::time::Duration;
 
 /// The PostgreSQL schema, in order.
-pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "initial",
-    sql: include_str!("../migrations/postgres/0001_initial.sql"),
-}];
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "initial",
+        sql: include_str!("../migrations/postgres/0001_initial.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "accounts",
+        sql: include_str!("../migrations/postgres/0002_accounts.sql"),
+    },
+];
 
 /// Connections the pool opens at most.
 const CONNECTIONS_MAX: u32 = 16;
@@ -74,6 +81,11 @@ impl PgStore {
     /// Closes every connection, waiting for those in use to be returned.
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+
+    /// The pool, for the account tables (`postgres_accounts`).
+    pub(crate) fn pool(&self) -> &PgPool {
+        &self.pool
     }
 
     async fn append_once(
@@ -163,7 +175,7 @@ fn is_transient(error: &sqlx::Error) -> bool {
 
 /// Runs a whole transaction, again from the start after a serialization failure or
 /// deadlock, at most [`WRITE_ATTEMPTS_MAX`] times.
-async fn retrying<T, F, Fut>(mut transaction: F) -> Result<T>
+pub(crate) async fn retrying<T, F, Fut>(mut transaction: F) -> Result<T>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T>>,

@@ -29,11 +29,18 @@ use std::str::FromStr;
 use std::time::Duration;
 
 /// The embedded schema, in order.
-pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "initial",
-    sql: include_str!("../migrations/sqlite/0001_initial.sql"),
-}];
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "initial",
+        sql: include_str!("../migrations/sqlite/0001_initial.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "accounts",
+        sql: include_str!("../migrations/sqlite/0002_accounts.sql"),
+    },
+];
 
 /// How long a connection waits for a lock held by another process (a backup tool, a
 /// second `commons` command on the same data directory) before failing.
@@ -135,6 +142,12 @@ impl SqliteStore {
     pub async fn close(&self) {
         self.readers.close().await;
         self.writer.close().await;
+    }
+
+    /// The one writer connection and the readers, for the account tables
+    /// (`sqlite_accounts`), whose writes share the store's single writer.
+    pub(crate) fn pools(&self) -> (&SqlitePool, &SqlitePool) {
+        (&self.writer, &self.readers)
     }
 
     async fn write_batch(&self, batch: &AppendBatch) -> Result<()> {

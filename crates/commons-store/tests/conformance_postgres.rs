@@ -6,7 +6,8 @@
 //! (`CI=true`) they fail.
 
 use commons_store::conformance::{self, appending, commons_id, creating, event};
-use commons_store::{AnyStore, PgStore, Store, StoreError};
+use commons_store::conformance_accounts::{account_key, new_account, session};
+use commons_store::{ACCOUNTS_MAX, AccountStore, AnyStore, PgStore, Store, StoreError};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
 use std::io::Write;
@@ -198,7 +199,10 @@ async fn nodes_starting_together_apply_each_migration_once() {
             .fetch_all(&mut conn)
             .await
             .expect("reading schema_migrations");
-    assert_eq!(versions, vec![(1, "initial".to_owned())]);
+    assert_eq!(
+        versions,
+        vec![(1, "initial".to_owned()), (2, "accounts".to_owned())]
+    );
 }
 
 #[tokio::test]
@@ -280,6 +284,71 @@ async fn two_nodes_racing_on_one_commons_end_with_one_success_and_one_conflict()
     assert_eq!(indexes, (0..rounds).collect::<Vec<u64>>());
     first.close().await;
     second.close().await;
+}
+
+/// Deleting an account leaves no row of it in the account tables, read directly.
+#[tokio::test]
+async fn a_deleted_account_leaves_no_rows() {
+    let Some(url) = database_url("a_deleted_account_leaves_no_rows") else {
+        return;
+    };
+    let database = TestDatabase::create(&url).await;
+    let store = PgStore::connect_with(database.options())
+        .await
+        .expect("connecting");
+    let kept = store
+        .create_account(&new_account(2), ACCOUNTS_MAX)
+        .await
+        .expect("creating");
+    let gone = store
+        .create_account(&new_account(1), ACCOUNTS_MAX)
+        .await
+        .expect("creating");
+    store
+        .link_key(gone.id, &account_key(1, 1), 2_000)
+        .await
+        .expect("linking");
+    for session in [
+        session(1, gone.id, 100, 10_000),
+        session(2, gone.id, 200, 10_000),
+        session(3, kept.id, 100, 10_000),
+    ] {
+        store
+            .create_session(&session)
+            .await
+            .expect("creating a session");
+    }
+    assert!(store.delete_account(gone.id).await.expect("deleting"));
+    store.close().await;
+
+    let mut conn = PgConnection::connect_with(&database.options())
+        .await
+        .expect("connecting to the test database");
+    let gone_id = i64::try_from(gone.id).expect("a small id");
+    let kept_id = i64::try_from(kept.id).expect("a small id");
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT 'accounts', account FROM (SELECT id AS account FROM accounts) AS a \
+         UNION ALL SELECT 'account_keys', account FROM account_keys \
+         UNION ALL SELECT 'sessions', account FROM sessions ORDER BY 1",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .expect("reading the account tables");
+    assert_eq!(
+        rows,
+        vec![
+            ("account_keys".to_owned(), kept_id),
+            ("accounts".to_owned(), kept_id),
+            ("sessions".to_owned(), kept_id),
+        ]
+    );
+    let by_email: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM accounts WHERE email = $1")
+        .bind(&gone.email)
+        .fetch_one(&mut conn)
+        .await
+        .expect("reading accounts");
+    assert_eq!(by_email, 0);
+    assert_ne!(gone_id, kept_id);
 }
 
 #[test]

@@ -3,7 +3,8 @@
 //! memory, plus the behaviour only a file-backed store has (reopening, migrations).
 
 use commons_store::conformance::{self, commons_id, creating, ledger_events};
-use commons_store::{AnyStore, SqliteStore, Store, StoreError};
+use commons_store::conformance_accounts::{account_key, new_account, session};
+use commons_store::{ACCOUNTS_MAX, AccountStore, AnyStore, SqliteStore, Store, StoreError};
 
 /// Gives a case a fresh SQLite file, runs it and closes the store; the directory goes
 /// when the test ends, whether it passed or panicked.
@@ -120,7 +121,10 @@ async fn opening_a_store_again_applies_each_migration_once() {
             .fetch_all(&mut conn)
             .await
             .expect("reading schema_migrations");
-    assert_eq!(versions, vec![(1, "initial".to_owned())]);
+    assert_eq!(
+        versions,
+        vec![(1, "initial".to_owned()), (2, "accounts".to_owned())]
+    );
 }
 
 #[tokio::test]
@@ -171,6 +175,129 @@ async fn any_store_opens_a_relative_file_name_as_sqlite() {
     assert_eq!(store.backend_name(), "sqlite");
     store.close().await;
     assert!(location.exists());
+}
+
+/// Deleting an account leaves no row of it in the account tables and, because the store
+/// deletes with `secure_delete` on, none of its personal bytes in the database file
+/// (nor an earlier password hash it replaced).
+#[tokio::test]
+async fn a_deleted_account_leaves_no_rows_and_no_bytes_in_the_file() {
+    let dir = tempfile::tempdir().expect("creating a temporary directory");
+    let path = dir.path().join("commons.db");
+    let store = SqliteStore::open(&path).await.expect("opening");
+    let kept_new = new_account(2);
+    let kept = store
+        .create_account(&kept_new, ACCOUNTS_MAX)
+        .await
+        .expect("creating");
+    let gone_new = new_account(1);
+    let gone = store
+        .create_account(&gone_new, ACCOUNTS_MAX)
+        .await
+        .expect("creating");
+    let linked = account_key(1, 1);
+    store
+        .link_key(gone.id, &linked, 2_000)
+        .await
+        .expect("linking");
+    let new_hash = "$argon2id$v=19$m=19456,t=2,p=1$bmV3c2FsdA$bmV3aGFzaA";
+    assert!(
+        store
+            .set_password_hash(gone.id, new_hash)
+            .await
+            .expect("changing the password hash")
+    );
+    let sessions = [
+        session(1, gone.id, 100, 10_000),
+        session(2, gone.id, 200, 10_000),
+    ];
+    for session in &sessions {
+        store
+            .create_session(session)
+            .await
+            .expect("creating a session");
+    }
+    let kept_session = session(3, kept.id, 100, 10_000);
+    store
+        .create_session(&kept_session)
+        .await
+        .expect("creating a session");
+    // Something in the ledger tables too, which the deletion must not disturb.
+    store
+        .append(&creating(
+            &commons_id(1),
+            "Garden",
+            ledger_events(&commons_id(1), 0, 3),
+        ))
+        .await
+        .expect("appending");
+    assert!(store.delete_account(gone.id).await.expect("deleting"));
+    store.close().await;
+
+    let mut conn = sqlite_connection(&path).await;
+    for (sql, expected) in [
+        ("SELECT COUNT(*) FROM accounts", 1),
+        ("SELECT COUNT(*) FROM account_keys", 1),
+        ("SELECT COUNT(*) FROM sessions", 1),
+    ] {
+        let count: i64 = sqlx::query_scalar(sql)
+            .fetch_one(&mut conn)
+            .await
+            .expect("counting rows");
+        assert_eq!(count, expected, "{sql}");
+    }
+    let gone_rows: i64 = sqlx::query_scalar(
+        "SELECT (SELECT COUNT(*) FROM accounts WHERE id = ?1 OR email = ?2) \
+              + (SELECT COUNT(*) FROM account_keys WHERE account = ?1) \
+              + (SELECT COUNT(*) FROM sessions WHERE account = ?1)",
+    )
+    .bind(i64::try_from(gone.id).expect("a small id"))
+    .bind(&gone.email)
+    .fetch_one(&mut conn)
+    .await
+    .expect("counting the deleted account's rows");
+    assert_eq!(gone_rows, 0);
+    let kept_email: String = sqlx::query_scalar("SELECT email FROM accounts")
+        .fetch_one(&mut conn)
+        .await
+        .expect("reading the kept account");
+    assert_eq!(kept_email, kept.email);
+    drop(conn);
+
+    // Every byte the database keeps: the file and, if one is left, its WAL.
+    let mut bytes = std::fs::read(&path).expect("reading the database file");
+    if let Ok(wal) = std::fs::read(dir.path().join("commons.db-wal")) {
+        bytes.extend(wal);
+    }
+    let contains = |needle: &[u8]| bytes.windows(needle.len()).any(|window| window == needle);
+    let personal: [(&str, Vec<u8>); 8] = [
+        ("e-mail", gone.email.clone().into_bytes()),
+        ("display name", gone.display_name.clone().into_bytes()),
+        (
+            "old password hash",
+            gone_new.password_hash.clone().into_bytes(),
+        ),
+        ("new password hash", new_hash.as_bytes().to_vec()),
+        ("sealed secret", gone_new.sealed_secret.clone()),
+        ("custodial key", gone_new.key.to_bytes().to_vec()),
+        ("linked key", linked.to_bytes().to_vec()),
+        ("CSRF token", sessions[0].csrf_token.clone().into_bytes()),
+    ];
+    for (what, needle) in personal {
+        assert!(
+            !contains(&needle),
+            "the deleted account's {what} is still in the file"
+        );
+    }
+    for session in &sessions {
+        assert!(
+            !contains(&session.token_hash),
+            "a deleted session's token hash"
+        );
+    }
+    // The kept account is still there, byte for byte.
+    assert!(contains(kept.email.as_bytes()));
+    assert!(contains(&kept_new.sealed_secret));
 }
 
 /// A plain connection to the store's file, to look at what the store cannot show.

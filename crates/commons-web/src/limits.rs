@@ -126,6 +126,16 @@ fn bucket_key(client: IpAddr) -> IpAddr {
     }
 }
 
+/// The peer address of a request; requests without one (a router driven without `serve`)
+/// share the unspecified address, so limits keyed on it still hold.
+pub fn client_ip(extensions: &axum::http::Extensions) -> IpAddr {
+    extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED), |ConnectInfo(addr)| {
+            addr.ip()
+        })
+}
+
 /// Middleware: refuses a request with 429 `rate_limited` and `Retry-After` when its client
 /// has no token left. Requests without a known peer address (a router driven without
 /// `serve`) share one bucket, so the limit still holds.
@@ -134,12 +144,7 @@ pub async fn rate_limit(
     request: Request,
     next: Next,
 ) -> Response {
-    let client = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED), |ConnectInfo(addr)| {
-            addr.ip()
-        });
+    let client = client_ip(request.extensions());
     match limiter.check(client, Instant::now()) {
         Ok(()) => next.run(request).await,
         Err(retry_after_s) => ApiError::RateLimited { retry_after_s }.into_response(),

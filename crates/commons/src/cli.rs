@@ -53,10 +53,16 @@ pub enum Command {
         listen: SocketAddr,
         /// PostgreSQL URL; without it the node uses SQLite in the data directory.
         #[arg(long, env = "COMMONS_DATABASE_URL", value_name = "URL")]
-        database_url: Option<String>,
-        /// Seed a realistic demo commons (idempotent: running it again adds nothing).
+        database_url: Option<DatabaseUrl>,
+        /// Seed a realistic demo commons and demo accounts (idempotent: running it again
+        /// adds nothing).
         #[arg(long)]
         demo: bool,
+        /// Send cookies without the Secure flag, for serving plain HTTP on an address other
+        /// than localhost (browsers accept secure cookies from http://localhost and
+        /// http://127.0.0.1 already). Never use it on the open internet.
+        #[arg(long)]
+        insecure_cookies: bool,
     },
     /// Manage local signing keys (stored with file permissions 0600).
     #[command(subcommand)]
@@ -124,7 +130,7 @@ pub enum Command {
         commons: Option<String>,
         /// PostgreSQL URL of the store to verify.
         #[arg(long, env = "COMMONS_DATABASE_URL", value_name = "URL")]
-        database_url: Option<String>,
+        database_url: Option<DatabaseUrl>,
     },
     /// Write a commons' whole history as a bundle to standard output.
     #[command(
@@ -159,7 +165,7 @@ pub enum Command {
         #[arg(long)]
         commons: Option<String>,
         #[arg(long, env = "COMMONS_DATABASE_URL", value_name = "URL")]
-        database_url: Option<String>,
+        database_url: Option<DatabaseUrl>,
     },
 }
 
@@ -213,4 +219,70 @@ pub enum KeyCommand {
         #[command(flatten)]
         data: DataArgs,
     },
+    /// Sign a node's link-key challenge, proving you hold the key, so the node can link it
+    /// to your account. Prints the public key and the signature to paste into the account
+    /// page. Only challenges starting with `commons-link-key-v1:` are signed.
+    #[command(
+        after_help = "Example:\n  commons key sign-challenge alice commons-link-key-v1:0123456789abcdef:7:5f1c…"
+    )]
+    SignChallenge {
+        /// The local key to sign with.
+        name: String,
+        /// The challenge shown on the account page.
+        challenge: String,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+}
+
+/// A database URL whose password never shows in `Debug` output or logs.
+#[derive(Clone)]
+pub struct DatabaseUrl(String);
+
+impl std::str::FromStr for DatabaseUrl {
+    type Err = std::convert::Infallible;
+
+    fn from_str(text: &str) -> Result<DatabaseUrl, Self::Err> {
+        Ok(DatabaseUrl(text.to_owned()))
+    }
+}
+
+impl std::ops::Deref for DatabaseUrl {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&redact_url(&self.0))
+    }
+}
+
+/// `scheme://user:password@host/…` with the password replaced by `[redacted]`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return "[redacted]".to_owned();
+    };
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split_once(':').map_or(userinfo, |(user, _)| user);
+            let hidden = if userinfo.contains(':') {
+                ":[redacted]"
+            } else {
+                ""
+            };
+            let path = if path.contains("password=") {
+                "/[redacted]"
+            } else {
+                path
+            };
+            format!("{scheme}://{user}{hidden}@{host}{path}")
+        }
+        None if path.contains("password=") => format!("{scheme}://{authority}/[redacted]"),
+        None => url.to_owned(),
+    }
 }

@@ -75,7 +75,51 @@ impl Writer<'_> {
 }
 
 fn profile(name: &str, kind: &str) -> Value {
-    Value::text_map([("name", Value::text(name)), ("kind", Value::text(kind))])
+    let kind = commons_core::state::AgentKind::parse(kind).expect("person or organisation");
+    commons_core::agents::profile_body(name, kind)
+}
+
+/// The password of every demo account; the README lists it.
+pub const DEMO_PASSWORD: &str = "commons-demo";
+
+/// The demo accounts: (display name, e-mail, the demo key their account holds). They
+/// hold the keys the demo commons' people sign with, so logging in as Maëlle acts as
+/// that commons' maintainer.
+pub const DEMO_ACCOUNTS: &[(&str, &str, &str)] = &[
+    ("Maëlle Le Goff", "maelle@demo.commons.example", "maelle"),
+    ("Yann Kerjean", "yann@demo.commons.example", "yann"),
+    ("Awa Diop", "awa@demo.commons.example", "awa-laptop-2026"),
+];
+
+/// Creates the demo accounts that do not exist yet; returns a one-line summary.
+pub async fn seed_accounts(node: &Node, ui: &commons_web::ui::Ui) -> Result<String> {
+    use commons_store::AccountStore;
+    let mut created = 0;
+    for (name, email, handle) in DEMO_ACCOUNTS {
+        if node.store().account_by_email(email).await?.is_some() {
+            continue;
+        }
+        commons_web::ui::accounts::create_account(
+            node,
+            ui,
+            name,
+            email,
+            DEMO_PASSWORD.to_owned(),
+            Some(demo_key(handle)),
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?
+        .map_err(|message| anyhow::anyhow!("demo account {email}: {message}"))?;
+        created += 1;
+    }
+    Ok(format!(
+        "demo accounts ready ({created} new): {} with password {DEMO_PASSWORD}",
+        DEMO_ACCOUNTS
+            .iter()
+            .map(|(_, email, _)| *email)
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))
 }
 
 /// Seeds the demo commons; returns a one-line summary.

@@ -8,6 +8,9 @@ use std::path::{Path, PathBuf};
 
 /// Name of the node's sequencer key file.
 pub const SEQUENCER_KEY_NAME: &str = "node-sequencer";
+/// Name of the file holding the node's web secret (sessions, CSRF, sealed account keys).
+/// It is not a signing key, so `key list` leaves it out.
+pub const WEB_SECRET_NAME: &str = "node-web-secret";
 /// Longest key name.
 pub const KEY_NAME_LEN_MAX: usize = 64;
 
@@ -44,6 +47,11 @@ pub fn create(data: &Path, name: &str) -> Result<SecretKey> {
     let key = SecretKey::generate(&mut rand_core::UnwrapErr(getrandom::SysRng));
     write_key(&path, &key)?;
     Ok(key)
+}
+
+/// The 32 random bytes in the secret file `name`, created on first use.
+pub fn load_or_create_secret(data: &Path, name: &str) -> Result<[u8; 32]> {
+    Ok(*load_or_create(data, name)?.seed())
 }
 
 fn write_key(path: &Path, key: &SecretKey) -> Result<()> {
@@ -102,6 +110,7 @@ pub fn list(data: &Path) -> Result<Vec<(String, SecretKey)>> {
             .file_name()
             .and_then(|n| n.to_str())
             .and_then(|n| n.strip_suffix(".key"))
+            .filter(|n| *n != WEB_SECRET_NAME)
         {
             out.push((name.to_owned(), load(data, name)?));
         }

@@ -102,7 +102,17 @@ pub async fn run(cli: Cli) -> Result<()> {
             listen,
             database_url,
             demo,
-        } => serve(&data_dir(&data)?, listen, database_url.as_deref(), demo).await,
+            insecure_cookies,
+        } => {
+            serve(
+                &data_dir(&data)?,
+                listen,
+                database_url.as_deref(),
+                demo,
+                insecure_cookies,
+            )
+            .await
+        }
         Command::Key(command) => key(command),
         Command::Init {
             name,
@@ -210,17 +220,31 @@ async fn serve(
     listen: std::net::SocketAddr,
     database_url: Option<&str>,
     demo: bool,
+    insecure_cookies: bool,
 ) -> Result<()> {
     let store = open_store(data, database_url).await?;
     let sequencer = keys::load_or_create(data, keys::SEQUENCER_KEY_NAME)?;
     let node = Node::start(store, NodeConfig::new(sequencer), Arc::new(SystemClock))
         .await
         .context("cannot start the node")?;
+    let ui = commons_web::ui::UiConfig {
+        secret: commons_web::ui::secret::WebSecret::from_bytes(keys::load_or_create_secret(
+            data,
+            keys::WEB_SECRET_NAME,
+        )?),
+        secure_cookies: !insecure_cookies,
+        ..commons_web::ui::UiConfig::default()
+    };
+    tracing::debug!(?ui, "web configuration");
     if demo {
         let summary = demo::seed(&node)
             .await
             .context("cannot seed the demo commons")?;
         tracing::info!("{summary}");
+        let accounts = demo::seed_accounts(&node, &commons_web::ui::Ui::new(ui.clone()))
+            .await
+            .context("cannot create the demo accounts")?;
+        tracing::info!("{accounts}");
     }
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -241,7 +265,13 @@ async fn serve(
         "API: http://{address}/api/v1/commons   OpenAPI: http://{address}/api/v1/openapi.json"
     );
     let _ = out.flush();
-    let router = commons_web::router(node, commons_web::WebConfig::default());
+    let router = commons_web::router(
+        node,
+        commons_web::WebConfig {
+            ui,
+            ..commons_web::WebConfig::default()
+        },
+    );
     commons_web::serve(listener, router)
         .await
         .context("the web server stopped")?;
@@ -263,6 +293,25 @@ fn key(command: KeyCommand) -> Result<()> {
             println!(
                 "{}",
                 keys::load(&data_dir(&data)?, &name)?.author_key().to_hex()
+            );
+        }
+        KeyCommand::SignChallenge {
+            name,
+            challenge,
+            data,
+        } => {
+            let challenge = challenge.trim();
+            if !challenge.starts_with(commons_web::ui::accounts::LINK_CHALLENGE_PREFIX) {
+                anyhow::bail!(
+                    "this is not a link-key challenge (it must start with {}); refusing to sign it",
+                    commons_web::ui::accounts::LINK_CHALLENGE_PREFIX
+                );
+            }
+            let key = keys::load(&data_dir(&data)?, &name)?;
+            println!("key:       {}", key.author_key().to_hex());
+            println!(
+                "signature: {}",
+                hex::encode(key.sign(challenge.as_bytes()).0)
             );
         }
     }

@@ -1,0 +1,357 @@
+//! The web UI: server-rendered pages for people, working without JavaScript.
+//!
+//! Pages are [minijinja] templates compiled into the binary (`templates/`), rendered with
+//! auto-escaping, so text from the ledger or from accounts can never become markup. Every
+//! page shares `base.html`: navigation, a commons switcher, breadcrumbs, flash messages.
+//! Every form carries a CSRF token, checked by [`session::CheckedForm`] before a handler
+//! sees the form. Writes a person makes in the browser are ordinary signed events, signed
+//! with their account's custodial key ([`commons_node::Node::author`]) after
+//! [`commons_node::Node::authorize`] said they may.
+
+pub mod accounts;
+pub mod dates;
+pub mod explorer;
+pub mod secret;
+pub mod session;
+
+use crate::limits::RateLimiter;
+use crate::{AppState, Route};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{MethodRouter, get, post};
+use minijinja::{Environment, Value, context};
+use secret::WebSecret;
+use session::Viewer;
+use std::sync::OnceLock;
+
+/// Login and registration attempts one client address may make per minute.
+pub const LOGIN_ATTEMPTS_PER_MINUTE: u32 = 10;
+/// Attempts one client may make at once before the per-minute rate applies.
+pub const LOGIN_ATTEMPTS_BURST: u32 = 10;
+/// Most commons the switcher in the navigation lists; the home page lists all.
+pub const SWITCHER_COMMONS_MAX: usize = 20;
+
+/// What the UI needs beyond the API's limits.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UiConfig {
+    pub secret: WebSecret,
+    /// Set `Secure` on cookies. Browsers accept secure cookies from `http://localhost`
+    /// and `http://127.0.0.1`; turn it off only to serve plain HTTP on another address.
+    pub secure_cookies: bool,
+    /// Whether anyone may register an account here.
+    pub registration_open: bool,
+    pub accounts_max: u64,
+    pub login_attempts_per_minute: u32,
+    pub login_attempts_burst: u32,
+}
+
+impl Default for UiConfig {
+    fn default() -> Self {
+        UiConfig {
+            secret: WebSecret::generate(),
+            secure_cookies: true,
+            registration_open: true,
+            accounts_max: commons_store::ACCOUNTS_MAX,
+            login_attempts_per_minute: LOGIN_ATTEMPTS_PER_MINUTE,
+            login_attempts_burst: LOGIN_ATTEMPTS_BURST,
+        }
+    }
+}
+
+/// The UI's shared parts.
+#[derive(Debug)]
+pub struct Ui {
+    pub config: UiConfig,
+    pub secret: WebSecret,
+    pub login_limiter: RateLimiter,
+}
+
+impl Ui {
+    pub fn new(config: UiConfig) -> Ui {
+        Ui {
+            secret: config.secret.clone(),
+            login_limiter: RateLimiter::new(
+                config.login_attempts_per_minute,
+                config.login_attempts_burst,
+                crate::RATE_LIMITED_CLIENTS_MAX,
+            ),
+            config,
+        }
+    }
+}
+
+/// Every template, compiled once.
+fn templates() -> &'static Environment<'static> {
+    static TEMPLATES: OnceLock<Environment<'static>> = OnceLock::new();
+    TEMPLATES.get_or_init(|| {
+        let mut env = Environment::new();
+        for (name, source) in TEMPLATE_SOURCES {
+            if let Err(error) = env.add_template(name, source) {
+                // A template that does not parse is a build mistake the tests catch.
+                panic!("template {name} does not parse: {error}");
+            }
+        }
+        env.add_filter("short", |text: String| short(&text));
+        env.add_filter("datetime", |ms: u64| dates::format_datetime(ms));
+        env.add_filter("date", |ms: u64| dates::format_date(ms));
+        env
+    })
+}
+
+macro_rules! template_sources {
+    ($($name:literal),* $(,)?) => {
+        &[$(($name, include_str!(concat!("../../templates/", $name)))),*]
+    };
+}
+
+const TEMPLATE_SOURCES: &[(&str, &str)] = template_sources!(
+    "base.html",
+    "macros.html",
+    "home.html",
+    "error.html",
+    "register.html",
+    "login.html",
+    "account.html",
+    "new_commons.html",
+    "commons.html",
+    "events.html",
+    "event.html",
+    "agent.html",
+    "verify.html",
+);
+
+/// The stylesheet every page links.
+pub const STYLESHEET: &str = include_str!("../../static/style.css");
+
+/// The first 8 and last 4 hex digits of a long id, for tables and links.
+pub fn short(text: &str) -> String {
+    if text.len() <= 16 {
+        return text.to_owned();
+    }
+    format!("{}…{}", &text[..8], &text[text.len() - 4..])
+}
+
+/// Renders `template` with the page context every template needs.
+pub fn render(state: &AppState, viewer: Viewer, template: &str, page: Value) -> Response {
+    render_status(state, viewer, StatusCode::OK, template, page)
+}
+
+pub fn render_status(
+    state: &AppState,
+    viewer: Viewer,
+    status: StatusCode,
+    template: &str,
+    page: Value,
+) -> Response {
+    let switcher: Vec<Value> = state
+        .node
+        .list_commons()
+        .iter()
+        .take(SWITCHER_COMMONS_MAX)
+        .map(|view| context! { id => view.id.to_hex(), name => view.governance.name })
+        .collect();
+    let account = viewer
+        .account
+        .as_ref()
+        .map(|a| context! { id => a.id, display_name => a.display_name });
+    let ctx = context! {
+        account => account,
+        csrf => viewer.csrf,
+        flash => viewer.flash,
+        switcher => switcher,
+        n_commons => state.node.list_commons().len(),
+        registration_open => state.ui.config.registration_open,
+        ..page
+    };
+    let response = match templates()
+        .get_template(template)
+        .and_then(|t| t.render(ctx))
+    {
+        Ok(html) => (status, html_headers(), Html(html)).into_response(),
+        Err(error) => UiError::Fault(format!("rendering {template}: {error:#}")).into_response(),
+    };
+    viewer.finish(response)
+}
+
+/// Headers every page carries: no caching of personal pages, no framing, no sniffing,
+/// and a content security policy that allows only this site's own styles and images.
+fn html_headers() -> [(header::HeaderName, &'static str); 4] {
+    [
+        (header::CACHE_CONTROL, "no-store"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    ]
+}
+
+/// Why a page could not be shown. Each renders a finished error page with its status.
+#[derive(Debug)]
+pub enum UiError {
+    NotFound(String),
+    Forbidden(String),
+    BadRequest(String),
+    LoginRequired,
+    RateLimited {
+        retry_after_s: u64,
+    },
+    Unavailable(String),
+    /// The detail is logged, never shown.
+    Fault(String),
+}
+
+impl UiError {
+    fn status(&self) -> StatusCode {
+        match self {
+            UiError::NotFound(_) => StatusCode::NOT_FOUND,
+            UiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            UiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            UiError::LoginRequired => StatusCode::SEE_OTHER,
+            UiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            UiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            UiError::Fault(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl IntoResponse for UiError {
+    fn into_response(self) -> Response {
+        let (title, message) = match &self {
+            UiError::LoginRequired => return Redirect::to("/login").into_response(),
+            UiError::NotFound(message) => ("Not found", message.clone()),
+            UiError::Forbidden(message) => ("Forbidden", message.clone()),
+            UiError::BadRequest(message) => ("Bad request", message.clone()),
+            UiError::RateLimited { retry_after_s } => (
+                "Too many attempts",
+                format!(
+                    "Too many attempts from your address. Try again in {retry_after_s} seconds."
+                ),
+            ),
+            UiError::Unavailable(message) => ("Unavailable", message.clone()),
+            UiError::Fault(detail) => {
+                tracing::error!(%detail, "page failed");
+                (
+                    "Something went wrong",
+                    "The node failed to show this page. The error was logged; try again in a moment."
+                        .to_owned(),
+                )
+            }
+        };
+        let status = self.status();
+        let ctx = context! {
+            status => status.as_u16(),
+            title => title,
+            message => message,
+            account => Value::from(()),
+            switcher => Vec::<Value>::new(),
+            registration_open => true,
+        };
+        let html = templates()
+            .get_template("error.html")
+            .and_then(|t| t.render(ctx))
+            .unwrap_or_else(|error| {
+                tracing::error!(%error, "the error page itself failed");
+                format!("<!doctype html><title>{status}</title><h1>{status}</h1>")
+            });
+        let mut response = (status, html_headers(), Html(html)).into_response();
+        if let UiError::RateLimited { retry_after_s } = self
+            && let Ok(value) = header::HeaderValue::from_str(&retry_after_s.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        response
+    }
+}
+
+impl From<commons_store::StoreError> for UiError {
+    fn from(e: commons_store::StoreError) -> UiError {
+        UiError::Fault(format!("store: {e}"))
+    }
+}
+
+impl From<commons_node::NodeError> for UiError {
+    fn from(e: commons_node::NodeError) -> UiError {
+        match e {
+            commons_node::NodeError::ShuttingDown => {
+                UiError::Unavailable("The node is shutting down.".into())
+            }
+            other => UiError::Fault(other.to_string()),
+        }
+    }
+}
+
+impl From<crate::ApiError> for UiError {
+    fn from(e: crate::ApiError) -> UiError {
+        match e.status() {
+            StatusCode::NOT_FOUND => UiError::NotFound(e.message()),
+            StatusCode::FORBIDDEN => UiError::Forbidden(e.message()),
+            StatusCode::INTERNAL_SERVER_ERROR => UiError::Fault(e.message()),
+            StatusCode::SERVICE_UNAVAILABLE => UiError::Unavailable(e.message()),
+            _ => UiError::BadRequest(e.message()),
+        }
+    }
+}
+
+/// The HTML 404 page for paths outside the API.
+pub async fn not_found_page() -> Response {
+    UiError::NotFound("There is no page at this address.".into()).into_response()
+}
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        STYLESHEET,
+    )
+        .into_response()
+}
+
+/// The UI's routes.
+pub fn endpoints() -> Vec<(Route, MethodRouter<AppState>)> {
+    vec![
+        (Route::get("/"), get(explorer::home)),
+        (Route::get("/static/style.css"), get(stylesheet)),
+        (
+            Route::get("/register"),
+            get(accounts::register_page).post(accounts::register),
+        ),
+        (
+            Route::get("/login"),
+            get(accounts::login_page).post(accounts::login),
+        ),
+        (Route::post("/logout"), post(accounts::logout)),
+        (Route::get("/account"), get(accounts::account_page)),
+        (
+            Route::post("/account/password"),
+            post(accounts::change_password),
+        ),
+        (Route::post("/account/keys"), post(accounts::link_key)),
+        (
+            Route::post("/account/delete"),
+            post(accounts::delete_account),
+        ),
+        (
+            Route::get("/new"),
+            get(explorer::new_commons_page).post(explorer::create_commons),
+        ),
+        (Route::get("/c/{id}"), get(explorer::overview)),
+        (Route::get("/c/{id}/events"), get(explorer::events)),
+        (
+            Route::get("/c/{id}/events/{event_id}"),
+            get(explorer::event),
+        ),
+        (
+            Route::get("/c/{id}/events/{event_id}/receipt"),
+            get(explorer::receipt_download),
+        ),
+        (Route::get("/c/{id}/agents/{key}"), get(explorer::agent)),
+        (
+            Route::get("/c/{id}/verify"),
+            get(explorer::verify_page).post(explorer::verify_receipt),
+        ),
+    ]
+}

@@ -1,0 +1,870 @@
+//! Router tests of the web UI: accounts, sessions, CSRF, escaping, authorization and the
+//! explorer, driven through `tower::ServiceExt::oneshot` with a cookie jar of our own.
+#![allow(clippy::unwrap_used)]
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use commons_ledger::{CommonsId, SecretKey};
+use commons_node::{NewCommonsPolicy, Node, NodeConfig};
+use commons_store::{AccountStore, AnyStore};
+use commons_testkit::{T0_MS, key};
+use commons_web::{WebConfig, router};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tower::ServiceExt;
+
+struct Site {
+    node: Node,
+    router: Router,
+    _dir: tempfile::TempDir,
+}
+
+async fn site() -> Site {
+    site_with(
+        NewCommonsPolicy::Anyone,
+        WebConfig::default().without_rate_limit(),
+    )
+    .await
+}
+
+async fn site_with(policy: NewCommonsPolicy, config: WebConfig) -> Site {
+    let dir = tempfile::tempdir().unwrap();
+    let store = AnyStore::open(dir.path().join("commons.db").to_str().unwrap())
+        .await
+        .unwrap();
+    let mut node_config = NodeConfig::new(key(9_999));
+    node_config.new_commons = policy;
+    let node = Node::start(
+        store,
+        node_config,
+        Arc::new(commons_node::ManualClock::new(T0_MS)),
+    )
+    .await
+    .unwrap();
+    Site {
+        router: router(node.clone(), config),
+        node,
+        _dir: dir,
+    }
+}
+
+/// A browser: a cookie jar and an address.
+#[derive(Clone)]
+struct Browser {
+    cookies: BTreeMap<String, String>,
+    address: SocketAddr,
+}
+
+struct Page {
+    status: StatusCode,
+    headers: HeaderMap,
+    text: String,
+}
+
+impl Page {
+    fn csrf(&self) -> String {
+        let marker = "name=\"csrf\" value=\"";
+        let start = self.text.find(marker).expect("the page has a form") + marker.len();
+        self.text[start..start + 64].to_owned()
+    }
+
+    fn location(&self) -> &str {
+        self.headers
+            .get(header::LOCATION)
+            .expect("a redirect")
+            .to_str()
+            .unwrap()
+    }
+
+    fn set_cookies(&self) -> Vec<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect()
+    }
+}
+
+impl Browser {
+    fn new(last_octet: u8) -> Browser {
+        Browser {
+            cookies: BTreeMap::new(),
+            address: SocketAddr::from(([127, 0, 0, last_octet], 40_000)),
+        }
+    }
+
+    async fn send(&mut self, site: &Site, request: Request<Body>) -> Page {
+        let mut request = request;
+        if !self.cookies.is_empty() {
+            let line = self
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("; ");
+            request
+                .headers_mut()
+                .insert(header::COOKIE, line.parse().unwrap());
+        }
+        request.extensions_mut().insert(ConnectInfo(self.address));
+        let response = site.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        let page = Page {
+            status,
+            headers,
+            text: String::from_utf8_lossy(&body).into_owned(),
+        };
+        for cookie in page.set_cookies() {
+            let (pair, attributes) = cookie.split_once(';').unwrap_or((&cookie, ""));
+            let (name, value) = pair.split_once('=').unwrap();
+            if attributes.contains("Max-Age=0") {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_owned(), value.to_owned());
+            }
+        }
+        page
+    }
+
+    async fn get(&mut self, site: &Site, path: &str) -> Page {
+        let request = Request::get(path).body(Body::empty()).unwrap();
+        self.send(site, request).await
+    }
+
+    async fn post(&mut self, site: &Site, path: &str, fields: &[(&str, &str)]) -> Page {
+        let body = serde_urlencoded::to_string(fields).unwrap();
+        let request = Request::post(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap();
+        self.send(site, request).await
+    }
+
+    /// Fetches `form_page` for a token, then posts `fields` and the token to `action`.
+    async fn submit(
+        &mut self,
+        site: &Site,
+        form_page: &str,
+        action: &str,
+        fields: &[(&str, &str)],
+    ) -> Page {
+        let csrf = self.get(site, form_page).await.csrf();
+        let mut all = fields.to_vec();
+        all.push(("csrf", &csrf));
+        self.post(site, action, &all).await
+    }
+
+    async fn register(&mut self, site: &Site, name: &str, email: &str) -> Page {
+        self.submit(
+            site,
+            "/register",
+            "/register",
+            &[
+                ("display_name", name),
+                ("email", email),
+                ("password", "correct horse battery"),
+                ("password_confirm", "correct horse battery"),
+            ],
+        )
+        .await
+    }
+
+    async fn create_commons(&mut self, site: &Site, name: &str) -> Page {
+        self.submit(
+            site,
+            "/new",
+            "/new",
+            &[("name", name), ("licence", "CC-BY-SA-4.0")],
+        )
+        .await
+    }
+}
+
+fn only_commons(site: &Site) -> CommonsId {
+    let list = site.node.list_commons();
+    assert_eq!(list.len(), 1);
+    list[0].id
+}
+
+#[tokio::test]
+async fn register_log_out_and_log_in_again() {
+    let site = site().await;
+    let mut browser = Browser::new(1);
+    let answer = browser
+        .register(&site, "Rozenn", "Rozenn@Example.org")
+        .await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.text);
+    assert_eq!(answer.location(), "/");
+    let home = browser.get(&site, "/").await;
+    assert!(home.text.contains("id=\"nav-account\""));
+    assert!(
+        home.text.contains("Welcome, Rozenn"),
+        "the flash shows once"
+    );
+    assert!(home.text.contains("id=\"create-commons\""));
+    assert!(
+        !browser
+            .get(&site, "/")
+            .await
+            .text
+            .contains("Welcome, Rozenn")
+    );
+
+    let csrf = home.csrf();
+    let out = browser.post(&site, "/logout", &[("csrf", &csrf)]).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    let home = browser.get(&site, "/").await;
+    assert!(home.text.contains("id=\"nav-login\""));
+    assert!(!home.text.contains("id=\"create-commons\""));
+
+    // The e-mail address is matched without regard to case or surrounding space.
+    let back = browser
+        .submit(
+            &site,
+            "/login",
+            "/login",
+            &[
+                ("email", " rozenn@example.ORG "),
+                ("password", "correct horse battery"),
+            ],
+        )
+        .await;
+    assert_eq!(back.status, StatusCode::SEE_OTHER, "{}", back.text);
+    assert!(
+        browser
+            .get(&site, "/account")
+            .await
+            .text
+            .contains("rozenn@example.org")
+    );
+
+    let wrong = Browser::new(2)
+        .submit(
+            &site,
+            "/login",
+            "/login",
+            &[
+                ("email", "rozenn@example.org"),
+                ("password", "not the password"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(wrong.text.contains("do not match"));
+}
+
+#[tokio::test]
+async fn registration_refuses_bad_input_with_a_clear_message_and_stores_nothing() {
+    let site = site().await;
+    let mut browser = Browser::new(1);
+    let cases: [(&str, &str, &str, &str, &str); 4] = [
+        (
+            "",
+            "a@example.org",
+            "long enough pw",
+            "long enough pw",
+            "display name",
+        ),
+        (
+            "Anna",
+            "not-an-address",
+            "long enough pw",
+            "long enough pw",
+            "e-mail",
+        ),
+        ("Anna", "a@example.org", "short", "short", "at least 10"),
+        (
+            "Anna",
+            "a@example.org",
+            "long enough pw",
+            "different pw!!",
+            "differ",
+        ),
+    ];
+    for (name, email, password, confirm, expected) in cases {
+        let answer = browser
+            .submit(
+                &site,
+                "/register",
+                "/register",
+                &[
+                    ("display_name", name),
+                    ("email", email),
+                    ("password", password),
+                    ("password_confirm", confirm),
+                ],
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            answer.text.contains(expected),
+            "{expected}: {}",
+            answer.text
+        );
+    }
+    assert_eq!(site.node.store().count_accounts().await.unwrap(), 0);
+    browser.register(&site, "Anna", "anna@example.org").await;
+    let again = Browser::new(2)
+        .register(&site, "Other", "ANNA@example.org")
+        .await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(again.text.contains("exists"));
+    assert_eq!(site.node.store().count_accounts().await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn session_cookies_are_http_only_secure_and_same_site() {
+    let site = site().await;
+    let mut browser = Browser::new(1);
+    let answer = browser.register(&site, "Gwen", "gwen@example.org").await;
+    let session = answer
+        .set_cookies()
+        .into_iter()
+        .find(|c| c.starts_with("commons_session="))
+        .expect("a session cookie");
+    for flag in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/"] {
+        assert!(session.contains(flag), "{flag} missing from {session}");
+    }
+    let visitor = Browser::new(2).get(&site, "/").await.set_cookies();
+    assert!(visitor.iter().any(|c| c.starts_with("commons_visitor=")
+        && c.contains("HttpOnly")
+        && c.contains("Secure")));
+}
+
+#[tokio::test]
+async fn the_session_id_changes_at_login_and_a_planted_one_is_never_used() {
+    let site = site().await;
+    let mut browser = Browser::new(1);
+    browser.register(&site, "Loeiz", "loeiz@example.org").await;
+    let first = browser.cookies["commons_session"].clone();
+    let csrf = browser.get(&site, "/").await.csrf();
+    browser.post(&site, "/logout", &[("csrf", &csrf)]).await;
+
+    // An attacker plants a session id of their choosing before the victim logs in.
+    let planted = "ab".repeat(32);
+    browser
+        .cookies
+        .insert("commons_session".into(), planted.clone());
+    browser
+        .submit(
+            &site,
+            "/login",
+            "/login",
+            &[
+                ("email", "loeiz@example.org"),
+                ("password", "correct horse battery"),
+            ],
+        )
+        .await;
+    let second = browser.cookies["commons_session"].clone();
+    assert_ne!(second, planted);
+    assert_ne!(second, first);
+
+    // Logging in again in the same browser issues yet another id and ends the old one.
+    browser
+        .submit(
+            &site,
+            "/login",
+            "/login",
+            &[
+                ("email", "loeiz@example.org"),
+                ("password", "correct horse battery"),
+            ],
+        )
+        .await;
+    let third = browser.cookies["commons_session"].clone();
+    assert_ne!(third, second);
+    let mut stale = Browser::new(3);
+    stale.cookies.insert("commons_session".into(), second);
+    assert!(
+        stale
+            .get(&site, "/")
+            .await
+            .text
+            .contains("id=\"nav-login\"")
+    );
+}
+
+#[tokio::test]
+async fn a_form_without_this_browsers_csrf_token_is_refused_and_changes_nothing() {
+    let site = site().await;
+    let mut victim = Browser::new(1);
+    victim.register(&site, "Victim", "victim@example.org").await;
+    let attacker_token = Browser::new(2).get(&site, "/register").await.csrf();
+
+    let missing = victim
+        .post(&site, "/new", &[("name", "Forged"), ("licence", "MIT")])
+        .await;
+    assert_eq!(missing.status, StatusCode::FORBIDDEN);
+    assert!(missing.text.contains("Forbidden"));
+    let foreign = victim
+        .post(
+            &site,
+            "/new",
+            &[
+                ("name", "Forged"),
+                ("licence", "MIT"),
+                ("csrf", &attacker_token),
+            ],
+        )
+        .await;
+    assert_eq!(foreign.status, StatusCode::FORBIDDEN);
+    assert!(site.node.list_commons().is_empty());
+
+    let logout = victim.post(&site, "/logout", &[]).await;
+    assert_eq!(logout.status, StatusCode::FORBIDDEN);
+    assert!(
+        victim
+            .get(&site, "/")
+            .await
+            .text
+            .contains("id=\"nav-account\"")
+    );
+
+    let mut visitor = Browser::new(3);
+    let login = visitor
+        .post(
+            &site,
+            "/login",
+            &[
+                ("email", "victim@example.org"),
+                ("password", "correct horse battery"),
+            ],
+        )
+        .await;
+    assert_eq!(login.status, StatusCode::FORBIDDEN);
+    assert!(!visitor.cookies.contains_key("commons_session"));
+}
+
+#[tokio::test]
+async fn markup_in_names_and_bodies_is_escaped_on_every_page() {
+    let site = site().await;
+    let mut browser = Browser::new(1);
+    let evil = "<script>alert('x')</script>";
+    browser.register(&site, evil, "evil@example.org").await;
+    let created = browser.create_commons(&site, "<script>name</script>").await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.text);
+    let commons = only_commons(&site).to_hex();
+    let page = browser.get(&site, &format!("/c/{commons}/events")).await;
+    let first_event = page
+        .text
+        .split("class=\"event-link\" href=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+    let account = site
+        .node
+        .store()
+        .account_by_email("evil@example.org")
+        .await
+        .unwrap()
+        .unwrap();
+    let account_key = site.node.store().account_keys(account.id).await.unwrap()[0].key;
+    for path in [
+        "/".to_owned(),
+        "/account".to_owned(),
+        format!("/c/{commons}"),
+        format!("/c/{commons}/events"),
+        first_event,
+        format!("/c/{commons}/agents/{}", account_key.to_hex()),
+    ] {
+        let page = browser.get(&site, &path).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}");
+        assert!(!page.text.contains("<script>"), "{path} has raw markup");
+        assert!(
+            page.text.contains("&lt;script&gt;"),
+            "{path} shows the name escaped"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_person_creates_a_commons_browses_it_and_downloads_a_receipt_that_verifies() {
+    let site = site().await;
+    let mut browser = Browser::new(1);
+    browser
+        .register(&site, "Morgane", "morgane@example.org")
+        .await;
+    let created = browser.create_commons(&site, "Seed library").await;
+    let commons = only_commons(&site);
+    assert_eq!(created.location(), format!("/c/{}", commons.to_hex()));
+    let view = site.node.commons(&commons).unwrap();
+    let account = site
+        .node
+        .store()
+        .account_by_email("morgane@example.org")
+        .await
+        .unwrap()
+        .unwrap();
+    let key = site.node.store().account_keys(account.id).await.unwrap()[0].key;
+    assert_eq!(view.governance.maintainers, vec![key]);
+    assert_eq!(view.governance.sequencer, site.node.sequencer_key());
+
+    let overview = browser
+        .get(&site, &format!("/c/{}", commons.to_hex()))
+        .await;
+    assert!(overview.text.contains("Seed library created") || overview.text.contains("is created"));
+    assert!(overview.text.contains("You maintain this commons"));
+    let events = browser
+        .get(&site, &format!("/c/{}/events", commons.to_hex()))
+        .await;
+    assert!(events.text.contains("commons.genesis"));
+    assert!(events.text.contains("agent.profile"));
+    assert!(events.text.contains("Morgane"));
+    let filtered = browser
+        .get(
+            &site,
+            &format!("/c/{}/events?kind=agent.profile", commons.to_hex()),
+        )
+        .await;
+    assert_eq!(filtered.text.matches("class=\"event-row\"").count(), 1);
+    let bad_filter = browser
+        .get(
+            &site,
+            &format!("/c/{}/events?from=2026-02-30", commons.to_hex()),
+        )
+        .await;
+    assert_eq!(bad_filter.status, StatusCode::BAD_REQUEST);
+
+    let genesis = format!("/c/{0}/events/{0}", commons.to_hex());
+    let event = browser.get(&site, &genesis).await;
+    assert!(event.text.contains("Signature valid"));
+    assert!(event.text.contains("id=\"event-body\""));
+    assert!(event.text.contains("Seed library"));
+    let receipt = browser.get(&site, &format!("{genesis}/receipt")).await;
+    assert_eq!(receipt.status, StatusCode::OK);
+    assert!(
+        receipt.headers[header::CONTENT_DISPOSITION]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment; filename=\"commons-receipt-")
+    );
+    let verdict = commons_node::receipt::verify_receipt_text(
+        &receipt.text,
+        Some(&site.node.sequencer_key().to_hex()),
+    )
+    .unwrap();
+    assert!(verdict.starts_with("ok:"));
+
+    // The verify page checks it too, and refuses a changed one.
+    let verify_path = format!("/c/{}/verify", commons.to_hex());
+    let checked = browser
+        .submit(
+            &site,
+            &verify_path,
+            &verify_path,
+            &[("receipt", &receipt.text)],
+        )
+        .await;
+    assert_eq!(checked.status, StatusCode::OK);
+    assert!(checked.text.contains("ok: event"));
+    let tampered = receipt.text.replacen('A', "B", 1);
+    let refused = browser
+        .submit(&site, &verify_path, &verify_path, &[("receipt", &tampered)])
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn writes_need_a_login_and_the_nodes_permission() {
+    let site = site_with(
+        NewCommonsPolicy::Only(Default::default()),
+        WebConfig::default().without_rate_limit(),
+    )
+    .await;
+    let mut anonymous = Browser::new(1);
+    let page = anonymous.get(&site, "/new").await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_eq!(page.location(), "/login");
+    let mut browser = Browser::new(2);
+    browser.register(&site, "Outsider", "out@example.org").await;
+    assert!(
+        !browser
+            .get(&site, "/")
+            .await
+            .text
+            .contains("id=\"create-commons\"")
+    );
+    let refused = browser.create_commons(&site, "Not allowed").await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(refused.text.contains("Forbidden"));
+    assert!(site.node.list_commons().is_empty());
+}
+
+#[tokio::test]
+async fn login_attempts_are_rate_limited_per_address() {
+    let site = site_with(
+        NewCommonsPolicy::Anyone,
+        WebConfig::default().without_rate_limit(),
+    )
+    .await;
+    let mut browser = Browser::new(1);
+    let csrf = browser.get(&site, "/login").await.csrf();
+    let mut statuses = Vec::new();
+    for _ in 0..=commons_web::ui::LOGIN_ATTEMPTS_BURST {
+        let page = browser
+            .post(
+                &site,
+                "/login",
+                &[
+                    ("email", "x@example.org"),
+                    ("password", "wrong password"),
+                    ("csrf", &csrf),
+                ],
+            )
+            .await;
+        statuses.push(page.status);
+    }
+    assert!(
+        statuses[..statuses.len() - 1]
+            .iter()
+            .all(|s| *s == StatusCode::UNAUTHORIZED)
+    );
+    assert_eq!(*statuses.last().unwrap(), StatusCode::TOO_MANY_REQUESTS);
+    // Another address is not affected.
+    let other = Browser::new(2)
+        .submit(
+            &site,
+            "/login",
+            "/login",
+            &[("email", "x@example.org"), ("password", "wrong password")],
+        )
+        .await;
+    assert_eq!(other.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn changing_the_password_logs_out_other_browsers() {
+    let site = site().await;
+    let mut laptop = Browser::new(1);
+    laptop
+        .register(&site, "Nolwenn", "nolwenn@example.org")
+        .await;
+    let mut phone = Browser::new(2);
+    phone
+        .submit(
+            &site,
+            "/login",
+            "/login",
+            &[
+                ("email", "nolwenn@example.org"),
+                ("password", "correct horse battery"),
+            ],
+        )
+        .await;
+    let changed = laptop
+        .submit(
+            &site,
+            "/account",
+            "/account/password",
+            &[
+                ("current_password", "correct horse battery"),
+                ("new_password", "a new long password"),
+                ("new_password_confirm", "a new long password"),
+            ],
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::SEE_OTHER, "{}", changed.text);
+    assert!(
+        laptop
+            .get(&site, "/")
+            .await
+            .text
+            .contains("id=\"nav-account\"")
+    );
+    assert!(
+        phone
+            .get(&site, "/")
+            .await
+            .text
+            .contains("id=\"nav-login\"")
+    );
+    let old = Browser::new(3)
+        .submit(
+            &site,
+            "/login",
+            "/login",
+            &[
+                ("email", "nolwenn@example.org"),
+                ("password", "correct horse battery"),
+            ],
+        )
+        .await;
+    assert_eq!(old.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn deleting_an_account_erases_personal_data_but_keeps_public_events() {
+    let site = site().await;
+    let mut browser = Browser::new(1);
+    browser
+        .register(&site, "Tanguy", "tanguy@example.org")
+        .await;
+    browser.create_commons(&site, "Repair café").await;
+    let commons = only_commons(&site);
+    let account = site
+        .node
+        .store()
+        .account_by_email("tanguy@example.org")
+        .await
+        .unwrap()
+        .unwrap();
+    let key = site.node.store().account_keys(account.id).await.unwrap()[0].key;
+    let refused = browser
+        .submit(
+            &site,
+            "/account",
+            "/account/delete",
+            &[("password", "correct horse battery"), ("confirm", "nope")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let deleted = browser
+        .submit(
+            &site,
+            "/account",
+            "/account/delete",
+            &[("password", "correct horse battery"), ("confirm", "delete")],
+        )
+        .await;
+    assert_eq!(deleted.status, StatusCode::SEE_OTHER, "{}", deleted.text);
+    assert!(!browser.cookies.contains_key("commons_session"));
+    assert!(
+        site.node
+            .store()
+            .account_by_email("tanguy@example.org")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        site.node
+            .store()
+            .account_by_key(&key)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(site.node.store().count_accounts().await.unwrap(), 0);
+    // The ledger keeps what the key signed, under the published name.
+    let agent = browser
+        .get(
+            &site,
+            &format!("/c/{}/agents/{}", commons.to_hex(), key.to_hex()),
+        )
+        .await;
+    assert_eq!(agent.status, StatusCode::OK);
+    assert!(agent.text.contains("Tanguy"));
+    assert!(!agent.text.contains("tanguy@example.org"));
+    assert_eq!(
+        site.node.commons(&commons).unwrap().governance.maintainers,
+        vec![key]
+    );
+}
+
+#[tokio::test]
+async fn a_key_held_elsewhere_is_linked_by_signing_the_challenge() {
+    let site = site().await;
+    let mut browser = Browser::new(1);
+    browser
+        .register(&site, "Soazig", "soazig@example.org")
+        .await;
+    let page = browser.get(&site, "/account").await;
+    let start = page.text.find("commons-link-key-v1:").unwrap();
+    let challenge: String = page.text[start..]
+        .chars()
+        .take_while(|c| !c.is_whitespace() && *c != '<')
+        .collect();
+    let held = SecretKey::from_seed([42; 32]);
+    let wrong = hex::encode(held.sign(b"something else").0);
+    let refused = browser
+        .submit(
+            &site,
+            "/account",
+            "/account/keys",
+            &[("key", &held.author_key().to_hex()), ("signature", &wrong)],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let signature = hex::encode(held.sign(challenge.as_bytes()).0);
+    let linked = browser
+        .submit(
+            &site,
+            "/account",
+            "/account/keys",
+            &[
+                ("key", &held.author_key().to_hex()),
+                ("signature", &signature),
+            ],
+        )
+        .await;
+    assert_eq!(linked.status, StatusCode::SEE_OTHER, "{}", linked.text);
+    let account = site
+        .node
+        .store()
+        .account_by_key(&held.author_key())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(account.display_name, "Soazig");
+    // Another account cannot claim the same key.
+    let mut other = Browser::new(2);
+    other.register(&site, "Other", "other@example.org").await;
+    let page = other.get(&site, "/account").await;
+    let start = page.text.find("commons-link-key-v1:").unwrap();
+    let challenge: String = page.text[start..]
+        .chars()
+        .take_while(|c| !c.is_whitespace() && *c != '<')
+        .collect();
+    let signature = hex::encode(held.sign(challenge.as_bytes()).0);
+    let taken = other
+        .submit(
+            &site,
+            "/account",
+            "/account/keys",
+            &[
+                ("key", &held.author_key().to_hex()),
+                ("signature", &signature),
+            ],
+        )
+        .await;
+    assert_eq!(taken.status, StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn unknown_pages_get_a_finished_404_and_the_api_keeps_json() {
+    let site = site().await;
+    let mut browser = Browser::new(1);
+    let page = browser.get(&site, "/no/such/page").await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert!(page.text.contains("<main id=\"main\""));
+    assert!(page.text.contains("Not found"));
+    let commons = browser.get(&site, &format!("/c/{}", "00".repeat(32))).await;
+    assert_eq!(commons.status, StatusCode::NOT_FOUND);
+    let api = browser.get(&site, "/api/v1/nothing").await;
+    assert_eq!(api.status, StatusCode::NOT_FOUND);
+    assert!(api.text.starts_with('{'));
+    let css = browser.get(&site, "/static/style.css").await;
+    assert_eq!(css.status, StatusCode::OK);
+    assert!(
+        css.headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/css")
+    );
+}
+
+#[tokio::test]
+async fn the_web_secret_never_shows_in_debug_output() {
+    let config = WebConfig::default();
+    let shown = format!("{config:?}");
+    assert!(shown.contains("[redacted]"), "{shown}");
+}
