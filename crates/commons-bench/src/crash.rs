@@ -140,47 +140,12 @@ pub fn crash_soak(args: &CrashSoakArgs) -> Result<()> {
     })
 }
 
-/// The `commons` binary to crash: the one given, or a freshly built one next to this binary.
+/// The `commons` binary to crash: the one given, or a freshly built one next to this binary
+/// (`commons_testkit::serve::commons_binary`, shared with the browser tests).
 fn commons_binary(given: Option<&Path>) -> Result<PathBuf> {
     if let Some(path) = given {
         ensure!(path.is_file(), "--bin {} is not a file", path.display());
         return Ok(path.to_path_buf());
     }
-    let exe = std::env::current_exe().context("cannot find this binary's path")?;
-    let dir = exe.parent().context("this binary has no directory")?;
-    let release = dir.file_name().is_some_and(|name| name == "release");
-    // Under `cargo run`, cargo names itself in CARGO: build the node in the same profile so
-    // that the soak never crashes a stale binary.
-    if let Ok(cargo) = std::env::var("CARGO") {
-        let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
-        let mut command = std::process::Command::new(cargo);
-        command
-            .args([
-                "build",
-                "--quiet",
-                "-p",
-                "commons",
-                "--bin",
-                "commons",
-                "--manifest-path",
-            ])
-            .arg(&manifest);
-        if release {
-            command.arg("--release");
-        }
-        let status = command
-            .status()
-            .context("cannot run cargo to build the commons binary")?;
-        ensure!(
-            status.success(),
-            "building the commons binary failed ({status})"
-        );
-    }
-    let path = dir.join(format!("commons{}", std::env::consts::EXE_SUFFIX));
-    ensure!(
-        path.is_file(),
-        "no commons binary at {}; build it with `cargo build --release -p commons` or pass --bin PATH",
-        path.display()
-    );
-    Ok(path)
+    commons_testkit::serve::commons_binary().map_err(|e| anyhow::anyhow!("{e}; or pass --bin PATH"))
 }

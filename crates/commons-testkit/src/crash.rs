@@ -18,6 +18,7 @@
 //! would: the node's per-client rate limit keys on the address. A client that is rate
 //! limited anyway waits as `Retry-After` asks and re-sends the same bytes.
 
+use crate::serve::{self, ServeProcess, StartError, tail, truncate_tail};
 use crate::{Author, genesis_event, key};
 use commons_ledger::cbor::Value;
 use commons_ledger::merkle;
@@ -34,7 +35,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
-use tokio::process::{Child, Command};
+use tokio::process::Command;
 
 /// Concurrent HTTP clients during ingest.
 pub const CLIENTS_DEFAULT: usize = 8;
@@ -61,8 +62,7 @@ pub const RETRY_AFTER_MS_MAX: u64 = 2_000;
 pub const RATE_LIMITED_RETRIES_MAX: u32 = 200;
 /// Envelopes per `/entries` request (the API's largest range).
 pub const ENTRIES_PAGE: u64 = 1_000;
-/// Bytes of a child's output kept in a failure message.
-pub const OUTPUT_TAIL_BYTES_MAX: usize = 4_000;
+pub use crate::serve::OUTPUT_TAIL_BYTES_MAX;
 /// Environment variables that would point the child at another store than the one given.
 const CHILD_ENV_REMOVED: [&str; 3] = ["COMMONS_DATABASE_URL", "COMMONS_DATA", "COMMONS_NODE"];
 
@@ -416,26 +416,7 @@ struct ClientRun {
 }
 
 /// A running `commons serve` child.
-struct NodeProcess {
-    child: Child,
-    base: String,
-    stderr_path: PathBuf,
-}
-
-impl NodeProcess {
-    /// Sends SIGKILL and reaps the child.
-    async fn kill(&mut self) -> Outcome<()> {
-        // `Child::start_kill` sends SIGKILL on Unix; the node gets no chance to clean up.
-        self.child
-            .start_kill()
-            .map_err(|e| harness(format!("cannot SIGKILL the node: {e}")))?;
-        self.child
-            .wait()
-            .await
-            .map_err(|e| harness(format!("cannot reap the killed node: {e}")))?;
-        Ok(())
-    }
-}
+type NodeProcess = ServeProcess;
 
 /// Drives the rounds. Most callers want [`run`].
 pub struct CrashDriver {
@@ -562,7 +543,7 @@ impl CrashDriver {
         let result = async {
             let mut node = self.start_node().await?;
             let restart = self.check_after_restart(&node, started).await?;
-            node.kill().await?;
+            node.kill().await.map_err(harness)?;
             let summary = self.verify().await?;
             Ok((restart, summary))
         }
@@ -591,76 +572,18 @@ impl CrashDriver {
 
     /// Starts `commons serve` on port 0, reads the address it prints, waits for `/healthz`.
     async fn start_node(&self) -> Outcome<NodeProcess> {
-        let stdout_path = self.log_path("serve.stdout");
-        let stderr_path = self.log_path("serve.stderr");
-        let open = |path: &Path| {
-            std::fs::File::create(path)
-                .map_err(|e| harness(format!("cannot create {}: {e}", path.display())))
-        };
-        let mut command = self.child_command("serve");
-        command
-            .arg("--listen")
-            .arg("127.0.0.1:0")
-            .stdout(open(&stdout_path)?)
-            .stderr(open(&stderr_path)?);
-        let mut child = command.spawn().map_err(|e| {
-            harness(format!(
-                "cannot run {}: {e}",
-                self.config.commons_bin.display()
-            ))
-        })?;
-        let deadline = Instant::now() + Duration::from_millis(NODE_START_TIMEOUT_MS);
-        let base = loop {
-            let printed = std::fs::read_to_string(&stdout_path).unwrap_or_default();
-            if let Some(base) = printed_base_url(&printed) {
-                break base;
-            }
-            if let Ok(Some(status)) = child.try_wait() {
-                return Err(failed(
-                    Check::NodeStarts,
-                    format!(
-                        "the node exited with {status} before serving; stderr ends:\n{}",
-                        tail(&stderr_path)
-                    ),
-                ));
-            }
-            if Instant::now() > deadline {
-                return Err(failed(
-                    Check::NodeStarts,
-                    format!(
-                        "the node printed no address within {NODE_START_TIMEOUT_MS} ms; stderr ends:\n{}",
-                        tail(&stderr_path)
-                    ),
-                ));
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        };
-        let node = NodeProcess {
-            child,
-            base,
-            stderr_path,
-        };
-        loop {
-            let healthy = self
-                .checker
-                .get(format!("{}/healthz", node.base))
-                .send()
-                .await
-                .is_ok_and(|r| r.status().is_success());
-            if healthy {
-                return Ok(node);
-            }
-            if Instant::now() > deadline {
-                return Err(failed(
-                    Check::NodeStarts,
-                    format!(
-                        "/healthz did not answer within {NODE_START_TIMEOUT_MS} ms; stderr ends:\n{}",
-                        tail(&node.stderr_path)
-                    ),
-                ));
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        serve::start(
+            self.child_command("serve"),
+            &self.log_path("serve.stdout"),
+            &self.log_path("serve.stderr"),
+            &self.checker,
+            Duration::from_millis(NODE_START_TIMEOUT_MS),
+        )
+        .await
+        .map_err(|error| match error {
+            StartError::Harness(detail) => harness(detail),
+            StartError::NotServing(detail) => failed(Check::NodeStarts, detail),
+        })
     }
 
     /// Creates the commons with the node's sequencer key, and the clients' authors in it.
@@ -865,7 +788,7 @@ impl CrashDriver {
         tokio::time::sleep(kill_after).await;
         // Set before the signal, so that anything a client sees fail after it is the kill's doing.
         killed.store(true, Ordering::SeqCst);
-        node.kill().await?;
+        node.kill().await.map_err(harness)?;
 
         let joined = tokio::time::timeout(Duration::from_millis(CLIENTS_STOP_TIMEOUT_MS), async {
             let mut runs = Vec::new();
@@ -1589,34 +1512,6 @@ fn loopback_aliases_work() -> bool {
     std::net::TcpListener::bind((Ipv4Addr::new(127, 0, 0, 2), 0)).is_ok()
 }
 
-/// The base URL in the node's first line of output: `… at http://ADDR/`.
-fn printed_base_url(stdout: &str) -> Option<String> {
-    let line = stdout.lines().find(|l| l.contains("http://"))?;
-    let start = line.find("http://")?;
-    let url = line[start..].split_whitespace().next()?;
-    // Only a complete line counts: the address is followed by a newline once printed.
-    stdout
-        .contains(&format!("{line}\n"))
-        .then(|| url.trim_end_matches('/').to_owned())
-}
-
-fn truncate_tail(text: &str) -> String {
-    if text.len() <= OUTPUT_TAIL_BYTES_MAX {
-        return text.to_owned();
-    }
-    let mut start = text.len() - OUTPUT_TAIL_BYTES_MAX;
-    while !text.is_char_boundary(start) {
-        start += 1;
-    }
-    format!("…{}", &text[start..])
-}
-
-/// The end of a log file, for failure messages.
-fn tail(path: &Path) -> String {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    format!("{} ({})", truncate_tail(&text), path.display())
-}
-
 /// `url` with its database name (the path) replaced by `database`: the server part,
 /// credentials and query parameters are kept.
 pub fn with_database(url: &str, database: &str) -> String {
@@ -1747,17 +1642,6 @@ mod tests {
         ] {
             assert_eq!(with_database(url, "x"), expected, "{url}");
         }
-    }
-
-    #[test]
-    fn the_printed_address_is_read_only_from_a_complete_line() {
-        let line = "commons node serving /d at http://127.0.0.1:4321/\n";
-        assert_eq!(
-            printed_base_url(line).as_deref(),
-            Some("http://127.0.0.1:4321")
-        );
-        assert_eq!(printed_base_url(line.trim_end()), None);
-        assert_eq!(printed_base_url(""), None);
     }
 
     fn ids(n: u8) -> Vec<EventId> {

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 pub mod crash;
+pub mod serve;
 
 use commons_ledger::cbor::Value;
 use commons_ledger::{AuthorKey, CommonsId, Event, EventId, Kind, SecretKey};
