@@ -286,3 +286,29 @@ pub fn redact_url(url: &str) -> String {
         None => url.to_owned(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_passwords_never_show_in_debug_output() {
+        let url: DatabaseUrl = "postgres://commons:s3cret@db.example:5432/commons"
+            .parse()
+            .unwrap_or_else(|never| match never {});
+        let shown = format!("{url:?}");
+        assert_eq!(shown, "postgres://commons:[redacted]@db.example:5432/commons");
+        assert_eq!(&*url, "postgres://commons:s3cret@db.example:5432/commons");
+        assert!(!redact_url("postgres://db/commons?password=s3cret").contains("s3cret"));
+        assert_eq!(redact_url("postgres://root@127.0.0.1/test"), "postgres://root@127.0.0.1/test");
+        let serve = Cli::try_parse_from([
+            "commons",
+            "serve",
+            "--database-url",
+            "postgres://u:topsecret@h/d",
+        ])
+        .map_err(|e| e.to_string());
+        let shown = format!("{serve:?}");
+        assert!(!shown.contains("topsecret"), "{shown}");
+    }
+}
