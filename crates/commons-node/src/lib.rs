@@ -9,6 +9,7 @@
 //! round of events in one transaction per commons.
 
 pub mod audit;
+mod authoring;
 pub mod bundle;
 pub mod clock;
 pub mod error;
@@ -94,8 +95,16 @@ pub enum EventStatus {
 type Reply = oneshot::Sender<Result<SubmitOutcome, SubmitError>>;
 
 pub(crate) enum Job {
-    Submit { event: Box<Event>, reply: Reply },
+    Submit {
+        event: Box<Event>,
+        reply: Reply,
+    },
     Housekeeping,
+    /// A read of one commons' durable state, run between two rounds.
+    Inspect {
+        commons: CommonsId,
+        read: Box<dyn FnOnce(Option<&commons_core::State>) + Send>,
+    },
 }
 
 pub(crate) struct Shared {
@@ -105,6 +114,7 @@ pub(crate) struct Shared {
     pub views: RwLock<BTreeMap<CommonsId, Arc<CommonsView>>>,
     pub pending: Mutex<PendingPool>,
     pub metrics: metrics::Metrics,
+    pub authoring: authoring::AuthoringLocks,
 }
 
 /// A running node. Cheap to clone.
@@ -129,6 +139,7 @@ impl Node {
             views: RwLock::new(BTreeMap::new()),
             pending: Mutex::new(pending),
             metrics: metrics::Metrics::default(),
+            authoring: authoring::AuthoringLocks::default(),
         });
         let runtimes = runtime::load_all(&shared).await?;
         let (jobs, receiver) = mpsc::channel(QUEUE_CAPACITY);
@@ -190,12 +201,54 @@ impl Node {
 
     /// Submits many envelopes, verifying their signatures in one batch. Answers come in
     /// the order of the input.
+    ///
+    /// Decoding and the batch verification run on tokio's blocking pool: a batch of a
+    /// thousand signatures is over ten milliseconds of CPU, and on the async workers it
+    /// would stall the sequencer and the writer between two statements of a commit.
     pub async fn submit_many(
         &self,
         envelopes: &[Vec<u8>],
     ) -> Vec<Result<SubmitOutcome, SubmitError>> {
         assert!(envelopes.len() <= SUBMIT_MANY_MAX, "callers split batches");
-        let checked: Vec<Result<Event, IngestError>> = envelopes
+        let node = self.clone();
+        let owned = envelopes.to_vec();
+        let checked = match tokio::task::spawn_blocking(move || node.check_and_verify(&owned)).await
+        {
+            Ok(checked) => checked,
+            // Only a panic (a bug) or a runtime shutting down gets here.
+            Err(_) => {
+                return envelopes
+                    .iter()
+                    .map(|_| Err(SubmitError::Fault(NodeError::ShuttingDown)))
+                    .collect();
+            }
+        };
+        let mut receivers = Vec::with_capacity(checked.len());
+        for result in checked {
+            match result {
+                Ok(event) => receivers.push(self.enqueue(event).await),
+                Err(e) => {
+                    self.shared.metrics.rejected(e.code());
+                    receivers.push(Err(SubmitError::Rejected(e)));
+                }
+            }
+        }
+        let mut answers = Vec::with_capacity(receivers.len());
+        for receiver in receivers {
+            answers.push(match receiver {
+                Ok(receiver) => receiver
+                    .await
+                    .unwrap_or(Err(SubmitError::Fault(NodeError::ShuttingDown))),
+                Err(e) => Err(e),
+            });
+        }
+        answers
+    }
+
+    /// Checks every envelope and verifies the signatures of those that pass in one
+    /// batch, one by one only if the batch fails.
+    fn check_and_verify(&self, envelopes: &[Vec<u8>]) -> Vec<Result<Event, IngestError>> {
+        let mut checked: Vec<Result<Event, IngestError>> = envelopes
             .iter()
             .map(|bytes| {
                 let event = self.check_envelope(bytes)?;
@@ -208,35 +261,17 @@ impl Node {
             })
             .collect();
         let valid: Vec<&Event> = checked.iter().filter_map(|r| r.as_ref().ok()).collect();
-        let batch_ok = verify_signatures_batch(&valid);
-        let mut receivers = Vec::with_capacity(checked.len());
-        for result in checked {
-            let event = match result {
-                Ok(event) => event,
-                Err(e) => {
-                    self.shared.metrics.rejected(e.code());
-                    receivers.push(Err(SubmitError::Rejected(e)));
-                    continue;
-                }
-            };
-            if !batch_ok && let Err(e) = event.verify_signature() {
-                let e = IngestError::from(e);
-                self.shared.metrics.rejected(e.code());
-                receivers.push(Err(SubmitError::Rejected(e)));
-                continue;
+        if verify_signatures_batch(&valid) {
+            return checked;
+        }
+        for result in &mut checked {
+            if let Ok(event) = result
+                && let Err(e) = event.verify_signature()
+            {
+                *result = Err(IngestError::from(e));
             }
-            receivers.push(self.enqueue(event).await);
         }
-        let mut answers = Vec::with_capacity(receivers.len());
-        for receiver in receivers {
-            answers.push(match receiver {
-                Ok(receiver) => receiver
-                    .await
-                    .unwrap_or(Err(SubmitError::Fault(NodeError::ShuttingDown))),
-                Err(e) => Err(e),
-            });
-        }
-        answers
+        checked
     }
 
     /// Everything about an envelope that needs no state: format, limits, clock skew.

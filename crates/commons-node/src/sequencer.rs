@@ -3,10 +3,18 @@
 //! core's rules, and writes each commons' accepted events, Merkle hashes, touched
 //! projection rows and a freshly signed checkpoint in one transaction. Only then does it
 //! answer the submitters, so an acknowledged event is always durable.
+//!
+//! Rounds are pipelined one deep: while a spawned task writes round N and waits for it
+//! to be durable, the sequencer already folds round N+1 on top of N's state (looking up
+//! N's events in memory, since the store's readers cannot see them yet). Round N+1 is
+//! handed to the writer only after N is durable, and every answer of N+1 is sent by that
+//! writer, so no answer ever runs ahead of a commit it depends on. If N fails, the
+//! sequencer reloads that commons from the store and fails N+1's events of it too (their
+//! append would not start at the stored size anyway).
 
 use crate::error::{IngestError, NodeError, SubmitError};
 use crate::pending::PendingEvent;
-use crate::runtime::{self, Runtime, publish, sign_checkpoint, stored_event};
+use crate::runtime::{self, CommonsView, Runtime, publish, sign_checkpoint, stored_event};
 use crate::{
     BATCH_EVENTS_MAX, Job, NewCommonsPolicy, Reply, Shared, SubmitOutcome, SubmitStatus,
     TICK_INTERVAL_MS, lock,
@@ -19,6 +27,7 @@ use commons_store::{AppendBatch, ProjectionChange, ProjectionRow, Store, StoredE
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 
 /// The events of one commons accepted in this round, not yet written.
 #[derive(Default)]
@@ -36,43 +45,212 @@ struct Draft {
     sequenced: Vec<EventId>,
 }
 
+impl Draft {
+    /// The draft's event with this id.
+    fn event(&self, id: &EventId) -> Option<&StoredEvent> {
+        let index = self.ids.get(id)?;
+        event_at(&self.events, *index)
+    }
+}
+
+/// The event at ledger `index` among consecutive events.
+fn event_at(events: &[StoredEvent], index: u64) -> Option<&StoredEvent> {
+    let first = events.first()?.index;
+    let offset = usize::try_from(index.checked_sub(first)?).ok()?;
+    events.get(offset).filter(|e| e.index == index)
+}
+
+/// A round's events of one commons that are being written and are not yet visible to
+/// the store's readers.
+struct Unsettled {
+    batch: Arc<AppendBatch>,
+    ids: HashMap<EventId, u64>,
+}
+
+impl Unsettled {
+    fn event(&self, id: &EventId) -> Option<&StoredEvent> {
+        let index = self.ids.get(id)?;
+        event_at(&self.batch.events, *index)
+    }
+}
+
+/// What the round being written holds, by commons.
+type InFlight = BTreeMap<CommonsId, Unsettled>;
+
+/// One commons' share of a round, ready to write.
+struct Commit {
+    commons: CommonsId,
+    action: CommitAction,
+    /// Answered once the rounds before are durable and, for a write, this one too.
+    waiting: Vec<(Reply, Result<SubmitOutcome, SubmitError>)>,
+}
+
+enum CommitAction {
+    /// Write the batch, then publish the view.
+    Write {
+        batch: Arc<AppendBatch>,
+        view: Arc<CommonsView>,
+    },
+    /// The round only answered duplicates of earlier events.
+    AnswerOnly,
+    /// The round was folded in memory but cannot be written (its checkpoint could not be
+    /// signed): the commons is reloaded from the store.
+    Reload,
+}
+
+/// The round being written: its task answers the round's submitters and returns the
+/// commons whose write failed.
+struct Writing {
+    task: JoinHandle<BTreeSet<CommonsId>>,
+    /// The task's result, once it has been awaited.
+    finished: Option<Result<BTreeSet<CommonsId>, tokio::task::JoinError>>,
+    in_flight: InFlight,
+}
+
 pub(crate) async fn run(
     shared: Arc<Shared>,
     mut runtimes: BTreeMap<CommonsId, Runtime>,
     mut jobs: mpsc::Receiver<Job>,
 ) {
-    let mut round: Vec<(Event, Option<Reply>)> = Vec::with_capacity(BATCH_EVENTS_MAX);
-    while let Some(job) = jobs.recv().await {
-        let mut housekeeping = false;
-        let mut take = |job: Job, round: &mut Vec<(Event, Option<Reply>)>| match job {
-            Job::Submit { event, reply } => round.push((*event, Some(reply))),
-            Job::Housekeeping => housekeeping = true,
-        };
-        take(job, &mut round);
-        while round.len() < BATCH_EVENTS_MAX {
-            match jobs.try_recv() {
-                Ok(job) => take(job, &mut round),
-                Err(_) => break,
+    let mut writing: Option<Writing> = None;
+    let mut inspections = Vec::new();
+    let mut next = jobs.recv().await;
+    while next.is_some() {
+        // One round: fold what is queued; while the previous round is still being
+        // written, keep folding what arrives into this one, so that a slow commit makes
+        // the next one larger rather than leaving the submitters waiting in the queue.
+        let mut drafts: BTreeMap<CommonsId, Draft> = BTreeMap::new();
+        let mut n_jobs = 0;
+        loop {
+            let mut work = VecDeque::new();
+            let mut housekeeping = false;
+            while let Some(job) = next.take() {
+                n_jobs += 1;
+                match job {
+                    Job::Submit { event, reply } => work.push_back((*event, Some(reply))),
+                    Job::Housekeeping => housekeeping = true,
+                    Job::Inspect { commons, read } => inspections.push((commons, read)),
+                }
+                if n_jobs < BATCH_EVENTS_MAX {
+                    next = jobs.try_recv().ok();
+                }
+            }
+            if housekeeping {
+                let now_ms = shared.clock.now_ms();
+                lock(&shared.pending).expire(now_ms);
+            }
+            let no_in_flight = InFlight::new();
+            let in_flight = writing.as_ref().map_or(&no_in_flight, |w| &w.in_flight);
+            process_round(&shared, &mut runtimes, in_flight, &mut drafts, work).await;
+            // A read waits for durable state, so the round closes as soon as one comes.
+            if n_jobs >= BATCH_EVENTS_MAX || !inspections.is_empty() {
+                break;
+            }
+            let Some(busy) = writing.as_mut().filter(|w| w.finished.is_none()) else {
+                break;
+            };
+            tokio::select! {
+                biased;
+                finished = &mut busy.task => {
+                    busy.finished = Some(finished);
+                    break;
+                }
+                job = jobs.recv() => match job {
+                    Some(job) => next = Some(job),
+                    None => break,
+                },
             }
         }
-        if housekeeping {
-            let now_ms = shared.clock.now_ms();
-            lock(&shared.pending).expire(now_ms);
+        let mut commits = prepare_commits(&shared, &mut runtimes, drafts);
+        settle(&shared, &mut runtimes, &mut writing, &mut commits).await;
+        if !commits.is_empty() {
+            let in_flight = commits
+                .iter()
+                .filter_map(|commit| {
+                    let CommitAction::Write { batch, .. } = &commit.action else {
+                        return None;
+                    };
+                    let batch = batch.clone();
+                    let ids = batch.events.iter().map(|e| (e.id, e.index)).collect();
+                    Some((commit.commons, Unsettled { batch, ids }))
+                })
+                .collect();
+            writing = Some(Writing {
+                task: tokio::spawn(write_round(shared.clone(), commits)),
+                finished: None,
+                in_flight,
+            });
         }
-        let work: VecDeque<(Event, Option<Reply>)> = round.drain(..).collect();
-        process_round(&shared, &mut runtimes, work).await;
+        if !inspections.is_empty() {
+            // Reads see durable state only: the round being written must land first.
+            settle(&shared, &mut runtimes, &mut writing, &mut Vec::new()).await;
+            for (commons, read) in inspections.drain(..) {
+                read(runtimes.get(&commons).map(|r| &r.state));
+            }
+        }
         shared.metrics.set_pending(lock(&shared.pending).len());
+        if next.is_none() {
+            next = jobs.recv().await;
+        }
+    }
+    settle(&shared, &mut runtimes, &mut writing, &mut Vec::new()).await;
+}
+
+/// Waits until the round being written is durable (or failed). Commons whose write
+/// failed are reloaded from the store, and `next`'s commits of them, folded on top of
+/// the failed round, are answered with a fault and dropped.
+async fn settle(
+    shared: &Shared,
+    runtimes: &mut BTreeMap<CommonsId, Runtime>,
+    writing: &mut Option<Writing>,
+    next: &mut Vec<Commit>,
+) {
+    let Some(Writing { task, finished, .. }) = writing.take() else {
+        return;
+    };
+    let finished = match finished {
+        Some(finished) => finished,
+        None => task.await,
+    };
+    let failed = match finished {
+        Ok(failed) => failed,
+        Err(error) => {
+            // The writer panicked: nothing is known of what it wrote, so every commons of
+            // the round is reloaded from what the store holds.
+            tracing::error!(%error, "the group-commit task failed");
+            runtimes.keys().copied().collect()
+        }
+    };
+    if failed.is_empty() {
+        return;
+    }
+    next.retain_mut(|commit| {
+        if !failed.contains(&commit.commons) {
+            return true;
+        }
+        for (reply, _) in commit.waiting.drain(..) {
+            let _ = reply.send(Err(SubmitError::Fault(NodeError::Inconsistent(
+                "an earlier group commit of this commons failed".into(),
+            ))));
+        }
+        false
+    });
+    let sequencer = shared.config.sequencer_key.author_key();
+    for commons in &failed {
+        reload(shared, runtimes, commons, &sequencer).await;
     }
 }
 
+/// Folds `work` into the round's drafts.
 async fn process_round(
     shared: &Shared,
     runtimes: &mut BTreeMap<CommonsId, Runtime>,
+    in_flight: &InFlight,
+    drafts: &mut BTreeMap<CommonsId, Draft>,
     mut work: VecDeque<(Event, Option<Reply>)>,
 ) {
-    let mut drafts: BTreeMap<CommonsId, Draft> = BTreeMap::new();
     while let Some((event, reply)) = work.pop_front() {
-        let result = accept(shared, runtimes, &mut drafts, &event).await;
+        let result = accept(shared, runtimes, in_flight, drafts, &event).await;
         match result {
             Ok(Accepted::Sequenced { commons, index }) => {
                 let draft = drafts.entry(commons).or_default();
@@ -124,7 +302,6 @@ async fn process_round(
             }
         }
     }
-    commit_all(shared, runtimes, drafts).await;
 }
 
 enum Accepted {
@@ -135,6 +312,7 @@ enum Accepted {
 async fn accept(
     shared: &Shared,
     runtimes: &mut BTreeMap<CommonsId, Runtime>,
+    in_flight: &InFlight,
     drafts: &mut BTreeMap<CommonsId, Draft>,
     event: &Event,
 ) -> Result<Accepted, SubmitError> {
@@ -146,6 +324,7 @@ async fn accept(
         return Err(IngestError::UnknownCommons(commons.to_hex()).into());
     };
     let draft = drafts.entry(commons).or_default();
+    let unsettled = in_flight.get(&commons);
     let sequencer = shared.config.sequencer_key.author_key();
     if runtime.state.governance.sequencer != sequencer {
         return Err(IngestError::NotSequencer.into());
@@ -167,12 +346,14 @@ async fn accept(
     let mut missing = BTreeSet::new();
     if seq < next_seq {
         // Either a resubmission or a second event in an occupied slot.
-        let existing = find_at(shared, draft, &commons, &author, seq).await?;
+        let existing = find_at(shared, draft, unsettled, &commons, &author, seq).await?;
         match existing {
             Some((id, index)) if id == event.id => {
                 return Ok(Accepted::Sequenced { commons, index });
             }
-            Some((id, _)) => return record_equivocation(shared, runtime, draft, event, id).await,
+            Some((id, _)) => {
+                return record_equivocation(shared, runtime, draft, unsettled, event, id).await;
+            }
             None => {
                 return Err(
                     NodeError::Inconsistent(format!("chain of {author} lacks seq {seq}")).into(),
@@ -186,7 +367,7 @@ async fn accept(
         }
     } else if let Some(prev) = event.header.prev {
         // A gap: either the predecessors are still on their way, or prev names the wrong event.
-        match find_by_id(shared, draft, &commons, &prev).await? {
+        match find_by_id(shared, draft, unsettled, &commons, &prev).await? {
             Some(found) if found.author != author => return Err(IngestError::PrevMismatch.into()),
             Some(found) => {
                 return Err(IngestError::SeqGap {
@@ -201,7 +382,10 @@ async fn accept(
         }
     }
     for dep in &event.header.deps {
-        if find_by_id(shared, draft, &commons, dep).await?.is_none() {
+        if find_by_id(shared, draft, unsettled, &commons, dep)
+            .await?
+            .is_none()
+        {
             missing.insert(*dep);
         }
     }
@@ -344,6 +528,7 @@ async fn record_equivocation(
     shared: &Shared,
     runtime: &mut Runtime,
     draft: &mut Draft,
+    unsettled: Option<&Unsettled>,
     event: &Event,
     existing: EventId,
 ) -> Result<Accepted, SubmitError> {
@@ -355,8 +540,8 @@ async fn record_equivocation(
         ))
         .into());
     }
-    let first = match draft_event(draft, &existing) {
-        Some(stored) => stored,
+    let first = match lookup(draft, unsettled, &existing) {
+        Some(stored) => stored.clone(),
         None => shared
             .store
             .events_by_id(&commons, &[existing])
@@ -378,21 +563,28 @@ async fn record_equivocation(
     .into())
 }
 
-fn draft_event(draft: &Draft, id: &EventId) -> Option<StoredEvent> {
-    let index = draft.ids.get(id)?;
-    draft.events.iter().find(|e| e.index == *index).cloned()
+/// An event of this round or of the round being written.
+fn lookup<'a>(
+    draft: &'a Draft,
+    unsettled: Option<&'a Unsettled>,
+    id: &EventId,
+) -> Option<&'a StoredEvent> {
+    draft.event(id).or_else(|| unsettled?.event(id))
 }
 
 async fn find_at(
     shared: &Shared,
     draft: &Draft,
+    unsettled: Option<&Unsettled>,
     commons: &CommonsId,
     author: &commons_ledger::AuthorKey,
     seq: u64,
 ) -> Result<Option<(EventId, u64)>, NodeError> {
+    let unsettled_events = unsettled.map_or(&[][..], |u| &u.batch.events[..]);
     if let Some(found) = draft
         .events
         .iter()
+        .chain(unsettled_events)
         .find(|e| e.author == *author && e.seq == seq)
     {
         return Ok(Some((found.id, found.index)));
@@ -413,10 +605,11 @@ struct Known {
 async fn find_by_id(
     shared: &Shared,
     draft: &Draft,
+    unsettled: Option<&Unsettled>,
     commons: &CommonsId,
     id: &EventId,
 ) -> Result<Option<Known>, NodeError> {
-    if let Some(found) = draft_event(draft, id) {
+    if let Some(found) = lookup(draft, unsettled, id) {
         return Ok(Some(Known {
             author: found.author,
             seq: found.seq,
@@ -434,17 +627,25 @@ async fn find_by_id(
         }))
 }
 
-async fn commit_all(
+/// Signs each commons' checkpoint and gathers what its commit writes. The runtime
+/// takes the checkpoint now; if the write fails, the runtime is reloaded anyway.
+fn prepare_commits(
     shared: &Shared,
     runtimes: &mut BTreeMap<CommonsId, Runtime>,
     drafts: BTreeMap<CommonsId, Draft>,
-) {
+) -> Vec<Commit> {
     let sequencer = shared.config.sequencer_key.author_key();
+    let mut commits = Vec::with_capacity(drafts.len());
     for (commons, draft) in drafts {
         if draft.events.is_empty() {
-            // Only duplicates were answered from this draft; they are already durable.
-            for (reply, answer) in draft.waiting {
-                let _ = reply.send(answer);
+            // Only duplicates were answered from this draft: they are durable once the
+            // rounds before it are, so the answers still go through the writer.
+            if !draft.waiting.is_empty() {
+                commits.push(Commit {
+                    commons,
+                    action: CommitAction::AnswerOnly,
+                    waiting: draft.waiting,
+                });
             }
             continue;
         }
@@ -465,7 +666,13 @@ async fn commit_all(
                         error.to_string(),
                     ))));
                 }
-                reload(shared, runtimes, &commons, &sequencer).await;
+                // Nothing of this round is written; a round of it being written may still
+                // land, and the reload must see it.
+                commits.push(Commit {
+                    commons,
+                    action: CommitAction::Reload,
+                    waiting: Vec::new(),
+                });
                 continue;
             }
         };
@@ -487,41 +694,72 @@ async fn commit_all(
                 }
             })
             .collect();
-        let n_events = draft.events.len();
         // A governance change may rename the commons; the listing row follows it.
         let rename = (draft.create_name.is_none() && draft.touched.contains(&RowKey::Commons))
             .then(|| runtime.state.governance.name.clone());
-        let batch = AppendBatch {
+        runtime.checkpoint = Some(checkpoint.clone());
+        let batch = Arc::new(AppendBatch {
             commons: Some(commons),
-            create_name: draft.create_name.clone(),
+            create_name: draft.create_name,
             rename,
             events: draft.events,
             hashes: draft.hashes,
             projections,
-            checkpoint: Some(checkpoint.clone()),
+            checkpoint: Some(checkpoint),
+        });
+        let view = Arc::new(runtime.view(&sequencer));
+        commits.push(Commit {
+            commons,
+            action: CommitAction::Write { batch, view },
+            waiting: draft.waiting,
+        });
+    }
+    commits
+}
+
+/// Writes one round, commons by commons, answering each commons' submitters once its
+/// batch is durable. Returns the commons whose write failed.
+async fn write_round(shared: Arc<Shared>, commits: Vec<Commit>) -> BTreeSet<CommonsId> {
+    let mut failed = BTreeSet::new();
+    for commit in commits {
+        let (batch, view) = match commit.action {
+            CommitAction::Write { batch, view } => (batch, view),
+            CommitAction::AnswerOnly => {
+                for (reply, answer) in commit.waiting {
+                    let _ = reply.send(answer);
+                }
+                continue;
+            }
+            CommitAction::Reload => {
+                failed.insert(commit.commons);
+                continue;
+            }
         };
         let started = std::time::Instant::now();
         match shared.store.append(&batch).await {
             Ok(()) => {
-                shared.metrics.committed(n_events, started.elapsed());
-                runtime.checkpoint = Some(checkpoint);
-                publish(shared, runtime, &sequencer);
-                for (reply, answer) in draft.waiting {
+                shared
+                    .metrics
+                    .committed(batch.events.len(), started.elapsed());
+                crate::write_lock(&shared.views).insert(view.id, view);
+                for (reply, answer) in commit.waiting {
                     let _ = reply.send(answer);
                 }
             }
             Err(error) => {
+                let commons = commit.commons;
                 tracing::error!(%commons, %error, "group commit failed; reloading the commons from the store");
                 let message = error.to_string();
-                for (reply, _) in draft.waiting {
+                for (reply, _) in commit.waiting {
                     let _ = reply.send(Err(SubmitError::Fault(NodeError::Inconsistent(format!(
                         "commit failed: {message}"
                     )))));
                 }
-                reload(shared, runtimes, &commons, &sequencer).await;
+                failed.insert(commons);
             }
         }
     }
+    failed
 }
 
 /// After a failed commit the in-memory state is ahead of the store; reload it.
