@@ -55,5 +55,5 @@ pub async fn ingest(
         tally.merge(submitter.await.context("a submitter task panicked")?);
     }
     let elapsed = started.elapsed();
-    IngestRun::finish(&node, &workload, tally, elapsed).await
+    IngestRun::finish(&node, &workload, workload.n_events, tally, elapsed).await
 }

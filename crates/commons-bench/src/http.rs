@@ -1,6 +1,9 @@
 //! The HTTP ingest path: the node's real router served on a loopback port, and many
-//! concurrent clients each POSTing one envelope per request for its own authors, in chain
-//! order, waiting for each answer before sending the next, as independent authors would.
+//! concurrent clients each sending the events of its own authors, in chain order, waiting
+//! for each answer before sending the next request. A client sends either one envelope
+//! per `POST /api/v1/events`, as an author with one event at a time would, or several per
+//! `POST /api/v1/events/batch`, as a bridge, an importer or an author coming back online
+//! with a backlog would.
 
 use crate::ingest::{IngestRun, Tally, start_node};
 use crate::workload::{Workload, split};
@@ -10,13 +13,19 @@ use std::sync::Arc;
 use std::time::Instant;
 
 const EVENTS_PATH: &str = "/api/v1/events";
+const BATCH_PATH: &str = "/api/v1/events/batch";
 const CBOR: &str = "application/cbor";
+const CBOR_SEQ: &str = "application/cbor-seq";
 
-/// Ingests the whole workload over HTTP into a node on `store`.
+/// Ingests the events of `authors` over HTTP into a node on `store`, `batch_events`
+/// envelopes per request (1: one per `POST /api/v1/events`; more: `POST
+/// /api/v1/events/batch`).
 pub async fn ingest(
     workload: Arc<Workload>,
+    authors: std::ops::Range<usize>,
     store: AnyStore,
     n_clients: usize,
+    batch_events: usize,
 ) -> Result<IngestRun> {
     let node = start_node(&workload, store).await?;
     // One address serves every client, so the per-client rate limit is lifted.
@@ -34,7 +43,14 @@ pub async fn ingest(
     }));
 
     let url = format!("{base}{EVENTS_PATH}");
-    let genesis = post(&reqwest::Client::new(), &url, workload.genesis.clone()).await?;
+    let batch_url = format!("{base}{BATCH_PATH}");
+    let genesis = post(
+        &reqwest::Client::new(),
+        &url,
+        CBOR,
+        workload.genesis.clone(),
+    )
+    .await?;
     ensure!(
         genesis.0 == reqwest::StatusCode::OK,
         "the genesis was answered {}: {}",
@@ -43,27 +59,34 @@ pub async fn ingest(
     );
 
     let started = Instant::now();
-    let clients: Vec<_> = split(workload.chains.len(), n_clients)
+    let n_events = workload.n_events_of(authors.clone());
+    let clients: Vec<_> = split(authors.len(), n_clients)
         .into_iter()
-        .map(|authors| {
+        .map(|part| {
             let workload = workload.clone();
-            let url = url.clone();
+            let part = authors.start + part.start..authors.start + part.end;
+            let (url, batch_url) = (url.clone(), batch_url.clone());
             tokio::spawn(async move {
                 // Each client keeps its own keep-alive connection, like a separate process.
                 let client = reqwest::Client::new();
                 let mut tally = Tally::default();
-                for envelope in workload.interleaved(authors) {
-                    match post(&client, &url, envelope.to_vec()).await {
-                        Ok((status, _)) if status == reqwest::StatusCode::OK => {
-                            tally.sequenced += 1
-                        }
-                        Ok((status, _)) if status == reqwest::StatusCode::ACCEPTED => {
-                            tally.pending += 1
-                        }
-                        Ok((status, body)) => {
-                            tally.fail(error_code(&body), format!("HTTP {status}: {body}"))
-                        }
-                        Err(error) => tally.fail("transport".to_owned(), format!("{error:#}")),
+                let mut envelopes = workload.interleaved(part).peekable();
+                while envelopes.peek().is_some() {
+                    if batch_events == 1 {
+                        let Some(envelope) = envelopes.next() else {
+                            break;
+                        };
+                        let answer = post(&client, &url, CBOR, envelope.to_vec()).await;
+                        count_single(&mut tally, answer);
+                    } else {
+                        let chunk: Vec<u8> = envelopes
+                            .by_ref()
+                            .take(batch_events)
+                            .flatten()
+                            .copied()
+                            .collect();
+                        let answer = post(&client, &batch_url, CBOR_SEQ, chunk).await;
+                        count_batch(&mut tally, answer);
                     }
                 }
                 tally
@@ -80,19 +103,53 @@ pub async fn ingest(
         .await
         .context("the server task panicked")?
         .context("the server failed")?;
-    IngestRun::finish(&node, &workload, tally, elapsed).await
+    IngestRun::finish(&node, &workload, n_events, tally, elapsed).await
 }
 
-/// POSTs one envelope; the answer's status and body.
+fn count_single(tally: &mut Tally, answer: Result<(reqwest::StatusCode, String)>) {
+    match answer {
+        Ok((status, _)) if status == reqwest::StatusCode::OK => tally.sequenced += 1,
+        Ok((status, _)) if status == reqwest::StatusCode::ACCEPTED => tally.pending += 1,
+        Ok((status, body)) => tally.fail(error_code(&body), format!("HTTP {status}: {body}")),
+        Err(error) => tally.fail("transport".to_owned(), format!("{error:#}")),
+    }
+}
+
+/// Counts a batch's answers: one JSON object per envelope, an answer or an error.
+fn count_batch(tally: &mut Tally, answer: Result<(reqwest::StatusCode, String)>) {
+    let (status, body) = match answer {
+        Ok((status, body)) if status == reqwest::StatusCode::OK => (status, body),
+        Ok((status, body)) => {
+            return tally.fail(error_code(&body), format!("HTTP {status}: {body}"));
+        }
+        Err(error) => return tally.fail("transport".to_owned(), format!("{error:#}")),
+    };
+    let Ok(serde_json::Value::Array(answers)) = serde_json::from_str(&body) else {
+        return tally.fail(
+            "batch_answer".to_owned(),
+            format!("HTTP {status}: not a JSON array: {body}"),
+        );
+    };
+    for answer in answers {
+        match answer.get("status").and_then(|s| s.as_str()) {
+            Some("sequenced") => tally.sequenced += 1,
+            Some("pending") => tally.pending += 1,
+            _ => tally.fail(error_code(&answer.to_string()), answer.to_string()),
+        }
+    }
+}
+
+/// POSTs one body; the answer's status and body.
 async fn post(
     client: &reqwest::Client,
     url: &str,
-    envelope: Vec<u8>,
+    content_type: &str,
+    body: Vec<u8>,
 ) -> Result<(reqwest::StatusCode, String)> {
     let response = client
         .post(url)
-        .header(reqwest::header::CONTENT_TYPE, CBOR)
-        .body(envelope)
+        .header(reqwest::header::CONTENT_TYPE, content_type)
+        .body(body)
         .send()
         .await
         .with_context(|| format!("POST {url}"))?;

@@ -106,17 +106,19 @@ pub struct IngestRun {
 }
 
 impl IngestRun {
-    /// Checks that every event was sequenced and is in the store, or fails loudly.
+    /// Checks that every one of the `n_events` submitted was sequenced and is in the
+    /// store, or fails loudly.
     pub async fn finish(
         node: &Node,
         workload: &Workload,
+        n_events: usize,
         tally: Tally,
         elapsed: Duration,
     ) -> Result<IngestRun> {
-        if tally.sequenced != workload.n_events || tally.pending != 0 || !tally.failed.is_empty() {
+        if tally.sequenced != n_events || tally.pending != 0 || !tally.failed.is_empty() {
             bail!(
                 "FUNCTIONAL FAILURE: of {} events, {} were sequenced, {} left pending, failures by code {:?}; first failure: {}",
-                workload.n_events,
+                n_events,
                 tally.sequenced,
                 tally.pending,
                 tally.failed,
@@ -129,14 +131,14 @@ impl IngestRun {
             .await?
             .context("FUNCTIONAL FAILURE: the commons is not in the store")?
             .size;
-        let expected_min = workload.n_events as u64 + 1;
+        let expected_min = n_events as u64 + 1;
         if ledger_size < expected_min {
             bail!(
                 "FUNCTIONAL FAILURE: the stored ledger has {ledger_size} entries, fewer than the {expected_min} acknowledged"
             );
         }
         Ok(IngestRun {
-            n_events: workload.n_events,
+            n_events,
             elapsed,
             ledger_size,
             commits: CommitStats::of(node),

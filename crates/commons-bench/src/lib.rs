@@ -50,6 +50,14 @@ pub struct IngestArgs {
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=1_024))]
     pub http_clients: u64,
     /// Signatures per `verify_batch` call in the baseline.
+    /// Envelopes per request on the HTTP path, sent to `POST /api/v1/events/batch`; 1
+    /// sends each alone to `POST /api/v1/events`.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=commons_web::api::BATCH_ENVELOPES_MAX as u64))]
+    pub http_batch: u64,
+    /// Also send the events of this many authors one envelope per `POST /api/v1/events`,
+    /// on a fresh store of their own, for comparison (0: skip). Its figure has no target.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
+    pub http_single_authors: u64,
     #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub verify_chunk: u64,
     /// Put the SQLite files in this directory and keep them afterwards (default: a
@@ -194,6 +202,11 @@ async fn measure_paths(
         let http_store = sqlite("http.db").await?;
         measure_http(args, &workload, http_store, "sqlite", raw_rate, rows).await?;
     }
+        let n_single = to_usize(args.http_single_authors).min(workload.chains.len());
+        if n_single > 0 {
+            let single_store = sqlite("http-single.db").await?;
+            measure_http_single(args, &workload, n_single, single_store, raw_rate, rows).await?;
+        }
 
     rows.push(Row {
         path: "rebuild (sqlite)".to_owned(),
@@ -292,9 +305,22 @@ async fn measure_http(
     raw_rate: f64,
     rows: &mut Vec<Row>,
 ) -> Result<()> {
-    let run = http::ingest(workload.clone(), store, to_usize(args.http_clients)).await?;
+    let batch = to_usize(args.http_batch);
+    let run = http::ingest(
+        workload.clone(),
+        0..workload.chains.len(),
+        store,
+        to_usize(args.http_clients),
+        batch,
+    )
+    .await?;
+    let how = if batch == 1 {
+        "one envelope per POST /api/v1/events".to_owned()
+    } else {
+        format!("{batch} envelopes per POST /api/v1/events/batch")
+    };
     println!(
-        "{backend} http: {} clients, one envelope per POST /api/v1/events: {} events in {:.2} s = {} events/s \
+        "{backend} http: {} clients, {how}: {} events in {:.2} s = {} events/s \
          ({})",
         args.http_clients,
         grouped(run.n_events as u64),
@@ -303,7 +329,7 @@ async fn measure_http(
         run.commit_summary()
     );
     rows.push(Row {
-        path: format!("HTTP ingest ({backend})"),
+        path: format!("HTTP ingest ({backend}, {batch}/request)"),
         value: run.events_per_second(),
         ratio: Some(run.events_per_second() / raw_rate),
         target: Target::RatioMin(HTTP_RATIO_MIN),
@@ -312,6 +338,46 @@ async fn measure_http(
 }
 
 /// The 1, 5 and 15 minute load averages, or `unknown`.
+/// One envelope per request, for the events of the first `n_authors` authors only (a
+/// smaller ledger than the other paths write, so its figure is a little flattering).
+async fn measure_http_single(
+    args: &IngestArgs,
+    workload: &Arc<Workload>,
+    n_authors: usize,
+    store: AnyStore,
+    raw_rate: f64,
+    rows: &mut Vec<Row>,
+) -> Result<()> {
+    let run = http::ingest(
+        workload.clone(),
+        0..n_authors,
+        store,
+        to_usize(args.http_clients),
+        1,
+    )
+    .await?;
+    println!(
+        "sqlite http, one envelope per POST /api/v1/events: {} clients, the {} events of {} authors in {:.2} s = {} events/s \
+         ({})",
+        args.http_clients,
+        grouped(run.n_events as u64),
+        grouped(n_authors as u64),
+        run.elapsed.as_secs_f64(),
+        grouped(run.events_per_second() as u64),
+        run.commit_summary()
+    );
+    rows.push(Row {
+        path: format!(
+            "HTTP, 1/request, {} ev (sqlite)",
+            grouped(run.n_events as u64)
+        ),
+        value: run.events_per_second(),
+        ratio: Some(run.events_per_second() / raw_rate),
+        target: Target::None,
+    });
+    Ok(())
+}
+
 fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .ok()

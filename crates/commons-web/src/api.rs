@@ -2,7 +2,7 @@
 //! one of the shapes of [`crate::json`], or with an [`ApiError`].
 
 use crate::AppState;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::extract::{
     ApiPath, ApiQuery, parse_author, parse_commons_id, parse_event_id, parse_kind,
 };
@@ -16,16 +16,23 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use commons_ledger::{CommonsId, Hash};
-use commons_node::{CommonsView, EventStatus, SubmitStatus};
+use commons_node::{CommonsView, EventStatus, SubmitOutcome, SubmitStatus};
 use commons_store::{EventQuery, Store, StoredEvent};
 use http_body_util::BodyExt;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 /// The media type of envelopes and envelope arrays (spec §12).
 pub const CBOR: &str = "application/cbor";
 /// The media type of checkpoints and receipts: C2SP notes are UTF-8 text.
 pub const TEXT: &str = "text/plain; charset=utf-8";
+/// The media type of a batch of envelopes: a CBOR sequence (RFC 8742), the envelopes back
+/// to back.
+pub const CBOR_SEQ: &str = "application/cbor-seq";
+/// Most envelopes one `POST /api/v1/events/batch` may carry.
+pub const BATCH_ENVELOPES_MAX: usize = 1_000;
+/// Largest body of one `POST /api/v1/events/batch`.
+pub const BATCH_BODY_BYTES_MAX: usize = 4 * 1024 * 1024;
 
 pub async fn node_info(State(state): State<AppState>) -> Json<NodeInfo> {
     Json(NodeInfo {
@@ -61,19 +68,16 @@ pub async fn submit_event(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    require_cbor(&headers)?;
-    let limit_bytes = state.config.request_body_bytes_max;
-    // A declared length over the limit is refused before reading a byte of it.
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit_bytes as u64) {
-        return Err(ApiError::RequestTooLarge { limit_bytes });
-    }
-    let bytes = read_limited(body, limit_bytes).await?;
+    require_media_type(&headers, CBOR, "an event")?;
+    let bytes = read_body(&headers, body, state.config.request_body_bytes_max).await?;
     let outcome = state.node.submit(&bytes).await?;
-    let (status, answer) = match outcome.status {
+    let (status, answer) = submit_answer(outcome);
+    Ok((status, Json(answer)).into_response())
+}
+
+/// The answer to one accepted envelope, and the status it gets alone.
+fn submit_answer(outcome: SubmitOutcome) -> (StatusCode, SubmitAnswer) {
+    match outcome.status {
         SubmitStatus::Sequenced { index } => (
             StatusCode::OK,
             SubmitAnswer {
@@ -90,25 +94,153 @@ pub async fn submit_event(
                 index: None,
             },
         ),
-    };
-    Ok((status, Json(answer)).into_response())
+    }
 }
 
-fn require_cbor(headers: &HeaderMap) -> Result<(), ApiError> {
+/// One envelope's answer in a batch: what `POST /api/v1/events` would have answered it
+/// alone, the success body or the error body.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum BatchAnswer {
+    Accepted(SubmitAnswer),
+    Refused(ErrorBody<'static>),
+}
+
+/// `POST /api/v1/events/batch`: up to [`BATCH_ENVELOPES_MAX`] envelopes as a CBOR
+/// sequence, answered with a JSON array holding each envelope's answer in order. The
+/// signatures are checked in one batch, and the envelopes of one batch usually share a
+/// group commit: a client with many events to send (a bridge, an import, an author back
+/// online) pays one request and one commit instead of one per event. The response comes
+/// once every sequenced envelope of the batch is durable.
+pub async fn submit_events_batch(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    require_media_type(&headers, CBOR_SEQ, "a batch of events")?;
+    let bytes = read_body(&headers, body, BATCH_BODY_BYTES_MAX).await?;
+    let envelopes = split_cbor_sequence(&bytes, BATCH_ENVELOPES_MAX)?;
+    let answers: Vec<BatchAnswer> = state
+        .node
+        .submit_many(&envelopes)
+        .await
+        .into_iter()
+        .map(|answer| match answer {
+            Ok(outcome) => BatchAnswer::Accepted(submit_answer(outcome).1),
+            Err(error) => {
+                let error = ApiError::from(error);
+                if let ApiError::Fault(detail) = &error {
+                    tracing::error!(%detail, "an envelope of a batch failed");
+                }
+                BatchAnswer::Refused(ErrorBody {
+                    code: error.code(),
+                    message: error.message(),
+                })
+            }
+        })
+        .collect();
+    Ok((StatusCode::OK, Json(answers)).into_response())
+}
+
+/// Splits a CBOR sequence into its items without decoding them (the node decodes each
+/// with all of the ledger's checks). At most `items_max` items.
+fn split_cbor_sequence(bytes: &[u8], items_max: usize) -> Result<Vec<Vec<u8>>, ApiError> {
+    let mut items = Vec::new();
+    let mut start = 0;
+    while start < bytes.len() {
+        if items.len() == items_max {
+            return Err(ApiError::bad_request(
+                "batch_too_large",
+                format!("a batch holds at most {items_max} envelopes"),
+            ));
+        }
+        let end = cbor_item_end(bytes, start).ok_or_else(|| {
+            ApiError::bad_request(
+                "batch_malformed",
+                format!(
+                    "item {} of the batch is not one definite-length CBOR item",
+                    items.len()
+                ),
+            )
+        })?;
+        items.push(bytes[start..end].to_vec());
+        start = end;
+    }
+    Ok(items)
+}
+
+/// Where the CBOR item that starts at `start` ends, or `None` if it is cut short or uses
+/// an encoding no envelope contains (an indefinite length or a reserved value). It reads
+/// heads only, counting the items still owed, so its work is bounded by the input.
+fn cbor_item_end(bytes: &[u8], start: usize) -> Option<usize> {
+    let mut at = start;
+    let mut owed: u64 = 1;
+    while owed > 0 {
+        owed -= 1;
+        let initial = *bytes.get(at)?;
+        at += 1;
+        let argument = match initial & 0x1f {
+            info @ 0..=23 => u64::from(info),
+            info @ 24..=27 => {
+                let n_bytes = 1usize << (info - 24);
+                let field = bytes.get(at..at.checked_add(n_bytes)?)?;
+                at += n_bytes;
+                field
+                    .iter()
+                    .fold(0u64, |value, byte| (value << 8) | u64::from(*byte))
+            }
+            _ => return None,
+        };
+        match initial >> 5 {
+            // Byte and text strings: skip the content.
+            2 | 3 => {
+                at = at.checked_add(usize::try_from(argument).ok()?)?;
+                if at > bytes.len() {
+                    return None;
+                }
+            }
+            4 => owed = owed.checked_add(argument)?,
+            5 => owed = owed.checked_add(argument.checked_mul(2)?)?,
+            6 => owed = owed.checked_add(1)?,
+            // Integers and simple values carry nothing more.
+            _ => {}
+        }
+        // Every item owed takes at least a byte; more than remain means a cut-short item.
+        if owed > (bytes.len() - at) as u64 {
+            return None;
+        }
+    }
+    Some(at)
+}
+
+fn require_media_type(headers: &HeaderMap, expected: &str, what: &str) -> Result<(), ApiError> {
     let essence = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
         .map(str::trim);
     match essence {
-        Some(t) if t.eq_ignore_ascii_case(CBOR) => Ok(()),
+        Some(t) if t.eq_ignore_ascii_case(expected) => Ok(()),
         Some(t) => Err(ApiError::UnsupportedMediaType {
-            message: format!("an event is sent as {CBOR}, not {t}"),
+            message: format!("{what} is sent as {expected}, not {t}"),
         }),
         None => Err(ApiError::UnsupportedMediaType {
-            message: format!("an event is sent as {CBOR}; the request has no content type"),
+            message: format!("{what} is sent as {expected}; the request has no content type"),
         }),
     }
+}
+
+/// Reads the body, refusing one longer than `limit_bytes`: a declared length over the
+/// limit before reading a byte of it, a longer body without buffering it.
+async fn read_body(headers: &HeaderMap, body: Body, limit_bytes: usize) -> Result<Bytes, ApiError> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit_bytes as u64) {
+        return Err(ApiError::RequestTooLarge { limit_bytes });
+    }
+    read_limited(body, limit_bytes).await
 }
 
 /// Reads at most `limit_bytes` of the body; a longer body is refused without buffering it.

@@ -168,6 +168,10 @@ fn api_endpoints() -> Vec<(Route, MethodRouter<AppState>)> {
             get(api::get_event),
         ),
         (
+            Route::post("/api/v1/events/batch"),
+            post(api::submit_events_batch),
+        ),
+        (
             Route::get("/api/v1/commons/{id}/entries"),
             get(api::entries),
         ),

@@ -2,6 +2,7 @@
 //! handlers it describes; a test checks that it names every route of the router and
 //! nothing else.
 
+use crate::api::{BATCH_BODY_BYTES_MAX, BATCH_ENVELOPES_MAX};
 use crate::{
     ENTRIES_RANGE_MAX, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, REQUEST_BODY_BYTES_MAX,
     REQUESTS_PER_MINUTE_PER_CLIENT,
@@ -130,6 +131,11 @@ fn schemas() -> Value {
             }
         },
         "Event": {
+        "BatchAnswer": {
+            "type": "array",
+            "description": "one answer per envelope of the batch, in order: what POST /api/v1/events would have answered it alone",
+            "items": { "oneOf": [schema_ref("SubmitAnswer"), schema_ref("Error")] }
+        },
             "type": "object",
             "required": ["index", "id", "commons", "author", "seq", "prev", "deps", "time", "kind", "body_len",
                          "body_hash", "body", "body_withheld", "signature"],
@@ -258,6 +264,21 @@ fn paths() -> Value {
                 "422": rejected,
                 "429": response_ref("RateLimited"),
                 "500": response_ref("Internal"),
+        "/api/v1/events/batch": { "post": {
+            "operationId": "submitEventsBatch",
+            "summary": "submit many envelopes at once",
+            "description": format!("The body is a CBOR sequence (RFC 8742) of at most {BATCH_ENVELOPES_MAX} envelopes, at most {BATCH_BODY_BYTES_MAX} bytes in all. Their signatures are checked in one batch and they usually share one group commit. The answer is an array with each envelope's answer in order, sent once every sequenced envelope of the batch is durable; a refused envelope refuses nothing else."),
+            "requestBody": { "required": true, "content": { "application/cbor-seq": { "schema": { "type": "string", "contentEncoding": "binary" } } } },
+            "responses": {
+                "200": { "description": "each envelope's answer", "content": json_content(schema_ref("BatchAnswer")) },
+                "400": { "description": "batch_malformed (an item is not one definite-length CBOR item), batch_too_large (more envelopes than the limit)", "content": json_content(schema_ref("Error")) },
+                "413": { "description": "request_too_large", "content": json_content(schema_ref("Error")) },
+                "415": { "description": "unsupported_media_type: the body must be application/cbor-seq", "content": json_content(schema_ref("Error")) },
+                "429": response_ref("RateLimited"),
+                "500": response_ref("Internal"),
+                "503": { "description": "timeout or shutting_down", "content": json_content(schema_ref("Error")) }
+            }
+        }},
                 "503": { "description": "overloaded (with Retry-After), timeout or shutting_down", "content": json_content(schema_ref("Error")) }
             }
         }},

@@ -1584,3 +1584,134 @@ async fn the_front_page_lists_the_commons_with_markup_in_names_escaped() {
     assert!(!page.contains("<script>"));
     assert!(page.contains(&format!("/api/v1/commons/{}", app.commons.to_hex())));
 }
+
+impl App {
+    async fn post_batch(&self, body: Vec<u8>) -> Answer {
+        let request = Request::post("/api/v1/events/batch")
+            .header(header::CONTENT_TYPE, "application/cbor-seq")
+            .body(Body::from(body))
+            .unwrap();
+        self.send(request).await
+    }
+}
+
+fn cbor_sequence(events: &[Event]) -> Vec<u8> {
+    events.iter().flat_map(|e| e.envelope().encode()).collect()
+}
+
+#[tokio::test]
+async fn a_batch_is_answered_envelope_by_envelope_and_a_refused_envelope_refuses_nothing_else() {
+    let app = spawn_app().await;
+    let mut alice = app.alice.clone();
+    let first = alice.profile("Alice, first");
+    let second = alice.profile("Alice, second");
+    let mut bob = Author::new(key(3), app.commons);
+    let bob_profile = bob.profile("Bob");
+    let mut forged = app.alice.clone().profile("not Alice").envelope();
+    forged.signature.0[10] ^= 0x40;
+    let size = app.size();
+
+    let mut body = cbor_sequence(std::slice::from_ref(&first));
+    body.extend(forged.encode());
+    body.extend(cbor_sequence(&[
+        second.clone(),
+        bob_profile.clone(),
+        first.clone(),
+    ]));
+    let answer = app.post_batch(body).await;
+
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    let answers = answer.json();
+    let answers = answers.as_array().unwrap();
+    assert_eq!(answers.len(), 5);
+    for (answer, (event, index)) in [&answers[0], &answers[2], &answers[3]].into_iter().zip([
+        (&first, size),
+        (&second, size + 1),
+        (&bob_profile, size + 2),
+    ]) {
+        assert_eq!(answer["id"], event.id.to_hex());
+        assert_eq!(answer["status"], "sequenced");
+        assert_eq!(answer["index"], index);
+    }
+    assert_eq!(answers[1]["code"], "bad_signature", "{}", answers[1]);
+    assert!(
+        answers[1]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty())
+    );
+    // A resubmission inside the batch gets the same answer as the first time.
+    assert_eq!(answers[4], answers[0]);
+    assert_eq!(
+        app.size(),
+        size + 3,
+        "the three distinct events, nothing of the forged one"
+    );
+    // Each is then answered as if it had been submitted alone.
+    assert_eq!(app.submit(&second).await.json(), answers[2]);
+}
+
+#[tokio::test]
+async fn a_batch_over_the_envelope_limit_is_refused_and_stores_nothing() {
+    let app = spawn_app().await;
+    let mut bob = Author::new(key(3), app.commons);
+    let events: Vec<Event> = (0..=commons_web::api::BATCH_ENVELOPES_MAX)
+        .map(|i| bob.profile(&format!("Bob {i}")))
+        .collect();
+    let size = app.size();
+    app.post_batch(cbor_sequence(&events))
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "batch_too_large");
+    assert_eq!(app.size(), size);
+    // One fewer is the limit itself, and passes.
+    let answer = app
+        .post_batch(cbor_sequence(
+            &events[..commons_web::api::BATCH_ENVELOPES_MAX],
+        ))
+        .await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(
+        app.size(),
+        size + commons_web::api::BATCH_ENVELOPES_MAX as u64
+    );
+}
+
+#[tokio::test]
+async fn a_batch_body_over_the_byte_limit_is_refused() {
+    let app = spawn_app().await;
+    let body = vec![0u8; commons_web::api::BATCH_BODY_BYTES_MAX + 1];
+    app.post_batch(body)
+        .await
+        .assert_error(StatusCode::PAYLOAD_TOO_LARGE, "request_too_large");
+}
+
+#[tokio::test]
+async fn a_batch_with_a_cut_short_or_indefinite_item_is_refused_and_stores_nothing() {
+    let app = spawn_app().await;
+    let event = app.alice.clone().profile("Alice again");
+    let size = app.size();
+    let mut cut_short = cbor_sequence(std::slice::from_ref(&event));
+    cut_short.extend(&cbor_sequence(std::slice::from_ref(&event))[..20]);
+    // An indefinite-length array, which no canonical envelope is.
+    let indefinite = vec![0x9f, 0x01, 0xff];
+    // An array that claims more items than the body holds.
+    let claims_too_much = vec![0x9b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff];
+    for body in [cut_short, indefinite, claims_too_much] {
+        app.post_batch(body)
+            .await
+            .assert_error(StatusCode::BAD_REQUEST, "batch_malformed");
+    }
+    assert_eq!(app.size(), size);
+}
+
+#[tokio::test]
+async fn a_batch_must_be_sent_as_a_cbor_sequence() {
+    let app = spawn_app().await;
+    let event = app.alice.clone().profile("Alice again");
+    let request = Request::post("/api/v1/events/batch")
+        .header(header::CONTENT_TYPE, "application/cbor")
+        .body(Body::from(event.envelope().encode()))
+        .unwrap();
+    app.send(request)
+        .await
+        .assert_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type");
+}
