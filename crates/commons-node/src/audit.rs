@@ -994,7 +994,8 @@ pub(crate) async fn replay(
     let phase = Phase::start(progress, "replaying the ledger", size);
     let mut state: Option<State> = None;
     for_each_page(store, commons, size, false, |page| {
-        for (stored, index) in page.events.iter().zip(page.from..) {
+        let n_events = page.events.len() as u64;
+        for (stored, index) in page.events.into_iter().zip(page.from..) {
             if stored.index != index {
                 return Err(AuditFailure::at(
                     AuditCode::EventMissing,
@@ -1025,8 +1026,8 @@ pub(crate) async fn replay(
                 }
             }
         }
-        if (page.events.len() as u64) < page.to - page.from {
-            let index = page.from + page.events.len() as u64;
+        if n_events < page.to - page.from {
+            let index = page.from + n_events;
             return Err(AuditFailure::at(
                 AuditCode::EventMissing,
                 index,

@@ -47,19 +47,15 @@ impl Runtime {
     }
 }
 
-/// Rebuilds an event from its stored row.
-pub fn event_from_stored(stored: &StoredEvent) -> Result<Event, NodeError> {
+/// Rebuilds an event from its stored row, taking its bytes rather than copying them.
+pub fn event_from_stored(stored: StoredEvent) -> Result<Event, NodeError> {
+    let index = stored.index;
     Event::from_envelope(Envelope {
-        header_bytes: stored.header_bytes.clone(),
+        header_bytes: stored.header_bytes,
         signature: stored.signature,
-        body: stored.body.clone(),
+        body: stored.body,
     })
-    .map_err(|e| {
-        NodeError::Inconsistent(format!(
-            "stored event {} does not decode: {e}",
-            stored.index
-        ))
-    })
+    .map_err(|e| NodeError::Inconsistent(format!("stored event {index} does not decode: {e}")))
 }
 
 pub(crate) async fn load_one(

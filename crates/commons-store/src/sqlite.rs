@@ -58,6 +58,12 @@ const WAL_SIZE_LIMIT_BYTES: u64 = 64 * 1024 * 1024;
 const WRITER_CACHE_KIB: u32 = 8 * 1024;
 /// Read-only connections served in parallel.
 const READERS_MAX: u32 = 8;
+/// Rows a reader's query may produce ahead of the caller taking them. sqlx runs each
+/// connection on its own thread and hands rows over through a channel of this size; at
+/// sqlx's default of 50 the thread stops every 50 rows until the caller comes back, so a
+/// caller working on one page while the next is read (a replay, an audit) got almost no
+/// overlap. A whole page fits, so the read of a page never waits for the caller.
+const READER_ROWS_AHEAD_MAX: usize = crate::EVENTS_PAGE_MAX as usize + 1;
 /// SQLite's default `SQLITE_MAX_VARIABLE_NUMBER` since 3.32.
 const BINDS_MAX: usize = 32_766;
 /// Rows per multi-row statement. Enough to amortise the round trip to sqlx's connection
@@ -114,7 +120,11 @@ impl SqliteStore {
         // Readers open after the writer so that the file, its WAL mode and its schema exist.
         let readers = SqlitePoolOptions::new()
             .max_connections(READERS_MAX)
-            .connect_with(common.read_only(true))
+            .connect_with(
+                common
+                    .read_only(true)
+                    .row_buffer_size(READER_ROWS_AHEAD_MAX),
+            )
             .await?;
         Ok(SqliteStore { writer, readers })
     }
