@@ -78,7 +78,8 @@ async fn smoke_the_home_page_loads_in_chromium() {
 
 /// Register, log out, log in, create a commons, find it on the home page, open it, browse
 /// its ledger, open the genesis event, download its receipt (checked by `commons proof
-/// verify`), see the account page, log out. Screenshots of each page on the way.
+/// verify`), see the verify and account pages, log out, and meet a 404. Screenshots of each
+/// page on the way.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn register_login_create_explore_download_receipt_logout() {
     check(with_browser(full_flow).await);
@@ -286,6 +287,17 @@ async fn full_flow(node: &Node, b: &Browser) -> Result<()> {
     let verified = verify_receipt_with_cli(node, &file).await?;
     eprintln!("commons proof verify: {}", verified.trim());
 
+    // The page that explains how to check a receipt.
+    b.click(&format!("a[href=\"{commons_path}/verify\"]"))
+        .await?;
+    ensure!(
+        b.path().await? == format!("{commons_path}/verify"),
+        "the verify link led to {}",
+        b.path().await?
+    );
+    b.assert_frame().await?;
+    b.screenshot("10-verify").await?;
+
     // The account page.
     b.click("a#nav-account").await?;
     ensure!(
@@ -295,10 +307,15 @@ async fn full_flow(node: &Node, b: &Browser) -> Result<()> {
     );
     b.assert_frame().await?;
     b.assert_text(EMAIL).await?;
-    b.screenshot("10-account").await?;
+    b.screenshot("11-account").await?;
 
     log_out(b).await?;
-    b.screenshot("11-home-logged-out").await?;
+    b.screenshot("12-home-logged-out").await?;
+
+    // A page that does not exist keeps the frame.
+    b.goto(&format!("/c/{}", "0".repeat(64))).await?;
+    b.assert_frame().await?;
+    b.screenshot("13-not-found").await?;
     Ok(())
 }
 
@@ -385,7 +402,7 @@ async fn forged_forms(node: &Node, b: &Browser) -> Result<()> {
     b.fill("form#login-form", "password", PASSWORD).await?;
     b.submit("form#login-form").await?;
     assert_refused(b, "the login form without its csrf field").await?;
-    b.screenshot("12-forbidden").await?;
+    b.screenshot("14-forbidden").await?;
 
     // A logged-in person, and a form injected by another "site" posting to /new: no token,
     // then a made-up one.

@@ -4,6 +4,7 @@
 //! way; [`commons_binary`] finds (and builds) the binary for crates that do not own it.
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 use tokio::process::{Child, Command};
 
@@ -130,7 +131,13 @@ pub async fn start(
 /// for a test binary of a debug build), so a stale binary is never tested; it is then taken
 /// from the running executable's target directory (`target/<profile>/`, also for test
 /// binaries in `target/<profile>/deps/`).
+/// The answer is computed once per process: tests running in parallel share one build.
 pub fn commons_binary() -> Result<PathBuf, String> {
+    static BINARY: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    BINARY.get_or_init(build_commons_binary).clone()
+}
+
+fn build_commons_binary() -> Result<PathBuf, String> {
     let exe =
         std::env::current_exe().map_err(|e| format!("cannot find this binary's path: {e}"))?;
     let mut dir = exe
