@@ -9,14 +9,16 @@
 //! checks the OpenAPI document both read that table.
 
 pub mod api;
+pub mod authz;
+pub mod charts;
 pub mod error;
 pub mod extract;
-pub mod home;
 pub mod json;
 pub mod limits;
 pub mod metrics;
 pub mod openapi;
 pub mod tlog;
+pub mod ui;
 
 pub use error::ApiError;
 
@@ -62,6 +64,8 @@ pub struct WebConfig {
     pub request_burst_max: u32,
     pub rate_limited_clients_max: usize,
     pub request_timeout_ms: u64,
+    /// The web UI: its secret, cookies and account limits.
+    pub ui: ui::UiConfig,
 }
 
 impl Default for WebConfig {
@@ -75,6 +79,7 @@ impl Default for WebConfig {
             request_burst_max: REQUEST_BURST_MAX,
             rate_limited_clients_max: RATE_LIMITED_CLIENTS_MAX,
             request_timeout_ms: REQUEST_TIMEOUT_MS,
+            ui: ui::UiConfig::default(),
         }
     }
 }
@@ -118,6 +123,9 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
     openapi: Bytes,
     http_metrics: Arc<metrics::HttpMetrics>,
+    pub ui: Arc<ui::Ui>,
+    /// Charts drawn in the last minute (`charts`).
+    pub charts: Arc<charts::ChartCache>,
 }
 
 /// One route of the router: its method and its axum path template.
@@ -128,14 +136,14 @@ pub struct Route {
 }
 
 impl Route {
-    const fn get(path: &'static str) -> Route {
+    pub(crate) const fn get(path: &'static str) -> Route {
         Route {
             method: "GET",
             path,
         }
     }
 
-    const fn post(path: &'static str) -> Route {
+    pub(crate) const fn post(path: &'static str) -> Route {
         Route {
             method: "POST",
             path,
@@ -160,6 +168,10 @@ fn api_endpoints() -> Vec<(Route, MethodRouter<AppState>)> {
         ),
         (Route::post("/api/v1/events"), post(api::submit_event)),
         (
+            Route::post("/api/v1/events/batch"),
+            post(api::submit_events_batch),
+        ),
+        (
             Route::get("/api/v1/commons/{id}/events"),
             get(api::list_events),
         ),
@@ -168,12 +180,12 @@ fn api_endpoints() -> Vec<(Route, MethodRouter<AppState>)> {
             get(api::get_event),
         ),
         (
-            Route::post("/api/v1/events/batch"),
-            post(api::submit_events_batch),
-        ),
-        (
             Route::get("/api/v1/commons/{id}/entries"),
             get(api::entries),
+        ),
+        (
+            Route::get("/api/v1/commons/{id}/authorize"),
+            get(authz::authorize),
         ),
         (
             Route::get("/api/v1/commons/{id}/checkpoint"),
@@ -206,13 +218,13 @@ fn api_endpoints() -> Vec<(Route, MethodRouter<AppState>)> {
 /// checks and scrapes from one address never starve.
 fn ops_endpoints() -> Vec<(Route, MethodRouter<AppState>)> {
     vec![
-        (Route::get("/"), get(home::home)),
         (Route::get("/healthz"), get(healthz)),
         (Route::get("/metrics"), get(metrics_text)),
     ]
 }
 
-/// Every route the router answers.
+/// Every route of the API and of operations, which the OpenAPI document describes (the
+/// web UI's pages, [`ui::endpoints`], are for people and not part of it).
 pub fn routes() -> Vec<Route> {
     api_endpoints()
         .into_iter()
@@ -233,15 +245,24 @@ pub fn router(node: Node, config: WebConfig) -> Router {
     let request_timeout_ms = config.request_timeout_ms;
     let state = AppState {
         node,
+        ui: Arc::new(ui::Ui::new(config.ui.clone())),
         config: Arc::new(config),
         openapi: Bytes::from(openapi::document().to_string()),
         http_metrics: http_metrics.clone(),
+        charts: Arc::default(),
     };
     let mut api = Router::new();
     for (route, method_router) in api_endpoints() {
         api = api.route(route.path, method_router);
     }
     let api = api
+        .layer(from_fn_with_state(request_timeout_ms, limits::timeout))
+        .layer(from_fn_with_state(limiter.clone(), limits::rate_limit));
+    let mut pages = Router::new();
+    for (route, method_router) in ui::endpoints() {
+        pages = pages.route(route.path, method_router);
+    }
+    let pages = pages
         .layer(from_fn_with_state(request_timeout_ms, limits::timeout))
         .layer(from_fn_with_state(limiter, limits::rate_limit));
     let mut ops = Router::new();
@@ -250,6 +271,7 @@ pub fn router(node: Node, config: WebConfig) -> Router {
     }
     Router::new()
         .merge(api)
+        .merge(pages)
         .merge(ops)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -329,8 +351,13 @@ async fn metrics_text(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
-async fn not_found() -> ApiError {
-    ApiError::not_found("not_found", "no such route; see /api/v1/openapi.json")
+/// Unknown paths: a JSON error under `/api/`, the HTML 404 page elsewhere.
+async fn not_found(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        ApiError::not_found("not_found", "no such route; see /api/v1/openapi.json").into_response()
+    } else {
+        ui::not_found_page().await
+    }
 }
 
 async fn method_not_allowed() -> ApiError {

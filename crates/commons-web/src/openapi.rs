@@ -130,12 +130,12 @@ fn schemas() -> Value {
                 "index": { "type": ["integer", "null"], "minimum": 0 }
             }
         },
-        "Event": {
         "BatchAnswer": {
             "type": "array",
             "description": "one answer per envelope of the batch, in order: what POST /api/v1/events would have answered it alone",
             "items": { "oneOf": [schema_ref("SubmitAnswer"), schema_ref("Error")] }
         },
+        "Event": {
             "type": "object",
             "required": ["index", "id", "commons", "author", "seq", "prev", "deps", "time", "kind", "body_len",
                          "body_hash", "body", "body_withheld", "signature"],
@@ -218,10 +218,6 @@ fn paths() -> Value {
         "description": "CBOR array of envelopes [header_bytes, signature, body or null] (spec §4)" } } });
     let rejected = response_ref("Rejected");
     json!({
-        "/": { "get": {
-            "operationId": "home", "summary": "the node's front page: hosted commons, linking into this API",
-            "responses": { "200": { "description": "an HTML page", "content": { "text/html": { "schema": { "type": "string" } } } } }
-        }},
         "/healthz": { "get": {
             "operationId": "healthz", "summary": "liveness probe",
             "responses": { "200": { "description": "the node answers", "content": text("ok") } }
@@ -264,6 +260,9 @@ fn paths() -> Value {
                 "422": rejected,
                 "429": response_ref("RateLimited"),
                 "500": response_ref("Internal"),
+                "503": { "description": "overloaded (with Retry-After), timeout or shutting_down", "content": json_content(schema_ref("Error")) }
+            }
+        }},
         "/api/v1/events/batch": { "post": {
             "operationId": "submitEventsBatch",
             "summary": "submit many envelopes at once",
@@ -277,9 +276,6 @@ fn paths() -> Value {
                 "429": response_ref("RateLimited"),
                 "500": response_ref("Internal"),
                 "503": { "description": "timeout or shutting_down", "content": json_content(schema_ref("Error")) }
-            }
-        }},
-                "503": { "description": "overloaded (with Retry-After), timeout or shutting_down", "content": json_content(schema_ref("Error")) }
             }
         }},
         "/api/v1/commons/{id}/events": { "get": {
@@ -333,6 +329,26 @@ fn paths() -> Value {
             "operationId": "getConsistencyProof", "summary": "RFC 9162 consistency proof between two tree sizes",
             "parameters": [commons_param(), query_param("from", true, "old size", uint()), query_param("to", true, "new size", uint())],
             "responses": commons_errors(ok("proof", json_content(schema_ref("ConsistencyProof"))))
+        }},
+        "/api/v1/commons/{id}/authorize": { "get": {
+            "operationId": "authorize",
+            "summary": "may this key submit this kind of event in this commons?",
+            "description": "The answer ingest would give on the current durable state (core's single authorization rule): a kind's role (anyone, maintainer, sequencer, founder), a frozen author, a rotated key. Body-specific rules are checked only at submission.",
+            "parameters": [
+                commons_param(),
+                query_param("author", true, "the author key", hex_string(33, "author key")),
+                query_param("kind", true, "the event kind", json!({ "type": "string", "pattern": "^[a-z0-9._-]{1,64}$" }))
+            ],
+            "responses": commons_errors(ok("the answer", json_content(json!({
+                "type": "object",
+                "required": ["allowed", "role", "code", "message"],
+                "properties": {
+                    "allowed": { "type": "boolean" },
+                    "role": { "type": ["string", "null"], "enum": ["anyone", "maintainer", "sequencer", "founder", null] },
+                    "code": { "type": ["string", "null"], "description": "the stable refusal code, e.g. not_authorised, author_frozen, key_revoked, unknown_kind" },
+                    "message": { "type": ["string", "null"] }
+                }
+            }))))
         }},
         "/api/v1/commons/{id}/receipt/{event_id}": { "get": {
             "operationId": "getReceipt", "summary": "c2sp.org/tlog-proof receipt of one event against the latest checkpoint",

@@ -868,3 +868,79 @@ async fn the_web_secret_never_shows_in_debug_output() {
     let shown = format!("{config:?}");
     assert!(shown.contains("[redacted]"), "{shown}");
 }
+
+#[tokio::test]
+async fn the_api_answers_the_same_authorization_question_the_ledger_applies() {
+    let site = site().await;
+    let mut browser = Browser::new(1);
+    browser.register(&site, "Maintainer", "m@example.org").await;
+    browser.create_commons(&site, "Orchard").await;
+    let commons = only_commons(&site).to_hex();
+    let maintainer = site
+        .node
+        .commons(&only_commons(&site))
+        .unwrap()
+        .governance
+        .maintainers[0];
+    let stranger = SecretKey::from_seed([5; 32]).author_key();
+    let ask = |author: String, kind: &str| {
+        format!("/api/v1/commons/{commons}/authorize?author={author}&kind={kind}")
+    };
+
+    let yes = browser
+        .get(&site, &ask(maintainer.to_hex(), "gov.update"))
+        .await;
+    assert_eq!(yes.status, StatusCode::OK);
+    let yes: serde_json::Value = serde_json::from_str(&yes.text).unwrap();
+    assert_eq!(yes["allowed"], true);
+    assert_eq!(yes["role"], "maintainer");
+
+    let no = browser
+        .get(&site, &ask(stranger.to_hex(), "gov.update"))
+        .await;
+    let no: serde_json::Value = serde_json::from_str(&no.text).unwrap();
+    assert_eq!(no["allowed"], false);
+    assert_eq!(no["code"], "not_authorised");
+
+    // The ledger refuses that event with the same code and a 403.
+    let event = commons_ledger::Event::sign(
+        &SecretKey::from_seed([5; 32]),
+        Some(only_commons(&site)),
+        0,
+        None,
+        vec![],
+        T0_MS,
+        commons_ledger::Kind::new("gov.update").unwrap(),
+        Some(&commons_ledger::cbor::Value::text_map([(
+            "threshold",
+            commons_ledger::cbor::Value::Unsigned(1),
+        )])),
+    );
+    let request = Request::post("/api/v1/events")
+        .header(header::CONTENT_TYPE, "application/cbor")
+        .body(Body::from(event.envelope().encode()))
+        .unwrap();
+    let refused = browser.send(&site, request).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(refused.text.contains("not_authorised"));
+
+    let anyone = browser
+        .get(&site, &ask(stranger.to_hex(), "agent.profile"))
+        .await;
+    assert!(anyone.text.contains("\"allowed\":true"));
+    let unknown = browser.get(&site, &ask(stranger.to_hex(), "no.such")).await;
+    assert!(unknown.text.contains("unknown_kind"));
+    let missing = browser
+        .get(
+            &site,
+            &format!(
+                "/api/v1/commons/{}/authorize?author={}&kind=agent.profile",
+                "11".repeat(32),
+                stranger.to_hex()
+            ),
+        )
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    let malformed = browser.get(&site, &ask("zz".into(), "agent.profile")).await;
+    assert_eq!(malformed.status, StatusCode::BAD_REQUEST);
+}

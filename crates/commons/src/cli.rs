@@ -115,6 +115,23 @@ pub enum Command {
         #[command(flatten)]
         node: NodeArgs,
     },
+    /// Ask a node whether a local key may submit a kind of event in a commons: the same
+    /// rule the ledger applies and the web UI asks. Exits non-zero when it may not.
+    #[command(after_help = "Example:\n  commons can --commons 6f1c… --kind gov.update --key alice")]
+    Can {
+        /// The commons (hex id).
+        #[arg(long)]
+        commons: String,
+        /// Event kind, e.g. gov.update.
+        #[arg(long)]
+        kind: String,
+        #[arg(long, default_value = "default")]
+        key: String,
+        #[command(flatten)]
+        data: DataArgs,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
     /// Audit a ledger fully: signatures, chains, Merkle roots, checkpoints, projections.
     #[command(
         after_help = "Examples:\n  commons verify                       every commons in the data directory\n  commons verify --bundle tools.bundle a bundle made by `commons export`\n\nExits non-zero and names the first failure."
@@ -297,10 +314,16 @@ mod tests {
             .parse()
             .unwrap_or_else(|never| match never {});
         let shown = format!("{url:?}");
-        assert_eq!(shown, "postgres://commons:[redacted]@db.example:5432/commons");
+        assert_eq!(
+            shown,
+            "postgres://commons:[redacted]@db.example:5432/commons"
+        );
         assert_eq!(&*url, "postgres://commons:s3cret@db.example:5432/commons");
         assert!(!redact_url("postgres://db/commons?password=s3cret").contains("s3cret"));
-        assert_eq!(redact_url("postgres://root@127.0.0.1/test"), "postgres://root@127.0.0.1/test");
+        assert_eq!(
+            redact_url("postgres://root@127.0.0.1/test"),
+            "postgres://root@127.0.0.1/test"
+        );
         let serve = Cli::try_parse_from([
             "commons",
             "serve",

@@ -64,6 +64,22 @@ impl Client {
         sequencer_field(&self.get_json(&path).await?, "the commons'")
     }
 
+    /// The node's answer to "may `author` submit `kind` in `commons`?".
+    pub async fn authorize(
+        &self,
+        commons: &CommonsId,
+        author: &AuthorKey,
+        kind: &str,
+    ) -> Result<serde_json::Value> {
+        let path = format!(
+            "/api/v1/commons/{}/authorize?author={}&kind={}",
+            commons.to_hex(),
+            author.to_hex(),
+            kind
+        );
+        self.get_json(&path).await
+    }
+
     pub async fn submit(&self, event: &Event) -> Result<SubmitAnswer> {
         let url = self.url("/api/v1/events");
         let response = self

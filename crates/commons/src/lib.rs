@@ -154,6 +154,31 @@ pub async fn run(cli: Cli) -> Result<()> {
             )
             .await
         }
+        Command::Can {
+            commons,
+            kind,
+            key,
+            data,
+            node,
+        } => {
+            let author = keys::load(&data_dir(&data)?, &key)?.author_key();
+            let commons = parse_commons(&commons)?;
+            let kind = Kind::new(&kind)?.as_str().to_owned();
+            let answer = client::Client::new(&node.node)?
+                .authorize(&commons, &author, &kind)
+                .await?;
+            let role = answer["role"].as_str().unwrap_or("nobody (unknown kind)");
+            if answer["allowed"] == serde_json::Value::Bool(true) {
+                println!("yes: {key} may submit {kind} here (it needs: {role})");
+                Ok(())
+            } else {
+                anyhow::bail!(
+                    "no ({}): {}",
+                    answer["code"].as_str().unwrap_or("refused"),
+                    answer["message"].as_str().unwrap_or("")
+                )
+            }
+        }
         Command::Verify {
             data,
             bundle,

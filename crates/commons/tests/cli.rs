@@ -92,7 +92,7 @@ fn get(url: &str) -> String {
 fn every_verb_has_help_with_an_example() {
     let dir = tempfile::tempdir().unwrap();
     for verb in [
-        "serve", "init", "submit", "verify", "export", "import", "proof", "rebuild",
+        "serve", "init", "submit", "can", "verify", "export", "import", "proof", "rebuild",
     ] {
         let help = ok(&[verb, "--help"], dir.path());
         assert!(
@@ -100,7 +100,7 @@ fn every_verb_has_help_with_an_example() {
             "`commons {verb} --help` shows no example:\n{help}"
         );
     }
-    for verb in ["new", "show"] {
+    for verb in ["new", "show", "sign-challenge"] {
         let help = ok(&["key", verb, "--help"], dir.path());
         assert!(
             help.contains("Example"),
@@ -183,6 +183,61 @@ fn the_readme_tour_works_from_key_to_imported_mirror() {
     );
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("licence_invalid"));
+
+    // The CLI asks the node the authorization question the ledger applies.
+    let can = ok(
+        &[
+            &[
+                "can",
+                "--commons",
+                commons_id,
+                "--kind",
+                "gov.update",
+                "--key",
+                "alice",
+            ][..],
+            &node_flag[..],
+        ]
+        .concat(),
+        &user,
+    );
+    assert!(can.starts_with("yes:"), "{can}");
+    ok(&["key", "new", "bob"], &user);
+    let cannot = commons(
+        &[
+            &[
+                "can",
+                "--commons",
+                commons_id,
+                "--kind",
+                "gov.update",
+                "--key",
+                "bob",
+            ][..],
+            &node_flag[..],
+        ]
+        .concat(),
+        &user,
+    );
+    assert!(!cannot.status.success());
+    assert!(String::from_utf8_lossy(&cannot.stderr).contains("not_authorised"));
+
+    // Linking a key to a web account: only link-key challenges are signed.
+    let signed = ok(
+        &[
+            "key",
+            "sign-challenge",
+            "alice",
+            "commons-link-key-v1:abcd:1:ef01",
+        ],
+        &user,
+    );
+    assert!(
+        signed.contains(key.trim()) && signed.contains("signature: "),
+        "{signed}"
+    );
+    let refused_to_sign = commons(&["key", "sign-challenge", "alice", "anything else"], &user);
+    assert!(!refused_to_sign.status.success());
 
     // An offline receipt, checked with no node.
     let receipt = ok(

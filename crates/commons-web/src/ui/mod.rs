@@ -350,6 +350,14 @@ pub fn endpoints() -> Vec<(Route, MethodRouter<AppState>)> {
         ),
         (Route::get("/c/{id}/agents/{key}"), get(explorer::agent)),
         (
+            Route::get("/c/{id}/charts/events-per-day.svg"),
+            get(crate::charts::events_per_day),
+        ),
+        (
+            Route::get("/c/{id}/charts/authors-per-week.svg"),
+            get(crate::charts::authors_per_week),
+        ),
+        (
             Route::get("/c/{id}/verify"),
             get(explorer::verify_page).post(explorer::verify_receipt),
         ),
