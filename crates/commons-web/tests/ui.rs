@@ -944,3 +944,57 @@ async fn the_api_answers_the_same_authorization_question_the_ledger_applies() {
     let malformed = browser.get(&site, &ask("zz".into(), "agent.profile")).await;
     assert_eq!(malformed.status, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn sessions_expire_and_expired_ones_are_purged_at_the_next_login() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = AnyStore::open(dir.path().join("commons.db").to_str().unwrap())
+        .await
+        .unwrap();
+    let clock = commons_node::ManualClock::new(T0_MS);
+    let node = Node::start(store, NodeConfig::new(key(9_999)), Arc::new(clock.clone()))
+        .await
+        .unwrap();
+    let site = Site {
+        router: router(node.clone(), WebConfig::default().without_rate_limit()),
+        node,
+        _dir: dir,
+    };
+    let mut old = Browser::new(1);
+    old.register(&site, "Erwan", "erwan@example.org").await;
+    let token = old.cookies["commons_session"].clone();
+    clock.advance(commons_web::ui::session::SESSION_TTL_MS);
+    assert!(old.get(&site, "/").await.text.contains("id=\"nav-login\""));
+    let mut planted = Browser::new(2);
+    planted
+        .cookies
+        .insert("commons_session".into(), token.clone());
+    assert!(
+        planted
+            .get(&site, "/")
+            .await
+            .text
+            .contains("id=\"nav-login\"")
+    );
+    let mut again = Browser::new(3);
+    again
+        .submit(
+            &site,
+            "/login",
+            "/login",
+            &[
+                ("email", "erwan@example.org"),
+                ("password", "correct horse battery"),
+            ],
+        )
+        .await;
+    assert!(
+        again
+            .get(&site, "/")
+            .await
+            .text
+            .contains("id=\"nav-account\"")
+    );
+    let hash = commons_web::ui::secret::token_hash(&token);
+    assert!(site.node.store().session(&hash).await.unwrap().is_none());
+}

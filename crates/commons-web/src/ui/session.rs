@@ -105,6 +105,9 @@ impl Viewer {
         self.end_session(state).await?;
         let token = random_token();
         let now = state.node.now_ms();
+        // Expired sessions go at every login, so the table holds live ones only (and at
+        // most SESSIONS_PER_ACCOUNT_MAX of them per account).
+        state.node.store().purge_expired_sessions(now).await?;
         let csrf = random_token();
         state
             .node
