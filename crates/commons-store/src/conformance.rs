@@ -75,6 +75,11 @@ macro_rules! conformance_tests {
             deleting_an_account_erases_its_keys_and_sessions_and_nothing_else,
             account_values_beyond_their_limits_are_refused,
         );
+        // Activity figures (`ActivityStore`), in `conformance_activity`.
+        $crate::conformance_tests!(@cases $harness; conformance_activity;
+            activity_counts_match_a_reference_count_for_every_window,
+            activity_over_more_buckets_than_the_limit_is_refused,
+        );
     };
     (@cases $harness:path; $module:ident; $($case:ident),* $(,)?) => {
         $(

@@ -11,8 +11,10 @@ use commons_ledger::{AuthorKey, CommonsId, EventId, Hash};
 use std::future::Future;
 
 mod accounts;
+mod activity;
 pub mod conformance;
 pub mod conformance_accounts;
+pub mod conformance_activity;
 mod migration;
 pub mod postgres;
 mod postgres_accounts;
@@ -26,6 +28,7 @@ pub use accounts::{
     NewAccount, PASSWORD_HASH_BYTES_MAX, SEALED_SECRET_BYTES_MAX, SESSION_TAKEN,
     SESSIONS_PER_ACCOUNT_MAX, Session, UNKNOWN_ACCOUNT,
 };
+pub use activity::*;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
