@@ -64,7 +64,15 @@ async fn names(
         .node
         .inspect(commons, move |s| {
             keys.iter()
-                .filter_map(|k| s.display_name(k).map(|n| (k.to_hex(), n.to_owned())))
+                .filter_map(|k| {
+                    let name = match s.display_name(k) {
+                        Some(name) => name.to_owned(),
+                        // The sequencer signs ticks and evidence but publishes no profile.
+                        None if *k == s.governance.sequencer => "the sequencer".to_owned(),
+                        None => return None,
+                    };
+                    Some((k.to_hex(), name))
+                })
                 .collect::<BTreeMap<_, _>>()
         })
         .await?;
