@@ -77,7 +77,8 @@ impl Author {
 }
 
 pub fn profile_body(name: &str, kind: &str) -> Value {
-    Value::text_map([("name", Value::text(name)), ("kind", Value::text(kind))])
+    let kind = commons_core::state::AgentKind::parse(kind).expect("person or organisation");
+    commons_core::agents::profile_body(name, kind)
 }
 
 /// The body of a genesis with these maintainers and sequencer.
@@ -88,17 +89,7 @@ pub fn genesis_body(
     sequencer: &AuthorKey,
     licence: &str,
 ) -> Value {
-    Value::text_map([
-        ("name", Value::text(name)),
-        (
-            "maintainers",
-            Value::Array(maintainers.iter().map(key_value).collect()),
-        ),
-        ("threshold", Value::Unsigned(threshold)),
-        ("sequencer", key_value(sequencer)),
-        ("licence", Value::text(licence)),
-        ("parent", Value::Null),
-    ])
+    commons_core::network::genesis_body(name, maintainers, threshold, sequencer, licence)
 }
 
 /// A genesis event signed by `creator`.
