@@ -256,6 +256,7 @@ pub fn router(node: Node, config: WebConfig) -> Router {
         api = api.route(route.path, method_router);
     }
     let api = api
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(api_panic))
         .layer(from_fn_with_state(request_timeout_ms, limits::timeout))
         .layer(from_fn_with_state(limiter.clone(), limits::rate_limit));
     let mut pages = Router::new();
@@ -263,6 +264,9 @@ pub fn router(node: Node, config: WebConfig) -> Router {
         pages = pages.route(route.path, method_router);
     }
     let pages = pages
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            ui::panic_page,
+        ))
         .layer(from_fn_with_state(request_timeout_ms, limits::timeout))
         .layer(from_fn_with_state(limiter, limits::rate_limit));
     let mut ops = Router::new();
@@ -334,6 +338,11 @@ async fn openapi_json(State(state): State<AppState>) -> Response {
         state.openapi.clone(),
     )
         .into_response()
+}
+
+/// A handler that panicked: the detail goes to the log, the client gets `internal`.
+fn api_panic(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    ApiError::Fault(format!("handler panicked: {}", ui::panic_message(&*panic))).into_response()
 }
 
 async fn healthz() -> &'static str {

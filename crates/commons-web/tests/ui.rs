@@ -998,3 +998,16 @@ async fn sessions_expire_and_expired_ones_are_purged_at_the_next_login() {
     let hash = commons_web::ui::secret::token_hash(&token);
     assert!(site.node.store().session(&hash).await.unwrap().is_none());
 }
+
+#[tokio::test]
+async fn a_failing_page_shows_the_finished_500_page_without_details() {
+    let response = commons_web::ui::panic_page(Box::new("secret detail /var/lib/x".to_owned()));
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&body);
+    assert!(text.contains("Something went wrong"));
+    assert!(text.contains("<main id=\"main\""));
+    assert!(!text.contains("secret detail"));
+}

@@ -294,6 +294,20 @@ impl From<crate::ApiError> for UiError {
     }
 }
 
+/// The text of a panic's payload, for the log.
+pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+        .unwrap_or_else(|| "a panic without a message".to_owned())
+}
+
+/// A page handler that panicked: the finished 500 page, the detail in the log.
+pub fn panic_page(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    UiError::Fault(format!("page handler panicked: {}", panic_message(&*panic))).into_response()
+}
+
 /// The HTML 404 page for paths outside the API.
 pub async fn not_found_page() -> Response {
     UiError::NotFound("There is no page at this address.".into()).into_response()
