@@ -9,12 +9,12 @@
 //! activity is drawn as an empty chart that says so. No name or other text from the
 //! ledger appears in a chart; every text is escaped anyway.
 //!
-//! Routed at `/c/{id}/charts/events-per-day.svg` and `/c/{id}/charts/authors-per-week.svg`,
-//! outside the per-client rate limit like the other operator routes. A chart counts a
-//! whole window of the ledger (a fraction of a second for a million events), so the
-//! router keeps each rendered chart for [`CHART_MAX_AGE_S`] seconds ([`ChartCache`]) and
-//! renders one chart at a time: however often a chart is asked for, the store counts it
-//! at most once a minute per commons, and the answer is at most as old as the
+//! Routed with the web UI's pages (under the per-client rate limit) at
+//! `/c/{id}/charts/events-per-day.svg` and `/c/{id}/charts/authors-per-week.svg`. A chart
+//! counts a whole window of the ledger (a fraction of a second for a million events), so
+//! the router keeps each rendered chart for [`CHART_MAX_AGE_S`] seconds ([`ChartCache`])
+//! and renders one chart at a time: however often a chart is asked for, the store counts
+//! it at most once a minute per commons, and the answer is at most as old as the
 //! `Cache-Control` header already allows browsers to keep it.
 
 use crate::api::commons_view;

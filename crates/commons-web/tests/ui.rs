@@ -1011,3 +1011,60 @@ async fn a_failing_page_shows_the_finished_500_page_without_details() {
     assert!(text.contains("<main id=\"main\""));
     assert!(!text.contains("secret detail"));
 }
+
+#[tokio::test]
+async fn a_member_publishes_a_profile_signed_with_their_account_key() {
+    let site = site().await;
+    let mut founder = Browser::new(1);
+    founder.register(&site, "Founder", "f@example.org").await;
+    founder.create_commons(&site, "Bike kitchen").await;
+    let commons = only_commons(&site);
+    let path = format!("/c/{}", commons.to_hex());
+    // The founder's profile is already published: nothing to offer.
+    assert!(
+        !founder
+            .get(&site, &path)
+            .await
+            .text
+            .contains("id=\"profile-form\"")
+    );
+    let mut member = Browser::new(2);
+    member.register(&site, "Klervi", "k@example.org").await;
+    let overview = member.get(&site, &path).await;
+    assert!(overview.text.contains("id=\"profile-form\""));
+    let size = site.node.commons(&commons).unwrap().size;
+    let published = member
+        .submit(
+            &site,
+            &path,
+            &format!("{path}/profile"),
+            &[("kind", "person")],
+        )
+        .await;
+    assert_eq!(
+        published.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        published.text
+    );
+    assert!(site.node.commons(&commons).unwrap().size > size);
+    let page = member.get(&site, &path).await;
+    assert!(page.text.contains("is published"));
+    assert!(!page.text.contains("id=\"profile-form\""));
+    let events = member
+        .get(&site, &format!("{path}/events?kind=agent.profile"))
+        .await;
+    assert!(events.text.contains("Klervi"));
+    // Anonymous visitors are sent to log in.
+    let mut anonymous = Browser::new(3);
+    let csrf = anonymous.get(&site, "/login").await.csrf();
+    let refused = anonymous
+        .post(
+            &site,
+            &format!("{path}/profile"),
+            &[("kind", "person"), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::SEE_OTHER);
+    assert_eq!(refused.location(), "/login");
+}

@@ -301,10 +301,28 @@ pub async fn overview(
         .iter()
         .map(|k| context! { key => k.to_hex(), name => names.get(&k.to_hex()) })
         .collect();
-    let viewer_role = match account_key(&state, &viewer).await? {
+    let viewer_key = account_key(&state, &viewer).await?;
+    let viewer_role = match viewer_key {
         Some(key) if view.governance.maintainers.contains(&key) => Some("maintainer"),
         Some(_) => Some("member"),
         None => None,
+    };
+    // Offer to publish the person's profile only when the ledger would take it.
+    let (published_name, can_publish) = match viewer_key {
+        Some(key) => {
+            let published = state
+                .node
+                .inspect(&view.id, move |s| s.display_name(&key).map(str::to_owned))
+                .await?
+                .flatten();
+            let allowed = state
+                .node
+                .authorize(&view.id, &key, commons_core::agents::PROFILE)
+                .await
+                .is_ok();
+            (published, allowed)
+        }
+        None => (None, false),
     };
     let page = context! {
         title => view.governance.name,
@@ -317,6 +335,8 @@ pub async fn overview(
         checkpoint_size => view.checkpoint.as_ref().map(|c| c.size),
         recent => recent,
         viewer_role => viewer_role,
+        published_name => published_name,
+        can_publish => can_publish,
     };
     Ok(render(&state, viewer, "commons.html", page))
 }
@@ -640,4 +660,62 @@ pub async fn verify_receipt(
     };
     let page = verify_context(&view, verdict, failure, &text);
     Ok(render_status(&state, viewer, status, "verify.html", page))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ProfileForm {
+    kind: String,
+}
+
+/// `POST /c/{id}/profile`: publishes the person's display name in this commons, signed
+/// with their account's key, so that what they sign here shows under their name.
+pub async fn publish_profile(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    CheckedForm(viewer, form): CheckedForm<ProfileForm>,
+) -> Result<Response, UiError> {
+    let account = viewer.require_account()?.clone();
+    let view = commons_of(&state, &id)?;
+    let key = signing_key(&state, &account).await?;
+    if let Err(refusal) = state
+        .node
+        .authorize(&view.id, &key.author_key(), commons_core::agents::PROFILE)
+        .await
+    {
+        return Err(UiError::Forbidden(format!(
+            "The ledger would not take your profile here: {refusal}"
+        )));
+    }
+    let kind = AgentKind::parse(&form.kind).unwrap_or(AgentKind::Person);
+    let body = profile_body(&account.display_name, kind);
+    let to = format!("/c/{}", view.id.to_hex());
+    let flash = match state
+        .node
+        .author(
+            &key,
+            Some(view.id),
+            commons_core::agents::PROFILE,
+            &body,
+            vec![],
+        )
+        .await
+    {
+        Ok(_) => Flash {
+            kind: FlashKind::Success,
+            message: format!(
+                "Your profile \"{}\" is published in {}.",
+                account.display_name, view.governance.name
+            ),
+        },
+        Err(SubmitError::Rejected(refusal)) => Flash {
+            kind: FlashKind::Error,
+            message: format!(
+                "The ledger refused your profile ({}): {refusal}",
+                refusal.code()
+            ),
+        },
+        Err(SubmitError::Fault(fault)) => return Err(fault.into()),
+    };
+    Ok(viewer.redirect(&state.ui, &to, Some(flash)))
 }

@@ -362,6 +362,10 @@ pub fn endpoints() -> Vec<(Route, MethodRouter<AppState>)> {
             Route::get("/c/{id}/events/{event_id}/receipt"),
             get(explorer::receipt_download),
         ),
+        (
+            Route::post("/c/{id}/profile"),
+            post(explorer::publish_profile),
+        ),
         (Route::get("/c/{id}/agents/{key}"), get(explorer::agent)),
         (
             Route::get("/c/{id}/charts/events-per-day.svg"),
