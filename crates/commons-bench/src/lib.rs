@@ -13,6 +13,7 @@ pub mod http;
 pub mod ingest;
 pub mod postgres;
 pub mod report;
+pub mod web;
 pub mod workload;
 
 use anyhow::{Context, Result};

@@ -25,6 +25,12 @@ enum Command {
     ///
     /// Example: cargo run --release -p commons-bench -- crash-soak --rounds 100
     CrashSoak(crash::CrashSoakArgs),
+    /// Serve a commons of a million events and load the explorer list, event pages and
+    /// the overview at 64 connections; print requests/s, p50 and p99 per page and each
+    /// page's ratio to a static route measured in the same run.
+    ///
+    /// Example: cargo run --release -p commons-bench -- web --duration 10
+    Web(commons_bench::web::WebArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -32,5 +38,6 @@ fn main() -> anyhow::Result<()> {
     match &cli.command {
         Command::Ingest(args) => commons_bench::ingest(args),
         Command::CrashSoak(args) => crash::crash_soak(args),
+        Command::Web(args) => commons_bench::web::web(args),
     }
 }
