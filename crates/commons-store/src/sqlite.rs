@@ -26,6 +26,7 @@ use sqlx::{Connection, QueryBuilder, Sqlite};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// The embedded schema, in order.
@@ -70,6 +71,10 @@ const BINDS_MAX: usize = 32_766;
 /// thread; a fixed chunk size also means full chunks reuse one cached prepared statement.
 const INSERT_ROWS_MAX: usize = 500;
 
+/// Author numbers the writer remembers before it forgets them all and starts again
+/// (about 100 bytes each).
+const AUTHOR_NUMBERS_CACHED_MAX: usize = 100_000;
+
 /// The SQLite store. Cloning is cheap and shares the connections.
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
@@ -77,6 +82,12 @@ pub struct SqliteStore {
     writer: SqlitePool,
     /// Read-only connections; for an in-memory store, the writer itself.
     readers: SqlitePool,
+    /// Numbers of authors already in the `authors` table, by commons number and key, so
+    /// that a group commit does not look up the same thousand authors every time. A
+    /// number never changes once committed (rows are never deleted or updated), so an
+    /// entry stays true whoever else writes to the file; entries are added only after the
+    /// transaction that read or assigned them has committed.
+    author_numbers: Arc<Mutex<HashMap<(i64, [u8; 33]), i64>>>,
 }
 
 impl SqliteStore {
@@ -126,7 +137,11 @@ impl SqliteStore {
                     .row_buffer_size(READER_ROWS_AHEAD_MAX),
             )
             .await?;
-        Ok(SqliteStore { writer, readers })
+        Ok(SqliteStore {
+            writer,
+            readers,
+            author_numbers: Arc::default(),
+        })
     }
 
     /// A store that lives in memory, for tests and throwaway nodes. It has one connection
@@ -145,6 +160,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             writer: pool.clone(),
             readers: pool,
+            author_numbers: Arc::default(),
         })
     }
 
@@ -158,6 +174,14 @@ impl SqliteStore {
     /// (`sqlite_accounts`), whose writes share the store's single writer.
     pub(crate) fn pools(&self) -> (&SqlitePool, &SqlitePool) {
         (&self.writer, &self.readers)
+    }
+
+    /// The cache of author numbers. A panic elsewhere cannot leave it half-written (an
+    /// entry is inserted whole), so a poisoned lock is still good to use.
+    fn cached_author_numbers(&self) -> std::sync::MutexGuard<'_, HashMap<(i64, [u8; 33]), i64>> {
+        self.author_numbers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     async fn write_batch(&self, batch: &AppendBatch) -> Result<()> {
@@ -185,7 +209,21 @@ impl SqliteStore {
                 .ok_or_else(|| prepared.unknown_commons())?,
         };
         let size_after = prepared.size_after(current_size)?;
-        let numbers = author_numbers(&mut tx, commons_no, &prepared.authors).await?;
+        let mut numbers = HashMap::with_capacity(prepared.authors.len());
+        let mut unknown = Vec::new();
+        {
+            let cached = self.cached_author_numbers();
+            for author in &prepared.authors {
+                match cached.get(&(commons_no, *author)) {
+                    Some(no) => {
+                        numbers.insert(*author, *no);
+                    }
+                    None => unknown.push(*author),
+                }
+            }
+        }
+        let looked_up = author_numbers(&mut tx, commons_no, &unknown).await?;
+        numbers.extend(looked_up.iter().map(|(author, no)| (*author, *no)));
         let author_nos = prepared.author_numbers(&numbers)?;
         insert_events(&mut tx, commons_no, &prepared.events, &author_nos).await?;
         insert_hashes(&mut tx, commons_no, &prepared.hashes).await?;
@@ -203,6 +241,17 @@ impl SqliteStore {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        if !looked_up.is_empty() {
+            let mut cached = self.cached_author_numbers();
+            if cached.len() + looked_up.len() > AUTHOR_NUMBERS_CACHED_MAX {
+                cached.clear();
+            }
+            cached.extend(
+                looked_up
+                    .into_iter()
+                    .map(|(author, no)| ((commons_no, author), no)),
+            );
+        }
         Ok(())
     }
 }
@@ -267,6 +316,9 @@ async fn author_numbers(
     authors: &[[u8; 33]],
 ) -> Result<HashMap<[u8; 33], i64>> {
     let mut numbers = HashMap::with_capacity(authors.len());
+    if authors.is_empty() {
+        return Ok(numbers);
+    }
     // One bind for the commons plus one per author.
     for chunk in authors.chunks(rows_per_statement(1) - 1) {
         let mut builder =
