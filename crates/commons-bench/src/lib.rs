@@ -50,7 +50,6 @@ pub struct IngestArgs {
     /// Concurrent HTTP clients, each owning a slice of the authors.
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=1_024))]
     pub http_clients: u64,
-    /// Signatures per `verify_batch` call in the baseline.
     /// Envelopes per request on the HTTP path, sent to `POST /api/v1/events/batch`; 1
     /// sends each alone to `POST /api/v1/events`.
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=commons_web::api::BATCH_ENVELOPES_MAX as u64))]
@@ -59,6 +58,7 @@ pub struct IngestArgs {
     /// on a fresh store of their own, for comparison (0: skip). Its figure has no target.
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
     pub http_single_authors: u64,
+    /// Signatures per `verify_batch` call in the baseline.
     #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub verify_chunk: u64,
     /// Put the SQLite files in this directory and keep them afterwards (default: a
@@ -202,12 +202,12 @@ async fn measure_paths(
     } else {
         let http_store = sqlite("http.db").await?;
         measure_http(args, &workload, http_store, "sqlite", raw_rate, rows).await?;
-    }
         let n_single = to_usize(args.http_single_authors).min(workload.chains.len());
         if n_single > 0 {
             let single_store = sqlite("http-single.db").await?;
             measure_http_single(args, &workload, n_single, single_store, raw_rate, rows).await?;
         }
+    }
 
     rows.push(Row {
         path: "rebuild (sqlite)".to_owned(),
@@ -338,7 +338,6 @@ async fn measure_http(
     Ok(())
 }
 
-/// The 1, 5 and 15 minute load averages, or `unknown`.
 /// One envelope per request, for the events of the first `n_authors` authors only (a
 /// smaller ledger than the other paths write, so its figure is a little flattering).
 async fn measure_http_single(
@@ -379,6 +378,7 @@ async fn measure_http_single(
     Ok(())
 }
 
+/// The 1, 5 and 15 minute load averages, or `unknown`.
 fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .ok()
