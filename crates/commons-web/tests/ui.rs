@@ -1068,3 +1068,51 @@ async fn a_member_publishes_a_profile_signed_with_their_account_key() {
     assert_eq!(refused.status, StatusCode::SEE_OTHER);
     assert_eq!(refused.location(), "/login");
 }
+
+#[tokio::test]
+async fn the_explorer_pages_through_a_long_ledger_with_its_filters_kept() {
+    let test = commons_testkit::TestNode::start().await;
+    let maintainer = key(1);
+    let commons = test.create_commons(&maintainer, "Long ledger").await;
+    let mut author = commons_testkit::Author::new(key(2), commons);
+    let mut envelopes = vec![author.profile("Writer").envelope().encode()];
+    for i in 0..120 {
+        let body = commons_testkit::profile_body(&format!("Writer {i}"), "person");
+        envelopes.push(
+            author
+                .sign("agent.profile", &body, vec![], T0_MS)
+                .envelope()
+                .encode(),
+        );
+    }
+    for answer in test.node.submit_many(&envelopes).await {
+        answer.unwrap();
+    }
+    let site = Site {
+        router: router(test.node.clone(), WebConfig::default().without_rate_limit()),
+        node: test.node.clone(),
+        _dir: tempfile::tempdir().unwrap(),
+    };
+    let mut browser = Browser::new(1);
+    let path = format!("/c/{}/events?kind=agent.profile", commons.to_hex());
+    let mut seen = 0;
+    let mut next = Some(path);
+    let mut pages = 0;
+    while let Some(path) = next.take() {
+        let page = browser.get(&site, &path).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}: {}", page.text);
+        seen += page.text.matches("class=\"event-row\"").count();
+        pages += 1;
+        next = page
+            .text
+            .split("id=\"older\" href=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .map(|href| href.replace("&amp;", "&"));
+        if let Some(next) = &next {
+            assert!(next.contains("kind=agent.profile"), "{next}");
+        }
+    }
+    assert_eq!(seen, 121);
+    assert_eq!(pages, 3);
+}
