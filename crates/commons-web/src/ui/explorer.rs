@@ -18,7 +18,7 @@ use commons_node::{CommonsView, SubmitError};
 use commons_store::{AccountStore, EventQuery, Store, StoredEvent};
 use minijinja::{Value, context};
 use serde::Deserialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 /// Events per explorer page.
@@ -37,6 +37,9 @@ pub const SUGGESTED_LICENCES: &[&str] = &[
     "CERN-OHL-S-2.0",
     "ODbL-1.0",
 ];
+/// Most agents a commons may have for its names to be kept in the UI's name book; a
+/// larger commons has the names of each page looked up instead.
+pub const NAME_BOOK_AGENTS_MAX: usize = 100_000;
 /// Longest receipt the verify form takes, in bytes.
 pub const RECEIPT_BYTES_MAX: usize = 32 * 1024;
 
@@ -54,43 +57,92 @@ fn parse_event_id(text: &str) -> Result<EventId, UiError> {
         .ok_or_else(|| UiError::NotFound("There is no event with that id.".into()))
 }
 
-/// Published display names of `keys` in `commons`.
+/// Published display names of `keys` in `commons` (the sequencer, which publishes no
+/// profile, is named as such), by hex key. Served from the UI's name book, which is
+/// refreshed from the durable state whenever the ledger has grown.
 async fn names(
     state: &AppState,
     commons: &CommonsId,
     keys: BTreeSet<AuthorKey>,
 ) -> Result<BTreeMap<String, String>, UiError> {
-    let found = state
-        .node
-        .inspect(commons, move |s| {
-            keys.iter()
-                .filter_map(|k| {
-                    let name = match s.display_name(k) {
-                        Some(name) => name.to_owned(),
-                        // The sequencer signs ticks and evidence but publishes no profile.
-                        None if *k == s.governance.sequencer => "the sequencer".to_owned(),
-                        None => return None,
-                    };
-                    Some((k.to_hex(), name))
+    let size = state.node.commons(commons).map_or(0, |v| v.size);
+    let book = match state.ui.names.get(commons, size) {
+        Some(book) => book,
+        None => {
+            let wanted = keys.clone();
+            let fetched = state
+                .node
+                .inspect(commons, move |s| {
+                    let named = s
+                        .agents
+                        .iter()
+                        .filter_map(|(k, a)| Some((*k, a.name.clone()?)));
+                    let mut book: HashMap<AuthorKey, String> =
+                        if s.agents.len() <= NAME_BOOK_AGENTS_MAX {
+                            named.collect()
+                        } else {
+                            // Too many agents to keep: look up only what this page needs.
+                            wanted
+                                .iter()
+                                .filter_map(|k| s.display_name(k).map(|n| (*k, n.to_owned())))
+                                .collect()
+                        };
+                    book.entry(s.governance.sequencer)
+                        .or_insert_with(|| "the sequencer".to_owned());
+                    (book, s.agents.len() <= NAME_BOOK_AGENTS_MAX)
                 })
-                .collect::<BTreeMap<_, _>>()
-        })
-        .await?;
-    Ok(found.unwrap_or_default())
+                .await?;
+            let Some((book, complete)) = fetched else {
+                return Ok(BTreeMap::new());
+            };
+            let book = Arc::new(book);
+            if complete {
+                state.ui.names.put(*commons, size, book.clone());
+            }
+            book
+        }
+    };
+    Ok(keys
+        .iter()
+        .filter_map(|k| book.get(k).map(|n| (k.to_hex(), n.clone())))
+        .collect())
 }
 
-/// One event as a table row: what the explorer and overview show.
-fn event_row(event: &StoredEvent, names: &BTreeMap<String, String>) -> Result<Value, UiError> {
-    let json = EventJson::of(event)?;
-    let name = names.get(&json.author).cloned();
-    Ok(context! {
-        index => json.index,
-        id => json.id,
-        kind => json.kind,
-        author => json.author,
-        author_name => name,
-        time => json.time,
-        seq => json.seq,
+/// One event as a table row, from its header alone: what the explorer, overview and
+/// agent pages list. Labels are computed here so the template only places them.
+#[derive(Debug, serde::Serialize)]
+struct EventRow {
+    index: u64,
+    id: String,
+    id_short: String,
+    kind: String,
+    kind_class: String,
+    author: String,
+    author_label: String,
+    author_named: bool,
+    time: String,
+}
+
+fn event_row(event: &StoredEvent, names: &BTreeMap<String, String>) -> Result<EventRow, UiError> {
+    let header = commons_ledger::Header::decode(&event.header_bytes).map_err(|e| {
+        UiError::Fault(format!(
+            "stored event {} has a bad header: {e}",
+            event.index
+        ))
+    })?;
+    let id = event.id.to_hex();
+    let author = header.author.to_hex();
+    let name = names.get(&author);
+    Ok(EventRow {
+        index: event.index,
+        id_short: super::short(&id),
+        id,
+        kind_class: header.kind.as_str().replace('.', "-"),
+        kind: header.kind.as_str().to_owned(),
+        author_label: name.cloned().unwrap_or_else(|| super::short(&author)),
+        author_named: name.is_some(),
+        author,
+        time: dates::format_datetime(header.time_ms),
     })
 }
 
@@ -98,7 +150,7 @@ async fn event_rows(
     state: &AppState,
     commons: &CommonsId,
     events: &[StoredEvent],
-) -> Result<Vec<Value>, UiError> {
+) -> Result<Vec<EventRow>, UiError> {
     let authors = events
         .iter()
         .filter_map(|e| commons_ledger::Header::decode(&e.header_bytes).ok())
@@ -291,7 +343,7 @@ pub async fn overview(
             .map(|h| h.author),
     );
     let names = names(&state, &view.id, keys).await?;
-    let recent: Vec<Value> = recent
+    let recent: Vec<EventRow> = recent
         .iter()
         .map(|e| event_row(e, &names))
         .collect::<Result<_, _>>()?;

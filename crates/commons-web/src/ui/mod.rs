@@ -64,12 +64,40 @@ pub struct Ui {
     pub config: UiConfig,
     pub secret: WebSecret,
     pub login_limiter: RateLimiter,
+    pub names: NameBooks,
+}
+
+/// Published display names per commons, as of a ledger size; one entry per hosted
+/// commons, each bounded by `explorer::NAME_BOOK_AGENTS_MAX` agents.
+#[derive(Debug, Default)]
+pub struct NameBooks {
+    books: std::sync::Mutex<std::collections::HashMap<commons_ledger::CommonsId, (u64, NameBook)>>,
+}
+
+/// Display names by key.
+pub type NameBook = std::sync::Arc<std::collections::HashMap<commons_ledger::AuthorKey, String>>;
+
+impl NameBooks {
+    /// The book of `commons` if it was read at ledger size `size`.
+    pub fn get(&self, commons: &commons_ledger::CommonsId, size: u64) -> Option<NameBook> {
+        let books = self.books.lock().unwrap_or_else(|e| e.into_inner());
+        books
+            .get(commons)
+            .filter(|(at, _)| *at == size)
+            .map(|(_, book)| book.clone())
+    }
+
+    pub fn put(&self, commons: commons_ledger::CommonsId, size: u64, book: NameBook) {
+        let mut books = self.books.lock().unwrap_or_else(|e| e.into_inner());
+        books.insert(commons, (size, book));
+    }
 }
 
 impl Ui {
     pub fn new(config: UiConfig) -> Ui {
         Ui {
             secret: config.secret.clone(),
+            names: NameBooks::default(),
             login_limiter: RateLimiter::new(
                 config.login_attempts_per_minute,
                 config.login_attempts_burst,
