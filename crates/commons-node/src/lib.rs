@@ -94,6 +94,10 @@ pub enum EventStatus {
 
 type Reply = oneshot::Sender<Result<SubmitOutcome, SubmitError>>;
 
+/// A read-only look at one commons' folded state (`None` if the node hosts no such
+/// commons), run by the sequencer between rounds.
+pub(crate) type StateRead = Box<dyn FnOnce(Option<&commons_core::State>) + Send>;
+
 pub(crate) enum Job {
     Submit {
         event: Box<Event>,
@@ -103,7 +107,7 @@ pub(crate) enum Job {
     /// A read of one commons' durable state, run between two rounds.
     Inspect {
         commons: CommonsId,
-        read: Box<dyn FnOnce(Option<&commons_core::State>) + Send>,
+        read: StateRead,
     },
 }
 

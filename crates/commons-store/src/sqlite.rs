@@ -75,6 +75,9 @@ const INSERT_ROWS_MAX: usize = 500;
 /// (about 100 bytes each).
 const AUTHOR_NUMBERS_CACHED_MAX: usize = 100_000;
 
+/// Committed author numbers, by commons number and author key.
+type AuthorNumbers = HashMap<(i64, [u8; 33]), i64>;
+
 /// The SQLite store. Cloning is cheap and shares the connections.
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
@@ -87,7 +90,7 @@ pub struct SqliteStore {
     /// number never changes once committed (rows are never deleted or updated), so an
     /// entry stays true whoever else writes to the file; entries are added only after the
     /// transaction that read or assigned them has committed.
-    author_numbers: Arc<Mutex<HashMap<(i64, [u8; 33]), i64>>>,
+    author_numbers: Arc<Mutex<AuthorNumbers>>,
 }
 
 impl SqliteStore {
@@ -178,7 +181,7 @@ impl SqliteStore {
 
     /// The cache of author numbers. A panic elsewhere cannot leave it half-written (an
     /// entry is inserted whole), so a poisoned lock is still good to use.
-    fn cached_author_numbers(&self) -> std::sync::MutexGuard<'_, HashMap<(i64, [u8; 33]), i64>> {
+    fn cached_author_numbers(&self) -> std::sync::MutexGuard<'_, AuthorNumbers> {
         self.author_numbers
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
