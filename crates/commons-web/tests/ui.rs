@@ -1033,6 +1033,11 @@ async fn a_member_publishes_a_profile_signed_with_their_account_key() {
     let overview = member.get(&site, &path).await;
     assert!(overview.text.contains("id=\"profile-form\""));
     let size = site.node.commons(&commons).unwrap().size;
+    // The listing is rendered once per ledger size: it must show what comes after.
+    let before = member
+        .get(&site, &format!("{path}/events?kind=agent.profile"))
+        .await;
+    assert_eq!(before.text.matches("class=\"event-row\"").count(), 1);
     let published = member
         .submit(
             &site,
@@ -1054,7 +1059,8 @@ async fn a_member_publishes_a_profile_signed_with_their_account_key() {
     let events = member
         .get(&site, &format!("{path}/events?kind=agent.profile"))
         .await;
-    assert!(events.text.contains("Klervi"));
+    assert_eq!(events.text.matches("class=\"event-row\"").count(), 2);
+    assert!(events.text.contains(">Klervi</a>"));
     // Anonymous visitors are sent to log in.
     let mut anonymous = Browser::new(3);
     let csrf = anonymous.get(&site, "/login").await.csrf();
@@ -1115,4 +1121,19 @@ async fn the_explorer_pages_through_a_long_ledger_with_its_filters_kept() {
     }
     assert_eq!(seen, 121);
     assert_eq!(pages, 3);
+}
+
+#[test]
+fn rendered_fragments_are_bounded() {
+    let fragments = commons_web::ui::Fragments::default();
+    for i in 0..commons_web::ui::FRAGMENTS_MAX + 10 {
+        fragments.put(format!("key {i}"), std::sync::Arc::from("html"));
+    }
+    assert_eq!(fragments.len(), commons_web::ui::FRAGMENTS_MAX);
+    assert!(fragments.get("key 0").is_none());
+    assert!(
+        fragments
+            .get(&format!("key {}", commons_web::ui::FRAGMENTS_MAX + 9))
+            .is_some()
+    );
 }

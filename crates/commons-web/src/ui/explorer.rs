@@ -443,19 +443,52 @@ pub async fn events(
             None => problems.push("The to date must be a date like 2026-01-31."),
         }
     }
-    let (rows, next) = if problems.is_empty() {
-        let events = state.node.store().query_events(&view.id, &query).await?;
-        let next = (events.len() as u64 == EXPLORER_PAGE_SIZE)
-            .then(|| events.last().map(|e| e.index))
-            .flatten();
-        (event_rows(&state, &view.id, &events).await?, next)
-    } else {
-        (Vec::new(), None)
-    };
     let filtered = query.kind.is_some()
         || query.author.is_some()
         || query.time_from_ms.is_some()
         || query.time_to_ms.is_some();
+    let filter_ctx = context! {
+        kind => filter.kind, author => filter.author, from => filter.from, to => filter.to,
+    };
+    let listing = if problems.is_empty() {
+        // The listing of a query at a ledger size never changes: render it once.
+        let key = format!(
+            "events|{}|{}|{:?}|{:?}|{:?}|{:?}|{:?}",
+            view.id.to_hex(),
+            view.size,
+            filter.kind,
+            filter.author,
+            filter.from,
+            filter.to,
+            filter.before,
+        );
+        match state.ui.fragments.get(&key) {
+            Some(html) => Some(html),
+            None => {
+                let events = state.node.store().query_events(&view.id, &query).await?;
+                let next = (events.len() as u64 == EXPLORER_PAGE_SIZE)
+                    .then(|| events.last().map(|e| e.index))
+                    .flatten();
+                let rows = event_rows(&state, &view.id, &events).await?;
+                let html: Arc<str> = super::render_fragment(
+                    "events_listing.html",
+                    context! {
+                        commons => commons_card(&view),
+                        events => rows,
+                        next_before => next,
+                        paged => filter.before.is_some(),
+                        filtered => filtered,
+                        filter => filter_ctx.clone(),
+                    },
+                )?
+                .into();
+                state.ui.fragments.put(key, html.clone());
+                Some(html)
+            }
+        }
+    } else {
+        None
+    };
     let status = if problems.is_empty() {
         StatusCode::OK
     } else {
@@ -465,15 +498,12 @@ pub async fn events(
     let page = context! {
         title => format!("Ledger of {}", view.governance.name),
         commons => commons_card(&view),
-        events => rows,
-        next_before => next,
+        listing => listing.map(super::safe),
         paged => filter.before.is_some(),
         filtered => filtered,
         problems => problems,
         kinds => kinds,
-        filter => context! {
-            kind => filter.kind, author => filter.author, from => filter.from, to => filter.to,
-        },
+        filter => filter_ctx,
     };
     Ok(render_status(&state, viewer, status, "events.html", page))
 }

@@ -65,6 +65,7 @@ pub struct Ui {
     pub secret: WebSecret,
     pub login_limiter: RateLimiter,
     pub names: NameBooks,
+    pub fragments: Fragments,
 }
 
 /// Published display names per commons, as of a ledger size; one entry per hosted
@@ -98,6 +99,7 @@ impl Ui {
         Ui {
             secret: config.secret.clone(),
             names: NameBooks::default(),
+            fragments: Fragments::default(),
             login_limiter: RateLimiter::new(
                 config.login_attempts_per_minute,
                 config.login_attempts_burst,
@@ -143,6 +145,7 @@ const TEMPLATE_SOURCES: &[(&str, &str)] = template_sources!(
     "new_commons.html",
     "commons.html",
     "events.html",
+    "events_listing.html",
     "event.html",
     "agent.html",
     "verify.html",
@@ -157,6 +160,62 @@ pub fn short(text: &str) -> String {
         return text.to_owned();
     }
     format!("{}…{}", &text[..8], &text[text.len() - 4..])
+}
+
+/// Renders a fragment of a page (no layout), to be placed with [`safe`].
+pub fn render_fragment(template: &str, ctx: Value) -> Result<String, UiError> {
+    templates()
+        .get_template(template)
+        .and_then(|t| t.render(ctx))
+        .map_err(|error| UiError::Fault(format!("rendering {template}: {error:#}")))
+}
+
+/// HTML this module rendered itself through an auto-escaping template, to be placed
+/// into a page without escaping it again.
+pub fn safe(html: std::sync::Arc<str>) -> Value {
+    Value::from_safe_string(html.to_string())
+}
+
+/// Most rendered fragments kept at once.
+pub const FRAGMENTS_MAX: usize = 256;
+
+/// Rendered fragments of pages whose content is fixed by their key: a key names the
+/// commons, its ledger size and the query, so a grown ledger never gets a stale page.
+/// Bounded to [`FRAGMENTS_MAX`] entries, the oldest going first.
+#[derive(Debug, Default)]
+pub struct Fragments {
+    inner: std::sync::Mutex<(
+        std::collections::HashMap<String, std::sync::Arc<str>>,
+        std::collections::VecDeque<String>,
+    )>,
+}
+
+impl Fragments {
+    pub fn get(&self, key: &str) -> Option<std::sync::Arc<str>> {
+        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner.0.get(key).cloned()
+    }
+
+    pub fn put(&self, key: String, html: std::sync::Arc<str>) {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let (map, order) = &mut *inner;
+        if map.insert(key.clone(), html).is_none() {
+            order.push_back(key);
+        }
+        while order.len() > FRAGMENTS_MAX {
+            if let Some(oldest) = order.pop_front() {
+                map.remove(&oldest);
+            }
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner()).0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 /// Renders `template` with the page context every template needs.
