@@ -10,8 +10,8 @@
 //! is signed only after the previous one is answered, so two concurrent requests never
 //! sign two events at the same `seq` (which would be an equivocation and freeze the key).
 
-use crate::{Job, NewCommonsPolicy, Node, NodeError, SubmitError, SubmitOutcome};
 use crate::{IngestError, lock};
+use crate::{Job, NewCommonsPolicy, Node, NodeError, SubmitError, SubmitOutcome};
 use commons_core::{State, authz};
 use commons_ledger::cbor::Value;
 use commons_ledger::{AuthorKey, CommonsId, Event, EventId, Kind, SecretKey};

@@ -184,11 +184,14 @@ pub const FRAGMENTS_MAX: usize = 256;
 /// Bounded to [`FRAGMENTS_MAX`] entries, the oldest going first.
 #[derive(Debug, Default)]
 pub struct Fragments {
-    inner: std::sync::Mutex<(
-        std::collections::HashMap<String, std::sync::Arc<str>>,
-        std::collections::VecDeque<String>,
-    )>,
+    inner: std::sync::Mutex<FragmentMap>,
 }
+
+/// Fragments by key, and their keys oldest first.
+type FragmentMap = (
+    std::collections::HashMap<String, std::sync::Arc<str>>,
+    std::collections::VecDeque<String>,
+);
 
 impl Fragments {
     pub fn get(&self, key: &str) -> Option<std::sync::Arc<str>> {
