@@ -1137,3 +1137,186 @@ fn rendered_fragments_are_bounded() {
             .is_some()
     );
 }
+
+/// Every page and API route a visitor can reach about `commons`, as seen by `browser`.
+async fn crawl(site: &Site, browser: &mut Browser, commons: &str, keys: &[String]) -> String {
+    let mut seen = String::new();
+    let mut paths = vec![
+        "/".to_owned(),
+        "/account".to_owned(),
+        format!("/c/{commons}"),
+        format!("/c/{commons}/events"),
+        format!("/c/{commons}/verify"),
+        format!("/api/v1/commons"),
+        format!("/api/v1/commons/{commons}"),
+        format!("/api/v1/commons/{commons}/events?limit=100"),
+        format!("/api/v1/commons/{commons}/checkpoint"),
+        "/api/v1/node".to_owned(),
+        "/metrics".to_owned(),
+    ];
+    for key in keys {
+        paths.push(format!("/c/{commons}/agents/{key}"));
+    }
+    let events = browser.get(site, &format!("/c/{commons}/events")).await;
+    for href in events.text.split("class=\"event-link\" href=\"").skip(1) {
+        let href = href.split('"').next().unwrap();
+        paths.push(href.to_owned());
+        paths.push(format!("{href}/receipt"));
+    }
+    for path in paths {
+        let page = browser.get(site, &path).await;
+        seen.push_str(&page.text);
+        for value in page.headers.values() {
+            seen.push_str(value.to_str().unwrap_or(""));
+        }
+    }
+    seen
+}
+
+#[tokio::test]
+async fn no_page_or_api_route_shows_one_accounts_private_data_to_another() {
+    let secret = commons_web::ui::secret::WebSecret::from_bytes([9; 32]);
+    let mut config = WebConfig::default().without_rate_limit();
+    config.ui.secret = secret.clone();
+    let site = site_with(NewCommonsPolicy::Anyone, config).await;
+    let mut alice = Browser::new(1);
+    alice
+        .register(&site, "Alice", "alice.private@example.org")
+        .await;
+    alice.create_commons(&site, "Shared garden").await;
+    let mut bob = Browser::new(2);
+    bob.register(&site, "Bob", "bob.private@example.org").await;
+    let commons = only_commons(&site).to_hex();
+    let path = format!("/c/{commons}");
+    bob.submit(
+        &site,
+        &path,
+        &format!("{path}/profile"),
+        &[("kind", "person")],
+    )
+    .await;
+
+    let store = site.node.store();
+    let alice_account = store
+        .account_by_email("alice.private@example.org")
+        .await
+        .unwrap()
+        .unwrap();
+    let alice_keys = store.account_keys(alice_account.id).await.unwrap();
+    let sealed = alice_keys[0].sealed_secret.clone().unwrap();
+    let seed = hex::encode(secret.open(&sealed).unwrap());
+    let keys: Vec<String> = vec![alice_keys[0].key.to_hex()];
+    let private = [
+        "alice.private@example.org".to_owned(),
+        seed.clone(),
+        hex::encode(&sealed),
+        alice_account.password_hash.clone(),
+    ];
+
+    let seen_by_bob = crawl(&site, &mut bob, &commons, &keys).await;
+    let seen_by_anyone = crawl(&site, &mut Browser::new(3), &commons, &keys).await;
+    for (who, seen) in [("bob", &seen_by_bob), ("a visitor", &seen_by_anyone)] {
+        for secret in &private {
+            assert!(!seen.contains(secret.as_str()), "{who} saw {secret}");
+        }
+    }
+    // Bob sees his own e-mail on his account page, and Alice's public name.
+    assert!(seen_by_bob.contains("bob.private@example.org"));
+    assert!(seen_by_bob.contains("Alice"));
+    // Alice's own pages never show her seed either.
+    let seen_by_alice = crawl(&site, &mut alice, &commons, &keys).await;
+    assert!(!seen_by_alice.contains(&seed));
+    assert!(!seen_by_alice.contains("bob.private@example.org"));
+}
+
+/// A `tracing` writer that keeps everything in memory.
+#[derive(Clone, Default)]
+struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn passwords_never_reach_the_log() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let site = site().await;
+    let mut browser = Browser::new(1);
+    browser
+        .register(&site, "Logged", "logged@example.org")
+        .await;
+    browser
+        .submit(
+            &site,
+            "/account",
+            "/account/password",
+            &[
+                ("current_password", "correct horse battery"),
+                ("new_password", "another secret phrase"),
+                ("new_password_confirm", "another secret phrase"),
+            ],
+        )
+        .await;
+    let mut other = Browser::new(2);
+    other
+        .submit(
+            &site,
+            "/login",
+            "/login",
+            &[
+                ("email", "logged@example.org"),
+                ("password", "a wrong secret phrase"),
+            ],
+        )
+        .await;
+    // Make sure something was logged at all, so the check below means something.
+    tracing::info!("end of the password test");
+    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(log.contains("end of the password test"));
+    for password in [
+        "correct horse battery",
+        "another secret phrase",
+        "a wrong secret phrase",
+    ] {
+        assert!(!log.contains(password), "the log shows a password");
+    }
+}
+
+#[tokio::test]
+async fn registrations_are_rate_limited_per_address() {
+    let site = site().await;
+    let mut browser = Browser::new(1);
+    let csrf = browser.get(&site, "/register").await.csrf();
+    let mut last = StatusCode::OK;
+    for i in 0..=commons_web::ui::LOGIN_ATTEMPTS_BURST {
+        let email = format!("person{i}@example.org");
+        last = browser
+            .post(
+                &site,
+                "/register",
+                &[
+                    ("display_name", "Someone"),
+                    ("email", &email),
+                    ("password", "short"),
+                    ("password_confirm", "short"),
+                    ("csrf", &csrf),
+                ],
+            )
+            .await
+            .status;
+    }
+    assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
+}
