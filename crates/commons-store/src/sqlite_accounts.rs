@@ -67,7 +67,8 @@ impl AccountWriter {
 }
 
 /// Runs `$body` (an expression using `$conn: &mut SqliteConnection`) on the writer with
-/// `secure_delete` on, then restores the setting whatever the outcome.
+/// `secure_delete` on, then restores the setting whatever the outcome and tells the
+/// checkpointer.
 macro_rules! with_writer {
     ($store:expr, $conn:ident => $body:expr) => {{
         let mut writer = AccountWriter::acquire($store).await?;
@@ -76,6 +77,7 @@ macro_rules! with_writer {
             $body.await
         };
         writer.release().await;
+        $store.wrote();
         result
     }};
 }

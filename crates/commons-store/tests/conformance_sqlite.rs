@@ -300,6 +300,88 @@ async fn a_deleted_account_leaves_no_rows_and_no_bytes_in_the_file() {
     assert!(contains(&kept_new.sealed_secret));
 }
 
+/// The writer never checkpoints; the store's checkpointer task does, and keeps the WAL
+/// file under its limit. Appends write many times the limit; once they stop, the WAL file
+/// must come back under it (without the task nothing would checkpoint before close, and
+/// the WAL would hold every page written). Closing stops the task and closes its
+/// connection: the store's last connection then removes the WAL, and the file can be
+/// opened, deleted and created afresh.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_checkpointer_keeps_the_wal_under_its_limit_and_stops_on_close() {
+    const WAL_LIMIT_BYTES: u64 = 256 * 1024;
+    const BATCHES: u64 = 40;
+    const EVENTS_PER_BATCH: u64 = 500;
+    const SETTLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+    const POLL_INTERVAL: std::time::Duration = std::time::Duration::from_millis(50);
+    let dir = tempfile::tempdir().expect("creating a temporary directory");
+    let path = dir.path().join("commons.db");
+    let wal = dir.path().join("commons.db-wal");
+    let wal_bytes = || std::fs::metadata(&wal).map_or(0, |metadata| metadata.len());
+    let commons = commons_id(1);
+    let store = SqliteStore::open_with_wal_limit(&path, WAL_LIMIT_BYTES)
+        .await
+        .expect("opening");
+    for batch in 0..BATCHES {
+        let events = ledger_events(
+            &commons,
+            batch * EVENTS_PER_BATCH,
+            (batch + 1) * EVENTS_PER_BATCH,
+        );
+        let batch = if batch == 0 {
+            creating(&commons, "Garden", events)
+        } else {
+            conformance::appending(&commons, events)
+        };
+        store.append(&batch).await.expect("appending");
+    }
+    let deadline = tokio::time::Instant::now() + SETTLE_TIMEOUT;
+    while wal_bytes() > WAL_LIMIT_BYTES {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the WAL file is still {} bytes, over its limit of {WAL_LIMIT_BYTES}",
+            wal_bytes()
+        );
+        tokio::time::sleep(POLL_INTERVAL).await;
+    }
+    // What was written is many times the limit, and all of it is there.
+    let database_bytes = std::fs::metadata(&path).expect("the database file").len();
+    assert!(
+        database_bytes > 4 * WAL_LIMIT_BYTES,
+        "only {database_bytes} bytes in the database file"
+    );
+    assert_eq!(
+        store
+            .commons(&commons)
+            .await
+            .expect("reading")
+            .map(|row| row.size),
+        Some(BATCHES * EVENTS_PER_BATCH)
+    );
+    store.close().await;
+    assert!(
+        !wal.exists(),
+        "a connection is still open after close: the WAL was not removed"
+    );
+
+    let mut conn = sqlite_connection(&path).await;
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(&mut conn)
+        .await
+        .expect("reading the journal mode");
+    assert_eq!(mode, "wal");
+    drop(conn);
+    drop(store);
+    for file in ["commons.db", "commons.db-wal", "commons.db-shm"] {
+        let file = dir.path().join(file);
+        if file.exists() {
+            std::fs::remove_file(&file).expect("deleting the store's files");
+        }
+    }
+    let fresh = SqliteStore::open(&path).await.expect("opening afresh");
+    assert!(fresh.list_commons().await.expect("listing").is_empty());
+    fresh.close().await;
+}
+
 /// A plain connection to the store's file, to look at what the store cannot show.
 async fn sqlite_connection(path: &std::path::Path) -> sqlx::SqliteConnection {
     use sqlx::Connection;
