@@ -176,6 +176,16 @@ impl Browser {
         .await
     }
 
+    async fn log_in(&mut self, site: &Site, email: &str, password: &str) -> Page {
+        self.submit(
+            site,
+            "/login",
+            "/login",
+            &[("email", email), ("password", password)],
+        )
+        .await
+    }
+
     async fn create_commons(&mut self, site: &Site, name: &str) -> Page {
         self.submit(
             site,
@@ -226,15 +236,7 @@ async fn register_log_out_and_log_in_again() {
 
     // The e-mail address is matched without regard to case or surrounding space.
     let back = browser
-        .submit(
-            &site,
-            "/login",
-            "/login",
-            &[
-                ("email", " rozenn@example.ORG "),
-                ("password", "correct horse battery"),
-            ],
-        )
+        .log_in(&site, " rozenn@example.ORG ", "correct horse battery")
         .await;
     assert_eq!(back.status, StatusCode::SEE_OTHER, "{}", back.text);
     assert!(
@@ -246,15 +248,7 @@ async fn register_log_out_and_log_in_again() {
     );
 
     let wrong = Browser::new(2)
-        .submit(
-            &site,
-            "/login",
-            "/login",
-            &[
-                ("email", "rozenn@example.org"),
-                ("password", "not the password"),
-            ],
-        )
+        .log_in(&site, "rozenn@example.org", "not the password")
         .await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
     assert!(wrong.text.contains("do not match"));
@@ -353,15 +347,7 @@ async fn the_session_id_changes_at_login_and_a_planted_one_is_never_used() {
         .cookies
         .insert("commons_session".into(), planted.clone());
     browser
-        .submit(
-            &site,
-            "/login",
-            "/login",
-            &[
-                ("email", "loeiz@example.org"),
-                ("password", "correct horse battery"),
-            ],
-        )
+        .log_in(&site, "loeiz@example.org", "correct horse battery")
         .await;
     let second = browser.cookies["commons_session"].clone();
     assert_ne!(second, planted);
@@ -369,15 +355,7 @@ async fn the_session_id_changes_at_login_and_a_planted_one_is_never_used() {
 
     // Logging in again in the same browser issues yet another id and ends the old one.
     browser
-        .submit(
-            &site,
-            "/login",
-            "/login",
-            &[
-                ("email", "loeiz@example.org"),
-                ("password", "correct horse battery"),
-            ],
-        )
+        .log_in(&site, "loeiz@example.org", "correct horse battery")
         .await;
     let third = browser.cookies["commons_session"].clone();
     assert_ne!(third, second);
@@ -631,12 +609,7 @@ async fn login_attempts_are_rate_limited_per_address() {
     assert_eq!(*statuses.last().unwrap(), StatusCode::TOO_MANY_REQUESTS);
     // Another address is not affected.
     let other = Browser::new(2)
-        .submit(
-            &site,
-            "/login",
-            "/login",
-            &[("email", "x@example.org"), ("password", "wrong password")],
-        )
+        .log_in(&site, "x@example.org", "wrong password")
         .await;
     assert_eq!(other.status, StatusCode::UNAUTHORIZED);
 }
@@ -650,15 +623,7 @@ async fn changing_the_password_logs_out_other_browsers() {
         .await;
     let mut phone = Browser::new(2);
     phone
-        .submit(
-            &site,
-            "/login",
-            "/login",
-            &[
-                ("email", "nolwenn@example.org"),
-                ("password", "correct horse battery"),
-            ],
-        )
+        .log_in(&site, "nolwenn@example.org", "correct horse battery")
         .await;
     let changed = laptop
         .submit(
@@ -688,15 +653,7 @@ async fn changing_the_password_logs_out_other_browsers() {
             .contains("id=\"nav-login\"")
     );
     let old = Browser::new(3)
-        .submit(
-            &site,
-            "/login",
-            "/login",
-            &[
-                ("email", "nolwenn@example.org"),
-                ("password", "correct horse battery"),
-            ],
-        )
+        .log_in(&site, "nolwenn@example.org", "correct horse battery")
         .await;
     assert_eq!(old.status, StatusCode::UNAUTHORIZED);
 }
@@ -978,15 +935,7 @@ async fn sessions_expire_and_expired_ones_are_purged_at_the_next_login() {
     );
     let mut again = Browser::new(3);
     again
-        .submit(
-            &site,
-            "/login",
-            "/login",
-            &[
-                ("email", "erwan@example.org"),
-                ("password", "correct horse battery"),
-            ],
-        )
+        .log_in(&site, "erwan@example.org", "correct horse battery")
         .await;
     assert!(
         again
@@ -1272,15 +1221,7 @@ async fn passwords_never_reach_the_log() {
         .await;
     let mut other = Browser::new(2);
     other
-        .submit(
-            &site,
-            "/login",
-            "/login",
-            &[
-                ("email", "logged@example.org"),
-                ("password", "a wrong secret phrase"),
-            ],
-        )
+        .log_in(&site, "logged@example.org", "a wrong secret phrase")
         .await;
     // Make sure something was logged at all, so the check below means something.
     tracing::info!("end of the password test");
