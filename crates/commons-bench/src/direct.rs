@@ -7,6 +7,7 @@ use crate::workload::{Workload, split};
 use anyhow::{Context, Result};
 use commons_store::AnyStore;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 /// Ingests the whole workload through `submit_many` into a node on `store`.
@@ -28,11 +29,27 @@ pub async fn ingest(
     );
 
     let started = Instant::now();
+    let tally = submit_all(&node, &workload, n_submitters, chunk_events, None).await?;
+    let elapsed = started.elapsed();
+    IngestRun::finish(&node, &workload, workload.n_events, tally, elapsed).await
+}
+
+/// Submits the whole workload with `n_submitters` concurrent tasks, each sending its own
+/// authors' events in chain order through `submit_many` in chunks of `chunk_events`;
+/// `done` counts the events answered so far, for progress lines.
+pub async fn submit_all(
+    node: &commons_node::Node,
+    workload: &Arc<Workload>,
+    n_submitters: usize,
+    chunk_events: usize,
+    done: Option<Arc<AtomicUsize>>,
+) -> Result<Tally> {
     let submitters: Vec<_> = split(workload.chains.len(), n_submitters)
         .into_iter()
         .map(|authors| {
             let node = node.clone();
             let workload = workload.clone();
+            let done = done.clone();
             tokio::spawn(async move {
                 let mut tally = Tally::default();
                 let mut envelopes = workload.interleaved(authors).peekable();
@@ -45,6 +62,9 @@ pub async fn ingest(
                     for answer in node.submit_many(&chunk).await {
                         tally.count(answer);
                     }
+                    if let Some(done) = &done {
+                        done.fetch_add(chunk.len(), Ordering::Relaxed);
+                    }
                 }
                 tally
             })
@@ -54,6 +74,5 @@ pub async fn ingest(
     for submitter in submitters {
         tally.merge(submitter.await.context("a submitter task panicked")?);
     }
-    let elapsed = started.elapsed();
-    IngestRun::finish(&node, &workload, workload.n_events, tally, elapsed).await
+    Ok(tally)
 }

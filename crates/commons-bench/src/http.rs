@@ -29,18 +29,8 @@ pub async fn ingest(
 ) -> Result<IngestRun> {
     let node = start_node(&workload, store).await?;
     // One address serves every client, so the per-client rate limit is lifted.
-    let router = commons_web::router(
-        node.clone(),
-        commons_web::WebConfig::default().without_rate_limit(),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .context("cannot listen on a loopback port")?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(commons_web::serve_with_shutdown(listener, router, async {
-        let _ = stopped.await;
-    }));
+    let served = Served::start(&node).await?;
+    let base = served.base.clone();
 
     let url = format!("{base}{EVENTS_PATH}");
     let batch_url = format!("{base}{BATCH_PATH}");
@@ -98,12 +88,43 @@ pub async fn ingest(
         tally.merge(client.await.context("a client task panicked")?);
     }
     let elapsed = started.elapsed();
-    let _ = stop.send(());
-    server
-        .await
-        .context("the server task panicked")?
-        .context("the server failed")?;
+    served.stop().await?;
     IngestRun::finish(&node, &workload, n_events, tally, elapsed).await
+}
+
+/// The node's real router served on a loopback port, without the per-client rate limit
+/// (every benchmark client shares one address).
+pub struct Served {
+    pub base: String,
+    stop: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Served {
+    pub async fn start(node: &commons_node::Node) -> Result<Served> {
+        let router = commons_web::router(
+            node.clone(),
+            commons_web::WebConfig::default().without_rate_limit(),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .context("cannot listen on a loopback port")?;
+        let base = format!("http://{}", listener.local_addr()?);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(commons_web::serve_with_shutdown(listener, router, async {
+            let _ = stopped.await;
+        }));
+        Ok(Served { base, stop, server })
+    }
+
+    /// Stops serving once requests in flight are answered.
+    pub async fn stop(self) -> Result<()> {
+        let _ = self.stop.send(());
+        self.server
+            .await
+            .context("the server task panicked")?
+            .context("the server failed")
+    }
 }
 
 fn count_single(tally: &mut Tally, answer: Result<(reqwest::StatusCode, String)>) {

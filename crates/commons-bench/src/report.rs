@@ -94,8 +94,20 @@ pub fn table(rows: &[Row]) -> String {
             ]
         })
         .collect();
+    // Text columns left-aligned, figures right-aligned.
+    aligned(&header, &cells, |column| column != 0 && column < 3)
+}
+
+/// Peak resident set size of this process (`VmHWM`), in megabytes.
+/// A text table: a header, a rule and the rows, each column as wide as its widest cell;
+/// columns for which `right` says so are right-aligned.
+pub fn aligned<const N: usize>(
+    header: &[&str; N],
+    cells: &[[String; N]],
+    right: impl Fn(usize) -> bool,
+) -> String {
     let mut widths = header.map(str::len);
-    for row in &cells {
+    for row in cells {
         for (width, cell) in widths.iter_mut().zip(row) {
             *width = (*width).max(cell.chars().count());
         }
@@ -104,11 +116,10 @@ pub fn table(rows: &[Row]) -> String {
     let mut line = |cells: &[String]| {
         let mut text = String::new();
         for (i, (cell, width)) in cells.iter().zip(widths).enumerate() {
-            // Text columns left-aligned, figures right-aligned.
-            if i == 0 || i >= 3 {
-                let _ = write!(text, "{cell:<width$}  ");
-            } else {
+            if right(i) {
                 let _ = write!(text, "{cell:>width$}  ");
+            } else {
+                let _ = write!(text, "{cell:<width$}  ");
             }
         }
         out.push_str(text.trim_end());
@@ -116,13 +127,12 @@ pub fn table(rows: &[Row]) -> String {
     };
     line(&header.map(str::to_owned));
     line(&widths.map(|w| "-".repeat(w)));
-    for row in &cells {
+    for row in cells {
         line(row);
     }
     out
 }
 
-/// Peak resident set size of this process (`VmHWM`), in megabytes.
 pub fn peak_rss_megabytes() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let kilobytes: f64 = status

@@ -18,14 +18,13 @@
 //! benchmarks, timing never fails the run: a target missed prints FAIL, while a request
 //! answered with anything but 200 is a functional failure and ends the run with an error.
 
-use crate::ingest::{Tally, start_node};
+use crate::ingest::start_node;
 use crate::report::{grouped, rate};
-use crate::workload::{Workload, split};
+use crate::workload::Workload;
 use anyhow::{Context, Result, bail, ensure};
 use commons_ledger::CommonsId;
 use commons_node::Node;
 use commons_store::{AnyStore, Store};
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -178,18 +177,8 @@ async fn run(args: &WebArgs) -> Result<()> {
         grouped(per_week.len() as u64)
     );
 
-    let router = commons_web::router(
-        node.clone(),
-        commons_web::WebConfig::default().without_rate_limit(),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .context("cannot listen on a loopback port")?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(commons_web::serve_with_shutdown(listener, router, async {
-        let _ = stopped.await;
-    }));
+    let served = crate::http::Served::start(&node).await?;
+    let base = served.base.clone();
 
     let id = commons.to_hex();
     let url = |path: &str| format!("{base}{}", path.replace("{id}", &id));
@@ -244,11 +233,7 @@ async fn run(args: &WebArgs) -> Result<()> {
         );
         runs.push(run);
     }
-    let _ = stop.send(());
-    server
-        .await
-        .context("the server task panicked")?
-        .context("the server failed")?;
+    served.stop().await?;
     node.store().close().await;
 
     if let Some(megabytes) = crate::report::peak_rss_megabytes() {
@@ -406,34 +391,14 @@ async fn build(node: &Node, workload: &Arc<Workload>) -> Result<()> {
             }
         })
     };
-    let submitters: Vec<_> = split(workload.chains.len(), BUILD_SUBMITTERS)
-        .into_iter()
-        .map(|authors| {
-            let node = node.clone();
-            let workload = workload.clone();
-            let done = done.clone();
-            tokio::spawn(async move {
-                let mut tally = Tally::default();
-                let mut envelopes = workload.interleaved(authors).peekable();
-                while envelopes.peek().is_some() {
-                    let chunk: Vec<Vec<u8>> = envelopes
-                        .by_ref()
-                        .take(BUILD_CHUNK)
-                        .map(<[u8]>::to_vec)
-                        .collect();
-                    for answer in node.submit_many(&chunk).await {
-                        tally.count(answer);
-                    }
-                    done.fetch_add(chunk.len(), Ordering::Relaxed);
-                }
-                tally
-            })
-        })
-        .collect();
-    let mut tally = Tally::default();
-    for submitter in submitters {
-        tally.merge(submitter.await.context("a submitter task panicked")?);
-    }
+    let tally = crate::direct::submit_all(
+        node,
+        workload,
+        BUILD_SUBMITTERS,
+        BUILD_CHUNK,
+        Some(done.clone()),
+    )
+    .await?;
     progress.abort();
     if tally.sequenced != workload.n_events || !tally.failed.is_empty() {
         bail!(
@@ -585,32 +550,8 @@ pub fn table(runs: &[PageRun]) -> String {
             ]
         })
         .collect();
-    let mut widths = header.map(str::len);
-    for row in &cells {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
-        }
-    }
-    let mut out = String::new();
-    let mut line = |cells: &[String]| {
-        let mut text = String::new();
-        for (i, (cell, width)) in cells.iter().zip(widths).enumerate() {
-            // Figures right-aligned, text left-aligned.
-            if (2..=5).contains(&i) {
-                let _ = write!(text, "{cell:>width$}  ");
-            } else {
-                let _ = write!(text, "{cell:<width$}  ");
-            }
-        }
-        out.push_str(text.trim_end());
-        out.push('\n');
-    };
-    line(&header.map(str::to_owned));
-    line(&widths.map(|w| "-".repeat(w)));
-    for row in &cells {
-        line(row);
-    }
-    out
+    // Figures right-aligned, text left-aligned.
+    crate::report::aligned(&header, &cells, |column| (2..=5).contains(&column))
 }
 
 /// A small deterministic generator (SplitMix64), so that every run loads the same events.
