@@ -187,13 +187,9 @@ fn commons_card(view: &CommonsView) -> Value {
 
 /// `GET /`: the commons hosted here.
 pub async fn home(State(state): State<AppState>, viewer: Viewer) -> Result<Response, UiError> {
-    let commons: Vec<Value> = state
-        .node
-        .list_commons()
-        .iter()
-        .map(|view| commons_card(view))
-        .collect();
-    let total_events: u64 = state.node.list_commons().iter().map(|v| v.size).sum();
+    let hosted = state.node.list_commons();
+    let commons: Vec<Value> = hosted.iter().map(|view| commons_card(view)).collect();
+    let total_events: u64 = hosted.iter().map(|v| v.size).sum();
     let can_create = match account_key(&state, &viewer).await? {
         Some(key) => state.node.may_create_commons(&key),
         None => false,
@@ -359,21 +355,19 @@ pub async fn overview(
         Some(_) => Some("member"),
         None => None,
     };
-    // Offer to publish the person's profile only when the ledger would take it.
+    // Offer to publish the person's profile only when the ledger would take it (core's
+    // one authorization rule, asked in the same read as the published name).
     let (published_name, can_publish) = match viewer_key {
-        Some(key) => {
-            let published = state
-                .node
-                .inspect(&view.id, move |s| s.display_name(&key).map(str::to_owned))
-                .await?
-                .flatten();
-            let allowed = state
-                .node
-                .authorize(&view.id, &key, commons_core::agents::PROFILE)
-                .await
-                .is_ok();
-            (published, allowed)
-        }
+        Some(key) => state
+            .node
+            .inspect(&view.id, move |s| {
+                let published = s.display_name(&key).map(str::to_owned);
+                let allowed =
+                    commons_core::authz::authorize(s, &key, commons_core::agents::PROFILE).is_ok();
+                (published, allowed)
+            })
+            .await?
+            .unwrap_or((None, false)),
         None => (None, false),
     };
     let page = context! {

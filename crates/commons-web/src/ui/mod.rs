@@ -233,9 +233,8 @@ pub fn render_status(
     template: &str,
     page: Value,
 ) -> Response {
-    let switcher: Vec<Value> = state
-        .node
-        .list_commons()
+    let hosted = state.node.list_commons();
+    let switcher: Vec<Value> = hosted
         .iter()
         .take(SWITCHER_COMMONS_MAX)
         .map(|view| context! { id => view.id.to_hex(), name => view.governance.name })
@@ -249,7 +248,7 @@ pub fn render_status(
         csrf => viewer.csrf,
         flash => viewer.flash,
         switcher => switcher,
-        n_commons => state.node.list_commons().len(),
+        n_commons => hosted.len(),
         registration_open => state.ui.config.registration_open,
         ..page
     };

@@ -21,7 +21,6 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use commons_store::{Account, AccountStore, Session};
 use serde::de::DeserializeOwned;
-use std::sync::Arc;
 
 pub const SESSION_COOKIE: &str = "commons_session";
 pub const VISITOR_COOKIE: &str = "commons_visitor";
@@ -306,6 +305,3 @@ where
         Ok(CheckedForm(viewer, form))
     }
 }
-
-/// Shared handle to the UI, for handlers that take it from [`AppState`].
-pub type UiHandle = Arc<Ui>;
