@@ -6,6 +6,7 @@
 //! notes and checkpoints, tlog-proof receipts and tlog-tiles. No IO, no clock, no
 //! global randomness: callers pass in whatever the functions need.
 
+pub mod blob;
 pub mod cbor;
 pub mod event;
 pub mod hash;
@@ -15,6 +16,7 @@ pub mod note;
 pub mod receipt;
 pub mod tiles;
 
+pub use blob::{BlobAlg, BlobRef};
 pub use event::{CommonsId, Envelope, Event, EventId, FormatError, Header, Kind};
 pub use hash::Hash;
 pub use keys::{AuthorKey, SecretKey, Signature};
