@@ -5,6 +5,7 @@
 //! What a kind's rule checks beyond standing (a body, a proposal's status) stays with
 //! the rule.
 
+use crate::production::{self, areas};
 use crate::rejection::{Rejection, RejectionCode, reject};
 use crate::state::State;
 use crate::{agents, governance, network};
@@ -42,6 +43,11 @@ pub fn required_role(kind: &str) -> Option<Role> {
         network::TICK | network::EQUIVOCATION => Role::Sequencer,
         agents::PROFILE | agents::ROTATE => Role::Anyone,
         governance::UPDATE | governance::APPROVE => Role::Maintainer,
+        // Creating an area is the commons' maintainers' call; every other peer-production
+        // kind is open to anyone, and the rule checks standing in the area itself
+        // (`not_area_maintainer`).
+        areas::CREATE => Role::Maintainer,
+        kind if production::KINDS.contains(&kind) => Role::Anyone,
         _ => return None,
     })
 }

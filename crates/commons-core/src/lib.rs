@@ -13,6 +13,7 @@
 //! | [`network`] | `commons.genesis`, `ledger.tick`, `evidence.equivocation` |
 //! | [`agents`] | `agent.profile`, `agent.rotate` |
 //! | [`governance`] | `gov.update`, `gov.approve` |
+//! | [`production`] | `area.*`, `task.*`, `contrib.*`, `thread.*` |
 //!
 //! Who may submit which kind is answered in one place, [`authz::authorize`], which `apply`
 //! asks first and the node, web and CLI ask before they act.
@@ -22,6 +23,7 @@ pub mod authz;
 pub mod body;
 pub mod governance;
 pub mod network;
+pub mod production;
 pub mod projection;
 pub mod rejection;
 pub mod state;
@@ -49,15 +51,19 @@ impl Applied {
 }
 
 /// Every kind this version of core understands, for documentation and the API.
-pub const KNOWN_KINDS: &[&str] = &[
-    network::GENESIS,
-    network::TICK,
-    network::EQUIVOCATION,
-    agents::PROFILE,
-    agents::ROTATE,
-    governance::UPDATE,
-    governance::APPROVE,
-];
+pub fn known_kinds() -> impl Iterator<Item = &'static str> {
+    [
+        network::GENESIS,
+        network::TICK,
+        network::EQUIVOCATION,
+        agents::PROFILE,
+        agents::ROTATE,
+        governance::UPDATE,
+        governance::APPROVE,
+    ]
+    .into_iter()
+    .chain(production::KINDS.iter().copied())
+}
 
 /// Starts the state of a new commons from its genesis event at ledger `index` (0, or the
 /// parent's size for a fork).
@@ -99,18 +105,25 @@ pub fn apply(state: &mut State, event: &Event, index: u64) -> Result<Applied, Re
         index,
     };
     let mut applied = match event.header.kind.as_str() {
-        network::TICK => network::tick(state, &input)?,
+        network::TICK => {
+            let mut applied = network::tick(state, &input)?;
+            production::on_tick(state, index, &mut applied);
+            applied
+        }
         network::EQUIVOCATION => network::equivocation(state, &input)?,
         agents::PROFILE => agents::profile(state, &input)?,
         agents::ROTATE => agents::rotate(state, &input)?,
         governance::UPDATE => governance::update(state, &input)?,
         governance::APPROVE => governance::approve(state, &input)?,
-        other => {
-            return reject(
-                RejectionCode::UnknownKind,
-                format!("unknown kind `{other}`"),
-            );
-        }
+        other => match production::apply(state, &input) {
+            Some(result) => result?,
+            None => {
+                return reject(
+                    RejectionCode::UnknownKind,
+                    format!("unknown kind `{other}`"),
+                );
+            }
+        },
     };
     state.chains.insert(
         author,

@@ -91,6 +91,7 @@ pub(crate) fn genesis(event: &Event, index: u64) -> Result<(State, Applied), Rej
         chains: BTreeMap::new(),
         proposals: BTreeMap::new(),
         frozen: BTreeMap::new(),
+        production: Default::default(),
     };
     state.chains.insert(
         header.author,

@@ -15,6 +15,13 @@ pub const TABLE_AGENT: &str = "agent";
 pub const TABLE_CHAIN: &str = "chain";
 pub const TABLE_PROPOSAL: &str = "proposal";
 pub const TABLE_FROZEN: &str = "frozen";
+pub const TABLE_AREA: &str = "area";
+pub const TABLE_NOMINATION: &str = "nomination";
+pub const TABLE_TASK: &str = "task";
+pub const TABLE_CONTRIBUTION: &str = "contribution";
+pub const TABLE_ARTIFACT: &str = "artifact";
+pub const TABLE_POST: &str = "post";
+pub const TABLE_RECORD: &str = "record";
 
 /// Which projection row an event touched.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -25,6 +32,13 @@ pub enum RowKey {
     Chain(AuthorKey),
     Proposal(EventId),
     Frozen(AuthorKey),
+    Area(EventId),
+    Nomination(EventId),
+    Task(EventId),
+    Contribution(EventId),
+    Artifact(EventId),
+    Post(EventId),
+    Record(AuthorKey),
 }
 
 /// One projection row; `value` is `None` when the row no longer exists.
@@ -35,16 +49,16 @@ pub struct Row {
     pub value: Option<Vec<u8>>,
 }
 
-fn key_value(key: &AuthorKey) -> Value {
+pub(crate) fn key_value(key: &AuthorKey) -> Value {
     Value::bytes(key.to_bytes().to_vec())
 }
 
-fn opt_text(text: &Option<String>) -> Value {
+pub(crate) fn opt_text(text: &Option<String>) -> Value {
     text.as_ref()
         .map_or(Value::Null, |t| Value::text(t.clone()))
 }
 
-fn keys_value(keys: impl IntoIterator<Item = AuthorKey>) -> Value {
+pub(crate) fn keys_value(keys: impl IntoIterator<Item = AuthorKey>) -> Value {
     Value::Array(keys.into_iter().map(|k| key_value(&k)).collect())
 }
 
@@ -57,14 +71,29 @@ impl RowKey {
             RowKey::Chain(_) => TABLE_CHAIN,
             RowKey::Proposal(_) => TABLE_PROPOSAL,
             RowKey::Frozen(_) => TABLE_FROZEN,
+            RowKey::Area(_) => TABLE_AREA,
+            RowKey::Nomination(_) => TABLE_NOMINATION,
+            RowKey::Task(_) => TABLE_TASK,
+            RowKey::Contribution(_) => TABLE_CONTRIBUTION,
+            RowKey::Artifact(_) => TABLE_ARTIFACT,
+            RowKey::Post(_) => TABLE_POST,
+            RowKey::Record(_) => TABLE_RECORD,
         }
     }
 
     pub fn key_bytes(&self) -> Vec<u8> {
         match self {
             RowKey::Commons | RowKey::Clock => Vec::new(),
-            RowKey::Agent(k) | RowKey::Chain(k) | RowKey::Frozen(k) => k.to_bytes().to_vec(),
-            RowKey::Proposal(id) => id.0.to_vec(),
+            RowKey::Agent(k) | RowKey::Chain(k) | RowKey::Frozen(k) | RowKey::Record(k) => {
+                k.to_bytes().to_vec()
+            }
+            RowKey::Proposal(id)
+            | RowKey::Area(id)
+            | RowKey::Nomination(id)
+            | RowKey::Task(id)
+            | RowKey::Contribution(id)
+            | RowKey::Artifact(id)
+            | RowKey::Post(id) => id.0.to_vec(),
         }
     }
 }
@@ -79,6 +108,7 @@ impl State {
             RowKey::Chain(k) => self.chains.get(k).map(chain_value),
             RowKey::Proposal(id) => self.proposals.get(id).map(proposal_value),
             RowKey::Frozen(k) => self.frozen.get(k).map(frozen_value),
+            other => crate::production::rows::value(self, other),
         };
         Row {
             table: key.table(),
@@ -94,6 +124,7 @@ impl State {
         keys.extend(self.chains.keys().map(|k| RowKey::Chain(*k)));
         keys.extend(self.proposals.keys().map(|id| RowKey::Proposal(*id)));
         keys.extend(self.frozen.keys().map(|k| RowKey::Frozen(*k)));
+        crate::production::rows::keys(self, &mut keys);
         let mut rows: Vec<Row> = keys.iter().map(|k| self.row(k)).collect();
         rows.sort();
         rows

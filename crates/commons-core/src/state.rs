@@ -129,6 +129,8 @@ pub struct State {
     pub chains: BTreeMap<AuthorKey, ChainHead>,
     pub proposals: BTreeMap<EventId, Proposal>,
     pub frozen: BTreeMap<AuthorKey, Frozen>,
+    /// Areas, tasks, contributions, artifacts and threads.
+    pub production: crate::production::Production,
 }
 
 impl State {

@@ -10,6 +10,9 @@
 use crate::cbor::Value;
 use sha2::{Digest, Sha256};
 
+/// Largest blob a node stores and an event may reference.
+pub const BLOB_BYTES_MAX: u64 = 16 * 1024 * 1024;
+
 /// Size above which clients hash with BLAKE3 rather than SHA-256.
 pub const BLAKE3_ABOVE_BYTES: u64 = 1024 * 1024;
 

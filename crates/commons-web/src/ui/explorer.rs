@@ -488,7 +488,7 @@ pub async fn events(
     } else {
         StatusCode::BAD_REQUEST
     };
-    let kinds: Vec<&str> = commons_core::KNOWN_KINDS.to_vec();
+    let kinds: Vec<&str> = commons_core::known_kinds().collect();
     let page = context! {
         title => format!("Ledger of {}", view.governance.name),
         commons => commons_card(&view),
