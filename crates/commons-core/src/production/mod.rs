@@ -15,6 +15,7 @@
 //! [`views`] computes the task board, a person's record and the statistics from it.
 
 pub mod areas;
+pub mod bodies;
 pub mod contributions;
 pub(crate) mod rows;
 pub mod tasks;
