@@ -107,7 +107,7 @@ pub fn apply(state: &mut State, event: &Event, index: u64) -> Result<Applied, Re
     let mut applied = match event.header.kind.as_str() {
         network::TICK => {
             let mut applied = network::tick(state, &input)?;
-            production::on_tick(state, index, &mut applied);
+            production::on_tick(state, &input, &mut applied);
             applied
         }
         network::EQUIVOCATION => network::equivocation(state, &input)?,

@@ -160,7 +160,7 @@ pub(crate) fn create(state: &mut State, input: &Input<'_>) -> Result<Applied, Re
             feed: VecDeque::new(),
         },
     );
-    production.log_area(&id, input.index);
+    production.log_area(&id, input.event.id);
     let mut applied = Applied::default();
     applied.touch(RowKey::Area(id));
     Ok(applied)
@@ -231,7 +231,7 @@ pub(crate) fn update(state: &mut State, input: &Input<'_>) -> Result<Applied, Re
     if let Some(threshold) = threshold {
         area.threshold = threshold;
     }
-    state.production.log_area(&id, input.index);
+    state.production.log_area(&id, input.event.id);
     let mut applied = Applied::default();
     applied.touch(RowKey::Area(id));
     Ok(applied)
@@ -297,7 +297,7 @@ pub(crate) fn nominate(state: &mut State, input: &Input<'_>) -> Result<Applied, 
             status: NominationStatus::Open,
         },
     );
-    state.production.log_area(&area_id, input.index);
+    state.production.log_area(&area_id, input.event.id);
     let mut applied = Applied::default();
     applied.touch(RowKey::Nomination(id));
     take_effect_if_approved(state, &id, input.index, &mut applied);
@@ -337,7 +337,7 @@ pub(crate) fn approve(state: &mut State, input: &Input<'_>) -> Result<Applied, R
             "you already approved this nomination",
         );
     }
-    state.production.log_area(&area, input.index);
+    state.production.log_area(&area, input.event.id);
     let mut applied = Applied::default();
     applied.touch(RowKey::Nomination(id));
     take_effect_if_approved(state, &id, input.index, &mut applied);
@@ -410,6 +410,6 @@ pub(crate) fn step_down(state: &mut State, input: &Input<'_>) -> Result<Applied,
     require_area_maintainer(state, &id, &author, "step down from it")?;
     let mut applied = Applied::default();
     change_maintainer(state, &id, author, NominationAction::Remove, &mut applied);
-    state.production.log_area(&id, input.index);
+    state.production.log_area(&id, input.event.id);
     Ok(applied)
 }

@@ -367,7 +367,7 @@ pub(crate) fn submit(state: &mut State, input: &Input<'_>) -> Result<Applied, Re
             status: ContributionStatus::Pending,
         },
     );
-    production.log_area(&area_id, input.index);
+    production.log_area(&area_id, input.event.id);
     applied.touch(RowKey::Contribution(id));
     applied.touch(RowKey::Area(area_id));
     Ok(applied)
@@ -522,7 +522,7 @@ pub(crate) fn revise(state: &mut State, input: &Input<'_>) -> Result<Applied, Re
     for task in &tasks {
         touch_claim(state, task, &author);
     }
-    state.production.log_area(&area, input.index);
+    state.production.log_area(&area, input.event.id);
     let mut applied = Applied::default();
     applied.touch(RowKey::Contribution(id));
     for task in tasks {
@@ -558,7 +558,7 @@ pub(crate) fn withdraw(state: &mut State, input: &Input<'_>) -> Result<Applied, 
         state.production.records.entry(key).or_default().withdrawn += 1;
         applied.touch(RowKey::Record(key));
     }
-    state.production.log_area(&area, input.index);
+    state.production.log_area(&area, input.event.id);
     applied.touch(RowKey::Contribution(id));
     Ok(applied)
 }
@@ -661,7 +661,7 @@ pub(crate) fn review(state: &mut State, input: &Input<'_>) -> Result<Applied, Re
             by: reviewer,
         },
     );
-    state.production.log_area(&area_id, input.index);
+    state.production.log_area(&area_id, input.event.id);
     let mut applied = Applied::default();
     applied.touch(RowKey::Contribution(id));
     applied.touch(RowKey::Record(reviewer));
@@ -703,7 +703,7 @@ pub(crate) fn resolve(state: &mut State, input: &Input<'_>) -> Result<Applied, R
     }
     review.resolved = Some(input.index);
     if let Some(area) = area {
-        state.production.log_area(&area, input.index);
+        state.production.log_area(&area, input.event.id);
     }
     let mut applied = Applied::default();
     applied.touch(RowKey::Contribution(id));
@@ -764,7 +764,7 @@ pub(crate) fn reject_contribution(
         );
         applied.touch(RowKey::Record(key));
     }
-    production.log_area(&area, input.index);
+    production.log_area(&area, input.event.id);
     applied.touch(RowKey::Contribution(id));
     Ok(applied)
 }
@@ -952,7 +952,8 @@ fn accept(state: &mut State, id: &EventId, index: u64, by: AuthorKey, applied: &
 }
 
 /// Accepts the lazy-consensus contributions whose window has closed by now.
-pub(crate) fn close_windows(state: &mut State, index: u64, applied: &mut Applied) {
+pub(crate) fn close_windows(state: &mut State, input: &Input<'_>, applied: &mut Applied) {
+    let (index, input_id) = (input.index, input.event.id);
     let now = state.time_ms;
     while let Some(&(deadline, id)) = state.production.lazy_queue.first() {
         if deadline > now {
@@ -962,7 +963,7 @@ pub(crate) fn close_windows(state: &mut State, index: u64, applied: &mut Applied
         let sequencer = state.governance.sequencer;
         try_accept(state, &id, index, sequencer, applied);
         if let Some(area) = state.production.contributions.get(&id).map(|c| c.area) {
-            state.production.log_area(&area, index);
+            state.production.log_area(&area, input_id);
         }
     }
 }

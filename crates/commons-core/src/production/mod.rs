@@ -116,8 +116,8 @@ pub struct Area {
     pub index: u64,
     pub n_tasks: u64,
     pub n_contributions: u64,
-    /// Ledger indexes of the latest events in this area, newest last.
-    pub feed: VecDeque<u64>,
+    /// Ids of the latest events in this area, newest last.
+    pub feed: VecDeque<EventId>,
 }
 
 impl Area {
@@ -591,12 +591,12 @@ impl Production {
         queue.push_back(notice);
     }
 
-    pub(crate) fn log_area(&mut self, area: &EventId, index: u64) {
+    pub(crate) fn log_area(&mut self, area: &EventId, event: EventId) {
         if let Some(area) = self.areas.get_mut(area) {
             if area.feed.len() >= AREA_FEED_KEPT {
                 area.feed.pop_front();
             }
-            area.feed.push_back(index);
+            area.feed.push_back(event);
         }
     }
 }
@@ -653,8 +653,8 @@ pub(crate) fn apply(state: &mut State, input: &Input<'_>) -> Option<Result<Appli
 }
 
 /// What the passing of ledger time decides: lazy-consensus windows that closed.
-pub(crate) fn on_tick(state: &mut State, index: u64, applied: &mut Applied) {
-    contributions::close_windows(state, index, applied);
+pub(crate) fn on_tick(state: &mut State, input: &Input<'_>, applied: &mut Applied) {
+    contributions::close_windows(state, input, applied);
 }
 
 /// The blobs an event of `kind` with `body` references, for the node to check it holds

@@ -72,7 +72,7 @@ pub(crate) fn post(state: &mut State, input: &Input<'_>) -> Result<Applied, Reje
     if let Some(a) = production.areas.get_mut(&area) {
         a.n_tasks += 1;
     }
-    production.log_area(&area, input.index);
+    production.log_area(&area, input.event.id);
     let mut applied = Applied::default();
     applied.touch(RowKey::Task(id));
     applied.touch(RowKey::Area(area));
@@ -128,7 +128,7 @@ pub(crate) fn signal(state: &mut State, input: &Input<'_>) -> Result<Applied, Re
     }
     set.insert(author);
     let area = task.area;
-    state.production.log_area(&area, input.index);
+    state.production.log_area(&area, input.event.id);
     let mut applied = Applied::default();
     applied.touch(RowKey::Task(id));
     Ok(applied)
@@ -172,7 +172,7 @@ pub(crate) fn pledge(state: &mut State, input: &Input<'_>) -> Result<Applied, Re
         index,
     });
     let area = task.area;
-    state.production.log_area(&area, index);
+    state.production.log_area(&area, input.event.id);
     let mut applied = Applied::default();
     applied.touch(RowKey::Task(id));
     Ok(applied)
@@ -251,7 +251,7 @@ pub(crate) fn claim(state: &mut State, input: &Input<'_>) -> Result<Applied, Rej
     }
     let area = state.production.tasks.get(&id).map(|t| t.area);
     if let Some(area) = area {
-        state.production.log_area(&area, input.index);
+        state.production.log_area(&area, input.event.id);
     }
     let mut applied = Applied::default();
     applied.touch(RowKey::Task(id));
@@ -273,7 +273,7 @@ pub(crate) fn release(state: &mut State, input: &Input<'_>) -> Result<Applied, R
     task.claim = None;
     let area = task.area;
     drop_claim(state, &author, &id);
-    state.production.log_area(&area, input.index);
+    state.production.log_area(&area, input.event.id);
     let mut applied = Applied::default();
     applied.touch(RowKey::Task(id));
     Ok(applied)
@@ -311,7 +311,7 @@ pub(crate) fn close(state: &mut State, input: &Input<'_>) -> Result<Applied, Rej
     if let Some(claimant) = claimant {
         drop_claim(state, &claimant, &id);
     }
-    state.production.log_area(&area, input.index);
+    state.production.log_area(&area, input.event.id);
     let mut applied = Applied::default();
     applied.touch(RowKey::Task(id));
     Ok(applied)

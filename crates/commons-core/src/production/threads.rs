@@ -129,7 +129,7 @@ pub(crate) fn post(state: &mut State, input: &Input<'_>) -> Result<Applied, Reje
     }
     mention(state, input, subject, &mentions);
     if let Some(area) = state.production.subject_area(&subject) {
-        state.production.log_area(&area, input.index);
+        state.production.log_area(&area, input.event.id);
     }
     let mut applied = Applied::default();
     applied.touch(RowKey::Post(id));
@@ -201,7 +201,7 @@ pub(crate) fn hide(state: &mut State, input: &Input<'_>) -> Result<Applied, Reje
         index: input.index,
     });
     if let Some(area) = area {
-        state.production.log_area(&area, input.index);
+        state.production.log_area(&area, input.event.id);
     }
     let mut applied = Applied::default();
     applied.touch(RowKey::Post(id));
