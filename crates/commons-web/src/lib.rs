@@ -17,6 +17,7 @@ pub mod json;
 pub mod limits;
 pub mod metrics;
 pub mod openapi;
+pub mod production;
 pub mod tlog;
 pub mod ui;
 
@@ -186,6 +187,50 @@ fn api_endpoints() -> Vec<(Route, MethodRouter<AppState>)> {
         (
             Route::get("/api/v1/commons/{id}/authorize"),
             get(authz::authorize),
+        ),
+        (
+            Route::get("/api/v1/commons/{id}/areas"),
+            get(production::list_areas),
+        ),
+        (
+            Route::get("/api/v1/commons/{id}/tasks"),
+            get(production::task_board),
+        ),
+        (
+            Route::get("/api/v1/commons/{id}/tasks/{task}"),
+            get(production::get_task),
+        ),
+        (
+            Route::get("/api/v1/commons/{id}/contributions"),
+            get(production::list_contributions),
+        ),
+        (
+            Route::get("/api/v1/commons/{id}/contributions/{contribution}"),
+            get(production::get_contribution),
+        ),
+        (
+            Route::get("/api/v1/commons/{id}/artifacts"),
+            get(production::list_artifacts),
+        ),
+        (
+            Route::get("/api/v1/commons/{id}/artifacts/{artifact}"),
+            get(production::get_artifact),
+        ),
+        (
+            Route::get("/api/v1/commons/{id}/threads/{kind}/{subject}"),
+            get(production::get_thread),
+        ),
+        (
+            Route::get("/api/v1/commons/{id}/people/{key}"),
+            get(production::person_record),
+        ),
+        (
+            Route::get("/api/v1/commons/{id}/feed"),
+            get(production::activity_feed),
+        ),
+        (
+            Route::get("/api/v1/commons/{id}/statistics"),
+            get(production::statistics),
         ),
         (
             Route::get("/api/v1/commons/{id}/checkpoint"),

@@ -371,6 +371,97 @@ fn paths() -> Value {
 }
 
 /// The whole document.
+/// Adds the peer-production routes (`production_paths`) to the other paths.
+fn with_production(mut paths: Value) -> Value {
+    if let (Value::Object(all), Value::Object(more)) = (&mut paths, production_paths()) {
+        all.extend(more);
+    }
+    paths
+}
+
+/// The peer-production reads; writes are events submitted to `/api/v1/events`.
+fn production_paths() -> Value {
+    use crate::production::{PRODUCTION_PAGE_DEFAULT, PRODUCTION_PAGE_MAX};
+    let object =
+        |description: &str| json_content(json!({ "type": "object", "description": description }));
+    let limit = query_param(
+        "limit",
+        false,
+        &format!("items per page, 1 to {PRODUCTION_PAGE_MAX} (default {PRODUCTION_PAGE_DEFAULT})"),
+        uint(),
+    );
+    let offset = query_param("offset", false, "items to skip", uint());
+    let area = query_param("area", false, "an area slug", json!({ "type": "string" }));
+    let key = path_param("key", "author key", hex_string(33, "author key"));
+    let item = |name: &str| path_param(name, "event id of the item", hex_string(32, "event id"));
+    json!({
+        "/api/v1/commons/{id}/areas": { "get": {
+            "operationId": "listAreas", "summary": "the areas (subprojects) of a commons with their maintainers, rule and chores",
+            "parameters": [commons_param()],
+            "responses": commons_errors(ok("areas", json_content(json!({ "type": "array", "items": { "type": "object" } }))))
+        }},
+        "/api/v1/commons/{id}/tasks": { "get": {
+            "operationId": "taskBoard", "summary": "the task board: open tasks ranked by the traces left on them, with the ranking explained",
+            "parameters": [commons_param(), area.clone(),
+                query_param("label", false, "only tasks with this label", json!({ "type": "string" })),
+                query_param("chores", false, "only chores", json!({ "type": "boolean" })),
+                query_param("claimed", false, "include tasks with a live claim", json!({ "type": "boolean" })),
+                offset.clone(), limit.clone()],
+            "responses": commons_errors(ok("board", object("{ranking, matching, offset, tasks: [{id, area, title, labels, chore, status, claimed_by, score: {needs, interested, pledges, age_days, chore, total}, …}]}")))
+        }},
+        "/api/v1/commons/{id}/tasks/{task}": { "get": {
+            "operationId": "getTask", "summary": "one task with its description, pledges, contributions and status",
+            "parameters": [commons_param(), item("task")],
+            "responses": commons_errors(ok("task", object("task")))
+        }},
+        "/api/v1/commons/{id}/contributions": { "get": {
+            "operationId": "listContributions", "summary": "contributions, newest first",
+            "parameters": [commons_param(), area.clone(),
+                query_param("status", false, "pending, accepted, rejected or withdrawn", json!({ "type": "string", "enum": ["pending", "accepted", "rejected", "withdrawn"] })),
+                query_param("author", false, "only this author's (or co-author's)", hex_string(33, "author key")),
+                offset.clone(), limit.clone()],
+            "responses": commons_errors(ok("page", object("{matching, offset, contributions: [...]}")))
+        }},
+        "/api/v1/commons/{id}/contributions/{contribution}": { "get": {
+            "operationId": "getContribution", "summary": "one contribution with its authors, reviews (and which count), checklist and decision",
+            "parameters": [commons_param(), item("contribution")],
+            "responses": commons_errors(ok("contribution", object("contribution")))
+        }},
+        "/api/v1/commons/{id}/artifacts": { "get": {
+            "operationId": "listArtifacts", "summary": "artifacts with their current revision",
+            "parameters": [commons_param(), offset.clone(), limit.clone()],
+            "responses": commons_errors(ok("artifacts", json_content(json!({ "type": "array", "items": { "type": "object" } }))))
+        }},
+        "/api/v1/commons/{id}/artifacts/{artifact}": { "get": {
+            "operationId": "getArtifact", "summary": "one artifact with every accepted revision, each attributed",
+            "parameters": [commons_param(), item("artifact")],
+            "responses": commons_errors(ok("artifact", object("artifact")))
+        }},
+        "/api/v1/commons/{id}/threads/{kind}/{subject}": { "get": {
+            "operationId": "getThread", "summary": "the discussion on an area, task, contribution or artifact, oldest first; hidden posts show who hid them and why",
+            "parameters": [commons_param(),
+                path_param("kind", "area, task, contribution or artifact", json!({ "type": "string", "enum": ["area", "task", "contribution", "artifact"] })),
+                item("subject"), offset.clone(), limit.clone()],
+            "responses": commons_errors(ok("thread", object("{subject_kind, subject, posts_total, offset, posts: [...]}")))
+        }},
+        "/api/v1/commons/{id}/people/{key}": { "get": {
+            "operationId": "personRecord", "summary": "a person's contribution record: accepted and pending work, reviews given, tasks and chores done, effort, paid vs volunteer",
+            "parameters": [commons_param(), key, offset, limit.clone()],
+            "responses": commons_errors(ok("record", object("record")))
+        }},
+        "/api/v1/commons/{id}/feed": { "get": {
+            "operationId": "activityFeed", "summary": "the latest events of the commons or of one area, newest first",
+            "parameters": [commons_param(), area, limit],
+            "responses": commons_errors(ok("feed", object("{area, events: [Event]}")))
+        }},
+        "/api/v1/commons/{id}/statistics": { "get": {
+            "operationId": "statistics", "summary": "contributors per month, median time to decision, review load per maintainer, paid share by organisation, chores done",
+            "parameters": [commons_param()],
+            "responses": commons_errors(ok("statistics", object("statistics")))
+        }}
+    })
+}
+
 pub fn document() -> Value {
     json!({
         "openapi": "3.1.0",
@@ -380,7 +471,7 @@ pub fn document() -> Value {
             "description": format!("The HTTP interface of a commons node (spec/ledger-v1.md §12). Ids, keys and hashes are lowercase hex. Every error is `{{\"code\", \"message\"}}` with a stable code. Each client may send {REQUESTS_PER_MINUTE_PER_CLIENT} requests per minute by default (429 rate_limited with Retry-After beyond)."),
             "license": { "name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later" }
         },
-        "paths": paths(),
+        "paths": with_production(paths()),
         "components": {
             "schemas": schemas(),
             "responses": responses(),

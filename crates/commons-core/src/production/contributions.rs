@@ -344,6 +344,7 @@ pub(crate) fn submit(state: &mut State, input: &Input<'_>) -> Result<Applied, Re
     if let Some(a) = production.areas.get_mut(&area_id) {
         a.n_contributions += 1;
     }
+    production.contribution_order.push(id);
     production.contributions.insert(
         id,
         Contribution {

@@ -540,6 +540,8 @@ pub struct Production {
     pub nominations: BTreeMap<EventId, Nomination>,
     pub tasks: BTreeMap<EventId, Task>,
     pub contributions: BTreeMap<EventId, Contribution>,
+    /// Contribution ids in ledger order.
+    pub contribution_order: Vec<EventId>,
     pub artifacts: BTreeMap<EventId, Artifact>,
     pub posts: BTreeMap<EventId, Post>,
     pub threads: BTreeMap<Subject, Vec<EventId>>,
@@ -555,6 +557,11 @@ impl Production {
     pub fn area_by_slug(&self, slug: &str) -> Option<(&EventId, &Area)> {
         let id = self.area_slugs.get(slug)?;
         self.areas.get_key_value(id)
+    }
+
+    /// Contribution ids, newest first.
+    pub fn contributions_newest_first(&self) -> impl Iterator<Item = &EventId> {
+        self.contribution_order.iter().rev()
     }
 
     pub fn is_area_maintainer(&self, area: &EventId, key: &AuthorKey) -> bool {
@@ -812,3 +819,4 @@ pub fn month_of(time_ms: u64) -> u32 {
 pub fn month_label(month: u32) -> String {
     format!("{:04}-{:02}", month / 12, month % 12 + 1)
 }
+
