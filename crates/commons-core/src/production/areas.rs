@@ -7,10 +7,11 @@
 //! always allowed.
 
 use super::{
-    AREA_MAINTAINERS_MAX, AREAS_MAX, Area, CLAIM_TTL_DEFAULT_MS, CLAIM_TTL_MIN_MS, DURATION_MAX_MS,
-    LABEL_LEN_MAX, LIST_MAX, Nomination, NominationAction, NominationStatus, OPEN_NOMINATIONS_MAX,
-    REASON_LEN_MAX, Rule, TEXT_LEN_MAX, TITLE_LEN_MAX, WINDOW_MIN_MS, area_of, limit_reached,
-    optional_bool, require_area_maintainer, text_list,
+    AREA_MAINTAINERS_MAX, AREAS_MAX, Area, CLAIM_TTL_DEFAULT_MS, CLAIM_TTL_MIN_MS,
+    ContributionStatus, DURATION_MAX_MS, LABEL_LEN_MAX, LIST_MAX, Nomination, NominationAction,
+    NominationStatus, OPEN_NOMINATIONS_MAX, Production, REASON_LEN_MAX, Rule, TEXT_LEN_MAX,
+    TITLE_LEN_MAX, WINDOW_MIN_MS, area_of, limit_reached, optional_bool, require_area_maintainer,
+    text_list,
 };
 use crate::body::BodyReader;
 use crate::projection::RowKey;
@@ -216,6 +217,8 @@ pub(crate) fn update(state: &mut State, input: &Input<'_>) -> Result<Applied, Re
     if let Some(description) = description {
         area.description = description;
     }
+    // Pending work must be queued again under a new rule or chores (see requeue_pending).
+    let old_rule = (rule.is_some() || chores.is_some()).then_some(area.rule);
     if let Some(rule) = rule {
         area.rule = rule;
     }
@@ -231,10 +234,38 @@ pub(crate) fn update(state: &mut State, input: &Input<'_>) -> Result<Applied, Re
     if let Some(threshold) = threshold {
         area.threshold = threshold;
     }
+    if let Some(old_rule) = old_rule {
+        requeue_pending(&mut state.production, &id, old_rule);
+    }
     state.production.log_area(&id, input.event.id);
     let mut applied = Applied::default();
     applied.touch(RowKey::Area(id));
     Ok(applied)
+}
+
+/// Moves the area's pending contributions from the lazy-consensus deadlines of its old
+/// rule to those of its new one, so a changed window, or a switch to or from lazy
+/// consensus, applies to work already submitted (ticks only look at the queue).
+fn requeue_pending(production: &mut Production, area: &EventId, old_rule: Rule) {
+    let new_rule = production.areas.get(area).map(|a| a.rule);
+    let pending: Vec<(EventId, u64)> = production
+        .contributions
+        .iter()
+        .filter(|(_, c)| c.area == *area && c.status == ContributionStatus::Pending)
+        .map(|(id, c)| (*id, c.version_ms))
+        .collect();
+    for (id, version_ms) in pending {
+        if let Rule::Lazy { window_ms } = old_rule {
+            production
+                .lazy_queue
+                .remove(&(version_ms.saturating_add(window_ms), id));
+        }
+        if let Some(Rule::Lazy { window_ms }) = new_rule {
+            production
+                .lazy_queue
+                .insert((version_ms.saturating_add(window_ms), id));
+        }
+    }
 }
 
 pub(crate) fn nominate(state: &mut State, input: &Input<'_>) -> Result<Applied, Rejection> {

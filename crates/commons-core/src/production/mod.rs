@@ -820,3 +820,5 @@ pub fn month_label(month: u32) -> String {
     format!("{:04}-{:02}", month / 12, month % 12 + 1)
 }
 
+#[cfg(test)]
+mod tests;

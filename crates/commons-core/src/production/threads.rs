@@ -124,15 +124,17 @@ pub(crate) fn post(state: &mut State, input: &Input<'_>) -> Result<Applied, Reje
             hidden: None,
         },
     );
+    let mut applied = Applied::default();
+    applied.touch(RowKey::Post(id));
     if let Subject::Task(task) = subject {
+        // The claimant's post renews their claim, which the task's row shows.
         touch_claim(state, &task, &author);
+        applied.touch(RowKey::Task(task));
     }
     mention(state, input, subject, &mentions);
     if let Some(area) = state.production.subject_area(&subject) {
         state.production.log_area(&area, input.event.id);
     }
-    let mut applied = Applied::default();
-    applied.touch(RowKey::Post(id));
     Ok(applied)
 }
 
