@@ -175,6 +175,34 @@ pub enum Command {
     )]
     Proof(ProofArgs),
     /// Recreate the projections from the ledger and report whether they were equal.
+    /// Areas (subprojects), their maintainers and validation rules.
+    #[command(subcommand)]
+    Area(Box<crate::production::AreaCommand>),
+    /// Tasks: post needs, signal, pledge, claim, release, close; the ranked task board.
+    #[command(subcommand)]
+    Task(Box<crate::production::TaskCommand>),
+    /// Contributions: submit work without asking, review it, accept or reject it.
+    #[command(subcommand)]
+    Contrib(Box<crate::production::ContribCommand>),
+    /// Threads: discuss areas, tasks, contributions and artifacts.
+    #[command(subcommand)]
+    Thread(Box<crate::production::ThreadCommand>),
+    /// A person's contribution record: accepted and pending work, reviews, tasks, effort,
+    /// paid vs volunteer.
+    #[command(after_help = "Example:\n  commons record 01cd… --commons 6f1c…")]
+    Record {
+        /// The person's key (hex).
+        person: String,
+        #[command(flatten)]
+        reader: crate::production::Reader,
+    },
+    /// Statistics of a commons: contributors per month, time to decision, review load,
+    /// paid share by organisation, chores.
+    #[command(after_help = "Example:\n  commons stats --commons 6f1c…")]
+    Stats {
+        #[command(flatten)]
+        reader: crate::production::Reader,
+    },
     #[command(after_help = "Example:\n  commons rebuild --data ./data")]
     Rebuild {
         #[command(flatten)]

@@ -49,7 +49,7 @@ impl Client {
         check(response).await
     }
 
-    async fn get_json(&self, path: &str) -> Result<serde_json::Value> {
+    pub async fn get_json(&self, path: &str) -> Result<serde_json::Value> {
         let bytes = self.get(path).await?.bytes().await?;
         serde_json::from_slice(&bytes).with_context(|| format!("{path} did not answer JSON"))
     }
@@ -78,6 +78,32 @@ impl Client {
             kind
         );
         self.get_json(&path).await
+    }
+
+    /// Uploads a blob (`POST /api/v1/blobs`) under the reference the client computed, and
+    /// checks the node stored exactly that.
+    pub async fn post_blob(&self, bytes: Vec<u8>) -> Result<commons_ledger::BlobRef> {
+        let blob = commons_ledger::BlobRef::of_bytes(&bytes);
+        let url = self.url(&format!("/api/v1/blobs?alg={}", blob.alg.as_str()));
+        let response = self
+            .http
+            .post(&url)
+            .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+            .body(bytes)
+            .send()
+            .await
+            .with_context(|| format!("cannot reach the node at {url}"))?;
+        let bytes = check(response).await?.bytes().await?;
+        let json: serde_json::Value =
+            serde_json::from_slice(&bytes).context("the node did not answer JSON")?;
+        if json["ref"].as_str() != Some(blob.name().as_str()) {
+            bail!(
+                "the node stored the blob as {} instead of {}",
+                json["ref"],
+                blob.name()
+            );
+        }
+        Ok(blob)
     }
 
     pub async fn submit(&self, event: &Event) -> Result<SubmitAnswer> {

@@ -5,6 +5,7 @@ pub mod cli;
 pub mod client;
 pub mod demo;
 pub mod keys;
+pub mod production;
 pub mod progress;
 
 use anyhow::{Context, Result};
@@ -225,6 +226,12 @@ pub async fn run(cli: Cli) -> Result<()> {
                 Ok(())
             }
         },
+        Command::Area(command) => production::run_area(*command).await,
+        Command::Task(command) => production::run_task(*command).await,
+        Command::Contrib(command) => production::run_contrib(*command).await,
+        Command::Thread(command) => production::run_thread(*command).await,
+        Command::Record { person, reader } => production::run_record(&person, &reader).await,
+        Command::Stats { reader } => production::run_stats(&reader).await,
         Command::Rebuild {
             data,
             commons,
@@ -426,16 +433,30 @@ async fn submit(
         .map(|d| parse_event_id(d))
         .collect::<Result<Vec<_>>>()?;
     let client = client::Client::new(node_url)?;
-    let head = client.chain_head(&commons, &key.author_key()).await?;
+    let kind = Kind::new(kind).map_err(|e| anyhow::anyhow!("kind `{kind}`: {e}"))?;
+    sign_and_submit(&client, &key, &commons, kind.as_str(), &body, deps).await
+}
+
+/// Signs `body` as the next event of `key`'s chain in `commons` and submits it, printing
+/// the id and the node's answer.
+pub async fn sign_and_submit(
+    client: &client::Client,
+    key: &commons_ledger::SecretKey,
+    commons: &CommonsId,
+    kind: &str,
+    body: &Value,
+    deps: Vec<EventId>,
+) -> Result<()> {
+    let head = client.chain_head(commons, &key.author_key()).await?;
     let event = Event::sign(
-        &key,
-        Some(commons),
+        key,
+        Some(*commons),
         head.map_or(0, |(seq, _)| seq + 1),
         head.map(|(_, id)| id),
         deps,
         now_ms(),
         Kind::new(kind).map_err(|e| anyhow::anyhow!("kind `{kind}`: {e}"))?,
-        Some(&body),
+        Some(body),
     );
     let answer = client.submit(&event).await?;
     match answer.index {
@@ -443,6 +464,22 @@ async fn submit(
         None => println!("{} {}", event.id.to_hex(), answer.status),
     }
     Ok(())
+}
+
+/// Reads a file and uploads it as a blob, refusing files over the node's blob limit.
+pub async fn upload_blob(client: &client::Client, path: &Path) -> Result<commons_ledger::BlobRef> {
+    let size = std::fs::metadata(path)
+        .with_context(|| format!("cannot read {}", path.display()))?
+        .len();
+    if size > commons_ledger::blob::BLOB_BYTES_MAX {
+        anyhow::bail!(
+            "{} is {size} bytes; a blob holds at most {} bytes",
+            path.display(),
+            commons_ledger::blob::BLOB_BYTES_MAX
+        );
+    }
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    client.post_blob(bytes).await
 }
 
 async fn selected_commons(store: &AnyStore, only: Option<&str>) -> Result<Vec<CommonsId>> {

@@ -354,3 +354,183 @@ fn a_tampered_bundle_fails_verification_and_names_the_failure() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("error:"));
 }
+
+#[test]
+fn peer_production_verbs_post_claim_contribute_review_and_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("node");
+    let user = dir.path().join("user");
+    let node = serve(&data, &[]);
+    let node_flag = ["--node", node.url.as_str()];
+    let run = |args: &[&str]| ok(&[args, &node_flag[..]].concat(), &user);
+    let alice = ok(&["key", "new", "alice"], &user).trim().to_owned();
+    let bob = ok(&["key", "new", "bob"], &user).trim().to_owned();
+    ok(&["key", "new", "ann"], &user);
+    let commons_id = run(&["init", "Handbook", "--key", "alice"])
+        .trim()
+        .to_owned();
+    let c = commons_id.as_str();
+    let first_word = |out: String| out.split_whitespace().next().unwrap().to_owned();
+
+    run(&[
+        "area",
+        "create",
+        "--commons",
+        c,
+        "--slug",
+        "docs",
+        "--name",
+        "Documentation",
+        "--maintainer",
+        &alice,
+        "--maintainer",
+        &bob,
+        "--approvals",
+        "1",
+        "--key",
+        "alice",
+    ]);
+    let areas = run(&["area", "list", "--commons", c]);
+    assert!(
+        areas.contains("docs") && areas.contains("2 maintainer(s)"),
+        "{areas}"
+    );
+
+    let task = first_word(run(&[
+        "task",
+        "post",
+        "--commons",
+        c,
+        "--area",
+        "docs",
+        "--title",
+        "First-steps guide",
+        "--label",
+        "beginner",
+        "--chore",
+        "--key",
+        "ann",
+    ]));
+    run(&["task", "signal", &task, "--commons", c, "--key", "bob"]);
+    let board = run(&["task", "board", "--commons", c]);
+    assert!(
+        board.contains("First-steps guide") && board.contains("1 need"),
+        "{board}"
+    );
+    assert!(
+        board.contains("3 points"),
+        "the ranking is explained: {board}"
+    );
+    run(&["task", "claim", &task, "--commons", c, "--key", "ann"]);
+    let refused = commons(
+        &[
+            &["task", "claim", &task, "--commons", c, "--key", "bob"][..],
+            &node_flag[..],
+        ]
+        .concat(),
+        &user,
+    );
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("task_claimed"));
+
+    let work = first_word(run(&[
+        "contrib",
+        "submit",
+        "--commons",
+        c,
+        "--area",
+        "docs",
+        "--kind",
+        "care",
+        "--title",
+        "Wrote the guide",
+        "--task",
+        &task,
+        "--effort-minutes",
+        "120",
+        "--key",
+        "ann",
+    ]));
+    let self_approval = commons(
+        &[
+            &[
+                "contrib",
+                "review",
+                &work,
+                "--approve",
+                "--commons",
+                c,
+                "--key",
+                "ann",
+            ][..],
+            &node_flag[..],
+        ]
+        .concat(),
+        &user,
+    );
+    assert!(String::from_utf8_lossy(&self_approval.stderr).contains("self_approval_forbidden"));
+    run(&[
+        "contrib",
+        "review",
+        &work,
+        "--approve",
+        "--commons",
+        c,
+        "--key",
+        "bob",
+    ]);
+    let shown = run(&["contrib", "show", &work, "--commons", c]);
+    assert!(shown.contains("\"status\": \"accepted\""), "{shown}");
+    let listed = run(&["contrib", "list", "--commons", c, "--status", "accepted"]);
+    assert!(
+        listed.contains("Wrote the guide") && listed.contains("volunteer"),
+        "{listed}"
+    );
+
+    run(&[
+        "thread",
+        "post",
+        "--on",
+        &format!("task:{task}"),
+        "--text",
+        "Done, thanks!",
+        "--commons",
+        c,
+        "--key",
+        "ann",
+    ]);
+    let thread = run(&[
+        "thread",
+        "show",
+        "--on",
+        &format!("task:{task}"),
+        "--commons",
+        c,
+    ]);
+    assert!(thread.contains("Done, thanks!"), "{thread}");
+
+    let ann = ok(&["key", "show", "ann"], &user).trim().to_owned();
+    let record = run(&["record", &ann, "--commons", c]);
+    assert!(
+        record.contains("1 accepted") && record.contains("chores done 1"),
+        "{record}"
+    );
+    let stats = run(&["stats", "--commons", c]);
+    assert!(stats.contains("\"accepted\": 1"), "{stats}");
+    for verb in [
+        ["area", "create"],
+        ["task", "board"],
+        ["task", "claim"],
+        ["contrib", "submit"],
+        ["contrib", "review"],
+        ["thread", "post"],
+    ] {
+        let help = ok(&[verb[0], verb[1], "--help"], &user);
+        assert!(
+            help.contains("Example"),
+            "`commons {} {} --help` shows no example",
+            verb[0],
+            verb[1]
+        );
+    }
+}
