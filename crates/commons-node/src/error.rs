@@ -21,6 +21,8 @@ pub enum RejectionClass {
     Rule,
     /// The node is too busy right now (503).
     Busy,
+    /// The key posted too much recently (429).
+    RateLimited,
 }
 
 /// Why the node refuses an event. Nothing is stored for any of these.
@@ -52,6 +54,10 @@ pub enum IngestError {
     Rule(Rejection),
     #[error("the node is overloaded; retry later")]
     Overloaded,
+    #[error(
+        "this key already added {limit} {class} to this commons in the last hour on this node; wait, or get work accepted to raise the limit"
+    )]
+    PostingLimit { class: &'static str, limit: u32 },
 }
 
 impl IngestError {
@@ -70,6 +76,7 @@ impl IngestError {
             IngestError::Equivocation { .. } => "equivocation",
             IngestError::Rule(r) => r.code.as_str(),
             IngestError::Overloaded => "overloaded",
+            IngestError::PostingLimit { .. } => "posting_limit",
         }
     }
 
@@ -100,6 +107,7 @@ impl IngestError {
                 _ => RejectionClass::Rule,
             },
             IngestError::Overloaded => RejectionClass::Busy,
+            IngestError::PostingLimit { .. } => RejectionClass::RateLimited,
         }
     }
 }

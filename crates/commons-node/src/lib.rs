@@ -15,6 +15,7 @@ pub mod clock;
 pub mod error;
 pub mod metrics;
 pub mod pending;
+pub mod posting;
 pub mod receipt;
 mod runtime;
 mod sequencer;
@@ -55,6 +56,8 @@ pub struct NodeConfig {
     pub new_commons: NewCommonsPolicy,
     pub pending_capacity: usize,
     pub pending_age_ms_max: u64,
+    /// Tasks, contributions and posts one key may add per hour (spam resistance).
+    pub posting_limits: posting::PostingLimits,
 }
 
 impl NodeConfig {
@@ -64,6 +67,7 @@ impl NodeConfig {
             new_commons: NewCommonsPolicy::Anyone,
             pending_capacity: pending::PENDING_EVENTS_MAX,
             pending_age_ms_max: pending::PENDING_AGE_MS_MAX,
+            posting_limits: posting::PostingLimits::default(),
         }
     }
 }
@@ -119,6 +123,7 @@ pub(crate) struct Shared {
     pub pending: Mutex<PendingPool>,
     pub metrics: metrics::Metrics,
     pub authoring: authoring::AuthoringLocks,
+    pub posting: Mutex<posting::PostingWindows>,
 }
 
 /// A running node. Cheap to clone.
@@ -144,6 +149,7 @@ impl Node {
             pending: Mutex::new(pending),
             metrics: metrics::Metrics::default(),
             authoring: authoring::AuthoringLocks::default(),
+            posting: Mutex::default(),
         });
         let runtimes = runtime::load_all(&shared).await?;
         let (jobs, receiver) = mpsc::channel(QUEUE_CAPACITY);

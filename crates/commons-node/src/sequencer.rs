@@ -400,8 +400,18 @@ async fn accept(
         return Ok(Accepted::Pending);
     }
 
+    let now_ms = shared.clock.now_ms();
+    let kind = event.header.kind.as_str();
+    lock(&shared.posting).check(
+        &shared.config.posting_limits,
+        &runtime.state,
+        &author,
+        kind,
+        now_ms,
+    )?;
     let index =
         append(runtime, draft, event).map_err(|r| SubmitError::Rejected(IngestError::Rule(r)))?;
+    lock(&shared.posting).admit(commons, author, kind, now_ms);
     // The tick follows the accepted event, so a refused event leaves nothing behind; the
     // event is folded at the ledger time of the previous tick, as if it arrived just before.
     tick_if_due(shared, runtime, draft)?;

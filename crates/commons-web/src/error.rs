@@ -79,6 +79,7 @@ impl ApiError {
                 RejectionClass::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
                 RejectionClass::Rule => StatusCode::UNPROCESSABLE_ENTITY,
                 RejectionClass::Busy => StatusCode::SERVICE_UNAVAILABLE,
+                RejectionClass::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             },
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
