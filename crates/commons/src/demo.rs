@@ -250,10 +250,492 @@ pub async fn seed(node: &Node) -> Result<String> {
         .send(&awa_new, "gov.approve", approve, vec![update])
         .await?;
 
+    seed_production(&mut writer).await?;
+
     let size = node.commons(&commons).map_or(0, |v| v.size);
     Ok(format!(
         "demo commons \"Brest audio trails\" {} ready: {size} events ({} new this run)",
         commons.to_hex(),
         writer.n_new
     ))
+}
+
+/// Peer production in the demo commons: three areas with their own maintainers and
+/// rules, tasks with signals, pledges and claims, accepted, rejected, pending and
+/// withdrawn contributions (paid and volunteer), a nomination and discussions.
+async fn seed_production(writer: &mut Writer<'_>) -> Result<()> {
+    use commons_core::production::bodies::{self, NewArea, NewContribution, NewTask};
+    use commons_core::production::{Rule, Subject};
+    let maelle = demo_key("maelle");
+    let yann = demo_key("yann");
+    let awa = demo_key("awa-laptop-2026");
+    let lena = demo_key("lena");
+    let kofi = demo_key("kofi");
+    let coop = demo_key("ti-ar-son");
+    let city = demo_key("ville-de-brest");
+    for (key, name) in [(&lena, "Léna Morvan"), (&kofi, "Kofi Mensah")] {
+        writer
+            .send(key, "agent.profile", profile(name, "person"), vec![])
+            .await?;
+    }
+
+    let area = |slug: &str,
+                name: &str,
+                description: &str,
+                maintainers: Vec<AuthorKey>,
+                rule: Rule,
+                chores: &[&str]| NewArea {
+        slug: slug.into(),
+        name: name.into(),
+        description: Some(description.into()),
+        maintainers,
+        threshold: None,
+        rule,
+        chores: chores.iter().map(|c| (*c).to_owned()).collect(),
+        self_approval: None,
+        claim_ttl_ms: None,
+    };
+    let areas = [
+        area(
+            "recordings",
+            "Field recordings",
+            "The sound of each stop on the trails: recorded, edited, described.",
+            vec![awa.author_key(), yann.author_key()],
+            Rule::Maintainers { approvals: 1 },
+            &["metadata", "loudness-checked"],
+        ),
+        area(
+            "guides",
+            "Trail guides",
+            "Texts and maps people follow on the walks; accepted by lazy consensus.",
+            vec![maelle.author_key(), yann.author_key()],
+            Rule::Lazy {
+                window_ms: 72 * 3_600_000,
+            },
+            &[],
+        ),
+        area(
+            "outreach",
+            "Outreach and care",
+            "Listening walks, workshops, welcoming newcomers, moderation.",
+            vec![maelle.author_key(), yann.author_key()],
+            Rule::Maintainers { approvals: 1 },
+            &[],
+        ),
+    ];
+    for a in &areas {
+        writer
+            .send(&maelle, "area.create", a.body(), vec![])
+            .await?;
+    }
+
+    let task =
+        |area: &str, title: &str, description: &str, labels: &[&str], effort: u64, chore: bool| {
+            NewTask {
+                area: area.into(),
+                title: title.into(),
+                description: Some(description.into()),
+                labels: labels.iter().map(|l| (*l).to_owned()).collect(),
+                effort_hours: Some(effort),
+                chore,
+            }
+        };
+    let bridge = writer
+        .send(
+            &awa,
+            "task.post",
+            task(
+                "recordings",
+                "Record the Recouvrance bridge at high tide",
+                "The bridge hums when the tide turns. We need 3 minutes, stereo, no traffic.",
+                &["field", "stereo"],
+                4,
+                false,
+            )
+            .body(),
+            vec![],
+        )
+        .await?;
+    let loudness = writer
+        .send(
+            &yann,
+            "task.post",
+            task(
+                "recordings",
+                "Normalise the loudness of the 12 Siam stops",
+                "Target -16 LUFS; the current files jump between stops.",
+                &["editing"],
+                6,
+                true,
+            )
+            .body(),
+            vec![],
+        )
+        .await?;
+    let breton = writer
+        .send(
+            &maelle,
+            "task.post",
+            task(
+                "guides",
+                "Translate the Recouvrance guide into Breton",
+                "Ti ar Son offered to proofread.",
+                &["translation", "brezhoneg"],
+                8,
+                false,
+            )
+            .body(),
+            vec![],
+        )
+        .await?;
+    let walk = writer
+        .send(
+            &yann,
+            "task.post",
+            task(
+                "outreach",
+                "Run a listening walk for the Quatre-Moulins school",
+                "Thursday afternoons work best for the teachers.",
+                &["workshop"],
+                3,
+                false,
+            )
+            .body(),
+            vec![],
+        )
+        .await?;
+    let alt = writer
+        .send(
+            &lena,
+            "task.post",
+            task(
+                "guides",
+                "Add alt text to every trail map",
+                "Screen-reader users cannot follow the maps today.",
+                &["accessibility"],
+                2,
+                true,
+            )
+            .body(),
+            vec![],
+        )
+        .await?;
+    writer
+        .send(
+            &kofi,
+            "task.post",
+            task(
+                "recordings",
+                "Capture the dawn chorus in the Vallon du Stang",
+                "Late April is best.",
+                &["field", "nature"],
+                5,
+                false,
+            )
+            .body(),
+            vec![],
+        )
+        .await?;
+
+    // Traces on the tasks.
+    writer
+        .send(&lena, "task.signal", bodies::signal(&breton, true), vec![])
+        .await?;
+    writer
+        .send(&kofi, "task.signal", bodies::signal(&breton, true), vec![])
+        .await?;
+    writer
+        .send(&yann, "task.signal", bodies::signal(&alt, true), vec![])
+        .await?;
+    writer
+        .send(&kofi, "task.signal", bodies::signal(&bridge, false), vec![])
+        .await?;
+    writer
+        .send(
+            &coop,
+            "task.pledge",
+            bodies::pledge(&breton, 15_000, "EUR", Some("for the proofreading")),
+            vec![],
+        )
+        .await?;
+    writer
+        .send(
+            &city,
+            "task.pledge",
+            bodies::pledge(&alt, 20_000, "EUR", None),
+            vec![],
+        )
+        .await?;
+    writer
+        .send(&kofi, "task.claim", bodies::task_ref(&bridge), vec![])
+        .await?;
+    writer
+        .send(&lena, "task.claim", bodies::task_ref(&walk), vec![])
+        .await?;
+
+    let work = |area: &str,
+                kind: &str,
+                title: &str,
+                description: &str,
+                tasks: Vec<EventId>,
+                effort: u64,
+                sponsor: Option<AuthorKey>,
+                evidence: &[&str],
+                checklist: &[&str]| NewContribution {
+        area: area.into(),
+        kind: kind.into(),
+        title: title.into(),
+        description: Some(description.into()),
+        tasks,
+        authors: vec![],
+        effort_minutes: Some(effort),
+        sponsor,
+        revision: None,
+        evidence: evidence.iter().map(|e| (*e).to_owned()).collect(),
+        checklist: checklist.iter().map(|c| (*c).to_owned()).collect(),
+    };
+    // Kofi's paid recording, with its chores done, accepted by Awa.
+    let recording = writer
+        .send(
+            &kofi,
+            "contrib.submit",
+            work(
+                "recordings",
+                "external",
+                "Recouvrance bridge, high tide, 3'40\"",
+                "Recorded at 06:10 with a pair of omni mics; edited out two cars.",
+                vec![bridge],
+                240,
+                Some(coop.author_key()),
+                &["https://archive.example.org/brest/recouvrance-high-tide.flac"],
+                &["metadata", "loudness-checked"],
+            )
+            .body(),
+            vec![],
+        )
+        .await?;
+    writer
+        .send(
+            &awa,
+            "contrib.review",
+            bodies::review(&recording, "approve", Some("Beautiful hum at 1'20.")),
+            vec![],
+        )
+        .await?;
+    // Léna's volunteer walk, accepted by Yann.
+    let walk_done = writer
+        .send(
+            &lena,
+            "contrib.submit",
+            work(
+                "outreach",
+                "care",
+                "Listening walk with 24 pupils",
+                "Two classes, one hour each; the kids recorded their own stop.",
+                vec![walk],
+                180,
+                None,
+                &[],
+                &[],
+            )
+            .body(),
+            vec![],
+        )
+        .await?;
+    writer
+        .send(
+            &yann,
+            "contrib.review",
+            bodies::review(&walk_done, "approve", None),
+            vec![],
+        )
+        .await?;
+    // Léna's recording lacks the area's chores: it waits, with a change request.
+    let siam = writer
+        .send(
+            &lena,
+            "contrib.submit",
+            work(
+                "recordings",
+                "external",
+                "Rue de Siam market, Saturday",
+                "Ten minutes of the market; needs trimming.",
+                vec![],
+                90,
+                None,
+                &["https://archive.example.org/brest/siam-market.flac"],
+                &["metadata"],
+            )
+            .body(),
+            vec![],
+        )
+        .await?;
+    writer
+        .send(
+            &yann,
+            "contrib.review",
+            bodies::review(
+                &siam,
+                "changes",
+                Some("Please check the loudness and tick it."),
+            ),
+            vec![],
+        )
+        .await?;
+    // A duplicate, rejected with a reason.
+    let duplicate = writer
+        .send(
+            &kofi,
+            "contrib.submit",
+            work(
+                "outreach",
+                "care",
+                "Flyers for the listening walks",
+                "Printed 200 flyers.",
+                vec![],
+                60,
+                Some(city.author_key()),
+                &[],
+                &[],
+            )
+            .body(),
+            vec![],
+        )
+        .await?;
+    writer
+        .send(
+            &maelle,
+            "contrib.reject",
+            bodies::reject(
+                &duplicate,
+                "The city already printed these in May; thank you all the same.",
+            ),
+            vec![],
+        )
+        .await?;
+    // Pending under lazy consensus, and one withdrawn.
+    writer
+        .send(
+            &yann,
+            "contrib.submit",
+            work(
+                "guides",
+                "care",
+                "Alt text for the Siam and Recouvrance maps",
+                "Descriptions for 2 of the 5 maps.",
+                vec![alt],
+                75,
+                None,
+                &[],
+                &[],
+            )
+            .body(),
+            vec![],
+        )
+        .await?;
+    let early = writer
+        .send(
+            &lena,
+            "contrib.submit",
+            work(
+                "guides",
+                "care",
+                "Breton glossary draft",
+                "First 40 terms.",
+                vec![breton],
+                120,
+                None,
+                &[],
+                &[],
+            )
+            .body(),
+            vec![],
+        )
+        .await?;
+    writer
+        .send(
+            &lena,
+            "contrib.withdraw",
+            bodies::withdraw(&early, Some("Kofi found a better glossary")),
+            vec![],
+        )
+        .await?;
+
+    // Léna is nominated to help maintain the recordings.
+    writer
+        .send(
+            &awa,
+            "area.nominate",
+            bodies::nominate(
+                "recordings",
+                &lena.author_key(),
+                true,
+                Some("Her walks brought in half of this spring's recordings."),
+            ),
+            vec![],
+        )
+        .await?;
+
+    // Discussions.
+    writer
+        .send(
+            &lena,
+            "thread.post",
+            bodies::post(
+                &Subject::Task(breton),
+                "I can do the first half; Kofi, could you take the rest?",
+                None,
+                &[kofi.author_key()],
+            ),
+            vec![],
+        )
+        .await?;
+    writer
+        .send(
+            &kofi,
+            "thread.post",
+            bodies::post(
+                &Subject::Task(breton),
+                "Yes — I'll start after the dawn recordings.",
+                None,
+                &[],
+            ),
+            vec![],
+        )
+        .await?;
+    writer
+        .send(
+            &awa,
+            "thread.post",
+            bodies::post(
+                &Subject::Contribution(recording),
+                "Could you add the GPS point in the metadata?",
+                None,
+                &[kofi.author_key()],
+            ),
+            vec![],
+        )
+        .await?;
+    let spam = writer
+        .send(
+            &kofi,
+            "thread.post",
+            bodies::post(
+                &Subject::Task(loudness),
+                "(posted by mistake in the wrong thread)",
+                None,
+                &[],
+            ),
+            vec![],
+        )
+        .await?;
+    writer
+        .send(
+            &yann,
+            "thread.hide",
+            bodies::hide_post(&spam, "posted in the wrong thread, at Kofi's request"),
+            vec![],
+        )
+        .await?;
+    Ok(())
 }
