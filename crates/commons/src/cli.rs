@@ -39,6 +39,34 @@ pub struct NodeArgs {
     pub node: String,
 }
 
+/// The node's spam resistance: what one key may add to one commons per hour.
+#[derive(Args, Debug, Clone)]
+pub struct PostingArgs {
+    /// Tasks one key may post per commons per hour.
+    #[arg(long, default_value_t = 30, value_name = "N")]
+    pub tasks_per_hour: u32,
+    /// Contributions (and new versions) one key may submit per commons per hour.
+    #[arg(long, default_value_t = 60, value_name = "N")]
+    pub contributions_per_hour: u32,
+    /// Thread posts, edits and reviews one key may write per commons per hour.
+    #[arg(long, default_value_t = 120, value_name = "N")]
+    pub posts_per_hour: u32,
+    /// Multiplies the three limits for a key with accepted work in the commons.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub accepted_work_factor: u32,
+}
+
+impl PostingArgs {
+    pub fn limits(&self) -> commons_node::posting::PostingLimits {
+        commons_node::posting::PostingLimits {
+            tasks_per_hour: self.tasks_per_hour,
+            contributions_per_hour: self.contributions_per_hour,
+            posts_per_hour: self.posts_per_hour,
+            accepted_work_factor: self.accepted_work_factor,
+        }
+    }
+}
+
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run a node: the web UI and the HTTP API on an embedded or PostgreSQL store.
@@ -63,6 +91,8 @@ pub enum Command {
         /// http://127.0.0.1 already). Never use it on the open internet.
         #[arg(long)]
         insecure_cookies: bool,
+        #[command(flatten)]
+        posting: PostingArgs,
     },
     /// Manage local signing keys (stored with file permissions 0600).
     #[command(subcommand)]

@@ -104,6 +104,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             database_url,
             demo,
             insecure_cookies,
+            posting,
         } => {
             serve(
                 &data_dir(&data)?,
@@ -111,6 +112,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                 database_url.as_deref(),
                 demo,
                 insecure_cookies,
+                posting.limits(),
             )
             .await
         }
@@ -253,10 +255,15 @@ async fn serve(
     database_url: Option<&str>,
     demo: bool,
     insecure_cookies: bool,
+    posting_limits: commons_node::posting::PostingLimits,
 ) -> Result<()> {
     let store = open_store(data, database_url).await?;
     let sequencer = keys::load_or_create(data, keys::SEQUENCER_KEY_NAME)?;
-    let node = Node::start(store, NodeConfig::new(sequencer), Arc::new(SystemClock))
+    let config = NodeConfig {
+        posting_limits,
+        ..NodeConfig::new(sequencer)
+    };
+    let node = Node::start(store, config, Arc::new(SystemClock))
         .await
         .context("cannot start the node")?;
     let ui = commons_web::ui::UiConfig {
