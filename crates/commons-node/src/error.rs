@@ -2,6 +2,7 @@
 //! (the event is wrong and nothing was stored) or a fault (the node could not do its job).
 
 use commons_core::Rejection;
+use commons_ledger::blob::BlobRef;
 use commons_ledger::{EventId, FormatError};
 
 /// The broad class of a rejection, which the web layer maps to an HTTP status once.
@@ -52,6 +53,9 @@ pub enum IngestError {
     Rule(Rejection),
     #[error("the node is overloaded; retry later")]
     Overloaded,
+    /// The event refers to a blob this node does not hold; upload it first.
+    #[error("the event refers to blob {0:?}, which this node does not hold; upload it first")]
+    BlobMissing(BlobRef),
 }
 
 impl IngestError {
@@ -70,6 +74,7 @@ impl IngestError {
             IngestError::Equivocation { .. } => "equivocation",
             IngestError::Rule(r) => r.code.as_str(),
             IngestError::Overloaded => "overloaded",
+            IngestError::BlobMissing(_) => "blob_missing",
         }
     }
 
@@ -100,6 +105,7 @@ impl IngestError {
                 _ => RejectionClass::Rule,
             },
             IngestError::Overloaded => RejectionClass::Busy,
+            IngestError::BlobMissing(_) => RejectionClass::Rule,
         }
     }
 }

@@ -10,6 +10,7 @@
 
 pub mod audit;
 mod authoring;
+pub mod blobs;
 pub mod bundle;
 pub mod clock;
 pub mod error;
@@ -19,6 +20,7 @@ pub mod receipt;
 mod runtime;
 mod sequencer;
 
+pub use blobs::{BLOB_BYTES_TOTAL_MAX_DEFAULT, BlobError, BlobPut};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{IngestError, NodeError, RejectionClass, SubmitError};
 pub use runtime::CommonsView;
@@ -55,6 +57,8 @@ pub struct NodeConfig {
     pub new_commons: NewCommonsPolicy,
     pub pending_capacity: usize,
     pub pending_age_ms_max: u64,
+    /// The most bytes all blobs may hold together; a new blob past it is `blob_store_full`.
+    pub blob_bytes_total_max: u64,
 }
 
 impl NodeConfig {
@@ -64,6 +68,7 @@ impl NodeConfig {
             new_commons: NewCommonsPolicy::Anyone,
             pending_capacity: pending::PENDING_EVENTS_MAX,
             pending_age_ms_max: pending::PENDING_AGE_MS_MAX,
+            blob_bytes_total_max: blobs::BLOB_BYTES_TOTAL_MAX_DEFAULT,
         }
     }
 }
