@@ -18,8 +18,8 @@ pub const BLOB_BYTES_TOTAL_MAX_DEFAULT: u64 = 10 * 1024 * 1024 * 1024;
 /// Why the node did not store a blob. Nothing was stored for any of these.
 #[derive(Debug, thiserror::Error)]
 pub enum BlobError {
-    #[error("a blob holds at most {BLOB_BYTES_MAX} bytes; this one has {size}")]
-    TooLarge { size: u64 },
+    #[error("a blob holds at most {BLOB_BYTES_MAX} bytes")]
+    TooLarge,
     #[error("this node's blob storage is full")]
     StoreFull,
     #[error("the bytes are {actual:?}, not the expected {expected:?}")]
@@ -32,7 +32,7 @@ impl BlobError {
     /// The stable code clients match on; a fault has none of its own.
     pub fn code(&self) -> &'static str {
         match self {
-            BlobError::TooLarge { .. } => BLOB_TOO_LARGE,
+            BlobError::TooLarge => BLOB_TOO_LARGE,
             BlobError::StoreFull => BLOB_STORE_FULL,
             BlobError::Mismatch { .. } => "blob_mismatch",
             BlobError::Fault(_) => "internal",
@@ -74,9 +74,8 @@ impl Node {
         expected: Option<BlobRef>,
         bytes: Vec<u8>,
     ) -> Result<BlobPut, BlobError> {
-        let size = bytes.len() as u64;
-        if size > BLOB_BYTES_MAX {
-            return Err(BlobError::TooLarge { size });
+        if bytes.len() as u64 > BLOB_BYTES_MAX {
+            return Err(BlobError::TooLarge);
         }
         let (blob, bytes) = off_thread(move || (BlobRef::of(alg, &bytes), bytes)).await?;
         if let Some(expected) = expected
@@ -94,7 +93,7 @@ impl Node {
             .await
             .map_err(|error| {
                 if error.is_limit(BLOB_TOO_LARGE) {
-                    BlobError::TooLarge { size }
+                    BlobError::TooLarge
                 } else if error.is_limit(BLOB_STORE_FULL) {
                     BlobError::StoreFull
                 } else {
@@ -168,7 +167,7 @@ mod tests {
     fn every_blob_refusal_has_its_stable_code() {
         let blob = BlobRef::of_bytes(b"x");
         let codes = [
-            BlobError::TooLarge { size: 1 }.code(),
+            BlobError::TooLarge.code(),
             BlobError::StoreFull.code(),
             BlobError::Mismatch {
                 expected: blob,
