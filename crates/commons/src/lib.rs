@@ -1,6 +1,7 @@
 //! The library half of the `commons` binary: one function per verb, so that tests can
 //! drive every verb without spawning processes.
 
+pub mod blob;
 pub mod cli;
 pub mod client;
 pub mod demo;
@@ -114,6 +115,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             .await
         }
         Command::Key(command) => key(command),
+        Command::Blob(command) => blob::run(command).await,
         Command::Init {
             name,
             licence,
