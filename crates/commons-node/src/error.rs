@@ -2,6 +2,7 @@
 //! (the event is wrong and nothing was stored) or a fault (the node could not do its job).
 
 use commons_core::Rejection;
+use commons_ledger::blob::BlobRef;
 use commons_ledger::{EventId, FormatError};
 
 /// The broad class of a rejection, which the web layer maps to an HTTP status once.
@@ -58,6 +59,9 @@ pub enum IngestError {
         "this key already added {limit} {class} to this commons in the last hour on this node; wait, or get work accepted to raise the limit"
     )]
     PostingLimit { class: &'static str, limit: u32 },
+    /// The event refers to a blob this node does not hold; upload it first.
+    #[error("the event refers to blob {0:?}, which this node does not hold; upload it first")]
+    BlobMissing(BlobRef),
 }
 
 impl IngestError {
@@ -77,6 +81,7 @@ impl IngestError {
             IngestError::Rule(r) => r.code.as_str(),
             IngestError::Overloaded => "overloaded",
             IngestError::PostingLimit { .. } => "posting_limit",
+            IngestError::BlobMissing(_) => "blob_missing",
         }
     }
 
@@ -108,6 +113,7 @@ impl IngestError {
             },
             IngestError::Overloaded => RejectionClass::Busy,
             IngestError::PostingLimit { .. } => RejectionClass::RateLimited,
+            IngestError::BlobMissing(_) => RejectionClass::Rule,
         }
     }
 }

@@ -10,6 +10,7 @@
 
 pub mod audit;
 mod authoring;
+pub mod blobs;
 pub mod bundle;
 pub mod clock;
 pub mod error;
@@ -20,6 +21,7 @@ pub mod receipt;
 mod runtime;
 mod sequencer;
 
+pub use blobs::{BLOB_BYTES_TOTAL_MAX_DEFAULT, BlobError, BlobPut};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{IngestError, NodeError, RejectionClass, SubmitError};
 pub use runtime::CommonsView;
@@ -58,6 +60,8 @@ pub struct NodeConfig {
     pub pending_age_ms_max: u64,
     /// Tasks, contributions and posts one key may add per hour (spam resistance).
     pub posting_limits: posting::PostingLimits,
+    /// The most bytes all blobs may hold together; a new blob past it is `blob_store_full`.
+    pub blob_bytes_total_max: u64,
 }
 
 impl NodeConfig {
@@ -68,6 +72,7 @@ impl NodeConfig {
             pending_capacity: pending::PENDING_EVENTS_MAX,
             pending_age_ms_max: pending::PENDING_AGE_MS_MAX,
             posting_limits: posting::PostingLimits::default(),
+            blob_bytes_total_max: blobs::BLOB_BYTES_TOTAL_MAX_DEFAULT,
         }
     }
 }
@@ -301,6 +306,25 @@ impl Node {
         Ok(event)
     }
 
+    /// Refuses an event that references a blob this node does not hold (`blob_missing`):
+    /// artifacts must be uploaded before the revision that names them. Blobs are never
+    /// deleted, so a check before sequencing holds when the event is applied.
+    async fn check_blobs(&self, event: &Event) -> Result<(), SubmitError> {
+        let kind = event.header.kind.as_str();
+        if !commons_core::production::may_reference_blobs(kind) {
+            return Ok(());
+        }
+        let Some(body) = event.body_value() else {
+            return Ok(());
+        };
+        let referenced = commons_core::production::blobs_referenced(kind, &body);
+        if let Some(missing) = self.blobs_missing(&referenced).await?.first() {
+            self.shared.metrics.rejected("blob_missing");
+            return Err(IngestError::BlobMissing(*missing).into());
+        }
+        Ok(())
+    }
+
     /// Sequences an event whose signature the caller has verified.
     pub async fn sequence(&self, event: Event) -> Result<SubmitOutcome, SubmitError> {
         let receiver = self.enqueue(event).await?;
@@ -313,6 +337,7 @@ impl Node {
         &self,
         event: Event,
     ) -> Result<oneshot::Receiver<Result<SubmitOutcome, SubmitError>>, SubmitError> {
+        self.check_blobs(&event).await?;
         let (reply, receiver) = oneshot::channel();
         match self.jobs.try_send(Job::Submit {
             event: Box::new(event),

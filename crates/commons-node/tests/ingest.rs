@@ -10,34 +10,10 @@ use commons_ledger::merkle::verify_consistency;
 use commons_ledger::{CommonsId, Event, EventId};
 use commons_node::audit::{NoProgress, audit_store};
 use commons_node::pending::EvictionReason;
-use commons_node::{
-    Clock, EventStatus, ManualClock, Node, NodeConfig, SubmitOutcome, SubmitStatus,
-};
-use commons_store::{AnyStore, Store};
+use commons_node::{Clock, EventStatus, SubmitOutcome, SubmitStatus};
+use commons_store::Store;
 use commons_testkit::{Author, T0_MS, TestNode, key, profile_body};
-use std::sync::Arc;
 use std::time::Duration;
-
-/// A test node whose configuration the test adjusts.
-async fn node_with(adjust: impl FnOnce(&mut NodeConfig)) -> TestNode {
-    let dir = tempfile::tempdir().unwrap();
-    let store = AnyStore::open(dir.path().join("commons.db").to_str().unwrap())
-        .await
-        .unwrap();
-    let sequencer = key(9_999);
-    let mut config = NodeConfig::new(sequencer.clone());
-    adjust(&mut config);
-    let clock = ManualClock::new(T0_MS);
-    let node = Node::start(store, config, Arc::new(clock.clone()))
-        .await
-        .unwrap();
-    TestNode {
-        node,
-        clock,
-        sequencer,
-        dir,
-    }
-}
 
 async fn submit(t: &TestNode, event: &Event) -> SubmitOutcome {
     t.node.submit(&event.envelope().encode()).await.unwrap()
@@ -120,7 +96,7 @@ async fn pending_events_are_released_in_chain_order_once_every_missing_prev_and_
 
 #[tokio::test]
 async fn a_full_pending_pool_evicts_its_oldest_event_and_reports_why() {
-    let t = node_with(|config| config.pending_capacity = 2).await;
+    let t = TestNode::start_with(|config| config.pending_capacity = 2).await;
     let commons = t.create_commons(&key(1), "Small pool").await;
     let a = chain(&mut Author::new(key(200), commons), 4);
 
@@ -153,7 +129,7 @@ async fn a_full_pending_pool_evicts_its_oldest_event_and_reports_why() {
 
 #[tokio::test]
 async fn a_pending_event_older_than_the_age_limit_expires() {
-    let t = node_with(|config| config.pending_age_ms_max = 1_000).await;
+    let t = TestNode::start_with(|config| config.pending_age_ms_max = 1_000).await;
     let commons = t.create_commons(&key(1), "Expiry").await;
     let a = chain(&mut Author::new(key(200), commons), 2);
     assert_eq!(submit(&t, &a[1]).await.status, SubmitStatus::Pending);

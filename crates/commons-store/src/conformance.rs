@@ -80,6 +80,16 @@ macro_rules! conformance_tests {
             activity_counts_match_a_reference_count_for_every_window,
             activity_over_more_buckets_than_the_limit_is_refused,
         );
+        // Content-addressed blobs (`BlobStore`), in `conformance_blobs`.
+        $crate::conformance_tests!(@cases $harness; conformance_blobs;
+            blobs_are_stored_and_read_back_with_their_reference,
+            putting_the_same_blob_again_is_ok_and_stores_it_once,
+            bytes_whose_length_is_not_the_size_are_refused_and_nothing_is_written,
+            a_blob_of_blob_bytes_max_is_stored_and_one_byte_more_is_too_large,
+            a_new_blob_past_the_callers_cap_is_refused_as_the_store_being_full,
+            blobs_present_answers_each_reference_in_the_order_asked,
+            concurrent_puts_stay_within_the_cap_and_store_each_blob_once,
+        );
     };
     (@cases $harness:path; $module:ident; $($case:ident),* $(,)?) => {
         $(

@@ -12,15 +12,19 @@ use std::future::Future;
 
 mod accounts;
 mod activity;
+mod blobs;
 pub mod conformance;
 pub mod conformance_accounts;
 pub mod conformance_activity;
+pub mod conformance_blobs;
 mod migration;
 pub mod postgres;
 mod postgres_accounts;
+mod postgres_blobs;
 mod rows;
 pub mod sqlite;
 mod sqlite_accounts;
+mod sqlite_blobs;
 
 pub use accounts::{
     ACCOUNTS_MAX, Account, AccountId, AccountKey, AccountStore, CSRF_TOKEN_BYTES_MAX,
@@ -29,6 +33,10 @@ pub use accounts::{
     SESSIONS_PER_ACCOUNT_MAX, Session, UNKNOWN_ACCOUNT,
 };
 pub use activity::*;
+pub use blobs::{
+    BLOB_BYTES_MAX, BLOB_SIZE_MISMATCH, BLOB_STORE_FULL, BLOB_TOO_LARGE, BLOBS_LOOKUP_MAX,
+    BlobStore,
+};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 

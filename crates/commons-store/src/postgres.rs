@@ -38,6 +38,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "accounts",
         sql: include_str!("../migrations/postgres/0002_accounts.sql"),
     },
+    Migration {
+        version: 3,
+        name: "blobs",
+        sql: include_str!("../migrations/postgres/0003_blobs.sql"),
+    },
 ];
 
 /// Connections the pool opens at most.

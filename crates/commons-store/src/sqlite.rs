@@ -50,6 +50,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "accounts",
         sql: include_str!("../migrations/sqlite/0002_accounts.sql"),
     },
+    Migration {
+        version: 3,
+        name: "blobs",
+        sql: include_str!("../migrations/sqlite/0003_blobs.sql"),
+    },
 ];
 
 /// How long a connection waits for a lock held by another process (a backup tool, a

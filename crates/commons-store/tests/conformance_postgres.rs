@@ -201,7 +201,11 @@ async fn nodes_starting_together_apply_each_migration_once() {
             .expect("reading schema_migrations");
     assert_eq!(
         versions,
-        vec![(1, "initial".to_owned()), (2, "accounts".to_owned())]
+        vec![
+            (1, "initial".to_owned()),
+            (2, "accounts".to_owned()),
+            (3, "blobs".to_owned())
+        ]
     );
 }
 

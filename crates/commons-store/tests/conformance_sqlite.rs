@@ -123,7 +123,11 @@ async fn opening_a_store_again_applies_each_migration_once() {
             .expect("reading schema_migrations");
     assert_eq!(
         versions,
-        vec![(1, "initial".to_owned()), (2, "accounts".to_owned())]
+        vec![
+            (1, "initial".to_owned()),
+            (2, "accounts".to_owned()),
+            (3, "blobs".to_owned())
+        ]
     );
 }
 

@@ -127,17 +127,27 @@ impl TestNode {
     }
 
     pub async fn start_in(dir: tempfile::TempDir) -> TestNode {
+        TestNode::start_configured(dir, |_| {}).await
+    }
+
+    /// A node on a fresh store whose configuration the test adjusts first.
+    pub async fn start_with(adjust: impl FnOnce(&mut NodeConfig)) -> TestNode {
+        TestNode::start_configured(tempfile::tempdir().unwrap(), adjust).await
+    }
+
+    async fn start_configured(
+        dir: tempfile::TempDir,
+        adjust: impl FnOnce(&mut NodeConfig),
+    ) -> TestNode {
         let path = dir.path().join("commons.db");
         let store = AnyStore::open(path.to_str().unwrap()).await.unwrap();
         let sequencer = key(9_999);
+        let mut config = NodeConfig::new(sequencer.clone());
+        adjust(&mut config);
         let clock = ManualClock::new(T0_MS);
-        let node = Node::start(
-            store,
-            NodeConfig::new(sequencer.clone()),
-            Arc::new(clock.clone()),
-        )
-        .await
-        .unwrap();
+        let node = Node::start(store, config, Arc::new(clock.clone()))
+            .await
+            .unwrap();
         TestNode {
             node,
             clock,

@@ -213,7 +213,11 @@ fn cbor_item_end(bytes: &[u8], start: usize) -> Option<usize> {
     Some(at)
 }
 
-fn require_media_type(headers: &HeaderMap, expected: &str, what: &str) -> Result<(), ApiError> {
+pub(crate) fn require_media_type(
+    headers: &HeaderMap,
+    expected: &str,
+    what: &str,
+) -> Result<(), ApiError> {
     let essence = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -232,7 +236,11 @@ fn require_media_type(headers: &HeaderMap, expected: &str, what: &str) -> Result
 
 /// Reads the body, refusing one longer than `limit_bytes`: a declared length over the
 /// limit before reading a byte of it, a longer body without buffering it.
-async fn read_body(headers: &HeaderMap, body: Body, limit_bytes: usize) -> Result<Bytes, ApiError> {
+pub(crate) async fn read_body(
+    headers: &HeaderMap,
+    body: Body,
+    limit_bytes: usize,
+) -> Result<Bytes, ApiError> {
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())

@@ -6,7 +6,7 @@
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use commons_node::{IngestError, NodeError, RejectionClass, SubmitError};
+use commons_node::{BlobError, IngestError, NodeError, RejectionClass, SubmitError};
 use serde::Serialize;
 
 /// Seconds a client is asked to wait when the node is too busy to take its event.
@@ -17,6 +17,8 @@ pub const OVERLOADED_RETRY_AFTER_S: u64 = 1;
 pub enum ApiError {
     /// The node refused the event; its class decides the status and its code is kept.
     Rejected(IngestError),
+    /// The node did not store a blob (never a fault: those become [`ApiError::Fault`]).
+    Blob(BlobError),
     /// The request itself is wrong (a parameter, a range, an id).
     BadRequest {
         code: &'static str,
@@ -81,6 +83,12 @@ impl ApiError {
                 RejectionClass::Busy => StatusCode::SERVICE_UNAVAILABLE,
                 RejectionClass::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             },
+            ApiError::Blob(e) => match e {
+                BlobError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+                BlobError::StoreFull => StatusCode::INSUFFICIENT_STORAGE,
+                BlobError::Mismatch { .. } => StatusCode::BAD_REQUEST,
+                BlobError::Fault(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            },
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -96,6 +104,7 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
             ApiError::Rejected(e) => e.code(),
+            ApiError::Blob(e) => e.code(),
             ApiError::BadRequest { code, .. } | ApiError::NotFound { code, .. } => code,
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::UnsupportedMediaType { .. } => "unsupported_media_type",
@@ -111,6 +120,7 @@ impl ApiError {
     pub fn message(&self) -> String {
         match self {
             ApiError::Rejected(e) => e.to_string(),
+            ApiError::Blob(e) => e.to_string(),
             ApiError::BadRequest { message, .. }
             | ApiError::NotFound { message, .. }
             | ApiError::UnsupportedMediaType { message } => message.clone(),
@@ -165,6 +175,15 @@ impl IntoResponse for ApiError {
 impl From<IngestError> for ApiError {
     fn from(e: IngestError) -> ApiError {
         ApiError::Rejected(e)
+    }
+}
+
+impl From<BlobError> for ApiError {
+    fn from(e: BlobError) -> ApiError {
+        match e {
+            BlobError::Fault(e) => e.into(),
+            refused => ApiError::Blob(refused),
+        }
     }
 }
 

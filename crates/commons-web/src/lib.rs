@@ -10,6 +10,7 @@
 
 pub mod api;
 pub mod authz;
+pub mod blobs;
 pub mod charts;
 pub mod error;
 pub mod extract;
@@ -29,7 +30,7 @@ use axum::extract::State;
 use axum::http::header;
 use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, get, post};
+use axum::routing::{MethodRouter, get, head, post};
 use commons_node::Node;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -151,6 +152,13 @@ impl Route {
         }
     }
 
+    pub(crate) const fn head(path: &'static str) -> Route {
+        Route {
+            method: "HEAD",
+            path,
+        }
+    }
+
     /// The path as OpenAPI writes it: a catch-all `{*name}` is the parameter `{name}`.
     pub fn openapi_path(&self) -> String {
         self.path.replace("{*", "{")
@@ -172,6 +180,9 @@ fn api_endpoints() -> Vec<(Route, MethodRouter<AppState>)> {
             Route::post("/api/v1/events/batch"),
             post(api::submit_events_batch),
         ),
+        (Route::post("/api/v1/blobs"), post(blobs::put_blob)),
+        (Route::get("/api/v1/blobs/{name}"), get(blobs::get_blob)),
+        (Route::head("/api/v1/blobs/{name}"), head(blobs::head_blob)),
         (
             Route::get("/api/v1/commons/{id}/events"),
             get(api::list_events),

@@ -7,6 +7,7 @@ use crate::{
     ENTRIES_RANGE_MAX, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, REQUEST_BODY_BYTES_MAX,
     REQUESTS_PER_MINUTE_PER_CLIENT,
 };
+use commons_store::BLOB_BYTES_MAX;
 use serde_json::{Value, json};
 
 fn schema_ref(name: &str) -> Value {
@@ -47,6 +48,23 @@ fn commons_param() -> Value {
 
 fn event_param() -> Value {
     json!({ "$ref": "#/components/parameters/EventId" })
+}
+
+fn blob_param() -> Value {
+    path_param(
+        "name",
+        "the blob's name `alg:hex`",
+        json!({ "type": "string", "pattern": "^(sha256|blake3):[0-9a-f]{64}$" }),
+    )
+}
+
+/// The responses a blob read can give besides its success: the usual ones, with 404 as
+/// `blob_unknown`.
+fn blob_errors(responses: serde_json::Map<String, Value>) -> Value {
+    let mut responses = commons_errors(responses);
+    responses["404"] =
+        json!({ "description": "blob_unknown", "content": json_content(schema_ref("Error")) });
+    responses
 }
 
 /// The responses every commons route can give besides its success.
@@ -175,6 +193,16 @@ fn schemas() -> Value {
                 "event": { "oneOf": [schema_ref("Event"), { "type": "null" }] }
             }
         },
+        "Blob": {
+            "type": "object",
+            "required": ["ref", "alg", "hash", "size"],
+            "properties": {
+                "ref": { "type": "string", "pattern": "^(sha256|blake3):[0-9a-f]{64}$", "description": "the blob's name `alg:hex`, as in URLs" },
+                "alg": { "enum": ["sha256", "blake3"] },
+                "hash": hex_string(32, "the digest of the bytes under alg"),
+                "size": uint()
+            }
+        },
         "InclusionProof": {
             "type": "object",
             "required": ["index", "size", "hashes"],
@@ -278,6 +306,37 @@ fn paths() -> Value {
                 "503": { "description": "timeout or shutting_down", "content": json_content(schema_ref("Error")) }
             }
         }},
+        "/api/v1/blobs": { "post": {
+            "operationId": "putBlob",
+            "summary": "store a content-addressed blob (an artifact's bytes, kept outside the ledger)",
+            "description": format!("The body is the blob's raw bytes, at most {BLOB_BYTES_MAX} bytes (a larger declared or sent body is refused before it is buffered). It is named by its SHA-256, or by its BLAKE3 above 1 MiB, unless `alg` says which. Putting a blob the node holds already answers 200 with the same reference."),
+            "parameters": [query_param("alg", false, "the digest algorithm", json!({ "enum": ["sha256", "blake3"] }))],
+            "requestBody": { "required": true, "content": octets.clone() },
+            "responses": {
+                "200": { "description": "the node held this blob already", "content": json_content(schema_ref("Blob")) },
+                "201": { "description": "stored", "headers": { "Location": { "description": "the blob's URL", "schema": { "type": "string" } } }, "content": json_content(schema_ref("Blob")) },
+                "400": { "description": "invalid_query (alg is neither sha256 nor blake3)", "content": json_content(schema_ref("Error")) },
+                "413": { "description": "blob_too_large", "content": json_content(schema_ref("Error")) },
+                "415": { "description": "unsupported_media_type: the body must be application/octet-stream", "content": json_content(schema_ref("Error")) },
+                "429": response_ref("RateLimited"),
+                "500": response_ref("Internal"),
+                "503": { "description": "timeout or shutting_down", "content": json_content(schema_ref("Error")) },
+                "507": { "description": "blob_store_full: the node's cap on blob bytes is reached", "content": json_content(schema_ref("Error")) }
+            }
+        }},
+        "/api/v1/blobs/{name}": {
+            "get": {
+                "operationId": "getBlob", "summary": "a blob's bytes, immutable under its name",
+                "description": "Served as application/octet-stream with `ETag: \"<name>\"` and `Cache-Control: public, max-age=31536000, immutable`; the node checks the bytes against the name before it sends them.",
+                "parameters": [blob_param()],
+                "responses": blob_errors(ok("the bytes", octets.clone()))
+            },
+            "head": {
+                "operationId": "headBlob", "summary": "a blob's headers (size in Content-Length) without its bytes",
+                "parameters": [blob_param()],
+                "responses": blob_errors(ok("the blob is here", json!({})))
+            }
+        },
         "/api/v1/commons/{id}/events": { "get": {
             "operationId": "listEvents",
             "summary": "a page of events, as JSON for people or as a CBOR array of envelopes",

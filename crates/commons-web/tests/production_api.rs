@@ -386,3 +386,69 @@ async fn bad_queries_and_unknown_items_get_stable_codes() {
         (StatusCode::NOT_FOUND, Some("unknown_commons"))
     );
 }
+
+#[tokio::test]
+async fn a_revision_needs_its_blob_uploaded_first_and_becomes_the_artifact_when_accepted() {
+    let mut app = App::start().await;
+    let text = b"# First steps\n\nWalk to the bridge.\n".to_vec();
+    let blob = commons_ledger::BlobRef::of_bytes(&text);
+    let contribution = NewContribution {
+        area: "docs".into(),
+        kind: "revision".into(),
+        title: "First-steps guide".into(),
+        description: None,
+        tasks: vec![],
+        authors: vec![],
+        effort_minutes: Some(30),
+        sponsor: None,
+        revision: Some(bodies::RevisionSpec {
+            artifact: None,
+            base: None,
+            name: Some("first-steps.md".into()),
+            artifact_kind: Some("document".into()),
+            media_type: "text/markdown".into(),
+            blob,
+        }),
+        evidence: vec![],
+        checklist: vec![],
+    };
+    let early = app
+        .alice
+        .sign("contrib.submit", &contribution.body(), vec![], T0_MS);
+    app.expect_refused(&early, "blob_missing").await;
+    app.alice.next_seq -= 1;
+    app.alice.prev = None;
+
+    let upload = Request::post("/api/v1/blobs")
+        .header(header::CONTENT_TYPE, "application/octet-stream")
+        .body(Body::from(text.clone()))
+        .unwrap();
+    let (status, stored) = app.request(upload).await;
+    assert_eq!(status, StatusCode::CREATED, "{stored}");
+    assert_eq!(stored["ref"], blob.name());
+    let work = app
+        .alice
+        .sign("contrib.submit", &contribution.body(), vec![], T0_MS);
+    assert_eq!(
+        work.id, early.id,
+        "the same event, now that its blob is here"
+    );
+    app.expect_ok(&work).await;
+    let approve = app.bob.sign(
+        "contrib.review",
+        &bodies::review(&work.id, "approve", None),
+        vec![],
+        T0_MS,
+    );
+    app.expect_ok(&approve).await;
+    let (status, artifact) = app.get(&format!("/artifacts/{}", work.id.to_hex())).await;
+    assert_eq!(status, StatusCode::OK, "{artifact}");
+    assert_eq!(artifact["name"], "first-steps.md");
+    assert_eq!(artifact["revisions"][0]["blob"], blob.name());
+    assert_eq!(
+        artifact["revisions"][0]["authors"][0],
+        app.alice.public().to_hex()
+    );
+    let (_, listed) = app.get("/artifacts").await;
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+}

@@ -97,6 +97,10 @@ pub enum Command {
     /// Manage local signing keys (stored with file permissions 0600).
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Store and fetch blobs: the contents of artifacts, kept outside the ledger and named
+    /// in events by their digest.
+    #[command(subcommand)]
+    Blob(BlobCommand),
     /// Create a commons on a node, signed by a local key.
     #[command(
         after_help = "Example:\n  commons init \"Brest audio trails\" --key alice --licence CC-BY-SA-4.0 --maintainer 01ab…"
@@ -268,6 +272,35 @@ pub enum ProofVerify {
         /// named in the receipt's extra data.
         #[arg(long)]
         sequencer: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BlobCommand {
+    /// Upload a file (at most 16 MiB) to a node as a blob; prints its reference `alg:hex`
+    /// and its size. Uploading the same file again gives the same reference.
+    #[command(
+        after_help = "Example:\n  commons blob put design.pdf --node https://commons.example\n  sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08 48213 bytes"
+    )]
+    Put {
+        /// The file to upload.
+        file: PathBuf,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// Download a blob and check it against its reference; on a mismatch nothing is
+    /// written and the command fails.
+    #[command(
+        after_help = "Examples:\n  commons blob get sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08 -o design.pdf\n  commons blob get blake3:af13…  > data.csv"
+    )]
+    Get {
+        /// The blob's reference, `sha256:<64 hex>` or `blake3:<64 hex>`.
+        reference: String,
+        /// Write the blob to this file instead of standard output.
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        node: NodeArgs,
     },
 }
 

@@ -1,6 +1,7 @@
 //! A small client of a node's HTTP API (`/api/v1`), for the CLI verbs that talk to a node.
 
 use anyhow::{Context, Result, bail};
+use commons_ledger::blob::{BlobAlg, BlobRef};
 use commons_ledger::cbor::Value;
 use commons_ledger::{AuthorKey, CommonsId, Event, EventId};
 use std::time::Duration;
@@ -78,32 +79,6 @@ impl Client {
             kind
         );
         self.get_json(&path).await
-    }
-
-    /// Uploads a blob (`POST /api/v1/blobs`) under the reference the client computed, and
-    /// checks the node stored exactly that.
-    pub async fn post_blob(&self, bytes: Vec<u8>) -> Result<commons_ledger::BlobRef> {
-        let blob = commons_ledger::BlobRef::of_bytes(&bytes);
-        let url = self.url(&format!("/api/v1/blobs?alg={}", blob.alg.as_str()));
-        let response = self
-            .http
-            .post(&url)
-            .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
-            .body(bytes)
-            .send()
-            .await
-            .with_context(|| format!("cannot reach the node at {url}"))?;
-        let bytes = check(response).await?.bytes().await?;
-        let json: serde_json::Value =
-            serde_json::from_slice(&bytes).context("the node did not answer JSON")?;
-        if json["ref"].as_str() != Some(blob.name().as_str()) {
-            bail!(
-                "the node stored the blob as {} instead of {}",
-                json["ref"],
-                blob.name()
-            );
-        }
-        Ok(blob)
     }
 
     pub async fn submit(&self, event: &Event) -> Result<SubmitAnswer> {
@@ -185,6 +160,49 @@ impl Client {
             bail!("entries are not a CBOR array");
         };
         Ok(items.iter().map(Value::encode).collect())
+    }
+}
+
+impl Client {
+    /// Uploads `bytes` as a blob named under `alg`; returns the node's reference and
+    /// whether the node stored it now (false: it held it already).
+    pub async fn put_blob(&self, alg: BlobAlg, bytes: Vec<u8>) -> Result<(BlobRef, bool)> {
+        let url = self.url(&format!("/api/v1/blobs?alg={}", alg.as_str()));
+        let response = self
+            .http
+            .post(&url)
+            .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+            .body(bytes)
+            .send()
+            .await
+            .with_context(|| format!("cannot reach the node at {url}"))?;
+        let response = check(response).await?;
+        let created = response.status() == reqwest::StatusCode::CREATED;
+        let json: serde_json::Value = serde_json::from_slice(&response.bytes().await?)
+            .context("the node did not answer JSON")?;
+        let name = json["ref"]
+            .as_str()
+            .context("the node's answer names no blob")?;
+        let (alg, hash) = BlobRef::parse_name(name)
+            .map_err(|e| anyhow::anyhow!("the node's blob reference {name:?}: {e}"))?;
+        let size = json["size"]
+            .as_u64()
+            .context("the node's answer gives no size")?;
+        Ok((BlobRef { alg, hash, size }, created))
+    }
+
+    /// The bytes the node serves under `name` (`alg:hex`), at most `bytes_max` of them;
+    /// the caller checks them against the name.
+    pub async fn blob(&self, name: &str, bytes_max: u64) -> Result<Vec<u8>> {
+        let mut response = self.get(&format!("/api/v1/blobs/{name}")).await?;
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response.chunk().await? {
+            if (bytes.len() + chunk.len()) as u64 > bytes_max {
+                bail!("the node sent more than {bytes_max} bytes for {name}");
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(bytes)
     }
 }
 

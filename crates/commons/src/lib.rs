@@ -1,6 +1,7 @@
 //! The library half of the `commons` binary: one function per verb, so that tests can
 //! drive every verb without spawning processes.
 
+pub mod blob;
 pub mod cli;
 pub mod client;
 pub mod demo;
@@ -117,6 +118,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             .await
         }
         Command::Key(command) => key(command),
+        Command::Blob(command) => blob::run(command).await,
         Command::Init {
             name,
             licence,
@@ -471,22 +473,6 @@ pub async fn sign_and_submit(
         None => println!("{} {}", event.id.to_hex(), answer.status),
     }
     Ok(())
-}
-
-/// Reads a file and uploads it as a blob, refusing files over the node's blob limit.
-pub async fn upload_blob(client: &client::Client, path: &Path) -> Result<commons_ledger::BlobRef> {
-    let size = std::fs::metadata(path)
-        .with_context(|| format!("cannot read {}", path.display()))?
-        .len();
-    if size > commons_ledger::blob::BLOB_BYTES_MAX {
-        anyhow::bail!(
-            "{} is {size} bytes; a blob holds at most {} bytes",
-            path.display(),
-            commons_ledger::blob::BLOB_BYTES_MAX
-        );
-    }
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    client.post_blob(bytes).await
 }
 
 async fn selected_commons(store: &AnyStore, only: Option<&str>) -> Result<Vec<CommonsId>> {

@@ -769,7 +769,7 @@ pub async fn run_contrib(command: ContribCommand) -> Result<()> {
             }
             let revision = match file {
                 Some(path) => {
-                    let blob = crate::upload_blob(&signer.client, &path).await?;
+                    let (blob, _) = crate::blob::upload(&signer.client, &path).await?;
                     Some(bodies::RevisionSpec {
                         artifact: artifact.as_deref().map(parse_event_id).transpose()?,
                         base: base.as_deref().map(parse_event_id).transpose()?,
@@ -896,7 +896,10 @@ pub async fn run_contrib(command: ContribCommand) -> Result<()> {
         } => {
             let signer = Signer::new(&actor)?;
             let blob = match file {
-                Some(path) => Some((media_type, crate::upload_blob(&signer.client, &path).await?)),
+                Some(path) => Some((
+                    media_type,
+                    crate::blob::upload(&signer.client, &path).await?.0,
+                )),
                 None => None,
             };
             let update = ContributionUpdate {

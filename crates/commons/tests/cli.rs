@@ -100,11 +100,17 @@ fn every_verb_has_help_with_an_example() {
             "`commons {verb} --help` shows no example:\n{help}"
         );
     }
-    for verb in ["new", "show", "sign-challenge"] {
-        let help = ok(&["key", verb, "--help"], dir.path());
+    for (group, verb) in [
+        ("key", "new"),
+        ("key", "show"),
+        ("key", "sign-challenge"),
+        ("blob", "put"),
+        ("blob", "get"),
+    ] {
+        let help = ok(&[group, verb, "--help"], dir.path());
         assert!(
             help.contains("Example"),
-            "`commons key {verb} --help` shows no example"
+            "`commons {group} {verb} --help` shows no example"
         );
     }
 }
@@ -353,6 +359,126 @@ fn a_tampered_bundle_fails_verification_and_names_the_failure() {
     let output = commons(&["verify", "--bundle", file.to_str().unwrap()], dir.path());
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("error:"));
+}
+
+#[test]
+fn a_blob_put_on_a_node_is_got_back_under_its_reference_and_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = serve(&dir.path().join("node"), &[]);
+    let node_flag = ["--node", node.url.as_str()];
+    let file = dir.path().join("design.txt");
+    let content = b"a sketch of the tool shed, version 3\n".repeat(100);
+    std::fs::write(&file, &content).unwrap();
+    let expected = commons_ledger::blob::BlobRef::of_bytes(&content);
+
+    let put = ok(
+        &[&["blob", "put", file.to_str().unwrap()][..], &node_flag[..]].concat(),
+        dir.path(),
+    );
+    assert_eq!(
+        put.trim(),
+        format!("{} {} bytes", expected.name(), content.len())
+    );
+    // Again: the same reference.
+    let again = ok(
+        &[&["blob", "put", file.to_str().unwrap()][..], &node_flag[..]].concat(),
+        dir.path(),
+    );
+    assert_eq!(again, put);
+
+    let name = expected.name();
+    let out = dir.path().join("copy.txt");
+    let get = [
+        &["blob", "get", name.as_str(), "-o", out.to_str().unwrap()][..],
+        &node_flag[..],
+    ]
+    .concat();
+    assert_eq!(ok(&get, dir.path()), "");
+    assert_eq!(std::fs::read(&out).unwrap(), content);
+    // Without -o the bytes go to standard output.
+    let to_stdout = commons(
+        &[&["blob", "get", name.as_str()][..], &node_flag[..]].concat(),
+        dir.path(),
+    );
+    assert!(to_stdout.status.success());
+    assert_eq!(to_stdout.stdout, content);
+
+    // A blob the node does not hold fails with the node's code, and writes nothing.
+    let unknown = commons_ledger::blob::BlobRef::of_bytes(b"never uploaded").name();
+    let missing = dir.path().join("missing.txt");
+    let refused = commons(
+        &[
+            &[
+                "blob",
+                "get",
+                unknown.as_str(),
+                "-o",
+                missing.to_str().unwrap(),
+            ][..],
+            &node_flag[..],
+        ]
+        .concat(),
+        dir.path(),
+    );
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("blob_unknown"));
+    assert!(!missing.exists());
+}
+
+/// A node stand-in that answers every request with 200 and `body`, once per connection.
+fn lying_node(body: &'static [u8]) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let mut stream = stream.unwrap();
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(body);
+        }
+    });
+    url
+}
+
+#[test]
+fn a_blob_whose_bytes_do_not_match_its_reference_is_refused_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = lying_node(b"not what was asked for");
+    let asked = commons_ledger::blob::BlobRef::of_bytes(b"what was asked for").name();
+    let out = dir.path().join("artifact.bin");
+    let refused = commons(
+        &[
+            "blob",
+            "get",
+            asked.as_str(),
+            "-o",
+            out.to_str().unwrap(),
+            "--node",
+            url.as_str(),
+        ],
+        dir.path(),
+    );
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("are not") && stderr.contains(&asked),
+        "{stderr}"
+    );
+    assert!(!out.exists());
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    // Nor anything on standard output.
+    let to_stdout = commons(
+        &["blob", "get", asked.as_str(), "--node", url.as_str()],
+        dir.path(),
+    );
+    assert!(!to_stdout.status.success());
+    assert!(to_stdout.stdout.is_empty());
 }
 
 #[test]

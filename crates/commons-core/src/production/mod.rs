@@ -664,6 +664,11 @@ pub(crate) fn on_tick(state: &mut State, input: &Input<'_>, applied: &mut Applie
     contributions::close_windows(state, input, applied);
 }
 
+/// Whether events of `kind` can reference blobs at all (a cheap test before decoding).
+pub fn may_reference_blobs(kind: &str) -> bool {
+    matches!(kind, contributions::SUBMIT | contributions::REVISE)
+}
+
 /// The blobs an event of `kind` with `body` references, for the node to check it holds
 /// them before the event joins the ledger. Malformed bodies give none (core refuses them).
 pub fn blobs_referenced(kind: &str, body: &Value) -> Vec<BlobRef> {
