@@ -24,6 +24,7 @@ pub enum RejectionCode {
     EvidenceInvalid,
     GenesisInvalid,
     WrongCommons,
+    LicenceIncompatible,
 }
 
 impl RejectionCode {
@@ -49,6 +50,7 @@ impl RejectionCode {
             RejectionCode::EvidenceInvalid => "evidence_invalid",
             RejectionCode::GenesisInvalid => "genesis_invalid",
             RejectionCode::WrongCommons => "wrong_commons",
+            RejectionCode::LicenceIncompatible => "licence_incompatible",
         }
     }
 }
