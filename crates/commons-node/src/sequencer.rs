@@ -701,6 +701,7 @@ fn prepare_commits(
         let batch = Arc::new(AppendBatch {
             commons: Some(commons),
             create_name: draft.create_name,
+            fork_prefix: None,
             rename,
             events: draft.events,
             hashes: draft.hashes,
