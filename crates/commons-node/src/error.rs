@@ -52,6 +52,13 @@ pub enum IngestError {
     Rule(Rejection),
     #[error("the node is overloaded; retry later")]
     Overloaded,
+    /// A fork genesis names a parent commons this node does not host.
+    #[error("this node hosts no parent commons {0} to fork")]
+    ParentUnknown(String),
+    /// A fork genesis names a parent checkpoint the parent's sequencer never signed (or
+    /// not at a size and root of the parent's ledger).
+    #[error("{0}")]
+    CheckpointUnknown(String),
 }
 
 impl IngestError {
@@ -70,6 +77,8 @@ impl IngestError {
             IngestError::Equivocation { .. } => "equivocation",
             IngestError::Rule(r) => r.code.as_str(),
             IngestError::Overloaded => "overloaded",
+            IngestError::ParentUnknown(_) => "parent_unknown",
+            IngestError::CheckpointUnknown(_) => "checkpoint_unknown",
         }
     }
 
@@ -82,7 +91,10 @@ impl IngestError {
             IngestError::Format(_) | IngestError::BodyMissing | IngestError::TimeInFuture => {
                 RejectionClass::Malformed
             }
-            IngestError::UnknownCommons(_) => RejectionClass::NotFound,
+            IngestError::UnknownCommons(_) | IngestError::ParentUnknown(_) => {
+                RejectionClass::NotFound
+            }
+            IngestError::CheckpointUnknown(_) => RejectionClass::Rule,
             IngestError::SequencerMismatch(_)
             | IngestError::NewCommonsRefused
             | IngestError::NotSequencer => RejectionClass::Forbidden,

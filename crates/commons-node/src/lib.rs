@@ -13,6 +13,7 @@ mod authoring;
 pub mod bundle;
 pub mod clock;
 pub mod error;
+mod fork;
 pub mod metrics;
 pub mod pending;
 pub mod receipt;
