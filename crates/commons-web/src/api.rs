@@ -8,7 +8,7 @@ use crate::extract::{
 };
 use crate::json::{
     CommonsOverview, CommonsSummary, ConsistencyProof, EventJson, EventPage, EventStatusJson,
-    InclusionProof, NodeInfo, SubmitAnswer, envelopes_cbor,
+    ForkParentJson, ForkSummary, InclusionProof, Lineage, NodeInfo, SubmitAnswer, envelopes_cbor,
 };
 use axum::Json;
 use axum::body::{Body, Bytes};
@@ -644,6 +644,60 @@ pub async fn consistency_proof(
         to,
         hashes: hex_hashes(&hashes),
     }))
+}
+
+/// `GET /api/v1/commons/{id}/lineage`: the parent checkpoint a fork names, the fork's
+/// latest checkpoint and the consistency proof joining them (404 `not_a_fork` for a
+/// commons that starts with its own genesis).
+pub async fn lineage(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Lineage>, ApiError> {
+    let view = commons_view(&state, &id)?;
+    let Some(parent) = &view.governance.parent else {
+        return Err(ApiError::not_found(
+            "not_a_fork",
+            format!("commons {} is not a fork", view.id),
+        ));
+    };
+    let fork_checkpoint = latest_checkpoint(&state, &view).await?;
+    let hashes = state
+        .node
+        .consistency_proof(&view.id, parent.size, fork_checkpoint.size)
+        .await?
+        .ok_or_else(|| {
+            ApiError::Fault(format!(
+                "no consistency proof from {} to {} in fork {}",
+                parent.size, fork_checkpoint.size, view.id
+            ))
+        })?;
+    Ok(Json(Lineage {
+        parent: ForkParentJson::of(parent),
+        fork_checkpoint: fork_checkpoint.note,
+        consistency_proof: hex_hashes(&hashes),
+    }))
+}
+
+/// `GET /api/v1/commons/{id}/forks`: the commons on this node whose parent is `id`.
+pub async fn forks(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Vec<ForkSummary>>, ApiError> {
+    let view = commons_view(&state, &id)?;
+    let forks = state
+        .node
+        .list_commons()
+        .iter()
+        .filter_map(|fork| {
+            let parent = fork.governance.parent.as_ref()?;
+            (parent.commons == view.id).then(|| ForkSummary {
+                id: fork.id.to_hex(),
+                name: fork.governance.name.clone(),
+                fork_size: parent.size,
+            })
+        })
+        .collect();
+    Ok(Json(forks))
 }
 
 /// `GET /api/v1/commons/{id}/receipt/{event_id}`: a c2sp.org/tlog-proof receipt of the event

@@ -204,6 +204,11 @@ fn api_endpoints() -> Vec<(Route, MethodRouter<AppState>)> {
             get(api::receipt),
         ),
         (
+            Route::get("/api/v1/commons/{id}/lineage"),
+            get(api::lineage),
+        ),
+        (Route::get("/api/v1/commons/{id}/forks"), get(api::forks)),
+        (
             Route::get("/api/v1/commons/{id}/tlog/checkpoint"),
             get(api::checkpoint),
         ),
