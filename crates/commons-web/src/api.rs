@@ -562,6 +562,22 @@ pub async fn checkpoint(
     Ok(response)
 }
 
+/// `GET /api/v1/commons/{id}/checkpoints/{size}`: the signed checkpoint the node stored
+/// at exactly that ledger size (a fork names one), or 404 `no_checkpoint`.
+pub async fn checkpoint_at(
+    State(state): State<AppState>,
+    ApiPath((id, size)): ApiPath<(String, u64)>,
+) -> Result<Response, ApiError> {
+    let view = commons_view(&state, &id)?;
+    let Some(checkpoint) = state.node.store().checkpoint_at(&view.id, size).await? else {
+        return Err(ApiError::not_found(
+            "no_checkpoint",
+            format!("commons {} has no signed checkpoint of size {size}", view.id),
+        ));
+    };
+    Ok(([(header::CONTENT_TYPE, TEXT)], checkpoint.note).into_response())
+}
+
 async fn latest_checkpoint(
     state: &AppState,
     view: &CommonsView,

@@ -192,6 +192,10 @@ fn api_endpoints() -> Vec<(Route, MethodRouter<AppState>)> {
             get(api::checkpoint),
         ),
         (
+            Route::get("/api/v1/commons/{id}/checkpoints/{size}"),
+            get(api::checkpoint_at),
+        ),
+        (
             Route::get("/api/v1/commons/{id}/proof/inclusion"),
             get(api::inclusion_proof),
         ),

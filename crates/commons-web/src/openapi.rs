@@ -350,6 +350,11 @@ fn paths() -> Value {
             "parameters": [commons_param()],
             "responses": commons_errors(ok("checkpoint", text("signed note")))
         }},
+        "/api/v1/commons/{id}/checkpoints/{size}": { "get": {
+            "operationId": "getCheckpointAt", "summary": "the signed checkpoint stored at exactly this ledger size (404 no_checkpoint otherwise), e.g. to fork there",
+            "parameters": [commons_param(), path_param("size", "ledger size", uint())],
+            "responses": commons_errors(ok("checkpoint", text("signed note")))
+        }},
         "/api/v1/commons/{id}/proof/inclusion": { "get": {
             "operationId": "getInclusionProof", "summary": "RFC 9162 inclusion proof of leaf `index` in the tree of `size` leaves",
             "parameters": [commons_param(), query_param("index", true, "leaf index", uint()), query_param("size", true, "tree size", uint())],
