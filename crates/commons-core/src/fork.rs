@@ -26,7 +26,7 @@
 //! is the ledger's root at `size`, needs keys and Merkle hashes: the node checks it on
 //! ingest and the audit on verification.
 
-use crate::network::{GENESIS, read_genesis};
+use crate::network::{GENESIS, genesis_body_with_parent, read_genesis};
 use crate::rejection::{Rejection, RejectionCode, reject};
 use crate::state::{ChainHead, ForkParent, ProposalStatus, State};
 use commons_ledger::cbor::Value;
@@ -56,26 +56,13 @@ pub fn fork_genesis_body(
     licence: &str,
     parent: &ForkParent,
 ) -> Value {
-    let key = |k: &AuthorKey| Value::bytes(k.to_bytes().to_vec());
-    Value::text_map([
-        ("name", Value::text(name)),
-        (
-            "maintainers",
-            Value::Array(maintainers.iter().map(key).collect()),
-        ),
-        ("threshold", Value::Unsigned(threshold)),
-        ("sequencer", key(sequencer)),
-        ("licence", Value::text(licence)),
-        (
-            "parent",
-            Value::text_map([
-                ("commons", Value::bytes(parent.commons.0.to_vec())),
-                ("size", Value::Unsigned(parent.size)),
-                ("root", Value::bytes(parent.root.to_vec())),
-                ("checkpoint", Value::text(parent.checkpoint.clone())),
-            ]),
-        ),
-    ])
+    let parent = Value::text_map([
+        ("commons", Value::bytes(parent.commons.0.to_vec())),
+        ("size", Value::Unsigned(parent.size)),
+        ("root", Value::bytes(parent.root.to_vec())),
+        ("checkpoint", Value::text(parent.checkpoint.clone())),
+    ]);
+    genesis_body_with_parent(name, maintainers, threshold, sequencer, licence, parent)
 }
 
 /// The state of the fork that `event` (a `commons.genesis` naming a parent) starts at

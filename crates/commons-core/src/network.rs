@@ -26,13 +26,32 @@ pub const LICENCE_LEN_MAX: usize = 512;
 pub const PARENT_CHECKPOINT_LEN_MAX: usize = 8_192;
 
 /// The body of a `commons.genesis` with these maintainers, threshold, sequencer and
-/// licence, and no parent (a fork names its parent; see docs/events.md).
+/// licence, and no parent (a fork names its parent; see [`crate::fork::fork_genesis_body`]).
 pub fn genesis_body(
     name: &str,
     maintainers: &[AuthorKey],
     threshold: u64,
     sequencer: &AuthorKey,
     licence: &str,
+) -> Value {
+    genesis_body_with_parent(
+        name,
+        maintainers,
+        threshold,
+        sequencer,
+        licence,
+        Value::Null,
+    )
+}
+
+/// A genesis body whose `parent` field is `parent` (null or a fork's parent map).
+pub(crate) fn genesis_body_with_parent(
+    name: &str,
+    maintainers: &[AuthorKey],
+    threshold: u64,
+    sequencer: &AuthorKey,
+    licence: &str,
+    parent: Value,
 ) -> Value {
     let key = |k: &AuthorKey| Value::bytes(k.to_bytes().to_vec());
     Value::text_map([
@@ -44,7 +63,7 @@ pub fn genesis_body(
         ("threshold", Value::Unsigned(threshold)),
         ("sequencer", key(sequencer)),
         ("licence", Value::text(licence)),
-        ("parent", Value::Null),
+        ("parent", parent),
     ])
 }
 

@@ -572,7 +572,10 @@ pub async fn checkpoint_at(
     let Some(checkpoint) = state.node.store().checkpoint_at(&view.id, size).await? else {
         return Err(ApiError::not_found(
             "no_checkpoint",
-            format!("commons {} has no signed checkpoint of size {size}", view.id),
+            format!(
+                "commons {} has no signed checkpoint of size {size}",
+                view.id
+            ),
         ));
     };
     Ok(([(header::CONTENT_TYPE, TEXT)], checkpoint.note).into_response())

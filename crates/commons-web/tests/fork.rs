@@ -216,29 +216,25 @@ async fn the_lineage_of_a_commons_that_is_not_a_fork_is_not_found() {
 async fn a_refused_fork_answers_its_code_and_creates_nothing() {
     let app = spawn_app().await;
     let parent = app.latest_parent().await;
-    let unsigned = ForkParent {
-        checkpoint: Checkpoint {
-            origin: origin_for(&app.parent),
+    // Notes signed by a key that sequences nothing.
+    let note_of = |commons: &CommonsId| {
+        Checkpoint {
+            origin: origin_for(commons),
             size: parent.size,
             root: Hash(parent.root),
             extensions: Vec::new(),
         }
         .sign(&key(77))
         .unwrap()
-        .to_text(),
+        .to_text()
+    };
+    let unsigned = ForkParent {
+        checkpoint: note_of(&app.parent),
         ..parent.clone()
     };
     let orphan = ForkParent {
         commons: CommonsId([5; 32]),
-        checkpoint: Checkpoint {
-            origin: origin_for(&CommonsId([5; 32])),
-            size: parent.size,
-            root: Hash(parent.root),
-            extensions: Vec::new(),
-        }
-        .sign(&key(77))
-        .unwrap()
-        .to_text(),
+        checkpoint: note_of(&CommonsId([5; 32])),
         ..parent.clone()
     };
     let n_commons = app.test.node.list_commons().len();

@@ -9,7 +9,7 @@ pub mod progress;
 
 use anyhow::{Context, Result, bail};
 use cli::{Cli, Command, DataArgs, KeyCommand, ProofVerify};
-use commons_ledger::cbor::{self, Value};
+use commons_ledger::cbor;
 use commons_ledger::{AuthorKey, CommonsId, Event, EventId, Kind, SecretKey};
 use commons_node::audit;
 use commons_node::{Node, NodeConfig, SystemClock};
@@ -381,31 +381,9 @@ async fn init(
     let key = keys::load(data, key_name)?;
     let client = client::Client::new(node_url)?;
     let sequencer = client.sequencer().await?;
-    let mut maintainer_keys = Vec::new();
-    for text in maintainers {
-        maintainer_keys.push(
-            AuthorKey::from_hex(text).map_err(|e| anyhow::anyhow!("maintainer `{text}`: {e}"))?,
-        );
-    }
-    if maintainer_keys.is_empty() {
-        maintainer_keys.push(key.author_key());
-    }
-    let body = Value::text_map([
-        ("name", Value::text(name)),
-        (
-            "maintainers",
-            Value::Array(
-                maintainer_keys
-                    .iter()
-                    .map(|k| Value::bytes(k.to_bytes().to_vec()))
-                    .collect(),
-            ),
-        ),
-        ("threshold", Value::Unsigned(threshold)),
-        ("sequencer", Value::bytes(sequencer.to_bytes().to_vec())),
-        ("licence", Value::text(licence)),
-        ("parent", Value::Null),
-    ]);
+    let maintainer_keys = parse_keys(maintainers, key.author_key())?;
+    let body =
+        commons_core::network::genesis_body(name, &maintainer_keys, threshold, &sequencer, licence);
     let event = Event::sign(
         &key,
         None,
