@@ -21,6 +21,7 @@
 pub mod agents;
 pub mod authz;
 pub mod body;
+pub mod fork;
 pub mod governance;
 pub mod network;
 pub mod production;
@@ -138,7 +139,8 @@ pub fn apply(state: &mut State, event: &Event, index: u64) -> Result<Applied, Re
 }
 
 /// Folds a whole ledger from its genesis. Returns the state and, on the first refused
-/// event, its index and rejection.
+/// event, its index and rejection. A fork's ledger folds through: the parent's genesis
+/// at 0, the parent's events, then the fork's genesis at the fork's size ([`fork::fork`]).
 pub fn replay<'a>(events: impl IntoIterator<Item = &'a Event>) -> Result<State, (u64, Rejection)> {
     let mut events = events.into_iter();
     let Some(first) = events.next() else {
@@ -150,6 +152,10 @@ pub fn replay<'a>(events: impl IntoIterator<Item = &'a Event>) -> Result<State, 
     let (mut state, _) = genesis(first, 0).map_err(|r| (0, r))?;
     for (offset, event) in events.enumerate() {
         let index = offset as u64 + 1;
+        if event.header.commons.is_none() {
+            state = fork::fork(&state, event, index).map_err(|r| (index, r))?;
+            continue;
+        }
         apply(&mut state, event, index).map_err(|r| (index, r))?;
     }
     Ok(state)

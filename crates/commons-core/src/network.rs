@@ -21,15 +21,37 @@ pub const EQUIVOCATION: &str = "evidence.equivocation";
 pub const COMMONS_NAME_LEN_MAX: usize = 200;
 /// Longest licence expression, in bytes.
 pub const LICENCE_LEN_MAX: usize = 512;
+/// Longest signed checkpoint note a fork's `parent` may carry, in bytes: a checkpoint
+/// with its sequencer's signature and a few cosignatures fits many times over.
+pub const PARENT_CHECKPOINT_LEN_MAX: usize = 8_192;
 
 /// The body of a `commons.genesis` with these maintainers, threshold, sequencer and
-/// licence, and no parent (a fork names its parent; see docs/events.md).
+/// licence, and no parent (a fork names its parent; see [`crate::fork::fork_genesis_body`]).
 pub fn genesis_body(
     name: &str,
     maintainers: &[AuthorKey],
     threshold: u64,
     sequencer: &AuthorKey,
     licence: &str,
+) -> Value {
+    genesis_body_with_parent(
+        name,
+        maintainers,
+        threshold,
+        sequencer,
+        licence,
+        Value::Null,
+    )
+}
+
+/// A genesis body whose `parent` field is `parent` (null or a fork's parent map).
+pub(crate) fn genesis_body_with_parent(
+    name: &str,
+    maintainers: &[AuthorKey],
+    threshold: u64,
+    sequencer: &AuthorKey,
+    licence: &str,
+    parent: Value,
 ) -> Value {
     let key = |k: &AuthorKey| Value::bytes(k.to_bytes().to_vec());
     Value::text_map([
@@ -41,11 +63,42 @@ pub fn genesis_body(
         ("threshold", Value::Unsigned(threshold)),
         ("sequencer", key(sequencer)),
         ("licence", Value::text(licence)),
-        ("parent", Value::Null),
+        ("parent", parent),
     ])
 }
 
 pub(crate) fn genesis(event: &Event, index: u64) -> Result<(State, Applied), Rejection> {
+    let header = &event.header;
+    let governance = read_genesis(event)?;
+    let commons = CommonsId(event.id.0);
+    let mut state = State {
+        commons,
+        size: index + 1,
+        time_ms: 0,
+        governance,
+        agents: BTreeMap::new(),
+        chains: BTreeMap::new(),
+        proposals: BTreeMap::new(),
+        frozen: BTreeMap::new(),
+        production: Default::default(),
+    };
+    state.chains.insert(
+        header.author,
+        crate::state::ChainHead {
+            seq: 0,
+            id: event.id,
+        },
+    );
+    let mut applied = Applied::default();
+    applied.touch(RowKey::Commons);
+    applied.touch(RowKey::Clock);
+    applied.touch(RowKey::Chain(header.author));
+    Ok((state, applied))
+}
+
+/// The governance a `commons.genesis` sets up (version 0), with its header and body
+/// checked; shared by a new commons and a fork.
+pub(crate) fn read_genesis(event: &Event) -> Result<Governance, Rejection> {
     let header = &event.header;
     if header.kind.as_str() != GENESIS || header.commons.is_some() || header.seq != 0 {
         return reject(
@@ -81,30 +134,7 @@ pub(crate) fn genesis(event: &Event, index: u64) -> Result<(State, Applied), Rej
         version: 0,
     };
     validate_governance(&governance)?;
-    let commons = CommonsId(event.id.0);
-    let mut state = State {
-        commons,
-        size: index + 1,
-        time_ms: 0,
-        governance,
-        agents: BTreeMap::new(),
-        chains: BTreeMap::new(),
-        proposals: BTreeMap::new(),
-        frozen: BTreeMap::new(),
-        production: Default::default(),
-    };
-    state.chains.insert(
-        header.author,
-        crate::state::ChainHead {
-            seq: 0,
-            id: event.id,
-        },
-    );
-    let mut applied = Applied::default();
-    applied.touch(RowKey::Commons);
-    applied.touch(RowKey::Clock);
-    applied.touch(RowKey::Chain(header.author));
-    Ok((state, applied))
+    Ok(governance)
 }
 
 fn read_parent(value: &Value) -> Result<ForkParent, Rejection> {
@@ -112,7 +142,7 @@ fn read_parent(value: &Value) -> Result<ForkParent, Rejection> {
     let commons = reader.event_id("commons")?;
     let size = reader.uint("size")?;
     let root = reader.event_id("root")?;
-    let checkpoint = reader.text("checkpoint", 1, 8192)?;
+    let checkpoint = reader.text("checkpoint", 1, PARENT_CHECKPOINT_LEN_MAX)?;
     reader.finish()?;
     Ok(ForkParent {
         commons: CommonsId(commons.0),

@@ -49,6 +49,7 @@ pub enum RejectionCode {
     ObjectUnknown,
     PostUnknown,
     LimitReached,
+    LicenceIncompatible,
 }
 
 impl RejectionCode {
@@ -99,6 +100,7 @@ impl RejectionCode {
             RejectionCode::ObjectUnknown => "object_unknown",
             RejectionCode::PostUnknown => "post_unknown",
             RejectionCode::LimitReached => "limit_reached",
+            RejectionCode::LicenceIncompatible => "licence_incompatible",
         }
     }
 }

@@ -9,6 +9,12 @@
 //! projection rows. It stops at the first failure in ledger order and names it with a
 //! stable code and the ledger index.
 //!
+//! A fork's ledger is followed through its parent's prefix like any other events: leaf 0
+//! is its first ancestor's genesis, and at each fork point the genesis must fork the
+//! state folded so far (core's rules) and name the ancestor's checkpoint at exactly that
+//! size, signed by the ancestor's sequencer, with the recomputed root
+//! (`fork_checkpoint_invalid`). The ledger must end as this commons'.
+//!
 //! The same verifying fold ([`Verifier`]) serves bundles ([`audit_bundle`]), minus what
 //! only a store has (stored hashes and projection rows), and the import of a bundle, which
 //! writes the hashes and rows the fold recomputed rather than anything the bundle claims.
@@ -95,8 +101,8 @@ pub enum AuditCode {
     /// An author key is not a usable point or has small order.
     AuthorKeyInvalid,
     BadSignature,
-    /// Leaf 0 is not the genesis of this commons (or is a fork's, which this audit does
-    /// not follow yet).
+    /// Leaf 0 is not a genesis, a later genesis does not fork the ledger folded so far,
+    /// or the ledger is not this commons' (its last genesis has another id).
     GenesisInvalid,
     /// The same event id appears twice.
     DuplicateEvent,
@@ -125,6 +131,9 @@ pub enum AuditCode {
     ProjectionMismatch,
     /// A bundle's header disagrees with its ledger.
     BundleMismatch,
+    /// A fork's genesis names a parent checkpoint that the parent's sequencer did not
+    /// sign, or whose root is not the ledger's root at the fork's size.
+    ForkCheckpointInvalid,
 }
 
 impl AuditCode {
@@ -151,6 +160,7 @@ impl AuditCode {
             AuditCode::CheckpointMissing => "checkpoint_missing",
             AuditCode::ProjectionMismatch => "projection_mismatch",
             AuditCode::BundleMismatch => "bundle_mismatch",
+            AuditCode::ForkCheckpointInvalid => "fork_checkpoint_invalid",
         }
     }
 }
@@ -303,6 +313,9 @@ pub(crate) struct Verifier<'a> {
     previous_checkpoint: Option<(u64, Hash)>,
     /// Author keys already checked to be registrable, so each is checked once.
     registrable: BTreeSet<AuthorKey>,
+    /// The sequencer in effect before the last leaf folded: with the current one, the
+    /// keys that may have signed the checkpoint at the current size.
+    sequencer_before_last: Option<AuthorKey>,
 }
 
 impl<'a> Verifier<'a> {
@@ -334,6 +347,7 @@ impl<'a> Verifier<'a> {
             next_checkpoint: 0,
             previous_checkpoint: None,
             registrable: BTreeSet::new(),
+            sequencer_before_last: None,
         })
     }
 
@@ -432,12 +446,13 @@ impl<'a> Verifier<'a> {
         }
         let sequencer_before = match &mut self.state {
             None => {
-                if event.header.commons.is_some() || event.id.0 != self.commons.0 {
+                // Leaf 0 is this commons' genesis, or, for a fork, its first ancestor's.
+                if event.header.commons.is_some() {
                     return Err(AuditFailure::at(
                         AuditCode::GenesisInvalid,
                         index,
                         format!(
-                            "leaf 0 must be the genesis of commons {}, found event {}",
+                            "leaf 0 must be a genesis of commons {} or of an ancestor it forks, found event {}",
                             self.commons, event.id
                         ),
                     ));
@@ -452,15 +467,15 @@ impl<'a> Verifier<'a> {
                         ),
                     )
                 })?;
-                if state.governance.parent.is_some() {
-                    return Err(AuditFailure::at(
-                        AuditCode::GenesisInvalid,
-                        index,
-                        "the genesis starts a fork, whose parent prefix this audit cannot follow yet",
-                    ));
-                }
                 self.state = Some(state);
                 None
+            }
+            Some(state) if event.header.commons.is_none() => {
+                let before = state.governance.sequencer;
+                let root = self.frontier.root();
+                let forked = fold_fork(state, index, event, root, self.sequencer_before_last)?;
+                self.state = Some(forked);
+                Some(before)
             }
             Some(state) => {
                 let head = state.chains.get(&event.header.author).copied();
@@ -487,6 +502,7 @@ impl<'a> Verifier<'a> {
                 Some(before)
             }
         };
+        self.sequencer_before_last = sequencer_before;
         self.ids.insert(event.id);
         for (storage_index, hash) in self.frontier.append(event.leaf_hash()) {
             // The frontier hands out storage indexes in append order, one after another.
@@ -545,6 +561,18 @@ impl<'a> Verifier<'a> {
         let Some(state) = &self.state else {
             return Ok(());
         };
+        if state.commons != self.commons {
+            // A fork's checkpoints start after its genesis; before it, the ledger is an
+            // ancestor's, and a checkpoint of this commons there means leaf 0 is wrong.
+            return Err(AuditFailure::at(
+                AuditCode::GenesisInvalid,
+                last_index,
+                format!(
+                    "a checkpoint of {} covers {size} events, but up to there the ledger is commons {}'s",
+                    self.commons, state.commons
+                ),
+            ));
+        }
         // The checkpoint at `size` is signed by whoever appended leaf `size - 1`: the
         // sequencer in effect before it. When that leaf hands the ledger to a new
         // sequencer, the new one may sign the same size too, so both keys are accepted.
@@ -648,6 +676,15 @@ impl<'a> Verifier<'a> {
                 "the ledger has no events",
             ));
         };
+        if state.commons != self.commons {
+            return Err(AuditFailure::whole(
+                AuditCode::GenesisInvalid,
+                format!(
+                    "the ledger is commons {}'s, not {}: no genesis of {} follows",
+                    state.commons, self.commons, self.commons
+                ),
+            ));
+        }
         if let Some(beyond) = self.checkpoints.get(self.next_checkpoint) {
             return Err(AuditFailure::whole(
                 AuditCode::CheckpointBeyondLedger,
@@ -677,6 +714,54 @@ impl<'a> Verifier<'a> {
             n_checkpoints: self.checkpoints.len() as u64,
         })
     }
+}
+
+/// Folds a fork's genesis at `index`, where the ledger so far has root `root` (see
+/// [`Verifier::fold`]): core's rules, then the lineage core cannot see, namely that the
+/// parent checkpoint is signed by the parent's sequencer (the one in effect at that size,
+/// or `sequencer_before_last`) and that its root is the ledger's root at `index`.
+fn fold_fork(
+    parent: &State,
+    index: u64,
+    event: &Event,
+    root: Hash,
+    sequencer_before_last: Option<AuthorKey>,
+) -> Result<State, AuditFailure> {
+    let forked = commons_core::fork::fork(parent, event, index).map_err(|rejection| {
+        AuditFailure::at(
+            AuditCode::GenesisInvalid,
+            index,
+            format!(
+                "core refuses the fork's genesis {}: {rejection} ({})",
+                event.id,
+                rejection.code.as_str()
+            ),
+        )
+    })?;
+    let Some(lineage) = &forked.governance.parent else {
+        return Err(AuditFailure::at(
+            AuditCode::GenesisInvalid,
+            index,
+            "a fork's genesis names no parent",
+        ));
+    };
+    let origin = origin_for(&lineage.commons);
+    let keys = [Some(parent.governance.sequencer), sequencer_before_last];
+    let signed = keys.iter().flatten().any(|key| {
+        Checkpoint::parse_and_verify(&lineage.checkpoint, &origin, key)
+            .is_ok_and(|(checkpoint, _)| checkpoint.size == index && checkpoint.root == root)
+    });
+    if !signed {
+        return Err(AuditFailure::at(
+            AuditCode::ForkCheckpointInvalid,
+            index,
+            format!(
+                "the fork's parent checkpoint is not {origin}'s sequencer's signed checkpoint of the ledger's {index} events (root {})",
+                root.to_hex()
+            ),
+        ));
+    }
+    Ok(forked)
 }
 
 /// Batch-verifies a page's signatures, split across the machine's cores: signature
@@ -1007,18 +1092,19 @@ pub(crate) async fn replay(
                 .map_err(|error| AuditFailure::at(AuditCode::EventMalformed, index, error))?;
             match &mut state {
                 None => {
-                    if event.id.0 != commons.0 {
-                        return Err(AuditFailure::at(
-                            AuditCode::GenesisInvalid,
-                            index,
-                            "leaf 0 is not this commons' genesis",
-                        ));
-                    }
                     let (genesis, _) =
                         commons_core::genesis(&event, index).map_err(|rejection| {
                             AuditFailure::at(AuditCode::GenesisInvalid, index, rejection)
                         })?;
                     state = Some(genesis);
+                }
+                // A fork's genesis: the ledger goes on as the fork's.
+                Some(folded) if event.header.commons.is_none() => {
+                    let forked =
+                        commons_core::fork::fork(folded, &event, index).map_err(|rejection| {
+                            AuditFailure::at(AuditCode::GenesisInvalid, index, rejection)
+                        })?;
+                    state = Some(forked);
                 }
                 Some(state) => {
                     commons_core::apply(state, &event, index)
@@ -1038,7 +1124,15 @@ pub(crate) async fn replay(
         Ok(())
     })
     .await?;
-    state.ok_or_else(|| AuditFailure::whole(AuditCode::LedgerEmpty, "the ledger has no events"))
+    let state = state
+        .ok_or_else(|| AuditFailure::whole(AuditCode::LedgerEmpty, "the ledger has no events"))?;
+    if state.commons != *commons {
+        return Err(AuditFailure::whole(
+            AuditCode::GenesisInvalid,
+            format!("the first {size} events of commons {commons} are another commons' ledger"),
+        ));
+    }
+    Ok(state)
 }
 
 /// Recreates a commons' projection rows from its ledger and replaces the stored ones

@@ -616,6 +616,8 @@ pub async fn import(
     let batch = AppendBatch {
         commons: Some(bundle.commons),
         create_name: Some(verified.state.governance.name.clone()),
+        // A fork's bundle carries its whole ledger, the parent's prefix included.
+        fork_prefix: None,
         rename: None,
         events: bundle
             .events

@@ -62,6 +62,13 @@ pub enum IngestError {
     /// The event refers to a blob this node does not hold; upload it first.
     #[error("the event refers to blob {0:?}, which this node does not hold; upload it first")]
     BlobMissing(BlobRef),
+    /// A fork genesis names a parent commons this node does not host.
+    #[error("this node hosts no parent commons {0} to fork")]
+    ParentUnknown(String),
+    /// A fork genesis names a parent checkpoint the parent's sequencer never signed (or
+    /// not at a size and root of the parent's ledger).
+    #[error("{0}")]
+    CheckpointUnknown(String),
 }
 
 impl IngestError {
@@ -82,6 +89,8 @@ impl IngestError {
             IngestError::Overloaded => "overloaded",
             IngestError::PostingLimit { .. } => "posting_limit",
             IngestError::BlobMissing(_) => "blob_missing",
+            IngestError::ParentUnknown(_) => "parent_unknown",
+            IngestError::CheckpointUnknown(_) => "checkpoint_unknown",
         }
     }
 
@@ -94,7 +103,10 @@ impl IngestError {
             IngestError::Format(_) | IngestError::BodyMissing | IngestError::TimeInFuture => {
                 RejectionClass::Malformed
             }
-            IngestError::UnknownCommons(_) => RejectionClass::NotFound,
+            IngestError::UnknownCommons(_) | IngestError::ParentUnknown(_) => {
+                RejectionClass::NotFound
+            }
+            IngestError::CheckpointUnknown(_) => RejectionClass::Rule,
             IngestError::SequencerMismatch(_)
             | IngestError::NewCommonsRefused
             | IngestError::NotSequencer => RejectionClass::Forbidden,

@@ -14,6 +14,7 @@ pub mod blobs;
 pub mod bundle;
 pub mod clock;
 pub mod error;
+mod fork;
 pub mod metrics;
 pub mod pending;
 pub mod posting;

@@ -33,6 +33,15 @@ pub(crate) struct Runtime {
 }
 
 impl Runtime {
+    /// A commons that has no signed checkpoint yet.
+    pub fn new(state: State, frontier: Frontier) -> Runtime {
+        Runtime {
+            state,
+            frontier,
+            checkpoint: None,
+        }
+    }
+
     pub fn view(&self, sequencer: &AuthorKey) -> CommonsView {
         CommonsView {
             id: self.state.commons,

@@ -23,7 +23,7 @@ use commons_core::RowKey;
 use commons_core::network::{EQUIVOCATION, TICK, equivocation_body};
 use commons_ledger::cbor::Value;
 use commons_ledger::{CommonsId, Event, EventId, Kind};
-use commons_store::{AppendBatch, ProjectionChange, ProjectionRow, Store, StoredEvent};
+use commons_store::{AppendBatch, ForkPrefix, ProjectionChange, ProjectionRow, Store, StoredEvent};
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 use tokio::sync::mpsc;
@@ -33,6 +33,9 @@ use tokio::task::JoinHandle;
 #[derive(Default)]
 struct Draft {
     create_name: Option<String>,
+    /// Set when the draft creates a fork: the parent prefix the store copies first. Every
+    /// projection row of the fork's state is then written, not only the touched ones.
+    fork_prefix: Option<ForkPrefix>,
     events: Vec<StoredEvent>,
     hashes: Vec<(u64, commons_ledger::Hash)>,
     touched: BTreeSet<RowKey>,
@@ -351,6 +354,25 @@ async fn accept(
             Some((id, index)) if id == event.id => {
                 return Ok(Accepted::Sequenced { commons, index });
             }
+            // Before a fork's genesis the slot holds the parent's event, which names
+            // another commons: not an equivocation in this one, but a chain that
+            // already went on.
+            Some((_, index))
+                if runtime
+                    .state
+                    .governance
+                    .parent
+                    .as_ref()
+                    .is_some_and(|parent| index < parent.size) =>
+            {
+                return Err(IngestError::Rule(commons_core::Rejection::new(
+                    commons_core::RejectionCode::ChainBroken,
+                    format!(
+                        "seq {seq} of this author is in the parent's prefix; its chain in this fork continues at seq {next_seq}"
+                    ),
+                ))
+                .into());
+            }
             Some((id, _)) => {
                 return record_equivocation(shared, runtime, draft, unsettled, event, id).await;
             }
@@ -425,9 +447,15 @@ async fn accept_genesis(
     event: &Event,
 ) -> Result<Accepted, SubmitError> {
     let commons = event.commons_id();
-    if runtimes.contains_key(&commons) {
-        // The genesis of a commons is at index 0 (forks are not hosted yet).
-        return Ok(Accepted::Sequenced { commons, index: 0 });
+    if let Some(runtime) = runtimes.get(&commons) {
+        // The genesis of a commons is at index 0, a fork's at its parent's size.
+        let index = runtime
+            .state
+            .governance
+            .parent
+            .as_ref()
+            .map_or(0, |p| p.size);
+        return Ok(Accepted::Sequenced { commons, index });
     }
     if let NewCommonsPolicy::Only(allowed) = &shared.config.new_commons
         && !allowed.contains(&event.header.author)
@@ -440,24 +468,29 @@ async fn accept_genesis(
     if state.governance.sequencer != sequencer {
         return Err(IngestError::SequencerMismatch(sequencer.to_hex()).into());
     }
-    if state.governance.parent.is_some() {
-        return Err(IngestError::Rule(commons_core::Rejection::new(
-            commons_core::RejectionCode::GenesisInvalid,
-            "this node cannot host forks yet: their parent prefix must be imported first",
-        ))
-        .into());
-    }
-    let mut runtime = Runtime {
-        state,
-        frontier: commons_ledger::merkle::Frontier::empty(),
-        checkpoint: None,
+    let (index, fork_prefix, mut runtime) = match state.governance.parent.clone() {
+        None => {
+            let frontier = commons_ledger::merkle::Frontier::empty();
+            (0, None, Runtime::new(state, frontier))
+        }
+        Some(parent) => {
+            let (state, frontier) = crate::fork::start(shared, runtimes, event, &parent).await?;
+            let prefix = ForkPrefix {
+                parent: parent.commons,
+                size: parent.size,
+            };
+            (parent.size, Some(prefix), Runtime::new(state, frontier))
+        }
     };
     let draft = drafts.entry(commons).or_default();
     draft.create_name = Some(runtime.state.governance.name.clone());
-    push_event(&mut runtime, draft, event, 0);
-    draft.touched.extend(applied.touched);
+    if fork_prefix.is_none() {
+        draft.touched.extend(applied.touched);
+    }
+    draft.fork_prefix = fork_prefix;
+    push_event(&mut runtime, draft, event, index);
     runtimes.insert(commons, runtime);
-    Ok(Accepted::Sequenced { commons, index: 0 })
+    Ok(Accepted::Sequenced { commons, index })
 }
 
 /// Applies `event` through core and adds it to the draft.
@@ -686,22 +719,27 @@ fn prepare_commits(
                 continue;
             }
         };
-        let projections = draft
-            .touched
-            .iter()
-            .map(|key| {
-                let row = runtime.state.row(key);
-                match row.value {
-                    Some(value) => ProjectionChange::Put(ProjectionRow {
-                        table: row.table.to_owned(),
-                        key: row.key,
-                        value,
-                    }),
-                    None => ProjectionChange::Delete {
-                        table: row.table.to_owned(),
-                        key: row.key,
-                    },
-                }
+        let rows = if draft.fork_prefix.is_some() {
+            runtime.state.rows()
+        } else {
+            draft
+                .touched
+                .iter()
+                .map(|key| runtime.state.row(key))
+                .collect()
+        };
+        let projections = rows
+            .into_iter()
+            .map(|row| match row.value {
+                Some(value) => ProjectionChange::Put(ProjectionRow {
+                    table: row.table.to_owned(),
+                    key: row.key,
+                    value,
+                }),
+                None => ProjectionChange::Delete {
+                    table: row.table.to_owned(),
+                    key: row.key,
+                },
             })
             .collect();
         // A governance change may rename the commons; the listing row follows it.
@@ -711,6 +749,7 @@ fn prepare_commits(
         let batch = Arc::new(AppendBatch {
             commons: Some(commons),
             create_name: draft.create_name,
+            fork_prefix: draft.fork_prefix,
             rename,
             events: draft.events,
             hashes: draft.hashes,

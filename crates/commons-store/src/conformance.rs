@@ -9,9 +9,9 @@
 //! randomness.
 
 use crate::{
-    AppendBatch, CheckpointRow, CommonsRow, EVENTS_PAGE_MAX, EventQuery, HASHES_LOOKUP_MAX,
-    IDS_LOOKUP_MAX, ProjectionChange, ProjectionRow, Result, STORED_INTEGER_MAX, Store, StoreError,
-    StoredEvent,
+    AppendBatch, CheckpointRow, CommonsRow, EVENTS_PAGE_MAX, EventQuery, ForkPrefix,
+    HASHES_LOOKUP_MAX, IDS_LOOKUP_MAX, ProjectionChange, ProjectionRow, Result, STORED_INTEGER_MAX,
+    Store, StoreError, StoredEvent,
 };
 use commons_ledger::keys::Signature;
 use commons_ledger::{AuthorKey, CommonsId, EventId, Hash};
@@ -53,6 +53,10 @@ macro_rules! conformance_tests {
             replace_projections_replaces_every_row_of_only_that_commons,
             replace_projections_of_an_unknown_commons_is_a_conflict,
             commons_are_isolated_from_each_other,
+            a_fork_copies_its_parents_prefix_events_authors_and_hashes_with_its_genesis,
+            a_fork_whose_parent_is_unknown_or_short_writes_nothing,
+            a_fork_prefix_on_a_batch_that_does_not_create_its_commons_is_refused,
+            checkpoint_at_finds_the_checkpoint_of_exactly_that_size,
             integers_above_i64_max_are_refused_not_wrapped,
             two_concurrent_appenders_on_one_commons_end_with_one_success_and_one_conflict,
             concurrent_appenders_that_retry_on_conflict_all_land_in_one_contiguous_ledger,
@@ -1391,6 +1395,206 @@ pub async fn commons_are_isolated_from_each_other<S: Store>(store: &S) -> Result
         ..EventQuery::default()
     };
     assert_eq!(store.query_events(&fork, &all_kinds).await?, fork_events);
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// Forks
+
+/// A parent of `size` events whose stored hashes are laid out as a real Merkle tree's
+/// (storage indexes `0 .. stored_hash_count(size)`), with a checkpoint and a projection.
+async fn fork_parent<S: Store>(store: &S, parent: &CommonsId, size: u64) -> Result<()> {
+    let mut batch = creating(parent, "Parent", ledger_events(parent, 0, size));
+    batch.hashes = (0..commons_ledger::merkle::stored_hash_count(size))
+        .map(|index| (index, Hash::of(&[b"parent hash", &index.to_be_bytes()])))
+        .collect();
+    batch.projections = vec![put("t", b"k", b"parent")];
+    batch.checkpoint = Some(checkpoint(size, "parent"));
+    store.append(&batch).await
+}
+
+/// The fork's own genesis at `index` and what it adds. Its author (tag 100 + index) is
+/// new to the ledger, as a genesis at seq 0 must be.
+fn fork_genesis_author(index: u64) -> u8 {
+    u8::try_from(index).unwrap_or(0).wrapping_add(100)
+}
+
+fn fork_batch(fork: &CommonsId, parent: &CommonsId, index: u64) -> AppendBatch {
+    let genesis = event(
+        fork,
+        index,
+        fork_genesis_author(index),
+        0,
+        "commons.genesis",
+        5_000,
+    );
+    let mut batch = creating(fork, "Fork", vec![genesis]);
+    batch.fork_prefix = Some(ForkPrefix {
+        parent: *parent,
+        size: index,
+    });
+    batch.hashes = (commons_ledger::merkle::stored_hash_count(index)
+        ..commons_ledger::merkle::stored_hash_count(index + 1))
+        .map(|at| (at, Hash::of(&[b"fork hash", &at.to_be_bytes()])))
+        .collect();
+    batch.projections = vec![put("t", b"k", b"fork")];
+    batch.checkpoint = Some(checkpoint(index + 1, "fork"));
+    batch
+}
+
+pub async fn a_fork_copies_its_parents_prefix_events_authors_and_hashes_with_its_genesis<
+    S: Store,
+>(
+    store: &S,
+) -> Result<()> {
+    let parent = commons_id(1);
+    let fork = commons_id(2);
+    fork_parent(store, &parent, 10).await?;
+    let parent_before = snapshot(store, &parent).await?;
+    let batch = fork_batch(&fork, &parent, 6);
+    store.append(&batch).await?;
+
+    let parent_events = ledger_events(&parent, 0, 10);
+    let mut expected = parent_events[..6].to_vec();
+    expected.extend(batch.events.clone());
+    assert_eq!(store.events_range(&fork, 0, u64::MAX).await?, expected);
+    assert_eq!(
+        store.commons(&fork).await?.map(|row| (row.name, row.size)),
+        Some(("Fork".to_owned(), 7))
+    );
+    // Prefix authors keep their chains in the fork; later parent events are not there.
+    let prefix_last = &parent_events[5];
+    assert_eq!(
+        store
+            .event_by_author_seq(&fork, &prefix_last.author, prefix_last.seq)
+            .await?,
+        Some(prefix_last.clone())
+    );
+    let after_prefix = &parent_events[6];
+    assert_eq!(
+        store
+            .event_by_author_seq(&fork, &after_prefix.author, after_prefix.seq)
+            .await?,
+        None
+    );
+    let by_author = EventQuery {
+        author: Some(prefix_last.author),
+        limit: EVENTS_PAGE_MAX,
+        ..EventQuery::default()
+    };
+    assert_eq!(
+        store.query_events(&fork, &by_author).await?,
+        reference_query(&expected, &by_author)
+    );
+    // The prefix's hashes are the parent's; the genesis adds the fork's own.
+    let n_hashes = commons_ledger::merkle::stored_hash_count(7);
+    let indexes: Vec<u64> = (0..n_hashes).collect();
+    let mut expected_hashes = store
+        .read_hashes(
+            &parent,
+            &indexes[..commons_ledger::merkle::stored_hash_count(6) as usize],
+        )
+        .await?;
+    expected_hashes.extend(batch.hashes.iter().map(|(_, hash)| *hash));
+    assert_eq!(store.read_hashes(&fork, &indexes).await?, expected_hashes);
+    assert_corrupt(
+        store.read_hashes(&fork, &[n_hashes]).await,
+        "a hash of the parent beyond the prefix",
+    );
+    // Checkpoints and projections are the fork's alone; the parent is untouched.
+    assert_eq!(store.checkpoints(&fork).await?, vec![checkpoint(7, "fork")]);
+    assert_eq!(
+        store.projection_rows(&fork).await?,
+        vec![projection_row("t", b"k", b"fork")]
+    );
+    assert_eq!(snapshot(store, &parent).await?.events, parent_before.events);
+    assert_eq!(snapshot(store, &parent).await?.hashes, parent_before.hashes);
+
+    // The fork goes on from its own size, and can itself be forked.
+    let mut next = appending(
+        &fork,
+        vec![event(&fork, 7, fork_genesis_author(6), 1, "post", 6_000)],
+    );
+    next.hashes = (n_hashes..commons_ledger::merkle::stored_hash_count(8))
+        .map(|at| (at, Hash::of(&[b"next hash", &at.to_be_bytes()])))
+        .collect();
+    store.append(&next).await?;
+    let grandchild = commons_id(3);
+    store.append(&fork_batch(&grandchild, &fork, 8)).await?;
+    let copied = store.events_range(&grandchild, 0, 8).await?;
+    assert_eq!(copied, store.events_range(&fork, 0, 8).await?);
+    Ok(())
+}
+
+pub async fn a_fork_whose_parent_is_unknown_or_short_writes_nothing<S: Store>(
+    store: &S,
+) -> Result<()> {
+    let parent = commons_id(1);
+    let fork = commons_id(2);
+    fork_parent(store, &parent, 4).await?;
+    let before = snapshot(store, &fork).await?;
+    assert_conflict(
+        store.append(&fork_batch(&fork, &commons_id(7), 2)).await,
+        "an unknown parent",
+    );
+    assert_conflict(
+        store.append(&fork_batch(&fork, &parent, 5)).await,
+        "a prefix longer than the parent",
+    );
+    // The copy succeeds but the batch's own event is not at the prefix size.
+    let mut misplaced = fork_batch(&fork, &parent, 3);
+    misplaced.fork_prefix = Some(ForkPrefix { parent, size: 2 });
+    assert_conflict(store.append(&misplaced).await, "a genesis after a gap");
+    // The copy succeeds but a later check of the batch fails: the copy is undone with it.
+    let mut beyond = fork_batch(&fork, &parent, 2);
+    beyond.checkpoint = Some(checkpoint(9, "beyond"));
+    assert_conflict(store.append(&beyond).await, "a checkpoint beyond the fork");
+    assert_eq!(snapshot(store, &fork).await?, before);
+    assert_eq!(store.list_commons().await?.len(), 1);
+    // Nothing of the failed attempts stands in the way of the real fork.
+    store.append(&fork_batch(&fork, &parent, 4)).await?;
+    assert_eq!(store.events_range(&fork, 0, u64::MAX).await?.len(), 5);
+    Ok(())
+}
+
+pub async fn a_fork_prefix_on_a_batch_that_does_not_create_its_commons_is_refused<S: Store>(
+    store: &S,
+) -> Result<()> {
+    let parent = commons_id(1);
+    fork_parent(store, &parent, 4).await?;
+    let other = commons_id(2);
+    store
+        .append(&creating(&other, "Other", ledger_events(&other, 0, 1)))
+        .await?;
+    let before = snapshot(store, &other).await?;
+    let mut batch = appending(&other, ledger_events(&other, 1, 2));
+    batch.fork_prefix = Some(ForkPrefix { parent, size: 1 });
+    assert_conflict(store.append(&batch).await, "a prefix on an append");
+    assert_eq!(snapshot(store, &other).await?, before);
+    Ok(())
+}
+
+pub async fn checkpoint_at_finds_the_checkpoint_of_exactly_that_size<S: Store>(
+    store: &S,
+) -> Result<()> {
+    let commons = commons_id(1);
+    let mut batch = creating(&commons, "Garden", ledger_events(&commons, 0, 3));
+    batch.checkpoint = Some(checkpoint(2, "two"));
+    store.append(&batch).await?;
+    let mut batch = appending(&commons, vec![]);
+    batch.checkpoint = Some(checkpoint(3, "three"));
+    store.append(&batch).await?;
+    assert_eq!(
+        store.checkpoint_at(&commons, 2).await?,
+        Some(checkpoint(2, "two"))
+    );
+    assert_eq!(
+        store.checkpoint_at(&commons, 3).await?,
+        Some(checkpoint(3, "three"))
+    );
+    assert_eq!(store.checkpoint_at(&commons, 1).await?, None);
+    assert_eq!(store.checkpoint_at(&commons, u64::MAX).await?, None);
+    assert_eq!(store.checkpoint_at(&commons_id(9), 2).await?, None);
     Ok(())
 }
 

@@ -131,6 +131,10 @@ pub struct AppendBatch {
     /// Set when this batch creates the commons (its genesis is the batch's first event,
     /// or, for a fork, the copied parent prefix comes first).
     pub create_name: Option<String>,
+    /// For a batch that creates a fork: the parent prefix copied into the new commons
+    /// before the batch's own rows, in the same transaction (see [`ForkPrefix`]). The
+    /// batch's events then start at the prefix size.
+    pub fork_prefix: Option<ForkPrefix>,
     /// A new name for the commons (governance may rename it).
     pub rename: Option<String>,
     /// Events with consecutive indexes starting at the commons' current size.
@@ -142,6 +146,22 @@ pub struct AppendBatch {
     /// size after the batch; at a size already stored it must have the same root, and its
     /// note (say, with a new cosignature) replaces the stored one (`Conflict` otherwise).
     pub checkpoint: Option<CheckpointRow>,
+}
+
+/// The first `size` leaves of `parent`, which a fork's ledger begins with (spec §9).
+///
+/// The copy runs inside the database (`INSERT … SELECT`), never through the caller: the
+/// parent's events at indexes `0 .. size` with their authors (numbered anew for the
+/// fork), and the Merkle stored hashes of that prefix (storage indexes
+/// `0 .. stored_hash_count(size)`, which are exactly the complete subtrees of the first
+/// `size` leaves). Checkpoints are not copied (their notes name the parent's origin) and
+/// neither are projection rows (the fork's state differs from the parent's; the caller
+/// writes all of its rows). A parent that is unknown or holds fewer than `size` events,
+/// or a prefix on a batch that does not create its commons, is a `Conflict`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ForkPrefix {
+    pub parent: CommonsId,
+    pub size: u64,
 }
 
 /// Which events a listing returns.
@@ -225,6 +245,22 @@ pub trait Store: Send + Sync + 'static {
         &self,
         commons: &CommonsId,
     ) -> impl Future<Output = Result<Option<CheckpointRow>>> + Send;
+
+    /// The stored checkpoint at exactly `size`, if there is one. The backends answer it
+    /// from the index; this default reads every checkpoint.
+    fn checkpoint_at(
+        &self,
+        commons: &CommonsId,
+        size: u64,
+    ) -> impl Future<Output = Result<Option<CheckpointRow>>> + Send {
+        async move {
+            Ok(self
+                .checkpoints(commons)
+                .await?
+                .into_iter()
+                .find(|checkpoint| checkpoint.size == size))
+        }
+    }
 
     /// Every stored checkpoint, smallest size first.
     fn checkpoints(
@@ -350,6 +386,10 @@ impl Store for AnyStore {
 
     async fn latest_checkpoint(&self, commons: &CommonsId) -> Result<Option<CheckpointRow>> {
         delegate!(self, store => store.latest_checkpoint(commons))
+    }
+
+    async fn checkpoint_at(&self, commons: &CommonsId, size: u64) -> Result<Option<CheckpointRow>> {
+        delegate!(self, store => store.checkpoint_at(commons, size))
     }
 
     async fn checkpoints(&self, commons: &CommonsId) -> Result<Vec<CheckpointRow>> {

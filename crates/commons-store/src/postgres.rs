@@ -11,8 +11,8 @@
 
 use crate::migration::{self, Migration};
 use crate::rows::{
-    self, CheckpointColumns, EventFilter, PreparedBatch, ProjectionDelete, ProjectionPut,
-    select_events,
+    self, CheckpointColumns, EventFilter, PrefixColumns, PreparedBatch, ProjectionDelete,
+    ProjectionPut, select_events,
 };
 use crate::{
     AppendBatch, CheckpointRow, CommonsRow, EventQuery, HASHES_LOOKUP_MAX, IDS_LOOKUP_MAX,
@@ -100,7 +100,7 @@ impl PgStore {
     ) -> Result<()> {
         let commons = &prepared.commons.0[..];
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
-        let (commons_no, current_size) = match prepared.create_name {
+        let (commons_no, mut current_size) = match prepared.create_name {
             Some(name) => {
                 // A concurrent creator makes this wait and then fail to serialize; the
                 // retry sees its row and reports the conflict.
@@ -122,6 +122,10 @@ impl PgStore {
             .await?
             .ok_or_else(|| prepared.unknown_commons())?,
         };
+        if let Some(prefix) = &prepared.fork_prefix {
+            copy_prefix(&mut tx, prepared, commons_no, prefix).await?;
+            current_size = prefix.size;
+        }
         let size_after = prepared.size_after(current_size)?;
         let numbers = author_numbers(&mut tx, commons_no, &arrays.authors).await?;
         let author_nos = prepared.author_numbers(&numbers)?;
@@ -432,6 +436,59 @@ async fn upsert_projections(
     Ok(())
 }
 
+/// Copies a fork's parent prefix into the fork `fork_no` inside the database: the authors
+/// of the prefix, its events (each pointing at its author's new number) and its stored
+/// hashes. A set-based copy: no row passes through the process. The prefix rows never
+/// change once written, so the transaction's snapshot needs no lock on the parent.
+async fn copy_prefix(
+    conn: &mut PgConnection,
+    prepared: &PreparedBatch<'_>,
+    fork_no: i64,
+    prefix: &PrefixColumns<'_>,
+) -> Result<()> {
+    let parent = sqlx::query_as::<_, (i64, i64)>("SELECT no, size FROM commons WHERE id = $1")
+        .bind(prefix.parent)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let parent_no = prepared.prefix_parent(prefix, parent)?;
+    // An author belongs to the prefix when its first event (lowest seq) is in it: one
+    // probe of the (author, seq) index per author.
+    sqlx::query(
+        "INSERT INTO authors (commons, author) \
+         SELECT $1, a.author FROM authors AS a WHERE a.commons = $2 \
+         AND (SELECT e.idx FROM events AS e WHERE e.author = a.no ORDER BY e.seq LIMIT 1) < $3",
+    )
+    .bind(fork_no)
+    .bind(parent_no)
+    .bind(prefix.size)
+    .execute(&mut *conn)
+    .await?;
+    let events = sqlx::query(
+        "INSERT INTO events \
+         (commons, idx, id, author, seq, kind, time_ms, header, signature, body) \
+         SELECT $1, e.idx, e.id, f.no, e.seq, e.kind, e.time_ms, e.header, e.signature, e.body \
+         FROM events AS e \
+         JOIN authors AS p ON p.no = e.author \
+         JOIN authors AS f ON f.commons = $1 AND f.author = p.author \
+         WHERE e.commons = $2 AND e.idx < $3",
+    )
+    .bind(fork_no)
+    .bind(parent_no)
+    .bind(prefix.size)
+    .execute(&mut *conn)
+    .await?;
+    let hashes = sqlx::query(
+        "INSERT INTO merkle_hashes (commons, idx, hash) \
+         SELECT $1, idx, hash FROM merkle_hashes WHERE commons = $2 AND idx < $3",
+    )
+    .bind(fork_no)
+    .bind(parent_no)
+    .bind(prefix.hash_count)
+    .execute(&mut *conn)
+    .await?;
+    prepared.prefix_copied(prefix, events.rows_affected(), hashes.rows_affected())
+}
+
 /// Stores the checkpoint, replacing the note of one at the same size only when the roots
 /// agree. Returns false when a checkpoint of that size has a different root.
 async fn write_checkpoint(
@@ -561,6 +618,21 @@ impl Store for PgStore {
              ORDER BY size DESC LIMIT 1",
         )
         .bind(&commons.0[..])
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(rows::decode_checkpoint).transpose()
+    }
+
+    async fn checkpoint_at(&self, commons: &CommonsId, size: u64) -> Result<Option<CheckpointRow>> {
+        let Ok(size) = i64::try_from(size) else {
+            return Ok(None);
+        };
+        let row = sqlx::query(
+            "SELECT size, root, note FROM checkpoints \
+             WHERE commons = (SELECT no FROM commons WHERE id = $1) AND size = $2",
+        )
+        .bind(&commons.0[..])
+        .bind(size)
         .fetch_optional(&self.pool)
         .await?;
         row.as_ref().map(rows::decode_checkpoint).transpose()

@@ -190,6 +190,15 @@ pub(crate) struct ProjectionDelete<'a> {
     pub key: &'a [u8],
 }
 
+/// A fork's parent prefix in stored form.
+pub(crate) struct PrefixColumns<'a> {
+    pub parent: &'a [u8],
+    /// Events copied: indexes `0 .. size`.
+    pub size: i64,
+    /// Stored hashes copied: storage indexes `0 .. hash_count`.
+    pub hash_count: i64,
+}
+
 pub(crate) struct CheckpointColumns<'a> {
     pub size: i64,
     pub root: &'a [u8],
@@ -201,6 +210,7 @@ pub(crate) struct CheckpointColumns<'a> {
 pub(crate) struct PreparedBatch<'a> {
     pub commons: &'a CommonsId,
     pub create_name: Option<&'a str>,
+    pub fork_prefix: Option<PrefixColumns<'a>>,
     /// The name to write: a rename wins over the creation name.
     pub new_name: Option<&'a str>,
     pub events: Vec<EventColumns<'a>>,
@@ -260,6 +270,22 @@ impl<'a> PreparedBatch<'a> {
         for (index, hash) in &batch.hashes {
             hashes.push((to_stored(*index, "hash index")?, &hash.0[..]));
         }
+        let fork_prefix = match &batch.fork_prefix {
+            None => None,
+            Some(_) if batch.create_name.is_none() => {
+                return Err(StoreError::Conflict(format!(
+                    "a fork prefix is copied only by the batch that creates commons {commons}"
+                )));
+            }
+            Some(prefix) => Some(PrefixColumns {
+                parent: &prefix.parent.0,
+                size: to_stored(prefix.size, "fork prefix size")?,
+                hash_count: to_stored(
+                    commons_ledger::merkle::stored_hash_count(prefix.size),
+                    "fork prefix hash count",
+                )?,
+            }),
+        };
         let (puts, deletes) = fold_projection_changes(&batch.projections);
         let checkpoint = match &batch.checkpoint {
             None => None,
@@ -272,6 +298,7 @@ impl<'a> PreparedBatch<'a> {
         Ok(PreparedBatch {
             commons,
             create_name: batch.create_name.as_deref(),
+            fork_prefix,
             new_name: batch.rename.as_deref().or(batch.create_name.as_deref()),
             events,
             authors,
@@ -332,6 +359,45 @@ impl<'a> PreparedBatch<'a> {
 
     pub(crate) fn existing_commons(&self) -> StoreError {
         StoreError::Conflict(format!("commons {} already exists", self.commons))
+    }
+
+    /// Checks the parent's `(no, size)` as read inside the transaction against the prefix.
+    pub(crate) fn prefix_parent(
+        &self,
+        prefix: &PrefixColumns<'_>,
+        parent: Option<(i64, i64)>,
+    ) -> Result<i64> {
+        match parent {
+            None => Err(StoreError::Conflict(format!(
+                "the parent of fork {} is unknown",
+                self.commons
+            ))),
+            Some((_, parent_size)) if parent_size < prefix.size => {
+                Err(StoreError::Conflict(format!(
+                    "the parent of fork {} holds {parent_size} events, fewer than the prefix of {}",
+                    self.commons, prefix.size
+                )))
+            }
+            Some((parent_no, _)) => Ok(parent_no),
+        }
+    }
+
+    /// Checks the rows a prefix copy wrote: every event and every hash of the prefix.
+    pub(crate) fn prefix_copied(
+        &self,
+        prefix: &PrefixColumns<'_>,
+        n_events: u64,
+        n_hashes: u64,
+    ) -> Result<()> {
+        if i64::try_from(n_events) != Ok(prefix.size)
+            || i64::try_from(n_hashes) != Ok(prefix.hash_count)
+        {
+            return Err(StoreError::Corrupt(format!(
+                "the parent prefix of fork {} copied {n_events} events and {n_hashes} hashes, not {} and {}",
+                self.commons, prefix.size, prefix.hash_count
+            )));
+        }
+        Ok(())
     }
 
     pub(crate) fn checkpoint_root_differs(&self, size: i64) -> StoreError {

@@ -15,7 +15,7 @@
 
 use crate::migration::{self, Migration};
 use crate::rows::{
-    self, COMMONS_NO, CheckpointColumns, EventColumns, EventFilter, PreparedBatch,
+    self, COMMONS_NO, CheckpointColumns, EventColumns, EventFilter, PrefixColumns, PreparedBatch,
     ProjectionDelete, ProjectionPut, select_events,
 };
 use crate::{
@@ -286,7 +286,7 @@ impl SqliteStore {
         // IMMEDIATE takes the write lock at BEGIN, so the size read below cannot be
         // overtaken by another process before this transaction writes.
         let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-        let (commons_no, current_size) = match prepared.create_name {
+        let (commons_no, mut current_size) = match prepared.create_name {
             Some(name) => {
                 let created = sqlx::query_scalar::<_, i64>(
                     "INSERT INTO commons (id, name, size) VALUES (?, ?, 0) \
@@ -304,6 +304,10 @@ impl SqliteStore {
                 .await?
                 .ok_or_else(|| prepared.unknown_commons())?,
         };
+        if let Some(prefix) = &prepared.fork_prefix {
+            copy_prefix(&mut tx, &prepared, commons_no, prefix).await?;
+            current_size = prefix.size;
+        }
         let size_after = prepared.size_after(current_size)?;
         let mut numbers = HashMap::with_capacity(prepared.authors.len());
         let mut unknown = Vec::new();
@@ -627,6 +631,59 @@ async fn upsert_projections(
     Ok(())
 }
 
+/// Copies a fork's parent prefix into the fork `fork_no` inside the database: the authors
+/// of the prefix, its events (each pointing at its author's new number) and its stored
+/// hashes. A set-based copy: no row passes through the process.
+async fn copy_prefix(
+    conn: &mut SqliteConnection,
+    prepared: &PreparedBatch<'_>,
+    fork_no: i64,
+    prefix: &PrefixColumns<'_>,
+) -> Result<()> {
+    let parent = sqlx::query_as::<_, (i64, i64)>("SELECT no, size FROM commons WHERE id = ?")
+        .bind(prefix.parent)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let parent_no = prepared.prefix_parent(prefix, parent)?;
+    // An author belongs to the prefix when its first event (lowest seq) is in it: one
+    // probe of the (author, seq) index per author.
+    sqlx::query(
+        "INSERT INTO authors (commons, author) \
+         SELECT ?, a.author FROM authors AS a WHERE a.commons = ? \
+         AND (SELECT e.idx FROM events AS e WHERE e.author = a.no ORDER BY e.seq LIMIT 1) < ?",
+    )
+    .bind(fork_no)
+    .bind(parent_no)
+    .bind(prefix.size)
+    .execute(&mut *conn)
+    .await?;
+    let events = sqlx::query(
+        "INSERT INTO events \
+         (commons, idx, id, author, seq, kind, time_ms, header, signature, body) \
+         SELECT ?, e.idx, e.id, f.no, e.seq, e.kind, e.time_ms, e.header, e.signature, e.body \
+         FROM events AS e \
+         JOIN authors AS p ON p.no = e.author \
+         JOIN authors AS f ON f.commons = ? AND f.author = p.author \
+         WHERE e.commons = ? AND e.idx < ? ORDER BY e.idx",
+    )
+    .bind(fork_no)
+    .bind(fork_no)
+    .bind(parent_no)
+    .bind(prefix.size)
+    .execute(&mut *conn)
+    .await?;
+    let hashes = sqlx::query(
+        "INSERT INTO merkle_hashes (commons, idx, hash) \
+         SELECT ?, idx, hash FROM merkle_hashes WHERE commons = ? AND idx < ? ORDER BY idx",
+    )
+    .bind(fork_no)
+    .bind(parent_no)
+    .bind(prefix.hash_count)
+    .execute(&mut *conn)
+    .await?;
+    prepared.prefix_copied(prefix, events.rows_affected(), hashes.rows_affected())
+}
+
 /// Stores the checkpoint, replacing the note of one at the same size only when the roots
 /// agree. Returns false when a checkpoint of that size has a different root.
 async fn write_checkpoint(
@@ -770,6 +827,21 @@ impl Store for SqliteStore {
              ORDER BY size DESC LIMIT 1",
         )
         .bind(&commons.0[..])
+        .fetch_optional(&self.readers)
+        .await?;
+        row.as_ref().map(rows::decode_checkpoint).transpose()
+    }
+
+    async fn checkpoint_at(&self, commons: &CommonsId, size: u64) -> Result<Option<CheckpointRow>> {
+        let Ok(size) = i64::try_from(size) else {
+            return Ok(None);
+        };
+        let row = sqlx::query(concat!(
+            "SELECT size, root, note FROM checkpoints WHERE commons = ",
+            "(SELECT no FROM commons WHERE id = ?) AND size = ?"
+        ))
+        .bind(&commons.0[..])
+        .bind(size)
         .fetch_optional(&self.readers)
         .await?;
         row.as_ref().map(rows::decode_checkpoint).transpose()

@@ -8,7 +8,7 @@ use crate::extract::{
 };
 use crate::json::{
     CommonsOverview, CommonsSummary, ConsistencyProof, EventJson, EventPage, EventStatusJson,
-    InclusionProof, NodeInfo, SubmitAnswer, envelopes_cbor,
+    ForkParentJson, ForkSummary, InclusionProof, Lineage, NodeInfo, SubmitAnswer, envelopes_cbor,
 };
 use axum::Json;
 use axum::body::{Body, Bytes};
@@ -570,6 +570,25 @@ pub async fn checkpoint(
     Ok(response)
 }
 
+/// `GET /api/v1/commons/{id}/checkpoints/{size}`: the signed checkpoint the node stored
+/// at exactly that ledger size (a fork names one), or 404 `no_checkpoint`.
+pub async fn checkpoint_at(
+    State(state): State<AppState>,
+    ApiPath((id, size)): ApiPath<(String, u64)>,
+) -> Result<Response, ApiError> {
+    let view = commons_view(&state, &id)?;
+    let Some(checkpoint) = state.node.store().checkpoint_at(&view.id, size).await? else {
+        return Err(ApiError::not_found(
+            "no_checkpoint",
+            format!(
+                "commons {} has no signed checkpoint of size {size}",
+                view.id
+            ),
+        ));
+    };
+    Ok(([(header::CONTENT_TYPE, TEXT)], checkpoint.note).into_response())
+}
+
 async fn latest_checkpoint(
     state: &AppState,
     view: &CommonsView,
@@ -652,6 +671,60 @@ pub async fn consistency_proof(
         to,
         hashes: hex_hashes(&hashes),
     }))
+}
+
+/// `GET /api/v1/commons/{id}/lineage`: the parent checkpoint a fork names, the fork's
+/// latest checkpoint and the consistency proof joining them (404 `not_a_fork` for a
+/// commons that starts with its own genesis).
+pub async fn lineage(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Lineage>, ApiError> {
+    let view = commons_view(&state, &id)?;
+    let Some(parent) = &view.governance.parent else {
+        return Err(ApiError::not_found(
+            "not_a_fork",
+            format!("commons {} is not a fork", view.id),
+        ));
+    };
+    let fork_checkpoint = latest_checkpoint(&state, &view).await?;
+    let hashes = state
+        .node
+        .consistency_proof(&view.id, parent.size, fork_checkpoint.size)
+        .await?
+        .ok_or_else(|| {
+            ApiError::Fault(format!(
+                "no consistency proof from {} to {} in fork {}",
+                parent.size, fork_checkpoint.size, view.id
+            ))
+        })?;
+    Ok(Json(Lineage {
+        parent: ForkParentJson::of(parent),
+        fork_checkpoint: fork_checkpoint.note,
+        consistency_proof: hex_hashes(&hashes),
+    }))
+}
+
+/// `GET /api/v1/commons/{id}/forks`: the commons on this node whose parent is `id`.
+pub async fn forks(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Vec<ForkSummary>>, ApiError> {
+    let view = commons_view(&state, &id)?;
+    let forks = state
+        .node
+        .list_commons()
+        .iter()
+        .filter_map(|fork| {
+            let parent = fork.governance.parent.as_ref()?;
+            (parent.commons == view.id).then(|| ForkSummary {
+                id: fork.id.to_hex(),
+                name: fork.governance.name.clone(),
+                fork_size: parent.size,
+            })
+        })
+        .collect();
+    Ok(Json(forks))
 }
 
 /// `GET /api/v1/commons/{id}/receipt/{event_id}`: a c2sp.org/tlog-proof receipt of the event

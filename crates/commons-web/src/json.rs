@@ -192,6 +192,47 @@ pub struct ConsistencyProof {
     pub hashes: Vec<String>,
 }
 
+/// The parent checkpoint a fork starts from (spec §9), as its genesis names it.
+#[derive(Debug, Serialize)]
+pub struct ForkParentJson {
+    pub commons: String,
+    pub size: u64,
+    pub root: String,
+    /// The parent's signed checkpoint note, verbatim.
+    pub checkpoint: String,
+}
+
+impl ForkParentJson {
+    pub fn of(parent: &commons_core::state::ForkParent) -> ForkParentJson {
+        ForkParentJson {
+            commons: parent.commons.to_hex(),
+            size: parent.size,
+            root: commons_ledger::Hash(parent.root).to_hex(),
+            checkpoint: parent.checkpoint.clone(),
+        }
+    }
+}
+
+/// `GET /api/v1/commons/{id}/lineage`: what a verifier needs to check that a fork's
+/// ledger extends its parent's checkpoint.
+#[derive(Debug, Serialize)]
+pub struct Lineage {
+    pub parent: ForkParentJson,
+    /// The fork's latest signed checkpoint note.
+    pub fork_checkpoint: String,
+    /// RFC 9162 consistency proof from the parent's size to the fork checkpoint's.
+    pub consistency_proof: Vec<String>,
+}
+
+/// One element of `GET /api/v1/commons/{id}/forks`.
+#[derive(Debug, Serialize)]
+pub struct ForkSummary {
+    pub id: String,
+    pub name: String,
+    /// The parent's size at which the fork starts (its genesis' index).
+    pub fork_size: u64,
+}
+
 /// The envelopes of stored events as one CBOR array, the wire form of exports and of
 /// `/entries` (spec §4, §12).
 pub fn envelopes_cbor(events: &[StoredEvent]) -> Vec<u8> {

@@ -248,6 +248,10 @@ fn api_endpoints() -> Vec<(Route, MethodRouter<AppState>)> {
             get(api::checkpoint),
         ),
         (
+            Route::get("/api/v1/commons/{id}/checkpoints/{size}"),
+            get(api::checkpoint_at),
+        ),
+        (
             Route::get("/api/v1/commons/{id}/proof/inclusion"),
             get(api::inclusion_proof),
         ),
@@ -259,6 +263,11 @@ fn api_endpoints() -> Vec<(Route, MethodRouter<AppState>)> {
             Route::get("/api/v1/commons/{id}/receipt/{event_id}"),
             get(api::receipt),
         ),
+        (
+            Route::get("/api/v1/commons/{id}/lineage"),
+            get(api::lineage),
+        ),
+        (Route::get("/api/v1/commons/{id}/forks"), get(api::forks)),
         (
             Route::get("/api/v1/commons/{id}/tlog/checkpoint"),
             get(api::checkpoint),

@@ -212,6 +212,36 @@ fn schemas() -> Value {
                 "hashes": { "type": "array", "items": hex_string(32, "RFC 9162 proof hash") }
             }
         },
+        "ForkParent": {
+            "type": "object",
+            "description": "the parent checkpoint a fork starts from, as its genesis names it (spec §9)",
+            "required": ["commons", "size", "root", "checkpoint"],
+            "properties": {
+                "commons": hex_string(32, "the parent commons id"),
+                "size": { "type": "integer", "minimum": 1, "description": "the parent's ledger size at the fork, and the index of the fork's genesis" },
+                "root": hex_string(32, "the parent's root at that size"),
+                "checkpoint": { "type": "string", "description": "the parent's signed checkpoint note, verbatim" }
+            }
+        },
+        "Lineage": {
+            "type": "object",
+            "required": ["parent", "fork_checkpoint", "consistency_proof"],
+            "properties": {
+                "parent": schema_ref("ForkParent"),
+                "fork_checkpoint": { "type": "string", "description": "the fork's latest signed checkpoint note" },
+                "consistency_proof": { "type": "array", "items": hex_string(32, "RFC 9162 proof hash"),
+                    "description": "consistency proof from the parent checkpoint's size to the fork checkpoint's" }
+            }
+        },
+        "ForkSummary": {
+            "type": "object",
+            "required": ["id", "name", "fork_size"],
+            "properties": {
+                "id": hex_string(32, "the fork's commons id"),
+                "name": { "type": "string" },
+                "fork_size": { "type": "integer", "minimum": 1, "description": "the parent's size at which the fork starts" }
+            }
+        },
         "ConsistencyProof": {
             "type": "object",
             "required": ["from", "to", "hashes"],
@@ -235,7 +265,7 @@ fn responses() -> Value {
             "content": error
         },
         "Internal": { "description": "the node failed; code `internal`", "content": error },
-        "Rejected": { "description": "the event was refused and nothing was stored", "content": error }
+        "Rejected": { "description": "the event was refused and nothing was stored; `code` names the rule, e.g. governance_invalid, licence_incompatible, or for a fork checkpoint_unknown", "content": error }
     })
 }
 
@@ -274,14 +304,14 @@ fn paths() -> Value {
         "/api/v1/events": { "post": {
             "operationId": "submitEvent",
             "summary": "submit one envelope",
-            "description": format!("The body is one envelope (spec §4), at most {REQUEST_BODY_BYTES_MAX} bytes. A genesis is accepted only if it names this node's sequencer key. Resubmitting the same event gives the same answer."),
+            "description": format!("The body is one envelope (spec §4), at most {REQUEST_BODY_BYTES_MAX} bytes. A genesis is accepted only if it names this node's sequencer key. A fork is created by submitting its genesis (whose `parent` names a checkpoint of a commons this node hosts) like any other. Resubmitting the same event gives the same answer."),
             "requestBody": { "required": true, "content": { "application/cbor": { "schema": { "type": "string", "contentEncoding": "binary" } } } },
             "responses": {
                 "200": { "description": "sequenced", "content": json_content(schema_ref("SubmitAnswer")) },
                 "202": { "description": "pending: waiting for its prev or deps", "content": json_content(schema_ref("SubmitAnswer")) },
                 "400": { "description": "malformed: malformed_cbor, non_canonical, unsupported_version, header_invalid, kind_invalid, body_mismatch, too_many_deps, deps_unsorted, chain_invalid, genesis_invalid, bad_signature, small_order_key, key_invalid, time_in_future, unknown_kind, body_invalid, body_missing", "content": json_content(schema_ref("Error")) },
                 "403": { "description": "not_authorised, author_frozen, key_revoked, sequencer_mismatch, new_commons_refused, not_sequencer", "content": json_content(schema_ref("Error")) },
-                "404": { "description": "unknown_commons", "content": json_content(schema_ref("Error")) },
+                "404": { "description": "unknown_commons, parent_unknown (a fork of a commons this node does not host)", "content": json_content(schema_ref("Error")) },
                 "409": { "description": "seq_gap, prev_mismatch, equivocation (recorded as evidence; the author is frozen), chain_broken", "content": json_content(schema_ref("Error")) },
                 "413": { "description": "request_too_large, body_too_large, envelope_too_large", "content": json_content(schema_ref("Error")) },
                 "415": { "description": "unsupported_media_type: the body must be application/cbor", "content": json_content(schema_ref("Error")) },
@@ -379,6 +409,11 @@ fn paths() -> Value {
             "parameters": [commons_param()],
             "responses": commons_errors(ok("checkpoint", text("signed note")))
         }},
+        "/api/v1/commons/{id}/checkpoints/{size}": { "get": {
+            "operationId": "getCheckpointAt", "summary": "the signed checkpoint stored at exactly this ledger size (404 no_checkpoint otherwise), e.g. to fork there",
+            "parameters": [commons_param(), path_param("size", "ledger size", uint())],
+            "responses": commons_errors(ok("checkpoint", text("signed note")))
+        }},
         "/api/v1/commons/{id}/proof/inclusion": { "get": {
             "operationId": "getInclusionProof", "summary": "RFC 9162 inclusion proof of leaf `index` in the tree of `size` leaves",
             "parameters": [commons_param(), query_param("index", true, "leaf index", uint()), query_param("size", true, "tree size", uint())],
@@ -413,6 +448,18 @@ fn paths() -> Value {
             "operationId": "getReceipt", "summary": "c2sp.org/tlog-proof receipt of one event against the latest checkpoint",
             "parameters": [commons_param(), event_param()],
             "responses": commons_errors(ok("receipt", text("c2sp.org/tlog-proof@v1 receipt")))
+        }},
+        "/api/v1/commons/{id}/lineage": { "get": {
+            "operationId": "getLineage",
+            "summary": "a fork's lineage: its parent checkpoint, its latest checkpoint and the consistency proof joining them",
+            "description": "Verify the parent checkpoint with the parent's sequencer key, the fork checkpoint with the fork's, and the proof (RFC 9162) from the parent's root to the fork's. A commons that is not a fork answers 404 not_a_fork.",
+            "parameters": [commons_param()],
+            "responses": commons_errors(ok("lineage", json_content(schema_ref("Lineage"))))
+        }},
+        "/api/v1/commons/{id}/forks": { "get": {
+            "operationId": "listForks", "summary": "the commons on this node that fork this one",
+            "parameters": [commons_param()],
+            "responses": commons_errors(ok("forks", json_content(json!({ "type": "array", "items": schema_ref("ForkSummary") }))))
         }},
         "/api/v1/commons/{id}/tlog/checkpoint": { "get": {
             "operationId": "getTlogCheckpoint", "summary": "tlog-tiles checkpoint",

@@ -125,6 +125,48 @@ pub enum Command {
         #[command(flatten)]
         node: NodeArgs,
     },
+    /// Fork a commons hosted on a node at a checkpoint its sequencer signed: a new
+    /// commons whose ledger begins with the parent's events up to that checkpoint.
+    #[command(
+        after_help = "Examples:\n  commons fork 3f2a… --at latest --name \"Tool library (Brest)\" --key alice\n  commons fork 3f2a… --at 1200 --name \"Tool library, GPL\" --licence GPL-3.0-or-later --maintainer 01ab… --maintainer 01cd…\n\nPrints the fork's commons id. The licence defaults to the parent's; a fork may keep it,\nchoose among its OR alternatives, or pick any licence when the parent's is permissive.\nThe genesis is signed with --key unless that key wrote in the parent's prefix (a genesis\nis seq 0 of its author's chain): then with a one-time key, and --key stays maintainer."
+    )]
+    Fork {
+        /// The parent commons (hex id).
+        commons: String,
+        /// Tree size of a checkpoint the parent's sequencer signed, or `latest`.
+        #[arg(long, value_name = "CHECKPOINT")]
+        at: String,
+        /// The fork's name (1 to 200 bytes).
+        #[arg(long)]
+        name: String,
+        /// SPDX licence expression; defaults to the parent's.
+        #[arg(long)]
+        licence: Option<String>,
+        /// Maintainer key (hex, 33 bytes); repeat for several. Defaults to the signing key.
+        #[arg(long = "maintainer", value_name = "KEY")]
+        maintainers: Vec<String>,
+        /// Approvals needed to change the fork's governance.
+        #[arg(long, default_value_t = 1)]
+        threshold: u64,
+        /// Local key that signs the fork's genesis.
+        #[arg(long, default_value = "default")]
+        key: String,
+        #[command(flatten)]
+        data: DataArgs,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// Check a fork's lineage: the parent checkpoint signed by the parent's sequencer, the
+    /// fork's checkpoint signed by the fork's, and the consistency proof joining them.
+    #[command(
+        after_help = "Example:\n  commons lineage 9b7e… --node https://commons.example\n\nPrints each check; exits non-zero at the first that fails."
+    )]
+    Lineage {
+        /// The fork (hex id).
+        fork: String,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
     /// Sign an event locally and submit it to a node.
     #[command(
         after_help = "Example:\n  echo '{\"name\": \"Ann\", \"kind\": \"person\"}' > profile.json\n  commons submit --commons 3f2a… --kind agent.profile --body-json profile.json --key alice\n\nBytes in JSON are written {\"$hex\": \"…\"}."

@@ -144,6 +144,48 @@ impl Client {
             .await?)
     }
 
+    /// The signed checkpoint the node stored at exactly `size`.
+    pub async fn checkpoint_at(&self, commons: &CommonsId, size: u64) -> Result<String> {
+        Ok(self
+            .get(&format!(
+                "/api/v1/commons/{}/checkpoints/{size}",
+                commons.to_hex()
+            ))
+            .await?
+            .text()
+            .await?)
+    }
+
+    /// A commons' overview (`GET /api/v1/commons/{id}`).
+    pub async fn overview(&self, commons: &CommonsId) -> Result<serde_json::Value> {
+        self.get_json(&format!("/api/v1/commons/{}", commons.to_hex()))
+            .await
+    }
+
+    /// A fork's lineage (`GET /api/v1/commons/{id}/lineage`).
+    pub async fn lineage(&self, commons: &CommonsId) -> Result<serde_json::Value> {
+        self.get_json(&format!("/api/v1/commons/{}/lineage", commons.to_hex()))
+            .await
+    }
+
+    /// Whether `author` has an event among the first `size` of `commons`.
+    pub async fn has_event_before(
+        &self,
+        commons: &CommonsId,
+        author: &AuthorKey,
+        size: u64,
+    ) -> Result<bool> {
+        let json = self
+            .get_json(&format!(
+                "/api/v1/commons/{}/events?author={}&before={size}&limit=1",
+                commons.to_hex(),
+                author.to_hex()
+            ))
+            .await?;
+        let events = json.get("events").unwrap_or(&json);
+        Ok(events.as_array().is_some_and(|a| !a.is_empty()))
+    }
+
     /// Envelopes at indexes `from..to`, as raw CBOR envelope bytes.
     pub async fn entries(&self, commons: &CommonsId, from: u64, to: u64) -> Result<Vec<Vec<u8>>> {
         let bytes = self

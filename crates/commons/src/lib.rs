@@ -9,10 +9,10 @@ pub mod keys;
 pub mod production;
 pub mod progress;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use cli::{Cli, Command, DataArgs, KeyCommand, ProofVerify};
 use commons_ledger::cbor::{self, Value};
-use commons_ledger::{AuthorKey, CommonsId, Event, EventId, Kind};
+use commons_ledger::{AuthorKey, CommonsId, Event, EventId, Kind, SecretKey};
 use commons_node::audit;
 use commons_node::{Node, NodeConfig, SystemClock};
 use commons_store::{AnyStore, Store};
@@ -139,6 +139,28 @@ pub async fn run(cli: Cli) -> Result<()> {
             )
             .await
         }
+        Command::Fork {
+            commons,
+            at,
+            name,
+            licence,
+            maintainers,
+            threshold,
+            key,
+            data,
+            node,
+        } => {
+            let options = ForkOptions {
+                parent: parse_commons(&commons)?,
+                at: &at,
+                name: &name,
+                licence: licence.as_deref(),
+                maintainers: &maintainers,
+                threshold,
+            };
+            fork(&data_dir(&data)?, &node.node, &options, &key).await
+        }
+        Command::Lineage { fork, node } => lineage(&node.node, &parse_commons(&fork)?).await,
         Command::Submit {
             commons,
             kind,
@@ -375,31 +397,9 @@ async fn init(
     let key = keys::load(data, key_name)?;
     let client = client::Client::new(node_url)?;
     let sequencer = client.sequencer().await?;
-    let mut maintainer_keys = Vec::new();
-    for text in maintainers {
-        maintainer_keys.push(
-            AuthorKey::from_hex(text).map_err(|e| anyhow::anyhow!("maintainer `{text}`: {e}"))?,
-        );
-    }
-    if maintainer_keys.is_empty() {
-        maintainer_keys.push(key.author_key());
-    }
-    let body = Value::text_map([
-        ("name", Value::text(name)),
-        (
-            "maintainers",
-            Value::Array(
-                maintainer_keys
-                    .iter()
-                    .map(|k| Value::bytes(k.to_bytes().to_vec()))
-                    .collect(),
-            ),
-        ),
-        ("threshold", Value::Unsigned(threshold)),
-        ("sequencer", Value::bytes(sequencer.to_bytes().to_vec())),
-        ("licence", Value::text(licence)),
-        ("parent", Value::Null),
-    ]);
+    let maintainer_keys = parse_keys(maintainers, key.author_key())?;
+    let body =
+        commons_core::network::genesis_body(name, &maintainer_keys, threshold, &sequencer, licence);
     let event = Event::sign(
         &key,
         None,
@@ -413,6 +413,189 @@ async fn init(
     let answer = client.submit(&event).await?;
     println!("{}", event.id.to_hex());
     eprintln!("created commons {name:?} ({})", answer.status);
+    Ok(())
+}
+
+/// What `commons fork` was asked for.
+struct ForkOptions<'a> {
+    parent: CommonsId,
+    /// A checkpoint size, or `latest`.
+    at: &'a str,
+    name: &'a str,
+    licence: Option<&'a str>,
+    maintainers: &'a [String],
+    threshold: u64,
+}
+
+fn parse_keys(texts: &[String], default: AuthorKey) -> Result<Vec<AuthorKey>> {
+    let mut keys = Vec::with_capacity(texts.len());
+    for text in texts {
+        keys.push(
+            AuthorKey::from_hex(text).map_err(|e| anyhow::anyhow!("maintainer `{text}`: {e}"))?,
+        );
+    }
+    if keys.is_empty() {
+        keys.push(default);
+    }
+    Ok(keys)
+}
+
+/// Parses and verifies a checkpoint note of `commons` signed by `sequencer`.
+fn verified_checkpoint(
+    note: &str,
+    commons: &CommonsId,
+    sequencer: &AuthorKey,
+    whose: &str,
+) -> Result<commons_ledger::note::Checkpoint> {
+    let (checkpoint, _) = commons_ledger::note::Checkpoint::parse_and_verify(
+        note,
+        &commons_ledger::note::origin_for(commons),
+        sequencer,
+    )
+    .map_err(|e| {
+        anyhow::anyhow!("{whose} checkpoint is not signed by its sequencer {sequencer}: {e}")
+    })?;
+    Ok(checkpoint)
+}
+
+async fn fork(
+    data: &Path,
+    node_url: &str,
+    options: &ForkOptions<'_>,
+    key_name: &str,
+) -> Result<()> {
+    let key = keys::load(data, key_name)?;
+    let client = client::Client::new(node_url)?;
+    let parent = options.parent;
+    let note = match options.at {
+        "latest" => client.checkpoint(&parent).await?,
+        size => {
+            let size: u64 = size
+                .parse()
+                .map_err(|_| anyhow::anyhow!("--at takes a tree size or `latest`, not `{size}`"))?;
+            client.checkpoint_at(&parent, size).await?
+        }
+    };
+    let checkpoint = verified_checkpoint(
+        &note,
+        &parent,
+        &client.commons_sequencer(&parent).await?,
+        "the parent's",
+    )?;
+    let licence = match options.licence {
+        Some(licence) => licence.to_owned(),
+        None => client.overview(&parent).await?["licence"]
+            .as_str()
+            .context("the parent's overview names no licence")?
+            .to_owned(),
+    };
+    let maintainers = parse_keys(options.maintainers, key.author_key())?;
+    let lineage = commons_core::state::ForkParent {
+        commons: parent,
+        size: checkpoint.size,
+        root: checkpoint.root.0,
+        checkpoint: note,
+    };
+    let body = commons_core::fork::fork_genesis_body(
+        options.name,
+        &maintainers,
+        options.threshold,
+        &client.sequencer().await?,
+        &licence,
+        &lineage,
+    );
+    // A genesis is seq 0 of its author's chain, so a key that already wrote in the
+    // prefix cannot sign it; a one-time key does, and is thrown away.
+    let signer = if client
+        .has_event_before(&parent, &key.author_key(), checkpoint.size)
+        .await?
+    {
+        eprintln!(
+            "key {key_name} wrote in the parent's prefix: the genesis is signed with a one-time key"
+        );
+        SecretKey::generate(&mut rand_core::UnwrapErr(getrandom::SysRng))
+    } else {
+        key
+    };
+    let event = Event::sign(
+        &signer,
+        None,
+        0,
+        None,
+        Vec::new(),
+        now_ms(),
+        Kind::new("commons.genesis")?,
+        Some(&body),
+    );
+    let answer = client.submit(&event).await?;
+    println!("{}", event.id.to_hex());
+    eprintln!(
+        "forked {} at size {} as {:?} ({})",
+        parent, checkpoint.size, options.name, answer.status
+    );
+    Ok(())
+}
+
+async fn lineage(node_url: &str, fork: &CommonsId) -> Result<()> {
+    let client = client::Client::new(node_url)?;
+    let json = client.lineage(fork).await?;
+    let text = |value: &serde_json::Value, what: &str| -> Result<String> {
+        Ok(value
+            .as_str()
+            .with_context(|| format!("the lineage has no {what}"))?
+            .to_owned())
+    };
+    let parent = parse_commons(&text(&json["parent"]["commons"], "parent commons")?)?;
+    let parent_note = text(&json["parent"]["checkpoint"], "parent checkpoint")?;
+    let parent_sequencer = client.commons_sequencer(&parent).await?;
+    let parent_checkpoint =
+        verified_checkpoint(&parent_note, &parent, &parent_sequencer, "the parent's")?;
+    let named_size = json["parent"]["size"].as_u64();
+    let named_root = text(&json["parent"]["root"], "parent root")?;
+    if named_size != Some(parent_checkpoint.size) || named_root != parent_checkpoint.root.to_hex() {
+        bail!("the parent checkpoint's size and root differ from those the fork's genesis names");
+    }
+    println!(
+        "ok  parent checkpoint: {} at size {} signed by its sequencer {parent_sequencer}",
+        parent, parent_checkpoint.size
+    );
+    let fork_sequencer = client.commons_sequencer(fork).await?;
+    let fork_note = text(&json["fork_checkpoint"], "fork checkpoint")?;
+    let fork_checkpoint = verified_checkpoint(&fork_note, fork, &fork_sequencer, "the fork's")?;
+    println!(
+        "ok  fork checkpoint: {fork} at size {} signed by its sequencer {fork_sequencer}",
+        fork_checkpoint.size
+    );
+    let proof = json["consistency_proof"]
+        .as_array()
+        .context("the lineage has no consistency proof")?
+        .iter()
+        .map(|hash| {
+            hash.as_str()
+                .and_then(commons_ledger::Hash::from_hex)
+                .context("a proof hash is not 32 bytes of hex")
+        })
+        .collect::<Result<Vec<_>>>()?;
+    commons_ledger::merkle::verify_consistency(
+        parent_checkpoint.size,
+        fork_checkpoint.size,
+        &parent_checkpoint.root,
+        &fork_checkpoint.root,
+        &proof,
+    )
+    .map_err(|e| {
+        anyhow::anyhow!(
+            "the consistency proof from size {} to {} does not verify: {e}",
+            parent_checkpoint.size,
+            fork_checkpoint.size
+        )
+    })?;
+    println!(
+        "ok  consistency proof: the fork's ledger at size {} extends the parent's at size {} ({} hashes)",
+        fork_checkpoint.size,
+        parent_checkpoint.size,
+        proof.len()
+    );
     Ok(())
 }
 

@@ -92,7 +92,8 @@ fn get(url: &str) -> String {
 fn every_verb_has_help_with_an_example() {
     let dir = tempfile::tempdir().unwrap();
     for verb in [
-        "serve", "init", "submit", "can", "verify", "export", "import", "proof", "rebuild",
+        "serve", "init", "fork", "lineage", "submit", "can", "verify", "export", "import", "proof",
+        "rebuild",
     ] {
         let help = ok(&[verb, "--help"], dir.path());
         assert!(
@@ -659,4 +660,137 @@ fn peer_production_verbs_post_claim_contribute_review_and_report() {
             verb[1]
         );
     }
+}
+
+/// The arguments with `--node URL` after them.
+fn on<'a>(url: &'a str, args: &[&'a str]) -> Vec<&'a str> {
+    let mut all = args.to_vec();
+    all.extend(["--node", url]);
+    all
+}
+
+/// Runs a verb that must fail; returns its standard error.
+fn refused(args: &[&str], data: &Path) -> String {
+    let output = commons(args, data);
+    assert!(!output.status.success(), "commons {args:?} succeeded");
+    String::from_utf8(output.stderr).unwrap()
+}
+
+#[test]
+fn a_fork_made_with_the_cli_has_a_lineage_that_checks_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("node");
+    let user = dir.path().join("user");
+    let node = serve(&data, &[]);
+    let url = node.url.clone();
+    ok(&["key", "new", "alice"], &user);
+    let bob = ok(&["key", "new", "bob"], &user);
+    let parent = ok(
+        &on(&url, &["init", "Tool library", "--key", "alice"]),
+        &user,
+    );
+    let parent = parent.trim();
+
+    // Alice wrote the parent's genesis, so a one-time key signs her fork's; she maintains it.
+    let output = commons(
+        &on(
+            &url,
+            &[
+                "fork", parent, "--at", "latest", "--name", "Tools", "--key", "alice",
+            ],
+        ),
+        &user,
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stderr).contains("one-time key"));
+    let fork = String::from_utf8(output.stdout).unwrap();
+    let fork = fork.trim();
+    assert_eq!(fork.len(), 64);
+    let checks = ok(&on(&url, &["lineage", fork]), &user);
+    let lines: Vec<&str> = checks.lines().collect();
+    assert_eq!(lines.len(), 3, "{checks}");
+    assert!(
+        lines.iter().all(|line| line.starts_with("ok  ")),
+        "{checks}"
+    );
+    assert!(checks.contains("parent checkpoint"));
+    assert!(checks.contains("consistency proof"));
+    let overview = get(&format!("{}/api/v1/commons/{fork}", node.url));
+    let alice = ok(&["key", "show", "alice"], &user);
+    assert!(overview.contains(alice.trim()), "{overview}");
+
+    // Bob forks at size 1 under his own key; the fork is listed under its parent.
+    let bobs = ok(
+        &on(
+            &url,
+            &[
+                "fork",
+                parent,
+                "--at",
+                "1",
+                "--name",
+                "Bob's tools",
+                "--key",
+                "bob",
+            ],
+        ),
+        &user,
+    );
+    let forks = get(&format!("{}/api/v1/commons/{parent}/forks", node.url));
+    assert!(
+        forks.contains(bobs.trim()) && forks.contains(fork),
+        "{forks}"
+    );
+    let overview = get(&format!("{}/api/v1/commons/{}", node.url, bobs.trim()));
+    assert!(overview.contains(bob.trim()), "{overview}");
+
+    // Refusals name their code.
+    let stderr = refused(
+        &on(
+            &url,
+            &["fork", parent, "--at", "99", "--name", "x", "--key", "bob"],
+        ),
+        &user,
+    );
+    assert!(stderr.contains("no_checkpoint"), "{stderr}");
+    let stderr = refused(
+        &on(
+            &url,
+            &[
+                "fork",
+                parent,
+                "--at",
+                "latest",
+                "--name",
+                "x",
+                "--licence",
+                "MIT",
+                "--key",
+                "bob",
+            ],
+        ),
+        &user,
+    );
+    assert!(stderr.contains("licence_incompatible"), "{stderr}");
+    let stderr = refused(&on(&url, &["lineage", parent]), &user);
+    assert!(stderr.contains("not_a_fork"), "{stderr}");
+    let stderr = refused(
+        &on(
+            &url,
+            &[
+                "fork", parent, "--at", "soon", "--name", "x", "--key", "bob",
+            ],
+        ),
+        &user,
+    );
+    assert!(stderr.contains("--at"), "{stderr}");
+
+    // The whole data directory verifies, forks included.
+    drop(node);
+    let verified = ok(&["verify"], &data);
+    assert!(verified.contains(fork), "{verified}");
 }
