@@ -262,24 +262,31 @@ async fn run(args: &WebArgs) -> Result<()> {
 
 /// The default cache directory of this workload.
 fn cache_dir(args: &WebArgs) -> PathBuf {
-    let root = args.cache_dir.clone().unwrap_or_else(|| {
-        std::env::var_os("CARGO_TARGET_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| {
-                // crates/commons-bench -> the workspace's target directory.
-                let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-                manifest
-                    .ancestors()
-                    .nth(2)
-                    .unwrap_or(manifest)
-                    .join("target")
-            })
-            .join("commons-bench-web")
-    });
+    let root = args
+        .cache_dir
+        .clone()
+        .unwrap_or_else(|| default_cache_root("commons-bench-web"));
     root.join(format!(
         "events-{}-authors-{}-v{CACHE_FORMAT}",
         args.events, args.authors
     ))
+}
+
+/// `name` under the target directory (`CARGO_TARGET_DIR`, else the workspace's `target`):
+/// where a benchmark keeps the stores it built between runs.
+pub fn default_cache_root(name: &str) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            // crates/commons-bench -> the workspace's target directory.
+            let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+            manifest
+                .ancestors()
+                .nth(2)
+                .unwrap_or(manifest)
+                .join("target")
+        })
+        .join(name)
 }
 
 /// A node serving the benchmark commons from `dir`: the store found there if its build
@@ -414,7 +421,7 @@ async fn build(node: &Node, workload: &Arc<Workload>) -> Result<()> {
 }
 
 /// GETs `url` once and checks that it answers 200; the body's length.
-async fn fetch_once(url: &str) -> Result<usize> {
+pub async fn fetch_once(url: &str) -> Result<usize> {
     let response = reqwest::get(url)
         .await
         .with_context(|| format!("GET {url}"))?;
@@ -431,7 +438,7 @@ async fn fetch_once(url: &str) -> Result<usize> {
 /// Loads `urls` (cycled through, each connection from its own starting point) at
 /// `connections` concurrent connections for `duration`: the requests answered, the time
 /// taken and every latency in microseconds.
-async fn load(
+pub async fn load(
     urls: &Arc<Vec<String>>,
     connections: usize,
     duration: Duration,
@@ -554,11 +561,32 @@ pub fn table(runs: &[PageRun]) -> String {
     crate::report::aligned(&header, &cells, |column| (2..=5).contains(&column))
 }
 
-/// A small deterministic generator (SplitMix64), so that every run loads the same events.
-struct SplitMix64(u64);
+/// A small deterministic generator (SplitMix64), so that every run loads the same events
+/// and the production workload is the same for one seed.
+#[derive(Clone, Debug)]
+pub struct SplitMix64(u64);
 
 impl SplitMix64 {
-    fn next(&mut self) -> u64 {
+    pub fn new(seed: u64) -> SplitMix64 {
+        SplitMix64(seed)
+    }
+
+    /// A number below `n` (0 for `n` = 0); the modulo bias is negligible for small `n`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        if n == 0 { 0 } else { self.next() % n }
+    }
+
+    /// True `percent` times in a hundred.
+    pub fn percent(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+
+    /// A number in [0, 1).
+    pub fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    pub fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
