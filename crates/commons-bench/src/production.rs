@@ -43,6 +43,8 @@ pub const POSTING_LIMIT_PER_HOUR: u32 = 1_000_000;
 const COMPLETE_MARKER: &str = "complete";
 /// Steps signed ahead of the node.
 const STEPS_AHEAD: usize = 4;
+/// Requests timed one at a time by the profile stage.
+const PROFILE_RUNS: usize = 21;
 /// Longest warm-up of one view.
 const WARM_UP_MAX: Duration = Duration::from_secs(1);
 
@@ -491,6 +493,7 @@ async fn serve_and_measure(args: &ProductionArgs, plan: Plan, location: &str) ->
         );
         runs.push(run);
     }
+    profile(&node, &commons, &url(BOARD_PATH), &url(STATISTICS_PATH)).await?;
     served.stop().await?;
 
     // Stage 4: fork at the latest checkpoint against a full verify.
@@ -527,6 +530,87 @@ async fn serve_and_measure(args: &ProductionArgs, plan: Plan, location: &str) ->
     let pass = runs.iter().all(|run| run.verdict().is_none_or(|pass| pass));
     println!("production: {}", if pass { "PASS" } else { "MISS" });
     Ok(())
+}
+
+/// Where one request's time goes, one request at a time (no queueing behind other
+/// clients): the core view alone, run inside `Node::inspect` as the handler runs it, then
+/// the JSON answer built from it (statistics only: its JSON type is public), against the
+/// whole request over HTTP. The median of [`PROFILE_RUNS`] each.
+async fn profile(
+    node: &Node,
+    commons: &CommonsId,
+    board_url: &str,
+    statistics_url: &str,
+) -> Result<()> {
+    use commons_core::production::views;
+    let inspect_micros = |read: fn(&commons_core::State) -> u64| async move {
+        let mut micros = Vec::with_capacity(PROFILE_RUNS);
+        for _ in 0..PROFILE_RUNS {
+            micros.push(
+                node.inspect(commons, read)
+                    .await?
+                    .context("FUNCTIONAL FAILURE: the commons is not hosted")?,
+            );
+        }
+        micros.sort_unstable();
+        Ok::<u64, anyhow::Error>(percentile(&micros, 50))
+    };
+    let board = inspect_micros(|s| {
+        let started = Instant::now();
+        let query = views::BoardQuery {
+            limit: commons_web::production::PRODUCTION_PAGE_DEFAULT,
+            ..views::BoardQuery::default()
+        };
+        std::hint::black_box(views::task_board(s, &query));
+        micros_since(started)
+    })
+    .await?;
+    let statistics = inspect_micros(|s| {
+        let started = Instant::now();
+        std::hint::black_box(views::statistics(s));
+        micros_since(started)
+    })
+    .await?;
+    let statistics_json = inspect_micros(|s| {
+        let stats = views::statistics(s);
+        let started = Instant::now();
+        let json = commons_web::production::StatisticsJson::of(s, &stats);
+        let bytes = serde_json::to_vec(&json).unwrap_or_default();
+        std::hint::black_box(bytes);
+        micros_since(started)
+    })
+    .await?;
+    let mut requests = Vec::new();
+    for url in [board_url, statistics_url] {
+        let client = reqwest::Client::new();
+        let mut micros = Vec::with_capacity(PROFILE_RUNS);
+        for _ in 0..PROFILE_RUNS {
+            let started = Instant::now();
+            let response = client.get(url).send().await?;
+            ensure!(
+                response.status() == reqwest::StatusCode::OK,
+                "FUNCTIONAL FAILURE: GET {url} answered {}",
+                response.status()
+            );
+            response.bytes().await?;
+            micros.push(micros_since(started));
+        }
+        micros.sort_unstable();
+        requests.push(percentile(&micros, 50));
+    }
+    println!(
+        "profile, one request at a time (median of {PROFILE_RUNS}): task board: core view {} ms (views::task_board over every task, inside Node::inspect) of {} ms for the whole request; statistics: core view {} ms (views::statistics), JSON answer built and encoded {} ms, of {} ms for the whole request",
+        millis(board),
+        millis(requests[0]),
+        millis(statistics),
+        millis(statistics_json),
+        millis(requests[1])
+    );
+    Ok(())
+}
+
+fn micros_since(started: Instant) -> u64 {
+    u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX)
 }
 
 /// The closing table; the first run is the baseline.

@@ -139,7 +139,7 @@ async fn run(args: &WebArgs) -> Result<()> {
     let mut event_ids = Vec::new();
     let mut random = SplitMix64(0x5eed);
     for _ in 0..args.sample {
-        let index = random.next() % size;
+        let index = random.next_u64() % size;
         let found = node
             .store()
             .events_range(&commons, index, index + 1)
@@ -573,7 +573,7 @@ impl SplitMix64 {
 
     /// A number below `n` (0 for `n` = 0); the modulo bias is negligible for small `n`.
     pub fn below(&mut self, n: u64) -> u64 {
-        if n == 0 { 0 } else { self.next() % n }
+        if n == 0 { 0 } else { self.next_u64() % n }
     }
 
     /// True `percent` times in a hundred.
@@ -583,10 +583,10 @@ impl SplitMix64 {
 
     /// A number in [0, 1).
     pub fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
