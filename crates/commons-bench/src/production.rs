@@ -20,7 +20,7 @@
 use crate::ingest::{CommitStats, Tally};
 use crate::production_workload::{self as workload, Generator, Identity, Plan};
 use crate::report::{aligned, grouped, rate};
-use crate::web::{fetch_once, load, millis, percentile};
+use crate::web::{PageRun, measure, millis, percentile};
 use anyhow::{Context, Result, bail, ensure};
 use commons_core::production::ContributionStatus;
 use commons_ledger::{AuthorKey, CommonsId};
@@ -45,8 +45,6 @@ const COMPLETE_MARKER: &str = "complete";
 const STEPS_AHEAD: usize = 4;
 /// Requests timed one at a time by the profile stage.
 const PROFILE_RUNS: usize = 21;
-/// Longest warm-up of one view.
-const WARM_UP_MAX: Duration = Duration::from_secs(1);
 
 /// The baseline: a route that does no work.
 pub const BASELINE_PATH: &str = "/healthz";
@@ -86,32 +84,9 @@ pub struct ProductionArgs {
     pub skip_verify: bool,
 }
 
-/// One view's figures.
-#[derive(Clone, Debug)]
-pub struct ViewRun {
-    pub name: &'static str,
-    pub path: &'static str,
-    pub requests: usize,
-    pub elapsed: Duration,
-    pub p50_micros: u64,
-    pub p99_micros: u64,
-    /// Bytes of one answer (the first), to show what was served.
-    pub body_bytes: usize,
-}
-
-impl ViewRun {
-    pub fn requests_per_second(&self) -> f64 {
-        rate(self.requests, self.elapsed)
-    }
-
-    fn is_baseline(&self) -> bool {
-        self.path == BASELINE_PATH
-    }
-
-    /// Whether the view meets its target (`None` for the baseline).
-    fn verdict(&self) -> Option<bool> {
-        (!self.is_baseline()).then_some(self.p99_micros < P99_MICROS_MAX)
-    }
+/// Whether a view meets its target (`None` for the baseline, which has none).
+fn verdict(run: &PageRun) -> Option<bool> {
+    (run.path != BASELINE_PATH).then_some(run.p99_micros < P99_MICROS_MAX)
 }
 
 /// Runs the production benchmark and prints its report.
@@ -464,34 +439,10 @@ async fn serve_and_measure(args: &ProductionArgs, plan: Plan, location: &str) ->
         workload::area_slugs().count()
     );
     let duration = Duration::from_secs(args.duration);
-    let warm_up = (duration / 5).min(WARM_UP_MAX);
     let clients = usize::try_from(args.clients)?;
     let mut runs = Vec::new();
     for (name, path, urls) in views {
-        let urls = Arc::new(urls);
-        let body_bytes = fetch_once(&urls[0]).await?;
-        load(&urls, clients, warm_up).await?;
-        let (requests, elapsed, mut latencies) = load(&urls, clients, duration).await?;
-        latencies.sort_unstable();
-        let run = ViewRun {
-            name,
-            path,
-            requests,
-            elapsed,
-            p50_micros: percentile(&latencies, 50),
-            p99_micros: percentile(&latencies, 99),
-            body_bytes,
-        };
-        println!(
-            "{name}: GET {path} ({} bytes): {} requests in {:.2} s = {} requests/s, p50 {} ms, p99 {} ms",
-            grouped(body_bytes as u64),
-            grouped(requests as u64),
-            elapsed.as_secs_f64(),
-            grouped(run.requests_per_second().round() as u64),
-            millis(run.p50_micros),
-            millis(run.p99_micros)
-        );
-        runs.push(run);
+        runs.push(measure(name, path, urls, clients, duration).await?);
     }
     profile(&node, &commons, &url(BOARD_PATH), &url(STATISTICS_PATH)).await?;
     served.stop().await?;
@@ -527,7 +478,7 @@ async fn serve_and_measure(args: &ProductionArgs, plan: Plan, location: &str) ->
     println!(
         "ratio = view p99 / baseline p99 in the same run; the clients run in the same process on the same cores"
     );
-    let pass = runs.iter().all(|run| run.verdict().is_none_or(|pass| pass));
+    let pass = runs.iter().all(|run| verdict(run).is_none_or(|pass| pass));
     println!("production: {}", if pass { "PASS" } else { "MISS" });
     Ok(())
 }
@@ -614,7 +565,7 @@ fn micros_since(started: Instant) -> u64 {
 }
 
 /// The closing table; the first run is the baseline.
-pub fn table(runs: &[ViewRun]) -> String {
+pub fn table(runs: &[PageRun]) -> String {
     let Some(baseline) = runs.first() else {
         return String::new();
     };
@@ -641,12 +592,12 @@ pub fn table(runs: &[ViewRun]) -> String {
                     "{:.1}",
                     run.p99_micros as f64 / baseline.p99_micros.max(1) as f64
                 ),
-                if run.is_baseline() {
+                if run.path == BASELINE_PATH {
                     "baseline".to_owned()
                 } else {
                     format!("p99 < {} ms", P99_MICROS_MAX / 1_000)
                 },
-                match run.verdict() {
+                match verdict(run) {
                     None => "-".to_owned(),
                     Some(true) => "PASS".to_owned(),
                     Some(false) => "MISS".to_owned(),
@@ -663,7 +614,7 @@ mod tests {
 
     #[test]
     fn every_view_is_held_to_p99_and_the_baseline_to_nothing() {
-        let run = |path, p99_micros| ViewRun {
+        let run = |path, p99_micros| PageRun {
             name: "v",
             path,
             requests: 100,
@@ -677,9 +628,9 @@ mod tests {
             run(BOARD_PATH, 49_999),
             run(STATISTICS_PATH, 50_000),
         ];
-        assert_eq!(runs[0].verdict(), None);
-        assert_eq!(runs[1].verdict(), Some(true));
-        assert_eq!(runs[2].verdict(), Some(false));
+        assert_eq!(verdict(&runs[0]), None);
+        assert_eq!(verdict(&runs[1]), Some(true));
+        assert_eq!(verdict(&runs[2]), Some(false));
         let text = table(&runs);
         assert_eq!(text.lines().count(), 5);
         assert!(text.contains("MISS") && text.contains("PASS") && text.contains("100.0"));

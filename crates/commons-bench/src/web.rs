@@ -204,34 +204,10 @@ async fn run(args: &WebArgs) -> Result<()> {
         ("overview", OVERVIEW_PATH, vec![url(OVERVIEW_PATH)]),
     ];
     let duration = Duration::from_secs(args.duration);
-    let warm_up = (duration / 5).min(WARM_UP_MAX);
     let connections = usize::try_from(args.connections).unwrap_or(usize::MAX);
     let mut runs = Vec::new();
     for (name, path, urls) in pages {
-        let urls = Arc::new(urls);
-        let body_bytes = fetch_once(&urls[0]).await?;
-        load(&urls, connections, warm_up).await?;
-        let (requests, elapsed, mut latencies) = load(&urls, connections, duration).await?;
-        latencies.sort_unstable();
-        let run = PageRun {
-            name,
-            path,
-            requests,
-            elapsed,
-            p50_micros: percentile(&latencies, 50),
-            p99_micros: percentile(&latencies, 99),
-            body_bytes,
-        };
-        println!(
-            "{name}: GET {path} ({} bytes): {} requests in {:.2} s = {} requests/s, p50 {} ms, p99 {} ms",
-            grouped(body_bytes as u64),
-            grouped(requests as u64),
-            elapsed.as_secs_f64(),
-            grouped(run.requests_per_second().round() as u64),
-            millis(run.p50_micros),
-            millis(run.p99_micros)
-        );
-        runs.push(run);
+        runs.push(measure(name, path, urls, connections, duration).await?);
     }
     served.stop().await?;
     node.store().close().await;
@@ -418,6 +394,43 @@ async fn build(node: &Node, workload: &Arc<Workload>) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Loads one page: `urls` (cycled through) at `connections` concurrent connections,
+/// warmed up for a fifth of `duration` (at most [`WARM_UP_MAX`]) and then measured for
+/// `duration`; prints its line and returns its figures.
+pub async fn measure(
+    name: &'static str,
+    path: &'static str,
+    urls: Vec<String>,
+    connections: usize,
+    duration: Duration,
+) -> Result<PageRun> {
+    let urls = Arc::new(urls);
+    let warm_up = (duration / 5).min(WARM_UP_MAX);
+    let body_bytes = fetch_once(&urls[0]).await?;
+    load(&urls, connections, warm_up).await?;
+    let (requests, elapsed, mut latencies) = load(&urls, connections, duration).await?;
+    latencies.sort_unstable();
+    let run = PageRun {
+        name,
+        path,
+        requests,
+        elapsed,
+        p50_micros: percentile(&latencies, 50),
+        p99_micros: percentile(&latencies, 99),
+        body_bytes,
+    };
+    println!(
+        "{name}: GET {path} ({} bytes): {} requests in {:.2} s = {} requests/s, p50 {} ms, p99 {} ms",
+        grouped(body_bytes as u64),
+        grouped(requests as u64),
+        elapsed.as_secs_f64(),
+        grouped(run.requests_per_second().round() as u64),
+        millis(run.p50_micros),
+        millis(run.p99_micros)
+    );
+    Ok(run)
 }
 
 /// GETs `url` once and checks that it answers 200; the body's length.
