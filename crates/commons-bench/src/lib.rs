@@ -12,6 +12,8 @@ pub mod direct;
 pub mod http;
 pub mod ingest;
 pub mod postgres;
+pub mod production;
+pub mod production_workload;
 pub mod report;
 pub mod web;
 pub mod workload;

@@ -31,6 +31,13 @@ enum Command {
     ///
     /// Example: cargo run --release -p commons-bench -- web --duration 10
     Web(commons_bench::web::WebArgs),
+    /// Build (or reuse) a commons of a million events of peer production (100,000 tasks,
+    /// 300,000 contributions), serve it and load the task board, a busy contributor's
+    /// record, the activity feed and the statistics through the API with a few clients;
+    /// print p50, p99 and requests/s per view against /healthz, then time a full verify.
+    ///
+    /// Example: cargo run --release -p commons-bench -- production --events 20000
+    Production(commons_bench::production::ProductionArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -39,5 +46,6 @@ fn main() -> anyhow::Result<()> {
         Command::Ingest(args) => commons_bench::ingest(args),
         Command::CrashSoak(args) => crash::crash_soak(args),
         Command::Web(args) => commons_bench::web::web(args),
+        Command::Production(args) => commons_bench::production::production(args),
     }
 }

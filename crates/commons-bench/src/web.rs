@@ -139,7 +139,7 @@ async fn run(args: &WebArgs) -> Result<()> {
     let mut event_ids = Vec::new();
     let mut random = SplitMix64(0x5eed);
     for _ in 0..args.sample {
-        let index = random.next() % size;
+        let index = random.next_u64() % size;
         let found = node
             .store()
             .events_range(&commons, index, index + 1)
@@ -204,34 +204,10 @@ async fn run(args: &WebArgs) -> Result<()> {
         ("overview", OVERVIEW_PATH, vec![url(OVERVIEW_PATH)]),
     ];
     let duration = Duration::from_secs(args.duration);
-    let warm_up = (duration / 5).min(WARM_UP_MAX);
     let connections = usize::try_from(args.connections).unwrap_or(usize::MAX);
     let mut runs = Vec::new();
     for (name, path, urls) in pages {
-        let urls = Arc::new(urls);
-        let body_bytes = fetch_once(&urls[0]).await?;
-        load(&urls, connections, warm_up).await?;
-        let (requests, elapsed, mut latencies) = load(&urls, connections, duration).await?;
-        latencies.sort_unstable();
-        let run = PageRun {
-            name,
-            path,
-            requests,
-            elapsed,
-            p50_micros: percentile(&latencies, 50),
-            p99_micros: percentile(&latencies, 99),
-            body_bytes,
-        };
-        println!(
-            "{name}: GET {path} ({} bytes): {} requests in {:.2} s = {} requests/s, p50 {} ms, p99 {} ms",
-            grouped(body_bytes as u64),
-            grouped(requests as u64),
-            elapsed.as_secs_f64(),
-            grouped(run.requests_per_second().round() as u64),
-            millis(run.p50_micros),
-            millis(run.p99_micros)
-        );
-        runs.push(run);
+        runs.push(measure(name, path, urls, connections, duration).await?);
     }
     served.stop().await?;
     node.store().close().await;
@@ -262,24 +238,31 @@ async fn run(args: &WebArgs) -> Result<()> {
 
 /// The default cache directory of this workload.
 fn cache_dir(args: &WebArgs) -> PathBuf {
-    let root = args.cache_dir.clone().unwrap_or_else(|| {
-        std::env::var_os("CARGO_TARGET_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| {
-                // crates/commons-bench -> the workspace's target directory.
-                let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-                manifest
-                    .ancestors()
-                    .nth(2)
-                    .unwrap_or(manifest)
-                    .join("target")
-            })
-            .join("commons-bench-web")
-    });
+    let root = args
+        .cache_dir
+        .clone()
+        .unwrap_or_else(|| default_cache_root("commons-bench-web"));
     root.join(format!(
         "events-{}-authors-{}-v{CACHE_FORMAT}",
         args.events, args.authors
     ))
+}
+
+/// `name` under the target directory (`CARGO_TARGET_DIR`, else the workspace's `target`):
+/// where a benchmark keeps the stores it built between runs.
+pub fn default_cache_root(name: &str) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            // crates/commons-bench -> the workspace's target directory.
+            let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+            manifest
+                .ancestors()
+                .nth(2)
+                .unwrap_or(manifest)
+                .join("target")
+        })
+        .join(name)
 }
 
 /// A node serving the benchmark commons from `dir`: the store found there if its build
@@ -413,8 +396,45 @@ async fn build(node: &Node, workload: &Arc<Workload>) -> Result<()> {
     Ok(())
 }
 
+/// Loads one page: `urls` (cycled through) at `connections` concurrent connections,
+/// warmed up for a fifth of `duration` (at most [`WARM_UP_MAX`]) and then measured for
+/// `duration`; prints its line and returns its figures.
+pub async fn measure(
+    name: &'static str,
+    path: &'static str,
+    urls: Vec<String>,
+    connections: usize,
+    duration: Duration,
+) -> Result<PageRun> {
+    let urls = Arc::new(urls);
+    let warm_up = (duration / 5).min(WARM_UP_MAX);
+    let body_bytes = fetch_once(&urls[0]).await?;
+    load(&urls, connections, warm_up).await?;
+    let (requests, elapsed, mut latencies) = load(&urls, connections, duration).await?;
+    latencies.sort_unstable();
+    let run = PageRun {
+        name,
+        path,
+        requests,
+        elapsed,
+        p50_micros: percentile(&latencies, 50),
+        p99_micros: percentile(&latencies, 99),
+        body_bytes,
+    };
+    println!(
+        "{name}: GET {path} ({} bytes): {} requests in {:.2} s = {} requests/s, p50 {} ms, p99 {} ms",
+        grouped(body_bytes as u64),
+        grouped(requests as u64),
+        elapsed.as_secs_f64(),
+        grouped(run.requests_per_second().round() as u64),
+        millis(run.p50_micros),
+        millis(run.p99_micros)
+    );
+    Ok(run)
+}
+
 /// GETs `url` once and checks that it answers 200; the body's length.
-async fn fetch_once(url: &str) -> Result<usize> {
+pub async fn fetch_once(url: &str) -> Result<usize> {
     let response = reqwest::get(url)
         .await
         .with_context(|| format!("GET {url}"))?;
@@ -431,7 +451,7 @@ async fn fetch_once(url: &str) -> Result<usize> {
 /// Loads `urls` (cycled through, each connection from its own starting point) at
 /// `connections` concurrent connections for `duration`: the requests answered, the time
 /// taken and every latency in microseconds.
-async fn load(
+pub async fn load(
     urls: &Arc<Vec<String>>,
     connections: usize,
     duration: Duration,
@@ -554,11 +574,32 @@ pub fn table(runs: &[PageRun]) -> String {
     crate::report::aligned(&header, &cells, |column| (2..=5).contains(&column))
 }
 
-/// A small deterministic generator (SplitMix64), so that every run loads the same events.
-struct SplitMix64(u64);
+/// A small deterministic generator (SplitMix64), so that every run loads the same events
+/// and the production workload is the same for one seed.
+#[derive(Clone, Debug)]
+pub struct SplitMix64(u64);
 
 impl SplitMix64 {
-    fn next(&mut self) -> u64 {
+    pub fn new(seed: u64) -> SplitMix64 {
+        SplitMix64(seed)
+    }
+
+    /// A number below `n` (0 for `n` = 0); the modulo bias is negligible for small `n`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        if n == 0 { 0 } else { self.next_u64() % n }
+    }
+
+    /// True `percent` times in a hundred.
+    pub fn percent(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+
+    /// A number in [0, 1).
+    pub fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
