@@ -11,8 +11,9 @@
 //! `/healthz`, loaded first in the same run; each view's p99 is shown against the
 //! baseline's, and held to [`P99_MICROS_MAX`].
 //!
-//! Last, the stage that will compare forking at the latest checkpoint with a full
-//! `commons verify`: the verify is timed now; the fork joins when forks land.
+//! Last, a full `commons verify` of the commons is timed against forking it at its latest
+//! checkpoint (on a copy of the store, so the cache keeps one commons): the fork must
+//! take less time than the verify.
 //!
 //! Timing never fails the run (a missed target prints MISS); an event the node refuses,
 //! or a view answered with anything but 200, is a functional failure and ends it.
@@ -26,7 +27,7 @@ use commons_core::production::ContributionStatus;
 use commons_ledger::{AuthorKey, CommonsId};
 use commons_node::posting::PostingLimits;
 use commons_node::{ManualClock, Node, NodeConfig};
-use commons_store::AnyStore;
+use commons_store::{AnyStore, Store};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -448,10 +449,9 @@ async fn serve_and_measure(args: &ProductionArgs, plan: Plan, location: &str) ->
     served.stop().await?;
 
     // Stage 4: fork at the latest checkpoint against a full verify.
-    // TODO(forks): time forking this commons at its latest checkpoint here and print it
-    // with its ratio to the verify below, once the node hosts forks (in progress).
-    if args.skip_verify {
+    let verify_took = if args.skip_verify {
         println!("verify: skipped (--skip-verify)");
+        None
     } else {
         let verified = crate::audit::verify(node.store(), &commons).await?;
         println!(
@@ -460,11 +460,23 @@ async fn serve_and_measure(args: &ProductionArgs, plan: Plan, location: &str) ->
             verified.elapsed.as_secs_f64(),
             grouped(verified.events_per_second() as u64)
         );
-    }
-    println!(
-        "fork: not measured yet (forks at the latest checkpoint join this stage when they land)"
-    );
+        Some(verified.elapsed)
+    };
     node.store().close().await;
+    drop(node);
+    let fork_took = fork_at_latest(&identity, plan, location).await?;
+    match verify_took {
+        Some(verify) => {
+            let ratio = fork_took.as_secs_f64() / verify.as_secs_f64();
+            println!(
+                "fork vs verify: {:.2} s / {:.2} s = {ratio:.3} (target < 1): {}",
+                fork_took.as_secs_f64(),
+                verify.as_secs_f64(),
+                if ratio < 1.0 { "PASS" } else { "MISS" }
+            );
+        }
+        None => println!("fork vs verify: not compared (--skip-verify)"),
+    }
 
     if let Some(megabytes) = crate::report::peak_rss_megabytes() {
         println!(
@@ -487,6 +499,92 @@ async fn serve_and_measure(args: &ProductionArgs, plan: Plan, location: &str) ->
 /// clients): the core view alone, run inside `Node::inspect` as the handler runs it, then
 /// the JSON answer built from it (statistics only: its JSON type is public), against the
 /// whole request over HTTP. The median of [`PROFILE_RUNS`] each.
+/// Forks the commons at its latest checkpoint on a copy of the store (so the cached store
+/// keeps one commons) and returns how long the node took to answer the fork's genesis:
+/// the checks, the state taken from memory, the prefix copied inside the database and
+/// the first checkpoint signed.
+async fn fork_at_latest(identity: &Identity, plan: Plan, location: &str) -> Result<Duration> {
+    let copy = tempfile::tempdir().context("cannot create a temporary directory")?;
+    let source = std::path::Path::new(location);
+    let target = copy.path().join("commons.db");
+    for suffix in ["", "-wal", "-shm"] {
+        let from = PathBuf::from(format!("{location}{suffix}"));
+        if from.exists() {
+            std::fs::copy(&from, format!("{}{suffix}", target.display()))
+                .with_context(|| format!("cannot copy {}", from.display()))?;
+        }
+    }
+    let target = target.to_str().context("the copy's path is not UTF-8")?;
+    let store = AnyStore::open(target)
+        .await
+        .with_context(|| format!("cannot open the copy of {}", source.display()))?;
+    let node = Node::start(
+        store,
+        node_config(identity),
+        Arc::new(ManualClock::new(plan.end_ms())),
+    )
+    .await
+    .context("the node on the copy does not start")?;
+    let commons = identity.commons;
+    let checkpoint = node
+        .store()
+        .latest_checkpoint(&commons)
+        .await?
+        .context("the commons has no checkpoint to fork at")?;
+    let licence = node
+        .commons(&commons)
+        .context("the copy lost the commons")?
+        .governance
+        .licence
+        .clone();
+    let forker = commons_testkit::key(FORKER_KEY_NUMBER);
+    let body = commons_core::fork::fork_genesis_body(
+        "peer-production benchmark fork",
+        &[forker.author_key()],
+        1,
+        &identity.sequencer.author_key(),
+        &licence,
+        &commons_core::state::ForkParent {
+            commons,
+            size: checkpoint.size,
+            root: checkpoint.root.0,
+            checkpoint: checkpoint.note.clone(),
+        },
+    );
+    let genesis = commons_ledger::Event::sign(
+        &forker,
+        None,
+        0,
+        None,
+        vec![],
+        plan.end_ms(),
+        commons_ledger::Kind::new(commons_core::network::GENESIS)?,
+        Some(&body),
+    );
+    let started = Instant::now();
+    node.submit(&genesis.envelope().encode())
+        .await
+        .map_err(|e| anyhow::anyhow!("the fork was refused: {e}"))?;
+    let took = started.elapsed();
+    let fork = CommonsId(genesis.id.0);
+    let size = node.commons(&fork).map_or(0, |v| v.size);
+    ensure!(
+        size == checkpoint.size + 1,
+        "FUNCTIONAL FAILURE: the fork holds {size} entries, not the parent's {} and its genesis",
+        checkpoint.size
+    );
+    println!(
+        "fork: at the latest checkpoint ({} entries) in {:.2} s: the genesis checked, the state taken from memory, the prefix copied inside the database, the first checkpoint signed",
+        grouped(checkpoint.size),
+        took.as_secs_f64()
+    );
+    node.store().close().await;
+    Ok(took)
+}
+
+/// The key that signs the benchmark fork's genesis (never used in the parent).
+const FORKER_KEY_NUMBER: u64 = 77_777;
+
 async fn profile(
     node: &Node,
     commons: &CommonsId,

@@ -940,6 +940,7 @@ fn accept(state: &mut State, id: &EventId, index: u64, by: AuthorKey, applied: &
         );
         applied.touch(RowKey::Record(*key));
     }
+    production.tallies.chores_resolved += chores;
     *production
         .tallies
         .decision_ms

@@ -530,6 +530,8 @@ pub struct Tallies {
     pub accepted_by_sponsor: BTreeMap<Option<AuthorKey>, u64>,
     /// Chores done (chore tasks resolved by accepted work), by author.
     pub chores_by_author: BTreeMap<AuthorKey, u64>,
+    /// Chore tasks resolved by accepted work.
+    pub chores_resolved: u64,
 }
 
 /// Everything peer production adds to a commons' state.
@@ -539,6 +541,8 @@ pub struct Production {
     pub area_slugs: BTreeMap<String, EventId>,
     pub nominations: BTreeMap<EventId, Nomination>,
     pub tasks: BTreeMap<EventId, Task>,
+    /// Open tasks by area, so the board never walks closed ones.
+    pub open_tasks: BTreeMap<EventId, BTreeSet<EventId>>,
     pub contributions: BTreeMap<EventId, Contribution>,
     /// Contribution ids in ledger order.
     pub contribution_order: Vec<EventId>,
@@ -562,6 +566,23 @@ impl Production {
     /// Contribution ids, newest first.
     pub fn contributions_newest_first(&self) -> impl Iterator<Item = &EventId> {
         self.contribution_order.iter().rev()
+    }
+
+    /// Open task ids, of one area or of all.
+    pub fn open_task_ids(&self, area: Option<&EventId>) -> Box<dyn Iterator<Item = &EventId> + '_> {
+        match area {
+            Some(area) => Box::new(self.open_tasks.get(area).into_iter().flatten()),
+            None => Box::new(self.open_tasks.values().flatten()),
+        }
+    }
+
+    pub(crate) fn task_closed(&mut self, area: &EventId, task: &EventId) {
+        if let Some(open) = self.open_tasks.get_mut(area) {
+            open.remove(task);
+            if open.is_empty() {
+                self.open_tasks.remove(area);
+            }
+        }
     }
 
     pub fn is_area_maintainer(&self, area: &EventId, key: &AuthorKey) -> bool {

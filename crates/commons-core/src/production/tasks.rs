@@ -72,6 +72,7 @@ pub(crate) fn post(state: &mut State, input: &Input<'_>) -> Result<Applied, Reje
     if let Some(a) = production.areas.get_mut(&area) {
         a.n_tasks += 1;
     }
+    production.open_tasks.entry(area).or_default().insert(id);
     production.log_area(&area, input.event.id);
     let mut applied = Applied::default();
     applied.touch(RowKey::Task(id));
@@ -308,6 +309,7 @@ pub(crate) fn close(state: &mut State, input: &Input<'_>) -> Result<Applied, Rej
     };
     let claimant = task.claim.take().map(|c| c.by);
     let area = task.area;
+    state.production.task_closed(&area, &id);
     if let Some(claimant) = claimant {
         drop_claim(state, &claimant, &id);
     }
@@ -350,6 +352,8 @@ pub(crate) fn resolve(
         time_ms,
     };
     let claimant = task.claim.take().map(|c| c.by);
+    let area = task.area;
+    state.production.task_closed(&area, task_id);
     if let Some(claimant) = claimant {
         drop_claim(state, &claimant, task_id);
     }

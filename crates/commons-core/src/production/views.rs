@@ -2,7 +2,7 @@
 //! the statistics of a commons. Pure functions, so the node can answer them from its
 //! in-memory state and anyone folding the ledger gets the same answers.
 
-use super::{Record, Task, TaskStatus};
+use super::{Record, Task};
 use crate::state::State;
 use commons_ledger::{AuthorKey, EventId};
 use std::cmp::Reverse;
@@ -89,13 +89,10 @@ pub fn task_board(state: &State, query: &BoardQuery) -> Board {
     let mut best: BinaryHeap<Reverse<(u64, Reverse<u64>, EventId)>> =
         BinaryHeap::with_capacity(depth + 1);
     let mut matching = 0u64;
-    for (id, task) in &state.production.tasks {
-        if task.status != TaskStatus::Open {
+    for id in state.production.open_task_ids(query.area.as_ref()) {
+        let Some(task) = state.production.tasks.get(id) else {
             continue;
-        }
-        if query.area.is_some_and(|a| a != task.area) {
-            continue;
-        }
+        };
         if query.chores_only && !task.chore {
             continue;
         }
@@ -276,12 +273,7 @@ pub fn statistics(state: &State) -> Statistics {
         .map(|(k, n)| (*k, *n))
         .collect();
     chores_by_author.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    let chores_done = state
-        .production
-        .tasks
-        .values()
-        .filter(|t| t.chore && matches!(t.status, TaskStatus::Resolved { .. }))
-        .count() as u64;
+    let chores_done = tallies.chores_resolved;
     chores_by_author.truncate(TOP_MAX);
     Statistics {
         contributors_by_month,
