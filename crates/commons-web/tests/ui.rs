@@ -1381,6 +1381,7 @@ async fn every_peer_production_page_has_a_finished_empty_state() {
         assert_eq!(svg.status, StatusCode::OK);
         assert_eq!(svg.headers[header::CONTENT_TYPE], "image/svg+xml");
         assert!(svg.text.starts_with("<svg role=\"img\""), "{chart}");
+        assert!(!svg.text.contains("1970-01-01"), "{chart} is not dated");
     }
     assert_eq!(
         founder

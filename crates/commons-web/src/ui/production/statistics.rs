@@ -225,6 +225,12 @@ fn chart(which: StatisticsChart, stats: &Statistics, names: &Names) -> BarChart 
             ),
         ),
     };
+    // An empty chart still has one (unnamed) slot, so its axis is not dated.
+    let (labels, counts) = if counts.is_empty() {
+        (vec![String::new()], vec![0])
+    } else {
+        (labels, counts)
+    };
     BarChart {
         title: title.to_owned(),
         y_desc: y_desc.to_owned(),
