@@ -161,6 +161,18 @@ impl Browser {
         self.post(site, action, &all).await
     }
 
+    /// Posts `fields` to the action `{page}/{action}` with a token from `page`.
+    async fn act(
+        &mut self,
+        site: &Site,
+        page: &str,
+        action: &str,
+        fields: &[(&str, &str)],
+    ) -> Page {
+        self.submit(site, page, &format!("{page}/{action}"), fields)
+            .await
+    }
+
     async fn register(&mut self, site: &Site, name: &str, email: &str) -> Page {
         self.submit(
             site,
@@ -988,12 +1000,7 @@ async fn a_member_publishes_a_profile_signed_with_their_account_key() {
         .await;
     assert_eq!(before.text.matches("class=\"event-row\"").count(), 1);
     let published = member
-        .submit(
-            &site,
-            &path,
-            &format!("{path}/profile"),
-            &[("kind", "person")],
-        )
+        .act(&site, &path, "profile", &[("kind", "person")])
         .await;
     assert_eq!(
         published.status,
@@ -1137,13 +1144,8 @@ async fn no_page_or_api_route_shows_one_accounts_private_data_to_another() {
     bob.register(&site, "Bob", "bob.private@example.org").await;
     let commons = only_commons(&site).to_hex();
     let path = format!("/c/{commons}");
-    bob.submit(
-        &site,
-        &path,
-        &format!("{path}/profile"),
-        &[("kind", "person")],
-    )
-    .await;
+    bob.act(&site, &path, "profile", &[("kind", "person")])
+        .await;
 
     let store = site.node.store();
     let alice_account = store
@@ -1317,6 +1319,15 @@ async fn flash(browser: &mut Browser, site: &Site, page: &str) -> String {
     text[from..end].to_owned()
 }
 
+/// The flash message the next page shows says `part`.
+async fn assert_flash(browser: &mut Browser, site: &Site, page: &str, part: &str) {
+    let message = flash(browser, site, page).await;
+    assert!(
+        message.contains(part),
+        "the flash says {message:?}, not {part:?}"
+    );
+}
+
 /// The id at the end of a redirect to `…/{kind}/{id}`.
 fn created_id(page: &Page, kind: &str) -> String {
     let location = page.location();
@@ -1472,49 +1483,44 @@ async fn a_newcomer_posts_a_task_another_claims_and_contributes_it_and_a_maintai
     // Another person signals, pledges, claims it and contributes care work naming it.
     let mut helper = member(&site, &path, 3, "Yann", "person").await;
     let signalled = helper
-        .submit(
-            &site,
-            &task_path,
-            &format!("{task_path}/signal"),
-            &[("signal", "need")],
-        )
+        .act(&site, &task_path, "signal", &[("signal", "need")])
         .await;
     assert_eq!(signalled.status, StatusCode::SEE_OTHER);
     let pledged = helper
-        .submit(
+        .act(
             &site,
             &task_path,
-            &format!("{task_path}/pledge"),
+            "pledge",
             &[("amount", "12.5"), ("currency", "eur"), ("note", "")],
         )
         .await;
     assert_eq!(pledged.status, StatusCode::SEE_OTHER);
-    assert!(
-        flash(&mut helper, &site, &task_path)
-            .await
-            .contains("12.50 EUR is recorded as a promise")
-    );
+    assert_flash(
+        &mut helper,
+        &site,
+        &task_path,
+        "12.50 EUR is recorded as a promise",
+    )
+    .await;
     let page = helper.get(&site, &task_path).await.text;
     assert!(page.contains("id=\"n-needs\">1<"));
     assert!(page.contains("promises <strong>12.50 EUR</strong>"));
     assert!(page.contains("no money has moved yet"));
-    helper
-        .submit(&site, &task_path, &format!("{task_path}/claim"), &[])
-        .await;
+    helper.act(&site, &task_path, "claim", &[]).await;
     let page = helper.get(&site, &task_path).await.text;
     assert!(page.contains("Claimed by"));
     assert!(page.contains("The claim lapses on"));
     assert!(page.contains("id=\"release-task\""));
     // The newcomer may not release someone else's claim.
-    let refused = newcomer
-        .submit(&site, &task_path, &format!("{task_path}/release"), &[])
-        .await;
+    let refused = newcomer.act(&site, &task_path, "release", &[]).await;
     assert_eq!(refused.status, StatusCode::SEE_OTHER);
-    assert!(
-        flash(&mut newcomer, &site, &task_path)
-            .await
-            .contains("The ledger refused this (")
-    );
+    assert_flash(
+        &mut newcomer,
+        &site,
+        &task_path,
+        "The ledger refused this (",
+    )
+    .await;
 
     let form = helper
         .get(&site, &format!("{path}/contributions/new?task={task}"))
@@ -1558,18 +1564,18 @@ async fn a_newcomer_posts_a_task_another_claims_and_contributes_it_and_a_maintai
 
     // A non-maintainer's approval does not count, and their rejection is refused.
     newcomer
-        .submit(
+        .act(
             &site,
             &contribution_path,
-            &format!("{contribution_path}/review"),
+            "review",
             &[("verdict", "approve"), ("text", "")],
         )
         .await;
     let refused = newcomer
-        .submit(
+        .act(
             &site,
             &contribution_path,
-            &format!("{contribution_path}/reject"),
+            "reject",
             &[("reason", "I say so")],
         )
         .await;
@@ -1581,10 +1587,10 @@ async fn a_newcomer_posts_a_task_another_claims_and_contributes_it_and_a_maintai
 
     // The area maintainer approves: accepted, the task resolved, the record counts it.
     let approved = founder
-        .submit(
+        .act(
             &site,
             &contribution_path,
-            &format!("{contribution_path}/review"),
+            "review",
             &[("verdict", "approve"), ("text", "Clear and safe.")],
         )
         .await;
@@ -1700,11 +1706,7 @@ async fn refusals_come_back_with_cores_code_and_forms_need_the_csrf_token() {
         )
         .await;
     assert_eq!(bad.status, StatusCode::SEE_OTHER);
-    assert!(
-        flash(&mut other, &site, &path)
-            .await
-            .contains("at most two decimals")
-    );
+    assert_flash(&mut other, &site, &path, "at most two decimals").await;
     let unknown_task = other
         .submit(
             &site,
@@ -1714,18 +1716,14 @@ async fn refusals_come_back_with_cores_code_and_forms_need_the_csrf_token() {
         )
         .await;
     assert_eq!(unknown_task.status, StatusCode::SEE_OTHER);
-    assert!(
-        flash(&mut other, &site, &path)
-            .await
-            .contains("(task_unknown)")
-    );
+    assert_flash(&mut other, &site, &path, "(task_unknown)").await;
     assert_eq!(site.node.commons(&only_commons(&site)).unwrap().size, size);
     // Paid work names an organisation with a published profile.
     let paid = other
-        .submit(
+        .act(
             &site,
             &path,
-            &format!("{path}/contributions"),
+            "contributions",
             &[
                 ("area", "docs"),
                 ("kind", "care"),
@@ -1736,18 +1734,14 @@ async fn refusals_come_back_with_cores_code_and_forms_need_the_csrf_token() {
         )
         .await;
     assert_eq!(paid.status, StatusCode::SEE_OTHER);
-    assert!(
-        flash(&mut other, &site, &path)
-            .await
-            .contains("(sponsor_unknown)")
-    );
+    assert_flash(&mut other, &site, &path, "(sponsor_unknown)").await;
     let mut org = member(&site, &path, 3, "Coop", "organisation").await;
     let _ = &mut org;
     let paid = other
-        .submit(
+        .act(
             &site,
             &path,
-            &format!("{path}/contributions"),
+            "contributions",
             &[
                 ("area", "docs"),
                 ("kind", "external"),
@@ -1839,11 +1833,7 @@ async fn threads_take_posts_replies_edits_mentions_and_hiding_by_maintainers() {
         &[("text", "Hijacked")],
     )
     .await;
-    assert!(
-        flash(&mut bo, &site, &area_path)
-            .await
-            .contains("The ledger refused this (")
-    );
+    assert_flash(&mut bo, &site, &area_path, "The ledger refused this (").await;
     let page = bo.get(&site, &area_path).await.text;
     assert!(page.contains("Who has a multimeter to lend?"));
     assert!(page.contains(">edited</span>"));
@@ -1877,11 +1867,7 @@ async fn threads_take_posts_replies_edits_mentions_and_hiding_by_maintainers() {
         &[("on", &on), ("text", "  ")],
     )
     .await;
-    assert!(
-        flash(&mut ana, &site, &area_path)
-            .await
-            .contains("Write something")
-    );
+    assert_flash(&mut ana, &site, &area_path, "Write something").await;
 }
 
 #[tokio::test]
@@ -1892,10 +1878,10 @@ async fn nominations_close_tasks_and_withdrawals_work_from_their_pages() {
     let mut ana = member(&site, &path, 2, "Ana", "person").await;
     let area_path = format!("{path}/areas/docs");
     // Ana nominates herself; the founder, the area's maintainer, approves.
-    ana.submit(
+    ana.act(
         &site,
         &area_path,
-        &format!("{area_path}/nominate"),
+        "nominate",
         &[
             ("nominee", "ana"),
             ("action", "add"),
@@ -1925,10 +1911,10 @@ async fn nominations_close_tasks_and_withdrawals_work_from_their_pages() {
     assert!(page.contains("No open nominations."));
     // As a maintainer Ana closes a task with a reason, then steps down.
     let posted = founder
-        .submit(
+        .act(
             &site,
             &path,
-            &format!("{path}/tasks"),
+            "tasks",
             &[("area", "docs"), ("title", "Old idea"), ("chore", "yes")],
         )
         .await;
@@ -1940,18 +1926,12 @@ async fn nominations_close_tasks_and_withdrawals_work_from_their_pages() {
             .text
             .contains("Old idea")
     );
-    ana.submit(
-        &site,
-        &task_path,
-        &format!("{task_path}/close"),
-        &[("reason", "done elsewhere")],
-    )
-    .await;
+    ana.act(&site, &task_path, "close", &[("reason", "done elsewhere")])
+        .await;
     let page = ana.get(&site, &task_path).await.text;
     assert!(page.contains("status-closed"));
     assert!(page.contains("done elsewhere"));
-    ana.submit(&site, &area_path, &format!("{area_path}/step-down"), &[])
-        .await;
+    ana.act(&site, &area_path, "step-down", &[]).await;
     assert!(
         !ana.get(&site, &area_path)
             .await
@@ -1960,10 +1940,10 @@ async fn nominations_close_tasks_and_withdrawals_work_from_their_pages() {
     );
     // A submitter withdraws their contribution.
     let submitted = ana
-        .submit(
+        .act(
             &site,
             &path,
-            &format!("{path}/contributions"),
+            "contributions",
             &[
                 ("area", "docs"),
                 ("kind", "care"),
@@ -1976,10 +1956,10 @@ async fn nominations_close_tasks_and_withdrawals_work_from_their_pages() {
         created_id(&submitted, "contributions")
     );
     let revised = ana
-        .submit(
+        .act(
             &site,
             &contribution_path,
-            &format!("{contribution_path}/revise"),
+            "revise",
             &[
                 ("title", "Sorted the whole shelf"),
                 ("description", "All of it"),
@@ -1994,13 +1974,8 @@ async fn nominations_close_tasks_and_withdrawals_work_from_their_pages() {
     assert!(page.contains("Sorted the whole shelf"), "{page}");
     assert!(page.contains("version 2"));
     assert!(page.contains("All of it"));
-    ana.submit(
-        &site,
-        &contribution_path,
-        &format!("{contribution_path}/withdraw"),
-        &[("reason", "")],
-    )
-    .await;
+    ana.act(&site, &contribution_path, "withdraw", &[("reason", "")])
+        .await;
     assert!(
         ana.get(&site, &contribution_path)
             .await

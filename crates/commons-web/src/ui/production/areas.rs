@@ -146,8 +146,7 @@ pub async fn create_area(
     Path(id): Path<String>,
     CheckedForm(viewer, form): CheckedForm<NewAreaForm>,
 ) -> Result<Response, UiError> {
-    viewer.require_account()?;
-    let scope = Scope::of(&state, &id, &viewer).await?;
+    let scope = Scope::acting(&state, &id, &viewer).await?;
     let back = scope.path("/areas");
     let text = form.maintainers.clone();
     let me = scope.key;
@@ -334,8 +333,7 @@ pub async fn nominate(
     Path((id, slug)): Path<(String, String)>,
     CheckedForm(viewer, form): CheckedForm<NominateForm>,
 ) -> Result<Response, UiError> {
-    viewer.require_account()?;
-    let scope = Scope::of(&state, &id, &viewer).await?;
+    let scope = Scope::acting(&state, &id, &viewer).await?;
     let back = scope.path(&format!("/areas/{slug}"));
     let text = form.nominee.clone();
     let nominee = scope
@@ -377,8 +375,7 @@ pub async fn approve_nomination(
     Path((id, nomination)): Path<(String, String)>,
     CheckedForm(viewer, _): CheckedForm<super::tasks::NoFields>,
 ) -> Result<Response, UiError> {
-    viewer.require_account()?;
-    let scope = Scope::of(&state, &id, &viewer).await?;
+    let scope = Scope::acting(&state, &id, &viewer).await?;
     let nomination: EventId = parse_event_id(&nomination)?;
     let slug = scope
         .inspect(&state, move |s| {
@@ -407,8 +404,7 @@ pub async fn step_down(
     Path((id, slug)): Path<(String, String)>,
     CheckedForm(viewer, _): CheckedForm<super::tasks::NoFields>,
 ) -> Result<Response, UiError> {
-    viewer.require_account()?;
-    let scope = Scope::of(&state, &id, &viewer).await?;
+    let scope = Scope::acting(&state, &id, &viewer).await?;
     let back = scope.path(&format!("/areas/{slug}"));
     let body = build::step_down(&slug);
     act(

@@ -166,8 +166,7 @@ pub async fn contribute_page(
     Query(query): Query<ContributeQuery>,
     viewer: Viewer,
 ) -> Result<Response, UiError> {
-    viewer.require_account()?;
-    let scope = Scope::of(&state, &id, &viewer).await?;
+    let scope = Scope::acting(&state, &id, &viewer).await?;
     let (key, seen) = (scope.key, scope.seen);
     let task = EventId::from_hex(query.task.trim());
     let mut slug = query.area.trim().to_owned();
@@ -257,8 +256,7 @@ pub async fn contribute(
     Path(id): Path<String>,
     CheckedForm(viewer, form): CheckedForm<ContributeForm>,
 ) -> Result<Response, UiError> {
-    viewer.require_account()?;
-    let scope = Scope::of(&state, &id, &viewer).await?;
+    let scope = Scope::acting(&state, &id, &viewer).await?;
     let back = scope.path(&format!("/contributions/new?area={}", form.area.trim()));
     if form.kind == "revision" {
         return refuse(
@@ -456,14 +454,7 @@ pub async fn contribution(
         .iter()
         .map(|r| {
             let by_maintainer = area.maintainers.contains(&r.reviewer);
-            let counts = by_maintainer
-                && match r.verdict {
-                    Verdict::Approve => {
-                        r.version == c.version && (area.self_approval || !c.is_author(&r.reviewer))
-                    }
-                    Verdict::Object => r.resolved.is_none(),
-                    _ => false,
-                };
+            let counts = counts(area, c, r);
             context! {
                 id => r.id.to_hex(),
                 reviewer => names.person(&r.reviewer),
@@ -482,12 +473,7 @@ pub async fn contribution(
     let approvals = c
         .reviews
         .iter()
-        .filter(|r| {
-            r.verdict == Verdict::Approve
-                && r.version == c.version
-                && area.maintainers.contains(&r.reviewer)
-                && (area.self_approval || !c.is_author(&r.reviewer))
-        })
+        .filter(|r| r.verdict == Verdict::Approve && counts(area, c, r))
         .map(|r| r.reviewer)
         .collect::<std::collections::BTreeSet<_>>()
         .len();
@@ -608,6 +594,20 @@ pub async fn contribution(
     Ok(render(&state, viewer, "contribution.html", page))
 }
 
+/// Whether a review counts towards the area's decision now, as core's
+/// `contributions::meets_rule` counts it: an area maintainer's approval of the current
+/// version (not their own work unless the area allows it), or their open objection.
+fn counts(area: &Area, c: &Contribution, r: &commons_core::production::Review) -> bool {
+    area.maintainers.contains(&r.reviewer)
+        && match r.verdict {
+            Verdict::Approve => {
+                r.version == c.version && (area.self_approval || !c.is_author(&r.reviewer))
+            }
+            Verdict::Object => r.resolved.is_none(),
+            Verdict::RequestChanges | Verdict::Comment => false,
+        }
+}
+
 /// A diff for the `diff` block of a page.
 pub(crate) fn diff_context(diff: Option<Result<Diff, NoDiff>>) -> Value {
     match diff {
@@ -635,8 +635,7 @@ pub async fn review(
     Path((id, contribution)): Path<(String, String)>,
     CheckedForm(viewer, form): CheckedForm<ReviewForm>,
 ) -> Result<Response, UiError> {
-    viewer.require_account()?;
-    let scope = Scope::of(&state, &id, &viewer).await?;
+    let scope = Scope::acting(&state, &id, &viewer).await?;
     let (cid, back) = contribution_paths(&scope, &contribution)?;
     let Some(verdict) = Verdict::parse(&form.verdict) else {
         return refuse(
@@ -692,8 +691,7 @@ pub async fn resolve(
     Path((id, contribution)): Path<(String, String)>,
     CheckedForm(viewer, form): CheckedForm<ResolveForm>,
 ) -> Result<Response, UiError> {
-    viewer.require_account()?;
-    let scope = Scope::of(&state, &id, &viewer).await?;
+    let scope = Scope::acting(&state, &id, &viewer).await?;
     let (cid, back) = contribution_paths(&scope, &contribution)?;
     let review = parse_event_id(form.review.trim())?;
     let body = build::resolve(&cid, &review);
@@ -715,8 +713,7 @@ pub async fn reject(
     Path((id, contribution)): Path<(String, String)>,
     CheckedForm(viewer, form): CheckedForm<ReasonForm>,
 ) -> Result<Response, UiError> {
-    viewer.require_account()?;
-    let scope = Scope::of(&state, &id, &viewer).await?;
+    let scope = Scope::acting(&state, &id, &viewer).await?;
     let (cid, back) = contribution_paths(&scope, &contribution)?;
     if form.reason.trim().is_empty() {
         return refuse(
@@ -745,8 +742,7 @@ pub async fn withdraw(
     Path((id, contribution)): Path<(String, String)>,
     CheckedForm(viewer, form): CheckedForm<ReasonForm>,
 ) -> Result<Response, UiError> {
-    viewer.require_account()?;
-    let scope = Scope::of(&state, &id, &viewer).await?;
+    let scope = Scope::acting(&state, &id, &viewer).await?;
     let (cid, back) = contribution_paths(&scope, &contribution)?;
     let body = build::withdraw(&cid, optional(&form.reason).as_deref());
     act(
@@ -780,8 +776,7 @@ pub async fn revise(
     Path((id, contribution)): Path<(String, String)>,
     CheckedForm(viewer, form): CheckedForm<ReviseForm>,
 ) -> Result<Response, UiError> {
-    viewer.require_account()?;
-    let scope = Scope::of(&state, &id, &viewer).await?;
+    let scope = Scope::acting(&state, &id, &viewer).await?;
     let (cid, back) = contribution_paths(&scope, &contribution)?;
     let effort_minutes = match effort(&form.effort_hours, &form.effort_minutes) {
         Ok(m) => m,

@@ -54,6 +54,12 @@ impl Scope {
         Ok(Scope { view, key, seen })
     }
 
+    /// The scope of a form's action: a logged-in person is required.
+    pub async fn acting(state: &AppState, id: &str, viewer: &Viewer) -> Result<Scope, UiError> {
+        viewer.require_account()?;
+        Scope::of(state, id, viewer).await
+    }
+
     pub fn id(&self) -> CommonsId {
         self.view.id
     }

@@ -151,8 +151,7 @@ pub async fn new_task_page(
     Query(query): Query<NewTaskQuery>,
     viewer: Viewer,
 ) -> Result<Response, UiError> {
-    viewer.require_account()?;
-    let scope = Scope::of(&state, &id, &viewer).await?;
+    let scope = Scope::acting(&state, &id, &viewer).await?;
     let (key, seen) = (scope.key, scope.seen);
     let (choices, n_unseen) = scope
         .inspect(&state, move |s| {
@@ -185,8 +184,7 @@ pub async fn post_task(
     Path(id): Path<String>,
     CheckedForm(viewer, form): CheckedForm<NewTaskForm>,
 ) -> Result<Response, UiError> {
-    viewer.require_account()?;
-    let scope = Scope::of(&state, &id, &viewer).await?;
+    let scope = Scope::acting(&state, &id, &viewer).await?;
     let back = scope.path(&format!("/tasks/new?area={}", form.area.trim()));
     let effort_hours = match form.effort_hours.trim() {
         "" => None,
@@ -390,8 +388,7 @@ pub async fn signal(
     Path((id, task)): Path<(String, String)>,
     CheckedForm(viewer, form): CheckedForm<SignalForm>,
 ) -> Result<Response, UiError> {
-    viewer.require_account()?;
-    let scope = Scope::of(&state, &id, &viewer).await?;
+    let scope = Scope::acting(&state, &id, &viewer).await?;
     let (task, back) = task_paths(&scope, &task)?;
     let need = form.signal == "need";
     let done = if need {
@@ -425,8 +422,7 @@ pub async fn pledge(
     Path((id, task)): Path<(String, String)>,
     CheckedForm(viewer, form): CheckedForm<PledgeForm>,
 ) -> Result<Response, UiError> {
-    viewer.require_account()?;
-    let scope = Scope::of(&state, &id, &viewer).await?;
+    let scope = Scope::acting(&state, &id, &viewer).await?;
     let (task, back) = task_paths(&scope, &task)?;
     let Some(amount) = parse_money(&form.amount).filter(|a| *a > 0) else {
         return refuse(
@@ -445,25 +441,37 @@ pub async fn pledge(
     act(&state, viewer, &scope, tasks::PLEDGE, body, &back, &done).await
 }
 
+/// Signs `kind` (a claim or a release) on the task and goes back to it.
+async fn on_task(
+    state: &AppState,
+    id: &str,
+    task: &str,
+    viewer: Viewer,
+    kind: &str,
+    done: &str,
+) -> Result<Response, UiError> {
+    let scope = Scope::acting(state, id, &viewer).await?;
+    let (task, back) = task_paths(&scope, task)?;
+    act(
+        state,
+        viewer,
+        &scope,
+        kind,
+        build::task_ref(&task),
+        &back,
+        done,
+    )
+    .await
+}
+
 /// `POST /c/{id}/tasks/{task}/claim`
 pub async fn claim(
     State(state): State<AppState>,
     Path((id, task)): Path<(String, String)>,
     CheckedForm(viewer, _): CheckedForm<NoFields>,
 ) -> Result<Response, UiError> {
-    viewer.require_account()?;
-    let scope = Scope::of(&state, &id, &viewer).await?;
-    let (task, back) = task_paths(&scope, &task)?;
-    act(
-        &state,
-        viewer,
-        &scope,
-        tasks::CLAIM,
-        build::task_ref(&task),
-        &back,
-        "You claimed this task. Others see you are on it.",
-    )
-    .await
+    let done = "You claimed this task. Others see you are on it.";
+    on_task(&state, &id, &task, viewer, tasks::CLAIM, done).await
 }
 
 /// `POST /c/{id}/tasks/{task}/release`
@@ -472,19 +480,8 @@ pub async fn release(
     Path((id, task)): Path<(String, String)>,
     CheckedForm(viewer, _): CheckedForm<NoFields>,
 ) -> Result<Response, UiError> {
-    viewer.require_account()?;
-    let scope = Scope::of(&state, &id, &viewer).await?;
-    let (task, back) = task_paths(&scope, &task)?;
-    act(
-        &state,
-        viewer,
-        &scope,
-        tasks::RELEASE,
-        build::task_ref(&task),
-        &back,
-        "You released this task; anyone may claim it.",
-    )
-    .await
+    let done = "You released this task; anyone may claim it.";
+    on_task(&state, &id, &task, viewer, tasks::RELEASE, done).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -499,8 +496,7 @@ pub async fn close(
     Path((id, task)): Path<(String, String)>,
     CheckedForm(viewer, form): CheckedForm<ReasonForm>,
 ) -> Result<Response, UiError> {
-    viewer.require_account()?;
-    let scope = Scope::of(&state, &id, &viewer).await?;
+    let scope = Scope::acting(&state, &id, &viewer).await?;
     let (task, back) = task_paths(&scope, &task)?;
     if form.reason.trim().is_empty() {
         return refuse(&state, viewer, &back, "Say why the task is closed.");

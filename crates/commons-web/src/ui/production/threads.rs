@@ -180,8 +180,7 @@ pub async fn post(
     Path(id): Path<String>,
     CheckedForm(viewer, form): CheckedForm<PostForm>,
 ) -> Result<Response, UiError> {
-    viewer.require_account()?;
-    let scope = Scope::of(&state, &id, &viewer).await?;
+    let scope = Scope::acting(&state, &id, &viewer).await?;
     let subject = parse_subject(&form.on)
         .ok_or_else(|| UiError::BadRequest("The form names no thread.".into()))?;
     let mention = form.mention.clone();
@@ -243,8 +242,7 @@ pub async fn edit(
     Path((id, post)): Path<(String, String)>,
     CheckedForm(viewer, form): CheckedForm<EditForm>,
 ) -> Result<Response, UiError> {
-    viewer.require_account()?;
-    let scope = Scope::of(&state, &id, &viewer).await?;
+    let scope = Scope::acting(&state, &id, &viewer).await?;
     let post = super::super::explorer::parse_event_id(&post)?;
     let back = post_back(&state, &scope, post).await?;
     let mention = form.mention.clone();
@@ -283,8 +281,7 @@ pub async fn hide(
     Path((id, post)): Path<(String, String)>,
     CheckedForm(viewer, form): CheckedForm<HideForm>,
 ) -> Result<Response, UiError> {
-    viewer.require_account()?;
-    let scope = Scope::of(&state, &id, &viewer).await?;
+    let scope = Scope::acting(&state, &id, &viewer).await?;
     let post = super::super::explorer::parse_event_id(&post)?;
     let back = post_back(&state, &scope, post).await?;
     if form.reason.trim().is_empty() {
@@ -317,8 +314,7 @@ pub async fn notifications(
     Query(query): Query<NoticesQuery>,
     viewer: Viewer,
 ) -> Result<Response, UiError> {
-    viewer.require_account()?;
-    let scope = Scope::of(&state, &id, &viewer).await?;
+    let scope = Scope::acting(&state, &id, &viewer).await?;
     let key = scope.key;
     let seen = scope.seen;
     let (page, offset) = super::page_offset(query.page);
