@@ -1983,3 +1983,143 @@ async fn nominations_close_tasks_and_withdrawals_work_from_their_pages() {
             .contains("status-withdrawn")
     );
 }
+
+/// Signs an event of `kind` with `key` in `commons` through the node, as a CLI user
+/// holding their own key would, and returns its id.
+async fn sign(
+    site: &Site,
+    key: &SecretKey,
+    commons: Option<CommonsId>,
+    kind: &str,
+    body: &commons_ledger::cbor::Value,
+) -> commons_ledger::EventId {
+    let (event, outcome) = site
+        .node
+        .author(key, commons, kind, body, vec![])
+        .await
+        .unwrap_or_else(|e| panic!("{kind}: {e}"));
+    assert!(
+        matches!(outcome.status, commons_node::SubmitStatus::Sequenced { .. }),
+        "{kind}: {outcome:?}"
+    );
+    event.id
+}
+
+#[tokio::test]
+async fn artifacts_show_their_revisions_attributed_with_downloads_and_the_diff_hook() {
+    use commons_core::production::bodies::{NewArea, NewContribution, RevisionSpec, review};
+    use commons_core::production::{Rule, areas, contributions};
+    use commons_core::state::AgentKind;
+    let site = site().await;
+    let (founder, drafter) = (key(1), key(2));
+    let genesis = sign(
+        &site,
+        &founder,
+        None,
+        commons_core::network::GENESIS,
+        &commons_core::network::genesis_body(
+            "Open furniture",
+            &[founder.author_key()],
+            1,
+            &site.node.sequencer_key(),
+            "CERN-OHL-S-2.0",
+        ),
+    )
+    .await;
+    let commons = Some(CommonsId(genesis.0));
+    for (key, name) in [(&founder, "Ana"), (&drafter, "Bo")] {
+        let body = commons_core::agents::profile_body(name, AgentKind::Person);
+        sign(&site, key, commons, commons_core::agents::PROFILE, &body).await;
+    }
+    let area = NewArea {
+        slug: "plans".into(),
+        name: "Plans".into(),
+        description: None,
+        maintainers: vec![founder.author_key()],
+        threshold: None,
+        rule: Rule::Maintainers { approvals: 1 },
+        chores: vec![],
+        self_approval: None,
+        claim_ttl_ms: None,
+    };
+    sign(&site, &founder, commons, areas::CREATE, &area.body()).await;
+    let mut artifact = None;
+    for (title, text) in [
+        ("First plan", "legs: 4\n"),
+        ("Sturdier plan", "legs: 4\nbrace: yes\n"),
+    ] {
+        let contribution = NewContribution {
+            area: "plans".into(),
+            kind: "revision".into(),
+            title: title.into(),
+            description: None,
+            tasks: vec![],
+            authors: vec![],
+            effort_minutes: Some(90),
+            sponsor: None,
+            revision: Some(RevisionSpec {
+                artifact,
+                base: artifact,
+                name: artifact.is_none().then(|| "Bench <plan>".to_owned()),
+                artifact_kind: artifact.is_none().then(|| "design".to_owned()),
+                media_type: "text/markdown".into(),
+                blob: commons_ledger::BlobRef::of_bytes(text.as_bytes()),
+            }),
+            evidence: vec![],
+            checklist: vec![],
+        };
+        let id = sign(
+            &site,
+            &drafter,
+            commons,
+            contributions::SUBMIT,
+            &contribution.body(),
+        )
+        .await;
+        let approve = review(&id, "approve", None);
+        sign(&site, &founder, commons, contributions::REVIEW, &approve).await;
+        artifact.get_or_insert(id);
+    }
+    let artifact = artifact.unwrap();
+    let path = format!("/c/{}", genesis.to_hex());
+    let mut visitor = Browser::new(7);
+    let list = visitor.get(&site, &format!("{path}/artifacts")).await.text;
+    assert!(list.contains("Bench &lt;plan&gt;"), "{list}");
+    assert!(list.contains("2 revisions"));
+    assert!(list.contains(">Bo</a>"));
+    let page = visitor
+        .get(&site, &format!("{path}/artifacts/{}", artifact.to_hex()))
+        .await
+        .text;
+    assert!(page.contains("First plan") && page.contains("Sturdier plan"));
+    assert!(
+        page.find("Sturdier plan") < page.find("First plan"),
+        "newest first"
+    );
+    assert!(page.contains("id=\"download-current\" class=\"button\" href=\"/api/v1/blobs/sha256:"));
+    assert!(page.contains("The first revision."));
+    assert!(page.contains("The diff shows once this node stores the revisions"));
+    // The second contribution compares itself with the current revision.
+    let second = page
+        .match_indices("/contributions/")
+        .map(|(i, _)| &page[i + "/contributions/".len()..i + "/contributions/".len() + 64])
+        .next()
+        .unwrap()
+        .to_owned();
+    let contribution = visitor
+        .get(&site, &format!("{path}/contributions/{second}"))
+        .await
+        .text;
+    assert!(contribution.contains("Compared with"), "{contribution}");
+    assert!(contribution.contains("text&#x2f;markdown, 19 bytes"));
+    assert!(contribution.contains("1 h 30 min"));
+    // The record counts Bo's two accepted revisions.
+    let bo = visitor
+        .get(
+            &site,
+            &format!("{path}/agents/{}", drafter.author_key().to_hex()),
+        )
+        .await
+        .text;
+    assert!(bo.contains("id=\"record-accepted\">2<"));
+}
