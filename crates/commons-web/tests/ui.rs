@@ -1382,6 +1382,7 @@ async fn every_peer_production_page_has_a_finished_empty_state() {
     }
     for chart in [
         "contributors-per-month",
+        "time-to-decision",
         "review-load",
         "paid-share",
         "chores",
@@ -1644,6 +1645,15 @@ async fn a_newcomer_posts_a_task_another_claims_and_contributes_it_and_a_maintai
     // Statistics count the accepted volunteer work and the founder's review.
     let stats = founder.get(&site, &format!("{path}/statistics")).await.text;
     assert!(stats.contains("id=\"stat-accepted\">1<"));
+    assert!(
+        stats.contains("<td>&lt; 1 hour</td><td class=\"num\">1</td>"),
+        "{stats}"
+    );
+    let chart = founder
+        .get(&site, &format!("{path}/statistics/time-to-decision.svg"))
+        .await
+        .text;
+    assert!(chart.contains("1 decision by how long they took; the median took 0 minutes."));
     assert!(
         stats.contains("<td>volunteer</td><td class=\"num\">1</td><td class=\"num\">100%</td>")
     );

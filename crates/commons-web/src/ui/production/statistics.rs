@@ -26,6 +26,7 @@ pub const STATISTICS_CHARTS_MAX: usize = 256;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum StatisticsChart {
     ContributorsPerMonth,
+    TimeToDecision,
     ReviewLoad,
     PaidShare,
     Chores,
@@ -35,6 +36,7 @@ impl StatisticsChart {
     pub fn parse(file: &str) -> Option<StatisticsChart> {
         Some(match file {
             "contributors-per-month.svg" => StatisticsChart::ContributorsPerMonth,
+            "time-to-decision.svg" => StatisticsChart::TimeToDecision,
             "review-load.svg" => StatisticsChart::ReviewLoad,
             "paid-share.svg" => StatisticsChart::PaidShare,
             "chores.svg" => StatisticsChart::Chores,
@@ -77,12 +79,45 @@ impl StatisticsCharts {
     }
 }
 
-/// The statistics and the ledger size they were computed at.
-async fn read(state: &AppState, scope: &Scope) -> Result<(Statistics, u64, u64), UiError> {
+/// The bounds of the time-to-decision buckets, in ms, and their names.
+pub const DECISION_BUCKETS: [(u64, &str); 5] = [
+    (3_600_000, "< 1 hour"),
+    (86_400_000, "< 1 day"),
+    (7 * 86_400_000, "< 1 week"),
+    (30 * 86_400_000, "< 30 days"),
+    (u64::MAX, "longer"),
+];
+
+/// Decisions (acceptances and rejections) by time from submission, in
+/// [`DECISION_BUCKETS`].
+fn decisions_by_time(state: &commons_core::state::State) -> [u64; 5] {
+    let mut counts = [0u64; 5];
+    for (ms, n) in &state.production.tallies.decision_ms {
+        if let Some(i) = DECISION_BUCKETS.iter().position(|(bound, _)| ms < bound) {
+            counts[i] = counts[i].saturating_add(*n);
+        } else {
+            counts[4] = counts[4].saturating_add(*n);
+        }
+    }
+    counts
+}
+
+/// What the statistics page and its charts show.
+struct Figures {
+    stats: Statistics,
+    decisions_by_time: [u64; 5],
+}
+
+/// The figures, the ledger size they were computed at and the viewer's unseen notices.
+async fn read(state: &AppState, scope: &Scope) -> Result<(Figures, u64, u64), UiError> {
     let (key, seen) = (scope.key, scope.seen);
     scope
         .inspect(state, move |s| {
-            (views::statistics(s), s.size, unseen_notices(s, key, seen))
+            let figures = Figures {
+                stats: views::statistics(s),
+                decisions_by_time: decisions_by_time(s),
+            };
+            (figures, s.size, unseen_notices(s, key, seen))
         })
         .await
 }
@@ -119,8 +154,9 @@ pub async fn statistics(
     viewer: Viewer,
 ) -> Result<Response, UiError> {
     let scope = Scope::of(&state, &id, &viewer).await?;
-    let (stats, _, n_unseen) = read(&state, &scope).await?;
-    let names = people(&state, &scope.id(), keys(&stats)).await?;
+    let (figures, _, n_unseen) = read(&state, &scope).await?;
+    let stats = &figures.stats;
+    let names = people(&state, &scope.id(), keys(stats).collect::<Vec<_>>()).await?;
     let volunteer = stats
         .accepted_by_sponsor
         .iter()
@@ -130,6 +166,7 @@ pub async fn statistics(
         title => "Statistics",
         months => stats.contributors_by_month.iter().rev().map(|(m, n)| context! { month => m, n => n }).collect::<Vec<_>>(),
         median => stats.median_decision_ms.map(span),
+        decisions_by_time => DECISION_BUCKETS.iter().zip(figures.decisions_by_time).map(|((_, name), n)| context! { within => name, n => n }).collect::<Vec<_>>(),
         decisions => stats.decisions,
         review_load => stats.review_load.iter().map(|(k, as_maintainer, all)| context! {
             person => names.person(k), as_maintainer => as_maintainer, all => all,
@@ -150,7 +187,8 @@ pub async fn statistics(
 }
 
 /// The bars of one chart, with its words.
-fn chart(which: StatisticsChart, stats: &Statistics, names: &Names) -> BarChart {
+fn chart(which: StatisticsChart, figures: &Figures, names: &Names) -> BarChart {
+    let stats = &figures.stats;
     let top = |rows: Vec<(String, u64)>| -> (Vec<String>, Vec<u64>) {
         rows.into_iter().take(CATEGORIES_MAX).unzip()
     };
@@ -174,6 +212,34 @@ fn chart(which: StatisticsChart, stats: &Statistics, names: &Names) -> BarChart 
                 },
             )
         }
+        StatisticsChart::TimeToDecision => (
+            "Time from submission to decision",
+            "decisions",
+            "decided within",
+            if stats.decisions == 0 {
+                (Vec::new(), Vec::new())
+            } else {
+                DECISION_BUCKETS
+                    .iter()
+                    .zip(figures.decisions_by_time)
+                    .map(|((_, name), n)| ((*name).to_owned(), n))
+                    .unzip()
+            },
+            "No decisions yet",
+            match stats.median_decision_ms {
+                Some(ms) => format!(
+                    "{} {} by how long they took; the median took {}.",
+                    stats.decisions,
+                    if stats.decisions == 1 {
+                        "decision"
+                    } else {
+                        "decisions"
+                    },
+                    span(ms)
+                ),
+                None => "No contribution has been decided yet.".to_owned(),
+            },
+        ),
         StatisticsChart::ReviewLoad => (
             "Review load per maintainer",
             "reviews as area maintainer",
@@ -258,9 +324,14 @@ pub async fn chart_svg(
     let svg = match state.ui.statistics_charts.get(&key, size) {
         Some(svg) => svg,
         None => {
-            let (stats, size, _) = read(&state, &scope).await?;
-            let names = people(&state, &scope.id(), keys(&stats)).await?;
-            let svg: Arc<str> = draw(&chart(which, &stats, &names))
+            let (figures, size, _) = read(&state, &scope).await?;
+            let names = people(
+                &state,
+                &scope.id(),
+                keys(&figures.stats).collect::<Vec<_>>(),
+            )
+            .await?;
+            let svg: Arc<str> = draw(&chart(which, &figures, &names))
                 .map_err(|e| UiError::Fault(e.message()))?
                 .into();
             state.ui.statistics_charts.put(key, size, svg.clone());
