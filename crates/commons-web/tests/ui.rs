@@ -1628,6 +1628,11 @@ async fn a_newcomer_posts_a_task_another_claims_and_contributes_it_and_a_maintai
     // The helper hears of the review and the decision; the badge counts them once.
     let overview = helper.get(&site, &path).await.text;
     assert!(overview.contains("id=\"unseen-count\">"), "{overview}");
+    let ledger = helper.get(&site, &format!("{path}/events")).await.text;
+    assert!(
+        ledger.contains("id=\"unseen-count\">3<"),
+        "two reviews and a decision"
+    );
     let notices = helper
         .get(&site, &format!("{path}/notifications"))
         .await

@@ -502,6 +502,7 @@ pub async fn events(
         commons => commons_card(&view),
         listing => listing.map(super::safe),
         section => "ledger",
+        n_unseen => super::production::unseen_for(&state, &viewer, &view.id).await?,
         paged => filter.before.is_some(),
         filtered => filtered,
         problems => problems,
@@ -576,6 +577,8 @@ pub async fn event(
         body => body,
         signature_ok => signature_ok,
         checkpointed => checkpointed,
+        section => "ledger",
+        n_unseen => super::production::unseen_for(&state, &viewer, &view.id).await?,
     };
     Ok(render(&state, viewer, "event.html", page))
 }
@@ -726,6 +729,7 @@ pub async fn agent(
         events => rows,
         next_before => next,
         record => record_ctx,
+        n_unseen => super::production::unseen_for(&state, &viewer, &view.id).await?,
     };
     Ok(render(&state, viewer, "agent.html", page))
 }

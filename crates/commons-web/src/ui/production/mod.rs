@@ -101,6 +101,23 @@ pub(crate) fn unseen_notices(state: &State, key: Option<AuthorKey>, seen: u64) -
         })
 }
 
+/// The viewer's unseen notices in `commons`, for the badge of pages outside this module.
+pub(crate) async fn unseen_for(
+    state: &AppState,
+    viewer: &Viewer,
+    commons: &CommonsId,
+) -> Result<u64, UiError> {
+    let Some(key) = account_key(state, viewer).await? else {
+        return Ok(0);
+    };
+    let seen = viewer.seen_index(commons);
+    Ok(state
+        .node
+        .inspect(commons, move |s| unseen_notices(s, Some(key), seen))
+        .await?
+        .unwrap_or(0))
+}
+
 /// Signs `body` as an event of `kind` with the person's custodial key. `Ok(Err(flash))`
 /// is the ledger's refusal, with its stable code, for the person to read.
 pub(crate) async fn author(
