@@ -1742,16 +1742,23 @@ async fn refusals_come_back_with_cores_code_and_forms_need_the_csrf_token() {
             &[
                 ("area", "docs"),
                 ("kind", "care"),
-                ("title", "Paid"),
+                ("title", "Paid <work>"),
+                ("description", "What I did"),
                 ("paid", "yes"),
                 ("sponsor", "Other"),
+                ("chore-0", "proofread"),
             ],
         )
         .await;
-    assert_eq!(paid.status, StatusCode::SEE_OTHER);
-    assert_flash(&mut other, &site, &path, "(sponsor_unknown)").await;
-    let mut org = member(&site, &path, 3, "Coop", "organisation").await;
-    let _ = &mut org;
+    // The form comes back filled in, with core's refusal.
+    assert_eq!(paid.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(paid.text.contains("id=\"form-error\""));
+    assert!(paid.text.contains("(sponsor_unknown)"));
+    assert!(paid.text.contains("value=\"Paid &lt;work&gt;\""));
+    assert!(paid.text.contains(">What I did</textarea>"));
+    assert!(paid.text.contains("value=\"care\" checked"));
+    assert!(paid.text.contains("value=\"proofread\" checked"));
+    member(&site, &path, 3, "Coop", "organisation").await;
     let paid = other
         .act(
             &site,

@@ -11,8 +11,9 @@ use super::{
 use crate::AppState;
 use crate::ui::explorer::parse_event_id;
 use crate::ui::session::{CheckedForm, Viewer};
-use crate::ui::{UiError, render};
+use crate::ui::{UiError, render, render_status};
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use commons_core::production::bodies::{self as build, ContributionUpdate, NewContribution};
 use commons_core::production::{
@@ -167,11 +168,25 @@ pub async fn contribute_page(
     viewer: Viewer,
 ) -> Result<Response, UiError> {
     let scope = Scope::acting(&state, &id, &viewer).await?;
+    let task = query.task.trim().to_owned();
+    contribute_form(&state, viewer, &scope, query.area.trim(), &task, None).await
+}
+
+/// The contribute form for `slug` (or the area of `task`), filled in again with what the
+/// person typed and what was wrong with it when `retry` is given.
+async fn contribute_form(
+    state: &AppState,
+    viewer: Viewer,
+    scope: &Scope,
+    slug: &str,
+    task_text: &str,
+    retry: Option<(&ContributeForm, String)>,
+) -> Result<Response, UiError> {
     let (key, seen) = (scope.key, scope.seen);
-    let task = EventId::from_hex(query.task.trim());
-    let mut slug = query.area.trim().to_owned();
+    let task = EventId::from_hex(task_text.trim());
+    let mut slug = slug.to_owned();
     let (choices, chores, task_title, slug, n_unseen) = scope
-        .inspect(&state, move |s| {
+        .inspect(state, move |s| {
             let task_row = task.and_then(|t| s.production.tasks.get(&t));
             if let Some(t) = task_row
                 && let Some(a) = s.production.areas.get(&t.area)
@@ -191,18 +206,30 @@ pub async fn contribute_page(
             )
         })
         .await?;
+    let status = match retry {
+        Some(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        None => StatusCode::OK,
+    };
     let page = context! {
         title => "Contribute",
         areas => choices,
         selected => chores.as_ref().map(|_| slug.clone()),
         chores => chores,
-        task => task_title.map(|title| context! { id => query.task.trim(), title => title }),
+        task => task_title.map(|title| context! { id => task_text.trim(), title => title }),
+        form => retry.as_ref().map(|(form, _)| Value::from_serialize(form)),
+        error => retry.map(|(_, problem)| problem),
         ..scope.frame("contributions", n_unseen)
     };
-    Ok(render(&state, viewer, "contribute.html", page))
+    Ok(render_status(
+        state,
+        viewer,
+        status,
+        "contribute.html",
+        page,
+    ))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, serde::Serialize)]
 #[serde(default)]
 pub struct ContributeForm {
     area: String,
@@ -250,6 +277,26 @@ fn checklist(ticked: &BTreeMap<String, String>, typed: &str) -> Vec<String> {
     out
 }
 
+/// The contribute form again, with the problem.
+async fn retry(
+    state: &AppState,
+    viewer: Viewer,
+    scope: &Scope,
+    form: &ContributeForm,
+    problem: impl Into<String>,
+) -> Result<Response, UiError> {
+    let problem = problem.into();
+    contribute_form(
+        state,
+        viewer,
+        scope,
+        form.area.trim(),
+        &form.tasks,
+        Some((form, problem)),
+    )
+    .await
+}
+
 /// `POST /c/{id}/contributions`: submits work, then shows it.
 pub async fn contribute(
     State(state): State<AppState>,
@@ -257,14 +304,9 @@ pub async fn contribute(
     CheckedForm(viewer, form): CheckedForm<ContributeForm>,
 ) -> Result<Response, UiError> {
     let scope = Scope::acting(&state, &id, &viewer).await?;
-    let back = scope.path(&format!("/contributions/new?area={}", form.area.trim()));
     if form.kind == "revision" {
-        return refuse(
-            &state,
-            viewer,
-            &back,
-            "Revisions of artifacts need this node's blob store, which is not there yet: submit external or care work.",
-        );
+        let problem = "Revisions of artifacts need this node's blob store, which is not there yet: submit external or care work.";
+        return retry(&state, viewer, &scope, &form, problem).await;
     }
     let mut tasks = Vec::new();
     for item in list(&form.tasks) {
@@ -272,28 +314,20 @@ pub async fn contribute(
         match EventId::from_hex(hex) {
             Some(id) => tasks.push(id),
             None => {
-                return refuse(
-                    &state,
-                    viewer,
-                    &back,
-                    format!("\"{item}\" is not a task id or link."),
-                );
+                let problem = format!("\"{item}\" is not a task id or link.");
+                return retry(&state, viewer, &scope, &form, problem).await;
             }
         }
     }
     let effort_minutes = match effort(&form.effort_hours, &form.effort_minutes) {
         Ok(m) => m,
-        Err(problem) => return refuse(&state, viewer, &back, problem),
+        Err(problem) => return retry(&state, viewer, &scope, &form, problem).await,
     };
     let sponsor = match (form.paid.is_some(), form.sponsor.trim()) {
         (false, _) => None,
         (true, "") => {
-            return refuse(
-                &state,
-                viewer,
-                &back,
-                "Paid work names the organisation that paid for it.",
-            );
+            let problem = "Paid work names the organisation that paid for it.";
+            return retry(&state, viewer, &scope, &form, problem).await;
         }
         (true, text) => {
             let text = text.to_owned();
@@ -303,8 +337,17 @@ pub async fn contribute(
                 .as_deref()
             {
                 Ok([one]) => Some(*one),
-                Ok(_) => return refuse(&state, viewer, &back, "Name one sponsoring organisation."),
-                Err(problem) => return refuse(&state, viewer, &back, problem.clone()),
+                Ok(_) => {
+                    return retry(
+                        &state,
+                        viewer,
+                        &scope,
+                        &form,
+                        "Name one sponsoring organisation.",
+                    )
+                    .await;
+                }
+                Err(problem) => return retry(&state, viewer, &scope, &form, problem.clone()).await,
             }
         }
     };
@@ -335,7 +378,7 @@ pub async fn contribute(
             &scope.path(&format!("/contributions/{}", id.to_hex())),
             Some(super::success("Your contribution is submitted for review.")),
         )),
-        Err(refusal) => Ok(viewer.redirect(&state.ui, &back, Some(refusal))),
+        Err(refusal) => retry(&state, viewer, &scope, &form, refusal.message).await,
     }
 }
 
