@@ -1475,6 +1475,23 @@ async fn a_newcomer_posts_a_task_another_claims_and_contributes_it_and_a_maintai
             || board.contains("adds 3 points")
     );
     assert!(board.contains("0 need it: 0"));
+    // A refused task comes back filled in with core's reason.
+    let refused = newcomer
+        .submit(
+            &site,
+            &format!("{path}/tasks/new"),
+            &format!("{path}/tasks"),
+            &[
+                ("area", "docs"),
+                ("title", "Too big"),
+                ("description", "Kept"),
+                ("effort_hours", "99999"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text.contains("(body_invalid)"), "{}", refused.text);
+    assert!(refused.text.contains(">Kept</textarea>"));
     let filtered = newcomer
         .get(&site, &format!("{path}/tasks?label=bike"))
         .await

@@ -9,8 +9,9 @@ use super::{
 use crate::AppState;
 use crate::ui::explorer::parse_event_id;
 use crate::ui::session::{CheckedForm, Viewer};
-use crate::ui::{UiError, render};
+use crate::ui::{UiError, render, render_status};
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use commons_core::production::bodies::{self as build, NewTask};
 use commons_core::production::views::{self, BoardQuery, RANKING_EXPLAINED};
@@ -152,22 +153,40 @@ pub async fn new_task_page(
     viewer: Viewer,
 ) -> Result<Response, UiError> {
     let scope = Scope::acting(&state, &id, &viewer).await?;
+    task_form(&state, viewer, &scope, &query.area, None).await
+}
+
+/// The task form, filled in again with what was typed and what was wrong when `retry`
+/// is given.
+async fn task_form(
+    state: &AppState,
+    viewer: Viewer,
+    scope: &Scope,
+    selected: &str,
+    retry: Option<(&NewTaskForm, String)>,
+) -> Result<Response, UiError> {
     let (key, seen) = (scope.key, scope.seen);
     let (choices, n_unseen) = scope
-        .inspect(&state, move |s| {
+        .inspect(state, move |s| {
             (area_choices(s), unseen_notices(s, key, seen))
         })
         .await?;
+    let status = match retry {
+        Some(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        None => StatusCode::OK,
+    };
     let page = context! {
         title => "Post a task",
         areas => choices,
-        selected => query.area,
+        selected => selected.trim(),
+        form => retry.as_ref().map(|(form, _)| Value::from_serialize(form)),
+        error => retry.map(|(_, problem)| problem),
         ..scope.frame("tasks", n_unseen)
     };
-    Ok(render(&state, viewer, "new_task.html", page))
+    Ok(render_status(state, viewer, status, "new_task.html", page))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, serde::Serialize)]
 #[serde(default)]
 pub struct NewTaskForm {
     area: String,
@@ -185,18 +204,13 @@ pub async fn post_task(
     CheckedForm(viewer, form): CheckedForm<NewTaskForm>,
 ) -> Result<Response, UiError> {
     let scope = Scope::acting(&state, &id, &viewer).await?;
-    let back = scope.path(&format!("/tasks/new?area={}", form.area.trim()));
     let effort_hours = match form.effort_hours.trim() {
         "" => None,
         t => match t.parse() {
             Ok(h) => Some(h),
             Err(_) => {
-                return refuse(
-                    &state,
-                    viewer,
-                    &back,
-                    "The effort is a whole number of hours.",
-                );
+                let problem = "The effort is a whole number of hours.".to_owned();
+                return task_form(&state, viewer, &scope, &form.area, Some((&form, problem))).await;
             }
         },
     };
@@ -214,7 +228,16 @@ pub async fn post_task(
             &scope.path(&format!("/tasks/{}", id.to_hex())),
             Some(super::success("Your task is posted.")),
         )),
-        Err(refusal) => Ok(viewer.redirect(&state.ui, &back, Some(refusal))),
+        Err(refusal) => {
+            task_form(
+                &state,
+                viewer,
+                &scope,
+                &form.area,
+                Some((&form, refusal.message)),
+            )
+            .await
+        }
     }
 }
 
