@@ -357,16 +357,8 @@ pub async fn nominate(
         form.action != "remove",
         optional(&form.reason).as_deref(),
     );
-    act(
-        &state,
-        viewer,
-        &scope,
-        areas::NOMINATE,
-        body,
-        &back,
-        "The nomination is open for the maintainers' approval.",
-    )
-    .await
+    let done = "The nomination is open for the maintainers' approval.";
+    act(&state, viewer, &scope, areas::NOMINATE, body, &back, done).await
 }
 
 /// `POST /c/{id}/nominations/{nomination}/approve`
@@ -386,16 +378,8 @@ pub async fn approve_nomination(
         .ok_or_else(|| UiError::NotFound("There is no nomination with that id.".into()))?;
     let back = scope.path(&format!("/areas/{slug}"));
     let body = build::approve_nomination(&nomination);
-    act(
-        &state,
-        viewer,
-        &scope,
-        areas::APPROVE,
-        body,
-        &back,
-        "Your approval is recorded.",
-    )
-    .await
+    let done = "Your approval is recorded.";
+    act(&state, viewer, &scope, areas::APPROVE, body, &back, done).await
 }
 
 /// `POST /c/{id}/areas/{slug}/step-down`: a maintainer leaves the area's maintainers.
@@ -407,14 +391,6 @@ pub async fn step_down(
     let scope = Scope::acting(&state, &id, &viewer).await?;
     let back = scope.path(&format!("/areas/{slug}"));
     let body = build::step_down(&slug);
-    act(
-        &state,
-        viewer,
-        &scope,
-        areas::STEP_DOWN,
-        body,
-        &back,
-        "You stepped down as a maintainer of this area.",
-    )
-    .await
+    let done = "You stepped down as a maintainer of this area.";
+    act(&state, viewer, &scope, areas::STEP_DOWN, body, &back, done).await
 }

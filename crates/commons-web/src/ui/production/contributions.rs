@@ -738,6 +738,7 @@ pub async fn resolve(
     let (cid, back) = contribution_paths(&scope, &contribution)?;
     let review = parse_event_id(form.review.trim())?;
     let body = build::resolve(&cid, &review);
+    let done = "Your objection is resolved.";
     act(
         &state,
         viewer,
@@ -745,7 +746,7 @@ pub async fn resolve(
         contributions::RESOLVE,
         body,
         &back,
-        "Your objection is resolved.",
+        done,
     )
     .await
 }
@@ -767,6 +768,7 @@ pub async fn reject(
         );
     }
     let body = build::reject(&cid, form.reason.trim());
+    let done = "The contribution is rejected; your reason is shown with it.";
     act(
         &state,
         viewer,
@@ -774,7 +776,7 @@ pub async fn reject(
         contributions::REJECT,
         body,
         &back,
-        "The contribution is rejected; your reason is shown with it.",
+        done,
     )
     .await
 }
@@ -788,6 +790,7 @@ pub async fn withdraw(
     let scope = Scope::acting(&state, &id, &viewer).await?;
     let (cid, back) = contribution_paths(&scope, &contribution)?;
     let body = build::withdraw(&cid, optional(&form.reason).as_deref());
+    let done = "Your contribution is withdrawn.";
     act(
         &state,
         viewer,
@@ -795,7 +798,7 @@ pub async fn withdraw(
         contributions::WITHDRAW,
         body,
         &back,
-        "Your contribution is withdrawn.",
+        done,
     )
     .await
 }
@@ -833,6 +836,7 @@ pub async fn revise(
         checklist: Some(checklist(&form.ticked, &form.checklist)),
         effort_minutes: Some(effort_minutes),
     };
+    let done = "Your new version is submitted; reviews of the earlier one no longer count.";
     act(
         &state,
         viewer,
@@ -840,7 +844,7 @@ pub async fn revise(
         contributions::REVISE,
         update.body(&cid),
         &back,
-        "Your new version is submitted; reviews of the earlier one no longer count.",
+        done,
     )
     .await
 }

@@ -525,14 +525,6 @@ pub async fn close(
         return refuse(&state, viewer, &back, "Say why the task is closed.");
     }
     let body = build::close_task(&task, form.reason.trim());
-    act(
-        &state,
-        viewer,
-        &scope,
-        tasks::CLOSE,
-        body,
-        &back,
-        "The task is closed.",
-    )
-    .await
+    let done = "The task is closed.";
+    act(&state, viewer, &scope, tasks::CLOSE, body, &back, done).await
 }

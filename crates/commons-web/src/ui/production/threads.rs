@@ -257,16 +257,8 @@ pub async fn edit(
         return refuse(&state, viewer, &back, "A post cannot be edited to nothing.");
     }
     let body = build::edit_post(&post, form.text.trim(), &mentions);
-    act(
-        &state,
-        viewer,
-        &scope,
-        threads::EDIT,
-        body,
-        &back,
-        "Your post is edited.",
-    )
-    .await
+    let done = "Your post is edited.";
+    act(&state, viewer, &scope, threads::EDIT, body, &back, done).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -288,16 +280,8 @@ pub async fn hide(
         return refuse(&state, viewer, &back, "Say why the post is hidden.");
     }
     let body = build::hide_post(&post, form.reason.trim());
-    act(
-        &state,
-        viewer,
-        &scope,
-        threads::HIDE,
-        body,
-        &back,
-        "The post is hidden; it stays in the ledger with your reason.",
-    )
-    .await
+    let done = "The post is hidden; it stays in the ledger with your reason.";
+    act(&state, viewer, &scope, threads::HIDE, body, &back, done).await
 }
 
 #[derive(Debug, Default, Deserialize)]
