@@ -495,3 +495,186 @@ async fn assert_refused(b: &Browser, what: &str) -> Result<()> {
     );
     Ok(())
 }
+
+/// Peer production end to end: a maintainer makes an area, a newcomer posts a task,
+/// another person claims it and submits care work naming it, the maintainer approves it;
+/// the task shows as resolved and the person's record counts it. Screenshots of each page
+/// on desktop and phone widths.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_is_posted_claimed_contributed_and_accepted() {
+    check(with_browser(production_flow).await);
+}
+
+async fn register(b: &Browser, name: &str, email: &str) -> Result<()> {
+    b.goto("/register").await?;
+    let form = "form#register-form";
+    b.fill(form, "display_name", name).await?;
+    b.fill(form, "email", email).await?;
+    b.fill(form, "password", PASSWORD).await?;
+    b.fill(form, "password_confirm", PASSWORD).await?;
+    b.submit(form).await?;
+    b.find("a#nav-account").await?;
+    Ok(())
+}
+
+async fn log_in_as(b: &Browser, email: &str) -> Result<()> {
+    b.goto("/login").await?;
+    b.fill("form#login-form", "email", email).await?;
+    b.fill("form#login-form", "password", PASSWORD).await?;
+    b.submit("form#login-form").await?;
+    b.find("a#nav-account").await?;
+    Ok(())
+}
+
+/// Publishes the logged-in person's name in the commons at `commons_path`.
+async fn publish_profile(b: &Browser, commons_path: &str) -> Result<()> {
+    b.goto(commons_path).await?;
+    b.submit("form#profile-form").await?;
+    b.find(".flash[role=status]").await?;
+    Ok(())
+}
+
+/// Ticks a checkbox or picks a radio button without leaving the page.
+async fn tick(b: &Browser, css: &str) -> Result<()> {
+    b.find(css)
+        .await?
+        .click()
+        .await
+        .with_context(|| format!("tick `{css}`"))
+}
+
+async fn production_flow(_node: &Node, b: &Browser) -> Result<()> {
+    // The founder creates a commons and an area with one chore.
+    register(b, "Founder", "founder@example.org").await?;
+    b.goto("/new").await?;
+    b.fill("form#new-commons-form", "name", COMMONS_NAME)
+        .await?;
+    b.submit("form#new-commons-form").await?;
+    let commons_path = b.path().await?;
+    b.click("a#open-areas").await?;
+    b.find(".empty").await?;
+    b.screenshot("20-areas-empty").await?;
+    let form = "form#new-area-form";
+    b.fill(form, "name", "Repair guides").await?;
+    b.fill(form, "slug", "guides").await?;
+    b.fill(form, "description", "How to fix what people bring in.")
+        .await?;
+    b.fill(form, "chores", "proofread").await?;
+    b.submit(form).await?;
+    ensure!(
+        b.path().await? == format!("{commons_path}/areas/guides"),
+        "creating the area led to {}",
+        b.path().await?
+    );
+    b.assert_text("Accepted once 1 area maintainer has approved")
+        .await?;
+    b.screenshot("21-area").await?;
+    b.phone_screenshot("21-area-phone").await?;
+    log_out(b).await?;
+
+    // A newcomer posts a task from the board.
+    register(b, "Nolwenn", "nolwenn@example.org").await?;
+    publish_profile(b, &commons_path).await?;
+    b.click("a#nav-tasks").await?;
+    b.find("#ranking").await?;
+    b.click("a#post-task").await?;
+    let form = "form#new-task-form";
+    b.fill(form, "area", "guides").await?;
+    b.fill(form, "title", "Write the kettle guide").await?;
+    b.fill(
+        form,
+        "description",
+        "Descale first, then check the element.",
+    )
+    .await?;
+    b.fill(form, "labels", "kitchen").await?;
+    b.fill(form, "effort_hours", "3").await?;
+    b.screenshot("22-new-task").await?;
+    b.submit(form).await?;
+    let task_path = b.path().await?;
+    ensure!(
+        task_path.starts_with(&format!("{commons_path}/tasks/")),
+        "posting the task led to {task_path}"
+    );
+    b.find(".flash[role=status]").await?;
+    b.click("button#signal-need").await?;
+    let needs = b.text("#n-needs").await?;
+    ensure!(needs == "1", "the task shows {needs} people needing it");
+    log_out(b).await?;
+
+    // Another person finds it on the board, claims it and contributes care work.
+    register(b, "Yann", "yann@example.org").await?;
+    publish_profile(b, &commons_path).await?;
+    b.click("a#nav-tasks").await?;
+    b.find("li.task-row").await?;
+    b.screenshot("23-board").await?;
+    b.phone_screenshot("23-board-phone").await?;
+    b.click("li.task-row a.task-link").await?;
+    ensure!(
+        b.path().await? == task_path,
+        "the board's task link led to {}",
+        b.path().await?
+    );
+    b.click("button#claim-task").await?;
+    let claim = b.text("#claim").await?;
+    ensure!(
+        claim.contains("Claimed by Yann"),
+        "the claim reads {claim:?}"
+    );
+    b.screenshot("24-task-claimed").await?;
+    b.phone_screenshot("24-task-phone").await?;
+    b.click("a#contribute-task").await?;
+    let form = "form#contribute-form";
+    tick(b, &format!("{form} input[name=kind][value=care]")).await?;
+    b.fill(form, "title", "Kettle guide, tried on three kettles")
+        .await?;
+    b.fill(form, "description", "Wrote it at the café and tested it.")
+        .await?;
+    b.fill(form, "effort_hours", "2").await?;
+    tick(b, &format!("{form} input[name=chore-0]")).await?;
+    b.screenshot("25-contribute").await?;
+    b.submit(form).await?;
+    let contribution_path = b.path().await?;
+    ensure!(
+        contribution_path.starts_with(&format!("{commons_path}/contributions/")),
+        "contributing led to {contribution_path}"
+    );
+    let status = b.text("#contribution-status").await?;
+    ensure!(status == "pending", "the new contribution is {status:?}");
+    log_out(b).await?;
+
+    // The area's maintainer approves it.
+    log_in_as(b, "founder@example.org").await?;
+    b.goto(&contribution_path).await?;
+    b.screenshot("26-contribution-pending").await?;
+    b.fill("form#review-form", "text", "Clear and safe.")
+        .await?;
+    b.submit("form#review-form").await?;
+    let status = b.text("#contribution-status").await?;
+    ensure!(
+        status == "accepted",
+        "after approval the contribution is {status:?}"
+    );
+    b.screenshot("27-contribution-accepted").await?;
+    b.phone_screenshot("27-contribution-phone").await?;
+
+    // The task is resolved and Yann's record counts the work.
+    b.goto(&task_path).await?;
+    let status = b.text("#task-status").await?;
+    ensure!(status == "resolved", "the task is {status:?}");
+    b.goto(&contribution_path).await?;
+    b.click("dl.facts ul.plain a.key").await?;
+    let accepted = b.text("#record-accepted").await?;
+    let tasks = b.text("#record-tasks").await?;
+    ensure!(
+        accepted == "1" && tasks == "1",
+        "Yann's record shows {accepted} accepted and {tasks} tasks done"
+    );
+    b.screenshot("28-person-record").await?;
+    b.click("a#nav-statistics").await?;
+    let accepted = b.text("#stat-accepted").await?;
+    ensure!(accepted == "1", "the statistics count {accepted} accepted");
+    b.screenshot("29-statistics").await?;
+    b.phone_screenshot("29-statistics-phone").await?;
+    Ok(())
+}

@@ -6,8 +6,9 @@
 //! them into pixel positions. Each chart is a self-contained SVG document with a
 //! `viewBox`, `role="img"`, an `aria-label`, a `<title>` and a `<desc>` summing it up in
 //! words, so it reads the same to a screen reader as it looks. A window without
-//! activity is drawn as an empty chart that says so. No name or other text from the
-//! ledger appears in a chart; every text is escaped anyway.
+//! activity is drawn as an empty chart that says so. The activity charts show no text
+//! from the ledger; the peer-production charts (`ui::production::statistics`) name their
+//! bars with published names, escaped like every text.
 //!
 //! Routed with the web UI's pages (under the per-client rate limit) at
 //! `/c/{id}/charts/events-per-day.svg` and `/c/{id}/charts/authors-per-week.svg`. A chart
@@ -68,6 +69,9 @@ pub struct BarChart {
     /// Milliseconds per bucket, to date each one.
     pub bucket_ms: u64,
     pub counts: Vec<u64>,
+    /// Names of the bars, for a chart of categories (people, months); when empty the
+    /// bars are dated from `first` and `bucket_ms`.
+    pub labels: Vec<String>,
     /// Drawn across an empty chart.
     pub empty_caption: String,
     /// The sentence of `<desc>`, summing the chart up for those who cannot see it.
@@ -109,6 +113,7 @@ pub async fn events_per_day_svg(
         first,
         bucket_ms: DAY_MS,
         counts,
+        labels: Vec::new(),
         empty_caption: "No events in this period".to_owned(),
         summary,
     })
@@ -147,6 +152,7 @@ pub async fn authors_per_week_svg(
         first,
         bucket_ms: WEEK_MS,
         counts,
+        labels: Vec::new(),
         empty_caption: "No events in this period".to_owned(),
         summary,
     })
@@ -353,7 +359,15 @@ fn draw(chart: &BarChart, svg: &mut String) -> Result<(), Box<dyn std::error::Er
 
     let first = chart.first;
     let bucket_ms = chart.bucket_ms;
+    let labels = &chart.labels;
     let x_label = move |value: &SegmentValue<i64>| match value {
+        SegmentValue::CenterOf(i) | SegmentValue::Exact(i) if !labels.is_empty() => {
+            usize::try_from(*i)
+                .ok()
+                .and_then(|i| labels.get(i))
+                .map(|label| short_label(label))
+                .unwrap_or_default()
+        }
         SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => u64::try_from(*i)
             .ok()
             .and_then(|i| first.checked_add(i))
@@ -370,7 +384,11 @@ fn draw(chart: &BarChart, svg: &mut String) -> Result<(), Box<dyn std::error::Er
         .bold_line_style(GRID)
         .light_line_style(TRANSPARENT)
         .axis_style(INK)
-        .x_labels(X_LABELS_MAX.min(chart.counts.len()))
+        .x_labels(if chart.labels.is_empty() {
+            X_LABELS_MAX.min(chart.counts.len())
+        } else {
+            CATEGORIES_MAX.min(chart.counts.len())
+        })
         .y_labels(Y_LABELS_MAX)
         .x_label_formatter(&x_label)
         .y_label_formatter(&y_label)
@@ -415,6 +433,20 @@ fn draw(chart: &BarChart, svg: &mut String) -> Result<(), Box<dyn std::error::Er
     }
     root.present()?;
     Ok(())
+}
+
+/// Longest bar label, in characters; longer names are cut with an ellipsis.
+const LABEL_CHARS_MAX: usize = 10;
+/// Most bars a chart of categories has, each labelled.
+pub const CATEGORIES_MAX: usize = 12;
+
+fn short_label(label: &str) -> String {
+    if label.chars().count() <= LABEL_CHARS_MAX {
+        return label.to_owned();
+    }
+    let mut out: String = label.chars().take(LABEL_CHARS_MAX - 1).collect();
+    out.push('…');
+    out
 }
 
 /// The top of the value axis: the smallest multiple of a round step (1, 2 or 5 times a
@@ -472,6 +504,7 @@ mod tests {
             first: FIRST_DAY,
             bucket_ms: DAY_MS,
             counts,
+            labels: Vec::new(),
             empty_caption: "No events in this period".to_owned(),
             summary: "a summary".to_owned(),
         }

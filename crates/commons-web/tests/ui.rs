@@ -161,6 +161,18 @@ impl Browser {
         self.post(site, action, &all).await
     }
 
+    /// Posts `fields` to the action `{page}/{action}` with a token from `page`.
+    async fn act(
+        &mut self,
+        site: &Site,
+        page: &str,
+        action: &str,
+        fields: &[(&str, &str)],
+    ) -> Page {
+        self.submit(site, page, &format!("{page}/{action}"), fields)
+            .await
+    }
+
     async fn register(&mut self, site: &Site, name: &str, email: &str) -> Page {
         self.submit(
             site,
@@ -988,12 +1000,7 @@ async fn a_member_publishes_a_profile_signed_with_their_account_key() {
         .await;
     assert_eq!(before.text.matches("class=\"event-row\"").count(), 1);
     let published = member
-        .submit(
-            &site,
-            &path,
-            &format!("{path}/profile"),
-            &[("kind", "person")],
-        )
+        .act(&site, &path, "profile", &[("kind", "person")])
         .await;
     assert_eq!(
         published.status,
@@ -1137,13 +1144,8 @@ async fn no_page_or_api_route_shows_one_accounts_private_data_to_another() {
     bob.register(&site, "Bob", "bob.private@example.org").await;
     let commons = only_commons(&site).to_hex();
     let path = format!("/c/{commons}");
-    bob.submit(
-        &site,
-        &path,
-        &format!("{path}/profile"),
-        &[("kind", "person")],
-    )
-    .await;
+    bob.act(&site, &path, "profile", &[("kind", "person")])
+        .await;
 
     let store = site.node.store();
     let alice_account = store
@@ -1260,4 +1262,903 @@ async fn registrations_are_rate_limited_per_address() {
             .status;
     }
     assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
+}
+
+// ---------------------------------------------------------------------------------------
+// Peer production
+
+/// A commons made by "Founder" (its maintainer) with one area, `docs`, whose one
+/// maintainer is the founder and whose rule is one maintainer's approval.
+async fn commons_with_area(site: &Site, founder: &mut Browser) -> String {
+    founder
+        .register(site, "Founder", "founder@example.org")
+        .await;
+    founder.create_commons(site, "Repair café").await;
+    let path = format!("/c/{}", only_commons(site).to_hex());
+    let created = founder
+        .submit(
+            site,
+            &format!("{path}/areas"),
+            &format!("{path}/areas"),
+            &[
+                ("name", "Documentation"),
+                ("slug", "docs"),
+                ("description", "Guides for <b>fixing</b> things."),
+                ("rule", "maintainers"),
+                ("approvals", "1"),
+                ("chores", "proofread"),
+                ("threshold", "1"),
+                ("claim_days", "14"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.text);
+    assert_eq!(created.location(), format!("{path}/areas/docs"));
+    path
+}
+
+/// A person with an account and a published profile in the commons at `path`.
+async fn member(site: &Site, path: &str, octet: u8, name: &str, kind: &str) -> Browser {
+    let mut browser = Browser::new(octet);
+    browser
+        .register(site, name, &format!("{}@example.org", name.to_lowercase()))
+        .await;
+    let published = browser
+        .submit(site, path, &format!("{path}/profile"), &[("kind", kind)])
+        .await;
+    assert_eq!(published.status, StatusCode::SEE_OTHER);
+    browser
+}
+
+/// The flash message the next page shows.
+async fn flash(browser: &mut Browser, site: &Site, page: &str) -> String {
+    let text = browser.get(site, page).await.text;
+    let start = text.find("class=\"flash").expect("a flash message");
+    let from = start + text[start..].find('>').unwrap() + 1;
+    let end = from + text[from..].find("</div>").unwrap();
+    text[from..end].to_owned()
+}
+
+/// The flash message the next page shows says `part`.
+async fn assert_flash(browser: &mut Browser, site: &Site, page: &str, part: &str) {
+    let message = flash(browser, site, page).await;
+    assert!(
+        message.contains(part),
+        "the flash says {message:?}, not {part:?}"
+    );
+}
+
+/// The id at the end of a redirect to `…/{kind}/{id}`.
+fn created_id(page: &Page, kind: &str) -> String {
+    let location = page.location();
+    let marker = format!("/{kind}/");
+    let id = &location[location
+        .rfind(&marker)
+        .expect("a page of the created thing")
+        + marker.len()..];
+    assert_eq!(id.len(), 64, "{location}");
+    id.to_owned()
+}
+
+#[tokio::test]
+async fn every_peer_production_page_has_a_finished_empty_state() {
+    let site = site().await;
+    let mut founder = Browser::new(1);
+    founder
+        .register(&site, "Founder", "founder@example.org")
+        .await;
+    founder.create_commons(&site, "Empty commons").await;
+    let path = format!("/c/{}", only_commons(&site).to_hex());
+    for (page, empty) in [
+        ("/areas", "No areas yet"),
+        ("/tasks", "No open tasks here"),
+        ("/contributions", "No contributions here"),
+        ("/artifacts", "No artifacts yet"),
+        ("/statistics", "No accepted work yet"),
+        ("/notifications", "Nothing yet"),
+        ("/tasks/new", "has no areas yet"),
+        ("/contributions/new", "has no areas yet"),
+    ] {
+        let shown = founder.get(&site, &format!("{path}{page}")).await;
+        assert_eq!(shown.status, StatusCode::OK, "{page}: {}", shown.text);
+        assert!(shown.text.contains(empty), "{page} says {empty:?}");
+        assert!(
+            shown.text.contains("aria-label=\"Empty commons\""),
+            "{page} has the commons navigation"
+        );
+    }
+    // The founder maintains the commons, so the areas page offers to create one; the
+    // overview links the new pages.
+    assert!(
+        founder
+            .get(&site, &format!("{path}/areas"))
+            .await
+            .text
+            .contains("id=\"new-area-form\"")
+    );
+    let overview = founder.get(&site, &path).await.text;
+    for link in ["/tasks\"", "/areas\"", "/contributions\"", "/statistics\""] {
+        assert!(overview.contains(&format!("href=\"{path}{link}")), "{link}");
+    }
+    for chart in [
+        "contributors-per-month",
+        "time-to-decision",
+        "review-load",
+        "paid-share",
+        "chores",
+    ] {
+        let svg = founder
+            .get(&site, &format!("{path}/statistics/{chart}.svg"))
+            .await;
+        assert_eq!(svg.status, StatusCode::OK);
+        assert_eq!(svg.headers[header::CONTENT_TYPE], "image/svg+xml");
+        assert!(svg.text.starts_with("<svg role=\"img\""), "{chart}");
+        assert!(!svg.text.contains("1970-01-01"), "{chart} is not dated");
+    }
+    assert_eq!(
+        founder
+            .get(&site, &format!("{path}/statistics/nope.svg"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    // Others see no create form; unknown things are finished 404 pages.
+    let mut visitor = Browser::new(2);
+    assert!(
+        !visitor
+            .get(&site, &format!("{path}/areas"))
+            .await
+            .text
+            .contains("new-area-form")
+    );
+    for missing in [
+        "/areas/nope",
+        "/tasks/00",
+        &format!("/tasks/{}", "ab".repeat(32)),
+        "/contributions?area=nope",
+    ] {
+        let page = visitor.get(&site, &format!("{path}{missing}")).await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND, "{missing}");
+        assert!(page.text.contains("<main"), "{missing}");
+    }
+    // Notifications are personal.
+    assert_eq!(
+        visitor
+            .get(&site, &format!("{path}/notifications"))
+            .await
+            .location(),
+        "/login"
+    );
+}
+
+#[tokio::test]
+async fn a_newcomer_posts_a_task_another_claims_and_contributes_it_and_a_maintainer_accepts() {
+    let site = site().await;
+    let mut founder = Browser::new(1);
+    let path = commons_with_area(&site, &mut founder).await;
+    let area = founder.get(&site, &format!("{path}/areas/docs")).await.text;
+    assert!(area.contains("Guides for &lt;b&gt;fixing&lt;&#x2f;b&gt; things."));
+    assert!(area.contains("1 area maintainer has approved"));
+    assert!(area.contains("proofread"));
+
+    // A newcomer posts a task.
+    let mut newcomer = member(&site, &path, 2, "Nolwenn", "person").await;
+    let posted = newcomer
+        .submit(
+            &site,
+            &format!("{path}/tasks/new?area=docs"),
+            &format!("{path}/tasks"),
+            &[
+                ("area", "docs"),
+                ("title", "Write the kettle guide"),
+                ("description", "Descale, then <i>check</i> the element."),
+                ("labels", "kitchen, guide"),
+                ("effort_hours", "3"),
+            ],
+        )
+        .await;
+    assert_eq!(posted.status, StatusCode::SEE_OTHER, "{}", posted.text);
+    let task = created_id(&posted, "tasks");
+    let task_path = format!("{path}/tasks/{task}");
+    assert_eq!(
+        flash(&mut newcomer, &site, &task_path).await,
+        "Your task is posted."
+    );
+    let page = newcomer.get(&site, &task_path).await.text;
+    assert!(page.contains("Descale, then &lt;i&gt;check&lt;&#x2f;i&gt; the element."));
+    assert!(page.contains("about 3 hours"));
+    // On the board, with its score broken down and the ranking explained.
+    let board = newcomer.get(&site, &format!("{path}/tasks")).await.text;
+    assert!(board.contains("Write the kettle guide"));
+    assert!(
+        board.contains("each \\\"I need this too\\\" adds 3 points")
+            || board.contains("adds 3 points")
+    );
+    assert!(board.contains("0 need it: 0"));
+    // A refused task comes back filled in with core's reason.
+    let refused = newcomer
+        .submit(
+            &site,
+            &format!("{path}/tasks/new"),
+            &format!("{path}/tasks"),
+            &[
+                ("area", "docs"),
+                ("title", "Too big"),
+                ("description", "Kept"),
+                ("effort_hours", "99999"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text.contains("(body_invalid)"), "{}", refused.text);
+    assert!(refused.text.contains(">Kept</textarea>"));
+    let filtered = newcomer
+        .get(&site, &format!("{path}/tasks?label=bike"))
+        .await
+        .text;
+    assert!(filtered.contains("No open tasks here"));
+
+    // Another person signals, pledges, claims it and contributes care work naming it.
+    let mut helper = member(&site, &path, 3, "Yann", "person").await;
+    let signalled = helper
+        .act(&site, &task_path, "signal", &[("signal", "need")])
+        .await;
+    assert_eq!(signalled.status, StatusCode::SEE_OTHER);
+    let pledged = helper
+        .act(
+            &site,
+            &task_path,
+            "pledge",
+            &[("amount", "12.5"), ("currency", "eur"), ("note", "")],
+        )
+        .await;
+    assert_eq!(pledged.status, StatusCode::SEE_OTHER);
+    assert_flash(
+        &mut helper,
+        &site,
+        &task_path,
+        "12.50 EUR is recorded as a promise",
+    )
+    .await;
+    let page = helper.get(&site, &task_path).await.text;
+    assert!(page.contains("id=\"n-needs\">1<"));
+    assert!(page.contains("promises <strong>12.50 EUR</strong>"));
+    assert!(page.contains("no money has moved yet"));
+    helper.act(&site, &task_path, "claim", &[]).await;
+    let page = helper.get(&site, &task_path).await.text;
+    assert!(page.contains("Claimed by"));
+    assert!(page.contains("The claim lapses on"));
+    assert!(page.contains("id=\"release-task\""));
+    // The newcomer may not release someone else's claim.
+    let refused = newcomer.act(&site, &task_path, "release", &[]).await;
+    assert_eq!(refused.status, StatusCode::SEE_OTHER);
+    assert_flash(
+        &mut newcomer,
+        &site,
+        &task_path,
+        "The ledger refused this (",
+    )
+    .await;
+
+    let form = helper
+        .get(&site, &format!("{path}/contributions/new?task={task}"))
+        .await
+        .text;
+    assert!(form.contains("Resolves “Write the kettle guide” once accepted."));
+    assert!(form.contains("name=\"chore-0\" value=\"proofread\""));
+    let submitted = helper
+        .submit(
+            &site,
+            &format!("{path}/contributions/new?task={task}"),
+            &format!("{path}/contributions"),
+            &[
+                ("area", "docs"),
+                ("kind", "care"),
+                ("title", "Kettle guide, tested at the café"),
+                ("description", "Wrote it and tried it on three kettles."),
+                ("tasks", &task),
+                ("effort_hours", "2"),
+                ("effort_minutes", "30"),
+                ("evidence", ""),
+                ("checklist", ""),
+                ("chore-0", "proofread"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        submitted.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        submitted.text
+    );
+    let contribution = created_id(&submitted, "contributions");
+    let contribution_path = format!("{path}/contributions/{contribution}");
+    let page = helper.get(&site, &contribution_path).await.text;
+    assert!(page.contains("Your contribution is submitted for review."));
+    assert!(page.contains("id=\"contribution-status\" class=\"badge status-pending\""));
+    assert!(page.contains("2 h 30 min"));
+    assert!(page.contains("volunteer work"));
+    assert!(page.contains("0 of 1 approval so far"));
+
+    // A non-maintainer's approval does not count, and their rejection is refused.
+    newcomer
+        .act(
+            &site,
+            &contribution_path,
+            "review",
+            &[("verdict", "approve"), ("text", "")],
+        )
+        .await;
+    let refused = newcomer
+        .act(
+            &site,
+            &contribution_path,
+            "reject",
+            &[("reason", "I say so")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::SEE_OTHER);
+    let message = flash(&mut newcomer, &site, &contribution_path).await;
+    assert!(message.contains("(not_area_maintainer)"), "{message}");
+    let page = newcomer.get(&site, &contribution_path).await.text;
+    assert!(page.contains("0 of 1 approval so far"));
+
+    // The area maintainer approves: accepted, the task resolved, the record counts it.
+    let approved = founder
+        .act(
+            &site,
+            &contribution_path,
+            "review",
+            &[("verdict", "approve"), ("text", "Clear and safe.")],
+        )
+        .await;
+    assert_eq!(approved.status, StatusCode::SEE_OTHER);
+    let page = founder.get(&site, &contribution_path).await.text;
+    assert!(page.contains("status-accepted"), "{page}");
+    assert!(page.contains("Clear and safe."));
+    assert!(page.contains("badge badge-ok\">counts"));
+    let task_page = founder.get(&site, &task_path).await.text;
+    assert!(task_page.contains("id=\"task-status\" class=\"badge status-resolved\""));
+    assert!(
+        !founder
+            .get(&site, &format!("{path}/tasks"))
+            .await
+            .text
+            .contains("Write the kettle guide")
+    );
+    let helper_key = site
+        .node
+        .store()
+        .account_by_email("yann@example.org")
+        .await
+        .unwrap()
+        .unwrap();
+    let helper_key = site.node.store().account_keys(helper_key.id).await.unwrap()[0].key;
+    let record = founder
+        .get(&site, &format!("{path}/agents/{}", helper_key.to_hex()))
+        .await
+        .text;
+    assert!(record.contains("id=\"record-accepted\">1<"), "{record}");
+    assert!(record.contains("id=\"record-tasks\">1<"));
+    assert!(record.contains("Kettle guide, tested at the café"));
+
+    // The helper hears of the review and the decision; the badge counts them once.
+    let overview = helper.get(&site, &path).await.text;
+    assert!(overview.contains("id=\"unseen-count\">"), "{overview}");
+    let ledger = helper.get(&site, &format!("{path}/events")).await.text;
+    assert!(
+        ledger.contains("id=\"unseen-count\">3<"),
+        "two reviews and a decision"
+    );
+    let notices = helper
+        .get(&site, &format!("{path}/notifications"))
+        .await
+        .text;
+    assert!(notices.contains("reviewed your"));
+    assert!(notices.contains("decided on your"));
+    assert!(
+        !helper
+            .get(&site, &path)
+            .await
+            .text
+            .contains("id=\"unseen-count\"")
+    );
+
+    // Statistics count the accepted volunteer work and the founder's review.
+    let stats = founder.get(&site, &format!("{path}/statistics")).await.text;
+    assert!(stats.contains("id=\"stat-accepted\">1<"));
+    assert!(
+        stats.contains("<td>&lt; 1 hour</td><td class=\"num\">1</td>"),
+        "{stats}"
+    );
+    let chart = founder
+        .get(&site, &format!("{path}/statistics/time-to-decision.svg"))
+        .await
+        .text;
+    assert!(chart.contains("1 decision by how long they took; the median took 0 minutes."));
+    assert!(
+        stats.contains("<td>volunteer</td><td class=\"num\">1</td><td class=\"num\">100%</td>")
+    );
+    let lists = founder
+        .get(&site, &format!("{path}/contributions?status=accepted"))
+        .await
+        .text;
+    assert!(lists.contains("Kettle guide, tested at the café"));
+    let none = founder
+        .get(&site, &format!("{path}/contributions?status=rejected"))
+        .await
+        .text;
+    assert!(none.contains("No contributions here"));
+    // The area's feed lists what happened in it, newest first, linking to events.
+    let area = founder.get(&site, &format!("{path}/areas/docs")).await.text;
+    assert!(area.contains("contrib.review"));
+    assert!(area.contains("task.post"));
+    assert!(area.find("contrib.review") < area.find("task.post"));
+}
+
+#[tokio::test]
+async fn refusals_come_back_with_cores_code_and_forms_need_the_csrf_token() {
+    let site = site().await;
+    let mut founder = Browser::new(1);
+    let path = commons_with_area(&site, &mut founder).await;
+    let mut other = member(&site, &path, 2, "Other", "person").await;
+    // Only commons maintainers create areas.
+    let refused = other
+        .submit(
+            &site,
+            &format!("{path}/areas"),
+            &format!("{path}/areas"),
+            &[("name", "Mine"), ("slug", "mine")],
+        )
+        .await;
+    assert_eq!(refused.location(), format!("{path}/areas"));
+    let message = flash(&mut other, &site, &format!("{path}/areas")).await;
+    assert!(
+        message.starts_with("The ledger refused this ("),
+        "{message}"
+    );
+    // A form without the token changes nothing.
+    let size = site.node.commons(&only_commons(&site)).unwrap().size;
+    let forged = other
+        .post(
+            &site,
+            &format!("{path}/tasks"),
+            &[("area", "docs"), ("title", "Forged")],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert_eq!(site.node.commons(&only_commons(&site)).unwrap().size, size);
+    // Problems found before signing come back as a flash, and nothing is signed.
+    let bad = other
+        .submit(
+            &site,
+            &path,
+            &format!("{path}/tasks/{}/pledge", "ab".repeat(32)),
+            &[("amount", "1.234"), ("currency", "EUR")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::SEE_OTHER);
+    assert_flash(&mut other, &site, &path, "at most two decimals").await;
+    let unknown_task = other
+        .submit(
+            &site,
+            &path,
+            &format!("{path}/tasks/{}/claim", "ab".repeat(32)),
+            &[],
+        )
+        .await;
+    assert_eq!(unknown_task.status, StatusCode::SEE_OTHER);
+    assert_flash(&mut other, &site, &path, "(task_unknown)").await;
+    assert_eq!(site.node.commons(&only_commons(&site)).unwrap().size, size);
+    // Paid work names an organisation with a published profile.
+    let paid = other
+        .act(
+            &site,
+            &path,
+            "contributions",
+            &[
+                ("area", "docs"),
+                ("kind", "care"),
+                ("title", "Paid <work>"),
+                ("description", "What I did"),
+                ("paid", "yes"),
+                ("sponsor", "Other"),
+                ("chore-0", "proofread"),
+            ],
+        )
+        .await;
+    // The form comes back filled in, with core's refusal.
+    assert_eq!(paid.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(paid.text.contains("id=\"form-error\""));
+    assert!(paid.text.contains("(sponsor_unknown)"));
+    assert!(paid.text.contains("value=\"Paid &lt;work&gt;\""));
+    assert!(paid.text.contains(">What I did</textarea>"));
+    assert!(paid.text.contains("value=\"care\" checked"));
+    assert!(paid.text.contains("value=\"proofread\" checked"));
+    member(&site, &path, 3, "Coop", "organisation").await;
+    let paid = other
+        .act(
+            &site,
+            &path,
+            "contributions",
+            &[
+                ("area", "docs"),
+                ("kind", "external"),
+                ("title", "Paid fix"),
+                ("paid", "yes"),
+                ("sponsor", "coop"),
+                ("evidence", "https://example.org/pr/1"),
+                ("chore-0", "proofread"),
+            ],
+        )
+        .await;
+    let contribution = created_id(&paid, "contributions");
+    let page = other
+        .get(&site, &format!("{path}/contributions/{contribution}"))
+        .await
+        .text;
+    assert!(page.contains(">Coop</a>"));
+    assert!(page.contains("href=\"https:&#x2f;&#x2f;example.org&#x2f;pr&#x2f;1\""));
+    // Logged-out writes go to the login page.
+    let mut anonymous = Browser::new(4);
+    let csrf = anonymous.get(&site, "/login").await.csrf();
+    let page = anonymous
+        .post(
+            &site,
+            &format!("{path}/tasks"),
+            &[("area", "docs"), ("title", "x"), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(page.location(), "/login");
+}
+
+#[tokio::test]
+async fn threads_take_posts_replies_edits_mentions_and_hiding_by_maintainers() {
+    let site = site().await;
+    let mut founder = Browser::new(1);
+    let path = commons_with_area(&site, &mut founder).await;
+    let mut ana = member(&site, &path, 2, "Ana", "person").await;
+    let mut bo = member(&site, &path, 3, "Bo", "person").await;
+    let area_path = format!("{path}/areas/docs");
+    let on = {
+        let page = ana.get(&site, &area_path).await.text;
+        let marker = "name=\"on\" value=\"";
+        let start = page.find(marker).unwrap() + marker.len();
+        page[start..start + 5 + 64].to_owned()
+    };
+    assert!(on.starts_with("area:"));
+    let posted = ana
+        .submit(
+            &site,
+            &area_path,
+            &format!("{path}/posts"),
+            &[
+                ("on", &on),
+                ("text", "Who has <em>a</em> multimeter?"),
+                ("mention", "Bo"),
+            ],
+        )
+        .await;
+    assert_eq!(posted.location(), format!("{area_path}#thread"));
+    let page = bo.get(&site, &area_path).await.text;
+    assert!(page.contains("Who has &lt;em&gt;a&lt;&#x2f;em&gt; multimeter?"));
+    let post_id = {
+        let marker = "id=\"post-";
+        let start = page.find(marker).unwrap() + marker.len();
+        page[start..start + 64].to_owned()
+    };
+    // Bo was mentioned.
+    let notices = bo.get(&site, &format!("{path}/notifications")).await.text;
+    assert!(notices.contains("mentioned you on"), "{notices}");
+    // A reply, then Ana edits her post; Bo cannot edit it.
+    bo.submit(
+        &site,
+        &area_path,
+        &format!("{path}/posts"),
+        &[("on", &on), ("text", "I do."), ("reply_to", &post_id)],
+    )
+    .await;
+    ana.submit(
+        &site,
+        &area_path,
+        &format!("{path}/posts/{post_id}/edit"),
+        &[("text", "Who has a multimeter to lend?")],
+    )
+    .await;
+    bo.submit(
+        &site,
+        &area_path,
+        &format!("{path}/posts/{post_id}/edit"),
+        &[("text", "Hijacked")],
+    )
+    .await;
+    assert_flash(&mut bo, &site, &area_path, "The ledger refused this (").await;
+    let page = bo.get(&site, &area_path).await.text;
+    assert!(page.contains("Who has a multimeter to lend?"));
+    assert!(page.contains(">edited</span>"));
+    assert!(page.contains("class=\"post reply"));
+    assert!(!page.contains("Hijacked"));
+    assert!(!page.contains("/hide\""), "Bo maintains nothing");
+    // The area's maintainer hides it with a reason; it stays, collapsed.
+    assert!(
+        founder
+            .get(&site, &area_path)
+            .await
+            .text
+            .contains(&format!("/posts/{post_id}/hide"))
+    );
+    founder
+        .submit(
+            &site,
+            &area_path,
+            &format!("{path}/posts/{post_id}/hide"),
+            &[("reason", "off topic")],
+        )
+        .await;
+    let page = ana.get(&site, &area_path).await.text;
+    assert!(page.contains("Hidden by Founder: off topic"), "{page}");
+    assert!(page.contains("(2 posts)"));
+    // An empty post is refused before signing.
+    ana.submit(
+        &site,
+        &area_path,
+        &format!("{path}/posts"),
+        &[("on", &on), ("text", "  ")],
+    )
+    .await;
+    assert_flash(&mut ana, &site, &area_path, "Write something").await;
+}
+
+#[tokio::test]
+async fn nominations_close_tasks_and_withdrawals_work_from_their_pages() {
+    let site = site().await;
+    let mut founder = Browser::new(1);
+    let path = commons_with_area(&site, &mut founder).await;
+    let mut ana = member(&site, &path, 2, "Ana", "person").await;
+    let area_path = format!("{path}/areas/docs");
+    // Ana nominates herself; the founder, the area's maintainer, approves.
+    ana.act(
+        &site,
+        &area_path,
+        "nominate",
+        &[
+            ("nominee", "ana"),
+            ("action", "add"),
+            ("reason", "I wrote guides"),
+        ],
+    )
+    .await;
+    let page = founder.get(&site, &area_path).await.text;
+    assert!(page.contains("I wrote guides"));
+    assert!(page.contains("0 in this area when nominated"));
+    assert!(
+        !ana.get(&site, &area_path)
+            .await
+            .text
+            .contains("approve-nomination")
+    );
+    let action = {
+        let marker = "/nominations/";
+        let start = page.find(marker).unwrap();
+        let end = start + page[start..].find('"').unwrap();
+        format!("{path}{}", &page[start..end])
+    };
+    let approved = founder.submit(&site, &area_path, &action, &[]).await;
+    assert_eq!(approved.status, StatusCode::SEE_OTHER);
+    let page = ana.get(&site, &area_path).await.text;
+    assert!(page.contains("You maintain this area"));
+    assert!(page.contains("No open nominations."));
+    // As a maintainer Ana closes a task with a reason, then steps down.
+    let posted = founder
+        .act(
+            &site,
+            &path,
+            "tasks",
+            &[("area", "docs"), ("title", "Old idea"), ("chore", "yes")],
+        )
+        .await;
+    let task_path = format!("{path}/tasks/{}", created_id(&posted, "tasks"));
+    assert!(
+        founder
+            .get(&site, &format!("{path}/tasks?chores=1"))
+            .await
+            .text
+            .contains("Old idea")
+    );
+    ana.act(&site, &task_path, "close", &[("reason", "done elsewhere")])
+        .await;
+    let page = ana.get(&site, &task_path).await.text;
+    assert!(page.contains("status-closed"));
+    assert!(page.contains("done elsewhere"));
+    ana.act(&site, &area_path, "step-down", &[]).await;
+    assert!(
+        !ana.get(&site, &area_path)
+            .await
+            .text
+            .contains("You maintain this area")
+    );
+    // A submitter withdraws their contribution.
+    let submitted = ana
+        .act(
+            &site,
+            &path,
+            "contributions",
+            &[
+                ("area", "docs"),
+                ("kind", "care"),
+                ("title", "Sorted the shelf"),
+            ],
+        )
+        .await;
+    let contribution_path = format!(
+        "{path}/contributions/{}",
+        created_id(&submitted, "contributions")
+    );
+    let revised = ana
+        .act(
+            &site,
+            &contribution_path,
+            "revise",
+            &[
+                ("title", "Sorted the whole shelf"),
+                ("description", "All of it"),
+                ("evidence", ""),
+                ("checklist", "proofread"),
+                ("effort_minutes", "45"),
+            ],
+        )
+        .await;
+    assert_eq!(revised.status, StatusCode::SEE_OTHER);
+    let page = ana.get(&site, &contribution_path).await.text;
+    assert!(page.contains("Sorted the whole shelf"), "{page}");
+    assert!(page.contains("version 2"));
+    assert!(page.contains("All of it"));
+    ana.act(&site, &contribution_path, "withdraw", &[("reason", "")])
+        .await;
+    assert!(
+        ana.get(&site, &contribution_path)
+            .await
+            .text
+            .contains("status-withdrawn")
+    );
+}
+
+/// Signs an event of `kind` with `key` in `commons` through the node, as a CLI user
+/// holding their own key would, and returns its id.
+async fn sign(
+    site: &Site,
+    key: &SecretKey,
+    commons: Option<CommonsId>,
+    kind: &str,
+    body: &commons_ledger::cbor::Value,
+) -> commons_ledger::EventId {
+    let (event, outcome) = site
+        .node
+        .author(key, commons, kind, body, vec![])
+        .await
+        .unwrap_or_else(|e| panic!("{kind}: {e}"));
+    assert!(
+        matches!(outcome.status, commons_node::SubmitStatus::Sequenced { .. }),
+        "{kind}: {outcome:?}"
+    );
+    event.id
+}
+
+#[tokio::test]
+async fn artifacts_show_their_revisions_attributed_with_downloads_and_the_diff_hook() {
+    use commons_core::production::bodies::{NewArea, NewContribution, RevisionSpec, review};
+    use commons_core::production::{Rule, areas, contributions};
+    use commons_core::state::AgentKind;
+    let site = site().await;
+    let (founder, drafter) = (key(1), key(2));
+    let genesis = sign(
+        &site,
+        &founder,
+        None,
+        commons_core::network::GENESIS,
+        &commons_core::network::genesis_body(
+            "Open furniture",
+            &[founder.author_key()],
+            1,
+            &site.node.sequencer_key(),
+            "CERN-OHL-S-2.0",
+        ),
+    )
+    .await;
+    let commons = Some(CommonsId(genesis.0));
+    for (key, name) in [(&founder, "Ana"), (&drafter, "Bo")] {
+        let body = commons_core::agents::profile_body(name, AgentKind::Person);
+        sign(&site, key, commons, commons_core::agents::PROFILE, &body).await;
+    }
+    let area = NewArea {
+        slug: "plans".into(),
+        name: "Plans".into(),
+        description: None,
+        maintainers: vec![founder.author_key()],
+        threshold: None,
+        rule: Rule::Maintainers { approvals: 1 },
+        chores: vec![],
+        self_approval: None,
+        claim_ttl_ms: None,
+    };
+    sign(&site, &founder, commons, areas::CREATE, &area.body()).await;
+    let mut artifact = None;
+    for (title, text) in [
+        ("First plan", "legs: 4\n"),
+        ("Sturdier plan", "legs: 4\nbrace: yes\n"),
+    ] {
+        let contribution = NewContribution {
+            area: "plans".into(),
+            kind: "revision".into(),
+            title: title.into(),
+            description: None,
+            tasks: vec![],
+            authors: vec![],
+            effort_minutes: Some(90),
+            sponsor: None,
+            revision: Some(RevisionSpec {
+                artifact,
+                base: artifact,
+                name: artifact.is_none().then(|| "Bench <plan>".to_owned()),
+                artifact_kind: artifact.is_none().then(|| "design".to_owned()),
+                media_type: "text/markdown".into(),
+                blob: commons_ledger::BlobRef::of_bytes(text.as_bytes()),
+            }),
+            evidence: vec![],
+            checklist: vec![],
+        };
+        let id = sign(
+            &site,
+            &drafter,
+            commons,
+            contributions::SUBMIT,
+            &contribution.body(),
+        )
+        .await;
+        let approve = review(&id, "approve", None);
+        sign(&site, &founder, commons, contributions::REVIEW, &approve).await;
+        artifact.get_or_insert(id);
+    }
+    let artifact = artifact.unwrap();
+    let path = format!("/c/{}", genesis.to_hex());
+    let mut visitor = Browser::new(7);
+    let list = visitor.get(&site, &format!("{path}/artifacts")).await.text;
+    assert!(list.contains("Bench &lt;plan&gt;"), "{list}");
+    assert!(list.contains("2 revisions"));
+    assert!(list.contains(">Bo</a>"));
+    let page = visitor
+        .get(&site, &format!("{path}/artifacts/{}", artifact.to_hex()))
+        .await
+        .text;
+    assert!(page.contains("First plan") && page.contains("Sturdier plan"));
+    assert!(
+        page.find("Sturdier plan") < page.find("First plan"),
+        "newest first"
+    );
+    assert!(page.contains("id=\"download-current\" class=\"button\" href=\"/api/v1/blobs/sha256:"));
+    assert!(page.contains("The first revision."));
+    assert!(page.contains("The diff shows once this node stores the revisions"));
+    // The second contribution compares itself with the current revision.
+    let second = page
+        .match_indices("/contributions/")
+        .map(|(i, _)| &page[i + "/contributions/".len()..i + "/contributions/".len() + 64])
+        .next()
+        .unwrap()
+        .to_owned();
+    let contribution = visitor
+        .get(&site, &format!("{path}/contributions/{second}"))
+        .await
+        .text;
+    assert!(contribution.contains("Compared with"), "{contribution}");
+    assert!(contribution.contains("text&#x2f;markdown, 19 bytes"));
+    assert!(contribution.contains("1 h 30 min"));
+    // The record counts Bo's two accepted revisions.
+    let bo = visitor
+        .get(
+            &site,
+            &format!("{path}/agents/{}", drafter.author_key().to_hex()),
+        )
+        .await
+        .text;
+    assert!(bo.contains("id=\"record-accepted\">2<"));
 }

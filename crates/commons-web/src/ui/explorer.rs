@@ -12,6 +12,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use commons_core::agents::profile_body;
 use commons_core::network::{COMMONS_NAME_LEN_MAX, genesis_body};
+use commons_core::production::views;
 use commons_core::state::AgentKind;
 use commons_ledger::{AuthorKey, CommonsId, Event, EventId, Kind};
 use commons_node::{CommonsView, SubmitError};
@@ -43,7 +44,7 @@ pub const NAME_BOOK_AGENTS_MAX: usize = 100_000;
 /// Longest receipt the verify form takes, in bytes.
 pub const RECEIPT_BYTES_MAX: usize = 32 * 1024;
 
-fn commons_of(state: &AppState, id: &str) -> Result<Arc<CommonsView>, UiError> {
+pub(crate) fn commons_of(state: &AppState, id: &str) -> Result<Arc<CommonsView>, UiError> {
     let id = CommonsId::from_hex(id)
         .ok_or_else(|| UiError::NotFound("There is no commons with that id.".into()))?;
     state
@@ -52,7 +53,7 @@ fn commons_of(state: &AppState, id: &str) -> Result<Arc<CommonsView>, UiError> {
         .ok_or_else(|| UiError::NotFound("This node hosts no commons with that id.".into()))
 }
 
-fn parse_event_id(text: &str) -> Result<EventId, UiError> {
+pub(crate) fn parse_event_id(text: &str) -> Result<EventId, UiError> {
     EventId::from_hex(text)
         .ok_or_else(|| UiError::NotFound("There is no event with that id.".into()))
 }
@@ -60,7 +61,7 @@ fn parse_event_id(text: &str) -> Result<EventId, UiError> {
 /// Published display names of `keys` in `commons` (the sequencer, which publishes no
 /// profile, is named as such), by hex key. Served from the UI's name book, which is
 /// refreshed from the durable state whenever the ledger has grown.
-async fn names(
+pub(crate) async fn names(
     state: &AppState,
     commons: &CommonsId,
     keys: BTreeSet<AuthorKey>,
@@ -111,7 +112,7 @@ async fn names(
 /// One event as a table row, from its header alone: what the explorer, overview and
 /// agent pages list. Labels are computed here so the template only places them.
 #[derive(Debug, serde::Serialize)]
-struct EventRow {
+pub(crate) struct EventRow {
     index: u64,
     id: String,
     id_short: String,
@@ -146,7 +147,7 @@ fn event_row(event: &StoredEvent, names: &BTreeMap<String, String>) -> Result<Ev
     })
 }
 
-async fn event_rows(
+pub(crate) async fn event_rows(
     state: &AppState,
     commons: &CommonsId,
     events: &[StoredEvent],
@@ -161,7 +162,10 @@ async fn event_rows(
 }
 
 /// The public key of an account's custodial key.
-async fn account_key(state: &AppState, viewer: &Viewer) -> Result<Option<AuthorKey>, UiError> {
+pub(crate) async fn account_key(
+    state: &AppState,
+    viewer: &Viewer,
+) -> Result<Option<AuthorKey>, UiError> {
     let Some(account) = &viewer.account else {
         return Ok(None);
     };
@@ -172,7 +176,7 @@ async fn account_key(state: &AppState, viewer: &Viewer) -> Result<Option<AuthorK
         .map(|k| k.key))
 }
 
-fn commons_card(view: &CommonsView) -> Value {
+pub(crate) fn commons_card(view: &CommonsView) -> Value {
     context! {
         id => view.id.to_hex(),
         name => view.governance.name,
@@ -357,18 +361,20 @@ pub async fn overview(
     };
     // Offer to publish the person's profile only when the ledger would take it (core's
     // one authorization rule, asked in the same read as the published name).
-    let (published_name, can_publish) = match viewer_key {
+    let seen = viewer.seen_index(&view.id);
+    let (published_name, can_publish, n_unseen) = match viewer_key {
         Some(key) => state
             .node
             .inspect(&view.id, move |s| {
                 let published = s.display_name(&key).map(str::to_owned);
                 let allowed =
                     commons_core::authz::authorize(s, &key, commons_core::agents::PROFILE).is_ok();
-                (published, allowed)
+                let unseen = super::production::unseen_notices(s, Some(key), seen);
+                (published, allowed, unseen)
             })
             .await?
-            .unwrap_or((None, false)),
-        None => (None, false),
+            .unwrap_or((None, false, 0)),
+        None => (None, false, 0),
     };
     let page = context! {
         title => view.governance.name,
@@ -383,6 +389,8 @@ pub async fn overview(
         viewer_role => viewer_role,
         published_name => published_name,
         can_publish => can_publish,
+        section => "overview",
+        n_unseen => n_unseen,
     };
     Ok(render(&state, viewer, "commons.html", page))
 }
@@ -493,6 +501,8 @@ pub async fn events(
         title => format!("Ledger of {}", view.governance.name),
         commons => commons_card(&view),
         listing => listing.map(super::safe),
+        section => "ledger",
+        n_unseen => super::production::unseen_for(&state, &viewer, &view.id).await?,
         paged => filter.before.is_some(),
         filtered => filtered,
         problems => problems,
@@ -567,6 +577,8 @@ pub async fn event(
         body => body,
         signature_ok => signature_ok,
         checkpointed => checkpointed,
+        section => "ledger",
+        n_unseen => super::production::unseen_for(&state, &viewer, &view.id).await?,
     };
     Ok(render(&state, viewer, "event.html", page))
 }
@@ -605,6 +617,8 @@ pub async fn receipt_download(
 #[serde(default)]
 pub struct AgentQuery {
     before: Option<u64>,
+    /// The page of their contributions.
+    page: Option<usize>,
 }
 
 /// `GET /c/{id}/agents/{key}`: a key's public profile and everything it signed here.
@@ -617,6 +631,7 @@ pub async fn agent(
     let view = commons_of(&state, &id)?;
     let key = AuthorKey::from_hex(&key)
         .map_err(|_| UiError::NotFound("There is no agent with that key.".into()))?;
+    let (contributions_page, offset) = super::production::page_offset(paging.page);
     let facts = state
         .node
         .inspect(&view.id, move |s| {
@@ -629,11 +644,52 @@ pub async fn agent(
                 .filter(|(_, a)| a.rotated_to == Some(key))
                 .map(|(k, _)| k.to_hex())
                 .collect();
-            (agent, head, frozen, earlier)
+            let record = views::person_record(s, &key, offset, super::production::PAGE_SIZE);
+            let rows: Vec<_> = record
+                .page
+                .iter()
+                .filter_map(|id| {
+                    let c = s.production.contributions.get(id)?;
+                    let area = s.production.areas.get(&c.area)?;
+                    Some(super::production::contributions::row(*id, c, area))
+                })
+                .collect();
+            let claims: Vec<(String, String)> = record
+                .claims
+                .iter()
+                .filter_map(|t| Some((t.to_hex(), s.production.tasks.get(t)?.title.clone())))
+                .collect();
+            (agent, head, frozen, earlier, record, rows, claims)
         })
         .await?
         .ok_or_else(|| UiError::NotFound("This node hosts no commons with that id.".into()))?;
-    let (agent, head, frozen, earlier) = facts;
+    let (agent, head, frozen, earlier, record, rows, claims) = facts;
+    let people = super::production::people(
+        &state,
+        &view.id,
+        rows.iter()
+            .flat_map(|r| r.authors.iter().map(|(k, _)| *k).chain(r.sponsor))
+            .collect::<Vec<_>>(),
+    )
+    .await?;
+    let r = &record.record;
+    let record_ctx = context! {
+        n_contributions => record.n_contributions,
+        accepted => r.accepted,
+        pending => record.pending,
+        rejected => r.rejected,
+        withdrawn => r.withdrawn,
+        reviews_given => r.reviews_given,
+        reviews_as_maintainer => r.reviews_as_maintainer,
+        tasks_done => r.tasks_done,
+        chores_done => r.chores_done,
+        effort => super::production::effort_in_words(r.effort_minutes),
+        accepted_paid => r.accepted_paid,
+        accepted_volunteer => r.accepted_volunteer,
+        contributions => rows.iter().map(|row| row.context(&people)).collect::<Vec<_>>(),
+        pager => super::production::pager(contributions_page, record.n_contributions),
+        claims => claims.iter().map(|(id, title)| context! { id => id, title => title }).collect::<Vec<_>>(),
+    };
     let events = state
         .node
         .store()
@@ -672,6 +728,8 @@ pub async fn agent(
         n_signed => head.map(|seq| seq + 1),
         events => rows,
         next_before => next,
+        record => record_ctx,
+        n_unseen => super::production::unseen_for(&state, &viewer, &view.id).await?,
     };
     Ok(render(&state, viewer, "agent.html", page))
 }

@@ -11,6 +11,7 @@
 pub mod accounts;
 pub mod dates;
 pub mod explorer;
+pub mod production;
 pub mod secret;
 pub mod session;
 
@@ -66,6 +67,7 @@ pub struct Ui {
     pub login_limiter: RateLimiter,
     pub names: NameBooks,
     pub fragments: Fragments,
+    pub statistics_charts: production::statistics::StatisticsCharts,
 }
 
 /// Published display names per commons, as of a ledger size; one entry per hosted
@@ -100,6 +102,7 @@ impl Ui {
             secret: config.secret.clone(),
             names: NameBooks::default(),
             fragments: Fragments::default(),
+            statistics_charts: Default::default(),
             login_limiter: RateLimiter::new(
                 config.login_attempts_per_minute,
                 config.login_attempts_burst,
@@ -149,6 +152,19 @@ const TEMPLATE_SOURCES: &[(&str, &str)] = template_sources!(
     "event.html",
     "agent.html",
     "verify.html",
+    "production.html",
+    "areas.html",
+    "area.html",
+    "board.html",
+    "new_task.html",
+    "task.html",
+    "contributions.html",
+    "contribute.html",
+    "contribution.html",
+    "artifacts.html",
+    "artifact.html",
+    "notifications.html",
+    "statistics.html",
 );
 
 /// The stylesheet every page links.
@@ -463,6 +479,123 @@ pub fn endpoints() -> Vec<(Route, MethodRouter<AppState>)> {
         (
             Route::get("/c/{id}/charts/authors-per-week.svg"),
             get(crate::charts::authors_per_week),
+        ),
+        (
+            Route::get("/c/{id}/areas"),
+            get(production::areas::list_areas).post(production::areas::create_area),
+        ),
+        (
+            Route::get("/c/{id}/areas/{slug}"),
+            get(production::areas::area),
+        ),
+        (
+            Route::post("/c/{id}/areas/{slug}/nominate"),
+            post(production::areas::nominate),
+        ),
+        (
+            Route::post("/c/{id}/areas/{slug}/step-down"),
+            post(production::areas::step_down),
+        ),
+        (
+            Route::post("/c/{id}/nominations/{nomination}/approve"),
+            post(production::areas::approve_nomination),
+        ),
+        (
+            Route::get("/c/{id}/tasks"),
+            get(production::tasks::board).post(production::tasks::post_task),
+        ),
+        (
+            Route::get("/c/{id}/tasks/new"),
+            get(production::tasks::new_task_page),
+        ),
+        (
+            Route::get("/c/{id}/tasks/{task}"),
+            get(production::tasks::task),
+        ),
+        (
+            Route::post("/c/{id}/tasks/{task}/signal"),
+            post(production::tasks::signal),
+        ),
+        (
+            Route::post("/c/{id}/tasks/{task}/pledge"),
+            post(production::tasks::pledge),
+        ),
+        (
+            Route::post("/c/{id}/tasks/{task}/claim"),
+            post(production::tasks::claim),
+        ),
+        (
+            Route::post("/c/{id}/tasks/{task}/release"),
+            post(production::tasks::release),
+        ),
+        (
+            Route::post("/c/{id}/tasks/{task}/close"),
+            post(production::tasks::close),
+        ),
+        (
+            Route::get("/c/{id}/contributions"),
+            get(production::contributions::list_contributions)
+                .post(production::contributions::contribute),
+        ),
+        (
+            Route::get("/c/{id}/contributions/new"),
+            get(production::contributions::contribute_page),
+        ),
+        (
+            Route::get("/c/{id}/contributions/{contribution}"),
+            get(production::contributions::contribution),
+        ),
+        (
+            Route::post("/c/{id}/contributions/{contribution}/review"),
+            post(production::contributions::review),
+        ),
+        (
+            Route::post("/c/{id}/contributions/{contribution}/resolve"),
+            post(production::contributions::resolve),
+        ),
+        (
+            Route::post("/c/{id}/contributions/{contribution}/reject"),
+            post(production::contributions::reject),
+        ),
+        (
+            Route::post("/c/{id}/contributions/{contribution}/withdraw"),
+            post(production::contributions::withdraw),
+        ),
+        (
+            Route::post("/c/{id}/contributions/{contribution}/revise"),
+            post(production::contributions::revise),
+        ),
+        (
+            Route::get("/c/{id}/artifacts"),
+            get(production::artifacts::list_artifacts),
+        ),
+        (
+            Route::get("/c/{id}/artifacts/{artifact}"),
+            get(production::artifacts::artifact),
+        ),
+        (
+            Route::post("/c/{id}/posts"),
+            post(production::threads::post),
+        ),
+        (
+            Route::post("/c/{id}/posts/{post}/edit"),
+            post(production::threads::edit),
+        ),
+        (
+            Route::post("/c/{id}/posts/{post}/hide"),
+            post(production::threads::hide),
+        ),
+        (
+            Route::get("/c/{id}/notifications"),
+            get(production::threads::notifications),
+        ),
+        (
+            Route::get("/c/{id}/statistics"),
+            get(production::statistics::statistics),
+        ),
+        (
+            Route::get("/c/{id}/statistics/{chart}"),
+            get(production::statistics::chart_svg),
         ),
         (
             Route::get("/c/{id}/verify"),

@@ -25,6 +25,12 @@ use serde::de::DeserializeOwned;
 pub const SESSION_COOKIE: &str = "commons_session";
 pub const VISITOR_COOKIE: &str = "commons_visitor";
 pub const FLASH_COOKIE: &str = "commons_flash";
+/// The ledger index up to which the person has seen their notifications, per commons
+/// (`<first 16 hex digits of the commons id>-<index>`, joined by `.`). Only the badge in
+/// the navigation reads it, so it needs no MAC: a forged one only hides one's own badge.
+pub const SEEN_COOKIE: &str = "commons_seen";
+/// Most commons the seen cookie remembers (the most recently seen first).
+const SEEN_COMMONS_MAX: usize = 20;
 /// How long a login lasts.
 pub const SESSION_TTL_MS: u64 = 14 * 24 * 60 * 60 * 1000;
 /// How long the visitor cookie lasts.
@@ -56,6 +62,8 @@ pub struct Viewer {
     /// The token every form on the page carries.
     pub csrf: String,
     pub flash: Option<Flash>,
+    /// Where the person last saw their notifications: (commons prefix, ledger index).
+    seen: Vec<(String, u64)>,
     set_cookies: Vec<String>,
 }
 
@@ -78,6 +86,31 @@ impl Viewer {
                     .into(),
             )),
         }
+    }
+
+    /// The ledger index up to which the person saw their notifications in `commons`.
+    pub fn seen_index(&self, commons: &commons_ledger::CommonsId) -> u64 {
+        let prefix = &commons.to_hex()[..16];
+        self.seen
+            .iter()
+            .find(|(p, _)| p == prefix)
+            .map_or(0, |(_, index)| *index)
+    }
+
+    /// Remembers that the person saw their notifications in `commons` up to `index`.
+    pub fn mark_seen(&mut self, ui: &Ui, commons: &commons_ledger::CommonsId, index: u64) {
+        let prefix = commons.to_hex()[..16].to_owned();
+        self.seen.retain(|(p, _)| *p != prefix);
+        self.seen.insert(0, (prefix, index));
+        self.seen.truncate(SEEN_COMMONS_MAX);
+        let value = self
+            .seen
+            .iter()
+            .map(|(p, i)| format!("{p}-{i}"))
+            .collect::<Vec<_>>()
+            .join(".");
+        self.set_cookies
+            .push(ui.cookie(SEEN_COOKIE, &value, Some(VISITOR_TTL_S)));
     }
 
     /// Adds the cookies this viewer owes the browser to `response`.
@@ -152,6 +185,18 @@ fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, value)| value)
 }
 
+fn parse_seen(value: &str) -> Vec<(String, u64)> {
+    value
+        .split('.')
+        .take(SEEN_COMMONS_MAX)
+        .filter_map(|item| {
+            let (prefix, index) = item.split_once('-')?;
+            let well_formed = prefix.len() == 16 && prefix.bytes().all(|b| b.is_ascii_hexdigit());
+            Some((prefix.to_ascii_lowercase(), index.parse().ok()?)).filter(|_| well_formed)
+        })
+        .collect()
+}
+
 /// A token as this node issues them: 64 lowercase hex digits.
 fn well_formed(token: &str) -> bool {
     token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit())
@@ -211,11 +256,15 @@ where
             set_cookies.push(ui.cookie(FLASH_COOKIE, "", Some(0)));
             ui.read_flash(value)
         });
+        let seen = cookie(&parts.headers, SEEN_COOKIE)
+            .map(parse_seen)
+            .unwrap_or_default();
         let viewer = Viewer {
             account,
             session_hash,
             csrf,
             flash,
+            seen,
             set_cookies,
         };
         parts.extensions.insert(viewer.clone());
