@@ -2162,3 +2162,103 @@ async fn artifacts_show_their_revisions_attributed_with_downloads_and_the_diff_h
         .text;
     assert!(bo.contains("id=\"record-accepted\">2<"));
 }
+
+#[tokio::test]
+async fn a_revision_typed_in_the_form_becomes_an_artifact_and_the_next_one_shows_its_diff() {
+    let site = site().await;
+    let mut founder = Browser::new(1);
+    let path = commons_with_area(&site, &mut founder).await;
+    let mut writer = member(&site, &path, 2, "Nolwenn", "person").await;
+    let revise = |artifact: String, content: &'static str| {
+        vec![
+            ("area", "docs".to_owned()),
+            ("kind", "revision".to_owned()),
+            ("title", "Kettle guide".to_owned()),
+            ("artifact", artifact),
+            ("artifact_name", "kettle.md".to_owned()),
+            ("artifact_kind", "document".to_owned()),
+            ("media_type", "text/markdown".to_owned()),
+            ("content", content.to_owned()),
+            ("chore-0", "proofread".to_owned()),
+        ]
+    };
+    let first = revise(String::new(), "# Kettle\n\nDescale monthly.\n");
+    let first: Vec<(&str, &str)> = first.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let submitted = writer
+        .submit(
+            &site,
+            &format!("{path}/contributions/new"),
+            &format!("{path}/contributions"),
+            &first,
+        )
+        .await;
+    assert_eq!(
+        submitted.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        submitted.text
+    );
+    let first_id = created_id(&submitted, "contributions");
+    let first_path = format!("{path}/contributions/{first_id}");
+    founder
+        .act(
+            &site,
+            &first_path,
+            "review",
+            &[("verdict", "approve"), ("text", "")],
+        )
+        .await;
+    let artifact = founder
+        .get(&site, &format!("{path}/artifacts/{first_id}"))
+        .await;
+    assert_eq!(artifact.status, StatusCode::OK, "{}", artifact.text);
+    assert!(artifact.text.contains("kettle.md"));
+
+    let second = revise(first_id.clone(), "# Kettle\n\nDescale every two weeks.\n");
+    let second: Vec<(&str, &str)> = second.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let submitted = writer
+        .submit(
+            &site,
+            &format!("{path}/contributions/new"),
+            &format!("{path}/contributions"),
+            &second,
+        )
+        .await;
+    assert_eq!(
+        submitted.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        submitted.text
+    );
+    let second_path = format!(
+        "{path}/contributions/{}",
+        created_id(&submitted, "contributions")
+    );
+    let page = writer.get(&site, &second_path).await.text;
+    assert!(
+        page.contains("Descale monthly."),
+        "the removed line shows: {page}"
+    );
+    assert!(
+        page.contains("Descale every two weeks."),
+        "the added line shows"
+    );
+
+    // An empty text is refused, and the form comes back filled in.
+    let empty = revise(first_id, "   ");
+    let empty: Vec<(&str, &str)> = empty.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let refused = writer
+        .submit(
+            &site,
+            &format!("{path}/contributions/new"),
+            &format!("{path}/contributions"),
+            &empty,
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused
+            .text
+            .contains("A revision carries the new text of the artifact.")
+    );
+}

@@ -185,8 +185,15 @@ async fn contribute_form(
     let (key, seen) = (scope.key, scope.seen);
     let task = EventId::from_hex(task_text.trim());
     let mut slug = slug.to_owned();
-    let (choices, chores, task_title, slug, n_unseen) = scope
+    let (choices, chores, task_title, slug, n_unseen, artifacts) = scope
         .inspect(state, move |s| {
+            let artifacts: Vec<(String, String)> = s
+                .production
+                .artifacts
+                .iter()
+                .take(ARTIFACT_CHOICES_MAX)
+                .map(|(id, a)| (id.to_hex(), a.name.clone()))
+                .collect();
             let task_row = task.and_then(|t| s.production.tasks.get(&t));
             if let Some(t) = task_row
                 && let Some(a) = s.production.areas.get(&t.area)
@@ -203,6 +210,7 @@ async fn contribute_form(
                 task_row.map(|t| t.title.clone()),
                 slug,
                 unseen_notices(s, key, seen),
+                artifacts,
             )
         })
         .await?;
@@ -213,6 +221,9 @@ async fn contribute_form(
     let page = context! {
         title => "Contribute",
         areas => choices,
+        artifacts => artifacts,
+        artifact_kinds => contributions::ARTIFACT_KINDS,
+        content_max => FORM_CONTENT_BYTES_MAX,
         selected => chores.as_ref().map(|_| slug.clone()),
         chores => chores,
         task => task_title.map(|title| context! { id => task_text.trim(), title => title }),
@@ -243,9 +254,20 @@ pub struct ContributeForm {
     sponsor: String,
     evidence: String,
     checklist: String,
+    /// For a revision: the artifact revised (empty for a new one), a new artifact's name
+    /// and kind, the media type and the new text content.
+    artifact: String,
+    artifact_name: String,
+    artifact_kind: String,
+    media_type: String,
+    content: String,
     #[serde(flatten)]
     ticked: BTreeMap<String, String>,
 }
+
+/// Longest text content the contribute form takes for a revision (bigger files go
+/// through `commons contrib submit --file`).
+pub const FORM_CONTENT_BYTES_MAX: usize = 256 * 1024;
 
 /// Minutes of an `hours` + `minutes` pair of fields.
 fn effort(hours: &str, minutes: &str) -> Result<u64, String> {
@@ -277,6 +299,84 @@ fn checklist(ticked: &BTreeMap<String, String>, typed: &str) -> Vec<String> {
     out
 }
 
+/// Most artifacts offered in the contribute form's list.
+const ARTIFACT_CHOICES_MAX: usize = 500;
+
+/// The revision a contribute form proposes: its text stored as a blob on this node, and
+/// the artifact's current revision as its base, so the page shows what changed.
+async fn revision_of(
+    state: &AppState,
+    scope: &Scope,
+    form: &ContributeForm,
+) -> Result<Result<commons_core::production::bodies::RevisionSpec, String>, UiError> {
+    let content = form.content.replace("\r\n", "\n");
+    if content.trim().is_empty() {
+        return Ok(Err(
+            "A revision carries the new text of the artifact.".to_owned()
+        ));
+    }
+    if content.len() > FORM_CONTENT_BYTES_MAX {
+        return Ok(Err(format!(
+            "The form takes up to {} KiB of text; upload bigger files with `commons contrib submit --file`.",
+            FORM_CONTENT_BYTES_MAX / 1024
+        )));
+    }
+    let media_type = match form.media_type.trim() {
+        "" => "text/markdown".to_owned(),
+        m => m.to_owned(),
+    };
+    let (artifact, base, name, artifact_kind) = match form.artifact.trim() {
+        "" => {
+            if form.artifact_name.trim().is_empty() {
+                return Ok(Err("Name the new artifact.".to_owned()));
+            }
+            (
+                None,
+                None,
+                Some(form.artifact_name.trim().to_owned()),
+                Some(match form.artifact_kind.trim() {
+                    "" => "document".to_owned(),
+                    k => k.to_owned(),
+                }),
+            )
+        }
+        hex => {
+            let Some(id) = EventId::from_hex(hex) else {
+                return Ok(Err("Pick an artifact from the list.".to_owned()));
+            };
+            let base = scope
+                .inspect(state, move |s| {
+                    s.production
+                        .artifacts
+                        .get(&id)
+                        .map(|a| a.revisions.last().map(|r| r.contribution))
+                })
+                .await?;
+            match base {
+                Some(base) => (Some(id), base, None, None),
+                None => return Ok(Err("That artifact does not exist here.".to_owned())),
+            }
+        }
+    };
+    let stored = match state.node.put_blob(content.into_bytes()).await {
+        Ok(stored) => stored,
+        Err(e) => {
+            return Ok(Err(format!(
+                "The text could not be stored ({}): {e}",
+                e.code()
+            )));
+        }
+    };
+    Ok(Ok(commons_core::production::bodies::RevisionSpec {
+        artifact,
+        base,
+        name,
+        artifact_kind,
+        media_type,
+        blob: stored.blob,
+    }))
+}
+
 /// The contribute form again, with the problem.
 async fn retry(
     state: &AppState,
@@ -304,10 +404,14 @@ pub async fn contribute(
     CheckedForm(viewer, form): CheckedForm<ContributeForm>,
 ) -> Result<Response, UiError> {
     let scope = Scope::acting(&state, &id, &viewer).await?;
-    if form.kind == "revision" {
-        let problem = "Revisions of artifacts need this node's blob store, which is not there yet: submit external or care work.";
-        return retry(&state, viewer, &scope, &form, problem).await;
-    }
+    let revision = if form.kind == "revision" {
+        match revision_of(&state, &scope, &form).await? {
+            Ok(revision) => Some(revision),
+            Err(problem) => return retry(&state, viewer, &scope, &form, problem).await,
+        }
+    } else {
+        None
+    };
     let mut tasks = Vec::new();
     for item in list(&form.tasks) {
         let hex = item.rsplit('/').next().unwrap_or(&item);
@@ -360,7 +464,7 @@ pub async fn contribute(
         authors: Vec::new(),
         effort_minutes: (effort_minutes > 0).then_some(effort_minutes),
         sponsor,
-        revision: None,
+        revision,
         evidence: lines(&form.evidence),
         checklist: checklist(&form.ticked, &form.checklist),
     };

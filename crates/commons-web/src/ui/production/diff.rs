@@ -1,6 +1,7 @@
 //! Line diffs between two text revisions of an artifact, for the contribution and
 //! artifact pages. The renderer takes two byte slices, so it does not care where the
-//! bytes come from; [`blob_bytes`] is the one place that fetches them.
+//! bytes come from; [`blob_bytes`] is the one place that fetches them (from the node's
+//! blob store).
 
 use commons_ledger::BlobRef;
 use similar::{ChangeTag, TextDiff};
@@ -124,17 +125,19 @@ pub fn is_text_media(media_type: &str) -> bool {
         || essence.ends_with("+json")
 }
 
-/// The bytes of a blob this node holds, checked against its reference.
-///
-/// TODO(blobs): the node's blob store is being added in parallel; once it lands, fetch
-/// the bytes here (`state.node.blob(&blob)` or the store's equivalent), check them with
-/// `blob.matches(bytes)` and return them. Until then the pages say the diff will show
-/// once this node stores the revision's bytes.
+/// The bytes of a blob this node holds (the node checks them against their name), or
+/// `None` when it does not hold it: a revision names its blob, but a mirror may not have
+/// fetched it.
 pub async fn blob_bytes(
-    _state: &crate::AppState,
-    _blob: &BlobRef,
+    state: &crate::AppState,
+    blob: &BlobRef,
 ) -> Result<Option<Vec<u8>>, super::UiError> {
-    Ok(None)
+    Ok(state
+        .node
+        .blob(blob.alg, &blob.hash)
+        .await?
+        .filter(|(stored, _)| stored.size == blob.size)
+        .map(|(_, bytes)| bytes))
 }
 
 /// The diff between two blobs, `None` while this node cannot fetch one of them.
