@@ -251,12 +251,14 @@ pub async fn seed(node: &Node) -> Result<String> {
         .await?;
 
     seed_production(&mut writer).await?;
+    let fork = seed_fork(&mut writer, &commons).await?;
 
     let size = node.commons(&commons).map_or(0, |v| v.size);
     Ok(format!(
-        "demo commons \"Brest audio trails\" {} ready: {size} events ({} new this run)",
+        "demo commons \"Brest audio trails\" {} ready: {size} events ({} new this run); its fork \"Hentoù son Brest\" {}",
         commons.to_hex(),
-        writer.n_new
+        writer.n_new,
+        fork.to_hex()
     ))
 }
 
@@ -737,5 +739,110 @@ async fn seed_production(writer: &mut Writer<'_>) -> Result<()> {
             vec![],
         )
         .await?;
+
+    // An artifact: the listening-walk kit, accepted, and a second revision under review.
+    let kit_v1 = "# Listening walk kit\n\n- 6 pairs of closed headphones\n- 1 recorder per group\n- The trail map\n\nWalk slowly. Stop at each marker for two minutes of silence.\n";
+    let kit_v2 = "# Listening walk kit\n\n- 6 pairs of closed headphones\n- 1 recorder per group\n- The trail map, with alt text\n- A whistle to gather the group\n\nWalk slowly. Stop at each marker for two minutes of silence, then share one sound each.\n";
+    let v1 = put_text(writer.node, kit_v1).await?;
+    let v2 = put_text(writer.node, kit_v2).await?;
+    let revision = |artifact: Option<EventId>, blob| bodies::RevisionSpec {
+        artifact,
+        base: artifact,
+        name: artifact
+            .is_none()
+            .then(|| "listening-walk-kit.md".to_owned()),
+        artifact_kind: artifact.is_none().then(|| "document".to_owned()),
+        media_type: "text/markdown".to_owned(),
+        blob,
+    };
+    let mut kit = work(
+        "outreach",
+        "revision",
+        "Listening walk kit",
+        "What to bring and how to walk, from the school walks.",
+        vec![],
+        45,
+        None,
+        &[],
+        &[],
+    );
+    kit.revision = Some(revision(None, v1));
+    let kit_id = writer
+        .send(&maelle, "contrib.submit", kit.body(), vec![])
+        .await?;
+    writer
+        .send(
+            &yann,
+            "contrib.review",
+            bodies::review(&kit_id, "approve", None),
+            vec![],
+        )
+        .await?;
+    let mut kit_next = work(
+        "outreach",
+        "revision",
+        "Kit: alt text and a whistle",
+        "After the second school walk.",
+        vec![],
+        20,
+        None,
+        &[],
+        &[],
+    );
+    kit_next.revision = Some(revision(Some(kit_id), v2));
+    writer
+        .send(&lena, "contrib.submit", kit_next.body(), vec![])
+        .await?;
     Ok(())
+}
+
+/// Stores a demo text as a blob on the node.
+async fn put_text(node: &Node, text: &str) -> Result<commons_ledger::BlobRef> {
+    Ok(node
+        .put_blob(text.as_bytes().to_vec())
+        .await
+        .map_err(|e| anyhow::anyhow!("demo blob ({}): {e}", e.code()))?
+        .blob)
+}
+
+/// The Breton-language collective forks the commons at its latest checkpoint to run the
+/// trails their own way; the fork starts with the whole history of the parent.
+async fn seed_fork(writer: &mut Writer<'_>, parent: &CommonsId) -> Result<CommonsId> {
+    use commons_store::Store;
+    let collective = demo_key("hentou-son");
+    let lena = demo_key("lena");
+    let checkpoint = writer
+        .node
+        .store()
+        .latest_checkpoint(parent)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the demo commons has no checkpoint to fork at"))?;
+    let body = commons_core::fork::fork_genesis_body(
+        "Hentoù son Brest",
+        &[collective.author_key(), lena.author_key()],
+        1,
+        &writer.node.sequencer_key(),
+        "CC-BY-SA-4.0",
+        &commons_core::state::ForkParent {
+            commons: *parent,
+            size: checkpoint.size,
+            root: checkpoint.root.0,
+            checkpoint: checkpoint.note,
+        },
+    );
+    let genesis = Event::sign(
+        &collective,
+        None,
+        0,
+        None,
+        vec![],
+        writer.clock_ms + 7 * MINUTE_MS,
+        Kind::new(commons_core::network::GENESIS)?,
+        Some(&body),
+    );
+    match writer.node.submit(&genesis.envelope().encode()).await {
+        Ok(_) => Ok(CommonsId(genesis.id.0)),
+        Err(SubmitError::Rejected(e)) => bail!("the demo fork was refused ({}): {e}", e.code()),
+        Err(SubmitError::Fault(e)) => Err(e.into()),
+    }
 }

@@ -284,8 +284,8 @@ fn the_readme_tour_works_from_key_to_imported_mirror() {
     let verified = ok(&["verify"], &data);
     assert_eq!(
         verified.lines().filter(|l| l.starts_with("ok ")).count(),
-        2,
-        "{verified}"
+        3,
+        "the demo commons, its fork and the tour's own commons: {verified}"
     );
     let bundle = Command::new(BIN)
         .args(["export", commons_id])
@@ -320,12 +320,13 @@ fn serving_the_demo_twice_adds_nothing_the_second_time() {
             .matches("\"id\"")
             .count()
     };
+    // The demo commons and its fork.
     let first = serve(dir.path(), &["--demo"]);
-    assert_eq!(count(&first.url), 1);
+    assert_eq!(count(&first.url), 2);
     drop(first);
     let authors_before = ok(&["verify"], dir.path());
     let second = serve(dir.path(), &["--demo"]);
-    assert_eq!(count(&second.url), 1);
+    assert_eq!(count(&second.url), 2);
     drop(second);
     let authors_after = ok(&["verify"], dir.path());
     // Only ledger ticks may differ; the number of commons and a passing audit stay.
