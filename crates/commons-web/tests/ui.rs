@@ -2087,6 +2087,7 @@ async fn artifacts_show_their_revisions_attributed_with_downloads_and_the_diff_h
         ("First plan", "legs: 4\n"),
         ("Sturdier plan", "legs: 4\nbrace: yes\n"),
     ] {
+        site.node.put_blob(text.as_bytes().to_vec()).await.unwrap();
         let contribution = NewContribution {
             area: "plans".into(),
             kind: "revision".into(),
@@ -2137,7 +2138,10 @@ async fn artifacts_show_their_revisions_attributed_with_downloads_and_the_diff_h
     );
     assert!(page.contains("id=\"download-current\" class=\"button\" href=\"/api/v1/blobs/sha256:"));
     assert!(page.contains("The first revision."));
-    assert!(page.contains("The diff shows once this node stores the revisions"));
+    assert!(
+        page.contains("added: </span>+brace: yes"),
+        "the second revision shows its diff: {page}"
+    );
     // The second contribution compares itself with the current revision.
     let second = page
         .match_indices("/contributions/")
