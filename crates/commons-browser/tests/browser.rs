@@ -678,3 +678,47 @@ async fn production_flow(_node: &Node, b: &Browser) -> Result<()> {
     b.phone_screenshot("29-statistics-phone").await?;
     Ok(())
 }
+
+/// A person creates a commons, forks it from its overview at its latest checkpoint, lands
+/// on the fork's overview with the lineage verified on the server and the command to check
+/// it offline, and finds the fork listed on the parent's overview.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_commons_is_forked_from_its_overview_and_its_lineage_verifies() {
+    check(with_browser(fork_flow).await);
+}
+
+async fn fork_flow(node: &Node, b: &Browser) -> Result<()> {
+    register(b, "Founder", "founder@example.org").await?;
+    b.goto("/new").await?;
+    b.fill("form#new-commons-form", "name", COMMONS_NAME)
+        .await?;
+    b.submit("form#new-commons-form").await?;
+    let parent_path = b.path().await?;
+    tick(b, "details#fork summary").await?;
+    let form = "form#fork-form";
+    ensure!(
+        b.value(form, "licence").await? == DEFAULT_LICENCE,
+        "the fork form's licence is not the parent's"
+    );
+    b.fill(form, "name", "Brest tool library, forked").await?;
+    b.screenshot("30-fork-form").await?;
+    b.submit(form).await?;
+    let fork_path = b.path().await?;
+    ensure!(fork_path != parent_path, "forking stayed on {fork_path}");
+    b.find(".flash[role=status]").await?;
+    b.find("section#lineage").await?;
+    let result = b.text("#lineage-result").await?;
+    ensure!(
+        result.contains("Consistency proof verified"),
+        "the lineage reads {result:?}"
+    );
+    let fork_id = fork_path.trim_start_matches("/c/");
+    b.assert_text(&format!("commons lineage {fork_id} --node {}", node.base))
+        .await?;
+    b.screenshot("31-fork-lineage").await?;
+    b.goto(&parent_path).await?;
+    b.find(&format!("section#forks a[href=\"{fork_path}\"]"))
+        .await?;
+    b.screenshot("32-parent-forks").await?;
+    assert_no_script_ran(b).await
+}

@@ -681,13 +681,18 @@ pub async fn lineage(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Lineage>, ApiError> {
     let view = commons_view(&state, &id)?;
+    lineage_of(&state, &view).await.map(Json)
+}
+
+/// The lineage of the fork `view`: what `GET …/lineage` answers and the web UI checks.
+pub(crate) async fn lineage_of(state: &AppState, view: &CommonsView) -> Result<Lineage, ApiError> {
     let Some(parent) = &view.governance.parent else {
         return Err(ApiError::not_found(
             "not_a_fork",
             format!("commons {} is not a fork", view.id),
         ));
     };
-    let fork_checkpoint = latest_checkpoint(&state, &view).await?;
+    let fork_checkpoint = latest_checkpoint(state, view).await?;
     let hashes = state
         .node
         .consistency_proof(&view.id, parent.size, fork_checkpoint.size)
@@ -698,11 +703,11 @@ pub async fn lineage(
                 parent.size, fork_checkpoint.size, view.id
             ))
         })?;
-    Ok(Json(Lineage {
+    Ok(Lineage {
         parent: ForkParentJson::of(parent),
         fork_checkpoint: fork_checkpoint.note,
         consistency_proof: hex_hashes(&hashes),
-    }))
+    })
 }
 
 /// `GET /api/v1/commons/{id}/forks`: the commons on this node whose parent is `id`.
@@ -711,20 +716,24 @@ pub async fn forks(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Vec<ForkSummary>>, ApiError> {
     let view = commons_view(&state, &id)?;
-    let forks = state
+    Ok(Json(forks_of(&state, &view.id)))
+}
+
+/// The commons on this node whose parent is `parent`.
+pub(crate) fn forks_of(state: &AppState, parent: &CommonsId) -> Vec<ForkSummary> {
+    state
         .node
         .list_commons()
         .iter()
         .filter_map(|fork| {
-            let parent = fork.governance.parent.as_ref()?;
-            (parent.commons == view.id).then(|| ForkSummary {
+            let named = fork.governance.parent.as_ref()?;
+            (named.commons == *parent).then(|| ForkSummary {
                 id: fork.id.to_hex(),
                 name: fork.governance.name.clone(),
-                fork_size: parent.size,
+                fork_size: named.size,
             })
         })
-        .collect();
-    Ok(Json(forks))
+        .collect()
 }
 
 /// `GET /api/v1/commons/{id}/receipt/{event_id}`: a c2sp.org/tlog-proof receipt of the event

@@ -2266,3 +2266,211 @@ async fn a_revision_typed_in_the_form_becomes_an_artifact_and_the_next_one_shows
             .contains("A revision carries the new text of the artifact.")
     );
 }
+
+/// The commons on the node other than `parent`, the one a fork created.
+fn the_fork(site: &Site, parent: CommonsId) -> CommonsId {
+    let forks: Vec<CommonsId> = site
+        .node
+        .list_commons()
+        .iter()
+        .map(|v| v.id)
+        .filter(|id| *id != parent)
+        .collect();
+    assert_eq!(forks.len(), 1, "one fork");
+    forks[0]
+}
+
+#[tokio::test]
+async fn a_commons_is_forked_from_its_overview_and_the_lineage_is_verified_on_both_pages() {
+    let site = site().await;
+    let mut founder = Browser::new(1);
+    founder
+        .register(&site, "Morgane", "morgane@example.org")
+        .await;
+    founder.create_commons(&site, "Seed library").await;
+    let parent = only_commons(&site);
+    let parent_path = format!("/c/{}", parent.to_hex());
+    let parent_size = site.node.commons(&parent).unwrap().size;
+    let overview = founder.get(&site, &parent_path).await;
+    assert!(overview.text.contains("id=\"fork-form\""));
+    assert!(overview.text.contains("value=\"CC-BY-SA-4.0\""));
+    assert!(!overview.text.contains("id=\"lineage\""));
+    assert!(!overview.text.contains("id=\"forks\""));
+
+    // The founder's key wrote in the parent: a one-time key signs the genesis, and the
+    // founder's key is the fork's maintainer.
+    let forked = founder
+        .act(
+            &site,
+            &parent_path,
+            "fork",
+            &[
+                ("name", "Seed library, forked"),
+                ("licence", "CC-BY-SA-4.0"),
+            ],
+        )
+        .await;
+    assert_eq!(forked.status, StatusCode::SEE_OTHER);
+    let fork = the_fork(&site, parent);
+    let fork_path = format!("/c/{}", fork.to_hex());
+    assert_eq!(forked.location(), fork_path);
+    let account = site
+        .node
+        .store()
+        .account_by_email("morgane@example.org")
+        .await
+        .unwrap()
+        .unwrap();
+    let key = site.node.store().account_keys(account.id).await.unwrap()[0].key;
+    let view = site.node.commons(&fork).unwrap();
+    assert_eq!(view.governance.maintainers, vec![key]);
+    assert_eq!(view.governance.sequencer, site.node.sequencer_key());
+    assert_eq!(view.governance.parent.as_ref().unwrap().size, parent_size);
+
+    let page = founder.get(&site, &fork_path).await;
+    assert!(
+        page.text.contains("is forked from Seed library"),
+        "{}",
+        page.text
+    );
+    assert!(page.text.contains("id=\"lineage\""));
+    assert!(page.text.contains(&format!(
+        "Forked from <a href=\"{parent_path}\">Seed library</a>"
+    )));
+    assert!(page.text.contains(&format!("at entry {parent_size}")));
+    assert!(page.text.contains("Consistency proof verified"));
+    // The template escapes the slashes of the URL (`&#x2f;`), which a browser shows as `/`.
+    assert!(page.text.contains(&format!(
+        "commons lineage {} --node http:&#x2f;&#x2f;localhost",
+        fork.to_hex()
+    )));
+    let lineage: serde_json::Value = serde_json::from_str(
+        &founder
+            .get(&site, &format!("/api/v1/commons/{}/lineage", fork.to_hex()))
+            .await
+            .text,
+    )
+    .unwrap();
+    for hash in lineage["consistency_proof"].as_array().unwrap() {
+        assert!(page.text.contains(hash.as_str().unwrap()));
+    }
+
+    // Someone who never wrote in the parent signs the genesis with their own key.
+    let mut newcomer = Browser::new(2);
+    newcomer.register(&site, "Yann", "yann@example.org").await;
+    let second = newcomer
+        .act(
+            &site,
+            &parent_path,
+            "fork",
+            &[("name", "Another seed library"), ("licence", "")],
+        )
+        .await;
+    assert_eq!(second.status, StatusCode::SEE_OTHER);
+    assert_eq!(site.node.list_commons().len(), 3);
+
+    let listed = founder.get(&site, &parent_path).await;
+    assert!(listed.text.contains("id=\"forks\""));
+    assert!(
+        listed
+            .text
+            .contains(&format!("<a href=\"{fork_path}\">Seed library, forked</a>"))
+    );
+    assert!(listed.text.contains("Another seed library"));
+}
+
+#[tokio::test]
+async fn the_fork_form_refuses_an_incompatible_licence_a_missing_token_and_strangers() {
+    let site = site().await;
+    let mut founder = Browser::new(1);
+    founder
+        .register(&site, "Morgane", "morgane@example.org")
+        .await;
+    founder.create_commons(&site, "Seed library").await;
+    let parent = only_commons(&site);
+    let parent_path = format!("/c/{}", parent.to_hex());
+
+    let refused = founder
+        .act(
+            &site,
+            &parent_path,
+            "fork",
+            &[
+                ("name", "Closed seeds"),
+                ("licence", "LicenseRef-Proprietary"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::SEE_OTHER);
+    assert_eq!(refused.location(), parent_path);
+    assert_flash(&mut founder, &site, &parent_path, "licence_incompatible").await;
+    assert_eq!(site.node.list_commons().len(), 1);
+
+    let no_token = founder
+        .post(
+            &site,
+            &format!("{parent_path}/fork"),
+            &[("name", "Forged"), ("licence", "CC-BY-SA-4.0")],
+        )
+        .await;
+    assert_eq!(no_token.status, StatusCode::FORBIDDEN);
+    assert_eq!(site.node.list_commons().len(), 1);
+
+    let mut anonymous = Browser::new(2);
+    let page = anonymous.get(&site, &parent_path).await;
+    assert!(!page.text.contains("id=\"fork-form\""));
+    let csrf = anonymous.get(&site, "/login").await.csrf();
+    let logged_out = anonymous
+        .post(
+            &site,
+            &format!("{parent_path}/fork"),
+            &[("name", "Anonymous"), ("licence", ""), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(logged_out.status, StatusCode::SEE_OTHER);
+    assert_eq!(logged_out.location(), "/login");
+    assert_eq!(site.node.list_commons().len(), 1);
+}
+
+#[tokio::test]
+async fn only_keys_the_node_lets_create_a_commons_see_and_use_the_fork_form() {
+    let site = site_with(
+        NewCommonsPolicy::Only([key(1).author_key()].into_iter().collect()),
+        WebConfig::default().without_rate_limit(),
+    )
+    .await;
+    let founder = key(1);
+    let body = commons_core::network::genesis_body(
+        "Seed library",
+        &[founder.author_key()],
+        1,
+        &site.node.sequencer_key(),
+        "CC-BY-SA-4.0",
+    );
+    site.node
+        .author(
+            &founder,
+            None,
+            commons_core::network::GENESIS,
+            &body,
+            vec![],
+        )
+        .await
+        .unwrap();
+    let parent = only_commons(&site);
+    let parent_path = format!("/c/{}", parent.to_hex());
+    let mut browser = Browser::new(1);
+    browser.register(&site, "Outsider", "out@example.org").await;
+    let page = browser.get(&site, &parent_path).await;
+    assert!(!page.text.contains("id=\"fork-form\""));
+    let refused = browser
+        .act(
+            &site,
+            &parent_path,
+            "fork",
+            &[("name", "Not allowed"), ("licence", "")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(site.node.list_commons().len(), 1);
+}

@@ -320,6 +320,7 @@ pub async fn create_commons(
 pub async fn overview(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
     viewer: Viewer,
 ) -> Result<Response, UiError> {
     let view = commons_of(&state, &id)?;
@@ -376,6 +377,9 @@ pub async fn overview(
             .unwrap_or((None, false, 0)),
         None => (None, false, 0),
     };
+    let lineage = super::forks::lineage_section(&state, &view, &headers).await?;
+    let forks = super::forks::forks_section(&state, &view);
+    let can_fork = super::forks::may_fork(&state, viewer_key);
     let page = context! {
         title => view.governance.name,
         commons => commons_card(&view),
@@ -391,6 +395,10 @@ pub async fn overview(
         can_publish => can_publish,
         section => "overview",
         n_unseen => n_unseen,
+        lineage => lineage,
+        forks => forks,
+        can_fork => can_fork,
+        licences => SUGGESTED_LICENCES,
     };
     Ok(render(&state, viewer, "commons.html", page))
 }

@@ -11,6 +11,7 @@
 pub mod accounts;
 pub mod dates;
 pub mod explorer;
+pub mod forks;
 pub mod production;
 pub mod secret;
 pub mod session;
@@ -467,6 +468,7 @@ pub fn endpoints() -> Vec<(Route, MethodRouter<AppState>)> {
             Route::get("/c/{id}/events/{event_id}/receipt"),
             get(explorer::receipt_download),
         ),
+        (Route::post("/c/{id}/fork"), post(forks::fork_commons)),
         (
             Route::post("/c/{id}/profile"),
             post(explorer::publish_profile),
