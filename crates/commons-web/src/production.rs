@@ -414,8 +414,9 @@ pub struct ReviewJson {
     pub version: u32,
     pub index: u64,
     pub resolved: Option<u64>,
-    /// Whether this review counts toward the decision (an area maintainer's, on the
-    /// current version).
+    /// Whether this review counts toward the decision now (core's `review_counts`: an area
+    /// maintainer's approval of the current version, not of their own work unless the
+    /// area allows it, or an area maintainer's open objection).
     pub counts: bool,
     pub text: Option<String>,
 }
@@ -598,8 +599,10 @@ pub async fn get_contribution(
     let found = inspect(&state, &commons, move |s| {
         let c = s.production.contributions.get(&cid)?;
         let area = s.production.areas.get(&c.area);
-        let counts = |reviewer: &AuthorKey, version: u32| {
-            area.is_some_and(|a| a.maintainers.contains(reviewer)) && version == c.version
+        let counts = |review: &commons_core::production::Review| {
+            area.is_some_and(|a| {
+                commons_core::production::contributions::review_counts(a, c, review)
+            })
         };
         let (decided_index, decided_ms, rejected_by, reject_reason) = match &c.status {
             ContributionStatus::Pending => (None, None, None, None),
@@ -661,7 +664,7 @@ pub async fn get_contribution(
                     version: r.version,
                     index: r.index,
                     resolved: r.resolved,
-                    counts: counts(&r.reviewer, r.version),
+                    counts: counts(r),
                     text: None,
                 })
                 .collect(),

@@ -778,6 +778,21 @@ fn missing_chore<'a>(area: &'a super::Area, contribution: &Contribution) -> Opti
         .map(String::as_str)
 }
 
+/// Whether a review counts towards the area's decision now: an area maintainer's
+/// approval of the current version (not of their own work unless the area allows it), or
+/// an area maintainer's open objection. Pages show the same answer `meets_rule` uses.
+pub fn review_counts(area: &super::Area, contribution: &Contribution, review: &Review) -> bool {
+    area.maintainers.contains(&review.reviewer)
+        && match review.verdict {
+            Verdict::Approve => {
+                review.version == contribution.version
+                    && (area.self_approval || !contribution.is_author(&review.reviewer))
+            }
+            Verdict::Object => review.resolved.is_none(),
+            Verdict::RequestChanges | Verdict::Comment => false,
+        }
+}
+
 /// Whether the contribution meets its area's rule now.
 pub fn meets_rule(state: &State, contribution: &Contribution) -> bool {
     if contribution.status != ContributionStatus::Pending {
@@ -789,11 +804,10 @@ pub fn meets_rule(state: &State, contribution: &Contribution) -> bool {
     if missing_chore(area, contribution).is_some() {
         return false;
     }
-    let objection_open = contribution.reviews.iter().any(|r| {
-        r.verdict == Verdict::Object
-            && r.resolved.is_none()
-            && area.maintainers.contains(&r.reviewer)
-    });
+    let objection_open = contribution
+        .reviews
+        .iter()
+        .any(|r| r.verdict == Verdict::Object && review_counts(area, contribution, r));
     if objection_open {
         return false;
     }
@@ -802,12 +816,7 @@ pub fn meets_rule(state: &State, contribution: &Contribution) -> bool {
             let mut approvers: Vec<&AuthorKey> = contribution
                 .reviews
                 .iter()
-                .filter(|r| {
-                    r.verdict == Verdict::Approve
-                        && r.version == contribution.version
-                        && area.maintainers.contains(&r.reviewer)
-                        && (area.self_approval || !contribution.is_author(&r.reviewer))
-                })
+                .filter(|r| r.verdict == Verdict::Approve && review_counts(area, contribution, r))
                 .map(|r| &r.reviewer)
                 .collect();
             approvers.sort();

@@ -601,7 +601,7 @@ pub async fn contribution(
         .iter()
         .map(|r| {
             let by_maintainer = area.maintainers.contains(&r.reviewer);
-            let counts = counts(area, c, r);
+            let counts = contributions::review_counts(area, c, r);
             context! {
                 id => r.id.to_hex(),
                 reviewer => names.person(&r.reviewer),
@@ -620,7 +620,7 @@ pub async fn contribution(
     let approvals = c
         .reviews
         .iter()
-        .filter(|r| r.verdict == Verdict::Approve && counts(area, c, r))
+        .filter(|r| r.verdict == Verdict::Approve && contributions::review_counts(area, c, r))
         .map(|r| r.reviewer)
         .collect::<std::collections::BTreeSet<_>>()
         .len();
@@ -739,20 +739,6 @@ pub async fn contribution(
         ..scope.frame("contributions", facts.n_unseen)
     };
     Ok(render(&state, viewer, "contribution.html", page))
-}
-
-/// Whether a review counts towards the area's decision now, as core's
-/// `contributions::meets_rule` counts it: an area maintainer's approval of the current
-/// version (not their own work unless the area allows it), or their open objection.
-fn counts(area: &Area, c: &Contribution, r: &commons_core::production::Review) -> bool {
-    area.maintainers.contains(&r.reviewer)
-        && match r.verdict {
-            Verdict::Approve => {
-                r.version == c.version && (area.self_approval || !c.is_author(&r.reviewer))
-            }
-            Verdict::Object => r.resolved.is_none(),
-            Verdict::RequestChanges | Verdict::Comment => false,
-        }
 }
 
 /// A diff for the `diff` block of a page.
