@@ -226,6 +226,33 @@ pub struct Task {
     pub contributions: Vec<EventId>,
 }
 
+/// What the board needs of an open task, kept beside it so ranking the whole board
+/// reads one compact entry per task.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BoardItem {
+    /// Points from signals, pledges and being a chore; the age points are added at
+    /// ranking time (see [`views::score`]).
+    pub points: u64,
+    pub time_ms: u64,
+    pub index: u64,
+    pub chore: bool,
+    /// The claimant and their last activity, live or not.
+    pub claim: Option<(AuthorKey, u64)>,
+}
+
+impl BoardItem {
+    pub fn of(task: &Task) -> BoardItem {
+        let score = views::score(task, task.time_ms);
+        BoardItem {
+            points: score.total,
+            time_ms: task.time_ms,
+            index: task.index,
+            chore: task.chore,
+            claim: task.claim.map(|c| (c.by, c.last_activity_ms)),
+        }
+    }
+}
+
 impl Task {
     pub fn is_open(&self) -> bool {
         self.status == TaskStatus::Open
@@ -541,8 +568,9 @@ pub struct Production {
     pub area_slugs: BTreeMap<String, EventId>,
     pub nominations: BTreeMap<EventId, Nomination>,
     pub tasks: BTreeMap<EventId, Task>,
-    /// Open tasks by area, so the board never walks closed ones.
-    pub open_tasks: BTreeMap<EventId, BTreeSet<EventId>>,
+    /// Open tasks by area with what ranks them, so the board never walks closed tasks
+    /// nor looks each open one up.
+    pub open_tasks: BTreeMap<EventId, BTreeMap<EventId, BoardItem>>,
     pub contributions: BTreeMap<EventId, Contribution>,
     /// Contribution ids in ledger order.
     pub contribution_order: Vec<EventId>,
@@ -568,12 +596,16 @@ impl Production {
         self.contribution_order.iter().rev()
     }
 
-    /// Open task ids, of one area or of all.
-    pub fn open_task_ids(&self, area: Option<&EventId>) -> Box<dyn Iterator<Item = &EventId> + '_> {
-        match area {
-            Some(area) => Box::new(self.open_tasks.get(area).into_iter().flatten()),
-            None => Box::new(self.open_tasks.values().flatten()),
-        }
+    /// Re-reads an open task's ranking traces into the board index (after a post,
+    /// signal, pledge, claim, release or activity on it).
+    pub(crate) fn refresh_board(&mut self, id: &EventId) {
+        let Some(task) = self.tasks.get(id).filter(|t| t.is_open()) else {
+            return;
+        };
+        self.open_tasks
+            .entry(task.area)
+            .or_default()
+            .insert(*id, BoardItem::of(task));
     }
 
     pub(crate) fn task_closed(&mut self, area: &EventId, task: &EventId) {

@@ -72,7 +72,7 @@ pub(crate) fn post(state: &mut State, input: &Input<'_>) -> Result<Applied, Reje
     if let Some(a) = production.areas.get_mut(&area) {
         a.n_tasks += 1;
     }
-    production.open_tasks.entry(area).or_default().insert(id);
+    production.refresh_board(&id);
     production.log_area(&area, input.event.id);
     let mut applied = Applied::default();
     applied.touch(RowKey::Task(id));
@@ -129,6 +129,7 @@ pub(crate) fn signal(state: &mut State, input: &Input<'_>) -> Result<Applied, Re
     }
     set.insert(author);
     let area = task.area;
+    state.production.refresh_board(&id);
     state.production.log_area(&area, input.event.id);
     let mut applied = Applied::default();
     applied.touch(RowKey::Task(id));
@@ -173,6 +174,7 @@ pub(crate) fn pledge(state: &mut State, input: &Input<'_>) -> Result<Applied, Re
         index,
     });
     let area = task.area;
+    state.production.refresh_board(&id);
     state.production.log_area(&area, input.event.id);
     let mut applied = Applied::default();
     applied.touch(RowKey::Task(id));
@@ -251,6 +253,7 @@ pub(crate) fn claim(state: &mut State, input: &Input<'_>) -> Result<Applied, Rej
         }
     }
     let area = state.production.tasks.get(&id).map(|t| t.area);
+    state.production.refresh_board(&id);
     if let Some(area) = area {
         state.production.log_area(&area, input.event.id);
     }
@@ -273,6 +276,7 @@ pub(crate) fn release(state: &mut State, input: &Input<'_>) -> Result<Applied, R
     }
     task.claim = None;
     let area = task.area;
+    state.production.refresh_board(&id);
     drop_claim(state, &author, &id);
     state.production.log_area(&area, input.event.id);
     let mut applied = Applied::default();
@@ -320,13 +324,14 @@ pub(crate) fn close(state: &mut State, input: &Input<'_>) -> Result<Applied, Rej
 }
 
 /// Marks activity by `key` on the task (keeps their claim alive).
-pub(crate) fn touch_claim(state: &mut State, task: &EventId, key: &AuthorKey) {
+pub(crate) fn touch_claim(state: &mut State, id: &EventId, key: &AuthorKey) {
     let now = state.time_ms;
-    if let Some(task) = state.production.tasks.get_mut(task)
+    if let Some(task) = state.production.tasks.get_mut(id)
         && let Some(claim) = task.claim.as_mut()
         && claim.by == *key
     {
         claim.last_activity_ms = now;
+        state.production.refresh_board(id);
     }
 }
 

@@ -245,6 +245,16 @@ impl World {
             "replay differs from incremental apply"
         );
         assert_eq!(self.rendered_rows(), self.rows);
+        // The board index holds exactly the open tasks, each as its task reads now.
+        let production = &self.state.production;
+        let mut index = std::collections::BTreeMap::new();
+        for (id, task) in production.tasks.iter().filter(|(_, t)| t.is_open()) {
+            index
+                .entry(task.area)
+                .or_insert_with(std::collections::BTreeMap::new)
+                .insert(*id, super::BoardItem::of(task));
+        }
+        assert_eq!(production.open_tasks, index, "board index out of step");
     }
 }
 

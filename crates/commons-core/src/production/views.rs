@@ -2,11 +2,11 @@
 //! the statistics of a commons. Pure functions, so the node can answer them from its
 //! in-memory state and anyone folding the ledger gets the same answers.
 
-use super::{Record, Task};
+use super::{BoardItem, Record, Task};
 use crate::state::State;
 use commons_ledger::{AuthorKey, EventId};
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, BinaryHeap};
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 
 /// Points each trace on a task adds to its rank. Shown on the board as the explanation.
 pub const POINTS_PER_NEED: u64 = 3;
@@ -51,11 +51,11 @@ pub fn score(task: &Task, now_ms: u64) -> Score {
     let needs = task.needs.len() as u64;
     let interested = task.interested.len() as u64;
     let pledges = task.pledges.len() as u64;
-    let age_days = (now_ms.saturating_sub(task.time_ms) / 86_400_000).min(AGE_DAYS_COUNTED_MAX);
+    let age_days = age_days(task.time_ms, now_ms);
     let total = needs * POINTS_PER_NEED
         + interested * POINTS_PER_INTEREST
         + pledges * POINTS_PER_PLEDGE
-        + age_days * POINTS_PER_DAY
+        + age_points(task.time_ms, now_ms)
         + if task.chore { POINTS_FOR_CHORE } else { 0 };
     Score {
         needs,
@@ -81,39 +81,54 @@ pub struct Board {
     pub entries: Vec<BoardEntry>,
 }
 
-/// The open tasks matching `query`, best first.
+/// The open tasks matching `query`, best first. Ranks from the compact board index
+/// (one [`BoardItem`] per open task); only a label filter and the page itself read the
+/// tasks.
 pub fn task_board(state: &State, query: &BoardQuery) -> Board {
     let now = state.time_ms;
+    let production = &state.production;
     let depth = (query.offset + query.limit).min(BOARD_DEPTH_MAX);
     // Min-heap of the best `depth` by (score, older first = smaller index wins).
     let mut best: BinaryHeap<Reverse<(u64, Reverse<u64>, EventId)>> =
         BinaryHeap::with_capacity(depth + 1);
     let mut matching = 0u64;
-    for id in state.production.open_task_ids(query.area.as_ref()) {
-        let Some(task) = state.production.tasks.get(id) else {
-            continue;
+    let areas: Box<dyn Iterator<Item = (&EventId, &BTreeMap<EventId, BoardItem>)>> =
+        match &query.area {
+            Some(area) => Box::new(production.open_tasks.get_key_value(area).into_iter()),
+            None => Box::new(production.open_tasks.iter()),
         };
-        if query.chores_only && !task.chore {
-            continue;
-        }
-        if let Some(label) = &query.label
-            && !task.labels.iter().any(|l| l == label)
-        {
-            continue;
-        }
-        if !query.include_claimed && claimed_by(state, task).is_some() {
-            continue;
-        }
-        matching += 1;
-        if depth == 0 {
-            continue;
-        }
-        let key = (score(task, now).total, Reverse(task.index), *id);
-        if best.len() < depth {
-            best.push(Reverse(key));
-        } else if best.peek().is_some_and(|Reverse(low)| key > *low) {
-            best.pop();
-            best.push(Reverse(key));
+    for (area, items) in areas {
+        let ttl = claim_ttl(state, area);
+        for (id, item) in items {
+            if query.chores_only && !item.chore {
+                continue;
+            }
+            if let Some(label) = &query.label
+                && !production
+                    .tasks
+                    .get(id)
+                    .is_some_and(|t| t.labels.iter().any(|l| l == label))
+            {
+                continue;
+            }
+            if !query.include_claimed
+                && item
+                    .claim
+                    .is_some_and(|(_, last)| now.saturating_sub(last) <= ttl)
+            {
+                continue;
+            }
+            matching += 1;
+            if depth == 0 {
+                continue;
+            }
+            let key = (item.points + age_points(item.time_ms, now), Reverse(item.index), *id);
+            if best.len() < depth {
+                best.push(Reverse(key));
+            } else if best.peek().is_some_and(|Reverse(low)| key > *low) {
+                best.pop();
+                best.push(Reverse(key));
+            }
         }
     }
     let mut ranked: Vec<_> = best.into_iter().map(|Reverse(k)| k).collect();
@@ -123,7 +138,7 @@ pub fn task_board(state: &State, query: &BoardQuery) -> Board {
         .skip(query.offset)
         .take(query.limit)
         .filter_map(|(_, _, id)| {
-            let task = state.production.tasks.get(&id)?;
+            let task = production.tasks.get(&id)?;
             Some(BoardEntry {
                 id,
                 score: score(task, now),
@@ -134,13 +149,25 @@ pub fn task_board(state: &State, query: &BoardQuery) -> Board {
     Board { matching, entries }
 }
 
-/// Who holds a live claim on the task now.
-pub fn claimed_by(state: &State, task: &Task) -> Option<AuthorKey> {
-    let ttl = state
+fn age_days(since_ms: u64, now_ms: u64) -> u64 {
+    (now_ms.saturating_sub(since_ms) / 86_400_000).min(AGE_DAYS_COUNTED_MAX)
+}
+
+fn age_points(since_ms: u64, now_ms: u64) -> u64 {
+    age_days(since_ms, now_ms) * POINTS_PER_DAY
+}
+
+fn claim_ttl(state: &State, area: &EventId) -> u64 {
+    state
         .production
         .areas
-        .get(&task.area)
-        .map_or(super::CLAIM_TTL_DEFAULT_MS, |a| a.claim_ttl_ms);
+        .get(area)
+        .map_or(super::CLAIM_TTL_DEFAULT_MS, |a| a.claim_ttl_ms)
+}
+
+/// Who holds a live claim on the task now.
+pub fn claimed_by(state: &State, task: &Task) -> Option<AuthorKey> {
+    let ttl = claim_ttl(state, &task.area);
     task.live_claim(state.time_ms, ttl).map(|c| c.by)
 }
 
