@@ -8,7 +8,7 @@
 use crate::production::{self, areas};
 use crate::rejection::{Rejection, RejectionCode, reject};
 use crate::state::State;
-use crate::{agents, governance, network};
+use crate::{agents, association, governance, network};
 use commons_ledger::AuthorKey;
 
 /// Who may submit a kind.
@@ -48,6 +48,11 @@ pub fn required_role(kind: &str) -> Option<Role> {
         // (`not_area_maintainer`).
         areas::CREATE => Role::Maintainer,
         kind if production::KINDS.contains(&kind) => Role::Anyone,
+        // The first statutes are the commons' maintainers' to adopt; everything else in the
+        // association is open to anyone, and each rule checks membership, eligibility and
+        // the statutes' decision rules itself.
+        association::statutes::ADOPT => Role::Maintainer,
+        kind if association::KINDS.contains(&kind) => Role::Anyone,
         _ => return None,
     })
 }

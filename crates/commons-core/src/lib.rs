@@ -19,6 +19,7 @@
 //! asks first and the node, web and CLI ask before they act.
 
 pub mod agents;
+pub mod association;
 pub mod authz;
 pub mod body;
 pub mod fork;
@@ -64,6 +65,7 @@ pub fn known_kinds() -> impl Iterator<Item = &'static str> {
     ]
     .into_iter()
     .chain(production::KINDS.iter().copied())
+    .chain(association::KINDS.iter().copied())
 }
 
 /// Starts the state of a new commons from its genesis event at ledger `index` (0, or the
@@ -109,6 +111,7 @@ pub fn apply(state: &mut State, event: &Event, index: u64) -> Result<Applied, Re
         network::TICK => {
             let mut applied = network::tick(state, &input)?;
             production::on_tick(state, &input, &mut applied);
+            association::on_tick(state, &input, &mut applied);
             applied
         }
         network::EQUIVOCATION => network::equivocation(state, &input)?,
@@ -116,15 +119,17 @@ pub fn apply(state: &mut State, event: &Event, index: u64) -> Result<Applied, Re
         agents::ROTATE => agents::rotate(state, &input)?,
         governance::UPDATE => governance::update(state, &input)?,
         governance::APPROVE => governance::approve(state, &input)?,
-        other => match production::apply(state, &input) {
-            Some(result) => result?,
-            None => {
-                return reject(
-                    RejectionCode::UnknownKind,
-                    format!("unknown kind `{other}`"),
-                );
+        other => {
+            match production::apply(state, &input).or_else(|| association::apply(state, &input)) {
+                Some(result) => result?,
+                None => {
+                    return reject(
+                        RejectionCode::UnknownKind,
+                        format!("unknown kind `{other}`"),
+                    );
+                }
             }
-        },
+        }
     };
     state.chains.insert(
         author,
@@ -168,5 +173,7 @@ pub struct Input<'a> {
     pub index: u64,
 }
 
+#[cfg(test)]
+mod test_world;
 #[cfg(test)]
 mod tests;

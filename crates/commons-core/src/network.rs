@@ -81,6 +81,7 @@ pub(crate) fn genesis(event: &Event, index: u64) -> Result<(State, Applied), Rej
         proposals: BTreeMap::new(),
         frozen: BTreeMap::new(),
         production: Default::default(),
+        association: Default::default(),
     };
     state.chains.insert(
         header.author,

@@ -22,6 +22,12 @@ pub const TABLE_CONTRIBUTION: &str = "contribution";
 pub const TABLE_ARTIFACT: &str = "artifact";
 pub const TABLE_POST: &str = "post";
 pub const TABLE_RECORD: &str = "record";
+pub const TABLE_ASSOCIATION: &str = "association";
+pub const TABLE_MEMBER: &str = "member";
+pub const TABLE_APPLICATION: &str = "application";
+pub const TABLE_POLL: &str = "poll";
+pub const TABLE_BALLOT: &str = "ballot";
+pub const TABLE_DELEGATION: &str = "delegation";
 
 /// Which projection row an event touched.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -39,6 +45,14 @@ pub enum RowKey {
     Artifact(EventId),
     Post(EventId),
     Record(AuthorKey),
+    Association,
+    Member(AuthorKey),
+    Application(EventId),
+    Poll(EventId),
+    /// One cast ballot, by the id of its `poll.vote` event.
+    Ballot(EventId),
+    /// One key's delegations, every topic.
+    Delegations(AuthorKey),
 }
 
 /// One projection row; `value` is `None` when the row no longer exists.
@@ -78,22 +92,34 @@ impl RowKey {
             RowKey::Artifact(_) => TABLE_ARTIFACT,
             RowKey::Post(_) => TABLE_POST,
             RowKey::Record(_) => TABLE_RECORD,
+            RowKey::Association => TABLE_ASSOCIATION,
+            RowKey::Member(_) => TABLE_MEMBER,
+            RowKey::Application(_) => TABLE_APPLICATION,
+            RowKey::Poll(_) => TABLE_POLL,
+            RowKey::Ballot(_) => TABLE_BALLOT,
+            RowKey::Delegations(_) => TABLE_DELEGATION,
         }
     }
 
     pub fn key_bytes(&self) -> Vec<u8> {
         match self {
-            RowKey::Commons | RowKey::Clock => Vec::new(),
-            RowKey::Agent(k) | RowKey::Chain(k) | RowKey::Frozen(k) | RowKey::Record(k) => {
-                k.to_bytes().to_vec()
-            }
+            RowKey::Commons | RowKey::Clock | RowKey::Association => Vec::new(),
+            RowKey::Agent(k)
+            | RowKey::Chain(k)
+            | RowKey::Frozen(k)
+            | RowKey::Record(k)
+            | RowKey::Member(k)
+            | RowKey::Delegations(k) => k.to_bytes().to_vec(),
             RowKey::Proposal(id)
             | RowKey::Area(id)
             | RowKey::Nomination(id)
             | RowKey::Task(id)
             | RowKey::Contribution(id)
             | RowKey::Artifact(id)
-            | RowKey::Post(id) => id.0.to_vec(),
+            | RowKey::Post(id)
+            | RowKey::Application(id)
+            | RowKey::Poll(id)
+            | RowKey::Ballot(id) => id.0.to_vec(),
         }
     }
 }
@@ -108,6 +134,12 @@ impl State {
             RowKey::Chain(k) => self.chains.get(k).map(chain_value),
             RowKey::Proposal(id) => self.proposals.get(id).map(proposal_value),
             RowKey::Frozen(k) => self.frozen.get(k).map(frozen_value),
+            RowKey::Association
+            | RowKey::Member(_)
+            | RowKey::Application(_)
+            | RowKey::Poll(_)
+            | RowKey::Ballot(_)
+            | RowKey::Delegations(_) => crate::association::rows::value(self, key),
             other => crate::production::rows::value(self, other),
         };
         Row {
@@ -125,6 +157,7 @@ impl State {
         keys.extend(self.proposals.keys().map(|id| RowKey::Proposal(*id)));
         keys.extend(self.frozen.keys().map(|k| RowKey::Frozen(*k)));
         crate::production::rows::keys(self, &mut keys);
+        crate::association::rows::keys(self, &mut keys);
         let mut rows: Vec<Row> = keys.iter().map(|k| self.row(k)).collect();
         rows.sort();
         rows

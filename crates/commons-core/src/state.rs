@@ -131,6 +131,8 @@ pub struct State {
     pub frozen: BTreeMap<AuthorKey, Frozen>,
     /// Areas, tasks, contributions, artifacts and threads.
     pub production: crate::production::Production,
+    /// The for-benefit association: statutes, members, polls, delegations.
+    pub association: crate::association::Association,
 }
 
 impl State {

@@ -122,7 +122,11 @@ pub fn task_board(state: &State, query: &BoardQuery) -> Board {
             if depth == 0 {
                 continue;
             }
-            let key = (item.points + age_points(item.time_ms, now), Reverse(item.index), *id);
+            let key = (
+                item.points + age_points(item.time_ms, now),
+                Reverse(item.index),
+                *id,
+            );
             if best.len() < depth {
                 best.push(Reverse(key));
             } else if best.peek().is_some_and(|Reverse(low)| key > *low) {
