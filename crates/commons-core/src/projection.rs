@@ -28,6 +28,8 @@ pub const TABLE_APPLICATION: &str = "application";
 pub const TABLE_POLL: &str = "poll";
 pub const TABLE_BALLOT: &str = "ballot";
 pub const TABLE_DELEGATION: &str = "delegation";
+pub const TABLE_ROUND: &str = "budget_round";
+pub const TABLE_BUDGET_PROJECT: &str = "budget_project";
 
 /// Which projection row an event touched.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -53,6 +55,9 @@ pub enum RowKey {
     Ballot(EventId),
     /// One key's delegations, every topic.
     Delegations(AuthorKey),
+    /// A participatory budgeting round.
+    Round(EventId),
+    BudgetProject(EventId),
 }
 
 /// One projection row; `value` is `None` when the row no longer exists.
@@ -98,6 +103,8 @@ impl RowKey {
             RowKey::Poll(_) => TABLE_POLL,
             RowKey::Ballot(_) => TABLE_BALLOT,
             RowKey::Delegations(_) => TABLE_DELEGATION,
+            RowKey::Round(_) => TABLE_ROUND,
+            RowKey::BudgetProject(_) => TABLE_BUDGET_PROJECT,
         }
     }
 
@@ -119,7 +126,9 @@ impl RowKey {
             | RowKey::Post(id)
             | RowKey::Application(id)
             | RowKey::Poll(id)
-            | RowKey::Ballot(id) => id.0.to_vec(),
+            | RowKey::Ballot(id)
+            | RowKey::Round(id)
+            | RowKey::BudgetProject(id) => id.0.to_vec(),
         }
     }
 }
@@ -139,7 +148,9 @@ impl State {
             | RowKey::Application(_)
             | RowKey::Poll(_)
             | RowKey::Ballot(_)
-            | RowKey::Delegations(_) => crate::association::rows::value(self, key),
+            | RowKey::Delegations(_)
+            | RowKey::Round(_)
+            | RowKey::BudgetProject(_) => crate::association::rows::value(self, key),
             other => crate::production::rows::value(self, other),
         };
         Row {

@@ -73,6 +73,10 @@ pub enum RejectionCode {
     DelegationCycle,
     DelegationTooDeep,
     DelegationUnknown,
+    RoundUnknown,
+    BudgetProjectUnknown,
+    BudgetPhase,
+    BudgetBallotInvalid,
 }
 
 impl RejectionCode {
@@ -147,6 +151,10 @@ impl RejectionCode {
             RejectionCode::DelegationCycle => "delegation_cycle",
             RejectionCode::DelegationTooDeep => "delegation_too_deep",
             RejectionCode::DelegationUnknown => "delegation_unknown",
+            RejectionCode::RoundUnknown => "round_unknown",
+            RejectionCode::BudgetProjectUnknown => "budget_project_unknown",
+            RejectionCode::BudgetPhase => "budget_phase",
+            RejectionCode::BudgetBallotInvalid => "budget_ballot_invalid",
         }
     }
 }

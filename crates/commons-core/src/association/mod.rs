@@ -15,6 +15,7 @@
 //! the ledger; *maintainers* are the commons' and its areas'; *board* is whoever the last
 //! board election elected, for its term.
 
+pub mod budget;
 pub mod delegation;
 pub mod members;
 pub mod polls;
@@ -360,6 +361,8 @@ pub struct Association {
     /// The board elected last, and until when (ledger ms).
     pub board: Vec<AuthorKey>,
     pub board_until_ms: u64,
+    /// Participatory budgeting rounds, projects and spending authorisations.
+    pub budgets: budget::Budgets,
 }
 
 impl Association {
@@ -388,6 +391,12 @@ pub const KINDS: &[&str] = &[
     polls::STATEMENT,
     delegation::SET,
     delegation::REVOKE,
+    budget::OPEN,
+    budget::PROPOSE,
+    budget::FLAG,
+    budget::REVIEW,
+    budget::VOTE,
+    budget::CANCEL,
 ];
 
 /// Folds one association event; `None` if the kind is not one of this area's.
@@ -402,6 +411,12 @@ pub(crate) fn apply(state: &mut State, input: &Input<'_>) -> Option<Result<Appli
         polls::STATEMENT => polls::statement(state, input),
         delegation::SET => delegation::set(state, input),
         delegation::REVOKE => delegation::revoke(state, input),
+        budget::OPEN => budget::open(state, input),
+        budget::PROPOSE => budget::propose(state, input),
+        budget::FLAG => budget::flag(state, input),
+        budget::REVIEW => budget::review(state, input),
+        budget::VOTE => budget::vote(state, input),
+        budget::CANCEL => budget::cancel(state, input),
         _ => return None,
     })
 }
@@ -410,6 +425,7 @@ pub(crate) fn apply(state: &mut State, input: &Input<'_>) -> Option<Result<Appli
 /// terms that ran out.
 pub(crate) fn on_tick(state: &mut State, input: &Input<'_>, applied: &mut Applied) {
     polls::close_due(state, input, applied);
+    budget::close_due(state, input, applied);
     members::end_suspensions(state, applied);
     let association = &mut state.association;
     if !association.board.is_empty() && state.time_ms >= association.board_until_ms {

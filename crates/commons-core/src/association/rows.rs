@@ -1,6 +1,7 @@
 //! Projection rows of the association. A poll's row is a summary whose size does not
 //! grow with its ballots (each ballot is its own row), so a vote rewrites two small rows.
 
+use super::budget::{self, BudgetProject, BudgetRound, ProjectStatus};
 use super::polls::{Decision, Poll, ballot_value};
 use super::statutes;
 use super::{Application, ApplicationStatus, Member, MemberStatus};
@@ -21,6 +22,13 @@ pub(crate) fn keys(state: &State, keys: &mut Vec<RowKey>) {
     let mut delegators: Vec<_> = a.delegations.keys().map(|(k, _)| *k).collect();
     delegators.dedup();
     keys.extend(delegators.into_iter().map(RowKey::Delegations));
+    keys.extend(a.budgets.rounds.keys().map(|id| RowKey::Round(*id)));
+    keys.extend(
+        a.budgets
+            .projects
+            .keys()
+            .map(|id| RowKey::BudgetProject(*id)),
+    );
 }
 
 pub(crate) fn value(state: &State, key: &RowKey) -> Option<Value> {
@@ -63,6 +71,12 @@ pub(crate) fn value(state: &State, key: &RowKey) -> Option<Value> {
                 ("index", Value::Unsigned(cast.index)),
             ]))
         }
+        RowKey::Round(id) => a.budgets.rounds.get(id).map(round_value),
+        RowKey::BudgetProject(id) => a
+            .budgets
+            .projects
+            .get(id)
+            .map(|p| project_value(p, a.budgets.authorised(id))),
         RowKey::Delegations(k) => {
             let entries: Vec<(Value, Value)> = a
                 .delegations
@@ -212,5 +226,83 @@ fn poll_value(poll: &Poll) -> Value {
             Value::Unsigned(poll.statements.len() as u64),
         ),
         ("result", result),
+    ])
+}
+
+fn round_value(round: &BudgetRound) -> Value {
+    let result = round.result.as_ref().map_or(Value::Null, |r| {
+        let (spent, leftover) = r
+            .outcome
+            .as_ref()
+            .map_or((0, round.pool), |o| (o.total_spent, o.leftover));
+        Value::text_map([
+            ("index", Value::Unsigned(r.index)),
+            (
+                "counted",
+                Value::Array(r.counted.iter().map(id_value).collect()),
+            ),
+            ("spent", Value::Unsigned(spent)),
+            ("leftover", Value::Unsigned(leftover)),
+            (
+                "seed",
+                r.outcome
+                    .as_ref()
+                    .map_or(Value::Null, |o| Value::bytes(o.seed.to_vec())),
+            ),
+            ("error", opt_text(&r.error)),
+        ])
+    });
+    Value::text_map([
+        ("author", key_value(&round.author)),
+        ("index", Value::Unsigned(round.index)),
+        ("title", Value::text(round.title.clone())),
+        ("pool", Value::Unsigned(round.pool)),
+        ("currency", Value::text(round.currency.clone())),
+        ("model", Value::text(budget::model_name(&round.model))),
+        ("rule", Value::text(budget::rule_name(&round.rule))),
+        (
+            "proposals_close_ms",
+            Value::Unsigned(round.proposals_close_ms),
+        ),
+        ("closes_ms", Value::Unsigned(round.closes_ms)),
+        (
+            "electorate_hash",
+            Value::bytes(round.electorate_hash.to_vec()),
+        ),
+        (
+            "n_electorate",
+            Value::Unsigned(round.electorate.len() as u64),
+        ),
+        (
+            "projects",
+            Value::Array(round.projects.iter().map(id_value).collect()),
+        ),
+        ("n_voters", Value::Unsigned(round.ballots.len() as u64)),
+        ("result", result),
+    ])
+}
+
+fn project_value(project: &BudgetProject, authorised: u64) -> Value {
+    let status = match &project.status {
+        ProjectStatus::Funded { amount } => Value::text_map([("funded", Value::Unsigned(*amount))]),
+        ProjectStatus::Excluded { by, reason } | ProjectStatus::Cancelled { by, reason } => {
+            Value::text_map([
+                (project.status.as_str(), key_value(by)),
+                ("reason", Value::text(reason.clone())),
+            ])
+        }
+        other => Value::text(other.as_str()),
+    };
+    Value::text_map([
+        ("round", id_value(&project.round)),
+        ("author", key_value(&project.author)),
+        ("index", Value::Unsigned(project.index)),
+        ("name", Value::text(project.name.clone())),
+        ("min_cost", Value::Unsigned(project.min_cost())),
+        ("max_cost", Value::Unsigned(project.max_cost())),
+        ("n_items", Value::Unsigned(project.items.len() as u64)),
+        ("n_flags", Value::Unsigned(project.flags.len() as u64)),
+        ("status", status),
+        ("authorised", Value::Unsigned(authorised)),
     ])
 }

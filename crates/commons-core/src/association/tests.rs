@@ -1084,3 +1084,307 @@ proptest! {
         world.check_laws();
     }
 }
+
+mod budgeting {
+    use super::super::budget::{self, Ballot as BudgetVote, ProjectStatus};
+    use super::*;
+
+    fn round_body(model: &str, rule: &str, pool: u64, now: u64) -> Value {
+        Value::text_map([
+            ("title", Value::text("Spring round")),
+            (
+                "guidelines",
+                Value::text("Projects must serve the whole community"),
+            ),
+            ("pool", Value::Unsigned(pool)),
+            ("currency", Value::text("EUR")),
+            ("model", Value::text(model)),
+            ("rule", Value::text(rule)),
+            ("proposals_close_ms", Value::Unsigned(now + 2 * DAY_MS)),
+            ("closes_ms", Value::Unsigned(now + 9 * DAY_MS)),
+        ])
+    }
+
+    fn project_body(round: &EventId, name: &str, required: u64, optional: u64) -> Value {
+        let mut items = vec![Value::text_map([
+            ("label", Value::text("work")),
+            ("amount", Value::Unsigned(required)),
+        ])];
+        if optional > 0 {
+            items.push(Value::text_map([
+                ("label", Value::text("extras")),
+                ("amount", Value::Unsigned(optional)),
+                ("optional", Value::Bool(true)),
+            ]));
+        }
+        Value::text_map([
+            ("round", Value::bytes(round.0.to_vec())),
+            ("name", Value::text(name)),
+            ("items", Value::Array(items)),
+        ])
+    }
+
+    fn vote(
+        world: &mut World,
+        voter: usize,
+        round: &EventId,
+        ballot: &BudgetVote,
+    ) -> Result<EventId, Rejection> {
+        world.send(
+            voter,
+            budget::VOTE,
+            Value::text_map([
+                ("round", Value::bytes(round.0.to_vec())),
+                ("ballot", budget::ballot_value(ballot)),
+            ]),
+        )
+    }
+
+    fn project_ref(project: &EventId, reason: &str, decision: Option<&str>) -> Value {
+        let mut fields = vec![
+            ("project", Value::bytes(project.0.to_vec())),
+            ("reason", Value::text(reason)),
+        ];
+        if let Some(d) = decision {
+            fields.push(("decision", Value::text(d)));
+        }
+        Value::text_map(fields)
+    }
+
+    fn status(world: &World, project: &EventId) -> ProjectStatus {
+        world.state.association.budgets.projects[project]
+            .status
+            .clone()
+    }
+
+    #[test]
+    fn an_approval_round_funds_winners_and_grants_spending_authorisations() {
+        let mut world = association(Admission::Open, 4);
+        let now = world.state.time_ms;
+        assert_eq!(
+            code(world.send(
+                1,
+                budget::OPEN,
+                round_body("approval", "greedy", 1_000, now)
+            )),
+            "not_authorised"
+        );
+        let round = world.ok(
+            0,
+            budget::OPEN,
+            round_body("approval", "greedy", 1_000, now),
+        );
+        let garden = world.ok(1, budget::PROPOSE, project_body(&round, "Garden", 600, 0));
+        let server = world.ok(2, budget::PROPOSE, project_body(&round, "Server", 500, 100));
+        let cameras = world.ok(3, budget::PROPOSE, project_body(&round, "Cameras", 300, 0));
+        assert_eq!(
+            code(vote(
+                &mut world,
+                1,
+                &round,
+                &BudgetVote::Approve(vec![garden])
+            )),
+            "budget_phase"
+        );
+        world.tick(now + 3 * DAY_MS);
+        assert_eq!(
+            code(world.send(4, budget::PROPOSE, project_body(&round, "Late", 10, 0))),
+            "budget_phase"
+        );
+        for voter in 0..3 {
+            vote(
+                &mut world,
+                voter,
+                &round,
+                &BudgetVote::Approve(vec![garden, cameras]),
+            )
+            .unwrap();
+        }
+        vote(&mut world, 3, &round, &BudgetVote::Approve(vec![server])).unwrap();
+        world.tick(now + 10 * DAY_MS);
+        // Greedy by votes: Garden (3 votes, 600) and Cameras (3 votes, 300) fit 1,000;
+        // Server (1 vote, 500) no longer does.
+        assert_eq!(
+            status(&world, &garden),
+            ProjectStatus::Funded { amount: 600 }
+        );
+        assert_eq!(
+            status(&world, &cameras),
+            ProjectStatus::Funded { amount: 300 }
+        );
+        assert_eq!(status(&world, &server), ProjectStatus::Unfunded);
+        let budgets = &world.state.association.budgets;
+        assert_eq!(budgets.authorised(&garden), 600);
+        assert_eq!(budgets.authorisations.len(), 2);
+        let result = budgets.rounds[&round].result.as_ref().unwrap();
+        assert_eq!(result.outcome.as_ref().unwrap().leftover, 100);
+        world.check_laws();
+    }
+
+    #[test]
+    fn a_cancelled_project_releases_its_funds_by_a_reversing_entry() {
+        let mut world = association(Admission::Open, 2);
+        let now = world.state.time_ms;
+        let round = world.ok(
+            0,
+            budget::OPEN,
+            round_body("approval", "equal_shares", 900, now),
+        );
+        let garden = world.ok(1, budget::PROPOSE, project_body(&round, "Garden", 600, 0));
+        world.tick(now + 3 * DAY_MS);
+        for voter in 0..3 {
+            vote(
+                &mut world,
+                voter,
+                &round,
+                &BudgetVote::Approve(vec![garden]),
+            )
+            .unwrap();
+        }
+        world.tick(now + 10 * DAY_MS);
+        assert_eq!(
+            status(&world, &garden),
+            ProjectStatus::Funded { amount: 600 }
+        );
+        assert_eq!(
+            code(world.send(
+                1,
+                budget::CANCEL,
+                project_ref(&garden, "the plot was sold", None)
+            )),
+            "not_authorised"
+        );
+        world.ok(
+            0,
+            budget::CANCEL,
+            project_ref(&garden, "the plot was sold", None),
+        );
+        let budgets = &world.state.association.budgets;
+        assert_eq!(budgets.authorised(&garden), 0);
+        // The grant stays; the release reverses it.
+        assert_eq!(budgets.authorisations.len(), 2);
+        assert!(budgets.authorisations[1].release);
+        world.check_laws();
+    }
+
+    #[test]
+    fn co_funding_gives_each_member_an_equal_allocation_and_funds_what_reaches_its_minimum() {
+        let mut world = association(Admission::Open, 3);
+        let now = world.state.time_ms;
+        // Four members, a pool of 1,000: 250 each.
+        let round = world.ok(
+            0,
+            budget::OPEN,
+            round_body("co_funding", "greedy", 1_000, now),
+        );
+        let garden = world.ok(1, budget::PROPOSE, project_body(&round, "Garden", 400, 100));
+        let mural = world.ok(2, budget::PROPOSE, project_body(&round, "Mural", 300, 0));
+        world.tick(now + 3 * DAY_MS);
+        assert_eq!(
+            code(vote(
+                &mut world,
+                0,
+                &round,
+                &BudgetVote::CoFund(vec![(garden, 300)])
+            )),
+            "budget_ballot_invalid"
+        );
+        vote(
+            &mut world,
+            0,
+            &round,
+            &BudgetVote::CoFund(vec![(garden, 250)]),
+        )
+        .unwrap();
+        vote(
+            &mut world,
+            1,
+            &round,
+            &BudgetVote::CoFund(vec![(garden, 200), (mural, 50)]),
+        )
+        .unwrap();
+        vote(
+            &mut world,
+            2,
+            &round,
+            &BudgetVote::CoFund(vec![(mural, 100)]),
+        )
+        .unwrap();
+        world.tick(now + 10 * DAY_MS);
+        // Garden gets 450 (of its 400..500); Mural's 150 is below its 300 minimum.
+        assert_eq!(
+            status(&world, &garden),
+            ProjectStatus::Funded { amount: 450 }
+        );
+        assert_eq!(status(&world, &mural), ProjectStatus::Unfunded);
+        let outcome = world.state.association.budgets.rounds[&round]
+            .result
+            .as_ref()
+            .unwrap()
+            .outcome
+            .clone()
+            .unwrap();
+        assert!(outcome.total_spent <= 1_000);
+        assert_eq!(outcome.total_spent + outcome.leftover, 1_000);
+        world.check_laws();
+    }
+
+    #[test]
+    fn a_flagged_project_excluded_on_review_is_not_counted() {
+        let mut world = association(Admission::Open, 2);
+        let now = world.state.time_ms;
+        let round = world.ok(
+            0,
+            budget::OPEN,
+            round_body("approval", "greedy", 1_000, now),
+        );
+        let ads = world.ok(
+            1,
+            budget::PROPOSE,
+            project_body(&round, "Ads for my shop", 200, 0),
+        );
+        assert_eq!(
+            code(world.send(0, budget::REVIEW, project_ref(&ads, "fine", Some("keep")))),
+            "body_invalid"
+        );
+        world.ok(
+            2,
+            budget::FLAG,
+            project_ref(&ads, "serves one business", None),
+        );
+        world.ok(
+            0,
+            budget::REVIEW,
+            project_ref(&ads, "breaks the guidelines", Some("exclude")),
+        );
+        world.tick(now + 3 * DAY_MS);
+        assert_eq!(
+            code(vote(&mut world, 1, &round, &BudgetVote::Approve(vec![ads]))),
+            "budget_project_unknown"
+        );
+        world.tick(now + 10 * DAY_MS);
+        assert!(matches!(
+            status(&world, &ads),
+            ProjectStatus::Excluded { .. }
+        ));
+        world.check_laws();
+    }
+
+    #[test]
+    fn a_knapsack_basket_over_the_pool_is_refused() {
+        let mut world = association(Admission::Open, 1);
+        let now = world.state.time_ms;
+        let round = world.ok(0, budget::OPEN, round_body("knapsack", "greedy", 500, now));
+        let a = world.ok(1, budget::PROPOSE, project_body(&round, "A", 300, 0));
+        let b = world.ok(1, budget::PROPOSE, project_body(&round, "B", 300, 0));
+        world.tick(now + 3 * DAY_MS);
+        let refused = vote(&mut world, 1, &round, &BudgetVote::Basket(vec![a, b])).unwrap_err();
+        assert_eq!(refused.code.as_str(), "budget_ballot_invalid");
+        assert!(
+            refused.message.contains("basket_over_budget"),
+            "{}",
+            refused.message
+        );
+        vote(&mut world, 1, &round, &BudgetVote::Basket(vec![a])).unwrap();
+    }
+}
