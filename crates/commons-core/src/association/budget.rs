@@ -4,8 +4,9 @@
 //! A commons maintainer or a board member opens a round. Members propose projects until
 //! `proposals_close_ms`; any member may flag a project for review against the round's
 //! guidelines, and a maintainer or board member then keeps or excludes it (with a
-//! reason). Between `proposals_close_ms` and `closes_ms` the members frozen into the
-//! round's electorate when it opened vote (the last ballot counts). The `ledger.tick`
+//! reason). Until `closes_ms` the members frozen into the round's electorate when it
+//! opened vote on the projects proposed so far (as on Cobudget, funding may start while
+//! proposals still come in; the last ballot counts, and may add later projects). The `ledger.tick`
 //! that passes `closes_ms` counts the round with `commons_tally::budget` (seeded by that
 //! tick's id) and records one *spending authorisation* per funded project, which the
 //! money features draw on. Cancelling a funded project records a reversing entry that
@@ -159,7 +160,8 @@ impl BudgetRound {
         self.result.is_none()
     }
 
-    /// "proposals", "voting" or "closed" at ledger time `now`.
+    /// "proposals" (projects and ballots), "voting" (ballots only) or "closed" at ledger
+    /// time `now`.
     pub fn phase(&self, now: u64) -> &'static str {
         if self.result.is_some() {
             "closed"
@@ -695,15 +697,8 @@ pub(crate) fn vote(state: &mut State, input: &Input<'_>) -> Result<Applied, Reje
     let ballot = read_ballot(reader.required("ballot")?)?;
     reader.finish()?;
     let round = round_of(state, &round_id)?;
-    match round.phase(state.time_ms) {
-        "voting" => {}
-        "proposals" => {
-            return reject(
-                RejectionCode::BudgetPhase,
-                "voting opens when proposals close",
-            );
-        }
-        _ => return reject(RejectionCode::PollClosed, "the round is closed"),
+    if !round.is_open() {
+        return reject(RejectionCode::PollClosed, "the round is closed");
     }
     if !round.electorate.contains(&voter) {
         return reject(
