@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 status=0
-for crate in commons-ledger commons-core; do
+for crate in commons-ledger commons-core commons-tally; do
   tree=$(cargo tree -p "$crate" --edges normal --prefix none --format '{p}' | awk '{print $1}' | sort -u)
   for forbidden in tokio sqlx axum; do
     if grep -qx "$forbidden" <<<"$tree" || grep -q "^$forbidden-" <<<"$tree"; then
@@ -14,5 +14,5 @@ for crate in commons-ledger commons-core; do
     fi
   done
 done
-[[ $status -eq 0 ]] && echo "ok: commons-ledger and commons-core depend on no tokio, sqlx or axum"
+[[ $status -eq 0 ]] && echo "ok: commons-ledger, commons-core and commons-tally depend on no tokio, sqlx or axum"
 exit $status
