@@ -30,7 +30,9 @@
 //!   carries. Prices are exact fractions ([`Ratio`]); payments are rounded to whole
 //!   `1/n_voters` minor units as [`EqualSharesReport`] explains.
 //!
-//! Projects nobody voted for are never funded. Ties between projects are broken by the
+//! [`allocate`] counts the ballots it is given (their number is the electorate) and
+//! fails on the first one that [`validate`] rejects. Projects nobody voted for are never
+//! funded. Ties between projects are broken by the
 //! round's 32-byte seed: tied projects go in the order of `SHA-256(seed || project index
 //! as u32 big-endian)`, and every tie broken is recorded in the outcome. Nothing here
 //! reads a clock, draws randomness or iterates a hash map, and no float is used: the same
@@ -121,7 +123,8 @@ pub enum Model {
     Approval { min: u32, max: u32 },
 }
 
-/// How a knapsack or approval round finds its winners.
+/// How a round finds its winners. A co-funding round's winners are the projects its
+/// pledges fund; it takes `Greedy`, which lists them by amount granted, largest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rule {
     /// Projects by votes, most first, each funded if it still fits.
@@ -139,8 +142,10 @@ pub enum Completion {
     Greedy,
     /// add1 (equalshares.net): rerun with every voter's share one minor unit larger, as
     /// long as the outcome still fits the real pool and is not yet exhaustive, keep the
-    /// last outcome that fits, then the greedy rule with what is left. Stops after
-    /// [`ADD1_INCREMENTS_MAX`] increments and says so in the report.
+    /// last outcome that fits, then the greedy rule with what is left. Every increment
+    /// recounts the round, so a round whose shares are many minor units can take up to
+    /// [`ADD1_INCREMENTS_MAX`] recounts; add1 stops there and says so in the report.
+    /// The sheet, payments and ties reported are those of the recount kept.
     Add1ThenGreedy,
 }
 

@@ -686,214 +686,148 @@ fn projects_abc() -> Vec<Project> {
     ]
 }
 
+/// One data-driven case: `ballot` in `the_round` for `n_voters` gives `code` (or "ok").
+fn check_ballot_code(the_round: &Round, n_voters: u64, ballot: BudgetBallot, code: &str) {
+    let got = match budget::validate(the_round, n_voters, &ballot) {
+        Ok(()) => "ok",
+        Err(error) => error.code(),
+    };
+    assert_eq!(got, code, "{ballot:?} in {:?}", the_round.model);
+}
+
+/// One data-driven case: `the_round` is rejected with `code` (or "ok") by both
+/// `validate` and `allocate`.
+fn check_round_code(the_round: Round, code: &str) {
+    // An empty approval ballot may be wrong for the round; only the round's code counts.
+    let validated = match budget::validate(&the_round, 1, &BudgetBallot::Approve(vec![])) {
+        Ok(()) | Err(BudgetError::BallotKind { .. } | BudgetError::ApprovalCount { .. }) => "ok",
+        Err(error) => error.code(),
+    };
+    let counted = match budget::allocate(&the_round, &[], SEED) {
+        Ok(_) => "ok",
+        Err(error) => error.code(),
+    };
+    assert_eq!((validated, counted), (code, code), "{code}");
+}
+
+fn approve(projects: &[usize]) -> BudgetBallot {
+    BudgetBallot::Approve(projects.to_vec())
+}
+
+fn basket(projects: &[usize]) -> BudgetBallot {
+    BudgetBallot::Basket(projects.to_vec())
+}
+
+fn co_fund(pledges: &[(usize, u64)]) -> BudgetBallot {
+    BudgetBallot::CoFund(pledges.to_vec())
+}
+
 #[test]
 fn every_invalid_ballot_is_rejected_with_its_code() {
-    let co_funding = round(90, Model::CoFunding, Rule::Greedy, projects_abc());
-    let knapsack = round(
-        80,
-        Model::Knapsack { min_spend: 30 },
-        Rule::Greedy,
-        projects_abc(),
-    );
+    // Projects A (40), B (30) and C (20 to 25).
     let approval = round(
         90,
         Model::Approval { min: 1, max: 2 },
         EQUAL_SHARES,
         projects_abc(),
     );
-    // (round, n_voters, ballot, code). Knapsack: pool 80, minimum spend 30. Approval: 1 to 2
-    // projects. Co-funding: 90 / 3 voters = 30 each; C may take at most 25.
-    let cases: Vec<(&Round, u64, BudgetBallot, &str)> = vec![
-        (
-            &approval,
-            3,
-            BudgetBallot::Approve(vec![0, 3]),
-            "unknown_project",
-        ),
-        (
-            &approval,
-            3,
-            BudgetBallot::Approve(vec![1, 1]),
-            "duplicate_project",
-        ),
-        (
-            &knapsack,
-            3,
-            BudgetBallot::Basket(vec![0, 1, 2]),
-            "basket_over_budget",
-        ),
-        (
-            &knapsack,
-            3,
-            BudgetBallot::Basket(vec![2]),
-            "basket_under_minimum",
-        ),
-        (
-            &knapsack,
-            3,
-            BudgetBallot::Basket(vec![]),
-            "basket_under_minimum",
-        ),
-        (
-            &approval,
-            3,
-            BudgetBallot::Approve(vec![]),
-            "approval_count",
-        ),
-        (
-            &approval,
-            3,
-            BudgetBallot::Approve(vec![0, 1, 2]),
-            "approval_count",
-        ),
-        (
-            &co_funding,
-            3,
-            BudgetBallot::CoFund(vec![(0, 20), (1, 11)]),
-            "allocation_exceeded",
-        ),
-        (&co_funding, 3, BudgetBallot::CoFund(vec![(0, 1)]), "ok"),
-        (
-            &co_funding,
-            0,
-            BudgetBallot::CoFund(vec![(0, 1)]),
-            "allocation_exceeded",
-        ),
-        (
-            &co_funding,
-            1,
-            BudgetBallot::CoFund(vec![(2, 26)]),
-            "project_over_max",
-        ),
-        (
-            &co_funding,
-            3,
-            BudgetBallot::CoFund(vec![(9, 1)]),
-            "unknown_project",
-        ),
-        (
-            &co_funding,
-            3,
-            BudgetBallot::CoFund(vec![(0, 1), (0, 1)]),
-            "duplicate_project",
-        ),
-        (
-            &co_funding,
-            3,
-            BudgetBallot::Approve(vec![0]),
-            "ballot_kind",
-        ),
-        (&knapsack, 3, BudgetBallot::Approve(vec![0]), "ballot_kind"),
-        (&approval, 3, BudgetBallot::Basket(vec![0]), "ballot_kind"),
-        // The edges that are still fine.
-        (&knapsack, 3, BudgetBallot::Basket(vec![0, 1]), "ok"),
-        (&knapsack, 3, BudgetBallot::Basket(vec![1]), "ok"),
-        (&approval, 3, BudgetBallot::Approve(vec![2, 0]), "ok"),
-        (
-            &co_funding,
-            1,
-            BudgetBallot::CoFund(vec![(2, 25), (0, 0)]),
-            "ok",
-        ),
-        (
-            &co_funding,
-            3,
-            BudgetBallot::CoFund(vec![(0, 20), (1, 10)]),
-            "ok",
-        ),
-    ];
-    for (the_round, n_voters, ballot, code) in cases {
-        let got = match budget::validate(the_round, n_voters, &ballot) {
-            Ok(()) => "ok",
-            Err(error) => error.code(),
-        };
-        assert_eq!(got, code, "{ballot:?} in {:?}", the_round.model);
-    }
+    check_ballot_code(&approval, 3, approve(&[0, 3]), "unknown_project");
+    check_ballot_code(&approval, 3, approve(&[1, 1]), "duplicate_project");
+    check_ballot_code(&approval, 3, approve(&[]), "approval_count");
+    check_ballot_code(&approval, 3, approve(&[0, 1, 2]), "approval_count");
+    check_ballot_code(&approval, 3, approve(&[2, 0]), "ok");
+    check_ballot_code(&approval, 3, basket(&[0]), "ballot_kind");
+
+    // Pool 80, minimum spend 30.
+    let knapsack = round(
+        80,
+        Model::Knapsack { min_spend: 30 },
+        Rule::Greedy,
+        projects_abc(),
+    );
+    check_ballot_code(&knapsack, 3, basket(&[0, 1, 2]), "basket_over_budget");
+    check_ballot_code(&knapsack, 3, basket(&[2]), "basket_under_minimum");
+    check_ballot_code(&knapsack, 3, basket(&[]), "basket_under_minimum");
+    check_ballot_code(&knapsack, 3, basket(&[0, 4]), "unknown_project");
+    check_ballot_code(&knapsack, 3, basket(&[0, 2]), "ok");
+    check_ballot_code(&knapsack, 3, basket(&[1]), "ok");
+    check_ballot_code(&knapsack, 3, approve(&[0]), "ballot_kind");
+
+    // Pool 90: 30 each for 3 voters, 90 for 1, nothing without voters.
+    let co_funding = round(90, Model::CoFunding, Rule::Greedy, projects_abc());
+    check_ballot_code(
+        &co_funding,
+        3,
+        co_fund(&[(0, 20), (1, 11)]),
+        "allocation_exceeded",
+    );
+    check_ballot_code(&co_funding, 3, co_fund(&[(0, 20), (1, 10)]), "ok");
+    check_ballot_code(&co_funding, 0, co_fund(&[(0, 1)]), "allocation_exceeded");
+    check_ballot_code(&co_funding, 0, co_fund(&[]), "ok");
+    check_ballot_code(&co_funding, 1, co_fund(&[(2, 26)]), "project_over_max");
+    check_ballot_code(&co_funding, 1, co_fund(&[(2, 25), (0, 0)]), "ok");
+    check_ballot_code(&co_funding, 3, co_fund(&[(9, 1)]), "unknown_project");
+    check_ballot_code(
+        &co_funding,
+        3,
+        co_fund(&[(0, 1), (0, 1)]),
+        "duplicate_project",
+    );
+    check_ballot_code(&co_funding, 3, approve(&[0]), "ballot_kind");
 }
 
 #[test]
 fn every_invalid_round_is_rejected_with_its_code() {
     let approval = |projects: Vec<Project>| round(100, APPROVE_ANY, Rule::Greedy, projects);
-    let many_projects = |n: usize| (0..n).map(|i| project(&format!("p{i}"), 1)).collect();
-    let many_items = |n: usize| Project {
+    let n_projects = |n: usize| (0..n).map(|i| project(&format!("p{i}"), 1)).collect();
+    let n_items = |n: usize| Project {
         name: "big".into(),
         items: (0..n).map(|i| item(&format!("i{i}"), 1, false)).collect(),
     };
-    let cases: Vec<(Round, &str)> = vec![
-        (approval(many_projects(PROJECTS_PER_ROUND_MAX)), "ok"),
-        (
-            approval(many_projects(PROJECTS_PER_ROUND_MAX + 1)),
-            "too_many_projects",
-        ),
-        (approval(vec![many_items(ITEMS_PER_PROJECT_MAX)]), "ok"),
-        (
-            approval(vec![many_items(ITEMS_PER_PROJECT_MAX + 1)]),
-            "too_many_items",
-        ),
-        (
-            approval(vec![project(&"n".repeat(PROJECT_NAME_LEN_MAX), 1)]),
-            "ok",
-        ),
-        (
-            approval(vec![project(&"n".repeat(PROJECT_NAME_LEN_MAX + 1), 1)]),
-            "project_name_too_long",
-        ),
-        (
-            approval(vec![Project {
-                name: "p".into(),
-                items: vec![item(&"l".repeat(ITEM_LABEL_LEN_MAX + 1), 1, false)],
-            }]),
-            "item_label_too_long",
-        ),
-        (
-            approval(vec![Project {
-                name: "p".into(),
-                items: vec![item("a", u64::MAX, false), item("b", 1, true)],
-            }]),
-            "project_cost_overflow",
-        ),
-        (
-            approval(vec![Project {
-                name: "p".into(),
-                items: vec![item("a", 5, true)],
-            }]),
-            "project_min_cost_zero",
-        ),
-        (approval(vec![project("p", 0)]), "project_min_cost_zero"),
-        (
-            round(
-                100,
-                Model::Knapsack { min_spend: 101 },
-                Rule::Greedy,
-                vec![],
-            ),
-            "min_spend_over_pool",
-        ),
-        (
-            round(
-                100,
-                Model::Approval { min: 3, max: 2 },
-                Rule::Greedy,
-                vec![],
-            ),
-            "approval_bounds",
-        ),
-        (
-            round(100, Model::CoFunding, EQUAL_SHARES, vec![]),
-            "rule_unsupported",
-        ),
-    ];
-    for (the_round, code) in cases {
-        let validated = match budget::validate(&the_round, 1, &BudgetBallot::Approve(vec![])) {
-            Ok(()) | Err(BudgetError::BallotKind { .. }) => "ok",
-            Err(error) => error.code(),
-        };
-        let counted = match budget::allocate(&the_round, &[], SEED) {
-            Ok(_) => "ok",
-            Err(error) => error.code(),
-        };
-        assert_eq!((validated, counted), (code, code), "{code}");
-    }
+    let items = |items: Vec<Item>| Project {
+        name: "p".into(),
+        items,
+    };
+    let long = |n: usize| "x".repeat(n);
+
+    check_round_code(approval(n_projects(PROJECTS_PER_ROUND_MAX)), "ok");
+    check_round_code(
+        approval(n_projects(PROJECTS_PER_ROUND_MAX + 1)),
+        "too_many_projects",
+    );
+    check_round_code(approval(vec![n_items(ITEMS_PER_PROJECT_MAX)]), "ok");
+    check_round_code(
+        approval(vec![n_items(ITEMS_PER_PROJECT_MAX + 1)]),
+        "too_many_items",
+    );
+    check_round_code(
+        approval(vec![project(&long(PROJECT_NAME_LEN_MAX), 1)]),
+        "ok",
+    );
+    let name_too_long = project(&long(PROJECT_NAME_LEN_MAX + 1), 1);
+    check_round_code(approval(vec![name_too_long]), "project_name_too_long");
+    let label = |n: usize| items(vec![item(&long(n), 1, false)]);
+    check_round_code(approval(vec![label(ITEM_LABEL_LEN_MAX)]), "ok");
+    check_round_code(
+        approval(vec![label(ITEM_LABEL_LEN_MAX + 1)]),
+        "item_label_too_long",
+    );
+    let overflowing = items(vec![item("a", u64::MAX, false), item("b", 1, true)]);
+    check_round_code(approval(vec![overflowing]), "project_cost_overflow");
+    let all_optional = items(vec![item("a", 5, true)]);
+    check_round_code(approval(vec![all_optional]), "project_min_cost_zero");
+    check_round_code(approval(vec![project("free", 0)]), "project_min_cost_zero");
+
+    let knapsack = |min_spend| round(100, Model::Knapsack { min_spend }, Rule::Greedy, vec![]);
+    check_round_code(knapsack(100), "ok");
+    check_round_code(knapsack(101), "min_spend_over_pool");
+    let bounded = |min, max| round(100, Model::Approval { min, max }, Rule::Greedy, vec![]);
+    check_round_code(bounded(2, 2), "ok");
+    check_round_code(bounded(3, 2), "approval_bounds");
+    check_round_code(
+        round(100, Model::CoFunding, EQUAL_SHARES, vec![]),
+        "rule_unsupported",
+    );
 }
 
 #[test]

@@ -151,13 +151,15 @@ pub enum ReturnReason {
 /// Payments are charged in whole units of `1/n_voters` minor unit, the unit in which
 /// every voter's share `pool / n_voters` is exact, so no share is rounded. When the price
 /// cap of a step is not a whole number of these units, the supporters paying the cap pay
-/// its floor or its ceiling, the ceilings going to those with most left (then by ballot
-/// content, then ballot index), so the project's cost is paid exactly and no one pays
-/// more than they have.
+/// its floor or its ceiling, the ceilings going to those with most left (then to the
+/// ballot whose sorted projects come first, then to the lower ballot index), so the
+/// project's cost is paid exactly and no one pays more than they have. Ballots with the
+/// same projects and the same money left are interchangeable, so which of them takes a
+/// ceiling changes no outcome.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EqualSharesReport {
     /// Every voter's share in minor units: `pool / n_voters`, plus one minor unit per
-    /// add1 increment.
+    /// add1 increment (zero without voters).
     pub voter_share: Ratio,
     /// What each voter paid in total, by ballot index, in minor units.
     pub paid_per_voter: Vec<Ratio>,
