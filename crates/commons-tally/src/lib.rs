@@ -36,6 +36,7 @@ mod decision;
 mod error;
 mod fixed;
 pub mod io;
+pub mod budget;
 pub mod irv;
 mod lot;
 mod outcome;
