@@ -14,7 +14,9 @@
 //!
 //! [`validate`] checks one ballot against a method and a profile and names what is wrong
 //! with a stable code ([`BallotError::code`]); [`count`] validates every ballot first.
-//! [`io`] reads and writes the BLT format, CSV and JSON.
+//! [`io`] reads and writes the BLT format, CSV and JSON. [`budget`] shares a pool among
+//! projects for participatory budgeting (co-funding, knapsack, approval; greedy or the
+//! method of equal shares).
 //!
 //! | method | ballot | rule |
 //! |---|---|---|
@@ -35,8 +37,8 @@
 mod decision;
 mod error;
 mod fixed;
-pub mod io;
 pub mod budget;
+pub mod io;
 pub mod irv;
 mod lot;
 mod outcome;
