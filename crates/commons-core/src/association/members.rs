@@ -3,7 +3,8 @@
 //! Under `open` admission applying admits; under `maintainers` a commons maintainer
 //! admits or refuses with `member.admit`; under `vote` only a poll under the
 //! `admit_member` rule admits. Suspension and expulsion happen only through polls under
-//! their rules (see [`super::polls`]), always with a reason.
+//! their rules (see [`super::polls`]), always with a reason. Members are kept by their
+//! identity (their first key), so rotating a key keeps one's membership and vote.
 
 use super::{
     Admission, Application, ApplicationStatus, ChamberBasis, MEMBERS_MAX, Member, MemberStatus,
@@ -23,7 +24,7 @@ pub const ADMIT: &str = "member.admit";
 pub const LEAVE: &str = "member.leave";
 
 pub(crate) fn apply(state: &mut State, input: &Input<'_>) -> Result<Applied, Rejection> {
-    let author = input.event.header.author;
+    let author = super::polls::identity(state, &input.event.header.author);
     let mut reader = BodyReader::new(APPLY, input.body)?;
     let statement = reader.optional_text("statement", 1, TEXT_LEN_MAX)?;
     let named = crate::production::text_list(&mut reader, APPLY, "chambers", 12, 48)?;
@@ -168,7 +169,7 @@ pub(crate) fn admit_key(state: &mut State, key: AuthorKey, chambers: BTreeSet<St
 
 /// Leaves the association, or withdraws a waiting application.
 pub(crate) fn leave(state: &mut State, input: &Input<'_>) -> Result<Applied, Rejection> {
-    let author = input.event.header.author;
+    let author = super::polls::identity(state, &input.event.header.author);
     let mut reader = BodyReader::new(LEAVE, input.body)?;
     let _reason = reader.optional_text("reason", 1, REASON_LEN_MAX)?;
     reader.finish()?;

@@ -330,7 +330,7 @@ pub(crate) fn open(state: &mut State, input: &Input<'_>) -> Result<Applied, Reje
             (Decision::Admit(application), Vec::new())
         }
         DecisionKind::SuspendMember | DecisionKind::ExpelMember => {
-            let member = reader.key("member")?;
+            let member = identity(state, &reader.key("member")?);
             let reason = reader.text("reason", 1, REASON_LEN_MAX)?;
             if !state.association.members.get(&member).is_some_and(|m| {
                 matches!(
@@ -358,7 +358,11 @@ pub(crate) fn open(state: &mut State, input: &Input<'_>) -> Result<Applied, Reje
             }
         }
         DecisionKind::ElectBoard => {
-            let candidates = read_keys(OPEN, reader.required("candidates")?, "candidates")?;
+            let candidates: Vec<AuthorKey> =
+                read_keys(OPEN, reader.required("candidates")?, "candidates")?
+                    .iter()
+                    .map(|k| identity(state, k))
+                    .collect();
             if let Some(k) = candidates
                 .iter()
                 .find(|k| !state.association.is_active_member(k))
@@ -441,7 +445,9 @@ pub(crate) fn open(state: &mut State, input: &Input<'_>) -> Result<Applied, Reje
             format!("no area `{t}` to take delegations for"),
         );
     }
-    if !state.association.is_active_member(&author) && !state.is_maintainer(&author) {
+    if !state.association.is_active_member(&author)
+        && !state.is_maintainer(&input.event.header.author)
+    {
         return reject(
             RejectionCode::NotMember,
             "only members and maintainers open polls",

@@ -35,7 +35,7 @@ pub(crate) fn adopt(state: &mut State, input: &Input<'_>) -> Result<Applied, Rej
     association.statutes = Some(statutes);
     association.statutes_history.push((input.index, None));
     // The founders who adopt the statutes are the first members.
-    let author = input.event.header.author;
+    let author = super::polls::identity(state, &input.event.header.author);
     super::members::admit_key(state, author, Default::default(), input.index);
     let mut applied = Applied::default();
     applied.touch(RowKey::Association);

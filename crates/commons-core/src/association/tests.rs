@@ -1381,3 +1381,33 @@ mod budgeting {
         vote(&mut world, 1, &round, &BudgetVote::Basket(vec![a])).unwrap();
     }
 }
+
+#[test]
+fn a_rotated_key_keeps_its_membership_and_its_one_vote() {
+    let mut world = association(Admission::Open, 2);
+    let poll = world.open_poll(1, &PollSpec::general()).unwrap();
+    world.stance(1, &poll, Stance::No);
+    let old = world.keys[1].clone();
+    let new = commons_ledger::SecretKey::from_seed([77; 32]);
+    let message =
+        crate::agents::rotation_message(&world.commons(), &old.author_key(), &new.author_key());
+    world.ok(
+        1,
+        crate::agents::ROTATE,
+        Value::text_map([
+            ("new", Value::bytes(new.author_key().to_bytes().to_vec())),
+            ("proof", Value::bytes(new.sign(&message).0.to_vec())),
+        ]),
+    );
+    world.keys[1] = new;
+    // The new key votes as the same member: its ballot replaces the old key's.
+    world.stance(1, &poll, Stance::Yes);
+    assert_eq!(world.poll(&poll).n_voters(), 1);
+    assert_eq!(
+        code(world.send(1, members::APPLY, apply_body(&[]))),
+        "already_member"
+    );
+    world.close_polls();
+    assert_eq!(world.result(&poll).counts, [1, 0, 0, 0]);
+    world.check_laws();
+}
