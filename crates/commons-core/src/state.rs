@@ -147,6 +147,24 @@ impl State {
             .count()
     }
 
+    /// The earliest ledger time at which a rule waits to act: a lazy-consensus window, a
+    /// poll or budgeting round closing, a suspension or a board term ending. A sequencer
+    /// ticks once it has come, so time-bound decisions settle without waiting for the
+    /// next event.
+    pub fn next_deadline_ms(&self) -> Option<u64> {
+        let association = &self.association;
+        [
+            self.production.lazy_queue.first().map(|(d, _)| *d),
+            association.open_polls.first().map(|(d, _)| *d),
+            association.budgets.open_rounds.first().map(|(d, _)| *d),
+            association.suspensions.first().map(|(d, _)| *d),
+            (!association.board.is_empty()).then_some(association.board_until_ms),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
     /// The display name an author published, if any.
     pub fn display_name(&self, key: &AuthorKey) -> Option<&str> {
         self.agents.get(key).and_then(|a| a.name.as_deref())

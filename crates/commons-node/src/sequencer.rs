@@ -141,6 +141,7 @@ pub(crate) async fn run(
             if housekeeping {
                 let now_ms = shared.clock.now_ms();
                 lock(&shared.pending).expire(now_ms);
+                tick_due_deadlines(&shared, &mut runtimes, &mut drafts);
             }
             let no_in_flight = InFlight::new();
             let in_flight = writing.as_ref().map_or(&no_in_flight, |w| &w.in_flight);
@@ -545,6 +546,30 @@ fn append_own(
         )))
     })?;
     Ok(event.id)
+}
+
+/// Ticks every commons this node sequences whose rules wait on a deadline that has come
+/// (a poll's close, a lazy-consensus window, ...), so that time-bound decisions settle
+/// on a quiet commons too, not only at its next submission.
+fn tick_due_deadlines(
+    shared: &Shared,
+    runtimes: &mut BTreeMap<CommonsId, Runtime>,
+    drafts: &mut BTreeMap<CommonsId, Draft>,
+) {
+    let now_ms = shared.clock.now_ms();
+    let sequencer = shared.config.sequencer_key.author_key();
+    for (commons, runtime) in runtimes.iter_mut() {
+        let state = &runtime.state;
+        if state.governance.sequencer != sequencer
+            || state.next_deadline_ms().is_none_or(|d| d > now_ms)
+        {
+            continue;
+        }
+        let draft = drafts.entry(*commons).or_default();
+        if let Err(e) = tick_if_due(shared, runtime, draft) {
+            tracing::warn!(commons = %commons.to_hex(), "deadline tick failed: {e}");
+        }
+    }
 }
 
 /// Appends a `ledger.tick` if a second or more has passed in ledger time.
