@@ -251,11 +251,12 @@ pub async fn seed(node: &Node) -> Result<String> {
         .await?;
 
     seed_production(&mut writer).await?;
+    let assembly = seed_association(&mut writer, &commons).await?;
     let fork = seed_fork(&mut writer, &commons).await?;
 
     let size = node.commons(&commons).map_or(0, |v| v.size);
     Ok(format!(
-        "demo commons \"Brest audio trails\" {} ready: {size} events ({} new this run); its fork \"Hentoù son Brest\" {}",
+        "demo commons \"Brest audio trails\" {} ready: {size} events ({} new this run); its fork \"Hentoù son Brest\" {}; {assembly}",
         commons.to_hex(),
         writer.n_new,
         fork.to_hex()
@@ -845,4 +846,535 @@ async fn seed_fork(writer: &mut Writer<'_>, parent: &CommonsId) -> Result<Common
         Err(SubmitError::Rejected(e)) => bail!("the demo fork was refused ({}): {e}", e.code()),
         Err(SubmitError::Fault(e)) => Err(e.into()),
     }
+}
+
+/// How long the demo's general assembly stays open after the first start: its polls and
+/// budgeting round close by themselves this long after seeding, while the node runs.
+pub const ASSEMBLY_OPEN_MS: u64 = 120_000;
+
+fn id_value(id: &EventId) -> Value {
+    Value::bytes(id.0.to_vec())
+}
+
+fn ratio(num: u64, den: u64) -> commons_core::association::Ratio {
+    commons_core::association::Ratio::new(num, den).expect("a demo fraction is valid")
+}
+
+/// The association of the demo commons: statutes with three chambers, members admitted
+/// by the maintainers, and a general assembly whose polls close a couple of minutes after
+/// the first start: a statutes amendment that passes, a board elected by Scottish STV, a
+/// decision tallied by chamber, a consent decision blocked by an open objection, and a
+/// budgeting round with funded and unfunded projects. The polls' closing times come from
+/// the node's clock, so the assembly is seeded once: a commons that already has statutes
+/// is left as it is.
+async fn seed_association(writer: &mut Writer<'_>, commons: &CommonsId) -> Result<String> {
+    use commons_core::association::{
+        Admission, Chamber, ChamberBasis, ChamberRule, Combine, DecisionKind, DecisionRule,
+        Electorate, Ratio, Statutes, budget, delegation, members, polls, statutes,
+    };
+    let has_statutes = writer
+        .node
+        .inspect(commons, |s| s.association.statutes.is_some())
+        .await?
+        .unwrap_or(false);
+    if has_statutes {
+        return Ok("its association was seeded before".into());
+    }
+    let maelle = demo_key("maelle");
+    let yann = demo_key("yann");
+    let awa = demo_key("awa-laptop-2026");
+    let lena = demo_key("lena");
+    let kofi = demo_key("kofi");
+    let gwen = demo_key("gwenola");
+    let samir = demo_key("samir");
+    let coop = demo_key("ti-ar-son");
+    let city = demo_key("ville-de-brest");
+    for (key, name) in [(&gwen, "Gwenola Caradec"), (&samir, "Samir Haddad")] {
+        writer
+            .send(key, "agent.profile", profile(name, "person"), vec![])
+            .await?;
+    }
+
+    let rule = |method: &str, threshold: Ratio, quorum: Ratio| DecisionRule {
+        method: method.into(),
+        electorate: Electorate::Members,
+        threshold,
+        strict: false,
+        quorum,
+        chambers: None,
+        progressive: None,
+    };
+    let rules = [
+        (
+            DecisionKind::AmendStatutes,
+            rule("proposal", ratio(2, 3), ratio(1, 3)),
+        ),
+        (
+            DecisionKind::AdmitMember,
+            DecisionRule {
+                chambers: Some(ChamberRule {
+                    combine: Combine::Concurrent { required: 3 },
+                    chamber_quorum: Ratio::ZERO,
+                    veto: vec![],
+                }),
+                strict: true,
+                ..rule("proposal", ratio(1, 2), Ratio::ZERO)
+            },
+        ),
+        (
+            DecisionKind::SuspendMember,
+            rule("proposal", ratio(1, 2), ratio(1, 3)),
+        ),
+        (
+            DecisionKind::ExpelMember,
+            rule("proposal", ratio(2, 3), ratio(1, 2)),
+        ),
+        (
+            DecisionKind::ElectBoard,
+            rule("stv-scottish", Ratio::ZERO, ratio(1, 4)),
+        ),
+        (
+            DecisionKind::General,
+            DecisionRule {
+                strict: true,
+                ..rule("proposal", ratio(1, 2), ratio(1, 4))
+            },
+        ),
+    ];
+    let founding = Statutes {
+        name: "Association des Sentiers sonores de Brest".into(),
+        purpose: Some(
+            "Keep the audio trails of Brest free to walk, to hear and to remix, look after the \
+             shared recording kit, and share what the trails earn with the people who make \
+             them."
+                .into(),
+        ),
+        admission: Admission::Maintainers,
+        chambers: vec![
+            Chamber {
+                slug: "contributors".into(),
+                name: "Contributors (accepted work in the last 6 months)".into(),
+                basis: ChamberBasis::Contributors,
+            },
+            Chamber {
+                slug: "listeners".into(),
+                name: "Listeners and walkers".into(),
+                basis: ChamberBasis::Declared,
+            },
+            Chamber {
+                slug: "partners".into(),
+                name: "Partners: co-ops, businesses and public bodies".into(),
+                basis: ChamberBasis::Declared,
+            },
+        ],
+        contributor_window_months: 6,
+        board_seats: 2,
+        board_term_months: 12,
+        rules: rules.into_iter().collect(),
+    };
+    writer
+        .send(
+            &maelle,
+            statutes::ADOPT,
+            Value::text_map([("statutes", statutes::value(&founding))]),
+            vec![],
+        )
+        .await?;
+
+    // People apply; the maintainers admit them (the founding statutes' admission rule).
+    let applicants = [
+        (
+            &yann,
+            &["listeners"][..],
+            "I walk the trails with school groups.",
+        ),
+        (
+            &awa,
+            &[][..],
+            "I record and edit most of the Recouvrance trail.",
+        ),
+        (
+            &lena,
+            &["listeners"][..],
+            "I translate the trails into Breton.",
+        ),
+        (
+            &kofi,
+            &[][..],
+            "I map the trails and keep the website running.",
+        ),
+        (
+            &gwen,
+            &["listeners"][..],
+            "I bring my neighbours on the night walks.",
+        ),
+        (
+            &samir,
+            &["listeners"][..],
+            "I love the harbour trail and want to help.",
+        ),
+        (
+            &coop,
+            &["partners"][..],
+            "Ti ar Son hires out the trails for its workshops.",
+        ),
+        (
+            &city,
+            &["partners"][..],
+            "The city lends recording equipment to the trails.",
+        ),
+    ];
+    for (key, chambers, statement) in applicants {
+        let application = writer
+            .send(
+                key,
+                members::APPLY,
+                Value::text_map([
+                    ("statement", Value::text(statement)),
+                    (
+                        "chambers",
+                        Value::Array(chambers.iter().map(|c| Value::text(*c)).collect()),
+                    ),
+                ]),
+                vec![],
+            )
+            .await?;
+        writer
+            .send(
+                &maelle,
+                members::ADMIT,
+                Value::text_map([("application", id_value(&application))]),
+                vec![application],
+            )
+            .await?;
+    }
+    // Samir trusts Awa's ear on everything about recordings.
+    writer
+        .send(
+            &samir,
+            delegation::SET,
+            Value::text_map([
+                ("to", key_value(&awa.author_key())),
+                ("topic", Value::text("recordings")),
+            ]),
+            vec![],
+        )
+        .await?;
+
+    let closes_ms = writer.node.now_ms() + ASSEMBLY_OPEN_MS;
+    let open = |title: &str, decision: &str, extra: Vec<(&'static str, Value)>| {
+        let mut fields = vec![
+            ("title", Value::text(title)),
+            ("decision", Value::text(decision)),
+            ("closes_ms", Value::Unsigned(closes_ms)),
+        ];
+        fields.extend(extra);
+        Value::text_map(fields)
+    };
+    let everyone = [
+        &maelle, &yann, &awa, &lena, &kofi, &gwen, &samir, &coop, &city,
+    ];
+    let vote = |poll: EventId, ballot: Value| {
+        Value::text_map([("poll", id_value(&poll)), ("ballot", ballot)])
+    };
+    let stance = |s: &str| Value::text_map([("stance", Value::text(s))]);
+
+    // 1. An amendment that passes: admission by a vote of the members from now on.
+    let mut amended = founding.clone();
+    amended.admission = Admission::Vote;
+    let amendment = writer
+        .send(
+            &yann,
+            polls::OPEN,
+            open(
+                "Admit new members by a vote of the members",
+                "amend_statutes",
+                vec![
+                    (
+                        "description",
+                        Value::text(
+                            "We are nine now; admissions should be everyone's decision, not \
+                             the maintainers'.",
+                        ),
+                    ),
+                    ("statutes", statutes::value(&amended)),
+                ],
+            ),
+            vec![],
+        )
+        .await?;
+    for (i, key) in everyone.iter().enumerate() {
+        let s = if i == 7 {
+            "no"
+        } else if i == 8 {
+            "abstain"
+        } else {
+            "yes"
+        };
+        writer
+            .send(
+                key,
+                polls::VOTE,
+                vote(amendment, stance(s)),
+                vec![amendment],
+            )
+            .await?;
+    }
+
+    // 2. The board, elected by Scottish STV for two seats.
+    let candidates = [&awa, &lena, &kofi, &yann];
+    let election = writer
+        .send(
+            &maelle,
+            polls::OPEN,
+            open(
+                "Board election 2027",
+                "elect_board",
+                vec![(
+                    "candidates",
+                    Value::Array(
+                        candidates
+                            .iter()
+                            .map(|k| key_value(&k.author_key()))
+                            .collect(),
+                    ),
+                )],
+            ),
+            vec![],
+        )
+        .await?;
+    // Options: 0 Awa, 1 Léna, 2 Kofi, 3 Yann.
+    let rankings: [&[u64]; 9] = [
+        &[0, 1, 3],
+        &[3, 0, 2],
+        &[0, 2],
+        &[1, 0],
+        &[2, 0, 1],
+        &[1, 3],
+        &[0, 1],
+        &[2, 1],
+        &[1, 2, 0],
+    ];
+    for (key, ranking) in everyone.iter().zip(rankings) {
+        let ballot = Value::text_map([(
+            "ranking",
+            Value::Array(
+                ranking
+                    .iter()
+                    .map(|c| Value::Array(vec![Value::Unsigned(*c)]))
+                    .collect(),
+            ),
+        )]);
+        writer
+            .send(key, polls::VOTE, vote(election, ballot), vec![election])
+            .await?;
+    }
+
+    // 3. A decision tallied by chamber: it must pass among listeners and partners alike.
+    let chambered = DecisionRule {
+        chambers: Some(ChamberRule {
+            combine: Combine::Concurrent { required: 2 },
+            chamber_quorum: ratio(1, 3),
+            veto: vec!["partners".into()],
+        }),
+        strict: true,
+        ..rule("proposal", ratio(1, 2), ratio(1, 4))
+    };
+    let lending = writer
+        .send(
+            &kofi,
+            polls::OPEN,
+            open(
+                "Sign the equipment lending agreement with the city",
+                "general",
+                vec![
+                    ("rule", statutes::rule_value(&chambered)),
+                    (
+                        "description",
+                        Value::text(
+                            "The city lends two field recorders and a dummy head for a year; \
+                             we credit the city on every trail recorded with them.",
+                        ),
+                    ),
+                ],
+            ),
+            vec![],
+        )
+        .await?;
+    for (i, key) in everyone.iter().enumerate() {
+        let s = if i == 6 { "no" } else { "yes" };
+        writer
+            .send(key, polls::VOTE, vote(lending, stance(s)), vec![lending])
+            .await?;
+    }
+
+    // 4. A consent decision blocked by an objection nobody has resolved yet.
+    let consent_rule = rule("consent", Ratio::ZERO, Ratio::ZERO);
+    let night = writer
+        .send(
+            &awa,
+            polls::OPEN,
+            open(
+                "Record the harbour trail at night",
+                "general",
+                vec![
+                    ("rule", statutes::rule_value(&consent_rule)),
+                    ("topic", Value::text("recordings")),
+                ],
+            ),
+            vec![],
+        )
+        .await?;
+    for (i, key) in everyone.iter().enumerate().take(6) {
+        let c = if i == 4 { "object" } else { "consent" };
+        let reason = if i == 4 {
+            "Not before we have a safety plan for the quays at night."
+        } else {
+            "Sounds good."
+        };
+        writer
+            .send(
+                key,
+                polls::VOTE,
+                Value::text_map([
+                    ("poll", id_value(&night)),
+                    ("ballot", Value::text_map([("consent", Value::text(c))])),
+                    ("reason", Value::text(reason)),
+                ]),
+                vec![night],
+            )
+            .await?;
+    }
+
+    // 5. A budgeting round: approval ballots, the method of equal shares.
+    let round = writer
+        .send(
+            &maelle,
+            budget::OPEN,
+            Value::text_map([
+                ("title", Value::text("Budget 2027, first half")),
+                (
+                    "guidelines",
+                    Value::text("Projects must keep the trails free to walk and to hear."),
+                ),
+                ("pool", Value::Unsigned(300_000)),
+                ("currency", Value::text("EUR")),
+                ("model", Value::text("approval")),
+                ("rule", Value::text("equal_shares")),
+                ("proposals_close_ms", Value::Unsigned(closes_ms - 60_000)),
+                ("closes_ms", Value::Unsigned(closes_ms)),
+            ]),
+            vec![],
+        )
+        .await?;
+    let project = |name: &str, items: &[(&str, u64, bool)]| {
+        Value::text_map([
+            ("round", id_value(&round)),
+            ("name", Value::text(name)),
+            (
+                "items",
+                Value::Array(
+                    items
+                        .iter()
+                        .map(|(label, amount, optional)| {
+                            Value::text_map([
+                                ("label", Value::text(*label)),
+                                ("amount", Value::Unsigned(*amount)),
+                                ("optional", Value::Bool(*optional)),
+                            ])
+                        })
+                        .collect(),
+                ),
+            ),
+        ])
+    };
+    let kit = writer
+        .send(
+            &awa,
+            budget::PROPOSE,
+            project(
+                "Night-recording kit",
+                &[
+                    ("Two hydrophones", 60_000, false),
+                    ("Windshields", 20_000, false),
+                    ("Spare batteries", 5_000, true),
+                ],
+            ),
+            vec![round],
+        )
+        .await?;
+    let signs = writer
+        .send(
+            &lena,
+            budget::PROPOSE,
+            project(
+                "Trail signs in Breton and French",
+                &[
+                    ("Design", 40_000, false),
+                    ("Enamelled plates", 55_000, false),
+                ],
+            ),
+            vec![round],
+        )
+        .await?;
+    let workshop = writer
+        .send(
+            &gwen,
+            budget::PROPOSE,
+            project(
+                "Listening workshop at the médiathèque",
+                &[("Room and coffee", 30_000, false)],
+            ),
+            vec![round],
+        )
+        .await?;
+    let website = writer
+        .send(
+            &kofi,
+            budget::PROPOSE,
+            project(
+                "A new website with offline maps",
+                &[
+                    ("Development", 180_000, false),
+                    ("Hosting, two years", 20_000, false),
+                ],
+            ),
+            vec![round],
+        )
+        .await?;
+    let approvals: [&[EventId]; 9] = [
+        &[kit, signs],
+        &[signs, workshop],
+        &[kit],
+        &[signs, workshop],
+        &[website, kit],
+        &[workshop],
+        &[kit, workshop],
+        &[website],
+        &[signs],
+    ];
+    for (key, approved) in everyone.iter().zip(approvals) {
+        writer
+            .send(
+                key,
+                budget::VOTE,
+                Value::text_map([
+                    ("round", id_value(&round)),
+                    (
+                        "ballot",
+                        Value::text_map([(
+                            "approve",
+                            Value::Array(approved.iter().map(id_value).collect()),
+                        )]),
+                    ),
+                ]),
+                vec![round],
+            )
+            .await?;
+    }
+    Ok(format!(
+        "its general assembly (an amendment, a board election, a chamber vote, a consent \
+         decision and a budgeting round) closes {} s after this first start",
+        ASSEMBLY_OPEN_MS / 1000
+    ))
 }
