@@ -9,6 +9,7 @@
 //! checks the OpenAPI document both read that table.
 
 pub mod api;
+pub mod association;
 pub mod authz;
 pub mod blobs;
 pub mod charts;
@@ -242,6 +243,54 @@ fn api_endpoints() -> Vec<(Route, MethodRouter<AppState>)> {
         (
             Route::get("/api/v1/commons/{id}/statistics"),
             get(production::statistics),
+        ),
+        (
+            Route::get("/api/v1/commons/{id}/association"),
+            get(association::association_overview),
+        ),
+        (
+            Route::get("/api/v1/commons/{id}/members"),
+            get(association::list_members),
+        ),
+        (
+            Route::get("/api/v1/commons/{id}/applications"),
+            get(association::list_applications),
+        ),
+        (
+            Route::get("/api/v1/commons/{id}/polls"),
+            get(association::list_polls),
+        ),
+        (
+            Route::get("/api/v1/commons/{id}/polls/preview"),
+            get(association::poll_preview),
+        ),
+        (
+            Route::get("/api/v1/commons/{id}/polls/{poll}"),
+            get(association::get_poll),
+        ),
+        (
+            Route::get("/api/v1/commons/{id}/polls/{poll}/electorate"),
+            get(association::poll_electorate),
+        ),
+        (
+            Route::get("/api/v1/commons/{id}/polls/{poll}/ballots"),
+            get(association::poll_ballots),
+        ),
+        (
+            Route::get("/api/v1/commons/{id}/polls/{poll}/ballots.blt"),
+            get(association::poll_ballots_blt),
+        ),
+        (
+            Route::get("/api/v1/commons/{id}/polls/{poll}/ballots.json"),
+            get(association::poll_count_input),
+        ),
+        (
+            Route::get("/api/v1/commons/{id}/delegations"),
+            get(association::list_delegations),
+        ),
+        (
+            Route::get("/api/v1/commons/{id}/people/{key}/delegations"),
+            get(association::person_delegations),
         ),
         (
             Route::get("/api/v1/commons/{id}/checkpoint"),

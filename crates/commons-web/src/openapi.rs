@@ -476,11 +476,13 @@ fn paths() -> Value {
     })
 }
 
-/// The whole document.
-/// Adds the peer-production routes (`production_paths`) to the other paths.
-fn with_production(mut paths: Value) -> Value {
-    if let (Value::Object(all), Value::Object(more)) = (&mut paths, production_paths()) {
-        all.extend(more);
+/// Adds the peer-production (`production_paths`) and association (`association_paths`)
+/// routes to the other paths.
+fn with_areas(mut paths: Value) -> Value {
+    for more in [production_paths(), association_paths()] {
+        if let (Value::Object(all), Value::Object(more)) = (&mut paths, more) {
+            all.extend(more);
+        }
     }
     paths
 }
@@ -568,6 +570,122 @@ fn production_paths() -> Value {
     })
 }
 
+/// The association's reads; writes are events submitted to `/api/v1/events`. Everything
+/// here is public by design: members, ballots, delegations and count sheets.
+fn association_paths() -> Value {
+    use crate::association::{
+        ASSOCIATION_PAGE_DEFAULT, ASSOCIATION_PAGE_MAX, ELECTORATE_HASH_RECIPE,
+    };
+    let object =
+        |description: &str| json_content(json!({ "type": "object", "description": description }));
+    let limit = query_param(
+        "limit",
+        false,
+        &format!(
+            "items per page, 1 to {ASSOCIATION_PAGE_MAX} (default {ASSOCIATION_PAGE_DEFAULT}); otherwise invalid_query"
+        ),
+        uint(),
+    );
+    let offset = query_param("offset", false, "items to skip", uint());
+    let poll = path_param(
+        "poll",
+        "the poll: the id of its poll.open event",
+        hex_string(32, "event id"),
+    );
+    let decisions = json!({ "type": "string", "enum": ["general", "amend_statutes", "admit_member", "suspend_member", "expel_member", "elect_board"] });
+    let with_404 = |responses: Value, codes: &str| {
+        let mut responses = responses;
+        responses["404"] =
+            json!({ "description": codes, "content": json_content(schema_ref("Error")) });
+        responses
+    };
+    let poll_errors = |content| with_404(commons_errors(content), "unknown_commons, unknown_poll");
+    json!({
+        "/api/v1/commons/{id}/association": { "get": {
+            "operationId": "getAssociation",
+            "summary": "the association: its statutes (every rule with its method, electorate, exact threshold and quorum `n/d`, strict, chambers rule, progressive threshold), their history, the board and its term, member counts by status and by chamber",
+            "description": "The `statutes` object is the JSON form `commons assoc adopt --file` reads, so it can be edited into an amendment.",
+            "parameters": [commons_param()],
+            "responses": with_404(commons_errors(ok("association", object("{statutes, history: [{index, poll}], board: [{key, name}], board_until_ms, members: {total, active, suspended, left, expelled, by_chamber, applications_pending}, polls_open, polls_total, ledger_time_ms}"))), "unknown_commons, no_statutes")
+        }},
+        "/api/v1/commons/{id}/members": { "get": {
+            "operationId": "listMembers", "summary": "members in order of admission, with display name, chambers (derived ones included), roles (member, maintainer, board, contributor) and status with its reason",
+            "parameters": [commons_param(),
+                query_param("status", false, "only members with this status", json!({ "enum": ["active", "suspended", "left", "expelled"] })),
+                query_param("chamber", false, "only members sitting in this chamber now (404 unknown_chamber)", json!({ "type": "string" })),
+                offset.clone(), limit.clone()],
+            "responses": with_404(commons_errors(ok("page", object("{matching, offset, members: [{key, name, since_ms, admitted_index, chambers, roles, status, reason, poll, suspended_until_ms, left_index}]}"))), "unknown_commons, unknown_chamber")
+        }},
+        "/api/v1/commons/{id}/applications": { "get": {
+            "operationId": "listApplications", "summary": "applications: pending ones first (oldest first), then decided ones (newest first)",
+            "parameters": [commons_param(),
+                query_param("status", false, "only applications with this status", json!({ "enum": ["pending", "admitted", "refused", "withdrawn"] })),
+                offset.clone(), limit.clone()],
+            "responses": commons_errors(ok("page", object("{matching, offset, applications: [{id, applicant, index, time_ms, chambers, statement, status, decided_index, refuse_reason}]}")))
+        }},
+        "/api/v1/commons/{id}/polls": { "get": {
+            "operationId": "listPolls", "summary": "polls: open ones first (closing soonest first) with their live turnout, then closed ones (last closed first)",
+            "parameters": [commons_param(),
+                query_param("status", false, "open or closed", json!({ "enum": ["open", "closed"] })),
+                query_param("decision", false, "only polls deciding this", decisions.clone()),
+                offset.clone(), limit.clone()],
+            "responses": commons_errors(ok("page", object("{matching, offset, polls: [{id, title, author, decision, method, index, opened_ms, closes_ms, status, electorate_size, turnout: {weight, electorate_weight, share, voters}, n_ballots, passed, winners}]}")))
+        }},
+        "/api/v1/commons/{id}/polls/preview": { "get": {
+            "operationId": "previewPoll", "summary": "the rule the statutes give a kind of decision, and the electorate (size, weight, hash) a poll opened now would freeze",
+            "parameters": [commons_param(),
+                query_param("decision", true, "the kind of decision", decisions),
+                query_param("electorate", false, "general polls only: an electorate of their own, e.g. chamber:users or area:docs", json!({ "type": "string" }))],
+            "responses": with_404(commons_errors(ok("preview", object("{decision, rule, electorate, seats, size, weight, hash, refusal: {code, message} | null, ledger_time_ms, closes_ms_min, closes_ms_max}"))), "unknown_commons, no_statutes")
+        }},
+        "/api/v1/commons/{id}/polls/{poll}": { "get": {
+            "operationId": "getPoll",
+            "summary": "one poll: its rules (method and parameters, options, seats, electorate, threshold, quorum, chambers, progressive threshold, closing time), its decision and target, its frozen electorate (size, weight, hash), live turnout, statements, and once closed its whole result",
+            "description": "The result gives passed, quorum_met, the support required and reached (exact `n/d`), counts, winners by name (and before any tie-break), the lot's seed (hex), `sheet` (the `commons_tally::Outcome`: every round, every tie-break with its rule, totals), each chamber's result, the delegations followed, the decision's effect and any counting error.",
+            "parameters": [commons_param(), poll.clone()],
+            "responses": poll_errors(ok("poll", object("poll")))
+        }},
+        "/api/v1/commons/{id}/polls/{poll}/electorate": { "get": {
+            "operationId": "getPollElectorate", "summary": "the electorate frozen when the poll opened, in ascending order of key: each voter's key, weight and chambers",
+            "description": format!("Fetch every page to recompute `hash`: {ELECTORATE_HASH_RECIPE}."),
+            "parameters": [commons_param(), poll.clone(), offset.clone(), limit.clone()],
+            "responses": poll_errors(ok("page", object("{size, weight, hash, hash_recipe, offset, voters: [{key, name, weight, chambers}]}")))
+        }},
+        "/api/v1/commons/{id}/polls/{poll}/ballots": { "get": {
+            "operationId": "listPollBallots", "summary": "every ballot cast, in order, changed ones included, each marked by whether it counts; ballots are public by design",
+            "parameters": [commons_param(), poll.clone(),
+                query_param("voter", false, "only this voter's ballots", hex_string(33, "author key")),
+                offset, limit],
+            "responses": poll_errors(ok("page", object("{n_ballots, matching, offset, ballots: [{event, voter, chamber, ballot, text, reason, index, time_ms, counts}]}")))
+        }},
+        "/api/v1/commons/{id}/polls/{poll}/ballots.blt": { "get": {
+            "operationId": "getPollBallotsBlt", "summary": "the counted ballots of a ranked poll (borda, irv, schulze, ranked pairs, STV) in BLT, identical ballots grouped with their weights",
+            "description": "A line `candidates seats`; one line `weight p1 p2 … 0` per distinct ballot (candidates from 1, equal ranks joined by `=`); `0`; the candidates' names and the poll's title in double quotes. These are the ballots the close counted, with delegations followed: counting them by the poll's method with the result's seed gives the published result. Other methods answer 404 not_ranked; their ballots are in ballots.json.",
+            "parameters": [commons_param(), poll.clone()],
+            "responses": with_404(commons_errors(ok("BLT", json!({ "text/plain": { "schema": { "type": "string" } } }))), "unknown_commons, unknown_poll, not_ranked")
+        }},
+        "/api/v1/commons/{id}/polls/{poll}/ballots.json": { "get": {
+            "operationId": "getPollCountInput", "summary": "what a recount needs, for any method: method, parameters, seed and the counted ballots as a commons_tally Profile",
+            "description": "`candidates`, `seats` and `ballots` (each `{weight, ballot}` in commons-tally's serde form, e.g. `{\"ranking\": [[0], [2]]}`, `{\"proposal\": \"yes\"}`, `{\"consent\": {\"object\": {\"resolved\": false}}}`) deserialize as a `commons_tally::Profile`; `commons_tally::count` of it by the method with the seed gives the published `sheet`. For an open poll: the ballots as they would count now, and no seed.",
+            "parameters": [commons_param(), poll],
+            "responses": poll_errors(ok("count input", object("{poll, method, parameters: {min, max, budget}, seed, closed, candidates, seats, ballots: [{weight, ballot}]}")))
+        }},
+        "/api/v1/commons/{id}/delegations": { "get": {
+            "operationId": "listDelegations", "summary": "every delegation, by topic (an area's slug, or * for every poll) then delegator; public by design",
+            "parameters": [commons_param(),
+                query_param("topic", false, "only this topic", json!({ "type": "string" })),
+                query_param("offset", false, "items to skip", uint()),
+                query_param("limit", false, &format!("items per page, 1 to {ASSOCIATION_PAGE_MAX}"), uint())],
+            "responses": commons_errors(ok("page", object("{by_topic: {topic: n}, matching, offset, delegations: [{from, to, topic}]}")))
+        }},
+        "/api/v1/commons/{id}/people/{key}/delegations": { "get": {
+            "operationId": "personDelegations", "summary": "whom a person delegates to and who delegates to them, per topic",
+            "parameters": [commons_param(), path_param("key", "author key", hex_string(33, "author key"))],
+            "responses": commons_errors(ok("delegations", object("{person, member, delegates_to: [{topic, key, name}], delegated_by: [{topic, key, name}]}")))
+        }}
+    })
+}
+
 pub fn document() -> Value {
     json!({
         "openapi": "3.1.0",
@@ -577,7 +695,7 @@ pub fn document() -> Value {
             "description": format!("The HTTP interface of a commons node (spec/ledger-v1.md §12). Ids, keys and hashes are lowercase hex. Every error is `{{\"code\", \"message\"}}` with a stable code. Each client may send {REQUESTS_PER_MINUTE_PER_CLIENT} requests per minute by default (429 rate_limited with Retry-After beyond)."),
             "license": { "name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later" }
         },
-        "paths": with_production(paths()),
+        "paths": with_areas(paths()),
         "components": {
             "schemas": schemas(),
             "responses": responses(),

@@ -41,14 +41,24 @@ fn unknown(code: &'static str, what: &str) -> ApiError {
 }
 
 fn page_limit(limit: Option<usize>) -> Result<usize, ApiError> {
-    match limit.unwrap_or(PRODUCTION_PAGE_DEFAULT) {
+    page_limit_within(limit, PRODUCTION_PAGE_DEFAULT, PRODUCTION_PAGE_MAX)
+}
+
+/// A listing's `limit`: `default` when the query names none, 400 `invalid_query` when it
+/// is 0 or above `max`.
+pub(crate) fn page_limit_within(
+    limit: Option<usize>,
+    default: usize,
+    max: usize,
+) -> Result<usize, ApiError> {
+    match limit.unwrap_or(default) {
         0 => Err(ApiError::bad_request(
             "invalid_query",
             "limit must be at least 1",
         )),
-        n if n > PRODUCTION_PAGE_MAX => Err(ApiError::bad_request(
+        n if n > max => Err(ApiError::bad_request(
             "invalid_query",
-            format!("limit is at most {PRODUCTION_PAGE_MAX}"),
+            format!("limit is at most {max}"),
         )),
         n => Ok(n),
     }

@@ -263,6 +263,19 @@ pub enum Command {
     /// Threads: discuss areas, tasks, contributions and artifacts.
     #[command(subcommand)]
     Thread(Box<crate::production::ThreadCommand>),
+    /// The for-benefit association: its statutes, adopted from a JSON file.
+    #[command(subcommand)]
+    Assoc(Box<crate::association::AssocCommand>),
+    /// Membership of the association: apply, admit, refuse, leave, list.
+    #[command(subcommand)]
+    Member(Box<crate::association::MemberCommand>),
+    /// Polls: open, vote, show the result with its count sheet, export the ballots and
+    /// recount them.
+    #[command(subcommand)]
+    Poll(Box<crate::association::PollCommand>),
+    /// Delegation: give your vote to someone, per area or for every poll.
+    #[command(subcommand)]
+    Delegate(Box<crate::association::DelegateCommand>),
     /// A person's contribution record: accepted and pending work, reviews, tasks, effort,
     /// paid vs volunteer.
     #[command(after_help = "Example:\n  commons record 01cd… --commons 6f1c…")]

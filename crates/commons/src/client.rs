@@ -50,6 +50,15 @@ impl Client {
         check(response).await
     }
 
+    /// A text answer (a BLT file) as it is.
+    pub async fn get_text(&self, path: &str) -> Result<String> {
+        self.get(path)
+            .await?
+            .text()
+            .await
+            .with_context(|| format!("{path} did not answer text"))
+    }
+
     pub async fn get_json(&self, path: &str) -> Result<serde_json::Value> {
         let bytes = self.get(path).await?.bytes().await?;
         serde_json::from_slice(&bytes).with_context(|| format!("{path} did not answer JSON"))

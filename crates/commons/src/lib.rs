@@ -1,6 +1,7 @@
 //! The library half of the `commons` binary: one function per verb, so that tests can
 //! drive every verb without spawning processes.
 
+pub mod association;
 pub mod blob;
 pub mod cli;
 pub mod client;
@@ -256,6 +257,10 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Task(command) => production::run_task(*command).await,
         Command::Contrib(command) => production::run_contrib(*command).await,
         Command::Thread(command) => production::run_thread(*command).await,
+        Command::Assoc(command) => association::run_assoc(*command).await,
+        Command::Member(command) => association::run_member(*command).await,
+        Command::Poll(command) => association::run_poll(*command).await,
+        Command::Delegate(command) => association::run_delegate(*command).await,
         Command::Record { person, reader } => production::run_record(&person, &reader).await,
         Command::Stats { reader } => production::run_stats(&reader).await,
         Command::Rebuild {
@@ -381,7 +386,7 @@ fn key(command: KeyCommand) -> Result<()> {
     Ok(())
 }
 
-fn now_ms() -> u64 {
+pub(crate) fn now_ms() -> u64 {
     commons_node::Clock::now_ms(&SystemClock)
 }
 

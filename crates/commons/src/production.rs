@@ -428,7 +428,7 @@ pub enum ThreadCommand {
     },
 }
 
-fn key_arg(text: &str) -> Result<AuthorKey> {
+pub(crate) fn key_arg(text: &str) -> Result<AuthorKey> {
     AuthorKey::from_hex(text).map_err(|e| anyhow::anyhow!("`{text}` is not an author key: {e}"))
 }
 
@@ -450,14 +450,15 @@ fn subject_arg(text: &str) -> Result<Subject> {
     })
 }
 
-struct Signer {
-    key: SecretKey,
-    commons: CommonsId,
-    client: Client,
+/// A local key that signs events for one commons and submits them to a node.
+pub(crate) struct Signer {
+    pub(crate) key: SecretKey,
+    pub(crate) commons: CommonsId,
+    pub(crate) client: Client,
 }
 
 impl Signer {
-    fn new(actor: &Actor) -> Result<Signer> {
+    pub(crate) fn new(actor: &Actor) -> Result<Signer> {
         Ok(Signer {
             key: keys::load(&data_dir(&actor.data)?, &actor.key)?,
             commons: parse_commons(&actor.commons)?,
@@ -465,7 +466,7 @@ impl Signer {
         })
     }
 
-    async fn send(&self, kind: &str, body: &Value) -> Result<()> {
+    pub(crate) async fn send(&self, kind: &str, body: &Value) -> Result<()> {
         crate::sign_and_submit(&self.client, &self.key, &self.commons, kind, body, vec![]).await
     }
 }
@@ -559,14 +560,14 @@ pub async fn run_area(command: AreaCommand) -> Result<()> {
     }
 }
 
-async fn get(reader: &Reader, path: &str) -> Result<Json> {
+pub(crate) async fn get(reader: &Reader, path: &str) -> Result<Json> {
     let commons = parse_commons(&reader.commons)?;
     Client::new(&reader.node.node)?
         .get_json(&format!("/api/v1/commons/{}{path}", commons.to_hex()))
         .await
 }
 
-fn print_or(reader: &Reader, json: &Json, human: impl FnOnce(&Json)) -> Result<()> {
+pub(crate) fn print_or(reader: &Reader, json: &Json, human: impl FnOnce(&Json)) -> Result<()> {
     if reader.json {
         println!("{}", serde_json::to_string_pretty(json)?);
     } else {
@@ -583,7 +584,7 @@ fn pretty(json: &Json) {
 }
 
 /// A query string from the present parameters, percent-encoded.
-fn query(params: &[(&str, Option<String>)]) -> String {
+pub(crate) fn query(params: &[(&str, Option<String>)]) -> String {
     let parts: Vec<String> = params
         .iter()
         .filter_map(|(k, v)| {

@@ -476,18 +476,32 @@ pub fn chambers_of(state: &State, key: &AuthorKey) -> BTreeSet<String> {
     else {
         return BTreeSet::new();
     };
+    let derived = statutes
+        .chambers
+        .iter()
+        .any(|c| c.basis == ChamberBasis::Contributors);
+    let contributor = derived
+        && member.status == MemberStatus::Active
+        && contributors(state, statutes.contributor_window_months).contains(key);
+    member_chambers(statutes, member, contributor)
+}
+
+/// [`chambers_of`] for a member whose being a contributor is known, so that a listing of
+/// many members computes the contributors once.
+pub fn member_chambers(
+    statutes: &Statutes,
+    member: &Member,
+    contributor: bool,
+) -> BTreeSet<String> {
     if member.status != MemberStatus::Active {
         return BTreeSet::new();
     }
-    let mut contributor = None;
     statutes
         .chambers
         .iter()
         .filter(|c| match c.basis {
             ChamberBasis::Declared => member.chambers.contains(&c.slug),
-            ChamberBasis::Contributors => *contributor.get_or_insert_with(|| {
-                contributors(state, statutes.contributor_window_months).contains(key)
-            }),
+            ChamberBasis::Contributors => contributor,
         })
         .map(|c| c.slug.clone())
         .collect()

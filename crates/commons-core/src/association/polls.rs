@@ -536,8 +536,9 @@ fn read_weights(value: &Value) -> Result<BTreeMap<AuthorKey, u64>, Rejection> {
     Ok(weights)
 }
 
-/// Who may vote, with their weight and chambers, as of now.
-fn freeze_electorate(
+/// Who may vote, with their weight and chambers, as of now: what a poll opened now under
+/// `electorate` would freeze (`weights` narrow and weigh it, for a general poll).
+pub fn freeze_electorate(
     state: &State,
     electorate: &Electorate,
     weights: Option<&BTreeMap<AuthorKey, u64>>,
@@ -1033,6 +1034,18 @@ fn ballots_for(
     poll: &Poll,
     chamber: Option<&str>,
 ) -> (Vec<WeightedBallot>, u64, Vec<(AuthorKey, AuthorKey)>) {
+    ballots_with(poll, chamber, |key, voted| {
+        resolve_delegate(state, key, poll.topic.as_deref(), voted)
+    })
+}
+
+/// [`ballots_for`] with the delegations given by `delegate_of(voter, voted)`: the voter
+/// whose ballot counts for `voter`, who did not vote, where `voted` says who did.
+fn ballots_with(
+    poll: &Poll,
+    chamber: Option<&str>,
+    delegate_of: impl Fn(&AuthorKey, &dyn Fn(&AuthorKey) -> bool) -> Option<AuthorKey>,
+) -> (Vec<WeightedBallot>, u64, Vec<(AuthorKey, AuthorKey)>) {
     // Each voter's ballot for this tally: the one for the chamber, else the general one,
     // else (for the whole poll) their latest.
     let ballot_of = |voter: &AuthorKey| -> Option<usize> {
@@ -1050,6 +1063,7 @@ fn ballots_for(
                 .max(),
         }
     };
+    let voted = |k: &AuthorKey| poll.electorate.contains_key(k) && ballot_of(k).is_some();
     let in_tally = |voter: &Voter| chamber.is_none_or(|c| voter.chambers.contains(c));
     let mut weight_by_ballot: BTreeMap<usize, u64> = BTreeMap::new();
     let mut turnout = 0u64;
@@ -1057,10 +1071,7 @@ fn ballots_for(
     for (key, voter) in poll.electorate.iter().filter(|(_, v)| in_tally(v)) {
         let counted = match ballot_of(key) {
             Some(i) => Some(i),
-            None => resolve_delegate(state, key, poll.topic.as_deref(), |k| {
-                poll.electorate.contains_key(k) && ballot_of(k).is_some()
-            })
-            .and_then(|delegate| {
+            None => delegate_of(key, &voted).and_then(|delegate| {
                 let i = ballot_of(&delegate)?;
                 delegated.push((*key, delegate));
                 Some(i)
@@ -1079,6 +1090,27 @@ fn ballots_for(
         })
         .collect();
     (ballots, turnout, delegated)
+}
+
+/// What a count of the whole poll reads: its options, seats and weighted ballots. For a
+/// closed poll these are the ballots its close counted, with the delegations its result
+/// records (later delegations change nothing); for an open poll, the ballots as they
+/// would count now. Counting this profile with the result's seed gives the result's
+/// outcome, which is how anyone recounts a poll from its exported ballots.
+pub fn counted_profile(state: &State, poll: &Poll) -> Profile {
+    let (ballots, _, _) = match &poll.result {
+        Some(result) => {
+            let followed: BTreeMap<AuthorKey, AuthorKey> =
+                result.delegated.iter().copied().collect();
+            ballots_with(poll, None, |key, _| followed.get(key).copied())
+        }
+        None => ballots_for(state, poll, None),
+    };
+    Profile {
+        candidates: poll.options.clone(),
+        seats: poll.seats,
+        ballots,
+    }
 }
 
 /// yes, no, abstain, block (consent: consents, open objections, resolved, 0).

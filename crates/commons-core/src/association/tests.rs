@@ -947,6 +947,33 @@ fn an_outcome_statement_follows_the_close_with_a_review_date() {
 }
 
 #[test]
+fn a_closed_polls_counted_profile_recounts_to_its_outcome_whatever_delegations_do_later() {
+    let mut world = association(Admission::Open, 4);
+    let to = |k: AuthorKey| Value::text_map([("to", Value::bytes(k.to_bytes().to_vec()))]);
+    world.ok(2, delegation::SET, to(world.key(1)));
+    let irv = statutes::rule_value(&rule("irv", Electorate::Members, Ratio::ZERO, Ratio::ZERO));
+    let poll = world
+        .open_poll(1, &general_with(irv, &["a", "b", "c"], None))
+        .unwrap();
+    let rank = |r: &[usize]| Ballot::Ranking(r.iter().map(|c| vec![*c]).collect());
+    world.vote(0, &poll, rank(&[0, 1])).unwrap();
+    world.vote(1, &poll, rank(&[1, 0])).unwrap();
+    world.vote(3, &poll, rank(&[2, 1])).unwrap();
+    world.vote(4, &poll, rank(&[0])).unwrap();
+    world.close_polls();
+    // Key 2's delegation changes after the close: the counted ballots do not.
+    world.ok(2, delegation::REVOKE, Value::text_map([]));
+    world.ok(2, delegation::SET, to(world.key(3)));
+    let closed = world.poll(&poll);
+    let result = world.result(&poll);
+    assert_eq!(result.delegated, vec![(world.key(2), world.key(1))]);
+    let profile = polls::counted_profile(&world.state, closed);
+    assert_eq!(profile.ballots.iter().map(|b| b.weight).sum::<u64>(), 5);
+    let recount = commons_tally::count(&closed.method, &profile, result.seed).unwrap();
+    assert_eq!(Some(recount), result.outcome);
+}
+
+#[test]
 fn ballots_round_trip_through_their_body_form() {
     let ballots = [
         Ballot::Choice(2),

@@ -1,0 +1,975 @@
+//! The association API end to end over the router: association events submitted to
+//! `POST /api/v1/events`, ledger time moved by the node's manual clock so that polls
+//! close, and everything read back: statutes, members, applications, polls with their
+//! results, frozen electorates, ballots, delegations, the preview, and the exports that
+//! recount to the published result.
+#![allow(clippy::unwrap_used)]
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{Request, StatusCode, header};
+use commons_core::production::Rule;
+use commons_core::production::bodies::{self, NewArea, NewContribution};
+use commons_ledger::cbor::Value;
+use commons_ledger::{AuthorKey, CommonsId, Event, EventId};
+use commons_tally::{Ballot, Method, MethodParameters, Profile, WeightedBallot};
+use commons_testkit::{Author, T0_MS, TestNode, key, key_value};
+use commons_web::association::StatutesJson;
+use commons_web::{WebConfig, router};
+use serde_json::{Value as Json, json};
+use sha2::{Digest, Sha256};
+use std::net::SocketAddr;
+use tower::ServiceExt;
+
+const DAY_MS: u64 = 86_400_000;
+
+fn statutes() -> StatutesJson {
+    serde_json::from_value(json!({
+        "name": "Friends of the Orchard",
+        "purpose": "Keep the orchard's maps free and its server running",
+        "admission": "maintainers",
+        "chambers": [
+            {"slug": "contributors", "name": "Contributors", "basis": "contributors"},
+            {"slug": "users", "name": "Users", "basis": "declared"}
+        ],
+        "contributor_window_months": 6,
+        "board_seats": 2,
+        "board_term_months": 12,
+        "rules": {
+            "amend_statutes": {"method": "proposal", "electorate": "members", "threshold": "2/3", "quorum": "1/3"},
+            "admit_member": {"method": "proposal", "electorate": "members", "threshold": "1/2", "strict": true},
+            "suspend_member": {"method": "proposal", "electorate": "members", "threshold": "1/2", "quorum": "1/4"},
+            "expel_member": {"method": "proposal", "electorate": "members", "threshold": "2/3", "quorum": "1/2",
+                             "progressive": {"full_turnout": "3/4", "max_threshold": "3/4"}},
+            "elect_board": {"method": "stv-scottish", "electorate": "members", "threshold": "0/1"},
+            "general": {"method": "proposal", "electorate": "members", "threshold": "1/2", "strict": true,
+                        "chambers": {"combine": "concurrent", "required": 1}}
+        }
+    }))
+    .unwrap()
+}
+
+/// A commons whose maintainer Maya adopted [`statutes`]; Ana and Ben applied as users and
+/// were admitted, Chloe was refused, Dan's application waits. Ben has accepted work, so
+/// he sits in the derived `contributors` chamber.
+struct App {
+    test: TestNode,
+    router: Router,
+    commons: CommonsId,
+    maya: Author,
+    ana: Author,
+    ben: Author,
+    chloe: Author,
+    dan: Author,
+    dan_application: EventId,
+}
+
+fn id_value(id: &EventId) -> Value {
+    Value::bytes(id.0.to_vec())
+}
+
+impl App {
+    async fn start() -> App {
+        let test = TestNode::start().await;
+        let maya_key = key(1);
+        let commons = test.create_commons(&maya_key, "Orchard").await;
+        let router = router(test.node.clone(), WebConfig::default());
+        let mut app = App {
+            router,
+            commons,
+            maya: Author {
+                key: maya_key,
+                commons: Some(commons),
+                next_seq: 1,
+                prev: Some(EventId(commons.0)),
+            },
+            ana: Author::new(key(2), commons),
+            ben: Author::new(key(3), commons),
+            chloe: Author::new(key(4), commons),
+            dan: Author::new(key(5), commons),
+            dan_application: EventId([0; 32]),
+            test,
+        };
+        for (who, name) in [
+            (0, "Maya"),
+            (1, "Ana"),
+            (2, "Ben"),
+            (3, "Chloe"),
+            (4, "Dan"),
+        ] {
+            let event = app.author(who).profile(name);
+            app.expect_ok(&event).await;
+        }
+        let adopt = Value::text_map([("statutes", statutes().to_value().unwrap())]);
+        let event = app.maya.sign("assoc.adopt", &adopt, vec![], T0_MS);
+        app.expect_ok(&event).await;
+        let mut applications = Vec::new();
+        for (who, chambers) in [
+            (1, &["users"][..]),
+            (2, &["users"]),
+            (3, &[]),
+            (4, &["users"]),
+        ] {
+            let body = Value::text_map([
+                ("statement", Value::text("I walk the orchard every week")),
+                (
+                    "chambers",
+                    Value::Array(chambers.iter().map(|c| Value::text(*c)).collect()),
+                ),
+            ]);
+            let event = app.author(who).sign("member.apply", &body, vec![], T0_MS);
+            app.expect_ok(&event).await;
+            applications.push(event.id);
+        }
+        for application in &applications[..2] {
+            let body = Value::text_map([("application", id_value(application))]);
+            let event = app.maya.sign("member.admit", &body, vec![], T0_MS);
+            app.expect_ok(&event).await;
+        }
+        let refuse = Value::text_map([
+            ("application", id_value(&applications[2])),
+            ("refuse", Value::text("not a user of the orchard")),
+        ]);
+        let event = app.maya.sign("member.admit", &refuse, vec![], T0_MS);
+        app.expect_ok(&event).await;
+        app.dan_application = applications[3];
+        app.accept_work_by_ben().await;
+        app
+    }
+
+    fn author(&mut self, who: usize) -> &mut Author {
+        match who {
+            0 => &mut self.maya,
+            1 => &mut self.ana,
+            2 => &mut self.ben,
+            3 => &mut self.chloe,
+            _ => &mut self.dan,
+        }
+    }
+
+    async fn accept_work_by_ben(&mut self) {
+        let area = NewArea {
+            slug: "maps".into(),
+            name: "Maps".into(),
+            description: None,
+            maintainers: vec![self.maya.public()],
+            threshold: None,
+            rule: Rule::Maintainers { approvals: 1 },
+            chores: vec![],
+            self_approval: None,
+            claim_ttl_ms: None,
+        };
+        let event = self.maya.sign("area.create", &area.body(), vec![], T0_MS);
+        self.expect_ok(&event).await;
+        let work = NewContribution {
+            area: "maps".into(),
+            kind: "care".into(),
+            title: "Mapped the pear trees".into(),
+            description: None,
+            tasks: vec![],
+            authors: vec![],
+            effort_minutes: Some(60),
+            sponsor: None,
+            revision: None,
+            evidence: vec![],
+            checklist: vec![],
+        };
+        let work = self.ben.sign("contrib.submit", &work.body(), vec![], T0_MS);
+        self.expect_ok(&work).await;
+        let approve = self.maya.sign(
+            "contrib.review",
+            &bodies::review(&work.id, "approve", None),
+            vec![],
+            T0_MS,
+        );
+        self.expect_ok(&approve).await;
+    }
+
+    async fn admit_dan(&mut self) {
+        let body = Value::text_map([("application", id_value(&self.dan_application))]);
+        let event = self.maya.sign("member.admit", &body, vec![], T0_MS);
+        self.expect_ok(&event).await;
+    }
+
+    async fn request(&self, request: Request<Body>) -> (StatusCode, Vec<u8>) {
+        let mut request = request;
+        request
+            .extensions_mut()
+            .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 9))));
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        (status, body.to_vec())
+    }
+
+    async fn get_raw(&self, path: &str) -> (StatusCode, Vec<u8>) {
+        let uri = format!("/api/v1/commons/{}{path}", self.commons.to_hex());
+        self.request(Request::get(uri).body(Body::empty()).unwrap())
+            .await
+    }
+
+    async fn get(&self, path: &str) -> (StatusCode, Json) {
+        let (status, body) = self.get_raw(path).await;
+        (status, serde_json::from_slice(&body).unwrap_or(Json::Null))
+    }
+
+    async fn ok(&self, path: &str) -> Json {
+        let (status, json) = self.get(path).await;
+        assert_eq!(status, StatusCode::OK, "GET {path}: {json}");
+        json
+    }
+
+    async fn expect_ok(&self, event: &Event) {
+        let request = Request::post("/api/v1/events")
+            .header(header::CONTENT_TYPE, "application/cbor")
+            .body(Body::from(event.envelope().encode()))
+            .unwrap();
+        let (status, body) = self.request(request).await;
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "{} refused: {}",
+            event.header.kind.as_str(),
+            String::from_utf8_lossy(&body)
+        );
+    }
+
+    async fn open_poll(&mut self, fields: Vec<(&str, Value)>) -> EventId {
+        let mut body = vec![
+            ("closes_ms", Value::Unsigned(T0_MS + 7 * DAY_MS)),
+            ("description", Value::text("Details on the forum")),
+        ];
+        body.extend(fields);
+        let event = self
+            .maya
+            .sign("poll.open", &Value::text_map(body), vec![], T0_MS);
+        self.expect_ok(&event).await;
+        event.id
+    }
+
+    async fn vote(&mut self, who: usize, poll: &EventId, ballot: Value) {
+        let body = Value::text_map([("poll", id_value(poll)), ("ballot", ballot)]);
+        let event = self.author(who).sign("poll.vote", &body, vec![], T0_MS);
+        self.expect_ok(&event).await;
+    }
+
+    async fn delegate(&mut self, who: usize, to: AuthorKey) {
+        let body = Value::text_map([("to", key_value(&to))]);
+        let event = self.author(who).sign("delegate.set", &body, vec![], T0_MS);
+        self.expect_ok(&event).await;
+    }
+
+    /// Moves ledger time past every poll's close: the next event brings the tick.
+    async fn close_polls(&mut self) {
+        self.test.clock.set(T0_MS + 8 * DAY_MS);
+        let event = self.chloe.profile("Chloe");
+        self.expect_ok(&event).await;
+    }
+}
+
+fn ranking(ranks: &[usize]) -> Value {
+    Value::text_map([(
+        "ranking",
+        Value::Array(
+            ranks
+                .iter()
+                .map(|c| Value::Array(vec![Value::Unsigned(*c as u64)]))
+                .collect(),
+        ),
+    )])
+}
+
+fn stance(text: &str) -> Value {
+    Value::text_map([("stance", Value::text(text))])
+}
+
+/// Reads a BLT file back into a profile (candidates from 1, `=` for equal ranks).
+fn read_blt(text: &str) -> Profile {
+    let mut lines = text.lines();
+    let head: Vec<usize> = lines
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .map(|n| n.parse().unwrap())
+        .collect();
+    let mut ballots = Vec::new();
+    for line in lines.by_ref() {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        if fields == ["0"] {
+            break;
+        }
+        assert_eq!(
+            fields.last(),
+            Some(&"0"),
+            "a ballot line ends with 0: {line}"
+        );
+        let ranking = fields[1..fields.len() - 1]
+            .iter()
+            .map(|rank| {
+                rank.split('=')
+                    .map(|c| c.parse::<usize>().unwrap() - 1)
+                    .collect()
+            })
+            .collect();
+        ballots.push(WeightedBallot {
+            weight: fields[0].parse().unwrap(),
+            ballot: Ballot::Ranking(ranking),
+        });
+    }
+    let names: Vec<String> = lines.map(|l| l.trim_matches('"').to_owned()).collect();
+    assert_eq!(names.len(), head[0] + 1, "the names, then the title");
+    Profile {
+        candidates: names[..head[0]].to_vec(),
+        seats: head[1] as u32,
+        ballots,
+    }
+}
+
+fn seed_of(result: &Json) -> [u8; 32] {
+    hex::decode(result["seed"].as_str().unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_association_shows_its_statutes_members_and_applications() {
+    let app = App::start().await;
+    let association = app.ok("/association").await;
+    let shown: StatutesJson = serde_json::from_value(association["statutes"].clone()).unwrap();
+    assert_eq!(
+        shown,
+        statutes(),
+        "the JSON form adopted is the JSON form shown"
+    );
+    assert_eq!(
+        association["statutes"]["rules"]["amend_statutes"]["threshold"],
+        "2/3"
+    );
+    assert_eq!(
+        association["statutes"]["rules"]["expel_member"]["progressive"]["max_threshold"],
+        "3/4"
+    );
+    assert_eq!(
+        association["statutes"]["rules"]["general"]["chambers"]["combine"],
+        "concurrent"
+    );
+    assert_eq!(association["history"].as_array().unwrap().len(), 1);
+    assert_eq!(association["history"][0]["poll"], Json::Null);
+    assert_eq!(association["board"], json!([]));
+    assert_eq!(association["board_until_ms"], Json::Null);
+    assert_eq!(
+        association["members"],
+        json!({"total": 3, "active": 3, "suspended": 0, "left": 0, "expelled": 0,
+               "by_chamber": {"contributors": 1, "users": 2}, "applications_pending": 1})
+    );
+
+    // Members in order of admission, with their chambers (derived ones too) and roles.
+    let members = app.ok("/members").await;
+    assert_eq!(members["matching"], 3);
+    let names: Vec<&str> = members["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Maya", "Ana", "Ben"]);
+    let maya = &members["members"][0];
+    assert_eq!(maya["roles"], json!(["member", "maintainer"]));
+    assert_eq!(maya["status"], "active");
+    let ben = &members["members"][2];
+    assert_eq!(ben["key"], app.ben.public().to_hex());
+    assert_eq!(ben["chambers"], json!(["contributors", "users"]));
+    assert_eq!(ben["roles"], json!(["member", "contributor"]));
+    let contributors = app.ok("/members?chamber=contributors").await;
+    assert_eq!(contributors["matching"], 1);
+    assert_eq!(contributors["members"][0]["name"], "Ben");
+    let second = app.ok("/members?offset=1&limit=1").await;
+    assert_eq!(second["matching"], 3);
+    assert_eq!(second["members"].as_array().unwrap().len(), 1);
+    assert_eq!(second["members"][0]["name"], "Ana");
+    assert_eq!(app.ok("/members?status=expelled").await["matching"], 0);
+
+    // Applications: the pending one first, then decided ones, newest first.
+    let applications = app.ok("/applications").await;
+    let order: Vec<(&str, &str)> = applications["applications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["applicant"]["name"].as_str().unwrap(),
+                a["status"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        order,
+        [
+            ("Dan", "pending"),
+            ("Chloe", "refused"),
+            ("Ben", "admitted"),
+            ("Ana", "admitted")
+        ]
+    );
+    assert_eq!(
+        applications["applications"][0]["id"],
+        app.dan_application.to_hex()
+    );
+    let refused = app.ok("/applications?status=refused").await;
+    assert_eq!(refused["matching"], 1);
+    assert_eq!(
+        refused["applications"][0]["refuse_reason"],
+        "not a user of the orchard"
+    );
+    assert_eq!(
+        refused["applications"][0]["statement"],
+        "I walk the orchard every week"
+    );
+}
+
+#[tokio::test]
+async fn a_board_election_closes_with_its_sheet_and_its_blt_ballots_recount_to_it_exactly() {
+    let mut app = App::start().await;
+    app.admit_dan().await;
+    let candidates = [app.ana.public(), app.ben.public(), app.dan.public()];
+    let poll = app
+        .open_poll(vec![
+            ("title", Value::text("Board 2026")),
+            ("decision", Value::text("elect_board")),
+            (
+                "candidates",
+                Value::Array(candidates.iter().map(key_value).collect()),
+            ),
+        ])
+        .await;
+    let path = format!("/polls/{}", poll.to_hex());
+    let open = app.ok(&path).await;
+    assert_eq!(open["status"], "open");
+    assert_eq!(open["method"], "stv-scottish");
+    assert_eq!(open["rules"]["seats"], 2);
+    assert_eq!(open["rules"]["electorate"], "members");
+    assert_eq!(
+        open["rules"]["options"],
+        json!([{"index": 0, "name": "Ana"}, {"index": 1, "name": "Ben"}, {"index": 2, "name": "Dan"}])
+    );
+    assert_eq!(open["decision_detail"]["candidates"][2]["name"], "Dan");
+    assert_eq!(open["electorate"]["size"], 4);
+    assert_eq!(open["description"], "Details on the forum");
+
+    app.vote(0, &poll, ranking(&[0, 2])).await;
+    app.vote(1, &poll, ranking(&[1, 0])).await;
+    // Ana changes her mind: the last ballot counts, the first stays in the history.
+    app.vote(1, &poll, ranking(&[0, 1])).await;
+    app.vote(2, &poll, ranking(&[1, 2, 0])).await;
+    // Dan does not vote but delegates to Ana, whose ballot then counts for both.
+    app.delegate(4, app.ana.public()).await;
+    let live = app.ok(&path).await;
+    assert_eq!(live["turnout"]["share"], "3/4");
+    assert_eq!(live["n_ballots"], 4);
+    let listed = app.ok("/polls?status=open").await;
+    assert_eq!(listed["polls"][0]["id"], poll.to_hex());
+    assert_eq!(listed["polls"][0]["turnout"]["voters"], 3);
+
+    app.close_polls().await;
+    let closed = app.ok(&path).await;
+    assert_eq!(closed["status"], "closed");
+    let result = &closed["result"];
+    assert_eq!(result["passed"], true, "{result}");
+    assert_eq!(result["turnout_weight"], 4);
+    assert_eq!(
+        result["delegated"],
+        json!([{"from": {"key": app.dan.public().to_hex(), "name": "Dan"},
+                "to": {"key": app.ana.public().to_hex(), "name": "Ana"}}])
+    );
+    let winners: Vec<&str> = result["winners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(winners, ["Ana", "Ben"]);
+    assert!(!result["sheet"]["rounds"].as_array().unwrap().is_empty());
+    assert_eq!(result["effect"], "the board is elected for 12 months");
+    let association = app.ok("/association").await;
+    let board: Vec<&str> = association["board"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(board, ["Ana", "Ben"]);
+    assert_eq!(
+        association["board_until_ms"],
+        T0_MS + 8 * DAY_MS + 12 * commons_core::association::polls::MONTH_MS
+    );
+    let members = app.ok("/members").await;
+    assert_eq!(members["members"][1]["roles"], json!(["member", "board"]));
+
+    // The ballot history marks which ballots count.
+    let ballots = app.ok(&format!("{path}/ballots")).await;
+    let history: Vec<(&str, &str, bool)> = ballots["ballots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            (
+                b["voter"]["name"].as_str().unwrap(),
+                b["text"].as_str().unwrap(),
+                b["counts"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        history,
+        [
+            ("Maya", "Ana > Dan", true),
+            ("Ana", "Ben > Ana", false),
+            ("Ana", "Ana > Ben", true),
+            ("Ben", "Ben > Dan > Ana", true)
+        ]
+    );
+    assert_eq!(
+        ballots["ballots"][0]["ballot"],
+        json!({"ranking": [[0], [2]]})
+    );
+    let anas = app
+        .ok(&format!(
+            "{path}/ballots?voter={}",
+            app.ana.public().to_hex()
+        ))
+        .await;
+    assert_eq!(anas["matching"], 2);
+
+    // The law: the exported BLT, counted by the poll's method with the result's seed,
+    // gives the published winners and sheet exactly.
+    let (status, blt) = app.get_raw(&format!("{path}/ballots.blt")).await;
+    assert_eq!(status, StatusCode::OK);
+    let blt = String::from_utf8(blt).unwrap();
+    assert_eq!(
+        blt, "3 2\n1 1 3 0\n2 1 2 0\n1 2 3 1 0\n0\n\"Ana\"\n\"Ben\"\n\"Dan\"\n\"Board 2026\"\n",
+        "Ana's ballot carries Dan's delegated weight"
+    );
+    let profile = read_blt(&blt);
+    let method = Method::from_name("stv-scottish", MethodParameters::default()).unwrap();
+    let recount = commons_tally::count(&method, &profile, seed_of(result)).unwrap();
+    assert_eq!(serde_json::to_value(&recount).unwrap(), result["sheet"]);
+    let indexes: Vec<u64> = result["winners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["index"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        recount
+            .winners
+            .iter()
+            .map(|w| *w as u64)
+            .collect::<Vec<_>>(),
+        indexes
+    );
+}
+
+#[tokio::test]
+async fn a_proposal_poll_shows_its_counts_chambers_and_statements_and_its_json_ballots_recount_to_it()
+ {
+    let mut app = App::start().await;
+    let poll = app
+        .open_poll(vec![
+            ("title", Value::text("Plant ten more pear trees")),
+            ("decision", Value::text("general")),
+        ])
+        .await;
+    let path = format!("/polls/{}", poll.to_hex());
+    app.vote(0, &poll, stance("yes")).await;
+    app.vote(1, &poll, stance("no")).await;
+    app.vote(2, &poll, stance("yes")).await;
+    let (status, refused) = app.get(&format!("{path}/ballots.blt")).await;
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_ranked"))
+    );
+    let open_input = app.ok(&format!("{path}/ballots.json")).await;
+    assert_eq!(open_input["closed"], false);
+    assert_eq!(open_input["seed"], Json::Null);
+
+    app.close_polls().await;
+    let closed = app.ok(&path).await;
+    let result = &closed["result"];
+    assert_eq!(
+        result["counts"],
+        json!({"yes": 2, "no": 1, "abstain": 0, "block": 0})
+    );
+    assert_eq!(result["support"], "2/3");
+    assert_eq!(result["required"], "1/2");
+    assert_eq!(result["quorum_met"], true);
+    assert_eq!(result["passed"], true);
+    assert_eq!(result["effect"], "decided");
+    let chambers: Vec<(&str, bool)> = result["chambers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["slug"].as_str().unwrap(), c["passed"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(chambers, [("contributors", true), ("users", false)]);
+    assert_eq!(result["chambers"][1]["support"], "1/2");
+    assert_eq!(result["chambers"][1]["name"], "Users");
+
+    // The count input recounts to the sheet.
+    let input = app.ok(&format!("{path}/ballots.json")).await;
+    assert_eq!(input["method"], "proposal");
+    assert_eq!(input["seed"], result["seed"]);
+    let profile: Profile = serde_json::from_value(input.clone()).unwrap();
+    let method = Method::from_name("proposal", MethodParameters::default()).unwrap();
+    let recount = commons_tally::count(&method, &profile, seed_of(result)).unwrap();
+    assert_eq!(serde_json::to_value(&recount).unwrap(), result["sheet"]);
+
+    // The outcome statement follows the close.
+    let statement = Value::text_map([
+        ("poll", id_value(&poll)),
+        ("statement", Value::text("Ana orders the trees in March")),
+        ("review_ms", Value::Unsigned(T0_MS + 90 * DAY_MS)),
+    ]);
+    let event = app.maya.sign("poll.statement", &statement, vec![], T0_MS);
+    app.expect_ok(&event).await;
+    let stated = app.ok(&path).await;
+    assert_eq!(
+        stated["statements"][0]["text"],
+        "Ana orders the trees in March"
+    );
+    assert_eq!(stated["statements"][0]["by"]["name"], "Maya");
+    let listed = app.ok("/polls?status=closed&decision=general").await;
+    assert_eq!(listed["matching"], 1);
+    assert_eq!(listed["polls"][0]["passed"], true);
+    assert_eq!(app.ok("/polls?decision=elect_board").await["matching"], 0);
+}
+
+#[tokio::test]
+async fn the_frozen_electorate_recomputes_to_its_published_hash_which_the_preview_foretold() {
+    let mut app = App::start().await;
+    let preview = app.ok("/polls/preview?decision=elect_board").await;
+    assert_eq!(preview["rule"]["method"], "stv-scottish");
+    assert_eq!(preview["seats"], 2);
+    assert_eq!(preview["size"], 3);
+    assert_eq!(preview["refusal"], Json::Null);
+    assert_eq!(preview["closes_ms_min"], T0_MS + 60_000);
+    let users = app
+        .ok("/polls/preview?decision=general&electorate=chamber:users")
+        .await;
+    assert_eq!(users["size"], 2);
+    let nobody = app
+        .ok("/polls/preview?decision=general&electorate=area:nowhere")
+        .await;
+    assert_eq!(nobody["refusal"]["code"], "area_unknown");
+
+    let poll = app
+        .open_poll(vec![
+            ("title", Value::text("Board 2026")),
+            ("decision", Value::text("elect_board")),
+            (
+                "candidates",
+                Value::Array(vec![
+                    key_value(&app.ana.public()),
+                    key_value(&app.ben.public()),
+                ]),
+            ),
+        ])
+        .await;
+    let path = format!("/polls/{}/electorate", poll.to_hex());
+    let mut voters = Vec::new();
+    let mut offset = 0;
+    loop {
+        let page = app.ok(&format!("{path}?limit=2&offset={offset}")).await;
+        assert_eq!(page["hash"], preview["hash"], "the preview froze the same");
+        let got = page["voters"].as_array().unwrap().clone();
+        if got.is_empty() {
+            break;
+        }
+        offset += got.len();
+        voters.extend(got);
+    }
+    assert_eq!(voters.len(), 3);
+    // The published recipe, followed by hand.
+    let list = Value::Array(
+        voters
+            .iter()
+            .map(|v| {
+                Value::Array(vec![
+                    Value::bytes(hex::decode(v["key"].as_str().unwrap()).unwrap()),
+                    Value::Unsigned(v["weight"].as_u64().unwrap()),
+                    Value::Array(
+                        v["chambers"]
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .map(|c| Value::text(c.as_str().unwrap()))
+                            .collect(),
+                    ),
+                ])
+            })
+            .collect(),
+    );
+    assert_eq!(
+        hex::encode(Sha256::digest(list.encode())),
+        preview["hash"].as_str().unwrap()
+    );
+    assert_eq!(
+        app.ok(&format!("/polls/{}", poll.to_hex())).await["electorate"]["hash"],
+        preview["hash"]
+    );
+}
+
+#[tokio::test]
+async fn delegations_are_public_by_topic_and_per_person() {
+    let mut app = App::start().await;
+    app.delegate(1, app.maya.public()).await;
+    app.delegate(2, app.maya.public()).await;
+    let body = Value::text_map([
+        ("to", key_value(&app.ana.public())),
+        ("topic", Value::text("maps")),
+    ]);
+    let event = app.ben.sign("delegate.set", &body, vec![], T0_MS);
+    app.expect_ok(&event).await;
+    let all = app.ok("/delegations").await;
+    assert_eq!(all["by_topic"], json!({"*": 2, "maps": 1}));
+    assert_eq!(all["matching"], 3);
+    let maps = app.ok("/delegations?topic=maps").await;
+    assert_eq!(maps["delegations"][0]["from"]["name"], "Ben");
+    assert_eq!(maps["delegations"][0]["to"]["name"], "Ana");
+    let page = app.ok("/delegations?limit=1&offset=2").await;
+    assert_eq!(page["delegations"].as_array().unwrap().len(), 1);
+    let maya = app
+        .ok(&format!(
+            "/people/{}/delegations",
+            app.maya.public().to_hex()
+        ))
+        .await;
+    assert_eq!(maya["member"], true);
+    assert_eq!(maya["delegates_to"], json!([]));
+    let from: Vec<&str> = maya["delegated_by"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(from.len(), 2);
+    assert!(from.contains(&"Ana") && from.contains(&"Ben"));
+    let ben = app
+        .ok(&format!(
+            "/people/{}/delegations",
+            app.ben.public().to_hex()
+        ))
+        .await;
+    assert_eq!(
+        ben["delegates_to"],
+        json!([{"topic": "*", "key": app.maya.public().to_hex(), "name": "Maya"},
+               {"topic": "maps", "key": app.ana.public().to_hex(), "name": "Ana"}])
+    );
+}
+
+#[tokio::test]
+async fn unknown_polls_bad_queries_and_page_limits_get_stable_codes() {
+    let app = App::start().await;
+    let unknown = EventId([9; 32]).to_hex();
+    for (path, status, code) in [
+        (
+            format!("/polls/{unknown}"),
+            StatusCode::NOT_FOUND,
+            "unknown_poll",
+        ),
+        (
+            format!("/polls/{unknown}/electorate"),
+            StatusCode::NOT_FOUND,
+            "unknown_poll",
+        ),
+        (
+            format!("/polls/{unknown}/ballots"),
+            StatusCode::NOT_FOUND,
+            "unknown_poll",
+        ),
+        (
+            format!("/polls/{unknown}/ballots.blt"),
+            StatusCode::NOT_FOUND,
+            "unknown_poll",
+        ),
+        (
+            format!("/polls/{unknown}/ballots.json"),
+            StatusCode::NOT_FOUND,
+            "unknown_poll",
+        ),
+        (
+            "/polls/NOTHEX".to_owned(),
+            StatusCode::BAD_REQUEST,
+            "invalid_id",
+        ),
+        (
+            "/members?chamber=funders".to_owned(),
+            StatusCode::NOT_FOUND,
+            "unknown_chamber",
+        ),
+        (
+            "/members?status=asleep".to_owned(),
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+        ),
+        (
+            "/members?limit=0".to_owned(),
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+        ),
+        (
+            "/members?limit=1001".to_owned(),
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+        ),
+        (
+            "/polls?limit=1001".to_owned(),
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+        ),
+        (
+            "/delegations?limit=1001".to_owned(),
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+        ),
+        (
+            "/applications?status=maybe".to_owned(),
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+        ),
+        (
+            "/polls?status=ajar".to_owned(),
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+        ),
+        (
+            "/polls?decision=coup".to_owned(),
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+        ),
+        (
+            "/polls?colour=red".to_owned(),
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+        ),
+        (
+            "/polls/preview".to_owned(),
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+        ),
+        (
+            "/polls/preview?decision=coup".to_owned(),
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+        ),
+        (
+            "/polls/preview?decision=elect_board&electorate=members".to_owned(),
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+        ),
+        (
+            "/people/zz/delegations".to_owned(),
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+        ),
+    ] {
+        let (got, json) = app.get(&path).await;
+        assert_eq!(
+            (got, json["code"].as_str()),
+            (status, Some(code)),
+            "{path}: {json}"
+        );
+    }
+    assert_eq!(
+        app.ok("/members?limit=1000").await["members"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    // A commons without statutes has no association to show, and nobody in it.
+    let other = app.test.create_commons(&key(7), "Empty").await;
+    let uri = |path: &str| format!("/api/v1/commons/{}{path}", other.to_hex());
+    let (status, body) = app
+        .request(
+            Request::get(uri("/association"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    let json: Json = serde_json::from_slice(&body).unwrap();
+    assert_eq!(
+        (status, json["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("no_statutes"))
+    );
+    let (status, body) = app
+        .request(Request::get(uri("/members")).body(Body::empty()).unwrap())
+        .await;
+    let json: Json = serde_json::from_slice(&body).unwrap();
+    assert_eq!((status, &json["matching"]), (StatusCode::OK, &json!(0)));
+    let (status, body) = app
+        .request(
+            Request::get(format!(
+                "/api/v1/commons/{}/polls",
+                EventId([1; 32]).to_hex()
+            ))
+            .body(Body::empty())
+            .unwrap(),
+        )
+        .await;
+    let json: Json = serde_json::from_slice(&body).unwrap();
+    assert_eq!(
+        (status, json["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("unknown_commons"))
+    );
+}
+
+#[tokio::test]
+async fn a_reader_with_no_account_sees_everything_and_answers_carry_only_ledger_data() {
+    let mut app = App::start().await;
+    let poll = app
+        .open_poll(vec![
+            ("title", Value::text("Plant ten more pear trees")),
+            ("decision", Value::text("general")),
+        ])
+        .await;
+    app.vote(1, &poll, stance("yes")).await;
+    // No cookie, no session: ballots, members and applications are public by design.
+    let ballots = app.ok(&format!("/polls/{}/ballots", poll.to_hex())).await;
+    assert_eq!(ballots["ballots"][0]["voter"]["name"], "Ana");
+    let fields = |json: &Json| -> Vec<String> {
+        let mut keys: Vec<String> = json.as_object().unwrap().keys().cloned().collect();
+        keys.sort();
+        keys
+    };
+    let members = app.ok("/members").await;
+    assert_eq!(
+        fields(&members["members"][0]),
+        [
+            "admitted_index",
+            "chambers",
+            "key",
+            "left_index",
+            "name",
+            "poll",
+            "reason",
+            "roles",
+            "since_ms",
+            "status",
+            "suspended_until_ms"
+        ]
+    );
+    assert_eq!(
+        fields(&members["members"][0]).len(),
+        11,
+        "no e-mail, account or session field"
+    );
+    let applications = app.ok("/applications").await;
+    assert_eq!(
+        fields(&applications["applications"][0]["applicant"]),
+        ["key", "name"]
+    );
+}
