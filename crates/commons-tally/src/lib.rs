@@ -34,10 +34,10 @@
 //! | `proposal` | [`Ballot::Proposal`] | passes iff no block and more yes than no |
 //! | `time` | [`Ballot::Availability`] | most yes, then most if-need-be |
 
+pub mod budget;
 mod decision;
 mod error;
 mod fixed;
-pub mod budget;
 pub mod io;
 pub mod irv;
 mod lot;
