@@ -1438,3 +1438,50 @@ fn a_rotated_key_keeps_its_membership_and_its_one_vote() {
     assert_eq!(world.result(&poll).counts, [1, 0, 0, 0]);
     world.check_laws();
 }
+
+#[test]
+fn the_named_limits_hold_ballots_per_voter_open_polls_and_delegation_depth() {
+    let mut world = association(Admission::Open, 9);
+    let poll = world.open_poll(1, &PollSpec::general()).unwrap();
+    for n in 0..BALLOTS_PER_VOTER_MAX {
+        let stance = if n % 2 == 0 { Stance::Yes } else { Stance::No };
+        world.stance(1, &poll, stance);
+    }
+    assert_eq!(
+        code(world.vote(1, &poll, Ballot::Proposal(Stance::Yes))),
+        "limit_reached"
+    );
+    for _ in 1..OPEN_POLLS_MAX {
+        world.open_poll(2, &PollSpec::general()).unwrap();
+    }
+    assert_eq!(
+        code(world.open_poll(2, &PollSpec::general())),
+        "limit_reached"
+    );
+    world.close_polls();
+    // After the close, polls may open again.
+    world.open_poll(2, &PollSpec::general()).unwrap();
+    world.check_laws();
+}
+
+#[test]
+fn a_delegation_chain_longer_than_the_depth_limit_is_refused() {
+    let mut world = association(Admission::Open, 9);
+    let extra: Vec<commons_ledger::SecretKey> = (0..DELEGATION_DEPTH_MAX as u8 + 2)
+        .map(|i| commons_ledger::SecretKey::from_seed([200u8.wrapping_add(i); 32]))
+        .collect();
+    let first = world.keys.len();
+    world.keys.extend(extra);
+    let to = |k: AuthorKey| Value::text_map([("to", Value::bytes(k.to_bytes().to_vec()))]);
+    // key(first) -> key(first + 1) -> ... : each delegates to the next.
+    let last = world.keys.len() - 1;
+    let mut refused = None;
+    for i in (first..last).rev() {
+        let next = world.key(i + 1);
+        if let Err(r) = world.send(i, delegation::SET, to(next)) {
+            refused = Some(r.code.as_str());
+            break;
+        }
+    }
+    assert_eq!(refused, Some("delegation_too_deep"));
+}
