@@ -1222,9 +1222,14 @@ pub fn count_poll(state: &State, poll: &Poll, seed: [u8; 32]) -> PollResult {
             .as_ref()
             .map(|s| s.chambers.iter().map(|c| c.slug.clone()).collect())
             .unwrap_or_default();
+        // A chamber nobody sits in neither passes nor blocks: it is left out of the
+        // concurrent count (which then needs at most the chambers that have members), of
+        // the weighted sum (the other weights are scaled back to 1) and of any veto.
         let mut weighted = num_rational::BigRational::from_integer(0.into());
+        let mut weight_present = num_rational::BigRational::from_integer(0.into());
         let mut all_quorate = true;
         let mut n_passed = 0u32;
+        let mut n_present = 0u32;
         let mut vetoed = false;
         for slug in &statutes_chambers {
             let electorate_weight: u64 = poll
@@ -1241,16 +1246,17 @@ pub fn count_poll(state: &State, poll: &Poll, seed: [u8; 32]) -> PollResult {
             let (c_passed, c_support) =
                 decides(&poll.method, c_counts, &rule.threshold.big(), rule.strict);
             let c_passed = c_passed && c_quorum;
-            // A chamber nobody sits in has no turnout to reach.
-            all_quorate &= c_quorum || electorate_weight == 0;
-            n_passed += u32::from(c_passed);
-            if chamber_rule.veto.contains(slug) && !c_passed {
-                vetoed = true;
-            }
-            if let Combine::Weighted { weights } = &chamber_rule.combine
-                && let Some(w) = weights.get(slug)
-            {
-                weighted += w.big() * c_support.clone();
+            if electorate_weight > 0 {
+                n_present += 1;
+                all_quorate &= c_quorum;
+                n_passed += u32::from(c_passed);
+                vetoed |= chamber_rule.veto.contains(slug) && !c_passed;
+                if let Combine::Weighted { weights } = &chamber_rule.combine
+                    && let Some(w) = weights.get(slug)
+                {
+                    weighted += w.big() * c_support.clone();
+                    weight_present += w.big();
+                }
             }
             let c_profile = Profile {
                 candidates: Vec::new(),
@@ -1268,8 +1274,13 @@ pub fn count_poll(state: &State, poll: &Poll, seed: [u8; 32]) -> PollResult {
             });
         }
         let combined = match &chamber_rule.combine {
-            Combine::Concurrent { required } => n_passed >= *required,
+            Combine::Concurrent { required } => {
+                n_present > 0 && n_passed >= (*required).min(n_present)
+            }
             Combine::Weighted { .. } => {
+                if weight_present > num_rational::BigRational::from_integer(0.into()) {
+                    weighted /= weight_present;
+                }
                 result.support = Some(show(&weighted));
                 meets(&weighted, &required, rule.strict) && counts[3] == 0
             }

@@ -1485,3 +1485,24 @@ fn a_delegation_chain_longer_than_the_depth_limit_is_refused() {
     }
     assert_eq!(refused, Some("delegation_too_deep"));
 }
+
+#[test]
+fn an_empty_chamber_neither_passes_nor_blocks_a_concurrent_majority() {
+    // Every chamber must pass, but nobody is a contributor yet.
+    let mut world = chamber_world(ChamberRule {
+        combine: Combine::Concurrent { required: 3 },
+        chamber_quorum: ratio(1, 2),
+        veto: vec!["contributors".into()],
+    });
+    let poll = world.open_poll(1, &PollSpec::general()).unwrap();
+    for i in 1..=5 {
+        world.stance(i, &poll, Stance::Yes);
+    }
+    world.close_polls();
+    let result = world.result(&poll);
+    assert_eq!(result.chambers[0].electorate_weight, 0);
+    assert!(
+        result.passed,
+        "users and businesses passed; contributors is empty"
+    );
+}
