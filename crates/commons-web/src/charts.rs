@@ -494,6 +494,9 @@ fn draw_grouped(
     let groups: Vec<&String> = chart.groups.iter().take(CATEGORIES_MAX).collect();
     let series: Vec<&(String, Vec<u64>)> = chart.series.iter().take(SERIES_MAX).collect();
     let n = i64::try_from(groups.len().max(1))?;
+    // A segmented range holds both its ends: 0..n-1 gives the n groups their n segments
+    // (plotters maps a range of one value oddly, so a single group keeps a spare one).
+    let last = (n - 1).max(1);
     let highest = series
         .iter()
         .flat_map(|(_, values)| values.iter().take(groups.len()))
@@ -507,7 +510,7 @@ fn draw_grouped(
         .margin(12)
         .x_label_area_size(44)
         .y_label_area_size(52)
-        .build_cartesian_2d((0..n).into_segmented(), 0..top)?;
+        .build_cartesian_2d((0..last).into_segmented(), 0..top)?;
     let x_label = |value: &SegmentValue<i64>| match value {
         SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => usize::try_from(*i)
             .ok()
@@ -523,7 +526,7 @@ fn draw_grouped(
         .bold_line_style(GRID)
         .light_line_style(TRANSPARENT)
         .axis_style(INK)
-        .x_labels(groups.len().max(1))
+        .x_labels(groups.len().max(2))
         .y_labels(Y_LABELS_MAX)
         .x_label_formatter(&x_label)
         .y_label_formatter(&y_label)
@@ -533,8 +536,9 @@ fn draw_grouped(
         .axis_desc_style(text(15))
         .draw()?;
     // Each group's segment is split between the series by pixel margins.
-    let (x_range, _) = area.plotting_area().get_pixel_range();
-    let group_px = u32::try_from((x_range.end - x_range.start).max(1))? / u32::try_from(n)?;
+    let left_edge = area.backend_coord(&(SegmentValue::Exact(0), 0)).0;
+    let right_edge = area.backend_coord(&(SegmentValue::Exact(1), 0)).0;
+    let group_px = u32::try_from((right_edge - left_edge).max(1))?;
     let m = u32::try_from(series.len().max(1))?;
     let gap_px = (group_px / 8).max(2);
     let bar_px = (group_px.saturating_sub(2 * gap_px) / m).max(1);

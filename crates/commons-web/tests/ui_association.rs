@@ -114,6 +114,18 @@ impl Page {
     }
 }
 
+/// Writes a page (or chart) for people to look at when `COMMONS_PAGE_PREVIEW_DIR` is set,
+/// its stylesheet linked next to it, like the charts' `COMMONS_CHART_PREVIEW_DIR`.
+fn preview(name: &str, text: &str) {
+    if let Some(dir) = std::env::var_os("COMMONS_PAGE_PREVIEW_DIR") {
+        let dir = std::path::PathBuf::from(dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("style.css"), commons_web::ui::STYLESHEET).unwrap();
+        let text = text.replace("href=\"/static/style.css\"", "href=\"style.css\"");
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+}
+
 /// The `<main>` of a page, for failure messages.
 fn main(html: &str) -> &str {
     let start = html.find("<main").unwrap_or(0);
@@ -376,6 +388,15 @@ async fn open_poll(
         )
         .await;
     assert_eq!(preview.status, StatusCode::OK, "{}", main(&preview.text));
+    let title = fields
+        .iter()
+        .find(|(k, _)| *k == "title")
+        .map_or("", |f| f.1);
+    let file: String = title
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    self::preview(&format!("preview-{file}.html"), &preview.text);
     preview.shows("id=\"sign-poll-form\"");
     for part in preview_says {
         preview.shows(part);
@@ -503,6 +524,7 @@ async fn a_maintainer_adopts_statutes_and_the_page_states_each_rule_in_words() {
         main(&adopted.text)
     );
     let page = founder.get(&site, &statutes_page).await;
+    preview("statutes.html", &page.text);
     page.shows("first member");
     page.shows("<h1>Friends of the repair café</h1>");
     page.shows("Keep the café&#x27;s tools and guides free.");
@@ -586,6 +608,7 @@ async fn a_person_applies_in_a_chamber_and_a_maintainer_admits_them_or_refuses_w
         )
         .await;
     let page = ana.get(&site, &members).await;
+    preview("members.html", &page.text);
     page.shows("You are a member");
     page.shows("id=\"leave-form\"");
     let table = &page.text[page.text.find("id=\"members-table\"").unwrap()..];
@@ -848,6 +871,7 @@ async fn a_ranked_poll_is_previewed_voted_changed_and_counted_with_its_round_she
     )
     .await;
     let page = cy.get(&site, &poll).await;
+    preview("poll-voted.html", &page.text);
     page.shows("You voted <strong>Town hall &gt; Pub</strong>");
     let history = &page.text[page.text.find("id=\"ballot-history\"").unwrap()..];
     assert_eq!(history.matches("<li>").count(), 2, "both ballots are kept");
@@ -872,11 +896,13 @@ async fn a_ranked_poll_is_previewed_voted_changed_and_counted_with_its_round_she
     .await;
     // Live turnout on the listing.
     let polls = founder.get(&site, &format!("{path}/polls")).await;
+    preview("polls.html", &polls.text);
     polls.shows("4 of 4 voted (100%)");
     polls.shows("you voted");
     // Close: Library 2, Town hall 2 (Bo, Cy), Pub 0 in round 1; Pub is excluded.
     site.pass_time(4 * DAY_MS).await;
     let page = ana.get(&site, &poll).await;
+    preview("poll-closed.html", &page.text);
     page.shows("id=\"round-sheet\"");
     page.shows("Round 1");
     page.shows("id=\"rounds-chart\"");
@@ -893,6 +919,7 @@ async fn a_ranked_poll_is_previewed_voted_changed_and_counted_with_its_round_she
     assert_eq!(chart.headers[header::CONTENT_TYPE], "image/svg+xml");
     assert!(chart.text.starts_with("<svg role=\"img\""));
     assert!(chart.text.contains("Town hall"));
+    preview("rounds.svg", &chart.text);
     // Voting after the close is refused by the ledger.
     let csrf = ana.get(&site, &path).await.csrf();
     let late = ana
@@ -927,6 +954,7 @@ async fn each_method_gets_its_voting_form_and_bad_ballots_come_back_with_their_c
     )
     .await;
     let page = founder.get(&site, &dot).await;
+    preview("dot.html", &page.text);
     page.shows("Spread your 5 dots");
     page.shows("name=\"score-2\"");
     founder
@@ -1073,6 +1101,7 @@ async fn each_method_gets_its_voting_form_and_bad_ballots_come_back_with_their_c
     .await;
     site.pass_time(2 * DAY_MS).await;
     let page = ana.get(&site, &proposal).await;
+    preview("proposal-closed.html", &page.text);
     page.shows("result-failed");
     page.shows("1 vote blocks the proposal");
     page.shows("Nobody to staff it");
@@ -1128,6 +1157,7 @@ async fn delegations_are_set_refused_in_a_cycle_followed_at_the_count_and_revoke
     page.shows("1 delegation:");
     page.shows("id=\"all-delegations\"");
     let page = ana.get(&site, &delegations).await;
+    preview("delegations.html", &page.text);
     page.shows("On every poll:");
     page.shows("class=\"inline revoke-form\"");
     let poll = open_poll(
@@ -1168,6 +1198,7 @@ async fn delegations_are_set_refused_in_a_cycle_followed_at_the_count_and_revoke
         .await;
     site.pass_time(2 * DAY_MS).await;
     let page = founder.get(&site, &poll).await;
+    preview("delegated-closed.html", &page.text);
     page.shows("id=\"delegations-followed\"");
     page.shows("Yes 2, no 1");
     page.shows("result-passed");

@@ -319,13 +319,6 @@ pub(crate) async fn no_association(
     Ok(render(state, viewer, "no_association.html", page))
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct ApplyForm {
-    statement: String,
-    chambers: Vec<String>,
-}
-
 /// `POST /c/{id}/members/apply`
 pub async fn apply(
     State(state): State<AppState>,
@@ -333,27 +326,15 @@ pub async fn apply(
     CheckedForm(viewer, fields): CheckedForm<super::Fields>,
 ) -> Result<Response, UiError> {
     let scope = Scope::acting(&state, &id, &viewer).await?;
-    let form = ApplyForm {
-        statement: fields.get("statement").to_owned(),
-        chambers: fields
-            .all("chambers")
-            .into_iter()
-            .map(str::to_owned)
-            .collect(),
-    };
     let mut body = Vec::new();
-    if let Some(statement) = optional(&form.statement) {
+    if let Some(statement) = optional(fields.get("statement")) {
         body.push(("statement", Cbor::text(statement)));
     }
-    if !form.chambers.is_empty() {
+    let chambers = fields.all("chambers");
+    if !chambers.is_empty() {
         body.push((
             "chambers",
-            Cbor::Array(
-                form.chambers
-                    .iter()
-                    .map(|c| Cbor::text(c.clone()))
-                    .collect(),
-            ),
+            Cbor::Array(chambers.into_iter().map(Cbor::text).collect()),
         ));
     }
     let admission = scope

@@ -279,12 +279,19 @@ fn reasons(view: &PollView, result: &PollResult) -> Vec<(bool, String)> {
     out.push((
         result.quorum_met,
         format!(
-            "Turnout: {} of {} ({}%), delegated votes included; the quorum of {} was {}.",
+            "Turnout: {} of {} ({}%), delegated votes included; {}.",
             result.turnout_weight,
             view.electorate_weight,
             percent(result.turnout_weight, view.electorate_weight),
-            words::fraction(&rule.quorum),
-            if result.quorum_met { "met" } else { "not met" }
+            if rule.quorum.num == 0 {
+                "no quorum was needed".to_owned()
+            } else {
+                format!(
+                    "the quorum of {} was {}",
+                    words::fraction(&rule.quorum),
+                    if result.quorum_met { "met" } else { "not met" }
+                )
+            }
         ),
     ));
     let [a, b, c, d] = result.counts;
@@ -294,10 +301,11 @@ fn reasons(view: &PollView, result: &PollResult) -> Vec<(bool, String)> {
             out.push((
                 a > 0 && support_met(&support, &result.required, rule.strict),
                 format!(
-                    "Yes {a}, no {b}, abstain {c}, block {d}: support {support} ({}%) against {} {} needed.",
+                    "Yes {a}, no {b}, abstain {c}, block {d}: support {} ({}%), where {} {} was needed.",
+                    exact_words(&support),
                     ratio_percent(&support).unwrap_or(0),
                     if rule.strict { "more than" } else { "at least" },
-                    result.required
+                    exact_words(&result.required)
                 ),
             ));
             if d > 0 {
@@ -331,6 +339,17 @@ fn reasons(view: &PollView, result: &PollResult) -> Vec<(bool, String)> {
     out
 }
 
+/// An exact result (`n/d`, as core records it) as people write fractions (`⅔`); a
+/// fraction too fine for the statutes' denominators stays as it is.
+fn exact_words(text: &str) -> String {
+    let (num, den) = text.split_once('/').unwrap_or((text, "1"));
+    match (num.parse(), den.parse()) {
+        (Ok(num), Ok(den)) => commons_core::association::Ratio::new(num, den)
+            .map_or_else(|| text.to_owned(), |r| words::fraction(&r)),
+        _ => text.to_owned(),
+    }
+}
+
 /// Whether `support` (`n/d`) meets `required` (`n/d`), exactly.
 fn support_met(support: &str, required: &str, strict: bool) -> bool {
     let parse = |t: &str| -> Option<(u128, u128)> {
@@ -353,6 +372,9 @@ pub async fn poll(
     let scope = Scope::of(&state, &id, &viewer).await?;
     let poll_id = parse_event_id(&poll)?;
     let (key, seen) = (scope.key, scope.seen);
+    // Voting ends on the node's clock: the tick that closes the poll comes with the next
+    // event, and the page says so rather than offering a ballot past the closing time.
+    let now_ms = state.node.now_ms();
     let (view, standing, n_unseen) = scope
         .inspect(&state, move |s| {
             (
@@ -383,7 +405,7 @@ pub async fn poll(
     let statutes = &view.statutes;
     let kind = view.decision.kind();
     let open = view.result.is_none();
-    let ended = open && view.now_ms >= view.closes_ms;
+    let ended = open && now_ms.max(view.now_ms) >= view.closes_ms;
     let voted = !view.my_casts.is_empty();
     let can_vote = open && !ended && view.mine.is_some() && !(view.final_ballots && voted);
     let current_ballot = view
@@ -401,6 +423,7 @@ pub async fn poll(
             reason => c.reason,
             time_ms => c.time_ms,
             event => c.event.to_hex(),
+            event_path => scope.path(&format!("/events/{}", c.event.to_hex())),
             counts => counts,
         }
     };

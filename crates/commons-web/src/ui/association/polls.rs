@@ -131,9 +131,10 @@ pub async fn list_polls(
             ))
         })
         .await?;
-    let Some((open, closed, n_closed, standing, now_ms, n_unseen)) = read else {
+    let Some((open, closed, n_closed, standing, ledger_ms, n_unseen)) = read else {
         return super::members::no_association(&state, viewer, &scope).await;
     };
+    let now_ms = state.node.now_ms().max(ledger_ms);
     let names = people(
         &state,
         &scope.id(),
@@ -309,6 +310,19 @@ fn read_draft(s: &CommonsState, statutes: &Statutes, f: &Fields) -> Result<Draft
                     return Err(format!("A poll has at most {OPTIONS_MAX} options."));
                 }
                 draft.seats = number(f, "seats", "The number of winners")?.unwrap_or(1);
+                if draft.seats == 0 || draft.seats as usize > draft.options.len() {
+                    return Err(format!(
+                        "Choose from 1 to {} winners: there are {} options.",
+                        draft.options.len(),
+                        draft.options.len()
+                    ));
+                }
+                if draft.seats > 1 && matches!(method, "irv" | "schulze" | "ranked-pairs") {
+                    return Err(format!(
+                        "{} elects one winner; choose a method that fills several seats.",
+                        words::method_label(method)
+                    ));
+                }
             }
         }
         DecisionKind::AmendStatutes => {
@@ -350,8 +364,11 @@ fn read_draft(s: &CommonsState, statutes: &Statutes, f: &Fields) -> Result<Draft
                     candidates.push(k);
                 }
             }
-            if candidates.is_empty() {
-                return Err("Choose the candidates.".to_owned());
+            if candidates.len() < statutes.board_seats as usize {
+                return Err(format!(
+                    "The board has {} seats: choose at least {} candidates.",
+                    statutes.board_seats, statutes.board_seats
+                ));
             }
             draft.candidates = candidates;
             draft.seats = statutes.board_seats;
