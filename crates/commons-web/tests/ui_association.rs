@@ -756,19 +756,31 @@ async fn under_vote_admission_an_application_goes_to_a_poll_that_admits_when_it_
     polls.shows("Admit Cy");
 }
 
-/// A commons whose founder and `names` are members (admitted by the founder).
+/// A commons whose founder and `names` are members (admitted by the founder), users.
 async fn with_members(site: &Site, names: &[&str]) -> (String, Browser, Vec<Browser>) {
+    let people: Vec<(&str, &[&str])> = names.iter().map(|n| (*n, &["users"][..])).collect();
+    with_members_in(site, &[], &people).await
+}
+
+/// A commons under the default statutes with `changes`, whose founder and `people` are
+/// members, each admitted by the founder in the chambers named.
+async fn with_members_in(
+    site: &Site,
+    changes: &[(&str, &str)],
+    people: &[(&str, &[&str])],
+) -> (String, Browser, Vec<Browser>) {
     let mut founder = Browser::new(1);
-    let path = association(site, &mut founder, &[]).await;
+    let path = association(site, &mut founder, changes).await;
     let members = format!("{path}/members");
     let mut browsers = Vec::new();
-    for (i, name) in names.iter().enumerate() {
+    for (i, (name, chambers)) in people.iter().enumerate() {
         let mut b = Browser::join(site, &path, 10 + i as u8, name).await;
+        let fields: Vec<(&str, &str)> = chambers.iter().map(|c| ("chambers", *c)).collect();
         b.act(
             site,
             &members,
             &format!("{path}/members/apply"),
-            &[("chambers", "users")],
+            &fields,
             "will decide",
         )
         .await;
@@ -1327,4 +1339,123 @@ async fn an_amendment_poll_previews_what_changes_and_amends_the_statutes_when_it
         ],
     )
     .await;
+}
+
+#[tokio::test]
+async fn a_poll_counted_by_chamber_shows_each_chambers_result_and_stv_elects_the_board() {
+    let site = site().await;
+    let (path, mut founder, mut voters) = with_members_in(
+        &site,
+        &[("rule-general-by_chamber", "all"), ("board_seats", "2")],
+        &[
+            ("Ana", &["users"]),
+            ("Bo", &["workers"]),
+            ("Cy", &["users", "workers"]),
+        ],
+    )
+    .await;
+    let statutes = founder.get(&site, &format!("{path}/association")).await;
+    statutes.shows(
+        "General decisions: proposal, more than ½ of members, no quorum, passing in all 2 chambers",
+    );
+    let poll = open_poll(
+        &site,
+        &mut founder,
+        &path,
+        &[
+            ("decision", "general"),
+            ("title", "Raise the membership fee"),
+            ("method", "proposal"),
+            ("electorate", "members"),
+            ("threshold", "1/2"),
+            ("strict", "yes"),
+            ("quorum", "0"),
+            ("closes_in", "1"),
+            ("closes_unit", "days"),
+        ],
+        &["passing in all 2 chambers", "Users (2), Workers (2)"],
+    )
+    .await;
+    let [ana, bo, cy] = &mut voters[..] else {
+        unreachable!()
+    };
+    // Cy sits in both chambers, so the form asks which one a ballot is for.
+    cy.get(&site, &poll).await.shows("id=\"vote-chamber\"");
+    assert!(!ana.get(&site, &poll).await.text.contains("vote-chamber"));
+    let vote = format!("{poll}/vote");
+    ana.act(&site, &poll, &vote, &[("stance", "yes")], "cast")
+        .await;
+    bo.act(&site, &poll, &vote, &[("stance", "no")], "cast")
+        .await;
+    cy.act(&site, &poll, &vote, &[("stance", "yes")], "cast")
+        .await;
+    site.pass_time(2 * DAY_MS).await;
+    let page = founder.get(&site, &poll).await;
+    preview("chambers-closed.html", &page.text);
+    page.shows("id=\"chamber-results\"");
+    page.shows("By chamber: it passed in 1 of 2 chambers.");
+    page.shows("result-failed");
+
+    // The board: two seats by Scottish STV among three candidates.
+    let form = founder
+        .get(&site, &format!("{path}/polls/new?decision=elect_board"))
+        .await;
+    let keys: Vec<String> = form
+        .text
+        .match_indices("name=\"candidate\" value=\"")
+        .map(|(at, m)| form.text[at + m.len()..at + m.len() + 66].to_owned())
+        .collect();
+    assert_eq!(keys.len(), 4, "every active member is a candidate to tick");
+    let mut fields = vec![
+        ("decision", "elect_board"),
+        ("title", "Elect the board"),
+        ("closes_in", "1"),
+        ("closes_unit", "days"),
+    ];
+    // Too few candidates for the seats is said before signing.
+    fields.push(("candidate", &keys[0]));
+    let few = founder
+        .submit(
+            &site,
+            &format!("{path}/polls/new"),
+            &format!("{path}/polls/preview"),
+            &fields,
+        )
+        .await;
+    assert_eq!(few.status, StatusCode::UNPROCESSABLE_ENTITY);
+    few.shows("The board has 2 seats: choose at least 2 candidates.");
+    fields.extend([("candidate", &keys[1][..]), ("candidate", &keys[2][..])]);
+    let election = open_poll(
+        &site,
+        &mut founder,
+        &path,
+        &fields,
+        &["single transferable vote (Scottish rules), members, 2 seats, no quorum"],
+    )
+    .await;
+    let vote = format!("{election}/vote");
+    for (i, b) in voters.iter_mut().enumerate() {
+        let (first, second) = ((i % 3).to_string(), ((i + 1) % 3).to_string());
+        b.act(
+            &site,
+            &election,
+            &vote,
+            &[("rank-0", &first), ("rank-1", &second)],
+            "cast",
+        )
+        .await;
+    }
+    founder
+        .act(&site, &election, &vote, &[("rank-0", "0")], "cast")
+        .await;
+    site.pass_time(2 * DAY_MS).await;
+    let page = founder.get(&site, &election).await;
+    preview("election-closed.html", &page.text);
+    page.shows("id=\"winners\"");
+    page.shows("the board is elected for 12 months");
+    page.shows("Quota");
+    let statutes = founder.get(&site, &format!("{path}/association")).await;
+    statutes.shows("Their term ends");
+    let members = founder.get(&site, &format!("{path}/members")).await;
+    members.shows("role-board");
 }

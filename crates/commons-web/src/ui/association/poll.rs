@@ -464,7 +464,7 @@ pub async fn poll(
                 turnout_weight => c.turnout_weight,
                 turnout_percent => percent(c.turnout_weight, c.electorate_weight),
                 quorum_met => c.quorum_met,
-                support => c.support,
+                support => exact_words(&c.support),
                 support_percent => ratio_percent(&c.support),
                 passed => c.passed,
             }).collect::<Vec<_>>(),
