@@ -435,6 +435,164 @@ fn draw(chart: &BarChart, svg: &mut String) -> Result<(), Box<dyn std::error::Er
     Ok(())
 }
 
+/// Most series a grouped chart draws (a poll's rounds): more would not fit the legend.
+pub const SERIES_MAX: usize = 8;
+/// The series' colours, light to dark teal, so that later rounds read darker.
+const SERIES_COLOURS: [RGBColor; SERIES_MAX] = [
+    RGBColor(0x99, 0xf6, 0xe4),
+    RGBColor(0x5e, 0xea, 0xd4),
+    RGBColor(0x2d, 0xd4, 0xbf),
+    RGBColor(0x14, 0xb8, 0xa6),
+    RGBColor(0x0d, 0x94, 0x88),
+    RGBColor(0x0f, 0x76, 0x6e),
+    RGBColor(0x11, 0x5e, 0x59),
+    RGBColor(0x13, 0x4e, 0x4a),
+];
+
+/// A bar chart of categories with one bar per series in each (votes per candidate, a
+/// bar per round): `series[j].1[i]` is the height of series `j` in group `i`, in units
+/// of 10^-`decimals` (STV counts fractional votes in fixed point; the bars stay
+/// integers and only the axis labels show the decimal point).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GroupedBarChart {
+    pub title: String,
+    pub y_desc: String,
+    pub x_desc: String,
+    pub groups: Vec<String>,
+    pub series: Vec<(String, Vec<u64>)>,
+    pub decimals: u32,
+    pub empty_caption: String,
+    pub summary: String,
+}
+
+/// Draws a grouped bar chart as an SVG document, like [`render`] (at most
+/// [`SERIES_MAX`] series and [`CATEGORIES_MAX`] groups are drawn).
+pub fn render_grouped(chart: &GroupedBarChart) -> Result<String, ApiError> {
+    let mut svg = String::new();
+    draw_grouped(chart, &mut svg)
+        .map_err(|error| ApiError::Fault(format!("drawing the chart: {error}")))?;
+    accessible(&svg, &chart.title, &chart.summary)
+}
+
+/// `units` of 10^-`decimals` as a short decimal: `12`, `12.5`.
+fn decimal_label(units: u64, decimals: u32) -> String {
+    let scale = 10u64.saturating_pow(decimals);
+    let (whole, fraction) = (units / scale, units % scale);
+    if fraction == 0 {
+        return whole.to_string();
+    }
+    let digits = format!("{fraction:0width$}", width = decimals as usize);
+    format!("{whole}.{}", digits.trim_end_matches('0'))
+}
+
+fn draw_grouped(
+    chart: &GroupedBarChart,
+    svg: &mut String,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let root = SVGBackend::with_string(svg, (WIDTH, HEIGHT)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let groups: Vec<&String> = chart.groups.iter().take(CATEGORIES_MAX).collect();
+    let series: Vec<&(String, Vec<u64>)> = chart.series.iter().take(SERIES_MAX).collect();
+    let n = i64::try_from(groups.len().max(1))?;
+    // A segmented range holds both its ends: 0..n-1 gives the n groups their n segments
+    // (plotters maps a range of one value oddly, so a single group keeps a spare one).
+    let last = (n - 1).max(1);
+    let highest = series
+        .iter()
+        .flat_map(|(_, values)| values.iter().take(groups.len()))
+        .copied()
+        .max()
+        .unwrap_or(0);
+    let top = i64::try_from(scale_top(highest))?;
+    let text = |size: u32| (FONT, size).into_font().color(&INK);
+    let mut area = ChartBuilder::on(&root)
+        .caption(&chart.title, text(20))
+        .margin(12)
+        .x_label_area_size(44)
+        .y_label_area_size(52)
+        .build_cartesian_2d((0..last).into_segmented(), 0..top)?;
+    let x_label = |value: &SegmentValue<i64>| match value {
+        SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => usize::try_from(*i)
+            .ok()
+            .and_then(|i| groups.get(i))
+            .map(|label| short_label(label))
+            .unwrap_or_default(),
+        SegmentValue::Last => String::new(),
+    };
+    let decimals = chart.decimals;
+    let y_label = |value: &i64| decimal_label(u64::try_from(*value).unwrap_or(0), decimals);
+    area.configure_mesh()
+        .disable_x_mesh()
+        .bold_line_style(GRID)
+        .light_line_style(TRANSPARENT)
+        .axis_style(INK)
+        .x_labels(groups.len().max(2))
+        .y_labels(Y_LABELS_MAX)
+        .x_label_formatter(&x_label)
+        .y_label_formatter(&y_label)
+        .x_desc(chart.x_desc.as_str())
+        .y_desc(chart.y_desc.as_str())
+        .label_style(text(14))
+        .axis_desc_style(text(15))
+        .draw()?;
+    // Each group's segment is split between the series by pixel margins.
+    let left_edge = area.backend_coord(&(SegmentValue::Exact(0), 0)).0;
+    let right_edge = area.backend_coord(&(SegmentValue::Exact(1), 0)).0;
+    let group_px = u32::try_from((right_edge - left_edge).max(1))?;
+    let m = u32::try_from(series.len().max(1))?;
+    let gap_px = (group_px / 8).max(2);
+    let bar_px = (group_px.saturating_sub(2 * gap_px) / m).max(1);
+    for (j, (name, values)) in series.iter().enumerate() {
+        let colour = SERIES_COLOURS[j % SERIES_MAX];
+        let j = u32::try_from(j)?;
+        let left = gap_px + j * bar_px;
+        let right = group_px.saturating_sub(left + bar_px);
+        let bars = values
+            .iter()
+            .take(groups.len())
+            .enumerate()
+            .filter(|(_, v)| **v > 0)
+            .map(|(i, v)| -> Result<_, std::num::TryFromIntError> {
+                let i = i64::try_from(i)?;
+                let mut bar = Rectangle::new(
+                    [
+                        (SegmentValue::Exact(i), 0),
+                        (SegmentValue::Exact(i + 1), i64::try_from(*v)?),
+                    ],
+                    colour.filled(),
+                );
+                bar.set_margin(0, 0, left, right);
+                Ok(bar)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        area.draw_series(bars)?
+            .label(name.as_str())
+            .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 12, y + 6)], colour.filled()));
+    }
+    if series.len() > 1 {
+        area.configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .background_style(WHITE.filled())
+            .border_style(GRID)
+            .label_font(text(13))
+            .draw()?;
+    }
+    if highest == 0 {
+        let (x_range, y_range) = area.plotting_area().get_pixel_range();
+        let centre = (
+            (x_range.start + x_range.end) / 2,
+            (y_range.start + y_range.end) / 2,
+        );
+        root.draw_text(
+            &chart.empty_caption,
+            &text(18).pos(Pos::new(HPos::Center, VPos::Center)),
+            centre,
+        )?;
+    }
+    root.present()?;
+    Ok(())
+}
+
 /// Longest bar label, in characters; longer names are cut with an ellipsis.
 const LABEL_CHARS_MAX: usize = 10;
 /// Most bars a chart of categories has, each labelled.
@@ -571,6 +729,41 @@ mod tests {
         assert!(!svg.contains("<b>"), "{svg}");
         assert!(svg.contains("&lt;script&gt;alert(&#39;t&#39;)&lt;/script&gt; &amp; co"));
         assert_eq!(bars(&svg), 2);
+    }
+
+    #[test]
+    fn a_grouped_chart_draws_a_bar_per_series_in_each_group_with_decimal_labels() {
+        let chart = GroupedBarChart {
+            title: "Votes per round".to_owned(),
+            y_desc: "votes".to_owned(),
+            x_desc: "candidate".to_owned(),
+            groups: vec!["Ana".to_owned(), "<Bo>".to_owned(), "Cy".to_owned()],
+            series: vec![
+                ("round 1".to_owned(), vec![3_000, 2_500, 1_000]),
+                ("round 2".to_owned(), vec![3_000, 3_500, 0]),
+            ],
+            decimals: 3,
+            empty_caption: "No votes".to_owned(),
+            summary: "two rounds".to_owned(),
+        };
+        let svg = render_grouped(&chart).unwrap();
+        assert!(svg.starts_with("<svg role=\"img\" aria-label=\"Votes per round\" "));
+        let bars = |colour: &str| {
+            svg.lines()
+                .filter(|l| l.starts_with("<rect") && l.contains(colour))
+                .count()
+        };
+        // Three bars of round 1 and two of round 2, plus one legend swatch each.
+        assert_eq!(bars("fill=\"#99F6E4\""), 4);
+        assert_eq!(bars("fill=\"#5EEAD4\""), 3);
+        assert!(svg.contains("&lt;Bo&gt;") && !svg.contains("<Bo>"));
+        assert!(
+            svg.contains(">\n2.5\n</text>") || svg.contains(">\n3\n</text>"),
+            "{svg}"
+        );
+        assert!(!svg.contains("No votes"));
+        assert_eq!(decimal_label(1_250, 3), "1.25");
+        assert_eq!(decimal_label(2_000, 3), "2");
     }
 
     #[test]

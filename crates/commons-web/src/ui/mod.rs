@@ -9,6 +9,7 @@
 //! [`commons_node::Node::authorize`] said they may.
 
 pub mod accounts;
+pub mod association;
 pub mod dates;
 pub mod explorer;
 pub mod forks;
@@ -166,6 +167,14 @@ const TEMPLATE_SOURCES: &[(&str, &str)] = template_sources!(
     "artifact.html",
     "notifications.html",
     "statistics.html",
+    "association.html",
+    "no_association.html",
+    "statutes.html",
+    "members.html",
+    "polls.html",
+    "new_poll.html",
+    "poll.html",
+    "delegations.html",
 );
 
 /// The stylesheet every page links.
@@ -432,7 +441,7 @@ async fn stylesheet() -> Response {
 
 /// The UI's routes.
 pub fn endpoints() -> Vec<(Route, MethodRouter<AppState>)> {
-    vec![
+    let mut endpoints = vec![
         (Route::get("/"), get(explorer::home)),
         (Route::get("/static/style.css"), get(stylesheet)),
         (
@@ -603,5 +612,7 @@ pub fn endpoints() -> Vec<(Route, MethodRouter<AppState>)> {
             Route::get("/c/{id}/verify"),
             get(explorer::verify_page).post(explorer::verify_receipt),
         ),
-    ]
+    ];
+    endpoints.extend(association::endpoints());
+    endpoints
 }
