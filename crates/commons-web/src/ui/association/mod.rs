@@ -21,7 +21,7 @@ use crate::{AppState, Route};
 use axum::routing::{MethodRouter, get, post};
 use commons_core::association::polls::identity;
 use commons_core::association::{
-    ChamberBasis, Electorate, MemberStatus, contributors, maintainers,
+    ChamberBasis, Electorate, MemberStatus, contributors,
 };
 use commons_core::state::State;
 use commons_ledger::AuthorKey;
@@ -254,57 +254,6 @@ impl<'a> ChamberBook<'a> {
                     .count()
             })
             .collect()
-    }
-}
-
-/// Who `electorate` names now, by identity, as a poll opened now would freeze it. Core
-/// freezes the electorate inside `poll.open`; the preview counts the same sets so that
-/// the number shown before signing is the number the poll will have.
-pub(crate) fn electorate_now(state: &State, electorate: &Electorate) -> BTreeSet<AuthorKey> {
-    let association = &state.association;
-    let members = || {
-        association
-            .members
-            .iter()
-            .filter(|(_, m)| m.status == MemberStatus::Active)
-            .map(|(k, _)| *k)
-    };
-    match electorate {
-        Electorate::Members => members().collect(),
-        Electorate::Chamber(slug) => {
-            let book = ChamberBook::new(state);
-            members().filter(|k| book.sits_in(k, slug)).collect()
-        }
-        Electorate::Contributors => {
-            let window = association
-                .statutes
-                .as_ref()
-                .map_or(1, |s| s.contributor_window_months);
-            contributors(state, window)
-                .iter()
-                .map(|k| identity(state, k))
-                .collect()
-        }
-        Electorate::Maintainers => maintainers(state)
-            .iter()
-            .map(|k| identity(state, k))
-            .collect(),
-        Electorate::AreaMaintainers(slug) => state
-            .production
-            .area_by_slug(slug)
-            .map(|(_, area)| {
-                area.maintainers
-                    .iter()
-                    .map(|k| identity(state, k))
-                    .collect()
-            })
-            .unwrap_or_default(),
-        Electorate::Registered => state
-            .agents
-            .values()
-            .filter(|a| a.rotated_to.is_none())
-            .map(|a| a.identity)
-            .collect(),
     }
 }
 

@@ -372,8 +372,8 @@ pub async fn poll(
     let scope = Scope::of(&state, &id, &viewer).await?;
     let poll_id = parse_event_id(&poll)?;
     let (key, seen) = (scope.key, scope.seen);
-    // Voting ends on the node's clock: the tick that closes the poll comes with the next
-    // event, and the page says so rather than offering a ballot past the closing time.
+    // Voting ends on the node's clock: the tick that closes the poll follows within a
+    // second, and the page says so rather than offering a ballot past the closing time.
     let now_ms = state.node.now_ms();
     let (view, standing, n_unseen) = scope
         .inspect(&state, move |s| {

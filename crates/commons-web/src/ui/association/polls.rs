@@ -5,7 +5,7 @@
 
 use super::statutes::{editor_context, fields_of, read_form};
 use super::words;
-use super::{Fields, Standing, electorate_now, page_of, pager, percent, quorum_weight};
+use super::{Fields, Standing, page_of, pager, percent, quorum_weight};
 use crate::AppState;
 use crate::ui::production::{
     Scope, area_choices, duration_in_words, people, resolve_people, unseen_notices,
@@ -449,7 +449,11 @@ impl Draft {
 /// what it takes to pass, and what it is about.
 fn preview_context(s: &CommonsState, statutes: &Statutes, draft: &Draft, now_ms: u64) -> Value {
     let rule = &draft.rule;
-    let voters = electorate_now(s, &rule.electorate);
+    // Exactly what `poll.open` would freeze now (nobody, if it would refuse).
+    let voters: std::collections::BTreeSet<AuthorKey> =
+        commons_core::association::polls::freeze_electorate(s, &rule.electorate, None)
+            .map(|e| e.into_keys().collect())
+            .unwrap_or_default();
     let n_voters = voters.len() as u64;
     // The fewest voters that reach the quorum: ⌈quorum × electorate⌉, at least one.
     let quorum_voters = (n_voters.saturating_mul(rule.quorum.num))
