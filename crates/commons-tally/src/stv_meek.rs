@@ -34,7 +34,9 @@
 use crate::fixed::{decimal, div_ceil};
 use crate::lot::{Prefer, TieBreaker};
 use crate::ranking::StrictRankings;
-use crate::{Candidate, CandidateTally, Outcome, Profile, Round, TallyError, TiePurpose, Totals};
+use crate::{
+    Candidate, CandidateTally, Method, Outcome, Profile, Round, TallyError, TiePurpose, Totals,
+};
 
 /// Decimal places of votes and keep values.
 pub const DECIMALS: u32 = 9;
@@ -56,7 +58,7 @@ enum Status {
 pub(crate) fn count(profile: &Profile, seed: [u8; 32]) -> Result<Outcome, TallyError> {
     let n = profile.candidates.len();
     let seats = profile.seats as usize;
-    let ballots = StrictRankings::from_profile(profile);
+    let ballots = StrictRankings::from_profile(&Method::StvMeek, profile)?;
     let valid_units = u128::from(ballots.weight_total()) * SCALE;
 
     let mut tie_breaker = TieBreaker::new(seed, n);
