@@ -15,6 +15,7 @@ pub mod postgres;
 pub mod production;
 pub mod production_workload;
 pub mod report;
+pub mod tally;
 pub mod web;
 pub mod workload;
 

@@ -38,6 +38,14 @@ enum Command {
     ///
     /// Example: cargo run --release -p commons-bench -- production --events 20000
     Production(commons_bench::production::ProductionArgs),
+    /// Count seeded profiles (100,000 ranked ballots over 10 candidates; 10,000 for a
+    /// 5-seat STV) with commons-tally by plurality, instant runoff, Schulze, ranked pairs,
+    /// Scottish and Meek STV, and the same with the Python package pref_voting in the same
+    /// run (installed into target/ on first use); print each time, the ratio against the
+    /// target of 50x and whether the winners agree.
+    ///
+    /// Example: cargo run --release -p commons-bench -- tally
+    Tally(commons_bench::tally::TallyArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -47,5 +55,6 @@ fn main() -> anyhow::Result<()> {
         Command::CrashSoak(args) => crash::crash_soak(args),
         Command::Web(args) => commons_bench::web::web(args),
         Command::Production(args) => commons_bench::production::production(args),
+        Command::Tally(args) => commons_bench::tally::tally(args),
     }
 }

@@ -3,6 +3,7 @@
 //! one, so `winners` is empty and the result is in [`Totals`]. Neither can tie: equal
 //! yes and no fails the proposal, so no lot is ever drawn.
 
+use crate::validate::for_each_valid;
 use crate::{Ballot, ConsentStance, Method, Outcome, Profile, Round, Stance, TallyError, Totals};
 
 pub(crate) fn count(
@@ -12,7 +13,7 @@ pub(crate) fn count(
 ) -> Result<Outcome, TallyError> {
     let mut counted: u64 = 0;
     let mut by_kind = [0u64; 4];
-    for weighted in &profile.ballots {
+    for_each_valid(method, profile, |weighted| {
         // Cannot overflow: check_profile proved all weights sum into a u64.
         counted += weighted.weight;
         let kind = match &weighted.ballot {
@@ -25,7 +26,7 @@ pub(crate) fn count(
             _ => unreachable!("validation admits only the method's ballot kinds"),
         };
         by_kind[kind] += weighted.weight;
-    }
+    })?;
     let totals = if *method == Method::Consent {
         Totals::Consent {
             consent: by_kind[0],

@@ -16,12 +16,13 @@
 use crate::lot::{Prefer, TieBreaker};
 use crate::ranking::StrictRankings;
 use crate::{
-    Candidate, CandidateTally, Outcome, Profile, Round, TallyError, TiePurpose, Totals, Transfer,
+    Candidate, CandidateTally, Method, Outcome, Profile, Round, TallyError, TiePurpose, Totals,
+    Transfer,
 };
 
 pub(crate) fn count(profile: &Profile, seed: [u8; 32]) -> Result<Outcome, TallyError> {
     let n = profile.candidates.len();
-    let ballots = StrictRankings::from_profile(profile);
+    let ballots = StrictRankings::from_profile(&Method::Irv, profile)?;
     let mut tie_breaker = TieBreaker::new(seed, n);
     let mut continuing = vec![true; n];
     let mut n_continuing = n;

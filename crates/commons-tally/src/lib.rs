@@ -343,7 +343,6 @@ pub struct Profile {
 pub fn count(method: &Method, profile: &Profile, seed: [u8; 32]) -> Result<Outcome, TallyError> {
     method.check_parameters()?;
     check_profile(method, profile)?;
-    validate::validate_all(method, profile)?;
     let mut outcome = match method {
         Method::Plurality
         | Method::Approval { .. }

@@ -50,7 +50,8 @@ impl TieBreaker {
     }
 
     /// Orders `tied` by lot and records it; answers the lot order, favourite first. The
-    /// chosen candidate is the last for [`TiePurpose::Exclude`], otherwise the first.
+    /// chosen candidate is the last for [`TiePurpose::Exclude`], none for
+    /// [`TiePurpose::PairOrder`] (an order, not a choice), otherwise the first.
     pub(crate) fn by_lot(
         &mut self,
         round: Option<u32>,
@@ -58,10 +59,10 @@ impl TieBreaker {
         tied: &[Candidate],
     ) -> Vec<Candidate> {
         let order = self.lot_order(tied);
-        let chosen = if purpose == TiePurpose::Exclude {
-            order.last().copied()
-        } else {
-            order.first().copied()
+        let chosen = match purpose {
+            TiePurpose::Exclude => order.last().copied(),
+            TiePurpose::PairOrder => None,
+            _ => order.first().copied(),
         };
         self.records.push(TieBreak {
             round,

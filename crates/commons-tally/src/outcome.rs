@@ -131,6 +131,20 @@ pub enum TiePurpose {
     PairOrder,
 }
 
+impl TiePurpose {
+    /// The snake_case name, as in JSON.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            TiePurpose::Exclude => "exclude",
+            TiePurpose::ElectOrder => "elect_order",
+            TiePurpose::SurplusOrder => "surplus_order",
+            TiePurpose::Seat => "seat",
+            TiePurpose::Winner => "winner",
+            TiePurpose::PairOrder => "pair_order",
+        }
+    }
+}
+
 /// How a tie was broken.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -5,7 +5,8 @@
 //! as ranked equal to each other and below every ranked candidate. The matrix is built in
 //! one pass over the ballots, O(ranked × candidates) per ballot, with one reused buffer.
 
-use crate::{Ballot, Candidate, Profile};
+use crate::validate::for_each_valid;
+use crate::{Ballot, Candidate, Method, Profile, TallyError};
 
 /// `d[i][j]`: the weight of ballots preferring candidate i to candidate j.
 pub(crate) struct Pairwise {
@@ -16,25 +17,25 @@ pub(crate) struct Pairwise {
 }
 
 impl Pairwise {
-    pub(crate) fn from_profile(profile: &Profile) -> Pairwise {
+    pub(crate) fn from_profile(method: &Method, profile: &Profile) -> Result<Pairwise, TallyError> {
         let n = profile.candidates.len();
         let mut d = vec![0u64; n * n];
         let mut position = vec![u32::MAX; n];
         let mut counted: u64 = 0;
         let mut blank: u64 = 0;
-        for weighted in &profile.ballots {
+        for_each_valid(method, profile, |weighted| {
             let Ballot::Ranking(ranking) = &weighted.ballot else {
                 unreachable!("validation admits only rankings for pairwise methods")
             };
             let weight = weighted.weight;
             if weight == 0 {
-                continue;
+                return;
             }
             // Neither sum can overflow: check_profile proved all weights sum into a u64,
             // and every entry of d is such a sum.
             if ranking.is_empty() {
                 blank += weight;
-                continue;
+                return;
             }
             counted += weight;
             for (level, rank) in ranking.iter().enumerate() {
@@ -57,13 +58,13 @@ impl Pairwise {
                     position[candidate] = u32::MAX;
                 }
             }
-        }
-        Pairwise {
+        })?;
+        Ok(Pairwise {
             n_candidates: n,
             d,
             counted,
             blank,
-        }
+        })
     }
 
     /// The weight of ballots preferring `i` to `j`.

@@ -17,14 +17,14 @@
 use crate::lot::TieBreaker;
 use crate::pairwise::Pairwise;
 use crate::schulze::{levels, single_round};
-use crate::{Candidate, LockedPair, Outcome, Profile, TallyError, TiePurpose, Totals};
+use crate::{Candidate, LockedPair, Method, Outcome, Profile, TallyError, TiePurpose, Totals};
 
 /// The most orders of equally strong pairs whose winners are enumerated for
 /// [`Outcome::winners_before_tie_break`] (7!); with more, the Smith set is reported.
 pub const ORDERINGS_MAX: u64 = 5_040;
 
 pub(crate) fn count(profile: &Profile, seed: [u8; 32]) -> Result<Outcome, TallyError> {
-    let pairwise = Pairwise::from_profile(profile);
+    let pairwise = Pairwise::from_profile(&Method::RankedPairs, profile)?;
     let n = pairwise.n_candidates;
     let mut tie_breaker = TieBreaker::new(seed, n);
     let all: Vec<Candidate> = (0..n).collect();

@@ -2,10 +2,12 @@
 //! distinct ballot once per transfer however many voters cast it, without allocating
 //! per ballot.
 
-use crate::{Ballot, Profile};
+use crate::validate::for_each_valid;
+use crate::{Ballot, Method, Profile, TallyError};
 
 /// The distinct non-blank strict rankings of a profile with their summed weights, in a
-/// canonical order (sorted by preferences), so nothing depends on the order of ballots.
+/// canonical order (by a fingerprint of the preferences, then the preferences), so
+/// nothing depends on the order of ballots.
 pub(crate) struct StrictRankings {
     preferences: Vec<u32>,
     starts: Vec<usize>,
@@ -14,24 +16,40 @@ pub(crate) struct StrictRankings {
     pub(crate) blank: u64,
 }
 
+/// FNV-1a over the preferences: a cheap sort key, so that grouping compares whole
+/// rankings only when their fingerprints are equal (almost always: when they are equal).
+fn fingerprint(preferences: &[u32]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for &candidate in preferences {
+        for byte in candidate.to_le_bytes() {
+            hash = (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    hash
+}
+
 impl StrictRankings {
-    /// Groups the rankings of a validated profile whose method refuses equal ranks.
-    pub(crate) fn from_profile(profile: &Profile) -> StrictRankings {
+    /// Validates the ballots for `method` (which refuses equal ranks) and groups them.
+    pub(crate) fn from_profile(
+        method: &Method,
+        profile: &Profile,
+    ) -> Result<StrictRankings, TallyError> {
         let mut flat: Vec<u32> = Vec::new();
         let mut bounds: Vec<(usize, usize)> = Vec::with_capacity(profile.ballots.len());
         let mut flat_weights: Vec<u64> = Vec::with_capacity(profile.ballots.len());
+        let mut fingerprints: Vec<u64> = Vec::with_capacity(profile.ballots.len());
         let mut blank: u64 = 0;
-        for weighted in &profile.ballots {
+        for_each_valid(method, profile, |weighted| {
             let Ballot::Ranking(ranking) = &weighted.ballot else {
                 unreachable!("validation admits only rankings for IRV and STV")
             };
             if weighted.weight == 0 {
-                continue;
+                return;
             }
             if ranking.is_empty() {
                 // Cannot overflow: check_profile proved that all weights sum into a u64.
                 blank += weighted.weight;
-                continue;
+                return;
             }
             let start = flat.len();
             for rank in ranking {
@@ -41,10 +59,15 @@ impl StrictRankings {
             }
             bounds.push((start, flat.len()));
             flat_weights.push(weighted.weight);
-        }
+            fingerprints.push(fingerprint(&flat[start..]));
+        })?;
         let mut order: Vec<usize> = (0..bounds.len()).collect();
         let slice = |i: usize| &flat[bounds[i].0..bounds[i].1];
-        order.sort_unstable_by(|a, b| slice(*a).cmp(slice(*b)));
+        order.sort_unstable_by(|a, b| {
+            fingerprints[*a]
+                .cmp(&fingerprints[*b])
+                .then_with(|| slice(*a).cmp(slice(*b)))
+        });
         let mut preferences = Vec::with_capacity(flat.len());
         let mut starts = vec![0];
         let mut weights: Vec<u64> = Vec::new();
@@ -63,12 +86,12 @@ impl StrictRankings {
             weights.push(flat_weights[i]);
             previous = Some(i);
         }
-        StrictRankings {
+        Ok(StrictRankings {
             preferences,
             starts,
             weights,
             blank,
-        }
+        })
     }
 
     pub(crate) fn len(&self) -> usize {

@@ -13,10 +13,10 @@
 
 use crate::lot::TieBreaker;
 use crate::pairwise::Pairwise;
-use crate::{Candidate, Outcome, Profile, Round, TallyError, TiePurpose, Totals};
+use crate::{Candidate, Method, Outcome, Profile, Round, TallyError, TiePurpose, Totals};
 
 pub(crate) fn count(profile: &Profile, seed: [u8; 32]) -> Result<Outcome, TallyError> {
-    let pairwise = Pairwise::from_profile(profile);
+    let pairwise = Pairwise::from_profile(&Method::Schulze, profile)?;
     let n = pairwise.n_candidates;
     let paths = strongest_paths(&pairwise);
     let path = |i: Candidate, j: Candidate| paths[i * n + j];

@@ -18,7 +18,9 @@
 //! - **Iteration**: each elected candidate's keep value becomes keep × quota ÷ votes,
 //!   **rounded up** to nine decimals, and the ballots are distributed again, until a
 //!   hopeful candidate reaches the quota, or the elected candidates' total surplus is at
-//!   most [`SURPLUS_CONVERGED`], or no keep value changes, or [`ITERATIONS_MAX`]
+//!   most [`SURPLUS_CONVERGED`] plus the rounding slack (10^-9 for every ballot and every
+//!   elected candidate it reached: rounding shares up can hold that much above the quota
+//!   however long one iterates), or no keep value changes, or [`ITERATIONS_MAX`]
 //!   iterations have run. One such run is one round of the sheet.
 //! - **Exclusion**: after a round that elected no one, the hopeful candidate with the
 //!   fewest votes is excluded (ties backwards through earlier rounds, then by lot: the
@@ -32,7 +34,9 @@
 use crate::fixed::{decimal, div_ceil};
 use crate::lot::{Prefer, TieBreaker};
 use crate::ranking::StrictRankings;
-use crate::{Candidate, CandidateTally, Outcome, Profile, Round, TallyError, TiePurpose, Totals};
+use crate::{
+    Candidate, CandidateTally, Method, Outcome, Profile, Round, TallyError, TiePurpose, Totals,
+};
 
 /// Decimal places of votes and keep values.
 pub const DECIMALS: u32 = 9;
@@ -54,7 +58,7 @@ enum Status {
 pub(crate) fn count(profile: &Profile, seed: [u8; 32]) -> Result<Outcome, TallyError> {
     let n = profile.candidates.len();
     let seats = profile.seats as usize;
-    let ballots = StrictRankings::from_profile(profile);
+    let ballots = StrictRankings::from_profile(&Method::StvMeek, profile)?;
     let valid_units = u128::from(ballots.weight_total()) * SCALE;
 
     let mut tie_breaker = TieBreaker::new(seed, n);
@@ -74,14 +78,17 @@ pub(crate) fn count(profile: &Profile, seed: [u8; 32]) -> Result<Outcome, TallyE
         let mut iterations: u32 = 0;
         let excess = loop {
             iterations += 1;
-            let excess = distribute(&ballots, &keep, &mut votes);
+            let (excess, rounding_slack) = distribute(&ballots, &keep, &mut votes);
             quota = (valid_units - excess) / (seats as u128 + 1) + 1;
             let reached = (0..n).any(|c| status[c] == Status::Hopeful && votes[c] >= quota);
             let surplus: u128 = elected
                 .iter()
                 .map(|&c| votes[c].saturating_sub(quota))
                 .sum();
-            if reached || surplus <= SURPLUS_CONVERGED || iterations >= ITERATIONS_MAX {
+            if reached
+                || surplus <= SURPLUS_CONVERGED + rounding_slack
+                || iterations >= ITERATIONS_MAX
+            {
                 break excess;
             }
             let mut changed = false;
@@ -196,10 +203,13 @@ pub(crate) fn count(profile: &Profile, seed: [u8; 32]) -> Result<Outcome, TallyE
     })
 }
 
-/// Distributes every ballot by the keep values into `votes`; answers the excess.
-fn distribute(ballots: &StrictRankings, keep: &[u128], votes: &mut [u128]) -> u128 {
+/// Distributes every ballot by the keep values into `votes`; answers the excess and the
+/// rounding slack: one unit per ballot for every elected candidate it reached, more than
+/// rounding up can have added to the elected candidates' votes.
+fn distribute(ballots: &StrictRankings, keep: &[u128], votes: &mut [u128]) -> (u128, u128) {
     votes.fill(0);
     let mut excess: u128 = 0;
+    let mut rounding_slack: u128 = 0;
     for group in 0..ballots.len() {
         let weight = u128::from(ballots.weights[group]);
         let mut remainder = SCALE;
@@ -211,6 +221,9 @@ fn distribute(ballots: &StrictRankings, keep: &[u128], votes: &mut [u128]) -> u1
             // Rounded up, and never above the remainder since keep values are at most 1.
             let share = div_ceil(remainder * keep_value, SCALE);
             votes[candidate as usize] += weight * share;
+            if keep_value < SCALE {
+                rounding_slack += weight;
+            }
             remainder -= share;
             if remainder == 0 {
                 break;
@@ -218,5 +231,5 @@ fn distribute(ballots: &StrictRankings, keep: &[u128], votes: &mut [u128]) -> u1
         }
         excess += weight * remainder;
     }
-    excess
+    (excess, rounding_slack)
 }

@@ -29,7 +29,9 @@ use crate::fixed::decimal;
 use crate::irv::transfers;
 use crate::lot::{Prefer, TieBreaker};
 use crate::ranking::StrictRankings;
-use crate::{Candidate, CandidateTally, Outcome, Profile, Round, TallyError, TiePurpose, Totals};
+use crate::{
+    Candidate, CandidateTally, Method, Outcome, Profile, Round, TallyError, TiePurpose, Totals,
+};
 
 /// Decimal places of votes and transfer values.
 pub const DECIMALS: u32 = 5;
@@ -45,7 +47,7 @@ enum Status {
 pub(crate) fn count(profile: &Profile, seed: [u8; 32]) -> Result<Outcome, TallyError> {
     let n = profile.candidates.len();
     let seats = profile.seats as usize;
-    let ballots = StrictRankings::from_profile(profile);
+    let ballots = StrictRankings::from_profile(&Method::StvScottish, profile)?;
     let valid = u128::from(ballots.weight_total());
     let quota = (valid / (seats as u128 + 1) + 1) * SCALE;
     let valid_units = valid * SCALE;

@@ -2,6 +2,7 @@
 //! time polls. The top `seats` totals win; a tie across the last seat goes to the lot.
 
 use crate::lot::TieBreaker;
+use crate::validate::for_each_valid;
 use crate::{
     Availability, Ballot, Candidate, CandidateTally, Method, Outcome, Profile, Round, TallyError,
     TiePurpose, Totals,
@@ -18,17 +19,17 @@ pub(crate) fn count(
     let mut secondary = vec![0u128; n_candidates];
     let mut counted: u64 = 0;
     let mut blank: u64 = 0;
-    for weighted in &profile.ballots {
+    for_each_valid(method, profile, |weighted| {
         let weight = weighted.weight;
         let weight_wide = u128::from(weight);
         if weight == 0 {
-            continue;
+            return;
         }
         // Neither sum can overflow: check_profile proved all weights sum into a u64.
         match &weighted.ballot {
             Ballot::Ranking(ranking) if ranking.is_empty() => {
                 blank += weight;
-                continue;
+                return;
             }
             _ => counted += weight,
         }
@@ -81,7 +82,7 @@ pub(crate) fn count(
             }
             _ => unreachable!("validation admits only the method's ballot kinds"),
         }
-    }
+    })?;
     if let Method::Score { min, .. } = method {
         for total in &mut primary {
             *total += u128::from(counted) * u128::from(*min);

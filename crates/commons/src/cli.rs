@@ -101,6 +101,13 @@ pub enum Command {
     /// in events by their digest.
     #[command(subcommand)]
     Blob(BlobCommand),
+    /// Count a file of ballots by a voting method (plurality to Schulze, ranked pairs and
+    /// STV), exactly, with the round-by-round sheet; ties are broken backwards, then by a
+    /// lot drawn from --seed.
+    #[command(
+        after_help = "Examples:\n  commons tally --method schulze --ballots board.blt\n  commons tally --method stv-scottish --seats 3 --ballots council.blt --json\n  commons tally --method score --max 10 --ballots scores.csv\n\nFormats (by extension or --format): BLT (`weight c1 c2=c3 0` lines), CSV (a header of\ncandidate names, one ballot per row; cells are ranks, 1/0 approvals, scores or dots,\nyes/ifneedbe/no), JSON ({\"candidates\": [..], \"seats\": n, \"ballots\": [{\"weight\": 1,\n\"ranking\": [[0], [2], [1]]}]}). A malformed file is refused with the line named."
+    )]
+    Tally(crate::tally::TallyArgs),
     /// Create a commons on a node, signed by a local key.
     #[command(
         after_help = "Example:\n  commons init \"Brest audio trails\" --key alice --licence CC-BY-SA-4.0 --maintainer 01ab…"

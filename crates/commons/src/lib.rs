@@ -9,6 +9,7 @@ pub mod demo;
 pub mod keys;
 pub mod production;
 pub mod progress;
+pub mod tally;
 
 use anyhow::{Context, Result, bail};
 use cli::{Cli, Command, DataArgs, KeyCommand, ProofVerify};
@@ -120,6 +121,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         }
         Command::Key(command) => key(command),
         Command::Blob(command) => blob::run(command).await,
+        Command::Tally(args) => tally::run(&args),
         Command::Init {
             name,
             licence,

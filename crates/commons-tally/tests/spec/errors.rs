@@ -202,3 +202,38 @@ fn counts_refuse_impossible_seats_and_overflowing_weights() {
         "method_parameters"
     );
 }
+
+#[test]
+fn every_method_refuses_a_ballot_of_the_wrong_kind_and_names_it() {
+    for name in commons_tally::METHOD_NAMES {
+        let method = Method::from_name(name, Default::default()).unwrap();
+        let wrong = if method == Method::Consent {
+            Ballot::Choice(0)
+        } else {
+            Ballot::Consent(ConsentStance::Consent)
+        };
+        let mut profile = three_candidates();
+        profile.ballots = vec![
+            WeightedBallot {
+                weight: 0,
+                ballot: wrong.clone(),
+            },
+            WeightedBallot {
+                weight: 1,
+                ballot: wrong,
+            },
+        ];
+        let error = count(&method, &profile, [0; 32]).unwrap_err();
+        assert_eq!(error.code(), "ballot_kind", "{name}");
+        assert!(
+            matches!(
+                error,
+                commons_tally::TallyError::InvalidBallot {
+                    ballot_index: 0,
+                    ..
+                }
+            ),
+            "{name}"
+        );
+    }
+}

@@ -105,3 +105,27 @@ fn scottish_stv_breaks_an_exclusion_tie_backwards_then_by_lot() {
     let again = count(&Method::StvScottish, &profile, SEED).unwrap();
     assert_eq!(outcome, again);
 }
+
+#[test]
+fn with_no_ballots_every_method_still_fills_its_seats_by_lot() {
+    for method in [
+        Method::Plurality,
+        Method::Borda,
+        Method::Irv,
+        Method::Schulze,
+        Method::RankedPairs,
+        Method::StvScottish,
+        Method::StvMeek,
+    ] {
+        let seats = if matches!(method, Method::StvScottish | Method::StvMeek) {
+            2
+        } else {
+            1
+        };
+        let profile = ranked("A B C", seats, &["3: "]);
+        let outcome = count(&method, &profile, SEED).unwrap();
+        assert_eq!(outcome.winners.len(), seats as usize, "{}", method.name());
+        assert_eq!(outcome.ballots_blank, 3, "{}", method.name());
+        assert!(!outcome.tie_breaks.is_empty(), "{}", method.name());
+    }
+}
