@@ -1435,55 +1435,22 @@ pub async fn poll_ballots(
 // Exports for recounting
 
 /// The counted ballots of a ranked poll in the BLT format that STV counting programs
-/// read: a line `candidates seats`, one line per distinct ballot `weight p1 p2 … 0`
-/// (candidates numbered from 1, equal ranks joined by `=`, a blank ballot `weight 0`),
-/// identical ballots grouped with their weights summed in order of first appearance, a
-/// line `0`, then each candidate's name and the title in double quotes (a `"` inside
-/// becomes `'` and control characters spaces; names do not affect the count). `None`
-/// when a ballot is not a ranking.
+/// read (written by `commons_tally::io::blt`, which `commons tally --format blt` reads
+/// back); `None` when a ballot is not a ranking.
 pub fn blt(title: &str, profile: &Profile) -> Option<String> {
-    let mut groups: Vec<(&Vec<Vec<usize>>, u64)> = Vec::new();
-    let mut position: BTreeMap<&Vec<Vec<usize>>, usize> = BTreeMap::new();
-    for weighted in &profile.ballots {
-        let Ballot::Ranking(ranking) = &weighted.ballot else {
-            return None;
-        };
-        match position.get(ranking) {
-            // The weights sum into a u64: core counted the same ballots.
-            Some(&i) => groups[i].1 = groups[i].1.saturating_add(weighted.weight),
-            None => {
-                position.insert(ranking, groups.len());
-                groups.push((ranking, weighted.weight));
-            }
-        }
+    if profile
+        .ballots
+        .iter()
+        .any(|b| !matches!(b.ballot, Ballot::Ranking(_)))
+    {
+        return None;
     }
-    let quoted = |text: &str| -> String {
-        let clean: String = text
-            .chars()
-            .map(|c| match c {
-                '"' => '\'',
-                c if c.is_control() => ' ',
-                c => c,
-            })
-            .collect();
-        format!("\"{clean}\"\n")
-    };
-    let mut out = format!("{} {}\n", profile.candidates.len(), profile.seats);
-    for (ranking, weight) in groups {
-        out.push_str(&weight.to_string());
-        for rank in ranking {
-            let rank: Vec<String> = rank.iter().map(|c| (c + 1).to_string()).collect();
-            out.push(' ');
-            out.push_str(&rank.join("="));
-        }
-        out.push_str(" 0\n");
-    }
-    out.push_str("0\n");
-    for name in &profile.candidates {
-        out.push_str(&quoted(name));
-    }
-    out.push_str(&quoted(title));
-    Some(out)
+    commons_tally::io::blt::write_blt(&commons_tally::io::blt::Blt {
+        profile: profile.clone(),
+        withdrawn: Vec::new(),
+        title: title.to_owned(),
+    })
+    .ok()
 }
 
 /// What `commons_tally::count` needs to recount a poll: the method, its parameters, the

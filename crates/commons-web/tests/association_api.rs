@@ -13,7 +13,7 @@ use commons_core::production::Rule;
 use commons_core::production::bodies::{self, NewArea, NewContribution};
 use commons_ledger::cbor::Value;
 use commons_ledger::{AuthorKey, CommonsId, Event, EventId};
-use commons_tally::{Ballot, Method, MethodParameters, Profile, WeightedBallot};
+use commons_tally::{Method, MethodParameters, Profile};
 use commons_testkit::{Author, T0_MS, TestNode, key, key_value};
 use commons_web::association::StatutesJson;
 use commons_web::{WebConfig, router};
@@ -286,46 +286,9 @@ fn stance(text: &str) -> Value {
     Value::text_map([("stance", Value::text(text))])
 }
 
-/// Reads a BLT file back into a profile (candidates from 1, `=` for equal ranks).
+/// Reads a BLT file back into a profile, as `commons tally --format blt` does.
 fn read_blt(text: &str) -> Profile {
-    let mut lines = text.lines();
-    let head: Vec<usize> = lines
-        .next()
-        .unwrap()
-        .split_whitespace()
-        .map(|n| n.parse().unwrap())
-        .collect();
-    let mut ballots = Vec::new();
-    for line in lines.by_ref() {
-        let fields: Vec<&str> = line.split_whitespace().collect();
-        if fields == ["0"] {
-            break;
-        }
-        assert_eq!(
-            fields.last(),
-            Some(&"0"),
-            "a ballot line ends with 0: {line}"
-        );
-        let ranking = fields[1..fields.len() - 1]
-            .iter()
-            .map(|rank| {
-                rank.split('=')
-                    .map(|c| c.parse::<usize>().unwrap() - 1)
-                    .collect()
-            })
-            .collect();
-        ballots.push(WeightedBallot {
-            weight: fields[0].parse().unwrap(),
-            ballot: Ballot::Ranking(ranking),
-        });
-    }
-    let names: Vec<String> = lines.map(|l| l.trim_matches('"').to_owned()).collect();
-    assert_eq!(names.len(), head[0] + 1, "the names, then the title");
-    Profile {
-        candidates: names[..head[0]].to_vec(),
-        seats: head[1] as u32,
-        ballots,
-    }
+    commons_tally::io::blt::parse_blt(text).unwrap().profile
 }
 
 fn seed_of(result: &Json) -> [u8; 32] {
