@@ -28,6 +28,8 @@ struct Writer<'a> {
     heads: std::collections::BTreeMap<AuthorKey, (u64, EventId)>,
     clock_ms: u64,
     n_new: usize,
+    /// Ledger index of the last event sent (or of its earlier copy, on a re-run).
+    last_index: u64,
 }
 
 impl Writer<'_> {
@@ -53,6 +55,7 @@ impl Writer<'_> {
         match self.node.submit(&event.envelope().encode()).await {
             Ok(outcome) => {
                 if let SubmitStatus::Sequenced { index } = outcome.status {
+                    self.last_index = index;
                     // A fresh event lands at the end of the ledger; a duplicate keeps its old index.
                     let size = self
                         .commons
@@ -137,6 +140,7 @@ pub async fn seed(node: &Node) -> Result<String> {
         heads: Default::default(),
         clock_ms: DEMO_START_MS,
         n_new: 0,
+        last_index: 0,
     };
     let genesis_body = Value::text_map([
         ("name", Value::text("Brest audio trails")),
@@ -251,8 +255,14 @@ pub async fn seed(node: &Node) -> Result<String> {
         .await?;
 
     seed_production(&mut writer).await?;
+    // The fork starts at the first checkpoint after the production story, with the same
+    // genesis on every run, whatever the association adds after it (and the ticks that
+    // close its polls), so seeding again adds no second fork.
+    let fork_at = writer.last_index + 1;
+    let clock_ms = writer.clock_ms;
     let assembly = seed_association(&mut writer, &commons).await?;
-    let fork = seed_fork(&mut writer, &commons).await?;
+    writer.clock_ms = clock_ms;
+    let fork = seed_fork(&mut writer, &commons, fork_at).await?;
 
     let size = node.commons(&commons).map_or(0, |v| v.size);
     Ok(format!(
@@ -806,17 +816,25 @@ async fn put_text(node: &Node, text: &str) -> Result<commons_ledger::BlobRef> {
         .blob)
 }
 
-/// The Breton-language collective forks the commons at its latest checkpoint to run the
-/// trails their own way; the fork starts with the whole history of the parent.
-async fn seed_fork(writer: &mut Writer<'_>, parent: &CommonsId) -> Result<CommonsId> {
+/// The Breton-language collective forks the commons at the first checkpoint of size
+/// `at_least` or more to run the trails their own way; the fork starts with the whole
+/// history of the parent up to it.
+async fn seed_fork(
+    writer: &mut Writer<'_>,
+    parent: &CommonsId,
+    at_least: u64,
+) -> Result<CommonsId> {
     use commons_store::Store;
     let collective = demo_key("hentou-son");
     let lena = demo_key("lena");
     let checkpoint = writer
         .node
         .store()
-        .latest_checkpoint(parent)
+        .checkpoints(parent)
         .await?
+        .into_iter()
+        .filter(|c| c.size >= at_least)
+        .min_by_key(|c| c.size)
         .ok_or_else(|| anyhow::anyhow!("the demo commons has no checkpoint to fork at"))?;
     let body = commons_core::fork::fork_genesis_body(
         "Hentoù son Brest",
