@@ -794,15 +794,20 @@ pub async fn round_ballots(
         let voter = voter.map(|k| polls::identity(s, &k));
         let projects = &s.association.budgets.projects;
         let currency = Currency::of(&r.currency);
-        let counted: BTreeSet<&EventId> = r
-            .projects
-            .iter()
-            .filter(|p| {
-                projects
-                    .get(*p)
-                    .is_some_and(|p| !matches!(p.status, ProjectStatus::Excluded { .. }))
-            })
-            .collect();
+        // A closed round counted what its result records; an open one will count every
+        // project not excluded.
+        let counted: BTreeSet<&EventId> = match &r.result {
+            Some(result) => result.counted.iter().collect(),
+            None => r
+                .projects
+                .iter()
+                .filter(|p| {
+                    projects
+                        .get(*p)
+                        .is_some_and(|p| !matches!(p.status, ProjectStatus::Excluded { .. }))
+                })
+                .collect(),
+        };
         let matches: Vec<_> = r
             .ballots
             .iter()

@@ -313,6 +313,10 @@ async fn an_approval_round_moves_through_its_phases_and_its_published_ballots_re
     assert_eq!(summary["proposals_close_ms"], PROPOSALS_CLOSE_MS);
     assert_eq!(summary["closes_ms"], CLOSES_MS);
 
+    // Dan backs the shop's ads before anyone objects; his ballot will keep that entry.
+    app.budget_vote(DAN, &round, BudgetVote::Approve(vec![server, ads]))
+        .await;
+
     // Flags with their reasons; a review keeps one project (clearing its flag) and
     // excludes another, with who and why.
     app.budget(
@@ -393,8 +397,6 @@ async fn an_approval_round_moves_through_its_phases_and_its_published_ballots_re
         .await;
     app.budget_vote(BEN, &round, BudgetVote::Approve(vec![garden, server]))
         .await;
-    app.budget_vote(DAN, &round, BudgetVote::Approve(vec![server]))
-        .await;
 
     // Live backing per project, and the ballots in the order the count reads them.
     let live = app.ok(&path).await;
@@ -405,7 +407,7 @@ async fn an_approval_round_moves_through_its_phases_and_its_published_ballots_re
         .iter()
         .map(|p| p["n_backers"].as_u64().unwrap())
         .collect();
-    assert_eq!(backers, [3, 2, 2, 0]);
+    assert_eq!(backers, [3, 2, 2, 1]);
     assert_eq!(live["projects"][0]["pledged"], Json::Null);
     let ballots = app.ok(&format!("{path}/ballots")).await;
     assert_eq!(ballots["n_voters"], 4);
@@ -434,6 +436,23 @@ async fn an_approval_round_moves_through_its_phases_and_its_published_ballots_re
     assert_eq!(
         anas["entries"][0],
         json!({"project": garden.to_hex(), "name": "Garden", "amount": null, "counted": true})
+    );
+    let dans = app
+        .ok(&format!(
+            "{path}/ballots?voter={}",
+            app.dan.public().to_hex()
+        ))
+        .await;
+    let counted: Vec<(&str, bool)> = dans["ballots"][0]["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["name"].as_str().unwrap(), e["counted"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(
+        counted,
+        [("Server", true), ("Ads for my shop", false)],
+        "an entry for a project excluded since is not counted"
     );
     let second = app.ok(&format!("{path}/ballots?limit=1&offset=1")).await;
     assert_eq!(second["matching"], 4);
