@@ -12,6 +12,7 @@ pub mod api;
 pub mod association;
 pub mod authz;
 pub mod blobs;
+pub mod budget;
 pub mod charts;
 pub mod error;
 pub mod extract;
@@ -291,6 +292,26 @@ fn api_endpoints() -> Vec<(Route, MethodRouter<AppState>)> {
         (
             Route::get("/api/v1/commons/{id}/people/{key}/delegations"),
             get(association::person_delegations),
+        ),
+        (
+            Route::get("/api/v1/commons/{id}/budgets"),
+            get(budget::list_rounds),
+        ),
+        (
+            Route::get("/api/v1/commons/{id}/budgets/{round}"),
+            get(budget::get_round),
+        ),
+        (
+            Route::get("/api/v1/commons/{id}/budgets/{round}/electorate"),
+            get(budget::round_electorate),
+        ),
+        (
+            Route::get("/api/v1/commons/{id}/budgets/{round}/ballots"),
+            get(budget::round_ballots),
+        ),
+        (
+            Route::get("/api/v1/commons/{id}/authorisations"),
+            get(budget::list_authorisations),
         ),
         (
             Route::get("/api/v1/commons/{id}/checkpoint"),

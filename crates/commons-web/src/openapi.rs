@@ -476,10 +476,10 @@ fn paths() -> Value {
     })
 }
 
-/// Adds the peer-production (`production_paths`) and association (`association_paths`)
-/// routes to the other paths.
+/// Adds the peer-production (`production_paths`), association (`association_paths`) and
+/// budgeting (`budget_paths`) routes to the other paths.
 fn with_areas(mut paths: Value) -> Value {
-    for more in [production_paths(), association_paths()] {
+    for more in [production_paths(), association_paths(), budget_paths()] {
         if let (Value::Object(all), Value::Object(more)) = (&mut paths, more) {
             all.extend(more);
         }
@@ -682,6 +682,78 @@ fn association_paths() -> Value {
             "operationId": "personDelegations", "summary": "whom a person delegates to and who delegates to them, per topic",
             "parameters": [commons_param(), path_param("key", "author key", hex_string(33, "author key"))],
             "responses": commons_errors(ok("delegations", object("{person, member, delegates_to: [{topic, key, name}], delegated_by: [{topic, key, name}]}")))
+        }}
+    })
+}
+
+/// Participatory budgeting's reads; writes are events submitted to `/api/v1/events`.
+/// Ballots and count sheets are public by design, like the rest of the association.
+fn budget_paths() -> Value {
+    use crate::budget::{
+        BUDGET_ELECTORATE_HASH_RECIPE, BUDGET_PAGE_DEFAULT, BUDGET_PAGE_MAX, BUDGET_SEED_RECIPE,
+    };
+    let object =
+        |description: &str| json_content(json!({ "type": "object", "description": description }));
+    let limit = query_param(
+        "limit",
+        false,
+        &format!(
+            "items per page, 1 to {BUDGET_PAGE_MAX} (default {BUDGET_PAGE_DEFAULT}); otherwise invalid_query"
+        ),
+        uint(),
+    );
+    let offset = query_param("offset", false, "items to skip", uint());
+    let round = path_param(
+        "round",
+        "the round: the id of its budget.open event",
+        hex_string(32, "event id"),
+    );
+    let with_404 = |responses: Value, codes: &str| {
+        let mut responses = responses;
+        responses["404"] =
+            json!({ "description": codes, "content": json_content(schema_ref("Error")) });
+        responses
+    };
+    let round_errors =
+        |content| with_404(commons_errors(content), "unknown_commons, unknown_round");
+    json!({
+        "/api/v1/commons/{id}/budgets": { "get": {
+            "operationId": "listBudgetRounds",
+            "summary": "participatory budgeting rounds: open ones first (closing soonest first), then closed ones (last closed first), each with its phase now, pool, model and rule, dates, electorate size and hash, projects and voters, and once closed what it spent and left",
+            "description": "Money is in the round's minor units (exact integers); `currency_decimals` says how to show them in major units.",
+            "parameters": [commons_param(),
+                query_param("status", false, "open or closed", json!({ "enum": ["open", "closed"] })),
+                offset.clone(), limit.clone()],
+            "responses": commons_errors(ok("page", object("{matching, offset, ledger_time_ms, rounds: [{id, title, author, index, phase, pool, currency, currency_decimals, model: {name, min_spend, min, max}, rule: {name, completion}, opened_ms, proposals_close_ms, closes_ms, electorate_size, electorate_hash, n_projects, n_voters, spent, leftover, n_funded}]}")))
+        }},
+        "/api/v1/commons/{id}/budgets/{round}": { "get": {
+            "operationId": "getBudgetRound",
+            "summary": "one round with its description and guidelines, every project (items, minimum and maximum cost, open flags with their reasons, status, who excluded or cancelled it and why, granted, authorised, live backers and pledges), and once closed the whole count",
+            "description": format!("`result.outcome` is the `commons_tally::budget::BudgetOutcome` of the close: `funded` (grants in funding order), `total_spent`, `leftover`, `steps` (the sheet), `tie_breaks` (with each lot), `seed` (hex), `co_funding` (allocation per voter, remainder, unpledged, returns per project with their reason) or `equal_shares` (voter share, paid per voter, add1 increments). Prices `rho`, caps and payments are exact fractions `\"n/d\"`. Project indexes refer to `result.counted`. Seed: {BUDGET_SEED_RECIPE}."),
+            "parameters": [commons_param(), round.clone()],
+            "responses": round_errors(ok("round", object("{…summary, description, guidelines, ledger_time_ms, projects: [{id, author, index, name, description, items: [{label, amount, optional}], min_cost, max_cost, flags: [{by, reason}], status, status_by, status_reason, granted, authorised, count_index, n_backers, pledged}], result: {index, time_ms, counted, outcome, error, seed_recipe} | null}")))
+        }},
+        "/api/v1/commons/{id}/budgets/{round}/electorate": { "get": {
+            "operationId": "getBudgetElectorate", "summary": "the active members frozen into the round when it opened, in ascending order of key",
+            "description": format!("Fetch every page to recompute `hash`: {BUDGET_ELECTORATE_HASH_RECIPE}."),
+            "parameters": [commons_param(), round.clone(), offset.clone(), limit.clone()],
+            "responses": round_errors(ok("page", object("{size, hash, hash_recipe, offset, voters: [{key, name}]}")))
+        }},
+        "/api/v1/commons/{id}/budgets/{round}/ballots": { "get": {
+            "operationId": "listBudgetBallots", "summary": "every voter's ballot that counts (the last one cast), with how many they cast; ballots are public by design",
+            "description": "In ascending order of voter key, the order the count reads them: an equal-shares payment's `ballot_index` is a position in this list. A co-funding count also gives every member of the electorate who did not vote an empty ballot. Counting these ballots (entries with `counted`) with `commons_tally::budget::allocate` and the outcome's seed gives the published outcome.",
+            "parameters": [commons_param(), round,
+                query_param("voter", false, "only this voter's ballot", hex_string(33, "author key")),
+                offset.clone(), limit.clone()],
+            "responses": round_errors(ok("page", object("{model, electorate_size, n_voters, matching, offset, ballots: [{voter, kind, entries: [{project, name, amount, counted}], text, n_cast}]}")))
+        }},
+        "/api/v1/commons/{id}/authorisations": { "get": {
+            "operationId": "listAuthorisations", "summary": "the spending-authorisation ledger: a grant for every project a round funded, a release (reversing entry) for every cancelled one, oldest first, with each project's balance",
+            "parameters": [commons_param(),
+                query_param("round", false, "only this round's entries (404 unknown_round)", hex_string(32, "event id")),
+                query_param("project", false, "only this project's entries (404 unknown_project)", hex_string(32, "event id")),
+                offset, limit],
+            "responses": with_404(commons_errors(ok("page", object("{matching, offset, totals: {currency: {granted, released, balance}}, entries: [{kind, round, round_title, project, project_name, amount, currency, index, reason, balance_after, balance}]}"))), "unknown_commons, unknown_round, unknown_project")
         }}
     })
 }

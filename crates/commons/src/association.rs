@@ -133,7 +133,7 @@ pub enum MemberCommand {
 
 /// How long a poll stays open, or when a decision is reviewed: `90s`, `30m`, `12h`, `7d`,
 /// `2w`, from the later of the node's ledger time and this machine's clock.
-fn duration_ms(text: &str) -> Result<u64> {
+pub(crate) fn duration_ms(text: &str) -> Result<u64> {
     let text = text.trim();
     let split = text
         .find(|c: char| !c.is_ascii_digit())
@@ -387,7 +387,7 @@ pub enum DelegateCommand {
     },
 }
 
-fn id_value(id: &EventId) -> Value {
+pub(crate) fn id_value(id: &EventId) -> Value {
     Value::bytes(id.0.to_vec())
 }
 
@@ -407,12 +407,12 @@ fn read_statutes(path: &PathBuf) -> Result<Value> {
     Ok(value)
 }
 
-fn short(id: &Json) -> &str {
+pub(crate) fn short(id: &Json) -> &str {
     let id = id.as_str().unwrap_or("");
     &id[..12.min(id.len())]
 }
 
-fn name_or_key(person: &Json) -> String {
+pub(crate) fn name_or_key(person: &Json) -> String {
     person["name"]
         .as_str()
         .map_or_else(|| short(&person["key"]).to_owned(), str::to_owned)
@@ -420,7 +420,7 @@ fn name_or_key(person: &Json) -> String {
 
 /// The later of the node's ledger time and this machine's clock: a poll closes in 7 days
 /// from now, even when the ledger's last tick is older.
-async fn time_base_ms(client: &Client, commons: &CommonsId) -> Result<u64> {
+pub(crate) async fn time_base_ms(client: &Client, commons: &CommonsId) -> Result<u64> {
     let overview = client
         .get_json(&format!("/api/v1/commons/{}", commons.to_hex()))
         .await?;

@@ -283,6 +283,11 @@ pub enum Command {
     /// Delegation: give your vote to someone, per area or for every poll.
     #[command(subcommand)]
     Delegate(Box<crate::association::DelegateCommand>),
+    /// Participatory budgeting: open a round, propose projects, flag and review them,
+    /// vote, show the count sheet, cancel a funded project, and the spending
+    /// authorisations.
+    #[command(subcommand)]
+    Budget(Box<crate::budget::BudgetCommand>),
     /// A person's contribution record: accepted and pending work, reviews, tasks, effort,
     /// paid vs volunteer.
     #[command(after_help = "Example:\n  commons record 01cd… --commons 6f1c…")]

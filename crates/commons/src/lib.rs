@@ -3,6 +3,7 @@
 
 pub mod association;
 pub mod blob;
+pub mod budget;
 pub mod cli;
 pub mod client;
 pub mod demo;
@@ -263,6 +264,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Member(command) => association::run_member(*command).await,
         Command::Poll(command) => association::run_poll(*command).await,
         Command::Delegate(command) => association::run_delegate(*command).await,
+        Command::Budget(command) => budget::run_budget(*command).await,
         Command::Record { person, reader } => production::run_record(&person, &reader).await,
         Command::Stats { reader } => production::run_stats(&reader).await,
         Command::Rebuild {

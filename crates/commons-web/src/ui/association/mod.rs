@@ -20,9 +20,7 @@ pub mod words;
 use crate::{AppState, Route};
 use axum::routing::{MethodRouter, get, post};
 use commons_core::association::polls::identity;
-use commons_core::association::{
-    ChamberBasis, Electorate, MemberStatus, contributors,
-};
+use commons_core::association::{ChamberBasis, Electorate, MemberStatus, contributors};
 use commons_core::state::State;
 use commons_ledger::AuthorKey;
 use minijinja::{Value, context};
