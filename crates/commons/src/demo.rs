@@ -866,6 +866,9 @@ async fn seed_fork(
     }
 }
 
+/// A budget item in the demo: label, amount in minor units, optional.
+type BudgetItem<'a> = (&'a str, u64, bool);
+
 /// How long the demo's general assembly stays open after the first start: its polls and
 /// budgeting round close by themselves this long after seeding, while the node runs.
 pub const ASSEMBLY_OPEN_MS: u64 = 120_000;
@@ -1306,60 +1309,49 @@ async fn seed_association(writer: &mut Writer<'_>, commons: &CommonsId) -> Resul
             ),
         ])
     };
-    let kit = writer
-        .send(
+    // (proposer, name, items as (label, amount in cents, optional)).
+    let proposals: [(&SecretKey, &str, &[BudgetItem]); 4] = [
+        (
             &awa,
-            budget::PROPOSE,
-            project(
-                "Night-recording kit",
-                &[
-                    ("Two hydrophones", 60_000, false),
-                    ("Windshields", 20_000, false),
-                    ("Spare batteries", 5_000, true),
-                ],
-            ),
-            vec![round],
-        )
-        .await?;
-    let signs = writer
-        .send(
+            "Night-recording kit",
+            &[
+                ("Two hydrophones", 60_000, false),
+                ("Windshields", 20_000, false),
+                ("Spare batteries", 5_000, true),
+            ],
+        ),
+        (
             &lena,
-            budget::PROPOSE,
-            project(
-                "Trail signs in Breton and French",
-                &[
-                    ("Design", 40_000, false),
-                    ("Enamelled plates", 55_000, false),
-                ],
-            ),
-            vec![round],
-        )
-        .await?;
-    let workshop = writer
-        .send(
+            "Trail signs in Breton and French",
+            &[
+                ("Design", 40_000, false),
+                ("Enamelled plates", 55_000, false),
+            ],
+        ),
+        (
             &gwen,
-            budget::PROPOSE,
-            project(
-                "Listening workshop at the médiathèque",
-                &[("Room and coffee", 30_000, false)],
-            ),
-            vec![round],
-        )
-        .await?;
-    let website = writer
-        .send(
+            "Listening workshop at the médiathèque",
+            &[("Room and coffee", 30_000, false)],
+        ),
+        (
             &kofi,
-            budget::PROPOSE,
-            project(
-                "A new website with offline maps",
-                &[
-                    ("Development", 180_000, false),
-                    ("Hosting, two years", 20_000, false),
-                ],
-            ),
-            vec![round],
-        )
-        .await?;
+            "A new website with offline maps",
+            &[
+                ("Development", 180_000, false),
+                ("Hosting, two years", 20_000, false),
+            ],
+        ),
+    ];
+    let mut projects = Vec::with_capacity(proposals.len());
+    for (key, name, items) in proposals {
+        let id = writer
+            .send(key, budget::PROPOSE, project(name, items), vec![round])
+            .await?;
+        projects.push(id);
+    }
+    let [kit, signs, workshop, website] = projects[..] else {
+        bail!("the demo proposes four projects");
+    };
     let approvals: [&[EventId]; 9] = [
         &[kit, signs],
         &[signs, workshop],
