@@ -23,8 +23,8 @@ use commons_core::association::budget::{
     self, Authorisation, Ballot, BudgetProject, BudgetRound, ProjectStatus,
 };
 use commons_core::association::polls;
-use commons_ledger::{CommonsId, EventId};
-use commons_tally::budget::{BudgetOutcome, Completion, Model, Rule};
+use commons_ledger::{AuthorKey, CommonsId, EventId};
+use commons_tally::budget::{BudgetOutcome, Model, Rule};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -297,11 +297,7 @@ impl BudgetRuleJson {
             name: budget::rule_name(rule),
             completion: match rule {
                 Rule::Greedy => None,
-                Rule::EqualShares { completion } => Some(match completion {
-                    Completion::None => "none",
-                    Completion::Greedy => "greedy",
-                    Completion::Add1ThenGreedy => "add1",
-                }),
+                Rule::EqualShares { completion } => Some(budget::completion_name(*completion)),
             },
         }
     }
@@ -342,7 +338,11 @@ pub struct RoundSummaryJson {
     pub n_funded: Option<u64>,
 }
 
-fn round_summary(state: &CommonsState, id: &EventId, round: &BudgetRound) -> RoundSummaryJson {
+pub(crate) fn round_summary(
+    state: &CommonsState,
+    id: &EventId,
+    round: &BudgetRound,
+) -> RoundSummaryJson {
     let outcome = round.result.as_ref().and_then(|r| r.outcome.as_ref());
     let closed = round.result.is_some();
     RoundSummaryJson {
@@ -509,7 +509,8 @@ fn backing(round: &BudgetRound) -> BTreeMap<EventId, Backing> {
     out
 }
 
-fn ballot_entries(ballot: &Ballot) -> Vec<(EventId, Option<u64>)> {
+/// The projects a ballot names, with the pledge of a co-funding ballot.
+pub(crate) fn ballot_entries(ballot: &Ballot) -> Vec<(EventId, Option<u64>)> {
     match ballot {
         Ballot::CoFund(pledges) => pledges.iter().map(|(p, a)| (*p, Some(*a))).collect(),
         Ballot::Basket(projects) | Ballot::Approve(projects) => {
@@ -625,7 +626,7 @@ pub struct RoundJson {
     pub result: Option<RoundResultJson>,
 }
 
-fn round_json(state: &CommonsState, id: &EventId, round: &BudgetRound) -> RoundJson {
+pub(crate) fn round_json(state: &CommonsState, id: &EventId, round: &BudgetRound) -> RoundJson {
     let backing = backing(round);
     let projects = &state.association.budgets.projects;
     RoundJson {
@@ -792,22 +793,6 @@ pub async fn round_ballots(
     let voter = params.voter.as_deref().map(parse_author).transpose()?;
     let page = with_round(&state, &commons, round_id, move |s, r| {
         let voter = voter.map(|k| polls::identity(s, &k));
-        let projects = &s.association.budgets.projects;
-        let currency = Currency::of(&r.currency);
-        // A closed round counted what its result records; an open one will count every
-        // project not excluded.
-        let counted: BTreeSet<&EventId> = match &r.result {
-            Some(result) => result.counted.iter().collect(),
-            None => r
-                .projects
-                .iter()
-                .filter(|p| {
-                    projects
-                        .get(*p)
-                        .is_some_and(|p| !matches!(p.status, ProjectStatus::Excluded { .. }))
-                })
-                .collect(),
-        };
         let matches: Vec<_> = r
             .ballots
             .iter()
@@ -819,45 +804,66 @@ pub async fn round_ballots(
             n_voters: r.ballots.len() as u64,
             matching: matches.len() as u64,
             offset: params.offset,
-            ballots: matches
-                .iter()
-                .skip(params.offset)
-                .take(limit)
-                .map(|(key, (ballot, n_cast))| {
-                    let entries: Vec<BallotEntryJson> = ballot_entries(ballot)
-                        .into_iter()
-                        .map(|(p, amount)| BallotEntryJson {
-                            project: p.to_hex(),
-                            name: projects.get(&p).map(|p| p.name.clone()).unwrap_or_default(),
-                            amount,
-                            counted: counted.contains(&p),
-                        })
-                        .collect();
-                    let text = entries
-                        .iter()
-                        .map(|e| match e.amount {
-                            Some(a) => format!("{}={}", e.name, currency.format_number(a)),
-                            None => e.name.clone(),
-                        })
-                        .collect::<Vec<_>>()
-                        .join(", ");
-                    BudgetBallotJson {
-                        voter: PersonJson::of(s, key),
-                        kind: ballot_kind(ballot),
-                        entries,
-                        text: if text.is_empty() {
-                            "(empty)".into()
-                        } else {
-                            text
-                        },
-                        n_cast: *n_cast,
-                    }
-                })
-                .collect(),
+            ballots: ballot_rows(s, r, matches.into_iter().skip(params.offset).take(limit)),
         }
     })
     .await?;
     Ok(Json(page))
+}
+
+/// The ballots `cast` of round `r` as the API and the round's page show them.
+pub(crate) fn ballot_rows<'r>(
+    s: &CommonsState,
+    r: &BudgetRound,
+    cast: impl Iterator<Item = (&'r AuthorKey, &'r (Ballot, u32))>,
+) -> Vec<BudgetBallotJson> {
+    let projects = &s.association.budgets.projects;
+    let currency = Currency::of(&r.currency);
+    // A closed round counted what its result records; an open one will count every
+    // project not excluded.
+    let counted: BTreeSet<&EventId> = match &r.result {
+        Some(result) => result.counted.iter().collect(),
+        None => r
+            .projects
+            .iter()
+            .filter(|p| {
+                projects
+                    .get(*p)
+                    .is_some_and(|p| !matches!(p.status, ProjectStatus::Excluded { .. }))
+            })
+            .collect(),
+    };
+    cast.map(|(key, (ballot, n_cast))| {
+        let entries: Vec<BallotEntryJson> = ballot_entries(ballot)
+            .into_iter()
+            .map(|(p, amount)| BallotEntryJson {
+                project: p.to_hex(),
+                name: projects.get(&p).map(|p| p.name.clone()).unwrap_or_default(),
+                amount,
+                counted: counted.contains(&p),
+            })
+            .collect();
+        let text = entries
+            .iter()
+            .map(|e| match e.amount {
+                Some(a) => format!("{}={}", e.name, currency.format_number(a)),
+                None => e.name.clone(),
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        BudgetBallotJson {
+            voter: PersonJson::of(s, key),
+            kind: ballot_kind(ballot),
+            entries,
+            text: if text.is_empty() {
+                "(empty)".into()
+            } else {
+                text
+            },
+            n_cast: *n_cast,
+        }
+    })
+    .collect()
 }
 
 // ---------------------------------------------------------------------------------------
@@ -932,65 +938,77 @@ pub async fn list_authorisations(
         if project.is_some_and(|p| !budgets.projects.contains_key(&p)) {
             return Err(unknown_project());
         }
-        let wanted = |a: &Authorisation| {
-            round.is_none_or(|r| a.round == r) && project.is_none_or(|p| a.project == p)
-        };
-        // One pass over the whole ledger: each entry's running balance.
-        let mut running: BTreeMap<EventId, u64> = BTreeMap::new();
-        let mut matches: Vec<(&Authorisation, u64)> = Vec::new();
-        let mut totals: BTreeMap<String, AuthorisationTotalsJson> = BTreeMap::new();
-        for a in &budgets.authorisations {
-            let balance = running.entry(a.project).or_default();
-            *balance = if a.release {
-                balance.saturating_sub(a.amount)
-            } else {
-                balance.saturating_add(a.amount)
-            };
-            if wanted(a) {
-                matches.push((a, *balance));
-                let total = totals.entry(a.currency.clone()).or_default();
-                if a.release {
-                    total.released = total.released.saturating_add(a.amount);
-                } else {
-                    total.granted = total.granted.saturating_add(a.amount);
-                }
-                total.balance = total.granted.saturating_sub(total.released);
-            }
-        }
-        Ok(AuthorisationPage {
-            matching: matches.len() as u64,
-            offset: params.offset,
-            totals,
-            entries: matches
-                .iter()
-                .skip(params.offset)
-                .take(limit)
-                .map(|(a, balance_after)| AuthorisationJson {
-                    kind: if a.release { "release" } else { "grant" },
-                    round: a.round.to_hex(),
-                    round_title: budgets
-                        .rounds
-                        .get(&a.round)
-                        .map(|r| r.title.clone())
-                        .unwrap_or_default(),
-                    project: a.project.to_hex(),
-                    project_name: budgets
-                        .projects
-                        .get(&a.project)
-                        .map(|p| p.name.clone())
-                        .unwrap_or_default(),
-                    amount: a.amount,
-                    currency: a.currency.clone(),
-                    index: a.index,
-                    reason: a.reason.clone(),
-                    balance_after: *balance_after,
-                    balance: running.get(&a.project).copied().unwrap_or(0),
-                })
-                .collect(),
-        })
+        Ok(authorisation_page(s, round, project, params.offset, limit))
     })
     .await??;
     Ok(Json(page))
+}
+
+/// One page of the spending-authorisation ledger, of `round` and `project` when given.
+pub(crate) fn authorisation_page(
+    s: &CommonsState,
+    round: Option<EventId>,
+    project: Option<EventId>,
+    offset: usize,
+    limit: usize,
+) -> AuthorisationPage {
+    let budgets = &s.association.budgets;
+    let wanted = |a: &Authorisation| {
+        round.is_none_or(|r| a.round == r) && project.is_none_or(|p| a.project == p)
+    };
+    // One pass over the whole ledger: each entry's running balance.
+    let mut running: BTreeMap<EventId, u64> = BTreeMap::new();
+    let mut matches: Vec<(&Authorisation, u64)> = Vec::new();
+    let mut totals: BTreeMap<String, AuthorisationTotalsJson> = BTreeMap::new();
+    for a in &budgets.authorisations {
+        let balance = running.entry(a.project).or_default();
+        *balance = if a.release {
+            balance.saturating_sub(a.amount)
+        } else {
+            balance.saturating_add(a.amount)
+        };
+        if wanted(a) {
+            matches.push((a, *balance));
+            let total = totals.entry(a.currency.clone()).or_default();
+            if a.release {
+                total.released = total.released.saturating_add(a.amount);
+            } else {
+                total.granted = total.granted.saturating_add(a.amount);
+            }
+            total.balance = total.granted.saturating_sub(total.released);
+        }
+    }
+    AuthorisationPage {
+        matching: matches.len() as u64,
+        offset,
+        totals,
+        entries: matches
+            .iter()
+            .skip(offset)
+            .take(limit)
+            .map(|(a, balance_after)| AuthorisationJson {
+                kind: if a.release { "release" } else { "grant" },
+                round: a.round.to_hex(),
+                round_title: budgets
+                    .rounds
+                    .get(&a.round)
+                    .map(|r| r.title.clone())
+                    .unwrap_or_default(),
+                project: a.project.to_hex(),
+                project_name: budgets
+                    .projects
+                    .get(&a.project)
+                    .map(|p| p.name.clone())
+                    .unwrap_or_default(),
+                amount: a.amount,
+                currency: a.currency.clone(),
+                index: a.index,
+                reason: a.reason.clone(),
+                balance_after: *balance_after,
+                balance: running.get(&a.project).copied().unwrap_or(0),
+            })
+            .collect(),
+    }
 }
 
 #[cfg(test)]

@@ -2,165 +2,19 @@
 //! explorer, driven through `tower::ServiceExt::oneshot` with a cookie jar of our own.
 #![allow(clippy::unwrap_used)]
 
-use axum::Router;
+mod site;
+
 use axum::body::Body;
-use axum::extract::ConnectInfo;
-use axum::http::{HeaderMap, Request, StatusCode, header};
+use axum::http::{Request, StatusCode, header};
 use commons_ledger::{CommonsId, SecretKey};
-use commons_node::{NewCommonsPolicy, Node, NodeConfig};
-use commons_store::{AccountStore, AnyStore};
+use commons_node::NewCommonsPolicy;
+use commons_store::AccountStore;
 use commons_testkit::{T0_MS, key};
 use commons_web::{WebConfig, router};
-use std::collections::BTreeMap;
-use std::net::SocketAddr;
+use site::{Browser, Page, Site, site, site_with};
 use std::sync::Arc;
-use tower::ServiceExt;
-
-struct Site {
-    node: Node,
-    router: Router,
-    _dir: tempfile::TempDir,
-}
-
-async fn site() -> Site {
-    site_with(
-        NewCommonsPolicy::Anyone,
-        WebConfig::default().without_rate_limit(),
-    )
-    .await
-}
-
-async fn site_with(policy: NewCommonsPolicy, config: WebConfig) -> Site {
-    let dir = tempfile::tempdir().unwrap();
-    let store = AnyStore::open(dir.path().join("commons.db").to_str().unwrap())
-        .await
-        .unwrap();
-    let mut node_config = NodeConfig::new(key(9_999));
-    node_config.new_commons = policy;
-    let node = Node::start(
-        store,
-        node_config,
-        Arc::new(commons_node::ManualClock::new(T0_MS)),
-    )
-    .await
-    .unwrap();
-    Site {
-        router: router(node.clone(), config),
-        node,
-        _dir: dir,
-    }
-}
-
-/// A browser: a cookie jar and an address.
-#[derive(Clone)]
-struct Browser {
-    cookies: BTreeMap<String, String>,
-    address: SocketAddr,
-}
-
-struct Page {
-    status: StatusCode,
-    headers: HeaderMap,
-    text: String,
-}
-
-impl Page {
-    fn csrf(&self) -> String {
-        let marker = "name=\"csrf\" value=\"";
-        let start = self.text.find(marker).expect("the page has a form") + marker.len();
-        self.text[start..start + 64].to_owned()
-    }
-
-    fn location(&self) -> &str {
-        self.headers
-            .get(header::LOCATION)
-            .expect("a redirect")
-            .to_str()
-            .unwrap()
-    }
-
-    fn set_cookies(&self) -> Vec<String> {
-        self.headers
-            .get_all(header::SET_COOKIE)
-            .iter()
-            .map(|v| v.to_str().unwrap().to_owned())
-            .collect()
-    }
-}
 
 impl Browser {
-    fn new(last_octet: u8) -> Browser {
-        Browser {
-            cookies: BTreeMap::new(),
-            address: SocketAddr::from(([127, 0, 0, last_octet], 40_000)),
-        }
-    }
-
-    async fn send(&mut self, site: &Site, request: Request<Body>) -> Page {
-        let mut request = request;
-        if !self.cookies.is_empty() {
-            let line = self
-                .cookies
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join("; ");
-            request
-                .headers_mut()
-                .insert(header::COOKIE, line.parse().unwrap());
-        }
-        request.extensions_mut().insert(ConnectInfo(self.address));
-        let response = site.router.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
-            .await
-            .unwrap();
-        let page = Page {
-            status,
-            headers,
-            text: String::from_utf8_lossy(&body).into_owned(),
-        };
-        for cookie in page.set_cookies() {
-            let (pair, attributes) = cookie.split_once(';').unwrap_or((&cookie, ""));
-            let (name, value) = pair.split_once('=').unwrap();
-            if attributes.contains("Max-Age=0") {
-                self.cookies.remove(name);
-            } else {
-                self.cookies.insert(name.to_owned(), value.to_owned());
-            }
-        }
-        page
-    }
-
-    async fn get(&mut self, site: &Site, path: &str) -> Page {
-        let request = Request::get(path).body(Body::empty()).unwrap();
-        self.send(site, request).await
-    }
-
-    async fn post(&mut self, site: &Site, path: &str, fields: &[(&str, &str)]) -> Page {
-        let body = serde_urlencoded::to_string(fields).unwrap();
-        let request = Request::post(path)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(body))
-            .unwrap();
-        self.send(site, request).await
-    }
-
-    /// Fetches `form_page` for a token, then posts `fields` and the token to `action`.
-    async fn submit(
-        &mut self,
-        site: &Site,
-        form_page: &str,
-        action: &str,
-        fields: &[(&str, &str)],
-    ) -> Page {
-        let csrf = self.get(site, form_page).await.csrf();
-        let mut all = fields.to_vec();
-        all.push(("csrf", &csrf));
-        self.post(site, action, &all).await
-    }
-
     /// Posts `fields` to the action `{page}/{action}` with a token from `page`.
     async fn act(
         &mut self,
@@ -171,21 +25,6 @@ impl Browser {
     ) -> Page {
         self.submit(site, page, &format!("{page}/{action}"), fields)
             .await
-    }
-
-    async fn register(&mut self, site: &Site, name: &str, email: &str) -> Page {
-        self.submit(
-            site,
-            "/register",
-            "/register",
-            &[
-                ("display_name", name),
-                ("email", email),
-                ("password", "correct horse battery"),
-                ("password_confirm", "correct horse battery"),
-            ],
-        )
-        .await
     }
 
     async fn log_in(&mut self, site: &Site, email: &str, password: &str) -> Page {
@@ -209,18 +48,12 @@ impl Browser {
     }
 }
 
-fn only_commons(site: &Site) -> CommonsId {
-    let list = site.node.list_commons();
-    assert_eq!(list.len(), 1);
-    list[0].id
-}
-
 #[tokio::test]
 async fn register_log_out_and_log_in_again() {
     let site = site().await;
     let mut browser = Browser::new(1);
     let answer = browser
-        .register(&site, "Rozenn", "Rozenn@Example.org")
+        .register_as(&site, "Rozenn", "Rozenn@Example.org")
         .await;
     assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.text);
     assert_eq!(answer.location(), "/");
@@ -316,9 +149,9 @@ async fn registration_refuses_bad_input_with_a_clear_message_and_stores_nothing(
         );
     }
     assert_eq!(site.node.store().count_accounts().await.unwrap(), 0);
-    browser.register(&site, "Anna", "anna@example.org").await;
+    browser.register_as(&site, "Anna", "anna@example.org").await;
     let again = Browser::new(2)
-        .register(&site, "Other", "ANNA@example.org")
+        .register_as(&site, "Other", "ANNA@example.org")
         .await;
     assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(again.text.contains("exists"));
@@ -329,7 +162,7 @@ async fn registration_refuses_bad_input_with_a_clear_message_and_stores_nothing(
 async fn session_cookies_are_http_only_secure_and_same_site() {
     let site = site().await;
     let mut browser = Browser::new(1);
-    let answer = browser.register(&site, "Gwen", "gwen@example.org").await;
+    let answer = browser.register_as(&site, "Gwen", "gwen@example.org").await;
     let session = answer
         .set_cookies()
         .into_iter()
@@ -348,7 +181,9 @@ async fn session_cookies_are_http_only_secure_and_same_site() {
 async fn the_session_id_changes_at_login_and_a_planted_one_is_never_used() {
     let site = site().await;
     let mut browser = Browser::new(1);
-    browser.register(&site, "Loeiz", "loeiz@example.org").await;
+    browser
+        .register_as(&site, "Loeiz", "loeiz@example.org")
+        .await;
     let first = browser.cookies["commons_session"].clone();
     let csrf = browser.get(&site, "/").await.csrf();
     browser.post(&site, "/logout", &[("csrf", &csrf)]).await;
@@ -386,7 +221,9 @@ async fn the_session_id_changes_at_login_and_a_planted_one_is_never_used() {
 async fn a_form_without_this_browsers_csrf_token_is_refused_and_changes_nothing() {
     let site = site().await;
     let mut victim = Browser::new(1);
-    victim.register(&site, "Victim", "victim@example.org").await;
+    victim
+        .register_as(&site, "Victim", "victim@example.org")
+        .await;
     let attacker_token = Browser::new(2).get(&site, "/register").await.csrf();
 
     let missing = victim
@@ -438,10 +275,10 @@ async fn markup_in_names_and_bodies_is_escaped_on_every_page() {
     let site = site().await;
     let mut browser = Browser::new(1);
     let evil = "<script>alert('x')</script>";
-    browser.register(&site, evil, "evil@example.org").await;
+    browser.register_as(&site, evil, "evil@example.org").await;
     let created = browser.create_commons(&site, "<script>name</script>").await;
     assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.text);
-    let commons = only_commons(&site).to_hex();
+    let commons = site.commons().to_hex();
     let page = browser.get(&site, &format!("/c/{commons}/events")).await;
     let first_event = page
         .text
@@ -481,10 +318,10 @@ async fn a_person_creates_a_commons_browses_it_and_downloads_a_receipt_that_veri
     let site = site().await;
     let mut browser = Browser::new(1);
     browser
-        .register(&site, "Morgane", "morgane@example.org")
+        .register_as(&site, "Morgane", "morgane@example.org")
         .await;
     let created = browser.create_commons(&site, "Seed library").await;
-    let commons = only_commons(&site);
+    let commons = site.commons();
     assert_eq!(created.location(), format!("/c/{}", commons.to_hex()));
     let view = site.node.commons(&commons).unwrap();
     let account = site
@@ -575,7 +412,9 @@ async fn writes_need_a_login_and_the_nodes_permission() {
     assert_eq!(page.status, StatusCode::SEE_OTHER);
     assert_eq!(page.location(), "/login");
     let mut browser = Browser::new(2);
-    browser.register(&site, "Outsider", "out@example.org").await;
+    browser
+        .register_as(&site, "Outsider", "out@example.org")
+        .await;
     assert!(
         !browser
             .get(&site, "/")
@@ -631,7 +470,7 @@ async fn changing_the_password_logs_out_other_browsers() {
     let site = site().await;
     let mut laptop = Browser::new(1);
     laptop
-        .register(&site, "Nolwenn", "nolwenn@example.org")
+        .register_as(&site, "Nolwenn", "nolwenn@example.org")
         .await;
     let mut phone = Browser::new(2);
     phone
@@ -675,10 +514,10 @@ async fn deleting_an_account_erases_personal_data_but_keeps_public_events() {
     let site = site().await;
     let mut browser = Browser::new(1);
     browser
-        .register(&site, "Tanguy", "tanguy@example.org")
+        .register_as(&site, "Tanguy", "tanguy@example.org")
         .await;
     browser.create_commons(&site, "Repair café").await;
-    let commons = only_commons(&site);
+    let commons = site.commons();
     let account = site
         .node
         .store()
@@ -744,7 +583,7 @@ async fn a_key_held_elsewhere_is_linked_by_signing_the_challenge() {
     let site = site().await;
     let mut browser = Browser::new(1);
     browser
-        .register(&site, "Soazig", "soazig@example.org")
+        .register_as(&site, "Soazig", "soazig@example.org")
         .await;
     let page = browser.get(&site, "/account").await;
     let start = page.text.find("commons-link-key-v1:").unwrap();
@@ -786,7 +625,7 @@ async fn a_key_held_elsewhere_is_linked_by_signing_the_challenge() {
     assert_eq!(account.display_name, "Soazig");
     // Another account cannot claim the same key.
     let mut other = Browser::new(2);
-    other.register(&site, "Other", "other@example.org").await;
+    other.register_as(&site, "Other", "other@example.org").await;
     let page = other.get(&site, "/account").await;
     let start = page.text.find("commons-link-key-v1:").unwrap();
     let challenge: String = page.text[start..]
@@ -842,12 +681,14 @@ async fn the_web_secret_never_shows_in_debug_output() {
 async fn the_api_answers_the_same_authorization_question_the_ledger_applies() {
     let site = site().await;
     let mut browser = Browser::new(1);
-    browser.register(&site, "Maintainer", "m@example.org").await;
+    browser
+        .register_as(&site, "Maintainer", "m@example.org")
+        .await;
     browser.create_commons(&site, "Orchard").await;
-    let commons = only_commons(&site).to_hex();
+    let commons = site.commons().to_hex();
     let maintainer = site
         .node
-        .commons(&only_commons(&site))
+        .commons(&site.commons())
         .unwrap()
         .governance
         .maintainers[0];
@@ -874,7 +715,7 @@ async fn the_api_answers_the_same_authorization_question_the_ledger_applies() {
     // The ledger refuses that event with the same code and a 403.
     let event = commons_ledger::Event::sign(
         &SecretKey::from_seed([5; 32]),
-        Some(only_commons(&site)),
+        Some(site.commons()),
         0,
         None,
         vec![],
@@ -916,21 +757,10 @@ async fn the_api_answers_the_same_authorization_question_the_ledger_applies() {
 
 #[tokio::test]
 async fn sessions_expire_and_expired_ones_are_purged_at_the_next_login() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = AnyStore::open(dir.path().join("commons.db").to_str().unwrap())
-        .await
-        .unwrap();
-    let clock = commons_node::ManualClock::new(T0_MS);
-    let node = Node::start(store, NodeConfig::new(key(9_999)), Arc::new(clock.clone()))
-        .await
-        .unwrap();
-    let site = Site {
-        router: router(node.clone(), WebConfig::default().without_rate_limit()),
-        node,
-        _dir: dir,
-    };
+    let site = site().await;
+    let clock = site.clock.clone();
     let mut old = Browser::new(1);
-    old.register(&site, "Erwan", "erwan@example.org").await;
+    old.register_as(&site, "Erwan", "erwan@example.org").await;
     let token = old.cookies["commons_session"].clone();
     clock.advance(commons_web::ui::session::SESSION_TTL_MS);
     assert!(old.get(&site, "/").await.text.contains("id=\"nav-login\""));
@@ -977,9 +807,9 @@ async fn a_failing_page_shows_the_finished_500_page_without_details() {
 async fn a_member_publishes_a_profile_signed_with_their_account_key() {
     let site = site().await;
     let mut founder = Browser::new(1);
-    founder.register(&site, "Founder", "f@example.org").await;
+    founder.register_as(&site, "Founder", "f@example.org").await;
     founder.create_commons(&site, "Bike kitchen").await;
-    let commons = only_commons(&site);
+    let commons = site.commons();
     let path = format!("/c/{}", commons.to_hex());
     // The founder's profile is already published: nothing to offer.
     assert!(
@@ -990,7 +820,7 @@ async fn a_member_publishes_a_profile_signed_with_their_account_key() {
             .contains("id=\"profile-form\"")
     );
     let mut member = Browser::new(2);
-    member.register(&site, "Klervi", "k@example.org").await;
+    member.register_as(&site, "Klervi", "k@example.org").await;
     let overview = member.get(&site, &path).await;
     assert!(overview.text.contains("id=\"profile-form\""));
     let size = site.node.commons(&commons).unwrap().size;
@@ -1053,7 +883,8 @@ async fn the_explorer_pages_through_a_long_ledger_with_its_filters_kept() {
     let site = Site {
         router: router(test.node.clone(), WebConfig::default().without_rate_limit()),
         node: test.node.clone(),
-        _dir: tempfile::tempdir().unwrap(),
+        clock: commons_node::ManualClock::new(T0_MS),
+        dir: tempfile::tempdir().unwrap(),
     };
     let mut browser = Browser::new(1);
     let path = format!("/c/{}/events?kind=agent.profile", commons.to_hex());
@@ -1137,12 +968,13 @@ async fn no_page_or_api_route_shows_one_accounts_private_data_to_another() {
     let site = site_with(NewCommonsPolicy::Anyone, config).await;
     let mut alice = Browser::new(1);
     alice
-        .register(&site, "Alice", "alice.private@example.org")
+        .register_as(&site, "Alice", "alice.private@example.org")
         .await;
     alice.create_commons(&site, "Shared garden").await;
     let mut bob = Browser::new(2);
-    bob.register(&site, "Bob", "bob.private@example.org").await;
-    let commons = only_commons(&site).to_hex();
+    bob.register_as(&site, "Bob", "bob.private@example.org")
+        .await;
+    let commons = site.commons().to_hex();
     let path = format!("/c/{commons}");
     bob.act(&site, &path, "profile", &[("kind", "person")])
         .await;
@@ -1207,7 +1039,7 @@ async fn passwords_never_reach_the_log() {
     let site = site().await;
     let mut browser = Browser::new(1);
     browser
-        .register(&site, "Logged", "logged@example.org")
+        .register_as(&site, "Logged", "logged@example.org")
         .await;
     browser
         .submit(
@@ -1271,10 +1103,10 @@ async fn registrations_are_rate_limited_per_address() {
 /// maintainer is the founder and whose rule is one maintainer's approval.
 async fn commons_with_area(site: &Site, founder: &mut Browser) -> String {
     founder
-        .register(site, "Founder", "founder@example.org")
+        .register_as(site, "Founder", "founder@example.org")
         .await;
     founder.create_commons(site, "Repair café").await;
-    let path = format!("/c/{}", only_commons(site).to_hex());
+    let path = format!("/c/{}", site.commons().to_hex());
     let created = founder
         .submit(
             site,
@@ -1297,31 +1129,9 @@ async fn commons_with_area(site: &Site, founder: &mut Browser) -> String {
     path
 }
 
-/// A person with an account and a published profile in the commons at `path`.
-async fn member(site: &Site, path: &str, octet: u8, name: &str, kind: &str) -> Browser {
-    let mut browser = Browser::new(octet);
-    browser
-        .register(site, name, &format!("{}@example.org", name.to_lowercase()))
-        .await;
-    let published = browser
-        .submit(site, path, &format!("{path}/profile"), &[("kind", kind)])
-        .await;
-    assert_eq!(published.status, StatusCode::SEE_OTHER);
-    browser
-}
-
-/// The flash message the next page shows.
-async fn flash(browser: &mut Browser, site: &Site, page: &str) -> String {
-    let text = browser.get(site, page).await.text;
-    let start = text.find("class=\"flash").expect("a flash message");
-    let from = start + text[start..].find('>').unwrap() + 1;
-    let end = from + text[from..].find("</div>").unwrap();
-    text[from..end].to_owned()
-}
-
 /// The flash message the next page shows says `part`.
 async fn assert_flash(browser: &mut Browser, site: &Site, page: &str, part: &str) {
-    let message = flash(browser, site, page).await;
+    let message = browser.flash(site, page).await;
     assert!(
         message.contains(part),
         "the flash says {message:?}, not {part:?}"
@@ -1345,10 +1155,10 @@ async fn every_peer_production_page_has_a_finished_empty_state() {
     let site = site().await;
     let mut founder = Browser::new(1);
     founder
-        .register(&site, "Founder", "founder@example.org")
+        .register_as(&site, "Founder", "founder@example.org")
         .await;
     founder.create_commons(&site, "Empty commons").await;
-    let path = format!("/c/{}", only_commons(&site).to_hex());
+    let path = format!("/c/{}", site.commons().to_hex());
     for (page, empty) in [
         ("/areas", "No areas yet"),
         ("/tasks", "No open tasks here"),
@@ -1442,7 +1252,7 @@ async fn a_newcomer_posts_a_task_another_claims_and_contributes_it_and_a_maintai
     assert!(area.contains("proofread"));
 
     // A newcomer posts a task.
-    let mut newcomer = member(&site, &path, 2, "Nolwenn", "person").await;
+    let mut newcomer = Browser::join_as(&site, &path, 2, "Nolwenn", "person").await;
     let posted = newcomer
         .submit(
             &site,
@@ -1461,7 +1271,7 @@ async fn a_newcomer_posts_a_task_another_claims_and_contributes_it_and_a_maintai
     let task = created_id(&posted, "tasks");
     let task_path = format!("{path}/tasks/{task}");
     assert_eq!(
-        flash(&mut newcomer, &site, &task_path).await,
+        newcomer.flash(&site, &task_path).await,
         "Your task is posted."
     );
     let page = newcomer.get(&site, &task_path).await.text;
@@ -1499,7 +1309,7 @@ async fn a_newcomer_posts_a_task_another_claims_and_contributes_it_and_a_maintai
     assert!(filtered.contains("No open tasks here"));
 
     // Another person signals, pledges, claims it and contributes care work naming it.
-    let mut helper = member(&site, &path, 3, "Yann", "person").await;
+    let mut helper = Browser::join_as(&site, &path, 3, "Yann", "person").await;
     let signalled = helper
         .act(&site, &task_path, "signal", &[("signal", "need")])
         .await;
@@ -1598,7 +1408,7 @@ async fn a_newcomer_posts_a_task_another_claims_and_contributes_it_and_a_maintai
         )
         .await;
     assert_eq!(refused.status, StatusCode::SEE_OTHER);
-    let message = flash(&mut newcomer, &site, &contribution_path).await;
+    let message = newcomer.flash(&site, &contribution_path).await;
     assert!(message.contains("(not_area_maintainer)"), "{message}");
     let page = newcomer.get(&site, &contribution_path).await.text;
     assert!(page.contains("0 of 1 approval so far"));
@@ -1701,7 +1511,7 @@ async fn refusals_come_back_with_cores_code_and_forms_need_the_csrf_token() {
     let site = site().await;
     let mut founder = Browser::new(1);
     let path = commons_with_area(&site, &mut founder).await;
-    let mut other = member(&site, &path, 2, "Other", "person").await;
+    let mut other = Browser::join_as(&site, &path, 2, "Other", "person").await;
     // Only commons maintainers create areas.
     let refused = other
         .submit(
@@ -1712,13 +1522,13 @@ async fn refusals_come_back_with_cores_code_and_forms_need_the_csrf_token() {
         )
         .await;
     assert_eq!(refused.location(), format!("{path}/areas"));
-    let message = flash(&mut other, &site, &format!("{path}/areas")).await;
+    let message = other.flash(&site, &format!("{path}/areas")).await;
     assert!(
         message.starts_with("The ledger refused this ("),
         "{message}"
     );
     // A form without the token changes nothing.
-    let size = site.node.commons(&only_commons(&site)).unwrap().size;
+    let size = site.node.commons(&site.commons()).unwrap().size;
     let forged = other
         .post(
             &site,
@@ -1727,7 +1537,7 @@ async fn refusals_come_back_with_cores_code_and_forms_need_the_csrf_token() {
         )
         .await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
-    assert_eq!(site.node.commons(&only_commons(&site)).unwrap().size, size);
+    assert_eq!(site.node.commons(&site.commons()).unwrap().size, size);
     // Problems found before signing come back as a flash, and nothing is signed.
     let bad = other
         .submit(
@@ -1749,7 +1559,7 @@ async fn refusals_come_back_with_cores_code_and_forms_need_the_csrf_token() {
         .await;
     assert_eq!(unknown_task.status, StatusCode::SEE_OTHER);
     assert_flash(&mut other, &site, &path, "(task_unknown)").await;
-    assert_eq!(site.node.commons(&only_commons(&site)).unwrap().size, size);
+    assert_eq!(site.node.commons(&site.commons()).unwrap().size, size);
     // Paid work names an organisation with a published profile.
     let paid = other
         .act(
@@ -1775,7 +1585,7 @@ async fn refusals_come_back_with_cores_code_and_forms_need_the_csrf_token() {
     assert!(paid.text.contains(">What I did</textarea>"));
     assert!(paid.text.contains("value=\"care\" checked"));
     assert!(paid.text.contains("value=\"proofread\" checked"));
-    member(&site, &path, 3, "Coop", "organisation").await;
+    Browser::join_as(&site, &path, 3, "Coop", "organisation").await;
     let paid = other
         .act(
             &site,
@@ -1817,8 +1627,8 @@ async fn threads_take_posts_replies_edits_mentions_and_hiding_by_maintainers() {
     let site = site().await;
     let mut founder = Browser::new(1);
     let path = commons_with_area(&site, &mut founder).await;
-    let mut ana = member(&site, &path, 2, "Ana", "person").await;
-    let mut bo = member(&site, &path, 3, "Bo", "person").await;
+    let mut ana = Browser::join_as(&site, &path, 2, "Ana", "person").await;
+    let mut bo = Browser::join_as(&site, &path, 3, "Bo", "person").await;
     let area_path = format!("{path}/areas/docs");
     let on = {
         let page = ana.get(&site, &area_path).await.text;
@@ -1914,7 +1724,7 @@ async fn nominations_close_tasks_and_withdrawals_work_from_their_pages() {
     let site = site().await;
     let mut founder = Browser::new(1);
     let path = commons_with_area(&site, &mut founder).await;
-    let mut ana = member(&site, &path, 2, "Ana", "person").await;
+    let mut ana = Browser::join_as(&site, &path, 2, "Ana", "person").await;
     let area_path = format!("{path}/areas/docs");
     // Ana nominates herself; the founder, the area's maintainer, approves.
     ana.act(
@@ -2172,7 +1982,7 @@ async fn a_revision_typed_in_the_form_becomes_an_artifact_and_the_next_one_shows
     let site = site().await;
     let mut founder = Browser::new(1);
     let path = commons_with_area(&site, &mut founder).await;
-    let mut writer = member(&site, &path, 2, "Nolwenn", "person").await;
+    let mut writer = Browser::join_as(&site, &path, 2, "Nolwenn", "person").await;
     let revise = |artifact: String, content: &'static str| {
         vec![
             ("area", "docs".to_owned()),
@@ -2285,10 +2095,10 @@ async fn a_commons_is_forked_from_its_overview_and_the_lineage_is_verified_on_bo
     let site = site().await;
     let mut founder = Browser::new(1);
     founder
-        .register(&site, "Morgane", "morgane@example.org")
+        .register_as(&site, "Morgane", "morgane@example.org")
         .await;
     founder.create_commons(&site, "Seed library").await;
-    let parent = only_commons(&site);
+    let parent = site.commons();
     let parent_path = format!("/c/{}", parent.to_hex());
     let parent_size = site.node.commons(&parent).unwrap().size;
     let overview = founder.get(&site, &parent_path).await;
@@ -2357,7 +2167,9 @@ async fn a_commons_is_forked_from_its_overview_and_the_lineage_is_verified_on_bo
 
     // Someone who never wrote in the parent signs the genesis with their own key.
     let mut newcomer = Browser::new(2);
-    newcomer.register(&site, "Yann", "yann@example.org").await;
+    newcomer
+        .register_as(&site, "Yann", "yann@example.org")
+        .await;
     let second = newcomer
         .act(
             &site,
@@ -2384,10 +2196,10 @@ async fn the_fork_form_refuses_an_incompatible_licence_a_missing_token_and_stran
     let site = site().await;
     let mut founder = Browser::new(1);
     founder
-        .register(&site, "Morgane", "morgane@example.org")
+        .register_as(&site, "Morgane", "morgane@example.org")
         .await;
     founder.create_commons(&site, "Seed library").await;
-    let parent = only_commons(&site);
+    let parent = site.commons();
     let parent_path = format!("/c/{}", parent.to_hex());
 
     let refused = founder
@@ -2457,10 +2269,12 @@ async fn only_keys_the_node_lets_create_a_commons_see_and_use_the_fork_form() {
         )
         .await
         .unwrap();
-    let parent = only_commons(&site);
+    let parent = site.commons();
     let parent_path = format!("/c/{}", parent.to_hex());
     let mut browser = Browser::new(1);
-    browser.register(&site, "Outsider", "out@example.org").await;
+    browser
+        .register_as(&site, "Outsider", "out@example.org")
+        .await;
     let page = browser.get(&site, &parent_path).await;
     assert!(!page.text.contains("id=\"fork-form\""));
     let refused = browser

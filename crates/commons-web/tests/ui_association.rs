@@ -3,283 +3,21 @@
 //! with their count sheet and chart, delegation and outcome statements, each form signed
 //! through the browser session and each refusal shown with core's stable code.
 //!
-//! The harness is the one of `tests/ui.rs` (a cookie jar over `oneshot`), with the node's
-//! manual clock kept so that ledger time can move and polls close.
+//! The harness is `tests/site` (a cookie jar over `oneshot`), with the node's manual
+//! clock, so that ledger time can move and polls close.
 #![allow(clippy::unwrap_used)]
 
-use axum::Router;
-use axum::body::Body;
-use axum::extract::ConnectInfo;
-use axum::http::{HeaderMap, Request, StatusCode, header};
-use commons_ledger::CommonsId;
-use commons_node::{ManualClock, Node, NodeConfig};
-use commons_store::AnyStore;
-use commons_testkit::{T0_MS, key, profile_body};
-use commons_web::{WebConfig, router};
-use std::collections::BTreeMap;
-use std::net::SocketAddr;
-use std::sync::Arc;
-use tower::ServiceExt;
+mod site;
 
-const DAY_MS: u64 = 86_400_000;
-
-struct Site {
-    node: Node,
-    router: Router,
-    clock: ManualClock,
-    _dir: tempfile::TempDir,
-}
-
-async fn site() -> Site {
-    let dir = tempfile::tempdir().unwrap();
-    let store = AnyStore::open(dir.path().join("commons.db").to_str().unwrap())
-        .await
-        .unwrap();
-    let clock = ManualClock::new(T0_MS);
-    let node = Node::start(store, NodeConfig::new(key(9_999)), Arc::new(clock.clone()))
-        .await
-        .unwrap();
-    Site {
-        router: router(node.clone(), WebConfig::default().without_rate_limit()),
-        node,
-        clock,
-        _dir: dir,
-    }
-}
-
-impl Site {
-    fn commons(&self) -> CommonsId {
-        let list = self.node.list_commons();
-        assert_eq!(list.len(), 1);
-        list[0].id
-    }
-
-    /// Moves ledger time on by `ms`: the clock advances, and an event (a profile signed by
-    /// a key of the test's own) brings the tick that closes whatever is due.
-    async fn pass_time(&self, ms: u64) {
-        self.clock.advance(ms);
-        let (_, outcome) = self
-            .node
-            .author(
-                &key(4_242),
-                Some(self.commons()),
-                "agent.profile",
-                &profile_body("Timekeeper", "person"),
-                vec![],
-            )
-            .await
-            .unwrap();
-        assert!(
-            matches!(outcome.status, commons_node::SubmitStatus::Sequenced { .. }),
-            "{outcome:?}"
-        );
-    }
-}
-
-/// A browser: a cookie jar and an address.
-struct Browser {
-    cookies: BTreeMap<String, String>,
-    address: SocketAddr,
-}
-
-struct Page {
-    status: StatusCode,
-    headers: HeaderMap,
-    text: String,
-}
-
-impl Page {
-    fn csrf(&self) -> String {
-        let marker = "name=\"csrf\" value=\"";
-        let start = self.text.find(marker).expect("the page has a form") + marker.len();
-        self.text[start..start + 64].to_owned()
-    }
-
-    fn location(&self) -> &str {
-        self.headers
-            .get(header::LOCATION)
-            .expect("a redirect")
-            .to_str()
-            .unwrap()
-    }
-
-    /// The page says `part` (as HTML-escaped text).
-    #[track_caller]
-    fn shows(&self, part: &str) {
-        assert!(
-            self.text.contains(part),
-            "the page does not say {part:?}:\n{}",
-            main(&self.text)
-        );
-    }
-}
-
-/// Writes a page (or chart) for people to look at when `COMMONS_PAGE_PREVIEW_DIR` is set,
-/// its stylesheet linked next to it, like the charts' `COMMONS_CHART_PREVIEW_DIR`.
-fn preview(name: &str, text: &str) {
-    if let Some(dir) = std::env::var_os("COMMONS_PAGE_PREVIEW_DIR") {
-        let dir = std::path::PathBuf::from(dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("style.css"), commons_web::ui::STYLESHEET).unwrap();
-        let text = text.replace("href=\"/static/style.css\"", "href=\"style.css\"");
-        std::fs::write(dir.join(name), text).unwrap();
-    }
-}
-
-/// The `<main>` of a page, for failure messages.
-fn main(html: &str) -> &str {
-    let start = html.find("<main").unwrap_or(0);
-    let end = html.find("</main>").unwrap_or(html.len());
-    &html[start..end]
-}
-
-impl Browser {
-    fn new(last_octet: u8) -> Browser {
-        Browser {
-            cookies: BTreeMap::new(),
-            address: SocketAddr::from(([127, 0, 0, last_octet], 40_000)),
-        }
-    }
-
-    async fn send(&mut self, site: &Site, mut request: Request<Body>) -> Page {
-        if !self.cookies.is_empty() {
-            let line = self
-                .cookies
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join("; ");
-            request
-                .headers_mut()
-                .insert(header::COOKIE, line.parse().unwrap());
-        }
-        request.extensions_mut().insert(ConnectInfo(self.address));
-        let response = site.router.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
-            .await
-            .unwrap();
-        let page = Page {
-            status,
-            headers,
-            text: String::from_utf8_lossy(&body).into_owned(),
-        };
-        for cookie in page.headers.get_all(header::SET_COOKIE) {
-            let cookie = cookie.to_str().unwrap();
-            let (pair, attributes) = cookie.split_once(';').unwrap_or((cookie, ""));
-            let (name, value) = pair.split_once('=').unwrap();
-            if attributes.contains("Max-Age=0") {
-                self.cookies.remove(name);
-            } else {
-                self.cookies.insert(name.to_owned(), value.to_owned());
-            }
-        }
-        page
-    }
-
-    async fn get(&mut self, site: &Site, path: &str) -> Page {
-        let request = Request::get(path).body(Body::empty()).unwrap();
-        self.send(site, request).await
-    }
-
-    async fn post(&mut self, site: &Site, path: &str, fields: &[(&str, &str)]) -> Page {
-        let body = serde_urlencoded::to_string(fields).unwrap();
-        let request = Request::post(path)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(body))
-            .unwrap();
-        self.send(site, request).await
-    }
-
-    /// Fetches `form_page` for a token, then posts `fields` and the token to `action`.
-    async fn submit(
-        &mut self,
-        site: &Site,
-        form_page: &str,
-        action: &str,
-        fields: &[(&str, &str)],
-    ) -> Page {
-        let csrf = self.get(site, form_page).await.csrf();
-        let mut all = fields.to_vec();
-        all.push(("csrf", &csrf));
-        self.post(site, action, &all).await
-    }
-
-    async fn register(&mut self, site: &Site, name: &str) {
-        let email = format!("{}@example.org", name.to_lowercase());
-        let page = self
-            .submit(
-                site,
-                "/register",
-                "/register",
-                &[
-                    ("display_name", name),
-                    ("email", &email),
-                    ("password", "correct horse battery"),
-                    ("password_confirm", "correct horse battery"),
-                ],
-            )
-            .await;
-        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text);
-    }
-
-    /// Registers and publishes a profile in the commons at `path`, so pages name them.
-    async fn join(site: &Site, path: &str, octet: u8, name: &str) -> Browser {
-        let mut browser = Browser::new(octet);
-        browser.register(site, name).await;
-        let published = browser
-            .submit(
-                site,
-                path,
-                &format!("{path}/profile"),
-                &[("kind", "person")],
-            )
-            .await;
-        assert_eq!(published.status, StatusCode::SEE_OTHER);
-        browser
-    }
-
-    /// The flash message the next page shows.
-    async fn flash(&mut self, site: &Site, page: &str) -> String {
-        let text = self.get(site, page).await.text;
-        let start = text
-            .find("class=\"flash")
-            .unwrap_or_else(|| panic!("no flash message on {page}:\n{}", main(&text)));
-        let from = start + text[start..].find('>').unwrap() + 1;
-        let end = from + text[from..].find("</").unwrap();
-        text[from..end].to_owned()
-    }
-
-    /// Posts a form and checks that the redirect's page flashes `part`.
-    async fn act(
-        &mut self,
-        site: &Site,
-        page: &str,
-        action: &str,
-        fields: &[(&str, &str)],
-        part: &str,
-    ) {
-        let answer = self.submit(site, page, action, fields).await;
-        assert_eq!(
-            answer.status,
-            StatusCode::SEE_OTHER,
-            "{}",
-            main(&answer.text)
-        );
-        let to = answer.location().to_owned();
-        let message = self.flash(site, &to).await;
-        assert!(
-            message.contains(part),
-            "the flash says {message:?}, not {part:?}"
-        );
-    }
-}
+use axum::http::{StatusCode, header};
+use site::{Browser, DAY_MS, Page, Site, main, preview, site};
 
 /// A commons made by "Founder", with the statutes' defaults adopted except for what
 /// `changes` sets; returns the commons' path.
 async fn association(site: &Site, founder: &mut Browser, changes: &[(&str, &str)]) -> String {
-    founder.register(site, "Founder").await;
+    founder
+        .register_as(site, "Founder", "founder@example.org")
+        .await;
     let created = founder
         .submit(
             site,
@@ -419,7 +157,9 @@ async fn open_poll(
 async fn every_association_page_has_a_finished_empty_state_before_statutes_exist() {
     let site = site().await;
     let mut founder = Browser::new(1);
-    founder.register(&site, "Founder").await;
+    founder
+        .register_as(&site, "Founder", "founder@example.org")
+        .await;
     founder
         .submit(
             &site,
@@ -462,7 +202,9 @@ async fn every_association_page_has_a_finished_empty_state_before_statutes_exist
 async fn a_maintainer_adopts_statutes_and_the_page_states_each_rule_in_words() {
     let site = site().await;
     let mut founder = Browser::new(1);
-    founder.register(&site, "Founder").await;
+    founder
+        .register_as(&site, "Founder", "founder@example.org")
+        .await;
     founder
         .submit(
             &site,
@@ -564,11 +306,11 @@ async fn a_person_applies_in_a_chamber_and_a_maintainer_admits_them_or_refuses_w
     let mut founder = Browser::new(1);
     let path = association(&site, &mut founder, &[]).await;
     let members = format!("{path}/members");
-    let mut ana = Browser::join(&site, &path, 2, "Ana").await;
+    let mut ana = Browser::join_as(&site, &path, 2, "Ana", "person").await;
     let page = ana.get(&site, &members).await;
     page.shows("id=\"apply-form\"");
     page.shows("value=\"users\"> Users");
-    ana.act(
+    ana.act_and_see(
         &site,
         &members,
         &format!("{path}/members/apply"),
@@ -599,7 +341,7 @@ async fn a_person_applies_in_a_chamber_and_a_maintainer_admits_them_or_refuses_w
         page.text[at..at + 64].to_owned()
     };
     founder
-        .act(
+        .act_and_see(
             &site,
             &members,
             &format!("{path}/applications/{application}/decide"),
@@ -617,8 +359,8 @@ async fn a_person_applies_in_a_chamber_and_a_maintainer_admits_them_or_refuses_w
     assert!(row.contains("Users"), "{row}");
     assert!(row.contains("status-active"), "{row}");
     // Bo applies; a refusal needs a reason, then is shown with it.
-    let mut bo = Browser::join(&site, &path, 3, "Bo").await;
-    bo.act(
+    let mut bo = Browser::join_as(&site, &path, 3, "Bo", "person").await;
+    bo.act_and_see(
         &site,
         &members,
         &format!("{path}/members/apply"),
@@ -631,7 +373,7 @@ async fn a_person_applies_in_a_chamber_and_a_maintainer_admits_them_or_refuses_w
     let at = page.text.find(marker).unwrap() + marker.len();
     let application = page.text[at..at + 64].to_owned();
     founder
-        .act(
+        .act_and_see(
             &site,
             &members,
             &format!("{path}/applications/{application}/decide"),
@@ -640,7 +382,7 @@ async fn a_person_applies_in_a_chamber_and_a_maintainer_admits_them_or_refuses_w
         )
         .await;
     founder
-        .act(
+        .act_and_see(
             &site,
             &members,
             &format!("{path}/applications/{application}/decide"),
@@ -656,7 +398,7 @@ async fn a_person_applies_in_a_chamber_and_a_maintainer_admits_them_or_refuses_w
     page.shows("We only take local members");
     // Deciding it again is refused by the ledger.
     founder
-        .act(
+        .act_and_see(
             &site,
             &members,
             &format!("{path}/applications/{application}/decide"),
@@ -665,7 +407,7 @@ async fn a_person_applies_in_a_chamber_and_a_maintainer_admits_them_or_refuses_w
         )
         .await;
     // Ana leaves.
-    ana.act(
+    ana.act_and_see(
         &site,
         &members,
         &format!("{path}/members/leave"),
@@ -693,8 +435,8 @@ async fn under_vote_admission_an_application_goes_to_a_poll_that_admits_when_it_
     let mut founder = Browser::new(1);
     let path = association(&site, &mut founder, &[("admission", "vote")]).await;
     let members = format!("{path}/members");
-    let mut cy = Browser::join(&site, &path, 2, "Cy").await;
-    cy.act(
+    let mut cy = Browser::join_as(&site, &path, 2, "Cy", "person").await;
+    cy.act_and_see(
         &site,
         &members,
         &format!("{path}/members/apply"),
@@ -736,7 +478,7 @@ async fn under_vote_admission_an_application_goes_to_a_poll_that_admits_when_it_
     let page = cy.get(&site, &poll).await;
     page.shows("id=\"not-eligible\"");
     founder
-        .act(
+        .act_and_see(
             &site,
             &poll,
             &format!("{poll}/vote"),
@@ -774,9 +516,9 @@ async fn with_members_in(
     let members = format!("{path}/members");
     let mut browsers = Vec::new();
     for (i, (name, chambers)) in people.iter().enumerate() {
-        let mut b = Browser::join(site, &path, 10 + i as u8, name).await;
+        let mut b = Browser::join_as(site, &path, 10 + i as u8, name, "person").await;
         let fields: Vec<(&str, &str)> = chambers.iter().map(|c| ("chambers", *c)).collect();
-        b.act(
+        b.act_and_see(
             site,
             &members,
             &format!("{path}/members/apply"),
@@ -789,7 +531,7 @@ async fn with_members_in(
         let at = page.text.find(marker).unwrap() + marker.len();
         let application = page.text[at..at + 64].to_owned();
         founder
-            .act(
+            .act_and_see(
                 site,
                 &members,
                 &format!("{path}/applications/{application}/decide"),
@@ -845,7 +587,7 @@ async fn a_ranked_poll_is_previewed_voted_changed_and_counted_with_its_round_she
         unreachable!()
     };
     let vote = format!("{poll}/vote");
-    ana.act(
+    ana.act_and_see(
         &site,
         &poll,
         &vote,
@@ -853,7 +595,7 @@ async fn a_ranked_poll_is_previewed_voted_changed_and_counted_with_its_round_she
         "Your ballot is cast",
     )
     .await;
-    bo.act(
+    bo.act_and_see(
         &site,
         &poll,
         &vote,
@@ -861,7 +603,7 @@ async fn a_ranked_poll_is_previewed_voted_changed_and_counted_with_its_round_she
         "Your ballot is cast",
     )
     .await;
-    cy.act(
+    cy.act_and_see(
         &site,
         &poll,
         &vote,
@@ -874,7 +616,7 @@ async fn a_ranked_poll_is_previewed_voted_changed_and_counted_with_its_round_she
     page.shows("You can change your ballot until the poll closes");
     page.shows("<option value=\"2\" selected>Pub</option>");
     page.shows("3 of 4 voted (75%)");
-    cy.act(
+    cy.act_and_see(
         &site,
         &poll,
         &vote,
@@ -889,7 +631,7 @@ async fn a_ranked_poll_is_previewed_voted_changed_and_counted_with_its_round_she
     assert_eq!(history.matches("<li>").count(), 2, "both ballots are kept");
     assert!(history.contains("replaced") && history.contains("counts"));
     founder
-        .act(
+        .act_and_see(
             &site,
             &poll,
             &vote,
@@ -898,7 +640,7 @@ async fn a_ranked_poll_is_previewed_voted_changed_and_counted_with_its_round_she
         )
         .await;
     // A ranking naming an option twice is refused with core's code.
-    ana.act(
+    ana.act_and_see(
         &site,
         &poll,
         &vote,
@@ -970,7 +712,7 @@ async fn each_method_gets_its_voting_form_and_bad_ballots_come_back_with_their_c
     page.shows("Spread your 5 dots");
     page.shows("name=\"score-2\"");
     founder
-        .act(
+        .act_and_see(
             &site,
             &dot,
             &format!("{dot}/vote"),
@@ -979,7 +721,7 @@ async fn each_method_gets_its_voting_form_and_bad_ballots_come_back_with_their_c
         )
         .await;
     founder
-        .act(
+        .act_and_see(
             &site,
             &dot,
             &format!("{dot}/vote"),
@@ -1077,7 +819,7 @@ async fn each_method_gets_its_voting_form_and_bad_ballots_come_back_with_their_c
         "the statutes' rule, unchanged"
     );
     let ana = &mut voters[0];
-    ana.act(
+    ana.act_and_see(
         &site,
         &proposal,
         &format!("{proposal}/vote"),
@@ -1086,7 +828,7 @@ async fn each_method_gets_its_voting_form_and_bad_ballots_come_back_with_their_c
     )
     .await;
     founder
-        .act(
+        .act_and_see(
             &site,
             &proposal,
             &format!("{proposal}/vote"),
@@ -1094,7 +836,7 @@ async fn each_method_gets_its_voting_form_and_bad_ballots_come_back_with_their_c
             "Your ballot is cast",
         )
         .await;
-    ana.act(
+    ana.act_and_see(
         &site,
         &consent,
         &format!("{consent}/vote"),
@@ -1103,7 +845,7 @@ async fn each_method_gets_its_voting_form_and_bad_ballots_come_back_with_their_c
     )
     .await;
     // A form with nothing chosen is refused before signing.
-    ana.act(
+    ana.act_and_see(
         &site,
         &proposal,
         &format!("{proposal}/vote"),
@@ -1140,7 +882,7 @@ async fn delegations_are_set_refused_in_a_cycle_followed_at_the_count_and_revoke
     let [ana, bo] = &mut voters[..] else {
         unreachable!()
     };
-    ana.act(
+    ana.act_and_see(
         &site,
         &delegations,
         &delegations,
@@ -1148,7 +890,7 @@ async fn delegations_are_set_refused_in_a_cycle_followed_at_the_count_and_revoke
         "Your delegation is set",
     )
     .await;
-    bo.act(
+    bo.act_and_see(
         &site,
         &delegations,
         &delegations,
@@ -1156,7 +898,7 @@ async fn delegations_are_set_refused_in_a_cycle_followed_at_the_count_and_revoke
         "delegation_cycle",
     )
     .await;
-    bo.act(
+    bo.act_and_see(
         &site,
         &delegations,
         &delegations,
@@ -1191,7 +933,7 @@ async fn delegations_are_set_refused_in_a_cycle_followed_at_the_count_and_revoke
     )
     .await;
     ana.get(&site, &poll).await.shows("You delegate to");
-    bo.act(
+    bo.act_and_see(
         &site,
         &poll,
         &format!("{poll}/vote"),
@@ -1200,7 +942,7 @@ async fn delegations_are_set_refused_in_a_cycle_followed_at_the_count_and_revoke
     )
     .await;
     founder
-        .act(
+        .act_and_see(
             &site,
             &poll,
             &format!("{poll}/vote"),
@@ -1216,7 +958,7 @@ async fn delegations_are_set_refused_in_a_cycle_followed_at_the_count_and_revoke
     page.shows("result-passed");
     // The author states the outcome; another member may not.
     founder
-        .act(
+        .act_and_see(
             &site,
             &poll,
             &format!("{poll}/statement"),
@@ -1238,7 +980,7 @@ async fn delegations_are_set_refused_in_a_cycle_followed_at_the_count_and_revoke
     let message = ana.flash(&site, &poll).await;
     assert!(message.contains("not_authorised"), "{message}");
     // Revoked.
-    ana.act(
+    ana.act_and_see(
         &site,
         &delegations,
         &format!("{path}/delegations/revoke"),
@@ -1246,7 +988,7 @@ async fn delegations_are_set_refused_in_a_cycle_followed_at_the_count_and_revoke
         "revoked",
     )
     .await;
-    ana.act(
+    ana.act_and_see(
         &site,
         &delegations,
         &format!("{path}/delegations/revoke"),
@@ -1287,7 +1029,7 @@ async fn an_amendment_poll_previews_what_changes_and_amends_the_statutes_when_it
     .await;
     founder.get(&site, &poll).await.shows("id=\"proposed\"");
     founder
-        .act(
+        .act_and_see(
             &site,
             &poll,
             &format!("{poll}/vote"),
@@ -1296,7 +1038,7 @@ async fn an_amendment_poll_previews_what_changes_and_amends_the_statutes_when_it
         )
         .await;
     voters[0]
-        .act(
+        .act_and_see(
             &site,
             &poll,
             &format!("{poll}/vote"),
@@ -1383,11 +1125,11 @@ async fn a_poll_counted_by_chamber_shows_each_chambers_result_and_stv_elects_the
     cy.get(&site, &poll).await.shows("id=\"vote-chamber\"");
     assert!(!ana.get(&site, &poll).await.text.contains("vote-chamber"));
     let vote = format!("{poll}/vote");
-    ana.act(&site, &poll, &vote, &[("stance", "yes")], "cast")
+    ana.act_and_see(&site, &poll, &vote, &[("stance", "yes")], "cast")
         .await;
-    bo.act(&site, &poll, &vote, &[("stance", "no")], "cast")
+    bo.act_and_see(&site, &poll, &vote, &[("stance", "no")], "cast")
         .await;
-    cy.act(&site, &poll, &vote, &[("stance", "yes")], "cast")
+    cy.act_and_see(&site, &poll, &vote, &[("stance", "yes")], "cast")
         .await;
     site.pass_time(2 * DAY_MS).await;
     let page = founder.get(&site, &poll).await;
@@ -1436,7 +1178,7 @@ async fn a_poll_counted_by_chamber_shows_each_chambers_result_and_stv_elects_the
     let vote = format!("{election}/vote");
     for (i, b) in voters.iter_mut().enumerate() {
         let (first, second) = ((i % 3).to_string(), ((i + 1) % 3).to_string());
-        b.act(
+        b.act_and_see(
             &site,
             &election,
             &vote,
@@ -1446,7 +1188,7 @@ async fn a_poll_counted_by_chamber_shows_each_chambers_result_and_stv_elects_the
         .await;
     }
     founder
-        .act(&site, &election, &vote, &[("rank-0", "0")], "cast")
+        .act_and_see(&site, &election, &vote, &[("rank-0", "0")], "cast")
         .await;
     site.pass_time(2 * DAY_MS).await;
     let page = founder.get(&site, &election).await;
@@ -1458,4 +1200,527 @@ async fn a_poll_counted_by_chamber_shows_each_chambers_result_and_stv_elects_the
     statutes.shows("Their term ends");
     let members = founder.get(&site, &format!("{path}/members")).await;
     members.shows("role-board");
+}
+
+// ---------------------------------------------------------------------------------------
+// Participatory budgeting
+
+/// The id at the end of a redirect to `…/budgets/{id}`.
+fn round_path(path: &str, page: &Page) -> String {
+    let location = page.location();
+    let id = &location[location.rfind("/budgets/").expect("a round's page") + 9..];
+    assert_eq!(id.len(), 64, "{location}");
+    format!("{path}/budgets/{id}")
+}
+
+/// The id of the project named `name` on a round's page.
+fn project_on(page: &Page, name: &str) -> String {
+    let heading = format!("<h3>{name} <span");
+    let at = page
+        .text
+        .find(&heading)
+        .unwrap_or_else(|| panic!("no project {name:?} on the page:\n{}", main(&page.text)));
+    let marker = "id=\"project-";
+    let start = page.text[..at].rfind(marker).unwrap() + marker.len();
+    page.text[start..start + 64].to_owned()
+}
+
+/// Opens a round from the form, with `changes` to a one-day approval round of 1,000.00
+/// EUR counted by equal shares; returns the round's path.
+async fn open_round(
+    site: &Site,
+    steward: &mut Browser,
+    path: &str,
+    changes: &[(&str, &str)],
+) -> String {
+    let mut fields: Vec<(&str, &str)> = vec![
+        ("title", "Spring budget"),
+        (
+            "guidelines",
+            "Only projects that keep the café open to all.",
+        ),
+        ("pool", "1,000.00"),
+        ("currency", "EUR"),
+        ("model", "approval"),
+        ("rule", "equal_shares"),
+        ("completion", "greedy"),
+        ("proposals_in", "1"),
+        ("proposals_unit", "days"),
+        ("voting_in", "1"),
+        ("voting_unit", "days"),
+    ];
+    for (name, value) in changes {
+        fields.retain(|(n, _)| n != name);
+        fields.push((name, value));
+    }
+    let opened = steward
+        .submit(
+            site,
+            &format!("{path}/budgets/new"),
+            &format!("{path}/budgets"),
+            &fields,
+        )
+        .await;
+    assert_eq!(
+        opened.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        main(&opened.text)
+    );
+    round_path(path, &opened)
+}
+
+/// Proposes a project with `items` as (label, amount, optional).
+async fn propose(
+    site: &Site,
+    member: &mut Browser,
+    round: &str,
+    name: &str,
+    items: &[(&str, &str, bool)],
+) {
+    let mut fields: Vec<(String, String)> = vec![("name".into(), name.into())];
+    for (i, (label, amount, optional)) in items.iter().enumerate() {
+        fields.push((format!("item-{i}-label"), (*label).into()));
+        fields.push((format!("item-{i}-amount"), (*amount).into()));
+        if *optional {
+            fields.push((format!("item-{i}-optional"), "yes".into()));
+        }
+    }
+    member
+        .act_and_see(
+            site,
+            round,
+            &format!("{round}/propose"),
+            &pairs(&fields),
+            "Your project is proposed",
+        )
+        .await;
+}
+
+#[tokio::test]
+async fn only_stewards_open_rounds_and_a_bad_form_comes_back_with_what_was_typed() {
+    let site = site().await;
+    let (path, mut founder, mut members) = with_members(&site, &["Ana"]).await;
+    let ana = &mut members[0];
+    let list = founder.get(&site, &format!("{path}/budgets")).await;
+    assert_eq!(list.status, StatusCode::OK);
+    list.shows("No round is open.");
+    list.shows("No round has closed yet.");
+    list.shows("No round has funded a project yet.");
+    list.shows("id=\"open-round\"");
+    list.shows("id=\"nav-budgets\"");
+    preview("budgets-empty.html", &list.text);
+    let theirs = ana.get(&site, &format!("{path}/budgets")).await;
+    assert!(!theirs.text.contains("id=\"open-round\""));
+    let form = ana.get(&site, &format!("{path}/budgets/new")).await;
+    form.shows("<code>not_authorised</code>");
+
+    // A member who is neither maintainer nor on the board: the ledger refuses, and the
+    // form comes back with the refusal and what was typed.
+    let refused = ana
+        .submit(
+            &site,
+            &format!("{path}/budgets/new"),
+            &format!("{path}/budgets"),
+            &[
+                ("title", "Ana's round"),
+                ("pool", "100"),
+                ("currency", "EUR"),
+                ("model", "approval"),
+                ("rule", "greedy"),
+                ("proposals_in", "1"),
+                ("voting_in", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    refused.shows("(not_authorised)");
+    refused.shows("value=\"Ana&#x27;s round\"");
+
+    // A decimal comma is not read as thousands: nothing is signed.
+    let bad = founder
+        .submit(
+            &site,
+            &format!("{path}/budgets/new"),
+            &format!("{path}/budgets"),
+            &[
+                ("title", "Spring"),
+                ("pool", "12,50"),
+                ("currency", "EUR"),
+                ("model", "approval"),
+                ("proposals_in", "1"),
+                ("voting_in", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    bad.shows("The pool: `12,50` is not an amount");
+    bad.shows("value=\"Spring\"");
+    let still_empty = founder.get(&site, &format!("{path}/budgets")).await;
+    still_empty.shows("No round is open.");
+    let unknown = founder
+        .get(&site, &format!("{path}/budgets/{}", "ab".repeat(32)))
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn an_approval_round_is_proposed_flagged_reviewed_voted_counted_and_a_project_cancelled() {
+    let site = site().await;
+    let (path, mut founder, mut members) = with_members(&site, &["Ana", "Bo", "Cy"]).await;
+    let round = open_round(&site, &mut founder, &path, &[]).await;
+    let page = founder.get(&site, &round).await;
+    page.shows("proposals open");
+    page.shows("1,000.00 EUR");
+    page.shows("The method of equal shares");
+    page.shows("Only projects that keep the café open to all.");
+    page.shows("No project has been proposed yet.");
+
+    let [ana, bo, cy] = &mut members[..] else {
+        unreachable!()
+    };
+    propose(
+        &site,
+        ana,
+        &round,
+        "Garden",
+        &[
+            ("Seeds", "300", false),
+            ("Tools", "200.00", false),
+            ("Fence", "100", true),
+        ],
+    )
+    .await;
+    propose(
+        &site,
+        bo,
+        &round,
+        "Server",
+        &[("A small server", "600", false)],
+    )
+    .await;
+    propose(
+        &site,
+        cy,
+        &round,
+        "Ads for my shop",
+        &[("Posters", "100", false)],
+    )
+    .await;
+    // An item without a label, or an amount that does not read, signs nothing.
+    let mut one = vec![("name", "Broken"), ("item-0-amount", "50")];
+    ana.act_and_see(
+        &site,
+        &round,
+        &format!("{round}/propose"),
+        &one,
+        "has an amount but no label",
+    )
+    .await;
+    one = vec![
+        ("name", "Broken"),
+        ("item-0-label", "Paint"),
+        ("item-0-amount", "5.001"),
+    ];
+    ana.act_and_see(
+        &site,
+        &round,
+        &format!("{round}/propose"),
+        &one,
+        "decimal place",
+    )
+    .await;
+
+    let page = founder.get(&site, &round).await;
+    page.shows("500.00 EUR to 600.00 EUR");
+    page.shows("Fence <span class=\"muted\">(optional)</span>");
+    assert!(!page.text.contains("Broken"));
+    let garden = project_on(&page, "Garden");
+    let server = project_on(&page, "Server");
+    let ads = project_on(&page, "Ads for my shop");
+
+    // Flags, then the steward's review: excluded with a reason, or kept (flags cleared).
+    let flag = |p: &str| format!("{round}/projects/{p}/flag");
+    let review = |p: &str| format!("{round}/projects/{p}/review");
+    ana.act_and_see(
+        &site,
+        &round,
+        &flag(&ads),
+        &[("reason", "serves one shop")],
+        "flagged",
+    )
+    .await;
+    ana.act_and_see(
+        &site,
+        &round,
+        &flag(&ads),
+        &[("reason", "again")],
+        "already_signalled",
+    )
+    .await;
+    bo.act_and_see(
+        &site,
+        &round,
+        &flag(&garden),
+        &[("reason", "not for all")],
+        "flagged",
+    )
+    .await;
+    ana.act_and_see(
+        &site,
+        &round,
+        &review(&garden),
+        &[("decision", "keep"), ("reason", "a member")],
+        "(not_authorised)",
+    )
+    .await;
+    founder
+        .act_and_see(
+            &site,
+            &round,
+            &review(&ads),
+            &[("decision", "exclude"), ("reason", "breaks the guidelines")],
+            "excluded",
+        )
+        .await;
+    founder
+        .act_and_see(
+            &site,
+            &round,
+            &review(&garden),
+            &[
+                ("decision", "keep"),
+                ("reason", "a shared garden is for all"),
+            ],
+            "kept",
+        )
+        .await;
+    let page = founder.get(&site, &round).await;
+    page.shows("“breaks the guidelines”");
+    page.shows("status-excluded");
+    assert!(
+        !page.text.contains("“not for all”"),
+        "the kept project's flags are cleared"
+    );
+    preview("budget-proposals.html", &page.text);
+
+    // Ballots: ticked projects; a change replaces the ballot; an excluded project is not
+    // one the round counts.
+    let vote = format!("{round}/vote");
+    let ana_form = ana.get(&site, &round).await;
+    ana_form.shows("id=\"budget-vote-form\"");
+    assert!(
+        !ana_form.text.contains(&format!("value=\"{ads}\"")),
+        "an excluded project is not offered"
+    );
+    ana.act_and_see(
+        &site,
+        &round,
+        &vote,
+        &[("project", &garden), ("project", &server)],
+        "ballot is cast",
+    )
+    .await;
+    ana.act_and_see(
+        &site,
+        &round,
+        &vote,
+        &[("project", &garden)],
+        "ballot is cast",
+    )
+    .await;
+    ana.act_and_see(
+        &site,
+        &round,
+        &vote,
+        &[("project", &ads)],
+        "(budget_project_unknown)",
+    )
+    .await;
+    bo.act_and_see(
+        &site,
+        &round,
+        &vote,
+        &[("project", &server)],
+        "ballot is cast",
+    )
+    .await;
+    cy.act_and_see(
+        &site,
+        &round,
+        &vote,
+        &[("project", &garden)],
+        "ballot is cast",
+    )
+    .await;
+    founder
+        .act_and_see(
+            &site,
+            &round,
+            &vote,
+            &[("project", &garden)],
+            "ballot is cast",
+        )
+        .await;
+    let page = ana.get(&site, &round).await;
+    page.shows("Your ballot is cast (2 times)");
+    page.shows("on your ballot");
+    page.shows("4 of 4 members voted (100%)");
+
+    // Someone outside the frozen electorate is not offered a ballot, and the ledger
+    // refuses one.
+    let mut dee = Browser::join_as(&site, &path, 40, "Dee", "person").await;
+    let theirs = dee.get(&site, &round).await;
+    theirs.shows("Only the members who were active when the round opened vote in it.");
+    dee.act_and_see(
+        &site,
+        &round,
+        &vote,
+        &[("project", &garden)],
+        "(not_eligible)",
+    )
+    .await;
+
+    // Two days on, the tick counts the round.
+    site.pass_time(2 * DAY_MS + 1_000).await;
+    let page = founder.get(&site, &round).await;
+    page.shows("id=\"round-status\">closed");
+    page.shows("Result: 1 project funded");
+    page.shows("id=\"budget-sheet\"");
+    page.shows("id=\"seed\"");
+    page.shows("status-funded");
+    page.shows("status-unfunded");
+    page.shows("id=\"result-chart\"");
+    page.shows("id=\"authorisations\"");
+    assert!(!page.text.contains("id=\"budget-vote-form\""));
+    preview("budget-closed.html", &page.text);
+    let chart = founder.get(&site, &format!("{round}/result.svg")).await;
+    assert_eq!(chart.status, StatusCode::OK);
+    assert_eq!(chart.headers[header::CONTENT_TYPE], "image/svg+xml");
+    assert!(chart.text.contains("Garden"));
+    preview("budget-result.svg", &chart.text);
+
+    // Cancelling a funded project releases its funds by a reversing entry.
+    let cancel = format!("{round}/projects/{garden}/cancel");
+    ana.act_and_see(
+        &site,
+        &round,
+        &cancel,
+        &[("reason", "no")],
+        "(not_authorised)",
+    )
+    .await;
+    founder
+        .act_and_see(
+            &site,
+            &round,
+            &cancel,
+            &[("reason", "the plot was sold")],
+            "released",
+        )
+        .await;
+    let ledger = founder.get(&site, &format!("{path}/authorisations")).await;
+    assert_eq!(ledger.status, StatusCode::OK);
+    ledger.shows("Entries (2)");
+    ledger.shows("badge-ok\">grant");
+    ledger.shows("badge-bad\">release");
+    ledger.shows("“the plot was sold”");
+    ledger.shows("0.00 EUR</strong>");
+    preview("authorisations.html", &ledger.text);
+    let list = founder.get(&site, &format!("{path}/budgets")).await;
+    list.shows("id=\"closed-rounds\"");
+    list.shows("Spring budget");
+    list.shows("1 of 3");
+}
+
+#[tokio::test]
+async fn co_funding_pledges_are_read_exactly_and_an_over_budget_basket_is_refused() {
+    let site = site().await;
+    let (path, mut founder, mut members) = with_members(&site, &["Ana", "Bo"]).await;
+    let round = open_round(
+        &site,
+        &mut founder,
+        &path,
+        &[
+            ("title", "Tool fund"),
+            ("pool", "300"),
+            ("model", "co_funding"),
+        ],
+    )
+    .await;
+    let ana = &mut members[0];
+    propose(
+        &site,
+        ana,
+        &round,
+        "Drill",
+        &[("Cordless drill", "120", false)],
+    )
+    .await;
+    let page = ana.get(&site, &round).await;
+    page.shows("Your allocation: <strong id=\"allocation\">100.00 EUR</strong>");
+    let drill = project_on(&page, "Drill");
+    let vote = format!("{round}/vote");
+    let field = format!("fund-{drill}");
+    ana.act_and_see(
+        &site,
+        &round,
+        &vote,
+        &[(&field, "150")],
+        "(budget_ballot_invalid)",
+    )
+    .await;
+    ana.act_and_see(
+        &site,
+        &round,
+        &vote,
+        &[(&field, "12,50")],
+        "is not an amount",
+    )
+    .await;
+    ana.act_and_see(&site, &round, &vote, &[(&field, "60.50")], "ballot is cast")
+        .await;
+    let page = ana.get(&site, &round).await;
+    page.shows("value=\"60.50\"");
+    page.shows("Drill=60.50");
+    page.shows("60.50 EUR pledged");
+
+    let basket = open_round(
+        &site,
+        &mut founder,
+        &path,
+        &[
+            ("title", "Repairs"),
+            ("pool", "500"),
+            ("model", "knapsack"),
+            ("rule", "greedy"),
+        ],
+    )
+    .await;
+    propose(&site, ana, &basket, "Roof", &[("Tiles", "300", false)]).await;
+    propose(&site, ana, &basket, "Gate", &[("Hinges", "300", false)]).await;
+    let page = ana.get(&site, &basket).await;
+    page.shows("their minimum costs must fit in 500.00 EUR");
+    let (roof, gate) = (project_on(&page, "Roof"), project_on(&page, "Gate"));
+    let vote = format!("{basket}/vote");
+    ana.act_and_see(
+        &site,
+        &basket,
+        &vote,
+        &[("project", &roof), ("project", &gate)],
+        "(budget_ballot_invalid)",
+    )
+    .await;
+    ana.act_and_see(
+        &site,
+        &basket,
+        &vote,
+        &[("project", &roof)],
+        "ballot is cast",
+    )
+    .await;
+    let list = ana.get(&site, &format!("{path}/budgets")).await;
+    list.shows("Tool fund");
+    list.shows("Repairs");
+    list.shows("you voted");
 }

@@ -5,7 +5,7 @@
 //! round's minor units; rounds and projects are named by id prefix or by name, ballots
 //! readably (`--approve "Garden,Server"`, `--fund "Garden=250.00,Mural=50"`).
 
-use crate::association::{duration_ms, id_value, name_or_key, short, time_base_ms};
+use crate::association::{duration_ms, name_or_key, short, time_base_ms};
 use crate::cli::NodeArgs;
 use crate::parse_event_id;
 use crate::production::{Actor, Reader, Signer, get, print_or, query};
@@ -13,7 +13,7 @@ use anyhow::{Context, Result, bail};
 use clap::{ArgGroup, Subcommand};
 use commons_core::association::budget as rules;
 use commons_ledger::EventId;
-use commons_ledger::cbor::Value;
+use commons_tally::budget::Item;
 use commons_web::budget::{BUDGET_PAGE_MAX, Currency};
 use serde_json::Value as Json;
 
@@ -421,15 +421,15 @@ fn pledges(round: &Json, text: &str) -> Result<Vec<(EventId, u64)>> {
 }
 
 /// `LABEL=AMOUNT` as an item of a `budget.propose` body.
-fn item(currency: &Currency, text: &str, optional: bool) -> Result<Value> {
+fn item(currency: &Currency, text: &str, optional: bool) -> Result<Item> {
     let (label, amount) = text
         .rsplit_once('=')
         .with_context(|| format!("`{text}` is not LABEL=AMOUNT"))?;
-    Ok(Value::text_map([
-        ("label", Value::text(label.trim())),
-        ("amount", Value::Unsigned(currency.parse(amount)?)),
-        ("optional", Value::Bool(optional)),
-    ]))
+    Ok(Item {
+        label: label.trim().to_owned(),
+        amount: currency.parse(amount)?,
+        optional,
+    })
 }
 
 pub async fn run_budget(command: BudgetCommand) -> Result<()> {
@@ -459,34 +459,32 @@ pub async fn run_budget(command: BudgetCommand) -> Result<()> {
             let currency = Currency::of(&code);
             let signer = Signer::new(&actor)?;
             let base_ms = time_base_ms(&signer.client, &signer.commons).await?;
-            let mut fields = vec![
-                ("title", Value::text(title)),
-                ("pool", Value::Unsigned(currency.parse(&pool)?)),
-                ("currency", Value::text(code)),
-                ("model", Value::text(model)),
-                ("rule", Value::text(rule)),
-                (
-                    "proposals_close_ms",
-                    Value::Unsigned(base_ms.saturating_add(duration_ms(&proposals_close_in)?)),
-                ),
-                (
-                    "closes_ms",
-                    Value::Unsigned(base_ms.saturating_add(duration_ms(&closes_in)?)),
-                ),
-            ];
-            let mut optional = |name: &'static str, value: Option<Value>| {
-                if let Some(value) = value {
-                    fields.push((name, value));
-                }
-            };
-            optional("description", description.map(Value::text));
-            optional("guidelines", guidelines.map(Value::text));
-            optional("completion", completion.map(Value::text));
+            if min_spend.is_some() && model != "knapsack" {
+                bail!("--min-spend bounds a knapsack round only");
+            }
+            if (min.is_some() || max.is_some()) && model != "approval" {
+                bail!("--min and --max bound an approval round only");
+            }
+            if completion.is_some() && rule != "equal_shares" {
+                bail!("--completion completes the method of equal shares only");
+            }
             let min_spend = min_spend.map(|m| currency.parse(&m)).transpose()?;
-            optional("min_spend", min_spend.map(Value::Unsigned));
-            optional("min", min.map(|m| Value::Unsigned(u64::from(m))));
-            optional("max", max.map(|m| Value::Unsigned(u64::from(m))));
-            signer.send(rules::OPEN, &Value::text_map(fields)).await
+            let round = rules::NewRound {
+                title,
+                description,
+                guidelines,
+                pool: currency.parse(&pool)?,
+                currency: code,
+                model: rules::model_named(&model, min_spend, min, max).with_context(|| {
+                    format!("--model is co_funding, knapsack or approval, not `{model}`")
+                })?,
+                rule: rules::rule_named(Some(&rule), completion.as_deref()).with_context(
+                    || "--rule is greedy or equal_shares, --completion none, greedy or add1",
+                )?,
+                proposals_close_ms: base_ms.saturating_add(duration_ms(&proposals_close_in)?),
+                closes_ms: base_ms.saturating_add(duration_ms(&closes_in)?),
+            };
+            signer.send(rules::OPEN, &round.body()).await
         }
         BudgetCommand::Propose {
             round,
@@ -509,17 +507,8 @@ pub async fn run_budget(command: BudgetCommand) -> Result<()> {
             for text in &optional_items {
                 list.push(item(&currency, text, true)?);
             }
-            let mut fields = vec![
-                ("round", id_value(&round)),
-                ("name", Value::text(name)),
-                ("items", Value::Array(list)),
-            ];
-            if let Some(description) = description {
-                fields.push(("description", Value::text(description)));
-            }
-            Signer::new(&actor)?
-                .send(rules::PROPOSE, &Value::text_map(fields))
-                .await
+            let body = rules::propose_body(&round, &name, description.as_deref(), &list);
+            Signer::new(&actor)?.send(rules::PROPOSE, &body).await
         }
         BudgetCommand::Flag {
             project,
@@ -528,10 +517,7 @@ pub async fn run_budget(command: BudgetCommand) -> Result<()> {
             actor,
         } => {
             let project = project_id(&reader_of(&actor), round.as_deref(), &project).await?;
-            let body = Value::text_map([
-                ("project", id_value(&project)),
-                ("reason", Value::text(reason)),
-            ]);
+            let body = rules::project_body(&project, &reason);
             Signer::new(&actor)?.send(rules::FLAG, &body).await
         }
         BudgetCommand::Review {
@@ -543,14 +529,7 @@ pub async fn run_budget(command: BudgetCommand) -> Result<()> {
             actor,
         } => {
             let project = project_id(&reader_of(&actor), round.as_deref(), &project).await?;
-            let body = Value::text_map([
-                ("project", id_value(&project)),
-                (
-                    "decision",
-                    Value::text(if exclude { "exclude" } else { "keep" }),
-                ),
-                ("reason", Value::text(reason)),
-            ]);
+            let body = rules::review_body(&project, exclude, &reason);
             Signer::new(&actor)?.send(rules::REVIEW, &body).await
         }
         BudgetCommand::Vote {
@@ -579,10 +558,7 @@ pub async fn run_budget(command: BudgetCommand) -> Result<()> {
                 ("knapsack", ..) => bail!("this is a knapsack round: vote with --basket"),
                 _ => bail!("this is a co-funding round: vote with --fund PROJECT=AMOUNT,…"),
             };
-            let body = Value::text_map([
-                ("round", id_value(&round)),
-                ("ballot", rules::ballot_value(&ballot)),
-            ]);
+            let body = rules::vote_body(&round, &ballot);
             Signer::new(&actor)?.send(rules::VOTE, &body).await
         }
         BudgetCommand::Cancel {
@@ -592,10 +568,7 @@ pub async fn run_budget(command: BudgetCommand) -> Result<()> {
             actor,
         } => {
             let project = project_id(&reader_of(&actor), round.as_deref(), &project).await?;
-            let body = Value::text_map([
-                ("project", id_value(&project)),
-                ("reason", Value::text(reason)),
-            ]);
+            let body = rules::project_body(&project, &reason);
             Signer::new(&actor)?.send(rules::CANCEL, &body).await
         }
         BudgetCommand::Show { round, reader } => {

@@ -893,6 +893,7 @@ async fn seed_association(writer: &mut Writer<'_>, commons: &CommonsId) -> Resul
         Admission, Chamber, ChamberBasis, ChamberRule, Combine, DecisionKind, DecisionRule,
         Electorate, Ratio, Statutes, budget, delegation, members, polls, statutes,
     };
+    use commons_tally::budget::{Completion, Item, Model, Rule};
     let has_statutes = writer
         .node
         .inspect(commons, |s| s.association.statutes.is_some())
@@ -1272,42 +1273,38 @@ async fn seed_association(writer: &mut Writer<'_>, commons: &CommonsId) -> Resul
         .send(
             &maelle,
             budget::OPEN,
-            Value::text_map([
-                ("title", Value::text("Budget 2027, first half")),
-                (
-                    "guidelines",
-                    Value::text("Projects must keep the trails free to walk and to hear."),
+            budget::NewRound {
+                title: "Budget 2027, first half".to_owned(),
+                description: None,
+                guidelines: Some(
+                    "Projects must keep the trails free to walk and to hear.".to_owned(),
                 ),
-                ("pool", Value::Unsigned(300_000)),
-                ("currency", Value::text("EUR")),
-                ("model", Value::text("approval")),
-                ("rule", Value::text("equal_shares")),
-                ("proposals_close_ms", Value::Unsigned(closes_ms - 60_000)),
-                ("closes_ms", Value::Unsigned(closes_ms)),
-            ]),
+                pool: 300_000,
+                currency: "EUR".to_owned(),
+                model: Model::Approval {
+                    min: 0,
+                    max: u32::MAX,
+                },
+                rule: Rule::EqualShares {
+                    completion: Completion::Greedy,
+                },
+                proposals_close_ms: closes_ms - 60_000,
+                closes_ms,
+            }
+            .body(),
             vec![],
         )
         .await?;
-    let project = |name: &str, items: &[(&str, u64, bool)]| {
-        Value::text_map([
-            ("round", id_value(&round)),
-            ("name", Value::text(name)),
-            (
-                "items",
-                Value::Array(
-                    items
-                        .iter()
-                        .map(|(label, amount, optional)| {
-                            Value::text_map([
-                                ("label", Value::text(*label)),
-                                ("amount", Value::Unsigned(*amount)),
-                                ("optional", Value::Bool(*optional)),
-                            ])
-                        })
-                        .collect(),
-                ),
-            ),
-        ])
+    let project = |name: &str, items: &[BudgetItem]| {
+        let items: Vec<Item> = items
+            .iter()
+            .map(|(label, amount, optional)| Item {
+                label: (*label).to_owned(),
+                amount: *amount,
+                optional: *optional,
+            })
+            .collect();
+        budget::propose_body(&round, name, None, &items)
     };
     // (proposer, name, items as (label, amount in cents, optional)).
     let proposals: [(&SecretKey, &str, &[BudgetItem]); 4] = [
@@ -1368,16 +1365,7 @@ async fn seed_association(writer: &mut Writer<'_>, commons: &CommonsId) -> Resul
             .send(
                 key,
                 budget::VOTE,
-                Value::text_map([
-                    ("round", id_value(&round)),
-                    (
-                        "ballot",
-                        Value::text_map([(
-                            "approve",
-                            Value::Array(approved.iter().map(id_value).collect()),
-                        )]),
-                    ),
-                ]),
+                budget::vote_body(&round, &budget::Ballot::Approve(approved.to_vec())),
                 vec![round],
             )
             .await?;

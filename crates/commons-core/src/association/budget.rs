@@ -198,7 +198,9 @@ impl Budgets {
     }
 }
 
-fn may_steward(state: &State, key: &AuthorKey) -> bool {
+/// Whether `key` may open rounds and review, exclude or cancel projects: a commons
+/// maintainer or a member of the board.
+pub fn may_steward(state: &State, key: &AuthorKey) -> bool {
     state.is_maintainer(key) || state.association.board.contains(&identity(state, key))
 }
 
@@ -225,35 +227,74 @@ fn require_member(state: &State, key: &AuthorKey) -> Result<AuthorKey, Rejection
     }
 }
 
-fn read_model(reader: &mut BodyReader<'_>) -> Result<(Model, pb::Rule), Rejection> {
-    let model = match reader.text("model", 1, 16)?.as_str() {
+/// The model named `name` (`co_funding`, `knapsack` or `approval`) with its bounds:
+/// a knapsack's least spend (0 when absent), an approval ballot's fewest and most
+/// projects (no bounds when absent).
+pub fn model_named(
+    name: &str,
+    min_spend: Option<u64>,
+    min: Option<u32>,
+    max: Option<u32>,
+) -> Option<Model> {
+    Some(match name {
         "co_funding" => Model::CoFunding,
         "knapsack" => Model::Knapsack {
-            min_spend: reader.optional_uint("min_spend")?.unwrap_or(0),
+            min_spend: min_spend.unwrap_or(0),
         },
-        "approval" => {
-            let bound = |n: Option<u64>, default: u32| match n {
-                None => Ok(default),
-                Some(n) => u32::try_from(n).or_else(|_| invalid(OPEN, "approval bounds fit u32")),
-            };
-            Model::Approval {
-                min: bound(reader.optional_uint("min")?, 0)?,
-                max: bound(reader.optional_uint("max")?, u32::MAX)?,
-            }
-        }
-        _ => return invalid(OPEN, "`model` is co_funding, knapsack or approval"),
-    };
-    let rule = match reader.optional_text("rule", 1, 16)?.as_deref() {
+        "approval" => Model::Approval {
+            min: min.unwrap_or(0),
+            max: max.unwrap_or(u32::MAX),
+        },
+        _ => return None,
+    })
+}
+
+/// The rule named `name` (`greedy`, the default, or `equal_shares`), the latter completed
+/// as `completion` says (`none`, `greedy`, the default, or `add1`).
+pub fn rule_named(name: Option<&str>, completion: Option<&str>) -> Option<pb::Rule> {
+    Some(match name {
         None | Some("greedy") => pb::Rule::Greedy,
         Some("equal_shares") => pb::Rule::EqualShares {
-            completion: match reader.optional_text("completion", 1, 16)?.as_deref() {
+            completion: match completion {
                 None | Some("greedy") => Completion::Greedy,
                 Some("none") => Completion::None,
                 Some("add1") => Completion::Add1ThenGreedy,
-                _ => return invalid(OPEN, "`completion` is none, greedy or add1"),
+                _ => return None,
             },
         },
-        _ => return invalid(OPEN, "`rule` is greedy or equal_shares"),
+        _ => return None,
+    })
+}
+
+fn read_model(reader: &mut BodyReader<'_>) -> Result<(Model, pb::Rule), Rejection> {
+    let name = reader.text("model", 1, 16)?;
+    let bound = |n: Option<u64>| {
+        n.map(u32::try_from)
+            .transpose()
+            .or_else(|_| invalid(OPEN, "approval bounds fit u32"))
+    };
+    let (min_spend, min, max) = match name.as_str() {
+        "knapsack" => (reader.optional_uint("min_spend")?, None, None),
+        "approval" => (
+            None,
+            bound(reader.optional_uint("min")?)?,
+            bound(reader.optional_uint("max")?)?,
+        ),
+        _ => (None, None, None),
+    };
+    let Some(model) = model_named(&name, min_spend, min, max) else {
+        return invalid(OPEN, "`model` is co_funding, knapsack or approval");
+    };
+    let rule_text = reader.optional_text("rule", 1, 16)?;
+    let completion = match rule_text.as_deref() {
+        Some("equal_shares") => reader.optional_text("completion", 1, 16)?,
+        _ => None,
+    };
+    let Some(rule) = rule_named(rule_text.as_deref(), completion.as_deref()) else {
+        return invalid(
+            OPEN,
+            "`rule` is greedy or equal_shares, and `completion` none, greedy or add1",
+        );
     };
     if model == Model::CoFunding && rule != pb::Rule::Greedy {
         return invalid(
@@ -277,6 +318,129 @@ pub fn rule_name(rule: &pb::Rule) -> &'static str {
         pb::Rule::Greedy => "greedy",
         pb::Rule::EqualShares { .. } => "equal_shares",
     }
+}
+
+pub fn completion_name(completion: Completion) -> &'static str {
+    match completion {
+        Completion::None => "none",
+        Completion::Greedy => "greedy",
+        Completion::Add1ThenGreedy => "add1",
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Bodies, as clients write them: the CLI, the web forms, the demo and the tests share
+// these builders so that every program writes the schema `open`, `propose` and the
+// others read (docs/events.md).
+
+fn id_value(id: &EventId) -> Value {
+    Value::bytes(id.0.to_vec())
+}
+
+/// A `budget.open` body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewRound {
+    pub title: String,
+    pub description: Option<String>,
+    pub guidelines: Option<String>,
+    /// In minor units of `currency`.
+    pub pool: u64,
+    pub currency: String,
+    pub model: Model,
+    pub rule: pb::Rule,
+    pub proposals_close_ms: u64,
+    pub closes_ms: u64,
+}
+
+impl NewRound {
+    pub fn body(&self) -> Value {
+        let mut fields = vec![("title", Value::text(self.title.clone()))];
+        let mut optional = |name: &'static str, text: &Option<String>| {
+            if let Some(text) = text {
+                fields.push((name, Value::text(text.clone())));
+            }
+        };
+        optional("description", &self.description);
+        optional("guidelines", &self.guidelines);
+        fields.push(("pool", Value::Unsigned(self.pool)));
+        fields.push(("currency", Value::text(self.currency.clone())));
+        fields.push(("model", Value::text(model_name(&self.model))));
+        match self.model {
+            Model::CoFunding => {}
+            Model::Knapsack { min_spend } => {
+                fields.push(("min_spend", Value::Unsigned(min_spend)));
+            }
+            Model::Approval { min, max } => {
+                fields.push(("min", Value::Unsigned(u64::from(min))));
+                if max != u32::MAX {
+                    fields.push(("max", Value::Unsigned(u64::from(max))));
+                }
+            }
+        }
+        fields.push(("rule", Value::text(rule_name(&self.rule))));
+        if let pb::Rule::EqualShares { completion } = self.rule {
+            fields.push(("completion", Value::text(completion_name(completion))));
+        }
+        fields.push((
+            "proposals_close_ms",
+            Value::Unsigned(self.proposals_close_ms),
+        ));
+        fields.push(("closes_ms", Value::Unsigned(self.closes_ms)));
+        Value::text_map(fields)
+    }
+}
+
+/// A `budget.propose` body: a project for `round` with its itemised budget.
+pub fn propose_body(
+    round: &EventId,
+    name: &str,
+    description: Option<&str>,
+    items: &[Item],
+) -> Value {
+    let items = items
+        .iter()
+        .map(|item| {
+            Value::text_map([
+                ("label", Value::text(item.label.clone())),
+                ("amount", Value::Unsigned(item.amount)),
+                ("optional", Value::Bool(item.optional)),
+            ])
+        })
+        .collect();
+    let mut fields = vec![
+        ("round", id_value(round)),
+        ("name", Value::text(name)),
+        ("items", Value::Array(items)),
+    ];
+    if let Some(description) = description {
+        fields.push(("description", Value::text(description)));
+    }
+    Value::text_map(fields)
+}
+
+/// A `budget.flag` or `budget.cancel` body: the project and why.
+pub fn project_body(project: &EventId, reason: &str) -> Value {
+    Value::text_map([
+        ("project", id_value(project)),
+        ("reason", Value::text(reason)),
+    ])
+}
+
+/// A `budget.review` body: keep the flagged project (clearing its flags) or exclude it.
+pub fn review_body(project: &EventId, exclude: bool, reason: &str) -> Value {
+    Value::text_map([
+        ("project", id_value(project)),
+        (
+            "decision",
+            Value::text(if exclude { "exclude" } else { "keep" }),
+        ),
+        ("reason", Value::text(reason)),
+    ])
+}
+
+/// A `budget.vote` body.
+pub fn vote_body(round: &EventId, ballot: &Ballot) -> Value {
+    Value::text_map([("round", id_value(round)), ("ballot", ballot_value(ballot))])
 }
 
 pub(crate) fn open(state: &mut State, input: &Input<'_>) -> Result<Applied, Rejection> {

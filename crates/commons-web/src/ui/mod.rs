@@ -129,6 +129,11 @@ fn templates() -> &'static Environment<'static> {
         env.add_filter("short", |text: String| short(&text));
         env.add_filter("datetime", |ms: u64| dates::format_datetime(ms));
         env.add_filter("date", |ms: u64| dates::format_date(ms));
+        // Minor units of a currency, for people: `{{ 120050|money("EUR") }}` is
+        // `1,200.50 EUR`.
+        env.add_filter("money", |minor: u64, code: String| {
+            crate::budget::Currency::of(&code).format(minor)
+        });
         env
     })
 }
@@ -169,6 +174,10 @@ const TEMPLATE_SOURCES: &[(&str, &str)] = template_sources!(
     "statistics.html",
     "association.html",
     "no_association.html",
+    "budgets.html",
+    "new_budget.html",
+    "budget.html",
+    "authorisations.html",
     "statutes.html",
     "members.html",
     "polls.html",

@@ -1,6 +1,6 @@
 //! The commons' for-benefit association in the browser: its statutes (and adopting the
 //! first ones), members and applications, polls with their rules, live turnout, ballots
-//! and results, and delegation.
+//! and results, delegation, and participatory budgeting.
 //!
 //! Like peer production ([`super::production`]), each page reads the durable state in one
 //! [`commons_node::Node::inspect`] whose closure copies out one page of rows, and each
@@ -10,6 +10,7 @@
 //! into event bodies and back.
 
 pub mod ballots;
+pub mod budgets;
 pub mod delegation;
 pub mod members;
 pub mod poll;
@@ -69,6 +70,43 @@ pub fn endpoints() -> Vec<(Route, MethodRouter<AppState>)> {
         (
             Route::post("/c/{id}/delegations/revoke"),
             post(delegation::revoke),
+        ),
+        (
+            Route::get("/c/{id}/budgets"),
+            get(budgets::list_rounds).post(budgets::open_round),
+        ),
+        (
+            Route::get("/c/{id}/budgets/new"),
+            get(budgets::new_round_page),
+        ),
+        (Route::get("/c/{id}/budgets/{round}"), get(budgets::round)),
+        (
+            Route::post("/c/{id}/budgets/{round}/propose"),
+            post(budgets::propose),
+        ),
+        (
+            Route::post("/c/{id}/budgets/{round}/vote"),
+            post(budgets::vote),
+        ),
+        (
+            Route::get("/c/{id}/budgets/{round}/result.svg"),
+            get(budgets::result_svg),
+        ),
+        (
+            Route::post("/c/{id}/budgets/{round}/projects/{project}/flag"),
+            post(budgets::flag),
+        ),
+        (
+            Route::post("/c/{id}/budgets/{round}/projects/{project}/review"),
+            post(budgets::review),
+        ),
+        (
+            Route::post("/c/{id}/budgets/{round}/projects/{project}/cancel"),
+            post(budgets::cancel),
+        ),
+        (
+            Route::get("/c/{id}/authorisations"),
+            get(budgets::authorisations),
         ),
     ]
 }
@@ -281,6 +319,18 @@ pub(crate) fn electorate_choices(state: &State) -> Vec<(String, String)> {
     out.iter()
         .map(|e| (e.to_text(), words::electorate_words(e, statutes)))
         .collect()
+}
+
+/// A duration typed as a whole number in the field `amount` and a unit in the field
+/// `unit` (`minutes`, `hours`, or `days` when it says nothing else), in milliseconds.
+pub(crate) fn duration_of(f: &Fields, amount: &str, unit: &str) -> Option<u64> {
+    const MINUTE_MS: u64 = 60_000;
+    let unit_ms = match f.get(unit) {
+        "minutes" => MINUTE_MS,
+        "hours" => 60 * MINUTE_MS,
+        _ => 24 * 60 * MINUTE_MS,
+    };
+    f.get(amount).parse::<u64>().ok()?.checked_mul(unit_ms)
 }
 
 /// Percent of `part` in `whole`, rounded down, for bars and captions.

@@ -34,9 +34,7 @@ pub const APPLICATION_CHOICES_MAX: usize = 200;
 /// Days a poll stays open unless the form says otherwise.
 pub const POLL_DAYS_DEFAULT: u64 = 7;
 
-const MINUTE_MS: u64 = 60_000;
-const HOUR_MS: u64 = 60 * MINUTE_MS;
-const DAY_MS: u64 = 24 * HOUR_MS;
+const DAY_MS: u64 = 86_400_000;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
@@ -219,16 +217,7 @@ fn read_draft(s: &CommonsState, statutes: &Statutes, f: &Fields) -> Result<Draft
     if title.is_empty() {
         return Err("Give the poll a title.".to_owned());
     }
-    let unit = match f.get("closes_unit") {
-        "minutes" => MINUTE_MS,
-        "hours" => HOUR_MS,
-        _ => DAY_MS,
-    };
-    let duration_ms = f
-        .get("closes_in")
-        .parse::<u64>()
-        .ok()
-        .and_then(|n| n.checked_mul(unit))
+    let duration_ms = super::duration_of(f, "closes_in", "closes_unit")
         .filter(|ms| (POLL_DURATION_MIN_MS..=POLL_DURATION_MAX_MS - DAY_MS).contains(ms))
         .ok_or_else(|| {
             format!(
