@@ -23,3 +23,6 @@ mod harness;
 
 #[cfg(feature = "browser")]
 pub use harness::*;
+
+#[cfg(feature = "browser")]
+pub mod flows;

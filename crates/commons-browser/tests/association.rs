@@ -1,5 +1,6 @@
 //! Browser tests of the association: headless Chromium against a real node, through the
-//! main flows, with screenshots of each page under `target/screenshots/` (named `40-…`).
+//! main flows, with screenshots of each page under `target/screenshots/` (named `40-…`
+//! for polls, `50-…` for budgeting).
 //! Run with `cargo test -p commons-browser --features browser --test association`.
 //!
 //! The node runs on the system clock and the shortest poll stays open one minute (core's
@@ -7,97 +8,18 @@
 //! minute to pass, and lets the next event (a delegation) bring the ledger tick that
 //! closes it: ticks follow events.
 
-use anyhow::{Context, Result, bail, ensure};
-use commons_browser::{Browser, Node, chromedriver_path, chromium_path};
+use anyhow::{Result, ensure};
+use commons_browser::flows::{
+    assert_done, check, image_loaded, log_in_as, log_out, publish_profile, register, scroll_to,
+    tick, with_browser,
+};
+use commons_browser::{Browser, Node};
 use std::time::{Duration, Instant};
 
-const PASSWORD: &str = "correct horse battery staple";
 /// How long the poll stays open: core's minimum.
 const POLL_OPEN: Duration = Duration::from_secs(60);
 /// Slack after the close, for the node's clock and the tick's second.
 const CLOSE_SLACK: Duration = Duration::from_secs(3);
-
-async fn with_browser<F>(flow: F) -> Result<()>
-where
-    F: AsyncFnOnce(&Node, &Browser) -> Result<()>,
-{
-    chromium_path()?;
-    chromedriver_path()?;
-    let node = Node::start().await?;
-    let browser = Browser::start(&node.base).await?;
-    let result = flow(&node, &browser).await;
-    let closed = browser.close().await;
-    if let Err(error) = result {
-        bail!(
-            "{error:#}\n\nthe node's stderr ends:\n{}",
-            node.stderr_tail()
-        );
-    }
-    closed
-}
-
-fn check(result: Result<()>) {
-    if let Err(error) = result {
-        panic!("{error:#}");
-    }
-}
-
-async fn register(b: &Browser, name: &str, email: &str) -> Result<()> {
-    b.goto("/register").await?;
-    let form = "form#register-form";
-    b.fill(form, "display_name", name).await?;
-    b.fill(form, "email", email).await?;
-    b.fill(form, "password", PASSWORD).await?;
-    b.fill(form, "password_confirm", PASSWORD).await?;
-    b.submit(form).await?;
-    b.find("a#nav-account").await?;
-    Ok(())
-}
-
-async fn log_in_as(b: &Browser, email: &str) -> Result<()> {
-    b.goto("/login").await?;
-    b.fill("form#login-form", "email", email).await?;
-    b.fill("form#login-form", "password", PASSWORD).await?;
-    b.submit("form#login-form").await?;
-    b.find("a#nav-account").await?;
-    Ok(())
-}
-
-async fn log_out(b: &Browser) -> Result<()> {
-    b.submit("form#logout-form").await?;
-    b.find("a#nav-login").await?;
-    Ok(())
-}
-
-/// Ticks a checkbox or picks a radio button without leaving the page.
-async fn tick(b: &Browser, css: &str) -> Result<()> {
-    b.find(css)
-        .await?
-        .click()
-        .await
-        .with_context(|| format!("tick `{css}`"))
-}
-
-/// Scrolls the element matching `css` to the top of the window, for a screenshot of it.
-async fn scroll_to(b: &Browser, css: &str) -> Result<()> {
-    b.find(css).await?;
-    b.execute(
-        "document.querySelector(arguments[0]).scrollIntoView();",
-        vec![serde_json::Value::String(css.to_owned())],
-    )
-    .await?;
-    Ok(())
-}
-
-/// The success flash of the page the last action led to.
-async fn assert_done(b: &Browser, part: &str) -> Result<()> {
-    let flash = b.text(".flash").await?;
-    ensure!(
-        flash.contains(part),
-        "the page flashes {flash:?}, not {part:?}"
-    );
-    Ok(())
-}
 
 /// A maintainer adopts the statutes; a person applies in a chamber and is admitted; a
 /// poll is previewed and opened; two people vote and one changes their ballot; once the
@@ -142,8 +64,7 @@ async fn association_flow(_node: &Node, b: &Browser) -> Result<()> {
 
     // Maël applies as a borrower.
     register(b, "Maël", "mael@example.org").await?;
-    b.goto(&commons).await?;
-    b.submit("form#profile-form").await?;
+    publish_profile(b, &commons).await?;
     b.click("a#nav-association").await?;
     b.click("a#tab-members").await?;
     let form = "form#apply-form";
@@ -263,16 +184,7 @@ async fn association_flow(_node: &Node, b: &Browser) -> Result<()> {
         reasons.contains("Turnout: 2 of 2"),
         "the result explains {reasons:?}"
     );
-    let chart_loaded = b
-        .execute(
-            "const img = document.querySelector('#rounds-chart'); return img.complete && img.naturalWidth > 0;",
-            vec![],
-        )
-        .await?;
-    ensure!(
-        chart_loaded == serde_json::Value::Bool(true),
-        "the round chart did not load"
-    );
+    image_loaded(b, "#rounds-chart").await?;
     b.fill(
         "form#statement-form",
         "statement",
@@ -290,4 +202,166 @@ async fn association_flow(_node: &Node, b: &Browser) -> Result<()> {
     b.find("#closed-polls").await?;
     b.screenshot("48-polls").await?;
     Ok(())
+}
+
+/// How long the round takes: core's minimum for proposals, then for voting.
+const ROUND_OPEN: Duration = Duration::from_secs(120);
+
+/// A maintainer adopts the statutes and opens a budgeting round from the form; projects
+/// are proposed with itemised budgets; one is flagged and excluded on review; the member
+/// ticks a ballot; once the round's two minutes have passed, the next event (a visitor's
+/// profile) brings the tick that counts it, and its page shows the result, the sheet and
+/// the chart; a funded project is cancelled and the authorisation ledger shows the
+/// reversing entry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_budgeting_round_is_opened_proposed_reviewed_voted_counted_and_a_project_cancelled() {
+    check(with_browser(budget_flow).await);
+}
+
+async fn budget_flow(_node: &Node, b: &Browser) -> Result<()> {
+    register(b, "Treasurer", "treasurer@example.org").await?;
+    b.goto("/new").await?;
+    b.fill("form#new-commons-form", "name", "Lannion makerspace")
+        .await?;
+    b.submit("form#new-commons-form").await?;
+    let commons = b.path().await?;
+    b.goto(&format!("{commons}/association")).await?;
+    b.submit("form#adopt-form").await?;
+    assert_done(b, "are adopted").await?;
+
+    // An empty listing, then the form.
+    b.click("a#nav-budgets").await?;
+    b.assert_text("No round is open.").await?;
+    b.click("a#open-round").await?;
+    let form = "form#new-round-form";
+    b.fill(form, "title", "Tools for 2027").await?;
+    b.fill(form, "guidelines", "Only shared equipment.").await?;
+    b.fill(form, "pool", "1,500.00").await?;
+    b.fill(form, "proposals_in", "1").await?;
+    b.fill(form, "proposals_unit", "minutes").await?;
+    b.fill(form, "voting_in", "1").await?;
+    b.fill(form, "voting_unit", "minutes").await?;
+    b.screenshot("50-budget-open").await?;
+    b.submit(form).await?;
+    let opened = std::time::Instant::now();
+    assert_done(b, "The round is open").await?;
+    let round = b.path().await?;
+    ensure!(
+        round.starts_with(&format!("{commons}/budgets/")),
+        "opening the round led to {round}"
+    );
+    let pool = b.text("#round-pool").await?;
+    ensure!(pool == "1,500.00 EUR", "the pool reads {pool:?}");
+
+    // Two projects with itemised budgets.
+    for (name, items) in [
+        (
+            "Laser cutter",
+            &[
+                ("Cutter", "1,200.00", false),
+                ("Extraction fan", "250", true),
+            ][..],
+        ),
+        ("Adverts for my shop", &[("Flyers", "80", false)][..]),
+    ] {
+        let form = "form#propose-form";
+        b.fill(form, "name", name).await?;
+        for (i, (label, amount, optional)) in items.iter().enumerate() {
+            b.fill(form, &format!("item-{i}-label"), label).await?;
+            b.fill(form, &format!("item-{i}-amount"), amount).await?;
+            if *optional {
+                tick(b, &format!("{form} input[name=item-{i}-optional]")).await?;
+            }
+        }
+        b.submit(form).await?;
+        assert_done(b, "Your project is proposed").await?;
+    }
+    b.assert_text("1,200.00 EUR to 1,450.00 EUR").await?;
+
+    // The adverts are flagged, then excluded on review.
+    let adverts = "article.project:nth-of-type(2)";
+    tick(b, &format!("{adverts} details.action summary")).await?;
+    b.fill(
+        &format!("{adverts} form.flag-form"),
+        "reason",
+        "serves one business",
+    )
+    .await?;
+    b.submit(&format!("{adverts} form.flag-form")).await?;
+    assert_done(b, "flagged").await?;
+    tick(
+        b,
+        &format!("{adverts} form.review-form input[value=exclude]"),
+    )
+    .await?;
+    b.fill(
+        &format!("{adverts} form.review-form"),
+        "reason",
+        "breaks the guidelines",
+    )
+    .await?;
+    b.submit(&format!("{adverts} form.review-form")).await?;
+    assert_done(b, "excluded").await?;
+    let status = b.text(&format!("{adverts} .project-status")).await?;
+    ensure!(status == "excluded", "the adverts are {status:?}");
+
+    // The member ticks the cutter.
+    tick(b, "form#budget-vote-form input[name=project]").await?;
+    b.submit("form#budget-vote-form").await?;
+    assert_done(b, "Your ballot is cast").await?;
+    b.find("#ballot-note").await?;
+    b.screenshot("51-budget-voting").await?;
+    b.phone_screenshot("51-budget-voting-phone").await?;
+
+    // After the round's two minutes, the next event's tick counts it.
+    let waited = opened.elapsed();
+    if waited < ROUND_OPEN + CLOSE_SLACK {
+        tokio::time::sleep(ROUND_OPEN + CLOSE_SLACK - waited).await;
+    }
+    // A visitor's profile is that event; they see the result, and no ballot form.
+    log_out(b).await?;
+    register(b, "Visitor", "visitor@example.org").await?;
+    publish_profile(b, &commons).await?;
+    b.goto(&round).await?;
+    b.assert_absent("form#budget-vote-form").await?;
+    log_out(b).await?;
+    log_in_as(b, "treasurer@example.org").await?;
+    b.goto(&round).await?;
+    let status = b.text("#round-status").await?;
+    ensure!(status == "closed", "after the tick the round is {status:?}");
+    let result = b.text("#result-h").await?;
+    ensure!(
+        result.contains("1 project funded"),
+        "the result reads {result:?}"
+    );
+    b.find("#budget-sheet").await?;
+    b.find("#seed").await?;
+    image_loaded(b, "#result-chart").await?;
+    b.screenshot("52-budget-result").await?;
+    scroll_to(b, "#budget-sheet").await?;
+    b.screenshot("52-budget-sheet").await?;
+    b.phone_screenshot("52-budget-result-phone").await?;
+
+    // The cutter is cancelled: a reversing entry releases its funds.
+    let cutter = "article.project:nth-of-type(1)";
+    tick(b, &format!("{cutter} details.action summary")).await?;
+    b.fill(
+        &format!("{cutter} form.cancel-form"),
+        "reason",
+        "the supplier went bankrupt",
+    )
+    .await?;
+    b.submit(&format!("{cutter} form.cancel-form")).await?;
+    assert_done(b, "released").await?;
+    b.click("a#tab-budgets").await?;
+    b.click("a#authorisations-link").await?;
+    let entries = b.find_all(".authorisations tbody tr").await?;
+    ensure!(
+        entries.len() == 2,
+        "{} authorisation entries",
+        entries.len()
+    );
+    b.assert_text("the supplier went bankrupt").await?;
+    b.screenshot("53-authorisations").await?;
+    log_out(b).await
 }

@@ -5,46 +5,17 @@
 //! run in parallel. Screenshots are named by page under `target/screenshots/`.
 
 use anyhow::{Context, Result, bail, ensure};
-use commons_browser::{
-    Browser, DESKTOP, Node, chromedriver_path, chromium_path, verify_receipt_with_cli,
+use commons_browser::flows::{
+    PASSWORD, check, log_in_as, log_out, publish_profile, register, tick, with_browser,
 };
+use commons_browser::{Browser, DESKTOP, Node, verify_receipt_with_cli};
 
 /// A display name with markup in it: it must show as text everywhere, never run.
 const DISPLAY_NAME: &str = "Ada <b>Lovelace</b><script>window.__xss = 1</script>";
 const EMAIL: &str = "ada@example.org";
-const PASSWORD: &str = "correct horse battery staple";
 const COMMONS_NAME: &str = "Brest tool library";
 const DEFAULT_LICENCE: &str = "CC-BY-SA-4.0";
 const GENESIS_KIND: &str = "commons.genesis";
-
-/// Starts a node and a browser on it, runs `flow`, closes the browser, and on failure
-/// adds the node's last log lines to the error.
-async fn with_browser<F>(flow: F) -> Result<()>
-where
-    F: AsyncFnOnce(&Node, &Browser) -> Result<()>,
-{
-    // A missing browser fails at once, before the node is built.
-    chromium_path()?;
-    chromedriver_path()?;
-    let node = Node::start().await?;
-    let browser = Browser::start(&node.base).await?;
-    let result = flow(&node, &browser).await;
-    let closed = browser.close().await;
-    if let Err(error) = result {
-        bail!(
-            "{error:#}\n\nthe node's stderr ends:\n{}",
-            node.stderr_tail()
-        );
-    }
-    closed
-}
-
-/// Fails the test with the error, which names the selector, the URL and the page's text.
-fn check(result: Result<()>) {
-    if let Err(error) = result {
-        panic!("{error:#}");
-    }
-}
 
 /// The infrastructure itself: chromedriver, Chromium and a node, on the page that has
 /// existed longest (`/`).
@@ -346,25 +317,6 @@ async fn assert_no_script_ran(b: &Browser) -> Result<()> {
     Ok(())
 }
 
-async fn log_out(b: &Browser) -> Result<()> {
-    let method = b.attr("form#logout-form", "method").await?;
-    ensure!(
-        method.eq_ignore_ascii_case("post"),
-        "form#logout-form uses method {method:?}, not POST"
-    );
-    b.find("form#logout-form input[name=csrf]").await?;
-    b.submit("form#logout-form").await?;
-    ensure!(
-        b.path().await? == "/",
-        "logging out led to {}",
-        b.path().await?
-    );
-    b.find("a#nav-login").await?;
-    b.assert_absent("a#nav-account").await?;
-    b.assert_absent("form#logout-form").await?;
-    Ok(())
-}
-
 /// The overview of the commons just created: its name in the `h1`, its licence, and the
 /// ledger link.
 async fn assert_commons_overview(b: &Browser) -> Result<()> {
@@ -503,44 +455,6 @@ async fn assert_refused(b: &Browser, what: &str) -> Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_task_is_posted_claimed_contributed_and_accepted() {
     check(with_browser(production_flow).await);
-}
-
-async fn register(b: &Browser, name: &str, email: &str) -> Result<()> {
-    b.goto("/register").await?;
-    let form = "form#register-form";
-    b.fill(form, "display_name", name).await?;
-    b.fill(form, "email", email).await?;
-    b.fill(form, "password", PASSWORD).await?;
-    b.fill(form, "password_confirm", PASSWORD).await?;
-    b.submit(form).await?;
-    b.find("a#nav-account").await?;
-    Ok(())
-}
-
-async fn log_in_as(b: &Browser, email: &str) -> Result<()> {
-    b.goto("/login").await?;
-    b.fill("form#login-form", "email", email).await?;
-    b.fill("form#login-form", "password", PASSWORD).await?;
-    b.submit("form#login-form").await?;
-    b.find("a#nav-account").await?;
-    Ok(())
-}
-
-/// Publishes the logged-in person's name in the commons at `commons_path`.
-async fn publish_profile(b: &Browser, commons_path: &str) -> Result<()> {
-    b.goto(commons_path).await?;
-    b.submit("form#profile-form").await?;
-    b.find(".flash[role=status]").await?;
-    Ok(())
-}
-
-/// Ticks a checkbox or picks a radio button without leaving the page.
-async fn tick(b: &Browser, css: &str) -> Result<()> {
-    b.find(css)
-        .await?
-        .click()
-        .await
-        .with_context(|| format!("tick `{css}`"))
 }
 
 async fn production_flow(_node: &Node, b: &Browser) -> Result<()> {
