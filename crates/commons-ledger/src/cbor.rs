@@ -2,8 +2,8 @@
 //!
 //! The ledger only ever stores and signs bytes in this encoding, so the decoder is strict:
 //! it rejects floats, tags, undefined and simple values, indefinite lengths, duplicate map
-//! keys and anything whose re-encoding differs from the input (non-shortest heads, unsorted
-//! map keys). Parsing uses `minicbor`; encoding writes the few head forms by hand because
+//! keys and anything whose re-encoding would differ from the input (non-shortest heads,
+//! unsorted map keys), checked as it reads. Parsing uses `minicbor`; encoding writes the few head forms by hand because
 //! the deterministic form of a head is a single line of arithmetic.
 
 use minicbor::data::Type;
@@ -176,18 +176,24 @@ impl Value {
 
     /// Decodes exactly one deterministic item from `bytes`, rejecting trailing bytes and
     /// anything that would not re-encode to the same bytes.
+    ///
+    /// One pass: every head must be in its shortest form and every map's keys in strictly
+    /// increasing bytewise order of their (themselves deterministic) encodings, which is
+    /// exactly "re-encoding gives the input back" without re-encoding.
     pub fn decode(bytes: &[u8]) -> Result<Value, CborError> {
-        let mut decoder = Decoder::new(bytes);
-        let value = decode_item(&mut decoder, 0)?;
-        if decoder.position() != bytes.len() {
-            return Err(CborError::Malformed("trailing bytes after the item".into()));
-        }
-        if value.encode() != bytes {
-            return Err(CborError::NonCanonical(
-                "re-encoding differs (non-shortest form or unsorted map keys)",
-            ));
-        }
+        let value = walk_all::<true>(bytes)?.expect("a building walk returns the value");
+        debug_assert_eq!(
+            value.encode(),
+            bytes,
+            "an accepted item re-encodes to itself"
+        );
         Ok(value)
+    }
+
+    /// Whether `bytes` are exactly one deterministic item, as [`Value::decode`] would
+    /// accept them, checked without building the value (no allocation).
+    pub fn check(bytes: &[u8]) -> Result<(), CborError> {
+        walk_all::<false>(bytes).map(|_| ())
     }
 }
 
@@ -226,70 +232,139 @@ fn malformed(e: minicbor::decode::Error) -> CborError {
     CborError::Malformed(e.to_string())
 }
 
-fn decode_item(d: &mut Decoder<'_>, depth: usize) -> Result<Value, CborError> {
+/// Bytes of the shortest head for the argument `n`.
+fn head_len(n: u64) -> usize {
+    if n < 24 {
+        1
+    } else if n <= u64::from(u8::MAX) {
+        2
+    } else if n <= u64::from(u16::MAX) {
+        3
+    } else if n <= u64::from(u32::MAX) {
+        5
+    } else {
+        9
+    }
+}
+
+/// Fails unless the head just read (from `start` to the decoder's position, less
+/// `payload` bytes of content) is the shortest head for `n`.
+fn shortest(d: &Decoder<'_>, start: usize, n: u64, payload: usize) -> Result<(), CborError> {
+    if d.position() - start - payload == head_len(n) {
+        Ok(())
+    } else {
+        Err(CborError::NonCanonical(
+            "a head is not in its shortest form",
+        ))
+    }
+}
+
+/// Walks exactly one item over the whole of `bytes`; see [`walk`].
+fn walk_all<const BUILD: bool>(bytes: &[u8]) -> Result<Option<Value>, CborError> {
+    let mut decoder = Decoder::new(bytes);
+    let value = walk::<BUILD>(&mut decoder, 0)?;
+    if decoder.position() != bytes.len() {
+        return Err(CborError::Malformed("trailing bytes after the item".into()));
+    }
+    Ok(value)
+}
+
+/// Reads one item, checking everything [`Value::decode`] promises; builds the value when
+/// `BUILD` (and returns `None` otherwise, having allocated nothing).
+fn walk<const BUILD: bool>(d: &mut Decoder<'_>, depth: usize) -> Result<Option<Value>, CborError> {
     if depth > NESTING_DEPTH_MAX {
         return Err(CborError::Malformed(format!(
             "nesting deeper than {NESTING_DEPTH_MAX} levels"
         )));
     }
-    let remaining = d.input().len().saturating_sub(d.position());
+    let start = d.position();
+    let remaining = d.input().len().saturating_sub(start);
     match d.datatype().map_err(malformed)? {
         Type::U8 | Type::U16 | Type::U32 | Type::U64 => {
-            Ok(Value::Unsigned(d.u64().map_err(malformed)?))
+            let n = d.u64().map_err(malformed)?;
+            shortest(d, start, n, 0)?;
+            Ok(BUILD.then_some(Value::Unsigned(n)))
         }
         Type::I8 | Type::I16 | Type::I32 | Type::I64 | Type::Int => {
             let n = i128::from(d.int().map_err(malformed)?);
-            Value::integer(n).ok_or_else(|| CborError::Malformed("integer out of range".into()))
+            let value = Value::integer(n)
+                .ok_or_else(|| CborError::Malformed("integer out of range".into()))?;
+            let (Value::Unsigned(argument) | Value::Negative(argument)) = value else {
+                unreachable!("Value::integer makes an integer")
+            };
+            shortest(d, start, argument, 0)?;
+            Ok(BUILD.then_some(value))
         }
-        Type::Bytes => Ok(Value::Bytes(d.bytes().map_err(malformed)?.to_vec())),
-        Type::String => Ok(Value::Text(d.str().map_err(malformed)?.to_owned())),
+        Type::Bytes => {
+            let bytes = d.bytes().map_err(malformed)?;
+            shortest(d, start, bytes.len() as u64, bytes.len())?;
+            Ok(BUILD.then(|| Value::Bytes(bytes.to_vec())))
+        }
+        Type::String => {
+            let text = d.str().map_err(malformed)?;
+            shortest(d, start, text.len() as u64, text.len())?;
+            Ok(BUILD.then(|| Value::Text(text.to_owned())))
+        }
         Type::Array => {
             let n = d
                 .array()
                 .map_err(malformed)?
                 .ok_or(CborError::NonCanonical("indefinite-length array"))?;
+            shortest(d, start, n, 0)?;
             // Every item takes at least one byte, so a count above the bytes left is a lie;
             // checking first keeps a hostile count from reserving memory.
             if n > remaining as u64 {
                 return Err(CborError::Malformed("array longer than its input".into()));
             }
-            let mut items = Vec::with_capacity(n as usize);
+            let mut items = Vec::with_capacity(if BUILD { n as usize } else { 0 });
             for _ in 0..n {
-                items.push(decode_item(d, depth + 1)?);
+                items.extend(walk::<BUILD>(d, depth + 1)?);
             }
-            Ok(Value::Array(items))
+            Ok(BUILD.then_some(Value::Array(items)))
         }
         Type::Map => {
             let n = d
                 .map()
                 .map_err(malformed)?
                 .ok_or(CborError::NonCanonical("indefinite-length map"))?;
+            shortest(d, start, n, 0)?;
             if n.saturating_mul(2) > remaining as u64 {
                 return Err(CborError::Malformed("map longer than its input".into()));
             }
-            let mut entries = Vec::with_capacity(n as usize);
-            let mut previous_key: Option<Vec<u8>> = None;
+            let mut entries = Vec::with_capacity(if BUILD { n as usize } else { 0 });
+            // A key accepted here is deterministic, so its input bytes are its encoding.
+            let mut previous_key: Option<(usize, usize)> = None;
             for _ in 0..n {
-                let key = decode_item(d, depth + 1)?;
-                let encoded_key = key.encode();
-                if let Some(previous) = &previous_key {
-                    if *previous == encoded_key {
-                        return Err(CborError::NonCanonical("duplicate map key"));
-                    }
-                    if *previous > encoded_key {
-                        return Err(CborError::NonCanonical("map keys not in bytewise order"));
+                let key_start = d.position();
+                let key = walk::<BUILD>(d, depth + 1)?;
+                let key_end = d.position();
+                if let Some((from, to)) = previous_key {
+                    let input = d.input();
+                    match input[from..to].cmp(&input[key_start..key_end]) {
+                        std::cmp::Ordering::Less => {}
+                        std::cmp::Ordering::Equal => {
+                            return Err(CborError::NonCanonical("duplicate map key"));
+                        }
+                        std::cmp::Ordering::Greater => {
+                            return Err(CborError::NonCanonical("map keys not in bytewise order"));
+                        }
                     }
                 }
-                previous_key = Some(encoded_key);
-                let value = decode_item(d, depth + 1)?;
-                entries.push((key, value));
+                previous_key = Some((key_start, key_end));
+                let value = walk::<BUILD>(d, depth + 1)?;
+                entries.extend(key.zip(value));
             }
-            Ok(Value::Map(entries))
+            Ok(BUILD.then_some(Value::Map(entries)))
         }
-        Type::Bool => Ok(Value::Bool(d.bool().map_err(malformed)?)),
+        Type::Bool => {
+            let b = d.bool().map_err(malformed)?;
+            shortest(d, start, 0, 0)?;
+            Ok(BUILD.then_some(Value::Bool(b)))
+        }
         Type::Null => {
             d.null().map_err(malformed)?;
-            Ok(Value::Null)
+            shortest(d, start, 0, 0)?;
+            Ok(BUILD.then_some(Value::Null))
         }
         Type::BytesIndef | Type::StringIndef | Type::ArrayIndef | Type::MapIndef => {
             Err(CborError::NonCanonical("indefinite-length item"))
@@ -405,6 +480,10 @@ mod tests {
     fn check_rejects(hex_input: &str) {
         let bytes = hex::decode(hex_input).unwrap();
         assert!(Value::decode(&bytes).is_err(), "{hex_input} was accepted");
+        assert!(
+            Value::check(&bytes).is_err(),
+            "{hex_input} passed the check"
+        );
     }
 
     #[test]
@@ -448,6 +527,120 @@ mod tests {
         check_rejects("f7"); // undefined
         check_rejects("0101"); // trailing bytes
         check_rejects("9b7fffffffffffffff"); // absurd array length
+        check_rejects("3817"); // -24 in a one-byte head
+        check_rejects("3a000000ff"); // -256 in a four-byte head
+        check_rejects("580101"); // a one-byte string with its length in a one-byte head
+        check_rejects("780161"); // the same, text
+        check_rejects("98020000"); // a two-item array with its count in a one-byte head
+        check_rejects("b8010000"); // a one-entry map with its count in a one-byte head
+        check_rejects("a1190001f6"); // a map key that is itself not shortest
+        check_rejects("f814"); // false as a two-byte simple value
+    }
+
+    /// Encodes `value` with each head one of the forms `widths` picks (the shortest one or
+    /// longer) and each map's entries in the order `shuffle` gives: a deterministic
+    /// encoding exactly when every pick was the shortest and every map stayed sorted.
+    fn encode_loosely(value: &Value, picks: &mut impl Iterator<Item = u8>, out: &mut Vec<u8>) {
+        fn head(out: &mut Vec<u8>, major: u8, n: u64, pick: u8) {
+            let shortest = match head_len(n) {
+                1 => 0,
+                2 => 1,
+                3 => 2,
+                5 => 3,
+                _ => 4,
+            };
+            // Widths: 0 = in the initial byte, then 1, 2, 4 or 8 following bytes.
+            let width = (shortest + pick % 3).min(4);
+            let major = major << 5;
+            match width {
+                0 => out.push(major | n as u8),
+                1 => out.extend_from_slice(&[major | 24, n as u8]),
+                2 => {
+                    out.push(major | 25);
+                    out.extend_from_slice(&(n as u16).to_be_bytes());
+                }
+                3 => {
+                    out.push(major | 26);
+                    out.extend_from_slice(&(n as u32).to_be_bytes());
+                }
+                _ => {
+                    out.push(major | 27);
+                    out.extend_from_slice(&n.to_be_bytes());
+                }
+            }
+        }
+        let mut pick = || picks.next().unwrap_or(0);
+        match value {
+            Value::Unsigned(n) => head(out, 0, *n, pick()),
+            Value::Negative(n) => head(out, 1, *n, pick()),
+            Value::Bytes(b) => {
+                head(out, 2, b.len() as u64, pick());
+                out.extend_from_slice(b);
+            }
+            Value::Text(t) => {
+                head(out, 3, t.len() as u64, pick());
+                out.extend_from_slice(t.as_bytes());
+            }
+            Value::Array(items) => {
+                head(out, 4, items.len() as u64, pick());
+                for item in items {
+                    encode_loosely(item, picks, out);
+                }
+            }
+            Value::Map(entries) => {
+                head(out, 5, entries.len() as u64, pick());
+                let mut order: Vec<usize> = (0..entries.len()).collect();
+                if entries.len() > 1 && pick() % 4 == 0 {
+                    order.swap(0, 1);
+                }
+                for i in order {
+                    encode_loosely(&entries[i].0, picks, out);
+                    encode_loosely(&entries[i].1, picks, out);
+                }
+            }
+            Value::Bool(_) | Value::Null => value.encode_into(out),
+        }
+    }
+
+    fn any_value() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            any::<u64>().prop_map(Value::Unsigned),
+            (0u64..300).prop_map(Value::Unsigned),
+            any::<u64>().prop_map(Value::Negative),
+            proptest::collection::vec(any::<u8>(), 0..30).prop_map(Value::Bytes),
+            "[a-z]{0,30}".prop_map(Value::Text),
+            any::<bool>().prop_map(Value::Bool),
+            Just(Value::Null),
+        ];
+        leaf.prop_recursive(3, 40, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                proptest::collection::vec((inner.clone(), inner), 0..6).prop_map(Value::map),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        /// The one-pass checks accept an encoding exactly when it is the deterministic
+        /// one, and then give the value back.
+        #[test]
+        fn decode_accepts_exactly_the_deterministic_encoding(
+            value in any_value(),
+            picks in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64),
+        ) {
+            let mut loose = Vec::new();
+            encode_loosely(&value, &mut picks.into_iter().map(|p| if p < 128 { 0 } else { p }), &mut loose);
+            let deterministic = value.encode();
+            proptest::prop_assert_eq!(Value::check(&loose).is_ok(), Value::decode(&loose).is_ok());
+            match Value::decode(&loose) {
+                Ok(decoded) => {
+                    proptest::prop_assert_eq!(&loose, &deterministic);
+                    proptest::prop_assert_eq!(decoded, value);
+                }
+                Err(_) => proptest::prop_assert_ne!(&loose, &deterministic),
+            }
+        }
     }
 
     #[test]

@@ -403,7 +403,7 @@ impl Event {
                 return Err(FormatError::BodyMismatch);
             }
             if !body.is_empty() {
-                Value::decode(body)?;
+                Value::check(body)?;
             }
         }
         Ok(Event {

@@ -865,7 +865,7 @@ fn decode_page(page: &[StoredEvent], from: u64, to: u64) -> (Vec<Event>, Option<
 
 /// The store's hashes at storage indexes `from .. to`, read in chunks the store accepts.
 async fn read_stored_hashes(
-    store: &impl Store,
+    store: &(impl Store + Clone),
     commons: &CommonsId,
     from: u64,
     to: u64,
@@ -888,7 +888,7 @@ pub(crate) struct StoredPage {
 }
 
 async fn read_page(
-    store: &impl Store,
+    store: &(impl Store + Clone),
     commons: &CommonsId,
     from: u64,
     to: u64,
@@ -925,11 +925,13 @@ async fn read_page(
 /// Hands the pages of a stored ledger `0 .. size` to `work` in order, reading the next
 /// page while `work` handles the current one.
 ///
-/// Reading is most of a rebuild's time and much of an audit's. The SQLite driver runs
-/// queries on its own thread and PostgreSQL on its server, so the query for the next page
-/// makes progress while `work` runs on the caller's task.
-pub(crate) async fn for_each_page<E: From<StoreError>>(
-    store: &impl Store,
+/// Reading is most of a rebuild's time and much of an audit's. The next page is read by a
+/// task of its own, so that on a multi-threaded runtime it makes progress (a pool
+/// connection acquired, the query sent, rows handed over by the SQLite thread or the
+/// PostgreSQL server) while `work`, which does not yield, runs on the caller's thread. (A
+/// read polled beside `work` in the same task only started once `work` was done.)
+pub(crate) async fn for_each_page<S: Store + Clone, E: From<StoreError>>(
+    store: &S,
     commons: &CommonsId,
     size: u64,
     with_hashes: bool,
@@ -941,18 +943,25 @@ pub(crate) async fn for_each_page<E: From<StoreError>>(
     }
     let mut current = read_page(store, commons, 0, page_end(0), with_hashes).await?;
     loop {
-        let next_from = current.to;
-        let next = async {
-            if next_from < size {
-                Some(read_page(store, commons, next_from, page_end(next_from), with_hashes).await)
-            } else {
-                None
+        let from = current.to;
+        let next = (from < size).then(|| {
+            let (store, commons, to) = (store.clone(), *commons, page_end(from));
+            tokio::spawn(async move { read_page(&store, &commons, from, to, with_hashes).await })
+        });
+        if let Err(error) = work(current) {
+            if let Some(read) = next {
+                read.abort();
             }
-        };
-        let (next, done) = tokio::join!(next, async { work(current) });
-        done?;
+            return Err(error);
+        }
         match next {
-            Some(next) => current = next?,
+            Some(read) => {
+                current = match read.await {
+                    Ok(page) => page?,
+                    // The read is aborted only above; a read that ended otherwise panicked.
+                    Err(ended) => std::panic::resume_unwind(ended.into_panic()),
+                }
+            }
             None => return Ok(()),
         }
     }
@@ -960,7 +969,7 @@ pub(crate) async fn for_each_page<E: From<StoreError>>(
 
 /// Audits one commons on a store: everything in the module documentation.
 pub async fn audit_store(
-    store: &impl Store,
+    store: &(impl Store + Clone),
     commons: &CommonsId,
     progress: &dyn Progress,
 ) -> Result<AuditReport, AuditFailure> {
@@ -1071,7 +1080,7 @@ fn rule_rejected(index: u64, event: &Event, rejection: &commons_core::Rejection)
 }
 
 pub(crate) async fn replay(
-    store: &impl Store,
+    store: &(impl Store + Clone),
     commons: &CommonsId,
     size: u64,
     progress: &dyn Progress,
@@ -1142,7 +1151,7 @@ pub(crate) async fn replay(
 /// and must run while no node writes to the commons, or rows of later events would be
 /// overwritten with older ones.
 pub async fn rebuild(
-    store: &impl Store,
+    store: &(impl Store + Clone),
     commons: &CommonsId,
     progress: &dyn Progress,
 ) -> Result<RebuildReport, AuditFailure> {

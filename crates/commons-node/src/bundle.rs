@@ -492,7 +492,7 @@ pub struct ExportReport {
 /// while a node appends: the ledger below a signed size never changes. The ledger is
 /// read twice: once folded, for the `sequencer` the header names first, then written.
 pub async fn export(
-    store: &impl Store,
+    store: &(impl Store + Clone),
     commons: &CommonsId,
     writer: &mut impl std::io::Write,
     progress: &dyn Progress,
@@ -590,7 +590,7 @@ pub struct ImportReport {
 /// carries one checkpoint; if the import stops among them the commons is complete and
 /// verifiable, only without some historical checkpoints.
 pub async fn import(
-    store: &impl Store,
+    store: &(impl Store + Clone),
     bundle: &Bundle,
     progress: &dyn Progress,
 ) -> Result<ImportReport, ImportError> {

@@ -21,7 +21,7 @@ use commons_store::{
 };
 use commons_testkit::{Author, TestNode, key};
 
-async fn exported(store: &impl Store, commons: &CommonsId) -> Vec<u8> {
+async fn exported(store: &(impl Store + Clone), commons: &CommonsId) -> Vec<u8> {
     let mut bytes = Vec::new();
     export(store, commons, &mut bytes, &NoProgress)
         .await
@@ -199,6 +199,7 @@ enum Tamper {
 }
 
 /// A store that hands out tampered data from a real one.
+#[derive(Clone)]
 struct Tampered {
     inner: AnyStore,
     tamper: Tamper,
