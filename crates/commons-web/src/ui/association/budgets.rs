@@ -15,14 +15,14 @@ use crate::budget::{
     AuthorisationPage, BudgetBallotJson, Currency, RoundJson, RoundSummaryJson, authorisation_page,
     ballot_entries, ballot_rows, round_json, round_summary,
 };
-use crate::charts::{CATEGORIES_MAX, GroupedBarChart, SVG_CONTENT_TYPE, render_grouped};
+use crate::charts::{CATEGORIES_MAX, GroupedBarChart};
 use crate::ui::explorer::parse_event_id;
 use crate::ui::production::{Scope, act, author, refuse, success, unseen_notices};
 use crate::ui::session::{CheckedForm, Viewer};
 use crate::ui::{UiError, render, render_status};
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use commons_core::association::budget::{
     self as rules, Ballot, NewRound, may_steward, model_named, rule_named,
 };
@@ -34,7 +34,6 @@ use commons_tally::budget::{
 };
 use minijinja::{Value, context};
 use serde::Deserialize;
-use std::sync::Arc;
 
 /// Item rows on the proposal form (the ledger takes up to
 /// [`ITEMS_PER_PROJECT_MAX`]; the CLI writes longer budgets).
@@ -959,32 +958,17 @@ pub async fn result_svg(
 ) -> Result<Response, UiError> {
     let scope = Scope::of(&state, &id, &viewer).await?;
     let round_id = parse_event_id(&round)?;
-    let cache_key = format!("budget-chart:{}:{}", scope.id().to_hex(), round_id.to_hex());
-    let svg: Arc<str> = match state.ui.fragments.get(&cache_key) {
-        Some(svg) => svg,
-        None => {
-            let chart = scope
-                .inspect(&state, move |s| {
-                    let r = s.association.budgets.rounds.get(&round_id)?;
-                    result_chart(&round_json(s, &round_id, r))
-                })
-                .await?
-                .ok_or_else(|| UiError::NotFound("This round has no result (yet).".into()))?;
-            let svg: Arc<str> = render_grouped(&chart)
-                .map_err(|e| UiError::Fault(e.message()))?
-                .into();
-            state.ui.fragments.put(cache_key, svg.clone());
-            svg
-        }
-    };
-    Ok((
-        [
-            (header::CONTENT_TYPE, SVG_CONTENT_TYPE),
-            (header::CACHE_CONTROL, "max-age=3600"),
-        ],
-        svg.to_string(),
+    super::frozen_chart(
+        &state,
+        &scope,
+        format!("budget-chart:{}", round_id.to_hex()),
+        "This round has no result (yet).",
+        move |s| {
+            let r = s.association.budgets.rounds.get(&round_id)?;
+            result_chart(&round_json(s, &round_id, r))
+        },
     )
-        .into_response())
+    .await
 }
 
 /// `GET /c/{id}/authorisations`: the spending-authorisation ledger, oldest first, with

@@ -18,7 +18,12 @@ pub mod polls;
 pub mod statutes;
 pub mod words;
 
+use crate::charts::{GroupedBarChart, SVG_CONTENT_TYPE, render_grouped};
+use crate::ui::UiError;
+use crate::ui::production::Scope;
 use crate::{AppState, Route};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
 use commons_core::association::polls::identity;
 use commons_core::association::{ChamberBasis, Electorate, MemberStatus, contributors};
@@ -26,6 +31,7 @@ use commons_core::state::State;
 use commons_ledger::AuthorKey;
 use minijinja::{Value, context};
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 /// Rows per page of the members, applications, polls and delegations listings.
 pub const ROWS_PER_PAGE: usize = 50;
@@ -331,6 +337,42 @@ pub(crate) fn duration_of(f: &Fields, amount: &str, unit: &str) -> Option<u64> {
         _ => 24 * 60 * MINUTE_MS,
     };
     f.get(amount).parse::<u64>().ok()?.checked_mul(unit_ms)
+}
+
+/// The SVG of a chart that never changes once it can be drawn (a closed poll's, a closed
+/// round's): drawn once from the durable state by `draw`, then served from the UI's
+/// rendered fragments under `name` (with the commons' id). `None` from `draw` is a 404
+/// saying `missing`.
+pub(crate) async fn frozen_chart(
+    state: &AppState,
+    scope: &Scope,
+    name: String,
+    missing: &str,
+    draw: impl FnOnce(&State) -> Option<GroupedBarChart> + Send + 'static,
+) -> Result<Response, UiError> {
+    let cache_key = format!("{name}:{}", scope.id().to_hex());
+    let svg: Arc<str> = match state.ui.fragments.get(&cache_key) {
+        Some(svg) => svg,
+        None => {
+            let chart = scope
+                .inspect(state, draw)
+                .await?
+                .ok_or_else(|| UiError::NotFound(missing.to_owned()))?;
+            let svg: Arc<str> = render_grouped(&chart)
+                .map_err(|e| UiError::Fault(e.message()))?
+                .into();
+            state.ui.fragments.put(cache_key, svg.clone());
+            svg
+        }
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, SVG_CONTENT_TYPE),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        svg.to_string(),
+    )
+        .into_response())
 }
 
 /// Percent of `part` in `whole`, rounded down, for bars and captions.

@@ -8,14 +8,13 @@ use super::ballots::{self, ballot_fields, ballot_words, read_vote};
 use super::words;
 use super::{Fields, Standing, percent};
 use crate::AppState;
-use crate::charts::{GroupedBarChart, SERIES_MAX, SVG_CONTENT_TYPE, render_grouped};
+use crate::charts::{GroupedBarChart, SERIES_MAX};
 use crate::ui::explorer::parse_event_id;
 use crate::ui::production::{Scope, act, author, people, refuse, success, unseen_notices};
 use crate::ui::session::{CheckedForm, Viewer};
 use crate::ui::{UiError, render};
 use axum::extract::{Path, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use commons_core::association::polls::{self as poll_kinds, Cast, Decision, Poll, PollResult};
 use commons_core::association::{DecisionKind, Statutes, TOPIC_ALL};
 use commons_ledger::cbor::Value as Cbor;
@@ -24,7 +23,6 @@ use commons_tally::{Outcome, TiePurpose, TieRule, Totals};
 use minijinja::{Value, context};
 use serde::Deserialize;
 use std::collections::BTreeSet;
-use std::sync::Arc;
 
 /// Ballots listed on a poll's page (the latest that count); the ledger holds them all.
 pub const BALLOTS_SHOWN_MAX: usize = 200;
@@ -823,30 +821,15 @@ pub async fn rounds_svg(
 ) -> Result<Response, UiError> {
     let scope = Scope::of(&state, &id, &viewer).await?;
     let poll_id = parse_event_id(&poll)?;
-    let cache_key = format!("poll-chart:{}:{}", scope.id().to_hex(), poll_id.to_hex());
-    let svg: Arc<str> = match state.ui.fragments.get(&cache_key) {
-        Some(svg) => svg,
-        None => {
-            let chart = scope
-                .inspect(&state, move |s| {
-                    let p = s.association.polls.get(&poll_id)?;
-                    chart_of(p.result.as_ref()?.outcome.as_ref()?, &p.options, &p.title)
-                })
-                .await?
-                .ok_or_else(|| UiError::NotFound("This poll has no chart (yet).".into()))?;
-            let svg: Arc<str> = render_grouped(&chart)
-                .map_err(|e| UiError::Fault(e.message()))?
-                .into();
-            state.ui.fragments.put(cache_key, svg.clone());
-            svg
-        }
-    };
-    Ok((
-        [
-            (header::CONTENT_TYPE, SVG_CONTENT_TYPE),
-            (header::CACHE_CONTROL, "max-age=3600"),
-        ],
-        svg.to_string(),
+    super::frozen_chart(
+        &state,
+        &scope,
+        format!("poll-chart:{}", poll_id.to_hex()),
+        "This poll has no chart (yet).",
+        move |s| {
+            let p = s.association.polls.get(&poll_id)?;
+            chart_of(p.result.as_ref()?.outcome.as_ref()?, &p.options, &p.title)
+        },
     )
-        .into_response())
+    .await
 }
