@@ -1011,6 +1011,135 @@ pub(crate) fn authorisation_page(
     }
 }
 
+// ---------------------------------------------------------------------------------------
+// Recounting from what the API publishes
+
+/// Recounts a closed round from what this API publishes, as core counts it: `round` is
+/// `GET …/budgets/{round}` and `ballots` every ballot of `GET …/budgets/{round}/ballots`,
+/// in the published order. The counted projects go in their published order, each ballot
+/// keeps its entries still counted, a co-funding round gives every member of the
+/// electorate who did not vote an empty ballot, and `commons_tally::budget::allocate`
+/// counts with the published seed. The answer equals the published `result.outcome`
+/// exactly when the count is honest; `commons budget recount` and the tests compare them.
+pub fn recount(
+    round: &serde_json::Value,
+    ballots: &[serde_json::Value],
+) -> Result<BudgetOutcome, String> {
+    use commons_tally::budget::{BudgetBallot, Item, Project, Round, allocate};
+    let result = &round["result"];
+    if result.is_null() {
+        return Err("the round is not closed yet".to_owned());
+    }
+    let outcome = &result["outcome"];
+    if outcome.is_null() {
+        return Err(format!(
+            "the round closed without a count: {}",
+            result["error"].as_str().unwrap_or("no reason given")
+        ));
+    }
+    let text = |v: &serde_json::Value, what: &str| -> Result<String, String> {
+        v.as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| format!("the round's JSON has no {what}"))
+    };
+    let number = |v: &serde_json::Value, what: &str| -> Result<u64, String> {
+        v.as_u64()
+            .ok_or_else(|| format!("the round's JSON has no {what}"))
+    };
+    let counted: Vec<String> = result["counted"]
+        .as_array()
+        .ok_or("the round's JSON lists no counted projects")?
+        .iter()
+        .map(|id| text(id, "project id"))
+        .collect::<Result<_, _>>()?;
+    let published = round["projects"].as_array().map_or(&[][..], Vec::as_slice);
+    let projects: Vec<Project> = counted
+        .iter()
+        .map(|id| {
+            let project = published
+                .iter()
+                .find(|p| p["id"] == *id.as_str())
+                .ok_or_else(|| format!("counted project {id} is not among the projects"))?;
+            Ok(Project {
+                name: text(&project["name"], "project name")?,
+                items: project["items"]
+                    .as_array()
+                    .map_or(&[][..], Vec::as_slice)
+                    .iter()
+                    .map(|item| {
+                        Ok(Item {
+                            label: text(&item["label"], "item label")?,
+                            amount: number(&item["amount"], "item amount")?,
+                            optional: item["optional"].as_bool().unwrap_or(false),
+                        })
+                    })
+                    .collect::<Result<_, String>>()?,
+            })
+        })
+        .collect::<Result<_, String>>()?;
+    let bound = |v: &serde_json::Value| v.as_u64().and_then(|n| u32::try_from(n).ok());
+    let model = &round["model"];
+    let model = budget::model_named(
+        &text(&model["name"], "model")?,
+        model["min_spend"].as_u64(),
+        bound(&model["min"]),
+        bound(&model["max"]),
+    )
+    .ok_or("the round's model is not one this build knows")?;
+    let rule = budget::rule_named(
+        round["rule"]["name"].as_str(),
+        round["rule"]["completion"].as_str(),
+    )
+    .ok_or("the round's rule is not one this build knows")?;
+    let index_of = |entry: &serde_json::Value| {
+        counted
+            .iter()
+            .position(|id| entry["project"] == *id.as_str())
+            .filter(|_| entry["counted"] == true)
+    };
+    let mut counted_ballots: Vec<BudgetBallot> = ballots
+        .iter()
+        .map(|ballot| {
+            let entries = ballot["entries"].as_array().map_or(&[][..], Vec::as_slice);
+            Ok(match ballot["kind"].as_str() {
+                Some("co_fund") => BudgetBallot::CoFund(
+                    entries
+                        .iter()
+                        .filter_map(|e| Some((index_of(e)?, e["amount"].as_u64())))
+                        .map(|(i, a)| a.map(|a| (i, a)).ok_or("a pledge has no amount"))
+                        .collect::<Result<_, _>>()?,
+                ),
+                Some("basket") => {
+                    BudgetBallot::Basket(entries.iter().filter_map(index_of).collect())
+                }
+                Some("approve") => {
+                    BudgetBallot::Approve(entries.iter().filter_map(index_of).collect())
+                }
+                _ => return Err("a ballot of an unknown kind".to_owned()),
+            })
+        })
+        .collect::<Result<_, String>>()?;
+    if model == Model::CoFunding {
+        let electorate = usize::try_from(number(&round["electorate_size"], "electorate size")?)
+            .map_err(|_| "the electorate is too large to count here")?;
+        if counted_ballots.len() > electorate {
+            return Err("more ballots than voters".to_owned());
+        }
+        counted_ballots.resize(electorate, BudgetBallot::CoFund(Vec::new()));
+    }
+    let seed: [u8; 32] = hex::decode(text(&outcome["seed"], "seed")?)
+        .ok()
+        .and_then(|bytes| bytes.try_into().ok())
+        .ok_or("the seed is not 32 bytes of hex")?;
+    let tally = Round {
+        pool: number(&round["pool"], "pool")?,
+        model,
+        rule,
+        projects,
+    };
+    allocate(&tally, &counted_ballots, seed).map_err(|e| format!("{e} ({})", e.code()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,9 +11,6 @@ use common::{App, DAY_MS, id_value};
 use commons_core::association::budget::{self, Ballot as BudgetVote};
 use commons_ledger::EventId;
 use commons_ledger::cbor::Value;
-use commons_tally::budget::{
-    BudgetBallot, Completion, Item, Model, Project, Round, Rule, allocate,
-};
 use commons_testkit::T0_MS;
 use serde_json::{Value as Json, json};
 use sha2::{Digest, Sha256};
@@ -129,111 +126,15 @@ fn names(list: &Json, field: &str) -> Vec<String> {
         .collect()
 }
 
-/// Recounts a closed round from what the API publishes, as core counts it: the counted
-/// projects in their published order, every ballot that counts in the published order
-/// (entries for projects no longer counted dropped), and for co-funding an empty ballot
-/// for every member of the electorate who did not vote; then `allocate` with the
-/// outcome's seed.
+/// Recounts a closed round from what the API publishes (`commons_web::budget::recount`,
+/// which `commons budget recount` runs too).
 async fn recount(app: &App, round: &EventId) -> Json {
     let path = format!("/budgets/{}", round.to_hex());
     let shown = app.ok(&path).await;
-    let result = &shown["result"];
-    let counted: Vec<String> = result["counted"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|id| id.as_str().unwrap().to_owned())
-        .collect();
-    let projects: Vec<Project> = counted
-        .iter()
-        .map(|id| {
-            let project = shown["projects"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|p| p["id"] == *id)
-                .unwrap();
-            Project {
-                name: project["name"].as_str().unwrap().to_owned(),
-                items: project["items"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|item| Item {
-                        label: item["label"].as_str().unwrap().to_owned(),
-                        amount: item["amount"].as_u64().unwrap(),
-                        optional: item["optional"].as_bool().unwrap(),
-                    })
-                    .collect(),
-            }
-        })
-        .collect();
-    let model = &shown["model"];
-    let model = match model["name"].as_str().unwrap() {
-        "co_funding" => Model::CoFunding,
-        "knapsack" => Model::Knapsack {
-            min_spend: model["min_spend"].as_u64().unwrap(),
-        },
-        _ => Model::Approval {
-            min: model["min"].as_u64().unwrap() as u32,
-            max: model["max"].as_u64().map_or(u32::MAX, |m| m as u32),
-        },
-    };
-    let rule = match (
-        shown["rule"]["name"].as_str().unwrap(),
-        shown["rule"]["completion"].as_str(),
-    ) {
-        ("greedy", _) => Rule::Greedy,
-        (_, Some("none")) => Rule::EqualShares {
-            completion: Completion::None,
-        },
-        (_, Some("add1")) => Rule::EqualShares {
-            completion: Completion::Add1ThenGreedy,
-        },
-        _ => Rule::EqualShares {
-            completion: Completion::Greedy,
-        },
-    };
-    let tally_round = Round {
-        pool: shown["pool"].as_u64().unwrap(),
-        model,
-        rule,
-        projects,
-    };
     let published = app
         .all_pages(&format!("{path}/ballots"), "ballots", 2)
         .await;
-    let index_of = |entry: &Json| {
-        counted
-            .iter()
-            .position(|id| entry["project"] == *id)
-            .filter(|_| entry["counted"] == true)
-    };
-    let mut ballots: Vec<BudgetBallot> = published
-        .iter()
-        .map(|ballot| {
-            let entries = ballot["entries"].as_array().unwrap();
-            match ballot["kind"].as_str().unwrap() {
-                "co_fund" => BudgetBallot::CoFund(
-                    entries
-                        .iter()
-                        .filter_map(|e| Some((index_of(e)?, e["amount"].as_u64().unwrap())))
-                        .collect(),
-                ),
-                "basket" => BudgetBallot::Basket(entries.iter().filter_map(index_of).collect()),
-                _ => BudgetBallot::Approve(entries.iter().filter_map(index_of).collect()),
-            }
-        })
-        .collect();
-    if model == Model::CoFunding {
-        let electorate_size = shown["electorate_size"].as_u64().unwrap() as usize;
-        ballots.resize(electorate_size, BudgetBallot::CoFund(Vec::new()));
-    }
-    let seed: [u8; 32] = hex::decode(result["outcome"]["seed"].as_str().unwrap())
-        .unwrap()
-        .try_into()
-        .unwrap();
-    serde_json::to_value(allocate(&tally_round, &ballots, seed).unwrap()).unwrap()
+    serde_json::to_value(commons_web::budget::recount(&shown, &published).unwrap()).unwrap()
 }
 
 #[tokio::test]

@@ -1,7 +1,7 @@
-//! Participatory budgeting verbs: `budget open|propose|flag|review|vote|cancel|show|list|
-//! authorisations`. Each write signs one event with a local key and submits it like every
-//! other verb; each read asks the node's budgeting API (`--json` prints its answer as it
-//! is). Amounts are typed in major units (`1,200.50 EUR`) and read exactly into the
+//! Participatory budgeting verbs: `budget open|propose|flag|review|vote|cancel|show|
+//! recount|list|authorisations`. Each write signs one event with a local key and submits
+//! it like every other verb; each read asks the node's budgeting API (`--json` prints its
+//! answer as it is). Amounts are typed in major units (`1,200.50 EUR`) and read exactly into the
 //! round's minor units; rounds and projects are named by id prefix or by name, ballots
 //! readably (`--approve "Garden,Server"`, `--fund "Garden=250.00,Mural=50"`).
 
@@ -165,6 +165,16 @@ pub enum BudgetCommand {
     /// flags and status, and once closed the outcome with the count sheet.
     #[command(after_help = "Example:\n  commons budget show Spring --commons 6f1c…")]
     Show {
+        /// The round, by id (or id prefix) or title.
+        round: String,
+        #[command(flatten)]
+        reader: Reader,
+    },
+    /// Recount a closed round from its published ballots and seed, and check that the
+    /// count reproduces the recorded outcome exactly (exits non-zero if not). With
+    /// --json, prints the recounted outcome.
+    #[command(after_help = "Example:\n  commons budget recount Spring --commons 6f1c…")]
+    Recount {
         /// The round, by id (or id prefix) or title.
         round: String,
         #[command(flatten)]
@@ -575,6 +585,54 @@ pub async fn run_budget(command: BudgetCommand) -> Result<()> {
             let round = round_id(&reader, &round).await?;
             let json = round_json(&reader, &round).await?;
             print_or(&reader, &json, print_round)
+        }
+        BudgetCommand::Recount { round, reader } => {
+            let round = round_id(&reader, &round).await?;
+            let shown = round_json(&reader, &round).await?;
+            let path = format!("/budgets/{}/ballots", round.to_hex());
+            let mut ballots: Vec<Json> = Vec::new();
+            loop {
+                let page = get(
+                    &reader,
+                    &format!(
+                        "{path}{}",
+                        query(&[
+                            ("limit", Some(BUDGET_PAGE_MAX.to_string())),
+                            ("offset", Some(ballots.len().to_string())),
+                        ])
+                    ),
+                )
+                .await?;
+                let got = page["ballots"].as_array().cloned().unwrap_or_default();
+                let matching = page["matching"].as_u64().unwrap_or(0);
+                let empty = got.is_empty();
+                ballots.extend(got);
+                if empty || ballots.len() as u64 >= matching {
+                    break;
+                }
+            }
+            let recounted = commons_web::budget::recount(&shown, &ballots)
+                .map_err(|e| anyhow::anyhow!("cannot recount: {e}"))?;
+            let recounted = serde_json::to_value(&recounted)?;
+            if recounted != shown["result"]["outcome"] {
+                bail!(
+                    "the recount of {} ballots differs from the recorded outcome: recorded {}, recounted {}",
+                    ballots.len(),
+                    shown["result"]["outcome"],
+                    recounted
+                );
+            }
+            print_or(&reader, &recounted, |outcome| {
+                let currency = currency_of(&shown);
+                println!(
+                    "recount of {} ballot(s) with seed {} matches the recorded outcome: {} project(s) funded, {} spent, {} left",
+                    ballots.len(),
+                    outcome["seed"].as_str().unwrap_or(""),
+                    outcome["funded"].as_array().map_or(0, Vec::len),
+                    currency.format(outcome["total_spent"].as_u64().unwrap_or(0)),
+                    currency.format(outcome["leftover"].as_u64().unwrap_or(0)),
+                );
+            })
         }
         BudgetCommand::List {
             status,

@@ -29,6 +29,7 @@ fn every_budget_verb_has_help_with_an_example() {
         "vote",
         "cancel",
         "show",
+        "recount",
         "list",
         "authorisations",
     ] {
@@ -321,6 +322,20 @@ async fn a_round_is_opened_proposed_flagged_reviewed_voted_closed_shown_and_a_ca
             && shown.contains(": breaks the guidelines)"),
         "{shown}"
     );
+    // Anyone recounts both rounds from the published ballots and seeds, exactly.
+    for (round, summary) in [
+        ("Spring", "3 ballot(s)"),
+        (
+            "Tool fund",
+            "project(s) funded, 700.00 EUR spent, 200.00 EUR left",
+        ),
+    ] {
+        let recounted = user.ok(&["budget", "recount", round, "--commons", c]).await;
+        assert!(
+            recounted.contains("matches the recorded outcome") && recounted.contains(summary),
+            "{recounted}"
+        );
+    }
     let tools = user
         .ok(&["budget", "show", "Tool fund", "--commons", c])
         .await;
