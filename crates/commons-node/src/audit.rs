@@ -24,13 +24,13 @@
 //! as a finding (typically projection rows that are ahead of the ledger read).
 
 use crate::bundle::Bundle;
-use crate::runtime::event_from_stored;
 use commons_core::State;
 use commons_ledger::merkle::{self, Frontier};
 use commons_ledger::note::{Checkpoint, origin_for};
 use commons_ledger::{AuthorKey, CommonsId, Envelope, Event, EventId, FormatError, Hash};
 use commons_store::{
-    EVENTS_PAGE_MAX, HASHES_LOOKUP_MAX, ProjectionRow, Store, StoreError, StoredEvent,
+    EVENTS_PAGE_MAX, HASHES_LOOKUP_MAX, ProjectionRow, Store, StoreError, StoredEnvelope,
+    StoredEvent,
 };
 use std::collections::{BTreeSet, HashSet};
 
@@ -878,12 +878,25 @@ async fn read_stored_hashes(
     Ok(hashes)
 }
 
+/// What a pass over a stored ledger reads of each page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Reading {
+    /// The events as stored (an export).
+    Events,
+    /// The events and the stored hashes of the page (an audit).
+    EventsWithHashes,
+    /// Only the signed envelopes (a replay): a leaner query.
+    Envelopes,
+}
+
 /// One page of a stored ledger: the events at indexes `from .. to` that the store has
-/// and, when asked for, the stored hashes of its leading run of consecutive events.
+/// (as events, or as envelopes only) and, when asked for, the stored hashes of its
+/// leading run of consecutive events.
 pub(crate) struct StoredPage {
     pub from: u64,
     pub to: u64,
     pub events: Vec<StoredEvent>,
+    pub envelopes: Vec<StoredEnvelope>,
     pub hashes: Vec<Hash>,
 }
 
@@ -892,34 +905,39 @@ async fn read_page(
     commons: &CommonsId,
     from: u64,
     to: u64,
-    with_hashes: bool,
+    reading: Reading,
 ) -> Result<StoredPage, StoreError> {
-    let events = store.events_range(commons, from, to).await?;
-    let hashes = if with_hashes {
+    let mut page = StoredPage {
+        from,
+        to,
+        events: Vec::new(),
+        envelopes: Vec::new(),
+        hashes: Vec::new(),
+    };
+    if reading == Reading::Envelopes {
+        page.envelopes = store.envelopes_range(commons, from, to).await?;
+        return Ok(page);
+    }
+    page.events = store.events_range(commons, from, to).await?;
+    if reading == Reading::EventsWithHashes {
         // Hashes are read only for events present, so that a missing event is reported
         // as such rather than as the missing hashes it implies.
-        let n_consecutive = events
+        let n_consecutive = page
+            .events
             .iter()
             .zip(from..)
             .take_while(|(e, i)| e.index == *i)
             .count();
         let end = from + n_consecutive as u64;
-        read_stored_hashes(
+        page.hashes = read_stored_hashes(
             store,
             commons,
             merkle::stored_hash_count(from),
             merkle::stored_hash_count(end),
         )
-        .await?
-    } else {
-        Vec::new()
-    };
-    Ok(StoredPage {
-        from,
-        to,
-        events,
-        hashes,
-    })
+        .await?;
+    }
+    Ok(page)
 }
 
 /// Hands the pages of a stored ledger `0 .. size` to `work` in order, reading the next
@@ -934,19 +952,19 @@ pub(crate) async fn for_each_page<S: Store + Clone, E: From<StoreError>>(
     store: &S,
     commons: &CommonsId,
     size: u64,
-    with_hashes: bool,
+    reading: Reading,
     mut work: impl FnMut(StoredPage) -> Result<(), E>,
 ) -> Result<(), E> {
     let page_end = |from: u64| size.min(from.saturating_add(EVENTS_PAGE_MAX));
     if size == 0 {
         return Ok(());
     }
-    let mut current = read_page(store, commons, 0, page_end(0), with_hashes).await?;
+    let mut current = read_page(store, commons, 0, page_end(0), reading).await?;
     loop {
         let from = current.to;
         let next = (from < size).then(|| {
             let (store, commons, to) = (store.clone(), *commons, page_end(from));
-            tokio::spawn(async move { read_page(&store, &commons, from, to, with_hashes).await })
+            tokio::spawn(async move { read_page(&store, &commons, from, to, reading).await })
         });
         if let Err(error) = work(current) {
             if let Some(read) = next {
@@ -992,7 +1010,7 @@ pub async fn audit_store(
     let mut verifier = Verifier::new(*commons, &inputs)?;
     {
         let phase = Phase::start(progress, "verifying events", size);
-        for_each_page(store, commons, size, true, |page| {
+        for_each_page(store, commons, size, Reading::EventsWithHashes, |page| {
             let (events, failure) = decode_page(&page.events, page.from, page.to);
             verifier.verify_page(&events, Some(&page.hashes))?;
             if let Some(failure) = failure {
@@ -1087,9 +1105,9 @@ pub(crate) async fn replay(
 ) -> Result<State, AuditFailure> {
     let phase = Phase::start(progress, "replaying the ledger", size);
     let mut state: Option<State> = None;
-    for_each_page(store, commons, size, false, |page| {
-        let n_events = page.events.len() as u64;
-        for (stored, index) in page.events.into_iter().zip(page.from..) {
+    for_each_page(store, commons, size, Reading::Envelopes, |page| {
+        let n_events = page.envelopes.len() as u64;
+        for (stored, index) in page.envelopes.into_iter().zip(page.from..) {
             if stored.index != index {
                 return Err(AuditFailure::at(
                     AuditCode::EventMissing,
@@ -1097,8 +1115,18 @@ pub(crate) async fn replay(
                     "the store has no event at this index",
                 ));
             }
-            let event = event_from_stored(stored)
-                .map_err(|error| AuditFailure::at(AuditCode::EventMalformed, index, error))?;
+            let event = Event::from_envelope(Envelope {
+                header_bytes: stored.header_bytes,
+                signature: stored.signature,
+                body: stored.body,
+            })
+            .map_err(|error| {
+                AuditFailure::at(
+                    AuditCode::EventMalformed,
+                    index,
+                    format!("stored event {index} does not decode: {error}"),
+                )
+            })?;
             match &mut state {
                 None => {
                     let (genesis, _) =

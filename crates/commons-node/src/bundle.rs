@@ -514,7 +514,7 @@ pub async fn export(
     write(&header_value(commons, size, &state.governance.sequencer).encode())?;
     {
         let phase = Phase::start(progress, "writing events", size);
-        audit::for_each_page(store, commons, size, false, |page| {
+        audit::for_each_page(store, commons, size, audit::Reading::Events, |page| {
             if page.events.len() as u64 != page.to - page.from {
                 let message = format!("events {}..{} are missing", page.from, page.to);
                 return Err(ExportError::Store(StoreError::Corrupt(message)));

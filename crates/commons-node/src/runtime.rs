@@ -7,7 +7,7 @@ use commons_core::State;
 use commons_core::state::Governance;
 use commons_ledger::keys::Signature;
 use commons_ledger::merkle::Frontier;
-use commons_ledger::{AuthorKey, CommonsId, Envelope, Event, SecretKey};
+use commons_ledger::{AuthorKey, CommonsId, Event, SecretKey};
 use commons_store::{CheckpointRow, Store, StoredEvent};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -54,17 +54,6 @@ impl Runtime {
             n_authors: self.state.chains.len(),
         }
     }
-}
-
-/// Rebuilds an event from its stored row, taking its bytes rather than copying them.
-pub fn event_from_stored(stored: StoredEvent) -> Result<Event, NodeError> {
-    let index = stored.index;
-    Event::from_envelope(Envelope {
-        header_bytes: stored.header_bytes,
-        signature: stored.signature,
-        body: stored.body,
-    })
-    .map_err(|e| NodeError::Inconsistent(format!("stored event {index} does not decode: {e}")))
 }
 
 pub(crate) async fn load_one(

@@ -11,7 +11,7 @@
 use crate::{
     AppendBatch, CheckpointRow, CommonsRow, EVENTS_PAGE_MAX, EventQuery, ForkPrefix,
     HASHES_LOOKUP_MAX, IDS_LOOKUP_MAX, ProjectionChange, ProjectionRow, Result, STORED_INTEGER_MAX,
-    Store, StoreError, StoredEvent,
+    Store, StoreError, StoredEnvelope, StoredEvent,
 };
 use commons_ledger::keys::Signature;
 use commons_ledger::{AuthorKey, CommonsId, EventId, Hash};
@@ -946,6 +946,27 @@ pub async fn events_range_returns_the_half_open_range_in_ledger_order<S: Store>(
         vec![]
     );
     assert_eq!(store.events_range(&commons_id(2), 0, 10).await?, vec![]);
+    // The lean read of the same ranges gives the same envelopes.
+    for (from, to) in [
+        (2, 5),
+        (5, 5),
+        (7, 3),
+        (8, 100),
+        (0, u64::MAX),
+        (u64::MAX, u64::MAX),
+    ] {
+        let envelopes: Vec<StoredEnvelope> = store
+            .events_range(&commons, from, to)
+            .await?
+            .into_iter()
+            .map(StoredEnvelope::from)
+            .collect();
+        assert_eq!(
+            store.envelopes_range(&commons, from, to).await?,
+            envelopes,
+            "envelopes {from}..{to}"
+        );
+    }
     Ok(())
 }
 
@@ -968,6 +989,10 @@ pub async fn listings_return_at_most_one_page<S: Store>(store: &S) -> Result<()>
             .events_range(&commons, EVENTS_PAGE_MAX, u64::MAX)
             .await?,
         events[page..].to_vec()
+    );
+    assert_eq!(
+        store.envelopes_range(&commons, 0, u64::MAX).await?.len(),
+        page
     );
     let ascending = EventQuery {
         limit: u64::MAX,

@@ -89,6 +89,27 @@ pub struct StoredEvent {
     pub body: Option<Vec<u8>>,
 }
 
+/// One event's signed envelope as stored: what a replay reads, and nothing more.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredEnvelope {
+    pub index: u64,
+    pub header_bytes: Vec<u8>,
+    pub signature: Signature,
+    /// `None` when withheld or redacted.
+    pub body: Option<Vec<u8>>,
+}
+
+impl From<StoredEvent> for StoredEnvelope {
+    fn from(event: StoredEvent) -> StoredEnvelope {
+        StoredEnvelope {
+            index: event.index,
+            header_bytes: event.header_bytes,
+            signature: event.signature,
+            body: event.body,
+        }
+    }
+}
+
 /// A hosted commons.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CommonsRow {
@@ -224,6 +245,21 @@ pub trait Store: Send + Sync + 'static {
             ..EventQuery::default()
         };
         async move { self.query_events(commons, &query).await }
+    }
+
+    /// The envelopes of [`Store::events_range`]: the same events, without the columns
+    /// the header already holds (id, author, seq, kind, time), which a replay does not
+    /// read. Backends answer it with a leaner query.
+    fn envelopes_range(
+        &self,
+        commons: &CommonsId,
+        from: u64,
+        to: u64,
+    ) -> impl Future<Output = Result<Vec<StoredEnvelope>>> + Send {
+        async move {
+            let events = self.events_range(commons, from, to).await?;
+            Ok(events.into_iter().map(StoredEnvelope::from).collect())
+        }
     }
 
     fn query_events(
@@ -370,6 +406,15 @@ impl Store for AnyStore {
         seq: u64,
     ) -> Result<Option<StoredEvent>> {
         delegate!(self, store => store.event_by_author_seq(commons, author, seq))
+    }
+
+    async fn envelopes_range(
+        &self,
+        commons: &CommonsId,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<StoredEnvelope>> {
+        delegate!(self, store => store.envelopes_range(commons, from, to))
     }
 
     async fn query_events(

@@ -16,7 +16,7 @@ use crate::rows::{
 };
 use crate::{
     AppendBatch, CheckpointRow, CommonsRow, EventQuery, HASHES_LOOKUP_MAX, IDS_LOOKUP_MAX,
-    ProjectionRow, Result, Store, StoreError, StoredEvent,
+    ProjectionRow, Result, Store, StoreError, StoredEnvelope, StoredEvent,
 };
 use commons_ledger::{AuthorKey, CommonsId, EventId, Hash};
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
@@ -572,6 +572,17 @@ impl Store for PgStore {
         .fetch_optional(&self.pool)
         .await?;
         row.as_ref().map(rows::decode_event).transpose()
+    }
+
+    async fn envelopes_range(
+        &self,
+        commons: &CommonsId,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<StoredEnvelope>> {
+        let mut builder = rows::envelope_range::<Postgres>(commons, from, to)?;
+        let rows = builder.build().fetch_all(&self.pool).await?;
+        rows.iter().map(rows::decode_envelope).collect()
     }
 
     async fn query_events(

@@ -7,7 +7,7 @@
 
 use crate::{
     AppendBatch, CheckpointRow, CommonsRow, EVENTS_PAGE_MAX, EventQuery, ProjectionChange,
-    ProjectionRow, Result, StoreError, StoredEvent,
+    ProjectionRow, Result, STORED_INTEGER_MAX, StoreError, StoredEnvelope, StoredEvent,
 };
 use commons_ledger::keys::Signature;
 use commons_ledger::{AuthorKey, CommonsId, EventId, Hash};
@@ -488,6 +488,58 @@ pub(crate) fn hashes_in_order(
                 })
         })
         .collect()
+}
+
+/// The envelopes with `from <= idx < to`, in ledger order, at most [`EVENTS_PAGE_MAX`]:
+/// four columns of one table, where a listing joins the authors for nine.
+pub(crate) fn envelope_range<DB>(
+    commons: &CommonsId,
+    from: u64,
+    to: u64,
+) -> Result<QueryBuilder<DB>>
+where
+    DB: Database,
+    for<'t> &'t [u8]: Encode<'t, DB> + Type<DB>,
+    for<'t> i64: Encode<'t, DB> + Type<DB>,
+{
+    // No stored index exceeds i64::MAX: a bound above it is that bound, and a range that
+    // starts past its end is empty.
+    let to = to.min(STORED_INTEGER_MAX);
+    let from = from.min(to);
+    let mut builder =
+        QueryBuilder::new("SELECT idx, header, signature, body FROM events WHERE commons = ");
+    builder.push(COMMONS_NO).push_bind(&commons.0[..]).push(")");
+    builder
+        .push(" AND idx >= ")
+        .push_bind(to_stored(from, "index")?)
+        .push(" AND idx < ")
+        .push_bind(to_stored(to, "index")?)
+        .push(" ORDER BY idx ASC LIMIT ")
+        .push_bind(EVENTS_PAGE_MAX as i64);
+    Ok(builder)
+}
+
+/// Decodes one row selected by [`envelope_range`].
+pub(crate) fn decode_envelope<R>(row: &R) -> Result<StoredEnvelope>
+where
+    R: Row,
+    usize: ColumnIndex<R>,
+    for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> &'r [u8]: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let idx: i64 = row.try_get(0)?;
+    let header: &[u8] = row.try_get(1)?;
+    let signature: &[u8] = row.try_get(2)?;
+    let body: Option<&[u8]> = row.try_get(3)?;
+    let index = from_stored(idx, "event index")?;
+    Ok(StoredEnvelope {
+        index,
+        header_bytes: header.to_vec(),
+        signature: Signature::from_slice(signature).ok_or_else(|| {
+            StoreError::Corrupt(format!("event {index} has a malformed signature"))
+        })?,
+        body: body.map(<[u8]>::to_vec),
+    })
 }
 
 /// Decodes one row selected with [`select_events`].

@@ -20,7 +20,7 @@ use crate::rows::{
 };
 use crate::{
     AppendBatch, CheckpointRow, CommonsRow, EventQuery, HASHES_LOOKUP_MAX, IDS_LOOKUP_MAX,
-    ProjectionRow, Result, Store, StoreError, StoredEvent,
+    ProjectionRow, Result, Store, StoreError, StoredEnvelope, StoredEvent,
 };
 use commons_ledger::{AuthorKey, CommonsId, EventId, Hash};
 use sqlx::sqlite::{
@@ -777,6 +777,17 @@ impl Store for SqliteStore {
         .fetch_optional(&self.readers)
         .await?;
         row.as_ref().map(rows::decode_event).transpose()
+    }
+
+    async fn envelopes_range(
+        &self,
+        commons: &CommonsId,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<StoredEnvelope>> {
+        let mut builder = rows::envelope_range::<Sqlite>(commons, from, to)?;
+        let rows = builder.build().fetch_all(&self.readers).await?;
+        rows.iter().map(rows::decode_envelope).collect()
     }
 
     async fn query_events(
