@@ -527,11 +527,22 @@ where
     for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
     for<'r> &'r [u8]: Decode<'r, R::Database> + Type<R::Database>,
 {
-    let idx: i64 = row.try_get(0)?;
-    let header: &[u8] = row.try_get(1)?;
-    let signature: &[u8] = row.try_get(2)?;
-    let body: Option<&[u8]> = row.try_get(3)?;
-    let index = from_stored(idx, "event index")?;
+    envelope_at(row, 1)
+}
+
+/// The envelope of a row whose first column is the index and whose header, signature
+/// and body are the three columns from `header_column` on.
+fn envelope_at<R>(row: &R, header_column: usize) -> Result<StoredEnvelope>
+where
+    R: Row,
+    usize: ColumnIndex<R>,
+    for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> &'r [u8]: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let index = from_stored(row.try_get(0)?, "event index")?;
+    let header: &[u8] = row.try_get(header_column)?;
+    let signature: &[u8] = row.try_get(header_column + 1)?;
+    let body: Option<&[u8]> = row.try_get(header_column + 2)?;
     Ok(StoredEnvelope {
         index,
         header_bytes: header.to_vec(),
@@ -551,16 +562,13 @@ where
     for<'r> &'r [u8]: Decode<'r, R::Database> + Type<R::Database>,
     for<'r> &'r str: Decode<'r, R::Database> + Type<R::Database>,
 {
-    let idx: i64 = row.try_get(0)?;
+    let envelope = envelope_at(row, 6)?;
+    let index = envelope.index;
     let id: &[u8] = row.try_get(1)?;
     let author: Option<&[u8]> = row.try_get(2)?;
     let seq: i64 = row.try_get(3)?;
     let kind: &str = row.try_get(4)?;
     let time_ms: i64 = row.try_get(5)?;
-    let header: &[u8] = row.try_get(6)?;
-    let signature: &[u8] = row.try_get(7)?;
-    let body: Option<&[u8]> = row.try_get(8)?;
-    let index = from_stored(idx, "event index")?;
     Ok(StoredEvent {
         index,
         id: EventId::from_slice(id)
@@ -578,11 +586,9 @@ where
         seq: from_stored(seq, "event seq")?,
         kind: kind.to_owned(),
         time_ms: from_stored(time_ms, "event time_ms")?,
-        header_bytes: header.to_vec(),
-        signature: Signature::from_slice(signature).ok_or_else(|| {
-            StoreError::Corrupt(format!("event {index} has a malformed signature"))
-        })?,
-        body: body.map(<[u8]>::to_vec),
+        header_bytes: envelope.header_bytes,
+        signature: envelope.signature,
+        body: envelope.body,
     })
 }
 
