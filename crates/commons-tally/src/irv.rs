@@ -65,25 +65,15 @@ pub(crate) fn count(profile: &Profile, seed: [u8; 32]) -> Result<Outcome, TallyE
             rounds.push(round);
             break leader;
         }
-        let fewest = (0..n)
-            .filter(|&c| continuing[c])
-            .map(|c| votes[c])
-            .min()
-            .unwrap_or(0);
-        let tied: Vec<Candidate> = (0..n)
-            .filter(|&c| continuing[c] && votes[c] == fewest)
-            .collect();
-        let loser = if tied.len() == 1 {
-            tied[0]
-        } else {
-            tie_breaker.backwards_then_lot(
-                round_number,
-                TiePurpose::Exclude,
-                &tied,
-                &history,
-                Prefer::Fewest,
-            )
-        };
+        let standing: Vec<Candidate> = (0..n).filter(|&c| continuing[c]).collect();
+        let (loser, _) = tie_breaker.pick(
+            round_number,
+            TiePurpose::Exclude,
+            &standing,
+            &votes,
+            &history,
+            Prefer::Fewest,
+        );
         continuing[loser] = false;
         n_continuing -= 1;
         let mut to_exhausted: u128 = 0;

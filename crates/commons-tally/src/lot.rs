@@ -130,6 +130,38 @@ impl TieBreaker {
         *chosen.expect("a tie has candidates")
     }
 
+    /// The one of `candidates` (not empty) with the fewest or most `votes`, as `prefer`
+    /// says; candidates level on it are separated by [`Self::backwards_then_lot`]. The
+    /// flag says whether a tie had to be broken.
+    pub(crate) fn pick(
+        &mut self,
+        round: u32,
+        purpose: TiePurpose,
+        candidates: &[Candidate],
+        votes: &[u128],
+        history: &[Vec<u128>],
+        prefer: Prefer,
+    ) -> (Candidate, bool) {
+        let values = candidates.iter().map(|c| votes[*c]);
+        let best = match prefer {
+            Prefer::Fewest => values.min(),
+            Prefer::Most => values.max(),
+        }
+        .expect("a pick has candidates");
+        let tied: Vec<Candidate> = candidates
+            .iter()
+            .copied()
+            .filter(|c| votes[*c] == best)
+            .collect();
+        match tied.as_slice() {
+            [one] => (*one, false),
+            _ => (
+                self.backwards_then_lot(round, purpose, &tied, history, prefer),
+                true,
+            ),
+        }
+    }
+
     /// Orders `candidates` from the most to the fewest `votes`, breaking ties backwards
     /// then by lot (for candidates elected in the same round).
     pub(crate) fn order_by_most_votes(
@@ -142,13 +174,14 @@ impl TieBreaker {
         let mut left = candidates.to_vec();
         let mut order = Vec::with_capacity(left.len());
         while !left.is_empty() {
-            let most = left.iter().map(|c| votes[*c]).max().unwrap_or(0);
-            let tied: Vec<Candidate> = left.iter().copied().filter(|c| votes[*c] == most).collect();
-            let next = if tied.len() == 1 {
-                tied[0]
-            } else {
-                self.backwards_then_lot(round, TiePurpose::ElectOrder, &tied, history, Prefer::Most)
-            };
+            let (next, _) = self.pick(
+                round,
+                TiePurpose::ElectOrder,
+                &left,
+                votes,
+                history,
+                Prefer::Most,
+            );
             order.push(next);
             left.retain(|c| *c != next);
         }

@@ -159,24 +159,15 @@ pub(crate) fn count(profile: &Profile, seed: [u8; 32]) -> Result<Outcome, TallyE
             break;
         }
         if round.elected.is_empty() {
-            let fewest = hopeful.iter().map(|&c| votes[c]).min().unwrap_or(0);
-            let tied: Vec<Candidate> = hopeful
-                .iter()
-                .copied()
-                .filter(|&c| votes[c] == fewest)
-                .collect();
-            let loser = if tied.len() == 1 {
-                tied[0]
-            } else {
-                decided_by_tie = true;
-                tie_breaker.backwards_then_lot(
-                    round_number,
-                    TiePurpose::Exclude,
-                    &tied,
-                    &history,
-                    Prefer::Fewest,
-                )
-            };
+            let (loser, tie) = tie_breaker.pick(
+                round_number,
+                TiePurpose::Exclude,
+                &hopeful,
+                &votes,
+                &history,
+                Prefer::Fewest,
+            );
+            decided_by_tie |= tie;
             status[loser] = Status::Excluded;
             keep[loser] = 0;
             round.eliminated.push(loser);

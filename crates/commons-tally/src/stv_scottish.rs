@@ -139,24 +139,15 @@ pub(crate) fn count(profile: &Profile, seed: [u8; 32]) -> Result<Outcome, TallyE
         }
 
         if !surplus_pending.is_empty() {
-            let largest = surplus_pending.iter().map(|&c| votes[c]).max().unwrap_or(0);
-            let tied: Vec<Candidate> = surplus_pending
-                .iter()
-                .copied()
-                .filter(|&c| votes[c] == largest)
-                .collect();
-            let from = if tied.len() == 1 {
-                tied[0]
-            } else {
-                decided_by_tie = true;
-                tie_breaker.backwards_then_lot(
-                    stage,
-                    TiePurpose::SurplusOrder,
-                    &tied,
-                    &history,
-                    Prefer::Most,
-                )
-            };
+            let (from, tie) = tie_breaker.pick(
+                stage,
+                TiePurpose::SurplusOrder,
+                &surplus_pending,
+                &votes,
+                &history,
+                Prefer::Most,
+            );
+            decided_by_tie |= tie;
             surplus_pending.retain(|&c| c != from);
             let total_votes = votes[from];
             let surplus = total_votes - quota;
@@ -187,24 +178,15 @@ pub(crate) fn count(profile: &Profile, seed: [u8; 32]) -> Result<Outcome, TallyE
             round.surplus_of = Some(from);
             round.transfers = transfers(from, &mut moved, to_exhausted, |v| decimal(v, DECIMALS));
         } else {
-            let fewest = continuing.iter().map(|&c| votes[c]).min().unwrap_or(0);
-            let tied: Vec<Candidate> = continuing
-                .iter()
-                .copied()
-                .filter(|&c| votes[c] == fewest)
-                .collect();
-            let from = if tied.len() == 1 {
-                tied[0]
-            } else {
-                decided_by_tie = true;
-                tie_breaker.backwards_then_lot(
-                    stage,
-                    TiePurpose::Exclude,
-                    &tied,
-                    &history,
-                    Prefer::Fewest,
-                )
-            };
+            let (from, tie) = tie_breaker.pick(
+                stage,
+                TiePurpose::Exclude,
+                &continuing,
+                &votes,
+                &history,
+                Prefer::Fewest,
+            );
+            decided_by_tie |= tie;
             status[from] = Status::Excluded;
             let mut to_exhausted: u128 = 0;
             for group in std::mem::take(&mut piles[from]) {
