@@ -12,4 +12,5 @@
 
 pub mod apportion;
 
+pub use apportion::apportion_rational;
 pub use apportion::{ApportionError, apportion};
