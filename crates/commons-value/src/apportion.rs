@@ -304,8 +304,7 @@ mod tests {
             prop_assert_eq!(parts.iter().map(|&p| u128::from(p)).sum::<u128>(), u128::from(budget));
             for (part, (_, w)) in parts.iter().zip(&recipients) {
                 if *w == 0 { prop_assert_eq!(*part, 0); }
-                if total > 0 {
-                    let floor = u128::from(budget) * u128::from(*w) / total;
+                if let Some(floor) = (u128::from(budget) * u128::from(*w)).checked_div(total) {
                     prop_assert!(u128::from(*part) == floor || u128::from(*part) == floor + 1);
                 }
             }
