@@ -158,7 +158,14 @@ pub fn distribute(budget: u64, plan: &Plan) -> Result<Distribution, PolicyError>
                 remaining,
             });
         }
-        let (allocation, claims_after) = bucket.policy.run(asked)?;
+        let (allocation, claims_after) =
+            bucket
+                .policy
+                .run(asked)
+                .map_err(|error| PolicyError::InBucket {
+                    bucket: bucket.name.clone(),
+                    source: Box::new(error),
+                })?;
         let allocated = allocation.allocated();
         assert_eq!(
             allocated.checked_add(allocation.unallocated),

@@ -153,10 +153,10 @@ pub fn settle(budget: u64, claims: &[Claim]) -> Result<Settlement, PolicyError> 
     // 3. The shares, and the claims afterwards.
     let mut shares = Vec::with_capacity(sorted.len());
     let mut claims_after = Vec::with_capacity(sorted.len());
-    for (claim, &amount) in sorted.iter().zip(&paid) {
+    for (claim, &paid_now) in sorted.iter().zip(&paid) {
         let (basis, after) = match claim.terms {
             ClaimTerms::Debt { owed, seniority } => {
-                let owed_after = owed - amount;
+                let owed_after = owed - paid_now;
                 let after = (owed_after > 0).then_some(ClaimTerms::Debt {
                     owed: owed_after,
                     seniority,
@@ -174,7 +174,7 @@ pub fn settle(budget: u64, claims: &[Claim]) -> Result<Settlement, PolicyError> 
                 cap,
                 received,
             } => {
-                let received_after = received.saturating_add(amount);
+                let received_after = received.saturating_add(paid_now);
                 let after = match cap {
                     Some(cap) if received_after >= cap => None,
                     _ => Some(ClaimTerms::Equity {
@@ -194,7 +194,7 @@ pub fn settle(budget: u64, claims: &[Claim]) -> Result<Settlement, PolicyError> 
         };
         shares.push(Share {
             recipient: claim.holder.clone(),
-            amount,
+            amount: paid_now,
             basis,
         });
         if let Some(terms) = after {

@@ -259,6 +259,12 @@ pub enum PolicyError {
     /// Something remains after the last bucket and there is no fallback recipient.
     #[error("{0} remains after the last bucket and no fallback recipient is named")]
     Unassigned(u64),
+    /// A bucket's policy refused its input.
+    #[error("bucket {bucket:?}: {source}")]
+    InBucket {
+        bucket: String,
+        source: Box<PolicyError>,
+    },
     /// The apportionment failed (a bug in a policy unless the input was refused first).
     #[error(transparent)]
     Apportion(#[from] ApportionError),
@@ -277,6 +283,7 @@ impl PolicyError {
             Self::UnknownRecipient(_) => "policy_unknown_recipient",
             Self::BucketsOverBudget { .. } => "policy_buckets_over_budget",
             Self::Unassigned(_) => "policy_unassigned",
+            Self::InBucket { source, .. } => source.code(),
             Self::Apportion(inner) => inner.code(),
         }
     }

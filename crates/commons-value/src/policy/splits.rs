@@ -125,13 +125,13 @@ mod tests {
     // keeps the "collectable" rest; here it is `unallocated`.
 
     #[test]
-    fn drips_simple_split() {
+    fn sixty_percent_of_ten_splits_six_and_keeps_four() {
         // testSimpleSplit: 60% of 10.
         check(10, &[("receiver", 600_000)], &[("receiver", 6)], 4);
     }
 
     #[test]
-    fn drips_splits_all_when_the_amount_does_not_split_evenly() {
+    fn all_funds_are_split_even_when_they_do_not_divide_evenly() {
         // testCanSplitAllWhenCollectedDoesNotSplitEvenly: 50% / 50% of 3 is 1 and 2.
         check(
             3,
@@ -149,7 +149,7 @@ mod tests {
     }
 
     #[test]
-    fn drips_a_sender_may_split_to_itself() {
+    fn a_sender_may_split_to_itself() {
         // testUserCanSplitToThemselves: receiver1 keeps 50% as a split to itself and sends
         // 20% to receiver2; of 20: 10 to itself, 4 to receiver2, 6 collectable; the 10 split
         // to itself is then split again: 5, 2 and 3.
@@ -159,7 +159,7 @@ mod tests {
     }
 
     #[test]
-    fn drips_split_configuration_is_the_same_for_every_amount() {
+    fn one_configuration_splits_every_amount_alike() {
         // testSplitsConfigurationIsCommonBetweenTokens: 10% of 30 and of 100.
         check(30, &[("receiver1", 100_000)], &[("receiver1", 3)], 27);
         check(100, &[("receiver1", 100_000)], &[("receiver1", 10)], 90);
@@ -168,7 +168,7 @@ mod tests {
     }
 
     #[test]
-    fn drips_split_to_multiple_receivers() {
+    fn several_receivers_split_by_the_running_sum_of_weights() {
         // testSplitMultipleReceivers: 25% and 50% of 10 is 7 split (2 and 5), 3 kept.
         // Largest remainder would instead weigh the 0.5 of receiver1 against the 0.5 of the
         // sender's rest.
@@ -181,7 +181,7 @@ mod tests {
     }
 
     #[test]
-    fn drips_limits_and_refusals() {
+    fn too_many_receivers_excess_or_zero_weight_and_duplicates_are_refused() {
         // testLimitsTheTotalSplitsReceiversCount, testRejectsTooHighTotalWeightSplitsReceivers,
         // testRejectsZeroWeightSplitsReceivers, testRejectsDuplicateSplitsReceivers. Drips
         // also refuses an unsorted list; here the list is sorted by id instead.

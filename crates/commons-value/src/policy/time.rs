@@ -176,6 +176,23 @@ mod tests {
             time_weighted(1, &steep, &[]).unwrap_err().code(),
             "policy_invalid"
         );
+        let many_rates: Vec<Rate> = (0..=RATES_MAX)
+            .map(|i| Rate {
+                kind: format!("k{i}"),
+                weight_per_minute: 1,
+            })
+            .collect();
+        assert_eq!(
+            time_weighted(1, &many_rates, &[]).unwrap_err().code(),
+            "policy_too_many"
+        );
+        let many_entries = vec![entry("ana", "design", 1); TIME_ENTRIES_MAX + 1];
+        assert_eq!(
+            time_weighted(1, &rates(), &many_entries)
+                .unwrap_err()
+                .code(),
+            "policy_too_many"
+        );
         // Only lunch: every weight is zero, nothing is placed.
         let idle = time_weighted(7, &rates(), &[entry("ana", "lunch", 60)]).unwrap();
         assert_eq!((idle.allocated(), idle.unallocated), (0, 7));
