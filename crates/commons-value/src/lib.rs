@@ -11,7 +11,7 @@
 //!   circles, time-weighted payouts, claims (debt, one-time, equity), linear quadratic
 //!   funding with capped matches, bounties, and [`policy::buckets`], which composes them
 //!   into one explained [`policy::buckets::Distribution`]. Proportional splits go through
-//!   [`apportion`] or [`apportion_rational`] (the same rule on exact rational weights);
+//!   [`apportion()`] or [`apportion_rational`] (the same rule on exact rational weights);
 //!   fixed splits in parts per million follow Drips' cumulative rounding, exact by
 //!   construction.
 //! - [`weights_csv`] reads `id,weight` files for `commons apportion`.

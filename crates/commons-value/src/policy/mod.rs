@@ -8,7 +8,7 @@
 //! caller passes on ([`buckets`] hands it to the next bucket or the fallback). For every
 //! allocation `Σ shares + unallocated = budget`, exactly.
 //!
-//! Every proportional money split goes through [`crate::apportion`] or
+//! Every proportional money split goes through [`crate::apportion()`] or
 //! [`crate::apportion_rational`] (largest remainder, ties by id); the fixed splits in parts
 //! per million follow Drips' cumulative rounding instead, which is exact by construction
 //! (see [`splits`]). No float is used anywhere.

@@ -8,7 +8,7 @@
 //! sum of their weights, receiver `k` gets `⌊A·Wₖ/10⁶⌋ − ⌊A·Wₖ₋₁/10⁶⌋`. The parts telescope
 //! to `⌊A·ΣW/10⁶⌋`, so nothing is lost to rounding and each part is its exact quota rounded
 //! down or up. It is not largest remainder: for 10 split 25% / 50% / 25% rest, Drips (and
-//! this) gives 2, 5 and a rest of 3 where [`crate::apportion`] would give the unit to
+//! this) gives 2, 5 and a rest of 3 where [`crate::apportion()`] would give the unit to
 //! whichever of the first receiver and the rest has the smaller id. Fixed splits follow
 //! Drips; every proportional split (credit, GIVE, time, shares) uses largest remainder.
 
