@@ -1,6 +1,7 @@
 //! The library half of the `commons` binary: one function per verb, so that tests can
 //! drive every verb without spawning processes.
 
+pub mod apportion;
 pub mod association;
 pub mod blob;
 pub mod budget;
@@ -123,6 +124,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Key(command) => key(command),
         Command::Blob(command) => blob::run(command).await,
         Command::Tally(args) => tally::run(&args),
+        Command::Apportion(args) => apportion::run(&args),
         Command::Init {
             name,
             licence,
