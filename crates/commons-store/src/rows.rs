@@ -723,13 +723,16 @@ const AUTHOR_NUMBERS_CACHED_MAX: usize = 100_000;
 /// it remembers a new one only after its transaction commits. Cloning shares the cache.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct AuthorNumberCache {
-    numbers: std::sync::Arc<std::sync::Mutex<HashMap<(i64, [u8; 33]), i64>>>,
+    numbers: std::sync::Arc<std::sync::Mutex<AuthorNumbers>>,
 }
+
+/// Author numbers by commons number and author key.
+type AuthorNumbers = HashMap<(i64, [u8; 33]), i64>;
 
 impl AuthorNumberCache {
     /// A panic elsewhere cannot leave the map half-written (an entry is inserted whole),
     /// so a poisoned lock is still good to use.
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(i64, [u8; 33]), i64>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, AuthorNumbers> {
         self.numbers
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
