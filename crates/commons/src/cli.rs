@@ -108,6 +108,9 @@ pub enum Command {
         after_help = "Examples:\n  commons tally --method schulze --ballots board.blt\n  commons tally --method stv-scottish --seats 3 --ballots council.blt --json\n  commons tally --method score --max 10 --ballots scores.csv\n\nFormats (by extension or --format): BLT (`weight c1 c2=c3 0` lines), CSV (a header of\ncandidate names, one ballot per row; cells are ranks, 1/0 approvals, scores or dots,\nyes/ifneedbe/no), JSON ({\"candidates\": [..], \"seats\": n, \"ballots\": [{\"weight\": 1,\n\"ranking\": [[0], [2], [1]]}]}). A malformed file is refused with the line named."
     )]
     Tally(crate::tally::TallyArgs),
+    /// Contribution credit from files: rank a weighted graph's nodes by PageRank.
+    #[command(subcommand)]
+    Cred(crate::cred::CredCommand),
     /// Create a commons on a node, signed by a local key.
     #[command(
         after_help = "Example:\n  commons init \"Brest audio trails\" --key alice --licence CC-BY-SA-4.0 --maintainer 01ab…"

@@ -6,6 +6,7 @@ pub mod blob;
 pub mod budget;
 pub mod cli;
 pub mod client;
+pub mod cred;
 pub mod demo;
 pub mod keys;
 pub mod production;
@@ -123,6 +124,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Key(command) => key(command),
         Command::Blob(command) => blob::run(command).await,
         Command::Tally(args) => tally::run(&args),
+        Command::Cred(command) => cred::run(&command),
         Command::Init {
             name,
             licence,
