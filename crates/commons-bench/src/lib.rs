@@ -16,6 +16,7 @@ pub mod production;
 pub mod production_workload;
 pub mod report;
 pub mod tally;
+pub mod value;
 pub mod web;
 pub mod workload;
 

@@ -46,6 +46,14 @@ enum Command {
     ///
     /// Example: cargo run --release -p commons-bench -- tally
     Tally(commons_bench::tally::TallyArgs),
+    /// Rank a seeded credit graph (200,000 nodes, 1,000,000 edges) with commons-value's
+    /// PageRank and CredRank, and the same graph with networkx.pagerank in the same run
+    /// (installed into target/ on first use); print each time, the ratio against the
+    /// target of 30x and the largest score difference (at most 1e-6); then time
+    /// apportioning among 1,000,000 recipients against summing their weights.
+    ///
+    /// Example: cargo run --release -p commons-bench -- value
+    Value(commons_bench::value::ValueArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -56,5 +64,6 @@ fn main() -> anyhow::Result<()> {
         Command::Web(args) => commons_bench::web::web(args),
         Command::Production(args) => commons_bench::production::production(args),
         Command::Tally(args) => commons_bench::tally::tally(args),
+        Command::Value(args) => commons_bench::value::value(args),
     }
 }

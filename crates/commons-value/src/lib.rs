@@ -15,16 +15,36 @@
 //!   fixed splits in parts per million follow Drips' cumulative rounding, exact by
 //!   construction.
 //! - [`weights_csv`] reads `id,weight` files for `commons apportion`.
+//! - [`pagerank`] ranks the nodes of a weighted directed graph by power iteration with
+//!   networkx's semantics (damping, personalization, dangling nodes, tolerance, iteration
+//!   limit), deterministically and fast: the matrix stored by target, sums in a fixed
+//!   order, no allocation per iteration.
+//! - [`credrank`] is contribution credit on top of it: credit minted for contributions
+//!   flows to their authors, reviews and cited upstream commons (with a lesser back-flow),
+//!   is quantised to integers with [`apportion()`], and is explained edge by edge — how
+//!   much of each node's credit arrived over which edge, summing exactly to its credit.
+//! - [`csv`] reads the files the value verbs take (a graph, a personalization, integer
+//!   weights), naming the line of any error with a stable code.
 //!
 //! Money is integers in minor units; weights are integers (credit is quantised before any
-//! money is computed); intermediate exact arithmetic uses `u128` or big rationals. No float
-//! touches money.
+//! money is computed); intermediate exact arithmetic uses `u128` or big rationals. PageRank
+//! scores are the one place floats appear: they are not money, are computed in a fixed
+//! order so every machine gets the same bits, and become integer credit before anything
+//! else reads them.
 
 pub mod apportion;
+pub mod credrank;
+pub mod csv;
+pub mod pagerank;
 pub mod policy;
 pub mod weights_csv;
 
 pub use apportion::apportion_rational;
 pub use apportion::{ApportionError, apportion};
+pub use credrank::{Credit, CreditError, CreditGraph, CreditParams, FlowSource, NodeKind, Weight};
+pub use pagerank::{Graph, PageRank, PageRankError, PageRankParams, pagerank};
 pub use policy::{Allocation, Basis, Policy, PolicyError, RecipientId, Share};
 pub use weights_csv::{CsvError, read_weights_csv};
+
+/// The longest node or recipient id, in bytes, that the graph builders and readers take.
+pub const ID_BYTES_MAX: usize = 256;

@@ -7,6 +7,7 @@ pub mod blob;
 pub mod budget;
 pub mod cli;
 pub mod client;
+pub mod cred;
 pub mod demo;
 pub mod keys;
 pub mod production;
@@ -125,6 +126,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Blob(command) => blob::run(command).await,
         Command::Tally(args) => tally::run(&args),
         Command::Apportion(args) => apportion::run(&args),
+        Command::Cred(command) => cred::run(&command),
         Command::Init {
             name,
             licence,
