@@ -10,7 +10,7 @@
 //! upstream commons fill the rest, their ends drawn with a skew towards popular nodes.
 //! Every contribution is minted 1–100 credit. It is written as `graph.csv` and
 //! `personalization.csv` under `target/commons-bench-value/`, and read back with
-//! `commons_value::csv` exactly as `commons cred pagerank` reads it.
+//! `commons_value::graph_csv` exactly as `commons cred pagerank` reads it.
 //!
 //! *PageRank*: the best time of building the `Graph` from the edge list (merging,
 //! normalising, storing by target) plus `pagerank` with the minting as personalization,
@@ -29,7 +29,7 @@
 use anyhow::{Context, Result, bail};
 use commons_value::apportion::apportion;
 use commons_value::credrank::{CreditGraph, CreditParams, NodeKind, Weight};
-use commons_value::csv::{read_graph_csv, read_personalization_csv};
+use commons_value::graph_csv::{read_graph_csv, read_personalization_csv};
 use commons_value::pagerank::{Graph, PageRankParams, pagerank};
 use std::collections::HashSet;
 use std::fmt::Write as _;

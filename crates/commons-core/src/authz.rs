@@ -53,6 +53,9 @@ pub fn required_role(kind: &str) -> Option<Role> {
         // the statutes' decision rules itself.
         association::statutes::ADOPT => Role::Maintainer,
         kind if association::KINDS.contains(&kind) => Role::Anyone,
+        // Money is the statutes' treasurers' to move; each rule checks that itself
+        // (`not_treasurer`), since the role lives in the statutes.
+        kind if crate::value::KINDS.contains(&kind) => Role::Anyone,
         _ => return None,
     })
 }

@@ -14,6 +14,8 @@
 //! | [`agents`] | `agent.profile`, `agent.rotate` |
 //! | [`governance`] | `gov.update`, `gov.approve` |
 //! | [`production`] | `area.*`, `task.*`, `contrib.*`, `thread.*` |
+//! | [`association`] | `assoc.*`, `member.*`, `poll.*`, `delegate.*`, `budget.*` |
+//! | [`value`] | `money.*`, `value.equation`, `dist.*` |
 //!
 //! Who may submit which kind is answered in one place, [`authz::authorize`], which `apply`
 //! asks first and the node, web and CLI ask before they act.
@@ -29,6 +31,7 @@ pub mod production;
 pub mod projection;
 pub mod rejection;
 pub mod state;
+pub mod value;
 
 pub use projection::{Row, RowKey};
 pub use rejection::{Rejection, RejectionCode};
@@ -66,6 +69,7 @@ pub fn known_kinds() -> impl Iterator<Item = &'static str> {
     .into_iter()
     .chain(production::KINDS.iter().copied())
     .chain(association::KINDS.iter().copied())
+    .chain(value::KINDS.iter().copied())
 }
 
 /// Starts the state of a new commons from its genesis event at ledger `index` (0, or the
@@ -120,7 +124,10 @@ pub fn apply(state: &mut State, event: &Event, index: u64) -> Result<Applied, Re
         governance::UPDATE => governance::update(state, &input)?,
         governance::APPROVE => governance::approve(state, &input)?,
         other => {
-            match production::apply(state, &input).or_else(|| association::apply(state, &input)) {
+            match production::apply(state, &input)
+                .or_else(|| association::apply(state, &input))
+                .or_else(|| value::apply(state, &input))
+            {
                 Some(result) => result?,
                 None => {
                     return reject(

@@ -82,6 +82,7 @@ pub(crate) fn genesis(event: &Event, index: u64) -> Result<(State, Applied), Rej
         frozen: BTreeMap::new(),
         production: Default::default(),
         association: Default::default(),
+        economy: Default::default(),
     };
     state.chains.insert(
         header.author,

@@ -30,6 +30,11 @@ pub const TABLE_BALLOT: &str = "ballot";
 pub const TABLE_DELEGATION: &str = "delegation";
 pub const TABLE_ROUND: &str = "budget_round";
 pub const TABLE_BUDGET_PROJECT: &str = "budget_project";
+pub const TABLE_MONEY_EVENT: &str = "money_event";
+pub const TABLE_BALANCE: &str = "balance";
+pub const TABLE_INCOME: &str = "income";
+pub const TABLE_EQUATIONS: &str = "equations";
+pub const TABLE_DISTRIBUTION: &str = "distribution";
 
 /// Which projection row an event touched.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -58,6 +63,14 @@ pub enum RowKey {
     /// A participatory budgeting round.
     Round(EventId),
     BudgetProject(EventId),
+    /// The money lines one event wrote.
+    MoneyEvent(EventId),
+    /// Every account's balance in one currency (its code, zero-padded).
+    Balances([u8; crate::value::CURRENCY_LEN_MAX]),
+    Income(EventId),
+    /// Every adopted value equation.
+    Equations,
+    Distribution(EventId),
 }
 
 /// One projection row; `value` is `None` when the row no longer exists.
@@ -105,12 +118,18 @@ impl RowKey {
             RowKey::Delegations(_) => TABLE_DELEGATION,
             RowKey::Round(_) => TABLE_ROUND,
             RowKey::BudgetProject(_) => TABLE_BUDGET_PROJECT,
+            RowKey::MoneyEvent(_) => TABLE_MONEY_EVENT,
+            RowKey::Balances(_) => TABLE_BALANCE,
+            RowKey::Income(_) => TABLE_INCOME,
+            RowKey::Equations => TABLE_EQUATIONS,
+            RowKey::Distribution(_) => TABLE_DISTRIBUTION,
         }
     }
 
     pub fn key_bytes(&self) -> Vec<u8> {
         match self {
-            RowKey::Commons | RowKey::Clock | RowKey::Association => Vec::new(),
+            RowKey::Commons | RowKey::Clock | RowKey::Association | RowKey::Equations => Vec::new(),
+            RowKey::Balances(code) => crate::value::code_text(code).as_bytes().to_vec(),
             RowKey::Agent(k)
             | RowKey::Chain(k)
             | RowKey::Frozen(k)
@@ -128,7 +147,10 @@ impl RowKey {
             | RowKey::Poll(id)
             | RowKey::Ballot(id)
             | RowKey::Round(id)
-            | RowKey::BudgetProject(id) => id.0.to_vec(),
+            | RowKey::BudgetProject(id)
+            | RowKey::MoneyEvent(id)
+            | RowKey::Income(id)
+            | RowKey::Distribution(id) => id.0.to_vec(),
         }
     }
 }
@@ -151,6 +173,11 @@ impl State {
             | RowKey::Delegations(_)
             | RowKey::Round(_)
             | RowKey::BudgetProject(_) => crate::association::rows::value(self, key),
+            RowKey::MoneyEvent(_)
+            | RowKey::Balances(_)
+            | RowKey::Income(_)
+            | RowKey::Equations
+            | RowKey::Distribution(_) => crate::value::rows::value(self, key),
             other => crate::production::rows::value(self, other),
         };
         Row {
@@ -169,6 +196,7 @@ impl State {
         keys.extend(self.frozen.keys().map(|k| RowKey::Frozen(*k)));
         crate::production::rows::keys(self, &mut keys);
         crate::association::rows::keys(self, &mut keys);
+        crate::value::rows::keys(self, &mut keys);
         let mut rows: Vec<Row> = keys.iter().map(|k| self.row(k)).collect();
         rows.sort();
         rows

@@ -77,6 +77,18 @@ pub enum RejectionCode {
     BudgetProjectUnknown,
     BudgetPhase,
     BudgetBallotInvalid,
+    NotTreasurer,
+    AmountInvalid,
+    CurrencyMismatch,
+    InsufficientFunds,
+    PayoutExceedsOwed,
+    EntryUnknown,
+    AlreadyReversed,
+    EquationNeedsPoll,
+    DistributionUnpinned,
+    CheckpointUnknown,
+    DistributionUnknown,
+    DistributionState,
 }
 
 impl RejectionCode {
@@ -155,6 +167,18 @@ impl RejectionCode {
             RejectionCode::BudgetProjectUnknown => "budget_project_unknown",
             RejectionCode::BudgetPhase => "budget_phase",
             RejectionCode::BudgetBallotInvalid => "budget_ballot_invalid",
+            RejectionCode::NotTreasurer => "not_treasurer",
+            RejectionCode::AmountInvalid => "amount_invalid",
+            RejectionCode::CurrencyMismatch => "currency_mismatch",
+            RejectionCode::InsufficientFunds => "insufficient_funds",
+            RejectionCode::PayoutExceedsOwed => "payout_exceeds_owed",
+            RejectionCode::EntryUnknown => "entry_unknown",
+            RejectionCode::AlreadyReversed => "already_reversed",
+            RejectionCode::EquationNeedsPoll => "equation_needs_poll",
+            RejectionCode::DistributionUnpinned => "distribution_unpinned",
+            RejectionCode::CheckpointUnknown => "checkpoint_unknown",
+            RejectionCode::DistributionUnknown => "distribution_unknown",
+            RejectionCode::DistributionState => "distribution_state",
         }
     }
 }

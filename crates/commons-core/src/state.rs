@@ -133,6 +133,8 @@ pub struct State {
     pub production: crate::production::Production,
     /// The for-benefit association: statutes, members, polls, delegations.
     pub association: crate::association::Association,
+    /// Value sharing: the books, income, the value equation, distributions.
+    pub economy: crate::value::Economy,
 }
 
 impl State {

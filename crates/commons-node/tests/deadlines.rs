@@ -40,6 +40,8 @@ fn statutes_body() -> Value {
         contributor_window_months: 6,
         board_seats: 1,
         board_term_months: 12,
+        treasurers: Vec::new(),
+        treasurer_approvals: 1,
         rules,
     };
     Value::text_map([("statutes", statutes::value(&statutes))])

@@ -64,6 +64,7 @@ const BEGIN_WRITE: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ";
 #[derive(Clone, Debug)]
 pub struct PgStore {
     pool: PgPool,
+    author_numbers: rows::AuthorNumberCache,
 }
 
 impl PgStore {
@@ -80,7 +81,10 @@ impl PgStore {
             .connect_with(options)
             .await?;
         migrate(&pool).await?;
-        Ok(PgStore { pool })
+        Ok(PgStore {
+            pool,
+            author_numbers: rows::AuthorNumberCache::default(),
+        })
     }
 
     /// Closes every connection, waiting for those in use to be returned.
@@ -93,11 +97,13 @@ impl PgStore {
         &self.pool
     }
 
+    /// One attempt at an append. Returns the commons' number and the author numbers it
+    /// looked up, to remember once the transaction has committed.
     async fn append_once(
         &self,
         prepared: &PreparedBatch<'_>,
         arrays: &BatchArrays<'_>,
-    ) -> Result<()> {
+    ) -> Result<(i64, HashMap<[u8; 33], i64>)> {
         let commons = &prepared.commons.0[..];
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         let (commons_no, mut current_size) = match prepared.create_name {
@@ -127,7 +133,9 @@ impl PgStore {
             current_size = prefix.size;
         }
         let size_after = prepared.size_after(current_size)?;
-        let numbers = author_numbers(&mut tx, commons_no, &arrays.authors).await?;
+        let (mut numbers, unknown) = self.author_numbers.split(commons_no, &prepared.authors);
+        let looked_up = author_numbers(&mut tx, commons_no, &unknown).await?;
+        numbers.extend(looked_up.iter().map(|(author, no)| (*author, *no)));
         let author_nos = prepared.author_numbers(&numbers)?;
         arrays.insert(&mut tx, commons_no, &author_nos).await?;
         if let Some(checkpoint) = &prepared.checkpoint
@@ -142,7 +150,7 @@ impl PgStore {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(())
+        Ok((commons_no, looked_up))
     }
 
     async fn replace_projections_once(
@@ -271,16 +279,17 @@ async fn lock_migrations(conn: &mut PgConnection) -> Result<()> {
 async fn author_numbers(
     conn: &mut PgConnection,
     commons_no: i64,
-    authors: &[&[u8]],
+    authors: &[[u8; 33]],
 ) -> Result<HashMap<[u8; 33], i64>> {
     let mut numbers = HashMap::with_capacity(authors.len());
     if authors.is_empty() {
         return Ok(numbers);
     }
+    let authors: Vec<&[u8]> = authors.iter().map(|author| &author[..]).collect();
     let known: Vec<(Vec<u8>, i64)> =
         sqlx::query_as("SELECT author, no FROM authors WHERE commons = $1 AND author = ANY($2)")
             .bind(commons_no)
-            .bind(authors)
+            .bind(&authors[..])
             .fetch_all(&mut *conn)
             .await?;
     for (author, no) in &known {
@@ -311,8 +320,6 @@ async fn author_numbers(
 
 /// A prepared batch as one array per column, built once and bound on every attempt.
 struct BatchArrays<'a> {
-    /// The batch's distinct authors.
-    authors: Vec<&'a [u8]>,
     idx: Vec<i64>,
     id: Vec<&'a [u8]>,
     seq: Vec<i64>,
@@ -331,7 +338,6 @@ impl<'a> BatchArrays<'a> {
     fn new(prepared: &'a PreparedBatch<'a>) -> BatchArrays<'a> {
         let events = &prepared.events;
         BatchArrays {
-            authors: prepared.authors.iter().map(|author| &author[..]).collect(),
             idx: events.iter().map(|event| event.idx).collect(),
             id: events.iter().map(|event| event.id).collect(),
             seq: events.iter().map(|event| event.seq).collect(),
@@ -514,7 +520,9 @@ impl Store for PgStore {
     async fn append(&self, batch: &AppendBatch) -> Result<()> {
         let prepared = PreparedBatch::new(batch)?;
         let arrays = BatchArrays::new(&prepared);
-        retrying(|| self.append_once(&prepared, &arrays)).await
+        let (commons_no, looked_up) = retrying(|| self.append_once(&prepared, &arrays)).await?;
+        self.author_numbers.remember(commons_no, &looked_up);
+        Ok(())
     }
 
     async fn list_commons(&self) -> Result<Vec<CommonsRow>> {

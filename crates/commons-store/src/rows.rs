@@ -713,3 +713,65 @@ mod tests {
         assert!(matches!(lower_bound(7), ReadBound::Value(7)));
     }
 }
+
+/// Author numbers a writer remembers before it forgets them all and starts again (about
+/// 100 bytes each).
+const AUTHOR_NUMBERS_CACHED_MAX: usize = 100_000;
+
+/// Committed author numbers, by commons number and author key. A number never changes once
+/// committed, so a writer remembers the ones it has seen and looks up only the others;
+/// it remembers a new one only after its transaction commits. Cloning shares the cache.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct AuthorNumberCache {
+    numbers: std::sync::Arc<std::sync::Mutex<AuthorNumbers>>,
+}
+
+/// Author numbers by commons number and author key.
+type AuthorNumbers = HashMap<(i64, [u8; 33]), i64>;
+
+impl AuthorNumberCache {
+    /// A panic elsewhere cannot leave the map half-written (an entry is inserted whole),
+    /// so a poisoned lock is still good to use.
+    fn lock(&self) -> std::sync::MutexGuard<'_, AuthorNumbers> {
+        self.numbers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The remembered numbers of `authors` of commons `commons_no`, and the authors it
+    /// does not remember.
+    pub(crate) fn split(
+        &self,
+        commons_no: i64,
+        authors: &[[u8; 33]],
+    ) -> (HashMap<[u8; 33], i64>, Vec<[u8; 33]>) {
+        let cached = self.lock();
+        let mut known = HashMap::with_capacity(authors.len());
+        let mut unknown = Vec::new();
+        for author in authors {
+            match cached.get(&(commons_no, *author)) {
+                Some(no) => {
+                    known.insert(*author, *no);
+                }
+                None => unknown.push(*author),
+            }
+        }
+        (known, unknown)
+    }
+
+    /// Remembers numbers looked up or assigned by a transaction that committed.
+    pub(crate) fn remember(&self, commons_no: i64, looked_up: &HashMap<[u8; 33], i64>) {
+        if looked_up.is_empty() {
+            return;
+        }
+        let mut cached = self.lock();
+        if cached.len() + looked_up.len() > AUTHOR_NUMBERS_CACHED_MAX {
+            cached.clear();
+        }
+        cached.extend(
+            looked_up
+                .iter()
+                .map(|(author, no)| ((commons_no, *author), *no)),
+        );
+    }
+}

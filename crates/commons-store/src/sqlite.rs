@@ -89,13 +89,6 @@ const BINDS_MAX: usize = 32_766;
 /// thread; a fixed chunk size also means full chunks reuse one cached prepared statement.
 const INSERT_ROWS_MAX: usize = 500;
 
-/// Author numbers the writer remembers before it forgets them all and starts again
-/// (about 100 bytes each).
-const AUTHOR_NUMBERS_CACHED_MAX: usize = 100_000;
-
-/// Committed author numbers, by commons number and author key.
-type AuthorNumbers = HashMap<(i64, [u8; 33]), i64>;
-
 /// The SQLite store. Cloning is cheap and shares the connections.
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
@@ -108,7 +101,7 @@ pub struct SqliteStore {
     /// number never changes once committed (rows are never deleted or updated), so an
     /// entry stays true whoever else writes to the file; entries are added only after the
     /// transaction that read or assigned them has committed.
-    author_numbers: Arc<Mutex<AuthorNumbers>>,
+    author_numbers: rows::AuthorNumberCache,
     /// The background WAL checkpointer of a file-backed store; `None` in memory.
     checkpointer: Option<Arc<Checkpointer>>,
 }
@@ -216,7 +209,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             writer,
             readers,
-            author_numbers: Arc::default(),
+            author_numbers: Default::default(),
             checkpointer: Some(checkpointer),
         })
     }
@@ -237,7 +230,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             writer: pool.clone(),
             readers: pool,
-            author_numbers: Arc::default(),
+            author_numbers: Default::default(),
             checkpointer: None,
         })
     }
@@ -264,14 +257,6 @@ impl SqliteStore {
         if let Some(checkpointer) = &self.checkpointer {
             checkpointer.writes.fetch_add(1, Ordering::Release);
         }
-    }
-
-    /// The cache of author numbers. A panic elsewhere cannot leave it half-written (an
-    /// entry is inserted whole), so a poisoned lock is still good to use.
-    fn cached_author_numbers(&self) -> std::sync::MutexGuard<'_, AuthorNumbers> {
-        self.author_numbers
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     async fn write_batch(&self, batch: &AppendBatch) -> Result<()> {
@@ -309,19 +294,7 @@ impl SqliteStore {
             current_size = prefix.size;
         }
         let size_after = prepared.size_after(current_size)?;
-        let mut numbers = HashMap::with_capacity(prepared.authors.len());
-        let mut unknown = Vec::new();
-        {
-            let cached = self.cached_author_numbers();
-            for author in &prepared.authors {
-                match cached.get(&(commons_no, *author)) {
-                    Some(no) => {
-                        numbers.insert(*author, *no);
-                    }
-                    None => unknown.push(*author),
-                }
-            }
-        }
+        let (mut numbers, unknown) = self.author_numbers.split(commons_no, &prepared.authors);
         let looked_up = author_numbers(&mut tx, commons_no, &unknown).await?;
         numbers.extend(looked_up.iter().map(|(author, no)| (*author, *no)));
         let author_nos = prepared.author_numbers(&numbers)?;
@@ -341,17 +314,7 @@ impl SqliteStore {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        if !looked_up.is_empty() {
-            let mut cached = self.cached_author_numbers();
-            if cached.len() + looked_up.len() > AUTHOR_NUMBERS_CACHED_MAX {
-                cached.clear();
-            }
-            cached.extend(
-                looked_up
-                    .into_iter()
-                    .map(|(author, no)| ((commons_no, author), no)),
-            );
-        }
+        self.author_numbers.remember(commons_no, &looked_up);
         Ok(())
     }
 }

@@ -13,8 +13,18 @@
 //!   flows to their authors, reviews and cited upstream commons (with a lesser back-flow),
 //!   is quantised to integers with [`apportion()`], and is explained edge by edge — how
 //!   much of each node's credit arrived over which edge, summing exactly to its credit.
-//! - [`csv`] reads the files the value verbs take (a graph, a personalization, integer
-//!   weights), naming the line of any error with a stable code.
+//! - [`graph_csv`] reads the files `commons cred` takes (a graph, a personalization), and
+//!   [`weights_csv`] the `id,weight` files of `commons apportion`; both name the line of
+//!   any error with a stable code.
+//! - [`policy`] holds the distribution policies, each a pure function from a budget and
+//!   its recipients' facts to exact shares with their reasons: SourceCred's IMMEDIATE,
+//!   RECENT, BALANCED and SPECIAL, Drips-style fixed splits in parts per million, GIVE
+//!   circles, time-weighted payouts, claims (debt, one-time, equity), linear quadratic
+//!   funding with capped matches, bounties, and [`policy::buckets`], which composes them
+//!   into one explained [`policy::buckets::Distribution`]. Proportional splits go through
+//!   [`apportion()`] or [`apportion_rational`] (the same rule on exact rational weights);
+//!   fixed splits in parts per million follow Drips' cumulative rounding, exact by
+//!   construction.
 //!
 //! Money is integers in minor units; weights are integers (credit is quantised before any
 //! money is computed); intermediate exact arithmetic uses `u128` or big rationals. PageRank
@@ -24,12 +34,17 @@
 
 pub mod apportion;
 pub mod credrank;
-pub mod csv;
+pub mod graph_csv;
 pub mod pagerank;
+pub mod policy;
+pub mod weights_csv;
 
+pub use apportion::apportion_rational;
 pub use apportion::{ApportionError, apportion};
 pub use credrank::{Credit, CreditError, CreditGraph, CreditParams, FlowSource, NodeKind, Weight};
 pub use pagerank::{Graph, PageRank, PageRankError, PageRankParams, pagerank};
+pub use policy::{Allocation, Basis, Policy, PolicyError, RecipientId, Share};
+pub use weights_csv::{CsvError, read_weights_csv};
 
-/// The longest node or recipient id, in bytes, that the graph builders and readers take.
+/// The longest node id, in bytes, that the credit graph builder and the graph reader take.
 pub const ID_BYTES_MAX: usize = 256;

@@ -144,9 +144,20 @@ pub struct StatutesJson {
     pub contributor_window_months: u32,
     pub board_seats: u32,
     pub board_term_months: u32,
+    /// The treasurers' keys (hex): they record income and payouts and approve
+    /// distributions and expenses.
+    #[serde(default)]
+    pub treasurers: Vec<String>,
+    /// How many treasurers approve a distribution (k of n; 1 when absent).
+    #[serde(default = "one")]
+    pub treasurer_approvals: u32,
     /// One rule per kind of decision: `amend_statutes`, `admit_member`,
     /// `suspend_member`, `expel_member`, `elect_board`, `general`.
     pub rules: BTreeMap<String, RuleJson>,
+}
+
+fn one() -> u32 {
+    1
 }
 
 fn zero_ratio() -> String {
@@ -279,6 +290,8 @@ impl StatutesJson {
             contributor_window_months: statutes.contributor_window_months,
             board_seats: statutes.board_seats,
             board_term_months: statutes.board_term_months,
+            treasurers: statutes.treasurers.iter().map(|k| k.to_hex()).collect(),
+            treasurer_approvals: statutes.treasurer_approvals,
             rules: statutes
                 .rules
                 .iter()
@@ -323,6 +336,21 @@ impl StatutesJson {
         ];
         if let Some(purpose) = &self.purpose {
             fields.push(("purpose", Value::text(purpose.clone())));
+        }
+        if !self.treasurers.is_empty() {
+            let mut keys = Vec::with_capacity(self.treasurers.len());
+            for text in &self.treasurers {
+                let key = AuthorKey::from_hex(text)
+                    .map_err(|_| format!("treasurer `{text}` is not a hex author key"))?;
+                keys.push(Value::bytes(key.to_bytes().to_vec()));
+            }
+            fields.push(("treasurers", Value::Array(keys)));
+        }
+        if self.treasurer_approvals != 1 {
+            fields.push((
+                "treasurer_approvals",
+                Value::Unsigned(u64::from(self.treasurer_approvals)),
+            ));
         }
         Ok(Value::text_map(fields))
     }

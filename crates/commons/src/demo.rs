@@ -992,6 +992,8 @@ async fn seed_association(writer: &mut Writer<'_>, commons: &CommonsId) -> Resul
         contributor_window_months: 6,
         board_seats: 2,
         board_term_months: 12,
+        treasurers: Vec::new(),
+        treasurer_approvals: 1,
         rules: rules.into_iter().collect(),
     };
     writer

@@ -1,6 +1,7 @@
 //! The library half of the `commons` binary: one function per verb, so that tests can
 //! drive every verb without spawning processes.
 
+pub mod apportion;
 pub mod association;
 pub mod blob;
 pub mod budget;
@@ -125,6 +126,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Blob(command) => blob::run(command).await,
         Command::Tally(args) => tally::run(&args),
         Command::Cred(command) => cred::run(&command),
+        Command::Apportion(args) => apportion::run(&args),
         Command::Init {
             name,
             licence,

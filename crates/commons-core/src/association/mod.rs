@@ -24,7 +24,7 @@ pub mod rows;
 pub mod statutes;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use crate::rejection::{Rejection, RejectionCode, reject};
 use crate::state::State;
@@ -72,6 +72,8 @@ pub const SUSPENSION_DAYS_MAX: u64 = 3_660;
 pub const DELEGATION_DEPTH_MAX: usize = 16;
 /// Most delegations one key holds (one per topic).
 pub const DELEGATIONS_PER_KEY_MAX: usize = 64;
+/// Most treasurers the statutes name.
+pub const TREASURERS_MAX: usize = 16;
 /// Largest weight one voter carries before delegation.
 pub const WEIGHT_MAX: u64 = 1_000_000;
 
@@ -279,6 +281,11 @@ pub struct Statutes {
     pub contributor_window_months: u32,
     pub board_seats: u32,
     pub board_term_months: u32,
+    /// The treasurers: they record income and payouts and approve distributions and
+    /// expenses. Named in the statutes, so only an amendment changes them.
+    pub treasurers: Vec<AuthorKey>,
+    /// How many treasurers must approve a distribution (k of n).
+    pub treasurer_approvals: u32,
     /// One rule per kind of decision; every kind has one.
     pub rules: BTreeMap<DecisionKind, DecisionRule>,
 }

@@ -5,7 +5,7 @@
 use super::{
     Admission, BOARD_TERM_MONTHS_MAX, CHAMBERS_MAX, CONTRIBUTOR_WINDOW_MONTHS_MAX, Chamber,
     ChamberBasis, ChamberRule, Combine, DecisionKind, DecisionRule, Electorate, Progressive, Ratio,
-    SEATS_MAX, SLUG_LEN_MAX, Statutes, TEXT_LEN_MAX, TITLE_LEN_MAX, invalid,
+    SEATS_MAX, SLUG_LEN_MAX, Statutes, TEXT_LEN_MAX, TITLE_LEN_MAX, TREASURERS_MAX, invalid,
 };
 use crate::body::BodyReader;
 use crate::projection::RowKey;
@@ -312,6 +312,16 @@ pub fn read(kind: &str, value: &Value) -> Result<Statutes, Rejection> {
             format!("`board_term_months` must be 1 to {BOARD_TERM_MONTHS_MAX}"),
         );
     }
+    let treasurers = reader
+        .optional_keys("treasurers", TREASURERS_MAX)?
+        .unwrap_or_default();
+    let treasurer_approvals = reader.optional_uint("treasurer_approvals")?.unwrap_or(1);
+    if treasurer_approvals == 0 || treasurer_approvals > (treasurers.len() as u64).max(1) {
+        return invalid(
+            kind,
+            "`treasurer_approvals` must be at least 1 and at most the number of treasurers",
+        );
+    }
     let Some(Value::Map(entries)) = reader.optional("rules") else {
         return invalid(kind, "`rules` maps each kind of decision to its rule");
     };
@@ -359,6 +369,8 @@ pub fn read(kind: &str, value: &Value) -> Result<Statutes, Rejection> {
         contributor_window_months: window as u32,
         board_seats: seats as u32,
         board_term_months: term as u32,
+        treasurers,
+        treasurer_approvals: treasurer_approvals as u32,
         rules,
     })
 }
@@ -457,6 +469,26 @@ pub fn value(statutes: &Statutes) -> Value {
     ];
     if let Some(p) = &statutes.purpose {
         fields.push(("purpose", Value::text(p.clone())));
+    }
+    // Absent when there are none, so statutes written before treasurers existed read and
+    // write back byte for byte.
+    if !statutes.treasurers.is_empty() {
+        fields.push((
+            "treasurers",
+            Value::Array(
+                statutes
+                    .treasurers
+                    .iter()
+                    .map(crate::projection::key_value)
+                    .collect(),
+            ),
+        ));
+    }
+    if statutes.treasurer_approvals != 1 {
+        fields.push((
+            "treasurer_approvals",
+            Value::Unsigned(u64::from(statutes.treasurer_approvals)),
+        ));
     }
     Value::text_map(fields)
 }

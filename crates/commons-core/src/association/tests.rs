@@ -36,7 +36,7 @@ fn rule(method: &str, electorate: Electorate, threshold: Ratio, quorum: Ratio) -
 /// Statutes with three chambers and the rules of the examples: amending takes 2/3 of
 /// members with a 1/3 quorum; the board is elected by Scottish STV; general decisions
 /// are a simple majority of members.
-fn sample_statutes(admission: Admission) -> Statutes {
+pub(crate) fn sample_statutes(admission: Admission) -> Statutes {
     let majority = ratio(1, 2);
     let mut rules = BTreeMap::new();
     rules.insert(
@@ -98,11 +98,13 @@ fn sample_statutes(admission: Admission) -> Statutes {
         contributor_window_months: 6,
         board_seats: 2,
         board_term_months: 12,
+        treasurers: Vec::new(),
+        treasurer_approvals: 1,
         rules,
     }
 }
 
-fn adopt_body(statutes: &Statutes) -> Value {
+pub(crate) fn adopt_body(statutes: &Statutes) -> Value {
     Value::text_map([("statutes", statutes::value(statutes))])
 }
 

@@ -521,6 +521,16 @@ fn preview_context(s: &CommonsState, statutes: &Statutes, draft: &Draft, now_ms:
             };
             changes.push(context! { what => "Chambers", now => list(statutes), proposed => list(proposed) });
         }
+        if statutes.treasurers != proposed.treasurers {
+            let list = |st: &Statutes| {
+                st.treasurers
+                    .iter()
+                    .map(|k| k.to_hex())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            changes.push(context! { what => "Treasurers", now => list(statutes), proposed => list(proposed) });
+        }
         for (what, now, new) in [
             (
                 "Contributor window",
@@ -528,6 +538,11 @@ fn preview_context(s: &CommonsState, statutes: &Statutes, draft: &Draft, now_ms:
                 proposed.contributor_window_months,
             ),
             ("Board seats", statutes.board_seats, proposed.board_seats),
+            (
+                "Treasurer approvals",
+                statutes.treasurer_approvals,
+                proposed.treasurer_approvals,
+            ),
             (
                 "Board term (months)",
                 statutes.board_term_months,

@@ -98,6 +98,8 @@ pub fn default_statutes(commons_name: &str) -> Statutes {
         contributor_window_months: 6,
         board_seats: 3,
         board_term_months: 12,
+        treasurers: Vec::new(),
+        treasurer_approvals: 1,
         rules,
     }
 }
@@ -118,6 +120,19 @@ pub fn fields_of(statutes: &Statutes) -> Fields {
     );
     f.push("board_seats", statutes.board_seats.to_string());
     f.push("board_term_months", statutes.board_term_months.to_string());
+    f.push(
+        "treasurers",
+        statutes
+            .treasurers
+            .iter()
+            .map(|k| k.to_hex())
+            .collect::<Vec<_>>()
+            .join("\n"),
+    );
+    f.push(
+        "treasurer_approvals",
+        statutes.treasurer_approvals.to_string(),
+    );
     for (i, c) in statutes.chambers.iter().enumerate() {
         f.push(format!("chamber-{i}-slug"), c.slug.clone());
         f.push(format!("chamber-{i}-name"), c.name.clone());
@@ -263,6 +278,36 @@ pub fn read_form(f: &Fields, base: Option<&Statutes>) -> Result<Statutes, String
         rules.insert(kind, rule);
     }
     let purpose = f.get("purpose");
+    let mut treasurers = Vec::new();
+    for line in f
+        .get("treasurers")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+    {
+        let key = AuthorKey::from_hex(line)
+            .map_err(|_| format!("Treasurer `{line}` is not a key (66 hex digits)."))?;
+        if treasurers.contains(&key) {
+            return Err(format!("Treasurer `{line}` is listed twice."));
+        }
+        treasurers.push(key);
+    }
+    if treasurers.len() > association::TREASURERS_MAX {
+        return Err(format!(
+            "The statutes name at most {} treasurers.",
+            association::TREASURERS_MAX
+        ));
+    }
+    let treasurer_approvals = if f.get("treasurer_approvals").is_empty() {
+        1
+    } else {
+        whole(
+            f,
+            "treasurer_approvals",
+            "The treasurer approvals",
+            (treasurers.len() as u32).max(1),
+        )?
+    };
     Ok(Statutes {
         name: name.to_owned(),
         purpose: (!purpose.is_empty()).then(|| purpose.to_owned()),
@@ -286,6 +331,8 @@ pub fn read_form(f: &Fields, base: Option<&Statutes>) -> Result<Statutes, String
             "The board's term",
             association::BOARD_TERM_MONTHS_MAX,
         )?,
+        treasurers,
+        treasurer_approvals,
         rules,
     })
 }

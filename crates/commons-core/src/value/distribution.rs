@@ -1,0 +1,671 @@
+//! Distributions: one governed split of treasury money into payouts.
+//!
+//! *Propose* (a treasurer): an amount in one currency from the treasury, a ledger size the
+//! computation is pinned to (with the root of the node's signed checkpoint at that size,
+//! which the node checks), a minimum payout, and ordered buckets. Core computes the whole
+//! split there and then, from the contributions accepted before the pinned size, each
+//! valued under the equation in force when it was accepted, and stores it with the hash
+//! of the configuration (equations and buckets), so everybody reviews the same figures.
+//! *Approve*: `treasurer_approvals` distinct treasurers. *Execute* (a treasurer, once
+//! approved): the amounts are credited to what the commons owes each person (or to each
+//! upstream commons); amounts below the minimum payout are carried to the person's next
+//! distribution. Payouts are then settled one by one with `money.payout`.
+//!
+//! Buckets run in order. A bucket takes `share_ppm` millionths of the whole amount
+//! (`straight`) or of what the earlier buckets left (`remaining`); the last bucket takes
+//! the rest, so the buckets always add up to the amount exactly. A bucket goes to the
+//! treasury (kept for the association's own costs), to the equation's upstream commons by
+//! their credit, or to contributors by their credit under a policy:
+//!
+//! - `lifetime`: by all credit earned before the pin;
+//! - `immediate`: by credit earned since the previous executed distribution's pin.
+//!
+//! Credit is exact (big rationals) and then quantised to integer milli-credits (floor of
+//! credit × 1000) before any money is computed; every money split is
+//! `commons_value::apportion` (largest remainder, ties by id), so parts sum to the whole.
+
+use super::equation::{self, Beneficiary, Role};
+use super::money::{Account, Transfer};
+use super::{AMOUNT_MAX, NOTE_LEN_MAX, read_amount, read_currency, require_treasurer};
+use crate::body::BodyReader;
+use crate::projection::RowKey;
+use crate::rejection::{Rejection, RejectionCode, reject};
+use crate::state::State;
+use crate::{Applied, Input};
+use commons_ledger::cbor::Value;
+use commons_ledger::{AuthorKey, EventId};
+use num_bigint::BigInt;
+use num_rational::BigRational;
+use num_traits::{ToPrimitive, Zero};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet};
+
+pub const PROPOSE: &str = "dist.propose";
+pub const APPROVE: &str = "dist.approve";
+pub const EXECUTE: &str = "dist.execute";
+
+/// Most buckets in one distribution.
+pub const BUCKETS_MAX: usize = 16;
+/// Most distributions a commons keeps.
+pub const DISTRIBUTIONS_MAX: usize = 10_000;
+/// Most distributions proposed and not yet executed or superseded at once.
+pub const OPEN_DISTRIBUTIONS_MAX: usize = 8;
+/// Credit is quantised to this many units per credit before money is computed.
+pub const CREDIT_UNIT: u64 = 1_000;
+/// Parts per million.
+pub const PPM: u64 = 1_000_000;
+
+/// Where a bucket's money goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    Treasury,
+    Upstream,
+    Contributors(Policy),
+}
+
+/// How a contributors' bucket weighs people.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Policy {
+    Lifetime,
+    Immediate,
+}
+
+impl Policy {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Policy::Lifetime => "lifetime",
+            Policy::Immediate => "immediate",
+        }
+    }
+}
+
+/// How much of the amount a bucket takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Take {
+    /// Millionths of the whole amount.
+    Straight(u64),
+    /// Millionths of what the earlier buckets left.
+    Remaining(u64),
+    /// Everything left (the last bucket).
+    Rest,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Bucket {
+    pub name: String,
+    pub take: Take,
+    pub target: Target,
+}
+
+/// One recipient's share of one bucket.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Share {
+    pub to: Beneficiary,
+    /// The weight the bucket's split used (milli-credits).
+    pub weight: u64,
+    pub amount: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BucketResult {
+    pub bucket: Bucket,
+    pub amount: u64,
+    pub shares: Vec<Share>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Status {
+    Proposed,
+    Executed { index: u64, time_ms: u64 },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Distribution {
+    pub id: EventId,
+    pub by: AuthorKey,
+    pub index: u64,
+    pub time_ms: u64,
+    pub title: String,
+    pub amount: u64,
+    pub currency: String,
+    /// The ledger size the computation is pinned to, and the checkpoint root there.
+    pub pin_size: u64,
+    pub pin_root: [u8; 32],
+    pub min_payout: u64,
+    /// SHA-256 of the configuration: the equations in force and the buckets.
+    pub config_hash: [u8; 32],
+    pub buckets: Vec<BucketResult>,
+    /// Each beneficiary's total over the buckets, before carrying.
+    pub totals: BTreeMap<Beneficiary, u64>,
+    /// What execution credits to each beneficiary (this distribution's total plus what
+    /// earlier ones carried, when that reaches the minimum payout) and what it carries.
+    pub credited: BTreeMap<Beneficiary, u64>,
+    pub carried: BTreeMap<AuthorKey, u64>,
+    pub approvals: BTreeSet<AuthorKey>,
+    pub status: Status,
+}
+
+impl Distribution {
+    pub fn status_str(&self) -> &'static str {
+        match self.status {
+            Status::Proposed => "proposed",
+            Status::Executed { .. } => "executed",
+        }
+    }
+}
+
+/// Calls `f` with every part of every contribution accepted at a ledger index in
+/// `since..before`, valued under the equation in force when it was accepted.
+fn for_each_part(
+    state: &State,
+    since: u64,
+    before: u64,
+    mut f: impl FnMut(&EventId, Beneficiary, Role, BigRational),
+) {
+    let production = &state.production;
+    for id in &production.contribution_order {
+        let Some(c) = production.contributions.get(id) else {
+            continue;
+        };
+        let Some((index, time_ms)) = equation::accepted(c) else {
+            continue;
+        };
+        if index < since || index >= before {
+            continue;
+        }
+        let eq = state.economy.equation_at(time_ms);
+        for (to, role, part) in equation::valuate(&eq, production, c, before).parts {
+            f(id, to, role, part);
+        }
+    }
+}
+
+/// Credit earned by contributions accepted at a ledger index in `since..before`, exact,
+/// per beneficiary.
+pub fn credit(state: &State, since: u64, before: u64) -> BTreeMap<Beneficiary, BigRational> {
+    let mut credit: BTreeMap<Beneficiary, BigRational> = BTreeMap::new();
+    for_each_part(state, since, before, |_, to, _, part| {
+        *credit.entry(to).or_insert_with(BigRational::zero) += part;
+    });
+    credit
+}
+
+/// One beneficiary's credit broken down by contribution, for "why did I get this".
+pub fn credit_of(
+    state: &State,
+    who: &Beneficiary,
+    since: u64,
+    before: u64,
+) -> Vec<(EventId, Role, BigRational)> {
+    let mut out = Vec::new();
+    for_each_part(state, since, before, |id, to, role, part| {
+        if to == *who {
+            out.push((*id, role, part));
+        }
+    });
+    out
+}
+
+/// Exact credit quantised to whole milli-credits (floor).
+pub fn quantise(credit: &BigRational) -> u64 {
+    (credit * BigRational::from_integer(BigInt::from(CREDIT_UNIT)))
+        .floor()
+        .to_integer()
+        .to_u64()
+        .unwrap_or(u64::MAX)
+}
+
+fn read_buckets(value: &Value) -> Result<Vec<Bucket>, Rejection> {
+    let bad = |why: &str| {
+        reject(
+            RejectionCode::BodyInvalid,
+            format!("{PROPOSE}: `buckets` {why}"),
+        )
+    };
+    let Some(items) = value.as_array() else {
+        return bad("is a list");
+    };
+    if items.is_empty() || items.len() > BUCKETS_MAX {
+        return bad(&format!("holds 1 to {BUCKETS_MAX} buckets"));
+    }
+    let mut buckets = Vec::new();
+    let mut straight_total = 0u64;
+    for (i, item) in items.iter().enumerate() {
+        let mut r = BodyReader::new(PROPOSE, item)?;
+        let name = r.text("name", 1, 64)?;
+        let take_text = r.text("take", 1, 16)?;
+        let ppm = r.optional_uint("share_ppm")?;
+        let to = r.text("to", 1, 16)?;
+        let policy = r.optional_text("policy", 1, 16)?;
+        r.finish()?;
+        let take = match (take_text.as_str(), ppm) {
+            ("straight", Some(p)) if p <= PPM => {
+                straight_total = straight_total.saturating_add(p);
+                Take::Straight(p)
+            }
+            ("remaining", Some(p)) if p <= PPM => Take::Remaining(p),
+            ("rest", None) => Take::Rest,
+            _ => {
+                return bad(
+                    "take `straight` or `remaining` with `share_ppm` (0 to 1,000,000), or `rest`",
+                );
+            }
+        };
+        if (take == Take::Rest) != (i + 1 == items.len()) {
+            return bad("end with one bucket that takes the `rest`, and only the last takes it");
+        }
+        let target = match (to.as_str(), policy.as_deref()) {
+            ("treasury", None) => Target::Treasury,
+            ("upstream", None) => Target::Upstream,
+            ("contributors", Some("lifetime") | None) => Target::Contributors(Policy::Lifetime),
+            ("contributors", Some("immediate")) => Target::Contributors(Policy::Immediate),
+            _ => {
+                return bad(
+                    "go `to` treasury, upstream or contributors (policy lifetime or immediate)",
+                );
+            }
+        };
+        buckets.push(Bucket { name, take, target });
+    }
+    if straight_total > PPM {
+        return bad("take more than the whole amount straight");
+    }
+    Ok(buckets)
+}
+
+fn bucket_value(b: &Bucket) -> Value {
+    let (take, ppm) = match b.take {
+        Take::Straight(p) => ("straight", Some(p)),
+        Take::Remaining(p) => ("remaining", Some(p)),
+        Take::Rest => ("rest", None),
+    };
+    let (to, policy) = match b.target {
+        Target::Treasury => ("treasury", None),
+        Target::Upstream => ("upstream", None),
+        Target::Contributors(p) => ("contributors", Some(p.as_str())),
+    };
+    let mut fields = vec![
+        ("name", Value::text(b.name.clone())),
+        ("take", Value::text(take)),
+        ("to", Value::text(to)),
+    ];
+    if let Some(p) = ppm {
+        fields.push(("share_ppm", Value::Unsigned(p)));
+    }
+    if let Some(p) = policy {
+        fields.push(("policy", Value::text(p)));
+    }
+    Value::text_map(fields)
+}
+
+/// The configuration hash: SHA-256 over the buckets and every adopted equation, in order.
+fn config_hash(state: &State, buckets: &[Bucket]) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    hasher.update(Value::Array(buckets.iter().map(bucket_value).collect()).encode());
+    for adopted in &state.economy.equations {
+        hasher.update(adopted.effective_ms.to_be_bytes());
+        hasher.update(equation::hash(&adopted.equation));
+    }
+    hasher.finalize().into()
+}
+
+/// Splits `amount` among weighted beneficiaries with `apportion`; all-zero weights give an
+/// empty split (the caller sends that money back to the treasury).
+fn split(amount: u64, weights: &BTreeMap<Beneficiary, u64>) -> Vec<Share> {
+    let entries: Vec<(&Beneficiary, u64)> = weights
+        .iter()
+        .filter(|(_, w)| **w > 0)
+        .map(|(b, w)| (b, *w))
+        .collect();
+    if amount == 0 || entries.is_empty() {
+        return Vec::new();
+    }
+    let keyed: Vec<(&Beneficiary, u64)> = entries.clone();
+    match commons_value::apportion(amount, &keyed) {
+        Ok(parts) => entries
+            .into_iter()
+            .zip(parts)
+            .map(|((to, weight), amount)| Share {
+                to: to.clone(),
+                weight,
+                amount,
+            })
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// What the previous executed distribution was pinned to (where `immediate` starts).
+fn last_executed_pin(state: &State) -> u64 {
+    state
+        .economy
+        .distribution_order
+        .iter()
+        .filter_map(|id| state.economy.distributions.get(id))
+        .filter(|d| matches!(d.status, Status::Executed { .. }))
+        .map(|d| d.pin_size)
+        .max()
+        .unwrap_or(0)
+}
+
+/// Computes the buckets of a distribution of `amount`.
+pub fn compute(state: &State, amount: u64, pin: u64, buckets: &[Bucket]) -> Vec<BucketResult> {
+    let lifetime = credit(state, 0, pin);
+    let since = last_executed_pin(state);
+    let recent = if buckets
+        .iter()
+        .any(|b| b.target == Target::Contributors(Policy::Immediate))
+    {
+        credit(state, since, pin)
+    } else {
+        BTreeMap::new()
+    };
+    let weights_of = |credit: &BTreeMap<Beneficiary, BigRational>, people: bool| {
+        credit
+            .iter()
+            .filter(|(b, _)| matches!(b, Beneficiary::Person(_)) == people)
+            .map(|(b, c)| (b.clone(), quantise(c)))
+            .collect::<BTreeMap<_, _>>()
+    };
+    let mut left = amount;
+    let mut results = Vec::with_capacity(buckets.len());
+    for bucket in buckets {
+        let take = match bucket.take {
+            Take::Straight(ppm) => mul_ppm(amount, ppm),
+            Take::Remaining(ppm) => mul_ppm(left, ppm),
+            Take::Rest => left,
+        }
+        .min(left);
+        left -= take;
+        let shares = match bucket.target {
+            Target::Treasury => Vec::new(),
+            Target::Upstream => split(take, &weights_of(&lifetime, false)),
+            Target::Contributors(Policy::Lifetime) => split(take, &weights_of(&lifetime, true)),
+            Target::Contributors(Policy::Immediate) => split(take, &weights_of(&recent, true)),
+        };
+        results.push(BucketResult {
+            bucket: bucket.clone(),
+            amount: take,
+            shares,
+        });
+    }
+    results
+}
+
+fn mul_ppm(amount: u64, ppm: u64) -> u64 {
+    (u128::from(amount) * u128::from(ppm) / u128::from(PPM)) as u64
+}
+
+/// Money still promised by distributions proposed and not executed.
+fn reserved(state: &State, currency: &str) -> u64 {
+    state
+        .economy
+        .distributions
+        .values()
+        .filter(|d| d.status == Status::Proposed && d.currency == currency)
+        .map(|d| d.amount)
+        .fold(0u64, u64::saturating_add)
+}
+
+/// `dist.propose`.
+pub(crate) fn propose(state: &mut State, input: &Input<'_>) -> Result<Applied, Rejection> {
+    let author = input.event.header.author;
+    require_treasurer(state, &author, "propose a distribution")?;
+    let amount = read_amount(PROPOSE, input.body, "amount")?;
+    let mut reader = BodyReader::new(PROPOSE, input.body)?;
+    reader.require_key("amount")?;
+    let title = reader.text("title", 1, 200)?;
+    let currency = read_currency(&mut reader, PROPOSE)?;
+    let min_payout = reader.optional_uint("min_payout")?.unwrap_or(0);
+    let buckets = read_buckets(reader.required("buckets")?)?;
+    let pin = reader.optional("pin");
+    reader.optional_text("note", 1, NOTE_LEN_MAX)?;
+    let Some(pin) = pin.filter(|v| !v.is_null()) else {
+        reader.finish()?;
+        return reject(
+            RejectionCode::DistributionUnpinned,
+            "a distribution is pinned to a checkpoint: `pin` {size, root}",
+        );
+    };
+    reader.finish()?;
+    let mut p = BodyReader::new(PROPOSE, pin)?;
+    let pin_size = p.uint("size")?;
+    let root = p.required("root")?;
+    p.finish()?;
+    let Some(pin_root) = root.as_bytes().and_then(|b| <[u8; 32]>::try_from(b).ok()) else {
+        return reject(
+            RejectionCode::BodyInvalid,
+            format!("{PROPOSE}: `pin.root` is a 32-byte Merkle root"),
+        );
+    };
+    if pin_size == 0 || pin_size > state.size {
+        return reject(
+            RejectionCode::CheckpointUnknown,
+            format!(
+                "the ledger has {} entries; a pin names a checkpoint at a size it has reached",
+                state.size
+            ),
+        );
+    }
+    if min_payout > AMOUNT_MAX {
+        return reject(RejectionCode::AmountInvalid, "`min_payout` is too large");
+    }
+    let books = &state.economy.books;
+    if !books.currencies().contains(&currency) {
+        return reject(
+            RejectionCode::CurrencyMismatch,
+            format!("the treasury has never received {currency}"),
+        );
+    }
+    let available = books
+        .holds(&Account::Treasury, &currency)
+        .saturating_sub(reserved(state, &currency));
+    if amount > available {
+        return reject(
+            RejectionCode::InsufficientFunds,
+            format!(
+                "the treasury has {available} {currency} not yet promised; a distribution never exceeds the income it is built from"
+            ),
+        );
+    }
+    let economy = &state.economy;
+    if economy.distributions.len() >= DISTRIBUTIONS_MAX {
+        return crate::production::limit_reached("distributions", DISTRIBUTIONS_MAX);
+    }
+    if economy
+        .distributions
+        .values()
+        .filter(|d| d.status == Status::Proposed)
+        .count()
+        >= OPEN_DISTRIBUTIONS_MAX
+    {
+        return crate::production::limit_reached("open distributions", OPEN_DISTRIBUTIONS_MAX);
+    }
+    let results = compute(state, amount, pin_size, &buckets);
+    let mut totals: BTreeMap<Beneficiary, u64> = BTreeMap::new();
+    for r in &results {
+        for s in &r.shares {
+            let t = totals.entry(s.to.clone()).or_insert(0);
+            *t = t.saturating_add(s.amount);
+        }
+    }
+    let (credited, carried) = carry(state, &totals, &currency, min_payout);
+    let id = input.event.id;
+    let distribution = Distribution {
+        id,
+        by: author,
+        index: input.index,
+        time_ms: state.time_ms,
+        title,
+        amount,
+        currency,
+        pin_size,
+        pin_root,
+        min_payout,
+        config_hash: config_hash(state, &buckets),
+        buckets: results,
+        totals,
+        credited,
+        carried,
+        approvals: BTreeSet::new(),
+        status: Status::Proposed,
+    };
+    state.economy.distributions.insert(id, distribution);
+    state.economy.distribution_order.push(id);
+    let mut applied = Applied::default();
+    applied.touch(RowKey::Distribution(id));
+    Ok(applied)
+}
+
+/// What execution credits and carries: a person's total plus what earlier distributions
+/// carried for them is credited when it reaches `min_payout`, and carried otherwise.
+fn carry(
+    state: &State,
+    totals: &BTreeMap<Beneficiary, u64>,
+    currency: &str,
+    min_payout: u64,
+) -> (BTreeMap<Beneficiary, u64>, BTreeMap<AuthorKey, u64>) {
+    let books = &state.economy.books;
+    let mut credited = BTreeMap::new();
+    let mut carried = BTreeMap::new();
+    for (to, amount) in totals {
+        match to {
+            Beneficiary::Person(key) => {
+                let before = books.holds(&Account::Carry(*key), currency);
+                let sum = amount.saturating_add(before);
+                if sum >= min_payout.max(1) {
+                    credited.insert(to.clone(), sum);
+                } else if *amount > 0 {
+                    carried.insert(*key, *amount);
+                }
+            }
+            Beneficiary::Upstream(_) => {
+                if *amount > 0 {
+                    credited.insert(to.clone(), *amount);
+                }
+            }
+        }
+    }
+    (credited, carried)
+}
+
+fn target(state: &State, input: &Input<'_>, kind: &str) -> Result<EventId, Rejection> {
+    let mut reader = BodyReader::new(kind, input.body)?;
+    let id = reader.event_id("distribution")?;
+    reader.finish()?;
+    match state.economy.distributions.get(&id) {
+        None => reject(
+            RejectionCode::DistributionUnknown,
+            "no distribution has that id",
+        ),
+        Some(d) if d.status != Status::Proposed => reject(
+            RejectionCode::DistributionState,
+            format!("the distribution is {}", d.status_str()),
+        ),
+        Some(_) => Ok(id),
+    }
+}
+
+/// `dist.approve`: one treasurer's approval.
+pub(crate) fn approve(state: &mut State, input: &Input<'_>) -> Result<Applied, Rejection> {
+    let author = input.event.header.author;
+    require_treasurer(state, &author, "approve a distribution")?;
+    let id = target(state, input, APPROVE)?;
+    let Some(d) = state.economy.distributions.get_mut(&id) else {
+        return reject(
+            RejectionCode::DistributionUnknown,
+            "no distribution has that id",
+        );
+    };
+    if !d.approvals.insert(author) {
+        return reject(
+            RejectionCode::AlreadyApproved,
+            "you already approved this distribution",
+        );
+    }
+    let mut applied = Applied::default();
+    applied.touch(RowKey::Distribution(id));
+    Ok(applied)
+}
+
+/// `dist.execute`: credits what each beneficiary is owed, once enough treasurers approved.
+pub(crate) fn execute(state: &mut State, input: &Input<'_>) -> Result<Applied, Rejection> {
+    let author = input.event.header.author;
+    require_treasurer(state, &author, "execute a distribution")?;
+    let id = target(state, input, EXECUTE)?;
+    let needed = crate::association::statutes_of(state)?.treasurer_approvals as usize;
+    let Some(d) = state.economy.distributions.get(&id) else {
+        return reject(
+            RejectionCode::DistributionUnknown,
+            "no distribution has that id",
+        );
+    };
+    let approvals = d
+        .approvals
+        .iter()
+        .filter(|k| super::is_treasurer(state, k))
+        .count();
+    if approvals < needed {
+        return reject(
+            RejectionCode::DistributionState,
+            format!("{approvals} of the {needed} treasurer approvals it needs"),
+        );
+    }
+    let currency = d.currency.clone();
+    let mut transfers = Vec::new();
+    let books = &state.economy.books;
+    for (to, amount) in &d.credited {
+        match to {
+            Beneficiary::Person(key) => {
+                let before = books.holds(&Account::Carry(*key), &currency);
+                let now = amount.saturating_sub(before);
+                if now > 0 {
+                    transfers.push(Transfer {
+                        from: Account::Treasury,
+                        to: Account::Owed(*key),
+                        amount: now,
+                        currency: currency.clone(),
+                    });
+                }
+                if before > 0 {
+                    transfers.push(Transfer {
+                        from: Account::Carry(*key),
+                        to: Account::Owed(*key),
+                        amount: before,
+                        currency: currency.clone(),
+                    });
+                }
+            }
+            Beneficiary::Upstream(name) => transfers.push(Transfer {
+                from: Account::Treasury,
+                to: Account::Upstream(name.clone()),
+                amount: *amount,
+                currency: currency.clone(),
+            }),
+        }
+    }
+    for (key, amount) in &d.carried {
+        transfers.push(Transfer {
+            from: Account::Treasury,
+            to: Account::Carry(*key),
+            amount: *amount,
+            currency: currency.clone(),
+        });
+    }
+    let event = input.event.id;
+    let time_ms = state.time_ms;
+    state
+        .economy
+        .books
+        .post(transfers, event, input.index, time_ms, EXECUTE, None)?;
+    if let Some(d) = state.economy.distributions.get_mut(&id) {
+        d.status = Status::Executed {
+            index: input.index,
+            time_ms,
+        };
+    }
+    let mut applied = Applied::default();
+    super::touch_lines(state, &event, &mut applied);
+    applied.touch(RowKey::Distribution(id));
+    Ok(applied)
+}

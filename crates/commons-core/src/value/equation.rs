@@ -1,0 +1,379 @@
+//! The value equation: how much credit each accepted contribution mints, and who it goes to.
+//!
+//! A contribution's value is, exactly (big rationals, no float):
+//!
+//! ```text
+//! value = (base + effort_per_hour × effort_minutes / 60)
+//!         × kind weight × area weight × Π weights of the labels of the tasks it resolves
+//!         × (chore_multiplier if it resolves a chore task, else 1)
+//! ```
+//!
+//! Weights absent from the equation are 1. The value is then shared: each upstream commons
+//! the equation cites gets its `share` of it; the reviewers who approved the accepted
+//! version (not its authors) share `reviewer_share` equally; the authors get the rest by
+//! their co-author shares (and the reviewers' part too when nobody else reviewed). Only
+//! accepted contributions count; a contribution counts under the equation in force at
+//! the ledger time it was accepted.
+//!
+//! The commons' first equation is set by a treasurer or maintainer with `value.equation`;
+//! every later one only by a poll under the statutes' `general` rule whose decision is
+//! the new equation and the ledger time it takes effect from.
+
+use super::{LABEL_WEIGHTS_MAX, UPSTREAM_MAX};
+use crate::body::BodyReader;
+use crate::production::{Contribution, ContributionStatus, Production, Verdict};
+use crate::rejection::{Rejection, RejectionCode, reject};
+use commons_ledger::AuthorKey;
+use commons_ledger::cbor::Value;
+use num_bigint::BigInt;
+use num_rational::BigRational;
+use num_traits::{One, Zero};
+use std::collections::BTreeMap;
+
+/// A non-negative exact weight `num / den` (unlike the statutes' ratios, it may exceed 1),
+/// kept as written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Ratio {
+    pub num: u64,
+    pub den: u64,
+}
+
+impl Ratio {
+    pub const ZERO: Ratio = Ratio { num: 0, den: 1 };
+
+    pub fn big(&self) -> BigRational {
+        BigRational::new(BigInt::from(self.num), BigInt::from(self.den))
+    }
+
+    /// `n/d`, as the API shows it.
+    pub fn text(&self) -> String {
+        format!("{}/{}", self.num, self.den)
+    }
+}
+
+fn ratio_value(r: &Ratio) -> Value {
+    Value::Array(vec![Value::Unsigned(r.num), Value::Unsigned(r.den)])
+}
+
+/// A commons' value equation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Equation {
+    /// Credit every accepted contribution is worth before effort and weights.
+    pub base: Ratio,
+    /// Credit per declared hour of effort.
+    pub effort_per_hour: Ratio,
+    /// Weight by contribution kind (`revision`, `external`, `care`).
+    pub kinds: BTreeMap<String, Ratio>,
+    /// Weight by area slug.
+    pub areas: BTreeMap<String, Ratio>,
+    /// Weight by task label (multiplied over the distinct labels of resolved tasks).
+    pub labels: BTreeMap<String, Ratio>,
+    /// Multiplier for a contribution that resolves a chore.
+    pub chore_multiplier: Ratio,
+    /// Share of each value for the reviewers who approved it.
+    pub reviewer_share: Ratio,
+    /// Cited upstream commons and the share of each value that flows to them.
+    pub upstream: Vec<(String, Ratio)>,
+}
+
+impl Default for Equation {
+    /// One credit per accepted contribution, all of it to its authors.
+    fn default() -> Equation {
+        Equation {
+            base: Ratio { num: 1, den: 1 },
+            effort_per_hour: Ratio::ZERO,
+            kinds: BTreeMap::new(),
+            areas: BTreeMap::new(),
+            labels: BTreeMap::new(),
+            chore_multiplier: Ratio { num: 1, den: 1 },
+            reviewer_share: Ratio::ZERO,
+            upstream: Vec::new(),
+        }
+    }
+}
+
+/// Who a contribution's value goes to.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Beneficiary {
+    Person(AuthorKey),
+    Upstream(String),
+}
+
+/// Why a beneficiary gets part of a contribution's value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Role {
+    Author,
+    Reviewer,
+    Upstream,
+}
+
+impl Role {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Role::Author => "author",
+            Role::Reviewer => "reviewer",
+            Role::Upstream => "upstream",
+        }
+    }
+}
+
+fn read_weight(kind: &str, name: &str, value: &Value) -> Result<Ratio, Rejection> {
+    let invalid = || {
+        reject(
+            RejectionCode::BodyInvalid,
+            format!("{kind}: `{name}` is a fraction [n, d] with d > 0 and n ≤ 1,000,000 × d"),
+        )
+    };
+    let Some([n, d]) = value.as_array() else {
+        return invalid();
+    };
+    match (n.as_u64(), d.as_u64()) {
+        (Some(num), Some(den))
+            if den > 0 && den <= 1_000_000 && num <= den.saturating_mul(1_000_000) =>
+        {
+            Ok(Ratio { num, den })
+        }
+        _ => invalid(),
+    }
+}
+
+fn read_weights(
+    kind: &str,
+    name: &str,
+    value: Option<&Value>,
+) -> Result<BTreeMap<String, Ratio>, Rejection> {
+    let mut out = BTreeMap::new();
+    let Some(value) = value else {
+        return Ok(out);
+    };
+    let Value::Map(entries) = value else {
+        return reject(
+            RejectionCode::BodyInvalid,
+            format!("{kind}: `{name}` maps names to fractions"),
+        );
+    };
+    if entries.len() > LABEL_WEIGHTS_MAX {
+        return reject(
+            RejectionCode::BodyInvalid,
+            format!("{kind}: `{name}` has at most {LABEL_WEIGHTS_MAX} entries"),
+        );
+    }
+    for (k, v) in entries {
+        let Some(key) = k.as_text().filter(|t| !t.is_empty() && t.len() <= 64) else {
+            return reject(
+                RejectionCode::BodyInvalid,
+                format!("{kind}: `{name}` keys are names of 1 to 64 bytes"),
+            );
+        };
+        out.insert(key.to_owned(), read_weight(kind, name, v)?);
+    }
+    Ok(out)
+}
+
+fn is_share(r: &Ratio) -> bool {
+    r.num < r.den
+}
+
+/// Reads an equation from its body form (see [`value`]).
+pub fn read(kind: &str, body: &Value) -> Result<Equation, Rejection> {
+    let mut reader = BodyReader::new(kind, body)?;
+    let mut eq = Equation::default();
+    if let Some(v) = reader.optional("base") {
+        eq.base = read_weight(kind, "base", v)?;
+    }
+    if let Some(v) = reader.optional("effort_per_hour") {
+        eq.effort_per_hour = read_weight(kind, "effort_per_hour", v)?;
+    }
+    eq.kinds = read_weights(kind, "kinds", reader.optional("kinds"))?;
+    if let Some(bad) = eq
+        .kinds
+        .keys()
+        .find(|k| crate::production::ContributionKind::parse(k).is_none())
+    {
+        return reject(
+            RejectionCode::BodyInvalid,
+            format!("{kind}: `kinds` names revision, external or care, not `{bad}`"),
+        );
+    }
+    eq.areas = read_weights(kind, "areas", reader.optional("areas"))?;
+    eq.labels = read_weights(kind, "labels", reader.optional("labels"))?;
+    if let Some(v) = reader.optional("chore_multiplier") {
+        eq.chore_multiplier = read_weight(kind, "chore_multiplier", v)?;
+    }
+    if let Some(v) = reader.optional("reviewer_share") {
+        eq.reviewer_share = read_weight(kind, "reviewer_share", v)?;
+        if !is_share(&eq.reviewer_share) {
+            return reject(
+                RejectionCode::BodyInvalid,
+                format!("{kind}: `reviewer_share` is below 1"),
+            );
+        }
+    }
+    if let Some(v) = reader.optional("upstream") {
+        let Some(items) = v.as_array() else {
+            return reject(
+                RejectionCode::BodyInvalid,
+                format!("{kind}: `upstream` is a list of {{name, share}}"),
+            );
+        };
+        if items.len() > UPSTREAM_MAX {
+            return reject(
+                RejectionCode::BodyInvalid,
+                format!("{kind}: at most {UPSTREAM_MAX} upstream commons"),
+            );
+        }
+        for item in items {
+            let mut r = BodyReader::new(kind, item)?;
+            let name = r.text("name", 1, 64)?;
+            let share = read_weight(kind, "share", r.required("share")?)?;
+            r.finish()?;
+            if eq.upstream.iter().any(|(n, _)| *n == name) {
+                return reject(
+                    RejectionCode::BodyInvalid,
+                    format!("{kind}: upstream `{name}` is listed twice"),
+                );
+            }
+            eq.upstream.push((name, share));
+        }
+    }
+    reader.finish()?;
+    let mut shared = eq.reviewer_share.big();
+    for (_, share) in &eq.upstream {
+        shared += share.big();
+    }
+    if shared >= BigRational::one() {
+        return reject(
+            RejectionCode::BodyInvalid,
+            format!("{kind}: the reviewers' and upstream shares must leave the authors something"),
+        );
+    }
+    Ok(eq)
+}
+
+/// The equation as a body value (the inverse of [`read`]).
+pub fn value(eq: &Equation) -> Value {
+    let weights = |m: &BTreeMap<String, Ratio>| {
+        Value::map(
+            m.iter()
+                .map(|(k, r)| (Value::text(k.clone()), ratio_value(r))),
+        )
+    };
+    let mut fields = vec![
+        ("base", ratio_value(&eq.base)),
+        ("effort_per_hour", ratio_value(&eq.effort_per_hour)),
+        ("chore_multiplier", ratio_value(&eq.chore_multiplier)),
+        ("reviewer_share", ratio_value(&eq.reviewer_share)),
+    ];
+    if !eq.kinds.is_empty() {
+        fields.push(("kinds", weights(&eq.kinds)));
+    }
+    if !eq.areas.is_empty() {
+        fields.push(("areas", weights(&eq.areas)));
+    }
+    if !eq.labels.is_empty() {
+        fields.push(("labels", weights(&eq.labels)));
+    }
+    if !eq.upstream.is_empty() {
+        fields.push((
+            "upstream",
+            Value::Array(
+                eq.upstream
+                    .iter()
+                    .map(|(name, share)| {
+                        Value::text_map([
+                            ("name", Value::text(name.clone())),
+                            ("share", ratio_value(share)),
+                        ])
+                    })
+                    .collect(),
+            ),
+        ));
+    }
+    Value::text_map(fields)
+}
+
+/// The SHA-256 of the equation's deterministic CBOR, which a distribution pins.
+pub fn hash(eq: &Equation) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(value(eq).encode()).into()
+}
+
+fn weight_of(map: &BTreeMap<String, Ratio>, key: &str) -> BigRational {
+    map.get(key).map_or_else(BigRational::one, Ratio::big)
+}
+
+/// What one accepted contribution is worth under `eq`, and how it is shared.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Valuation {
+    pub value: BigRational,
+    pub parts: Vec<(Beneficiary, Role, BigRational)>,
+}
+
+/// Values `c` under `eq`, counting only reviews made before ledger index `before` (whether
+/// the contribution counts is the caller's question).
+pub fn valuate(eq: &Equation, production: &Production, c: &Contribution, before: u64) -> Valuation {
+    let mut value = eq.base.big()
+        + eq.effort_per_hour.big()
+            * BigRational::new(BigInt::from(c.effort_minutes), BigInt::from(60));
+    value *= weight_of(&eq.kinds, c.kind.as_str());
+    if let Some(area) = production.areas.get(&c.area) {
+        value *= weight_of(&eq.areas, &area.slug);
+    }
+    let mut labels: Vec<&str> = Vec::new();
+    let mut chore = false;
+    for task in c.tasks.iter().filter_map(|t| production.tasks.get(t)) {
+        chore |= task.chore;
+        labels.extend(task.labels.iter().map(String::as_str));
+    }
+    labels.sort_unstable();
+    labels.dedup();
+    for label in labels {
+        value *= weight_of(&eq.labels, label);
+    }
+    if chore {
+        value *= eq.chore_multiplier.big();
+    }
+    let mut parts = Vec::new();
+    let mut left = value.clone();
+    for (name, share) in &eq.upstream {
+        let part = &value * share.big();
+        left -= &part;
+        parts.push((Beneficiary::Upstream(name.clone()), Role::Upstream, part));
+    }
+    let mut reviewers: Vec<AuthorKey> = c
+        .reviews
+        .iter()
+        .filter(|r| {
+            r.verdict == Verdict::Approve
+                && r.version == c.version
+                && r.index < before
+                && !c.is_author(&r.reviewer)
+        })
+        .map(|r| r.reviewer)
+        .collect();
+    reviewers.sort_unstable();
+    reviewers.dedup();
+    if !reviewers.is_empty() && !eq.reviewer_share.big().is_zero() {
+        let each = &value * eq.reviewer_share.big() / BigInt::from(reviewers.len());
+        for reviewer in reviewers {
+            left -= &each;
+            parts.push((Beneficiary::Person(reviewer), Role::Reviewer, each.clone()));
+        }
+    }
+    let total_shares: u64 = c.authors.iter().map(|(_, s)| *s).sum();
+    if total_shares > 0 {
+        for (author, share) in &c.authors {
+            let part = &left * BigRational::new(BigInt::from(*share), BigInt::from(total_shares));
+            parts.push((Beneficiary::Person(*author), Role::Author, part));
+        }
+    }
+    Valuation { value, parts }
+}
+
+/// The ledger index and time at which `c` was accepted, if it was.
+pub fn accepted(c: &Contribution) -> Option<(u64, u64)> {
+    match c.status {
+        ContributionStatus::Accepted { index, time_ms } => Some((index, time_ms)),
+        _ => None,
+    }
+}
