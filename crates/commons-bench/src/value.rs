@@ -10,7 +10,7 @@
 //! upstream commons fill the rest, their ends drawn with a skew towards popular nodes.
 //! Every contribution is minted 1–100 credit. It is written as `graph.csv` and
 //! `personalization.csv` under `target/commons-bench-value/`, and read back with
-//! `commons_value::csv` exactly as `commons cred pagerank` reads it.
+//! `commons_value::graph_csv` exactly as `commons cred pagerank` reads it.
 //!
 //! *PageRank*: the best time of building the `Graph` from the edge list (merging,
 //! normalising, storing by target) plus `pagerank` with the minting as personalization,
@@ -29,7 +29,7 @@
 use anyhow::{Context, Result, bail};
 use commons_value::apportion::apportion;
 use commons_value::credrank::{CreditGraph, CreditParams, NodeKind, Weight};
-use commons_value::csv::{read_graph_csv, read_personalization_csv};
+use commons_value::graph_csv::{read_graph_csv, read_personalization_csv};
 use commons_value::pagerank::{Graph, PageRankParams, pagerank};
 use std::collections::HashSet;
 use std::fmt::Write as _;
@@ -223,6 +223,7 @@ struct PythonReport {
     n_edges: usize,
     build_s: f64,
     pagerank_s: Vec<f64>,
+    conversion_s: Vec<f64>,
     same_node_order: bool,
 }
 
@@ -254,6 +255,15 @@ pub fn value(args: &ValueArgs) -> Result<()> {
     std::fs::write(directory.join("graph.csv"), &graph_text).context("cannot write graph.csv")?;
     std::fs::write(directory.join("personalization.csv"), &personalization_text)
         .context("cannot write personalization.csv")?;
+    // Other work on the machine slows every figure; the ratios are measured in one run.
+    if let Ok(load) = std::fs::read_to_string("/proc/loadavg") {
+        let load: Vec<&str> = load.split_whitespace().take(3).collect();
+        println!(
+            "load average {} on {} cores before the run",
+            load.join(" "),
+            std::thread::available_parallelism().map_or(0, |n| n.get())
+        );
+    }
     println!(
         "credit graph (seed {}): {} nodes, {} edges, {} contributions minted; CSV in {}",
         args.seed,
@@ -308,7 +318,7 @@ pub fn value(args: &ValueArgs) -> Result<()> {
 
     // CredRank on the same graph.
     let (credit_build_time, credit_graph) = best_of(1, || {
-        let mut credit_graph = CreditGraph::new();
+        let mut credit_graph = CreditGraph::with_capacity(workload.ids.len(), workload.edges.len());
         for (id, &kind) in workload.ids.iter().zip(&workload.kinds) {
             credit_graph.add_node(id.as_str(), kind)?;
         }
@@ -467,6 +477,17 @@ pub fn value(args: &ValueArgs) -> Result<()> {
             networkx.as_secs_f64() / credrank_time.as_secs_f64().max(1e-9),
         );
         let agree = *max_difference <= AGREEMENT_MAX && report.same_node_order;
+        let conversion_s = report
+            .conversion_s
+            .iter()
+            .copied()
+            .fold(f64::INFINITY, f64::min);
+        println!(
+            "  of networkx's time, converting the DiGraph to a scipy sparse array takes {:.0} ms \
+             (best of {}), the iterations the rest",
+            conversion_s * 1_000.0,
+            args.python_repeats
+        );
         println!(
             "scores: max |commons - networkx| = {max_difference:.3e} over {} nodes ({} bit-identical); \
              node order {}: {}",

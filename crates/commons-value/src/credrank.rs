@@ -259,6 +259,20 @@ impl CreditGraph {
         Self::default()
     }
 
+    /// An empty graph with room for `n_nodes` nodes and `n_edges` edges (capped at the
+    /// limits), so that building a large one does not rehash as it grows.
+    pub fn with_capacity(n_nodes: usize, n_edges: usize) -> Self {
+        let (n_nodes, n_edges) = (n_nodes.min(CREDIT_NODES_MAX), n_edges.min(CREDIT_EDGES_MAX));
+        Self {
+            ids: Vec::with_capacity(n_nodes),
+            kinds: Vec::with_capacity(n_nodes),
+            index: HashMap::with_capacity(n_nodes),
+            edges: Vec::with_capacity(n_edges),
+            edge_pairs: HashSet::with_capacity(n_edges),
+            minted: Vec::with_capacity(n_nodes),
+        }
+    }
+
     /// The number of nodes.
     pub fn n_nodes(&self) -> usize {
         self.ids.len()

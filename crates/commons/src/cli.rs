@@ -108,6 +108,9 @@ pub enum Command {
         after_help = "Examples:\n  commons tally --method schulze --ballots board.blt\n  commons tally --method stv-scottish --seats 3 --ballots council.blt --json\n  commons tally --method score --max 10 --ballots scores.csv\n\nFormats (by extension or --format): BLT (`weight c1 c2=c3 0` lines), CSV (a header of\ncandidate names, one ballot per row; cells are ranks, 1/0 approvals, scores or dots,\nyes/ifneedbe/no), JSON ({\"candidates\": [..], \"seats\": n, \"ballots\": [{\"weight\": 1,\n\"ranking\": [[0], [2], [1]]}]}). A malformed file is refused with the line named."
     )]
     Tally(crate::tally::TallyArgs),
+    /// Contribution credit from files: rank a weighted graph's nodes by PageRank.
+    #[command(subcommand)]
+    Cred(crate::cred::CredCommand),
     /// Split a budget among the recipients of an `id,weight` file by largest remainder:
     /// the amounts sum exactly to the budget, a zero weight gets zero, and equal remainders
     /// go to the smaller id.
@@ -115,9 +118,6 @@ pub enum Command {
         after_help = "Example:\n  commons apportion --budget 100000 --weights contributors.csv\n  commons apportion --budget 100000 --weights contributors.csv --json\n\nThe file (`-` for standard input) has the header `id,weight` and one recipient per line\nwith an integer weight, e.g.\n  id,weight\n  alice,3\n  bob,1\nThe budget is an integer in minor units. Amounts print by id; --json prints\n{\"allocations\": {\"alice\": 75000, \"bob\": 25000}}. A malformed file is refused with the line named."
     )]
     Apportion(crate::apportion::ApportionArgs),
-    /// Contribution credit from files: rank a weighted graph's nodes by PageRank.
-    #[command(subcommand)]
-    Cred(crate::cred::CredCommand),
     /// Create a commons on a node, signed by a local key.
     #[command(
         after_help = "Example:\n  commons init \"Brest audio trails\" --key alice --licence CC-BY-SA-4.0 --maintainer 01ab…"

@@ -4,7 +4,7 @@
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
-use commons_value::csv::{GraphCsv, read_graph_csv, read_personalization_csv};
+use commons_value::graph_csv::{GraphCsv, read_graph_csv, read_personalization_csv};
 use commons_value::pagerank::{PageRank, PageRankParams, pagerank};
 use serde::Serialize;
 use std::collections::BTreeMap;

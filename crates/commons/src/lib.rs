@@ -125,8 +125,8 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Key(command) => key(command),
         Command::Blob(command) => blob::run(command).await,
         Command::Tally(args) => tally::run(&args),
-        Command::Apportion(args) => apportion::run(&args),
         Command::Cred(command) => cred::run(&command),
+        Command::Apportion(args) => apportion::run(&args),
         Command::Init {
             name,
             licence,

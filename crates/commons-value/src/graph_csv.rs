@@ -1,6 +1,6 @@
-//! The CSV files the value verbs read: a weighted graph (`source,target[,weight]`), a
-//! personalization vector (`node,weight`) and apportionment weights (`id,weight`), with
-//! errors that name the line and carry a stable code.
+//! The CSV files `commons cred` reads: a weighted graph (`source,target[,weight]`) and a
+//! personalization vector (`node,weight`), with errors that name the line and carry a
+//! stable code (the codes `weights_csv` uses for the same faults).
 //!
 //! The dialect is RFC 4180: comma-separated fields, optionally in double quotes (a quote
 //! inside written twice, a line break allowed inside quotes), `\n` or `\r\n` line ends, an
@@ -19,6 +19,9 @@
 //! source and target again are parallel edges, and PageRank adds their weights. Nodes are
 //! numbered in the order they first appear, the source of a row before its target: the
 //! order networkx gives the nodes of a graph built by adding the same rows as edges.
+//!
+//! The `id,weight` files of `commons apportion` (whole-number weights) are read by
+//! [`weights_csv`](crate::weights_csv).
 
 use crate::ID_BYTES_MAX;
 use crate::pagerank::{self, Edge};
@@ -29,12 +32,12 @@ use thiserror::Error;
 /// What is wrong with a CSV file, and on which line (1-based, the header being line 1).
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 #[error("line {line}: {problem}")]
-pub struct CsvError {
+pub struct GraphCsvError {
     pub line: usize,
-    pub problem: CsvProblem,
+    pub problem: GraphCsvProblem,
 }
 
-impl CsvError {
+impl GraphCsvError {
     /// The stable code of this error.
     pub fn code(&self) -> &'static str {
         self.problem.code()
@@ -43,7 +46,7 @@ impl CsvError {
 
 /// What is wrong with a CSV line.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
-pub enum CsvProblem {
+pub enum GraphCsvProblem {
     /// The file has no header.
     #[error("the file is empty; expected the header `{expected}`")]
     Empty { expected: &'static str },
@@ -75,9 +78,6 @@ pub enum CsvProblem {
     /// A weight is not a finite non-negative number.
     #[error("the weight `{0}` is not a finite non-negative number")]
     Weight(String),
-    /// A weight is not a whole number that fits 64 bits.
-    #[error("the weight `{0}` is not a whole number from 0 to 18446744073709551615")]
-    WholeWeight(String),
     /// The same id is given twice.
     #[error("`{0}` appears twice")]
     Duplicate(String),
@@ -89,26 +89,24 @@ pub enum CsvProblem {
     TooManyRows { max: usize },
 }
 
-impl CsvProblem {
+impl GraphCsvProblem {
     /// The stable code of this problem.
     pub fn code(&self) -> &'static str {
         match self {
             Self::Empty { .. } | Self::Header { .. } => "csv_header",
-            Self::FieldCount { .. }
-            | Self::EmptyId { .. }
-            | Self::IdTooLong { .. }
-            | Self::UnclosedQuote
-            | Self::StrayQuote => "csv_field",
-            Self::Weight(_) | Self::WholeWeight(_) => "csv_weight",
-            Self::Duplicate(_) => "csv_duplicate",
+            Self::FieldCount { .. } => "csv_fields",
+            Self::EmptyId { .. } | Self::IdTooLong { .. } => "csv_id",
+            Self::UnclosedQuote | Self::StrayQuote => "csv_quote",
+            Self::Weight(_) => "csv_weight",
+            Self::Duplicate(_) => "csv_duplicate_id",
             Self::UnknownNode(_) => "csv_unknown_node",
             Self::TooManyRows { .. } => "csv_too_many_rows",
         }
     }
 }
 
-fn error(line: usize, problem: CsvProblem) -> CsvError {
-    CsvError { line, problem }
+fn error(line: usize, problem: GraphCsvProblem) -> GraphCsvError {
+    GraphCsvError { line, problem }
 }
 
 /// A graph read from CSV: its nodes' ids by index and its edges.
@@ -129,7 +127,7 @@ impl GraphCsv {
 
 /// Reads a graph: the header `source,target` or `source,target,weight`, then one edge per
 /// row. At most [`pagerank::EDGES_MAX`] rows and [`pagerank::NODES_MAX`] distinct nodes.
-pub fn read_graph_csv(text: &str) -> Result<GraphCsv, CsvError> {
+pub fn read_graph_csv(text: &str) -> Result<GraphCsv, GraphCsvError> {
     const EXPECTED: &str = "source,target,weight";
     let mut node_ids: Vec<String> = Vec::new();
     let mut index: HashMap<String, u32> = HashMap::new();
@@ -147,7 +145,7 @@ pub fn read_graph_csv(text: &str) -> Result<GraphCsv, CsvError> {
                 _ => {
                     return Err(error(
                         line,
-                        CsvProblem::Header {
+                        GraphCsvProblem::Header {
                             expected: EXPECTED,
                             found: fields.join(","),
                         },
@@ -160,12 +158,12 @@ pub fn read_graph_csv(text: &str) -> Result<GraphCsv, CsvError> {
         if edges.len() == pagerank::EDGES_MAX {
             return Err(error(
                 line,
-                CsvProblem::TooManyRows {
+                GraphCsvProblem::TooManyRows {
                     max: pagerank::EDGES_MAX,
                 },
             ));
         }
-        let mut node = |column: &'static str, id: &str| -> Result<u32, CsvError> {
+        let mut node = |column: &'static str, id: &str| -> Result<u32, GraphCsvError> {
             check_id(line, column, id)?;
             if let Some(&known) = index.get(id) {
                 return Ok(known);
@@ -173,7 +171,7 @@ pub fn read_graph_csv(text: &str) -> Result<GraphCsv, CsvError> {
             if node_ids.len() == pagerank::NODES_MAX {
                 return Err(error(
                     line,
-                    CsvProblem::TooManyRows {
+                    GraphCsvProblem::TooManyRows {
                         max: pagerank::NODES_MAX,
                     },
                 ));
@@ -198,7 +196,7 @@ pub fn read_graph_csv(text: &str) -> Result<GraphCsv, CsvError> {
         Ok(())
     })?;
     if n_columns == 0 {
-        return Err(error(1, CsvProblem::Empty { expected: EXPECTED }));
+        return Err(error(1, GraphCsvProblem::Empty { expected: EXPECTED }));
     }
     Ok(GraphCsv { node_ids, edges })
 }
@@ -207,7 +205,7 @@ pub fn read_graph_csv(text: &str) -> Result<GraphCsv, CsvError> {
 /// graph per row with a finite non-negative weight. Returns one value per node of the
 /// graph, zero for the nodes not given; a node given twice or not in the graph is an
 /// error.
-pub fn read_personalization_csv(text: &str, graph: &GraphCsv) -> Result<Vec<f64>, CsvError> {
+pub fn read_personalization_csv(text: &str, graph: &GraphCsv) -> Result<Vec<f64>, GraphCsvError> {
     let index: HashMap<&str, usize> = graph
         .node_ids
         .iter()
@@ -220,9 +218,9 @@ pub fn read_personalization_csv(text: &str, graph: &GraphCsv) -> Result<Vec<f64>
         let weight = real_weight(line, weight)?;
         let &node = index
             .get(id)
-            .ok_or_else(|| error(line, CsvProblem::UnknownNode(id.to_owned())))?;
+            .ok_or_else(|| error(line, GraphCsvProblem::UnknownNode(id.to_owned())))?;
         if std::mem::replace(&mut given[node], true) {
-            return Err(error(line, CsvProblem::Duplicate(id.to_owned())));
+            return Err(error(line, GraphCsvProblem::Duplicate(id.to_owned())));
         }
         values[node] = weight;
         Ok(())
@@ -230,40 +228,13 @@ pub fn read_personalization_csv(text: &str, graph: &GraphCsv) -> Result<Vec<f64>
     Ok(values)
 }
 
-/// Reads apportionment weights: the header `id,weight`, then one recipient per row with
-/// a whole-number weight (0 to `u64::MAX`). Ids are distinct; at most
-/// [`RECIPIENTS_MAX`](crate::apportion::RECIPIENTS_MAX) rows. Returns them in file order.
-pub fn read_weights_csv(text: &str) -> Result<Vec<(String, u64)>, CsvError> {
-    let mut rows: Vec<(String, u64)> = Vec::new();
-    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
-    read_id_weight(text, "id,weight", "id", |line, id, weight| {
-        if rows.len() == crate::apportion::RECIPIENTS_MAX {
-            return Err(error(
-                line,
-                CsvProblem::TooManyRows {
-                    max: crate::apportion::RECIPIENTS_MAX,
-                },
-            ));
-        }
-        let weight: u64 = weight
-            .parse()
-            .map_err(|_| error(line, CsvProblem::WholeWeight(weight.to_owned())))?;
-        if !seen.insert(id.to_owned()) {
-            return Err(error(line, CsvProblem::Duplicate(id.to_owned())));
-        }
-        rows.push((id.to_owned(), weight));
-        Ok(())
-    })?;
-    Ok(rows)
-}
-
 /// The two-column files: `header` exactly, then (id, weight text) rows.
 fn read_id_weight(
     text: &str,
     header: &'static str,
     id_column: &'static str,
-    mut row: impl FnMut(usize, &str, &str) -> Result<(), CsvError>,
-) -> Result<(), CsvError> {
+    mut row: impl FnMut(usize, &str, &str) -> Result<(), GraphCsvError>,
+) -> Result<(), GraphCsvError> {
     let mut seen_header = false;
     let (first, second) = header.split_once(',').unwrap_or((header, ""));
     for_each_record(text, |line, fields| {
@@ -271,7 +242,7 @@ fn read_id_weight(
             if !(fields.len() == 2 && fields[0] == first && fields[1] == second) {
                 return Err(error(
                     line,
-                    CsvProblem::Header {
+                    GraphCsvProblem::Header {
                         expected: header,
                         found: fields.join(","),
                     },
@@ -285,7 +256,7 @@ fn read_id_weight(
         row(line, &fields[0], &fields[1])
     })?;
     if !seen_header {
-        return Err(error(1, CsvProblem::Empty { expected: header }));
+        return Err(error(1, GraphCsvProblem::Empty { expected: header }));
     }
     Ok(())
 }
@@ -294,13 +265,13 @@ fn check_field_count(
     line: usize,
     fields: &[Cow<'_, str>],
     expected: usize,
-) -> Result<(), CsvError> {
+) -> Result<(), GraphCsvError> {
     if fields.len() == expected {
         Ok(())
     } else {
         Err(error(
             line,
-            CsvProblem::FieldCount {
+            GraphCsvProblem::FieldCount {
                 found: fields.len(),
                 expected,
             },
@@ -308,14 +279,14 @@ fn check_field_count(
     }
 }
 
-fn check_id(line: usize, column: &'static str, id: &str) -> Result<(), CsvError> {
+fn check_id(line: usize, column: &'static str, id: &str) -> Result<(), GraphCsvError> {
     if id.is_empty() {
-        return Err(error(line, CsvProblem::EmptyId { column }));
+        return Err(error(line, GraphCsvProblem::EmptyId { column }));
     }
     if id.len() > ID_BYTES_MAX {
         return Err(error(
             line,
-            CsvProblem::IdTooLong {
+            GraphCsvProblem::IdTooLong {
                 column,
                 length: id.len(),
                 max: ID_BYTES_MAX,
@@ -326,7 +297,7 @@ fn check_id(line: usize, column: &'static str, id: &str) -> Result<(), CsvError>
 }
 
 /// A finite non-negative decimal number (`1`, `0.25`, `2e-3`; not `inf` or `nan`).
-fn real_weight(line: usize, text: &str) -> Result<f64, CsvError> {
+fn real_weight(line: usize, text: &str) -> Result<f64, GraphCsvError> {
     let plain = !text.is_empty()
         && text
             .bytes()
@@ -334,7 +305,7 @@ fn real_weight(line: usize, text: &str) -> Result<f64, CsvError> {
     match text.parse::<f64>() {
         // Adding zero turns -0 into 0.
         Ok(weight) if plain && weight.is_finite() && weight >= 0.0 => Ok(weight + 0.0),
-        _ => Err(error(line, CsvProblem::Weight(text.to_owned()))),
+        _ => Err(error(line, GraphCsvProblem::Weight(text.to_owned()))),
     }
 }
 
@@ -342,8 +313,8 @@ fn real_weight(line: usize, text: &str) -> Result<f64, CsvError> {
 /// lines. Fields borrow from `text` unless they contain doubled quotes.
 fn for_each_record<'a>(
     text: &'a str,
-    mut record: impl FnMut(usize, &[Cow<'a, str>]) -> Result<(), CsvError>,
-) -> Result<(), CsvError> {
+    mut record: impl FnMut(usize, &[Cow<'a, str>]) -> Result<(), GraphCsvError>,
+) -> Result<(), GraphCsvError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let bytes = text.as_bytes();
     let mut fields: Vec<Cow<'a, str>> = Vec::new();
@@ -364,7 +335,7 @@ fn for_each_record<'a>(
                 let mut owned: Option<String> = None;
                 loop {
                     let Some(offset) = bytes[at..].iter().position(|&b| b == b'"') else {
-                        return Err(error(record_line, CsvProblem::UnclosedQuote));
+                        return Err(error(record_line, GraphCsvProblem::UnclosedQuote));
                     };
                     let end = at + offset;
                     line += bytes[at..end].iter().filter(|&&b| b == b'\n').count();
@@ -389,13 +360,13 @@ fn for_each_record<'a>(
                     at += 1;
                 }
                 if at < bytes.len() && !matches!(bytes[at], b',' | b'\n' | b'\r') {
-                    return Err(error(line, CsvProblem::StrayQuote));
+                    return Err(error(line, GraphCsvProblem::StrayQuote));
                 }
             } else {
                 let start = at;
                 while at < bytes.len() && !matches!(bytes[at], b',' | b'\n' | b'\r') {
                     if bytes[at] == b'"' {
-                        return Err(error(line, CsvProblem::StrayQuote));
+                        return Err(error(line, GraphCsvProblem::StrayQuote));
                     }
                     at += 1;
                 }
@@ -427,7 +398,7 @@ fn for_each_record<'a>(
 mod tests {
     use super::*;
 
-    fn check_error(result: Result<impl std::fmt::Debug, CsvError>, message: &str, code: &str) {
+    fn check_error(result: Result<impl std::fmt::Debug, GraphCsvError>, message: &str, code: &str) {
         let error = result.unwrap_err();
         assert_eq!(error.to_string(), message);
         assert_eq!(error.code(), code);
@@ -464,7 +435,7 @@ mod tests {
         check_error(
             read_graph_csv("source,target\n\"a\nb\",c\nd,e,f\n"),
             "line 4: 3 fields, but the header has 2",
-            "csv_field",
+            "csv_fields",
         );
     }
 
@@ -492,12 +463,12 @@ mod tests {
         check_error(
             read_graph_csv("source,target,weight\na,b\n"),
             "line 2: 2 fields, but the header has 3",
-            "csv_field",
+            "csv_fields",
         );
         check_error(
             read_graph_csv("source,target\n,b\n"),
             "line 2: the source is empty",
-            "csv_field",
+            "csv_id",
         );
         check_error(
             read_graph_csv(&format!(
@@ -505,22 +476,22 @@ mod tests {
                 "x".repeat(ID_BYTES_MAX + 1)
             )),
             "line 2: the target is 257 bytes long; at most 256 are allowed",
-            "csv_field",
+            "csv_id",
         );
         check_error(
             read_graph_csv("source,target\na,\"b\n"),
             "line 2: a quoted field is not closed",
-            "csv_field",
+            "csv_quote",
         );
         check_error(
             read_graph_csv("source,target\na,b\"c\n"),
             "line 2: a stray quote; quote the whole field and double quotes inside it",
-            "csv_field",
+            "csv_quote",
         );
         check_error(
             read_graph_csv("source,target\na,\"b\"c\n"),
             "line 2: a stray quote; quote the whole field and double quotes inside it",
-            "csv_field",
+            "csv_quote",
         );
     }
 
@@ -539,7 +510,7 @@ mod tests {
         check_error(
             read_personalization_csv("node,weight\nc,3\nc,1\n", &graph),
             "line 3: `c` appears twice",
-            "csv_duplicate",
+            "csv_duplicate_id",
         );
         check_error(
             read_personalization_csv("node,weight\nc,\n", &graph),
@@ -551,43 +522,5 @@ mod tests {
             "line 1: the header is `id,weight`; expected `node,weight`",
             "csv_header",
         );
-    }
-
-    #[test]
-    fn apportionment_weights_are_whole_numbers_with_distinct_ids() {
-        assert_eq!(
-            read_weights_csv("id,weight\nbob,3\n\"a,b\",18446744073709551615\nc,0\n").unwrap(),
-            [
-                ("bob".to_owned(), 3),
-                ("a,b".to_owned(), u64::MAX),
-                ("c".to_owned(), 0)
-            ]
-        );
-        check_error(
-            read_weights_csv("id,weight\nbob,1.5\n"),
-            "line 2: the weight `1.5` is not a whole number from 0 to 18446744073709551615",
-            "csv_weight",
-        );
-        check_error(
-            read_weights_csv("id,weight\nbob,-1\n"),
-            "line 2: the weight `-1` is not a whole number from 0 to 18446744073709551615",
-            "csv_weight",
-        );
-        check_error(
-            read_weights_csv("id,weight\nbob,1\nann,2\nbob,3\n"),
-            "line 4: `bob` appears twice",
-            "csv_duplicate",
-        );
-        check_error(
-            read_weights_csv("id,weight,note\n"),
-            "line 1: the header is `id,weight,note`; expected `id,weight`",
-            "csv_header",
-        );
-        check_error(
-            read_weights_csv("\n\n"),
-            "line 1: the file is empty; expected the header `id,weight`",
-            "csv_header",
-        );
-        assert_eq!(read_weights_csv("id,weight\n").unwrap(), []);
     }
 }
