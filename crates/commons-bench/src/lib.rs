@@ -14,6 +14,7 @@ pub mod ingest;
 pub mod postgres;
 pub mod production;
 pub mod production_workload;
+pub mod random;
 pub mod report;
 pub mod tally;
 pub mod value;

@@ -16,7 +16,7 @@
 //! statistics). The first event of a step is folded at the previous step's time (the
 //! tick follows it), so it is always one whose validity does not depend on time.
 
-use crate::web::SplitMix64;
+use crate::random::SplitMix64;
 use commons_core::agents::profile_body;
 use commons_core::production::bodies::{self, NewArea, NewContribution, NewTask};
 use commons_core::production::{CLAIM_TTL_DEFAULT_MS, CLAIMS_PER_KEY_MAX, Rule, Subject};

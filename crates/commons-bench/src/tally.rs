@@ -16,6 +16,7 @@
 //! need, so its method-only time is also shown for reference. Timing never fails the run;
 //! a failed count, a missing baseline or a failed Python run does.
 
+use crate::random::SplitMix64;
 use anyhow::{Context, Result, bail};
 use commons_tally::io::blt::{Blt, write_blt};
 use commons_tally::{Ballot, Method, Outcome, Profile, WeightedBallot};
@@ -52,24 +53,6 @@ pub struct TallyArgs {
     /// Time commons-tally alone, without the pref_voting baseline (for profiling).
     #[arg(long)]
     pub skip_python: bool,
-}
-
-/// SplitMix64: a tiny seeded generator, so a profile replays from its seed.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..bound` (bound > 0; the modulo bias is irrelevant here).
-    fn below(&mut self, bound: u64) -> u64 {
-        self.next() % bound
-    }
 }
 
 /// Rankings from a spatial model: candidates and three cluster centres on a 1000 × 1000
@@ -156,7 +139,7 @@ pub fn tally(args: &TallyArgs) -> Result<()> {
     std::fs::create_dir_all(&directory)
         .with_context(|| format!("cannot create {}", directory.display()))?;
     let n_candidates = args.candidates as usize;
-    let mut rng = SplitMix64(args.seed);
+    let mut rng = SplitMix64::new(args.seed);
     let ranked = spatial_profile(&mut rng, n_candidates, args.ballots, 1, false);
     let stv = spatial_profile(&mut rng, n_candidates, args.stv_ballots, args.seats, true);
     for (name, profile) in [("ranked.blt", &ranked), ("stv.blt", &stv)] {

@@ -26,6 +26,7 @@
 //! Timing never fails the run; a failed computation, a disagreement beyond 1e-6 or a
 //! failed Python run does.
 
+use crate::random::SplitMix64;
 use anyhow::{Context, Result, bail};
 use commons_value::apportion::apportion;
 use commons_value::credrank::{CreditGraph, CreditParams, NodeKind, Weight};
@@ -70,29 +71,6 @@ pub struct ValueArgs {
     /// Time commons-value alone, without the networkx baseline.
     #[arg(long)]
     pub skip_python: bool,
-}
-
-/// SplitMix64: a tiny seeded generator, so a graph replays from its seed.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..bound` (bound > 0; the modulo bias is irrelevant here).
-    fn below(&mut self, bound: u64) -> u64 {
-        self.next() % bound
-    }
-
-    /// In `0..bound`, small values likelier (the smaller of two draws): popular nodes.
-    fn skewed(&mut self, bound: u64) -> u64 {
-        self.below(bound).min(self.below(bound))
-    }
 }
 
 /// The seeded credit graph: node ids and kinds, edges by node index, minting per node.
@@ -233,7 +211,7 @@ pub fn value(args: &ValueArgs) -> Result<()> {
     std::fs::create_dir_all(&directory)
         .with_context(|| format!("cannot create {}", directory.display()))?;
 
-    let mut rng = SplitMix64(args.seed);
+    let mut rng = SplitMix64::new(args.seed);
     let workload = credit_workload(&mut rng, args.nodes, args.edges);
     let mut graph_text = String::with_capacity(workload.edges.len() * 20);
     graph_text.push_str("source,target,weight\n");

@@ -19,6 +19,7 @@
 //! answered with anything but 200 is a functional failure and ends the run with an error.
 
 use crate::ingest::start_node;
+use crate::random::SplitMix64;
 use crate::report::{grouped, rate};
 use crate::workload::Workload;
 use anyhow::{Context, Result, bail, ensure};
@@ -137,7 +138,7 @@ async fn run(args: &WebArgs) -> Result<()> {
 
     // The random events whose pages are loaded, spread over the whole ledger.
     let mut event_ids = Vec::new();
-    let mut random = SplitMix64(0x5eed);
+    let mut random = SplitMix64::new(0x5eed);
     for _ in 0..args.sample {
         let index = random.next_u64() % size;
         let found = node
@@ -572,40 +573,6 @@ pub fn table(runs: &[PageRun]) -> String {
         .collect();
     // Figures right-aligned, text left-aligned.
     crate::report::aligned(&header, &cells, |column| (2..=5).contains(&column))
-}
-
-/// A small deterministic generator (SplitMix64), so that every run loads the same events
-/// and the production workload is the same for one seed.
-#[derive(Clone, Debug)]
-pub struct SplitMix64(u64);
-
-impl SplitMix64 {
-    pub fn new(seed: u64) -> SplitMix64 {
-        SplitMix64(seed)
-    }
-
-    /// A number below `n` (0 for `n` = 0); the modulo bias is negligible for small `n`.
-    pub fn below(&mut self, n: u64) -> u64 {
-        if n == 0 { 0 } else { self.next_u64() % n }
-    }
-
-    /// True `percent` times in a hundred.
-    pub fn percent(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-
-    /// A number in [0, 1).
-    pub fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
 }
 
 #[cfg(test)]

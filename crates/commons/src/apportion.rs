@@ -2,14 +2,13 @@
 //! largest remainder (`commons_value::apportion`, ties to the smaller id), so that anyone
 //! can check a payout from a spreadsheet with the same rule the commons uses.
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::Args;
 use commons_value::weights_csv::WEIGHTS_CSV_BYTES_MAX;
 use commons_value::{apportion, read_weights_csv};
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 #[derive(Args, Debug, Clone)]
 pub struct ApportionArgs {
@@ -33,7 +32,7 @@ pub struct Allocations {
 
 /// Reads, apportions and prints.
 pub fn run(args: &ApportionArgs) -> Result<()> {
-    let text = read_weights_file(&args.weights)?;
+    let text = crate::input::read_text_file(&args.weights, WEIGHTS_CSV_BYTES_MAX as u64)?;
     let allocations = apportion_text(args.budget, &text)
         .with_context(|| format!("cannot apportion {}", args.weights.display()))?;
     if args.json {
@@ -76,28 +75,6 @@ pub fn render(allocations: &Allocations) -> String {
     }
     out.push_str(&format!("{:<width$}  {total:>digits$}\n", "total"));
     out
-}
-
-fn read_weights_file(path: &Path) -> Result<String> {
-    let reader: Box<dyn Read> = if path == Path::new("-") {
-        Box::new(std::io::stdin())
-    } else {
-        Box::new(
-            std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?,
-        )
-    };
-    let mut bytes = Vec::new();
-    reader
-        .take(WEIGHTS_CSV_BYTES_MAX as u64 + 1)
-        .read_to_end(&mut bytes)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    if bytes.len() > WEIGHTS_CSV_BYTES_MAX {
-        bail!(
-            "{} is larger than {WEIGHTS_CSV_BYTES_MAX} bytes",
-            path.display()
-        );
-    }
-    String::from_utf8(bytes).with_context(|| format!("{} is not UTF-8 text", path.display()))
 }
 
 #[cfg(test)]

@@ -2,14 +2,13 @@
 //! ranks the nodes of a weighted graph read from CSV and prints the scores, readable or
 //! as JSON.
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use commons_value::graph_csv::{GraphCsv, read_graph_csv, read_personalization_csv};
 use commons_value::pagerank::{PageRank, PageRankParams, pagerank};
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// The largest graph or personalization file `commons cred` reads.
 pub const CRED_FILE_BYTES_MAX: u64 = 4 << 30;
@@ -56,14 +55,14 @@ pub fn run(command: &CredCommand) -> Result<()> {
 }
 
 fn run_pagerank(args: &PagerankArgs) -> Result<()> {
-    let text = read_text(&args.graph)?;
+    let text = crate::input::read_text_file(&args.graph, CRED_FILE_BYTES_MAX)?;
     let graph_csv = read_graph_csv(&text)
         .map_err(|error| anyhow::anyhow!("{error} ({})", error.code()))
         .with_context(|| format!("cannot read {}", args.graph.display()))?;
     drop(text);
     let personalization = match &args.personalization {
         Some(path) => {
-            let text = read_text(path)?;
+            let text = crate::input::read_text_file(path, CRED_FILE_BYTES_MAX)?;
             let values = read_personalization_csv(&text, &graph_csv)
                 .map_err(|error| anyhow::anyhow!("{error} ({})", error.code()))
                 .with_context(|| format!("cannot read {}", path.display()))?;
@@ -93,28 +92,6 @@ fn run_pagerank(args: &PagerankArgs) -> Result<()> {
         print!("{}", render(&graph_csv, graph.n_edges(), args.alpha, &rank));
     }
     Ok(())
-}
-
-fn read_text(path: &Path) -> Result<String> {
-    let mut bytes = Vec::new();
-    let reader: Box<dyn Read> = if path == Path::new("-") {
-        Box::new(std::io::stdin())
-    } else {
-        Box::new(
-            std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?,
-        )
-    };
-    reader
-        .take(CRED_FILE_BYTES_MAX + 1)
-        .read_to_end(&mut bytes)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    if bytes.len() as u64 > CRED_FILE_BYTES_MAX {
-        bail!(
-            "{} is larger than {CRED_FILE_BYTES_MAX} bytes",
-            path.display()
-        );
-    }
-    String::from_utf8(bytes).with_context(|| format!("{} is not UTF-8 text", path.display()))
 }
 
 /// The JSON output; scores keyed by node id in bytewise order.

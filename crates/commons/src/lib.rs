@@ -9,6 +9,7 @@ pub mod cli;
 pub mod client;
 pub mod cred;
 pub mod demo;
+pub mod input;
 pub mod keys;
 pub mod production;
 pub mod progress;

@@ -10,7 +10,6 @@ use commons_tally::{
     Candidate, METHOD_NAMES, Method, MethodParameters, Outcome, Profile, Round, TieRule, Totals,
 };
 use serde::Serialize;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// The largest ballot file `commons tally` reads.
@@ -59,7 +58,7 @@ pub enum BallotFormat {
 
 /// Reads, counts and prints.
 pub fn run(args: &TallyArgs) -> Result<()> {
-    let text = read_ballots(&args.ballots)?;
+    let text = crate::input::read_text_file(&args.ballots, BALLOT_FILE_BYTES_MAX)?;
     let format = match args.format {
         Some(format) => format,
         None => format_from_extension(&args.ballots)?,
@@ -87,28 +86,6 @@ pub fn run(args: &TallyArgs) -> Result<()> {
         print!("{}", render(&profile, &outcome));
     }
     Ok(())
-}
-
-fn read_ballots(path: &Path) -> Result<String> {
-    let mut bytes = Vec::new();
-    let reader: Box<dyn Read> = if path == Path::new("-") {
-        Box::new(std::io::stdin())
-    } else {
-        Box::new(
-            std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?,
-        )
-    };
-    reader
-        .take(BALLOT_FILE_BYTES_MAX + 1)
-        .read_to_end(&mut bytes)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    if bytes.len() as u64 > BALLOT_FILE_BYTES_MAX {
-        bail!(
-            "{} is larger than {BALLOT_FILE_BYTES_MAX} bytes",
-            path.display()
-        );
-    }
-    String::from_utf8(bytes).with_context(|| format!("{} is not UTF-8 text", path.display()))
 }
 
 fn format_from_extension(path: &Path) -> Result<BallotFormat> {

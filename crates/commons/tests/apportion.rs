@@ -5,46 +5,27 @@
 
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
-const BIN: &str = env!("CARGO_BIN_EXE_commons");
+mod offline;
 
-const CONTRIBUTORS_CSV: &str = "id,weight\nzoe,1\nann,1\nbob,1\ncy,0\n";
+use offline::{BIN, Verb, with_files};
 
-fn apportion(args: &[&str], dir: &Path) -> Output {
-    Command::new(BIN)
-        .arg("apportion")
-        .args(args)
-        .current_dir(dir)
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap()
-}
+const VERB: Verb = Verb(&["apportion"]);
 
 fn ok(args: &[&str], dir: &Path) -> String {
-    let output = apportion(args, dir);
-    assert!(
-        output.status.success(),
-        "commons apportion {args:?} failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
+    VERB.ok(args, dir)
 }
 
 fn failure(args: &[&str], dir: &Path) -> String {
-    let output = apportion(args, dir);
-    assert!(
-        !output.status.success(),
-        "commons apportion {args:?} succeeded"
-    );
-    String::from_utf8(output.stderr).unwrap()
+    VERB.failure(args, dir)
 }
 
 fn with_file(name: &str, contents: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join(name), contents).unwrap();
-    dir
+    with_files(&[(name, contents)])
 }
+
+const CONTRIBUTORS_CSV: &str = "id,weight\nzoe,1\nann,1\nbob,1\ncy,0\n";
 
 #[test]
 fn apportion_prints_amounts_by_id_summing_to_the_budget() {

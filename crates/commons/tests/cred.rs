@@ -3,9 +3,20 @@
 #![allow(clippy::unwrap_used)]
 
 use std::path::Path;
-use std::process::{Command, Output};
 
-const BIN: &str = env!("CARGO_BIN_EXE_commons");
+mod offline;
+
+use offline::{Verb, with_files};
+
+const VERB: Verb = Verb(&["cred", "pagerank"]);
+
+fn ok(args: &[&str], dir: &Path) -> String {
+    VERB.ok(args, dir)
+}
+
+fn failure(args: &[&str], dir: &Path) -> String {
+    VERB.failure(args, dir)
+}
 
 /// networkx's test graph (test_pagerank.py), node 2 dangling.
 const LANGVILLE_MEYER_CSV: &str = "\
@@ -21,43 +32,6 @@ source,target
 5,6
 6,4
 ";
-
-fn cred(args: &[&str], dir: &Path) -> Output {
-    Command::new(BIN)
-        .args(["cred", "pagerank"])
-        .args(args)
-        .current_dir(dir)
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap()
-}
-
-fn ok(args: &[&str], dir: &Path) -> String {
-    let output = cred(args, dir);
-    assert!(
-        output.status.success(),
-        "commons cred pagerank {args:?} failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
-}
-
-fn failure(args: &[&str], dir: &Path) -> String {
-    let output = cred(args, dir);
-    assert!(
-        !output.status.success(),
-        "commons cred pagerank {args:?} succeeded"
-    );
-    String::from_utf8(output.stderr).unwrap()
-}
-
-fn with_files(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (name, contents) in files {
-        std::fs::write(dir.path().join(name), contents).unwrap();
-    }
-    dir
-}
 
 #[test]
 fn pagerank_json_gives_networkx_scores_and_the_iterations() {

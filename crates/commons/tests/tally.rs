@@ -3,9 +3,21 @@
 #![allow(clippy::unwrap_used)]
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
-const BIN: &str = env!("CARGO_BIN_EXE_commons");
+mod offline;
+
+use offline::{BIN, Verb, with_files};
+
+const VERB: Verb = Verb(&["tally"]);
+
+fn ok(args: &[&str], dir: &Path) -> String {
+    VERB.ok(args, dir)
+}
+
+fn with_file(name: &str, contents: &str) -> tempfile::TempDir {
+    with_files(&[(name, contents)])
+}
 
 const TENNESSEE_BLT: &str = "\
 4 1
@@ -20,32 +32,6 @@ const TENNESSEE_BLT: &str = "\
 \"Knoxville\"
 \"Capital of Tennessee\"
 ";
-
-fn tally(args: &[&str], dir: &Path) -> Output {
-    Command::new(BIN)
-        .arg("tally")
-        .args(args)
-        .current_dir(dir)
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap()
-}
-
-fn ok(args: &[&str], dir: &Path) -> String {
-    let output = tally(args, dir);
-    assert!(
-        output.status.success(),
-        "commons tally {args:?} failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
-}
-
-fn with_file(name: &str, contents: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join(name), contents).unwrap();
-    dir
-}
 
 #[test]
 fn tally_prints_the_winner_and_the_round_table() {
@@ -159,14 +145,14 @@ fn tally_reads_csv_and_json_ballots() {
 #[test]
 fn a_malformed_ballot_file_exits_non_zero_naming_the_line() {
     let dir = with_file("bad.blt", "3 1\n1 1 2 0\n2 1 7 0\n0\n\"a\"\n\"b\"\n\"c\"\n");
-    let output = tally(&["--method", "irv", "--ballots", "bad.blt"], dir.path());
+    let output = VERB.run(&["--method", "irv", "--ballots", "bad.blt"], dir.path());
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("line 3"), "{stderr}");
     assert!(stderr.contains("blt_malformed"), "{stderr}");
 
     std::fs::write(dir.path().join("bad.csv"), "A,B\n1,2\n1,2,3\n").unwrap();
-    let output = tally(&["--method", "irv", "--ballots", "bad.csv"], dir.path());
+    let output = VERB.run(&["--method", "irv", "--ballots", "bad.csv"], dir.path());
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("line 3"));
 
@@ -175,7 +161,7 @@ fn a_malformed_ballot_file_exits_non_zero_naming_the_line() {
         "{\"candidates\": [\"A\"],\n \"ballots\": [}",
     )
     .unwrap();
-    let output = tally(&["--method", "irv", "--ballots", "bad.json"], dir.path());
+    let output = VERB.run(&["--method", "irv", "--ballots", "bad.json"], dir.path());
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("line 2"));
 }
@@ -183,7 +169,7 @@ fn a_malformed_ballot_file_exits_non_zero_naming_the_line() {
 #[test]
 fn an_invalid_ballot_is_refused_with_its_code() {
     let dir = with_file("ties.blt", "3 1\n1 1=2 3 0\n0\n\"a\"\n\"b\"\n\"c\"\n");
-    let output = tally(&["--method", "irv", "--ballots", "ties.blt"], dir.path());
+    let output = VERB.run(&["--method", "irv", "--ballots", "ties.blt"], dir.path());
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("ranking_tie"), "{stderr}");

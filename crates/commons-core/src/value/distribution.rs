@@ -320,8 +320,7 @@ fn split(amount: u64, weights: &BTreeMap<Beneficiary, u64>) -> Vec<Share> {
     if amount == 0 || entries.is_empty() {
         return Vec::new();
     }
-    let keyed: Vec<(&Beneficiary, u64)> = entries.clone();
-    match commons_value::apportion(amount, &keyed) {
+    match commons_value::apportion(amount, &entries) {
         Ok(parts) => entries
             .into_iter()
             .zip(parts)

@@ -37,7 +37,7 @@ fn id_value(id: &EventId) -> Value {
     Value::bytes(id.0.to_vec())
 }
 
-fn propose_body(w: &World, amount: u64, currency: &str, pin: Option<u64>) -> Value {
+fn propose_body(amount: u64, currency: &str, pin: Option<u64>) -> Value {
     let bucket = |name: &str, take: &str, ppm: Option<u64>, to: &str| {
         let mut f = vec![
             ("name", Value::text(name)),
@@ -71,7 +71,6 @@ fn propose_body(w: &World, amount: u64, currency: &str, pin: Option<u64>) -> Val
             ]),
         ));
     }
-    let _ = w;
     Value::text_map(fields)
 }
 
@@ -196,29 +195,29 @@ fn a_distribution_is_pinned_approved_k_of_n_executed_and_paid_to_the_cent() {
     let size = w.state.size;
     // Refusals before anything is computed.
     assert_eq!(
-        code(w.send(2, PROPOSE, propose_body(&w, 1000, EUR, Some(size)))),
+        code(w.send(2, PROPOSE, propose_body(1000, EUR, Some(size)))),
         "not_treasurer"
     );
     assert_eq!(
-        code(w.send(0, PROPOSE, propose_body(&w, 1000, EUR, None))),
+        code(w.send(0, PROPOSE, propose_body(1000, EUR, None))),
         "distribution_unpinned"
     );
     assert_eq!(
-        code(w.send(0, PROPOSE, propose_body(&w, 1000, EUR, Some(size + 50)))),
+        code(w.send(0, PROPOSE, propose_body(1000, EUR, Some(size + 50)))),
         "checkpoint_unknown"
     );
     assert_eq!(
-        code(w.send(0, PROPOSE, propose_body(&w, 1000, "USD", Some(size)))),
+        code(w.send(0, PROPOSE, propose_body(1000, "USD", Some(size)))),
         "currency_mismatch"
     );
     assert_eq!(
-        code(w.send(0, PROPOSE, propose_body(&w, 1_000_002, EUR, Some(size)))),
+        code(w.send(0, PROPOSE, propose_body(1_000_002, EUR, Some(size)))),
         "insufficient_funds"
     );
-    let d = w.ok(0, PROPOSE, propose_body(&w, 1_000_001, EUR, Some(size)));
+    let d = w.ok(0, PROPOSE, propose_body(1_000_001, EUR, Some(size)));
     // Nothing else may be promised from the same money.
     assert_eq!(
-        code(w.send(1, PROPOSE, propose_body(&w, 1, EUR, Some(size)))),
+        code(w.send(1, PROPOSE, propose_body(1, EUR, Some(size)))),
         "insufficient_funds"
     );
     let dist = &w.state.economy.distributions[&d];

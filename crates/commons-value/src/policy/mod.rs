@@ -444,18 +444,7 @@ pub(crate) fn by_weights(
     }
     let pairs: Vec<(&RecipientId, u64)> = weighted.iter().map(|(id, w, _)| (id, *w)).collect();
     let parts = apportion(budget, &pairs)?;
-    Ok(Allocation {
-        shares: weighted
-            .into_iter()
-            .zip(parts)
-            .map(|((recipient, _, basis), amount)| Share {
-                recipient,
-                amount,
-                basis,
-            })
-            .collect(),
-        unallocated: 0,
-    })
+    Ok(placed(weighted, parts))
 }
 
 /// [`by_weights`] for big integer weights, through [`apportion_rational`].
@@ -472,7 +461,12 @@ pub(crate) fn by_big_weights(
         .map(|(id, w, _)| (id, BigRational::from_integer(BigInt::from(w.clone()))))
         .collect();
     let parts = apportion_rational(budget, &pairs)?;
-    Ok(Allocation {
+    Ok(placed(weighted, parts))
+}
+
+/// The whole budget placed: each recipient with its part and its basis.
+fn placed<W>(weighted: Vec<(RecipientId, W, Basis)>, parts: Vec<u64>) -> Allocation {
+    Allocation {
         shares: weighted
             .into_iter()
             .zip(parts)
@@ -483,7 +477,7 @@ pub(crate) fn by_big_weights(
             })
             .collect(),
         unallocated: 0,
-    })
+    }
 }
 
 /// Every recipient gets zero and the budget stays unallocated.
