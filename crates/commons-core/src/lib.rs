@@ -124,7 +124,7 @@ pub fn apply(state: &mut State, event: &Event, index: u64) -> Result<Applied, Re
         governance::UPDATE => governance::update(state, &input)?,
         governance::APPROVE => governance::approve(state, &input)?,
         other => {
-            match production::apply(state, &input)
+            let mut applied = match production::apply(state, &input)
                 .or_else(|| association::apply(state, &input))
                 .or_else(|| value::apply(state, &input))
             {
@@ -135,7 +135,10 @@ pub fn apply(state: &mut State, event: &Event, index: u64) -> Result<Applied, Re
                         format!("unknown kind `{other}`"),
                     );
                 }
-            }
+            };
+            // A task the event closed releases, refunds or returns its bounties.
+            value::bounty::settle(state, &input, &mut applied);
+            applied
         }
     };
     state.chains.insert(

@@ -35,6 +35,10 @@ pub const TABLE_BALANCE: &str = "balance";
 pub const TABLE_INCOME: &str = "income";
 pub const TABLE_EQUATIONS: &str = "equations";
 pub const TABLE_DISTRIBUTION: &str = "distribution";
+pub const TABLE_EXPENSE: &str = "expense";
+pub const TABLE_BOUNTY: &str = "bounty";
+pub const TABLE_AWARD: &str = "award";
+pub const TABLE_EXPENSE_POLICIES: &str = "expense_policies";
 
 /// Which projection row an event touched.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -71,6 +75,11 @@ pub enum RowKey {
     /// Every adopted value equation.
     Equations,
     Distribution(EventId),
+    Expense(EventId),
+    Bounty(EventId),
+    Award(EventId),
+    /// Every budget line's expense policy.
+    ExpensePolicies,
 }
 
 /// One projection row; `value` is `None` when the row no longer exists.
@@ -123,12 +132,20 @@ impl RowKey {
             RowKey::Income(_) => TABLE_INCOME,
             RowKey::Equations => TABLE_EQUATIONS,
             RowKey::Distribution(_) => TABLE_DISTRIBUTION,
+            RowKey::Expense(_) => TABLE_EXPENSE,
+            RowKey::Bounty(_) => TABLE_BOUNTY,
+            RowKey::Award(_) => TABLE_AWARD,
+            RowKey::ExpensePolicies => TABLE_EXPENSE_POLICIES,
         }
     }
 
     pub fn key_bytes(&self) -> Vec<u8> {
         match self {
-            RowKey::Commons | RowKey::Clock | RowKey::Association | RowKey::Equations => Vec::new(),
+            RowKey::Commons
+            | RowKey::Clock
+            | RowKey::Association
+            | RowKey::Equations
+            | RowKey::ExpensePolicies => Vec::new(),
             RowKey::Balances(code) => crate::value::code_text(code).as_bytes().to_vec(),
             RowKey::Agent(k)
             | RowKey::Chain(k)
@@ -150,7 +167,10 @@ impl RowKey {
             | RowKey::BudgetProject(id)
             | RowKey::MoneyEvent(id)
             | RowKey::Income(id)
-            | RowKey::Distribution(id) => id.0.to_vec(),
+            | RowKey::Distribution(id)
+            | RowKey::Expense(id)
+            | RowKey::Bounty(id)
+            | RowKey::Award(id) => id.0.to_vec(),
         }
     }
 }
@@ -177,7 +197,11 @@ impl State {
             | RowKey::Balances(_)
             | RowKey::Income(_)
             | RowKey::Equations
-            | RowKey::Distribution(_) => crate::value::rows::value(self, key),
+            | RowKey::Distribution(_)
+            | RowKey::Expense(_)
+            | RowKey::Bounty(_)
+            | RowKey::Award(_)
+            | RowKey::ExpensePolicies => crate::value::rows::value(self, key),
             other => crate::production::rows::value(self, other),
         };
         Row {

@@ -89,6 +89,14 @@ pub enum RejectionCode {
     CheckpointUnknown,
     DistributionUnknown,
     DistributionState,
+    ExpenseUnknown,
+    ExpenseState,
+    OverBudget,
+    NotApprover,
+    PayerIsApprover,
+    AwardUnknown,
+    AwardClosed,
+    AlreadyNominated,
 }
 
 impl RejectionCode {
@@ -179,6 +187,14 @@ impl RejectionCode {
             RejectionCode::CheckpointUnknown => "checkpoint_unknown",
             RejectionCode::DistributionUnknown => "distribution_unknown",
             RejectionCode::DistributionState => "distribution_state",
+            RejectionCode::ExpenseUnknown => "expense_unknown",
+            RejectionCode::ExpenseState => "expense_state",
+            RejectionCode::OverBudget => "over_budget",
+            RejectionCode::NotApprover => "not_approver",
+            RejectionCode::PayerIsApprover => "payer_is_approver",
+            RejectionCode::AwardUnknown => "award_unknown",
+            RejectionCode::AwardClosed => "award_closed",
+            RejectionCode::AlreadyNominated => "already_nominated",
         }
     }
 }

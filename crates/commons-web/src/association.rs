@@ -1063,6 +1063,13 @@ pub struct DecisionJson {
     pub candidates: Vec<PersonJson>,
     /// `amend_statutes`: the statutes proposed.
     pub statutes: Option<StatutesJson>,
+    /// `value_equation`: the equation proposed, in its body form, and from when it counts.
+    pub equation: Option<serde_json::Value>,
+    pub effective_ms: Option<u64>,
+    /// `expense`: the expense the poll approves (hex id).
+    pub expense: Option<String>,
+    /// `award`: the award whose winners it elects (hex id); `candidates` are the nominees.
+    pub award: Option<String>,
 }
 
 impl DecisionJson {
@@ -1076,6 +1083,10 @@ impl DecisionJson {
             days: None,
             candidates: Vec::new(),
             statutes: None,
+            equation: None,
+            effective_ms: None,
+            expense: None,
+            award: None,
         };
         match decision {
             Decision::General => {}
@@ -1106,6 +1117,20 @@ impl DecisionJson {
                     .iter()
                     .map(|k| PersonJson::of(state, k))
                     .collect();
+            }
+            Decision::ValueEquation {
+                equation,
+                effective_ms,
+            } => {
+                json.equation = Some(commons_ledger::cbor::json::to_json(
+                    &commons_core::value::equation::value(equation),
+                ));
+                json.effective_ms = Some(*effective_ms);
+            }
+            Decision::Expense(expense) => json.expense = Some(expense.to_hex()),
+            Decision::Award { award, nominees } => {
+                json.award = Some(award.to_hex());
+                json.candidates = nominees.iter().map(|k| PersonJson::of(state, k)).collect();
             }
         }
         json

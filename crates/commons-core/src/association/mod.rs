@@ -145,10 +145,30 @@ pub enum DecisionKind {
     ExpelMember,
     ElectBoard,
     General,
+    /// A change of the value equation, from a stated ledger time.
+    ValueEquation,
+    /// The association's approval of an expense above its budget line's poll limit.
+    Expense,
+    /// The winners of an award, elected among its nominees.
+    Award,
 }
 
 impl DecisionKind {
-    pub const ALL: [DecisionKind; 6] = [
+    pub const ALL: [DecisionKind; 9] = [
+        DecisionKind::AmendStatutes,
+        DecisionKind::AdmitMember,
+        DecisionKind::SuspendMember,
+        DecisionKind::ExpelMember,
+        DecisionKind::ElectBoard,
+        DecisionKind::General,
+        DecisionKind::ValueEquation,
+        DecisionKind::Expense,
+        DecisionKind::Award,
+    ];
+
+    /// The kinds statutes must give a rule for; the others follow the general rule
+    /// unless the statutes give them one (statutes written before they existed stay valid).
+    pub const REQUIRED: [DecisionKind; 6] = [
         DecisionKind::AmendStatutes,
         DecisionKind::AdmitMember,
         DecisionKind::SuspendMember,
@@ -165,6 +185,9 @@ impl DecisionKind {
             DecisionKind::ExpelMember => "expel_member",
             DecisionKind::ElectBoard => "elect_board",
             DecisionKind::General => "general",
+            DecisionKind::ValueEquation => "value_equation",
+            DecisionKind::Expense => "expense",
+            DecisionKind::Award => "award",
         }
     }
 
@@ -174,7 +197,7 @@ impl DecisionKind {
 
     /// Whether a poll of this kind elects people rather than deciding yes or no.
     pub fn is_election(&self) -> bool {
-        matches!(self, DecisionKind::ElectBoard)
+        matches!(self, DecisionKind::ElectBoard | DecisionKind::Award)
     }
 }
 
@@ -286,7 +309,7 @@ pub struct Statutes {
     pub treasurers: Vec<AuthorKey>,
     /// How many treasurers must approve a distribution (k of n).
     pub treasurer_approvals: u32,
-    /// One rule per kind of decision; every kind has one.
+    /// One rule per kind of decision; every kind of [`DecisionKind::REQUIRED`] has one.
     pub rules: BTreeMap<DecisionKind, DecisionRule>,
 }
 
@@ -296,8 +319,16 @@ impl Statutes {
     }
 
     pub fn rule(&self, kind: DecisionKind) -> &DecisionRule {
-        // `statutes::read` refuses statutes that miss a kind, so every kind is present.
-        &self.rules[&kind]
+        // `statutes::read` refuses statutes that miss a required kind, so the board
+        // election's rule and the general rule are always there for the others: an
+        // election falls back on the first, a yes-or-no decision on the second.
+        self.rules.get(&kind).unwrap_or_else(|| {
+            if kind.is_election() {
+                &self.rules[&DecisionKind::ElectBoard]
+            } else {
+                &self.rules[&DecisionKind::General]
+            }
+        })
     }
 }
 

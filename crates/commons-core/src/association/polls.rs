@@ -71,6 +71,18 @@ pub enum Decision {
     },
     /// The options are these candidates, in order.
     ElectBoard(Vec<AuthorKey>),
+    /// Adopt this value equation for work accepted from `effective_ms` on.
+    ValueEquation {
+        equation: Box<crate::value::equation::Equation>,
+        effective_ms: u64,
+    },
+    /// Approve this expense (its amount is above its budget line's poll limit).
+    Expense(EventId),
+    /// Elect this award's winners; the options are these nominees, in order.
+    Award {
+        award: EventId,
+        nominees: Vec<AuthorKey>,
+    },
 }
 
 impl Decision {
@@ -82,6 +94,9 @@ impl Decision {
             Decision::Suspend { .. } => DecisionKind::SuspendMember,
             Decision::Expel { .. } => DecisionKind::ExpelMember,
             Decision::ElectBoard(_) => DecisionKind::ElectBoard,
+            Decision::ValueEquation { .. } => DecisionKind::ValueEquation,
+            Decision::Expense(_) => DecisionKind::Expense,
+            Decision::Award { .. } => DecisionKind::Award,
         }
     }
 }
@@ -257,6 +272,18 @@ fn read_parameters(kind: &str, value: Option<&Value>) -> Result<MethodParameters
     Ok(parameters)
 }
 
+/// The options of an election among people: their display names, or their keys.
+fn candidate_names(state: &State, people: &[AuthorKey]) -> Vec<String> {
+    people
+        .iter()
+        .map(|k| {
+            state
+                .display_name(k)
+                .map_or_else(|| k.to_string(), str::to_owned)
+        })
+        .collect()
+}
+
 /// Opens a poll.
 pub(crate) fn open(state: &mut State, input: &Input<'_>) -> Result<Applied, Rejection> {
     let author = identity(state, &input.event.header.author);
@@ -372,19 +399,62 @@ pub(crate) fn open(state: &mut State, input: &Input<'_>) -> Result<Applied, Reje
                     format!("candidate {k} is not an active member"),
                 );
             }
-            let names = candidates
-                .iter()
-                .map(|k| {
-                    state
-                        .display_name(k)
-                        .map_or_else(|| k.to_string(), str::to_owned)
-                })
-                .collect();
+            let names = candidate_names(state, &candidates);
             (Decision::ElectBoard(candidates), names)
         }
+        DecisionKind::ValueEquation => {
+            let equation = crate::value::equation::read(OPEN, reader.required("equation")?)?;
+            let effective_ms = reader.uint("effective_ms")?;
+            if state.economy.equations.len() >= crate::value::EQUATIONS_MAX {
+                return crate::production::limit_reached(
+                    "value equations",
+                    crate::value::EQUATIONS_MAX,
+                );
+            }
+            (
+                Decision::ValueEquation {
+                    equation: Box::new(equation),
+                    effective_ms,
+                },
+                Vec::new(),
+            )
+        }
+        DecisionKind::Expense => {
+            let expense = reader.event_id("expense")?;
+            match state.economy.expenses.expenses.get(&expense) {
+                None => {
+                    return reject(RejectionCode::ExpenseUnknown, "no expense has that id");
+                }
+                Some(e) if e.state != crate::value::expense::ExpenseState::Submitted => {
+                    return reject(
+                        RejectionCode::ExpenseState,
+                        format!("the expense is {}, not awaiting approval", e.state.as_str()),
+                    );
+                }
+                Some(e) if !crate::value::expense::needs_poll(state, e) => {
+                    return reject(
+                        RejectionCode::ExpenseState,
+                        "the expense is within its budget line's limit; its approvers decide it",
+                    );
+                }
+                Some(_) => {}
+            }
+            (Decision::Expense(expense), Vec::new())
+        }
+        DecisionKind::Award => {
+            let award = reader.event_id("award")?;
+            let (nominees, _) = crate::value::award::ballot_of(state, &award)?;
+            let names = candidate_names(state, &nominees);
+            (Decision::Award { award, nominees }, names)
+        }
+    };
+    let seats = match &decision {
+        Decision::Award { award, .. } => crate::value::award::ballot_of(state, award)?.1,
+        _ => 0,
     };
     let seats = match kind {
         DecisionKind::ElectBoard => statutes.board_seats,
+        DecisionKind::Award => seats,
         DecisionKind::General => match reader.optional_uint("seats")? {
             None => 1,
             Some(n) if n >= 1 && n <= u64::from(SEATS_MAX) => n as u32,
@@ -953,14 +1023,7 @@ fn close(state: &mut State, id: &EventId, input: &Input<'_>, applied: &mut Appli
     result.time_ms = state.time_ms;
     let decision = poll.decision.clone();
     if result.passed {
-        result.effect = Some(take_effect(
-            state,
-            id,
-            &decision,
-            &result,
-            input.index,
-            applied,
-        ));
+        result.effect = Some(take_effect(state, id, &decision, &result, input, applied));
     }
     if let Some(poll) = state.association.polls.get_mut(id) {
         poll.result = Some(result);
@@ -973,9 +1036,10 @@ fn take_effect(
     id: &EventId,
     decision: &Decision,
     result: &PollResult,
-    index: u64,
+    input: &Input<'_>,
     applied: &mut Applied,
 ) -> String {
+    let index = input.index;
     match decision {
         Decision::General => "decided".into(),
         Decision::Amend(statutes) => {
@@ -1022,6 +1086,34 @@ fn take_effect(
                 .saturating_add(months.saturating_mul(MONTH_MS));
             applied.touch(RowKey::Association);
             format!("the board is elected for {months} months")
+        }
+        Decision::ValueEquation {
+            equation,
+            effective_ms,
+        } => {
+            if crate::value::adopt_equation(
+                state,
+                (**equation).clone(),
+                *effective_ms,
+                index,
+                Some(*id),
+            ) {
+                applied.touch(RowKey::Equations);
+                format!("the value equation is adopted from ledger time {effective_ms}")
+            } else {
+                "not applied: the commons has adopted the most equations it keeps".into()
+            }
+        }
+        Decision::Expense(expense) => {
+            crate::value::expense::poll_passed(state, input, id, expense, applied)
+        }
+        Decision::Award { award, nominees } => {
+            let winners: Vec<AuthorKey> = result
+                .winners
+                .iter()
+                .filter_map(|w| nominees.get(*w).copied())
+                .collect();
+            crate::value::award::decided(state, input, id, award, &winners, applied)
         }
     }
 }

@@ -174,6 +174,22 @@ fn decision_value(decision: &Decision) -> Value {
             ("kind", kind),
             ("candidates", keys_value(candidates.iter().copied())),
         ]),
+        Decision::ValueEquation {
+            equation,
+            effective_ms,
+        } => Value::text_map([
+            ("kind", kind),
+            ("equation", crate::value::equation::value(equation)),
+            ("effective_ms", Value::Unsigned(*effective_ms)),
+        ]),
+        Decision::Expense(expense) => {
+            Value::text_map([("kind", kind), ("expense", id_value(expense))])
+        }
+        Decision::Award { award, nominees } => Value::text_map([
+            ("kind", kind),
+            ("award", id_value(award)),
+            ("candidates", keys_value(nominees.iter().copied())),
+        ]),
     }
 }
 

@@ -355,7 +355,10 @@ pub fn read(kind: &str, value: &Value) -> Result<Statutes, Rejection> {
         rules.insert(decision, rule);
     }
     reader.finish()?;
-    if let Some(missing) = DecisionKind::ALL.iter().find(|k| !rules.contains_key(k)) {
+    if let Some(missing) = DecisionKind::REQUIRED
+        .iter()
+        .find(|k| !rules.contains_key(k))
+    {
         return invalid(
             kind,
             format!("`rules` has no rule for `{}`", missing.as_str()),

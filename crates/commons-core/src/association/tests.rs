@@ -14,8 +14,8 @@ use commons_ledger::cbor::Value;
 use commons_tally::{Ballot, ConsentStance, Stance};
 use proptest::prelude::*;
 
-const T0: u64 = 1_700_000_000_000;
-const DAY_MS: u64 = 86_400_000;
+pub(crate) const T0: u64 = 1_700_000_000_000;
+pub(crate) const DAY_MS: u64 = 86_400_000;
 
 fn ratio(num: u64, den: u64) -> Ratio {
     Ratio::new(num, den).unwrap()
@@ -138,11 +138,11 @@ fn code(result: Result<EventId, Rejection>) -> &'static str {
 
 /// A world whose key 0 maintains the commons and adopted `statutes`; keys 1..=members
 /// applied (and, under open admission, were admitted), users in the `users` chamber.
-fn association(admission: Admission, members: usize) -> World {
+pub(crate) fn association(admission: Admission, members: usize) -> World {
     association_with(sample_statutes(admission), members)
 }
 
-fn association_with(statutes: Statutes, members: usize) -> World {
+pub(crate) fn association_with(statutes: Statutes, members: usize) -> World {
     let mut world = World::new(1, 1);
     world.tick(T0);
     world.ok(0, statutes::ADOPT, adopt_body(&statutes));
@@ -186,12 +186,12 @@ impl World {
         self.send(voter, polls::VOTE, vote_body(poll, &ballot, None))
     }
 
-    fn stance(&mut self, voter: usize, poll: &EventId, stance: Stance) {
+    pub(crate) fn stance(&mut self, voter: usize, poll: &EventId, stance: Stance) {
         let id = self.vote(voter, poll, Ballot::Proposal(stance));
         assert!(id.is_ok(), "vote by {voter} refused: {id:?}");
     }
 
-    fn close_polls(&mut self) {
+    pub(crate) fn close_polls(&mut self) {
         self.tick(self.state.time_ms + 8 * DAY_MS);
     }
 
@@ -1114,11 +1114,11 @@ proptest! {
     }
 }
 
-mod budgeting {
+pub(crate) mod budgeting {
     use super::super::budget::{self, Ballot as BudgetVote, ProjectStatus};
     use super::*;
 
-    fn round_body(model: &str, rule: &str, pool: u64, now: u64) -> Value {
+    pub(crate) fn round_body(model: &str, rule: &str, pool: u64, now: u64) -> Value {
         Value::text_map([
             ("title", Value::text("Spring round")),
             (
@@ -1134,7 +1134,7 @@ mod budgeting {
         ])
     }
 
-    fn project_body(round: &EventId, name: &str, required: u64, optional: u64) -> Value {
+    pub(crate) fn project_body(round: &EventId, name: &str, required: u64, optional: u64) -> Value {
         let mut items = vec![Value::text_map([
             ("label", Value::text("work")),
             ("amount", Value::Unsigned(required)),
@@ -1153,7 +1153,7 @@ mod budgeting {
         ])
     }
 
-    fn vote(
+    pub(crate) fn vote(
         world: &mut World,
         voter: usize,
         round: &EventId,

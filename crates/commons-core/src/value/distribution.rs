@@ -311,7 +311,7 @@ fn config_hash(state: &State, buckets: &[Bucket]) -> [u8; 32] {
 
 /// Splits `amount` among weighted beneficiaries with `apportion`; all-zero weights give an
 /// empty split (the caller sends that money back to the treasury).
-fn split(amount: u64, weights: &BTreeMap<Beneficiary, u64>) -> Vec<Share> {
+pub(crate) fn split(amount: u64, weights: &BTreeMap<Beneficiary, u64>) -> Vec<Share> {
     let entries: Vec<(&Beneficiary, u64)> = weights
         .iter()
         .filter(|(_, w)| **w > 0)
@@ -667,4 +667,100 @@ pub(crate) fn execute(state: &mut State, input: &Input<'_>) -> Result<Applied, R
     super::touch_lines(state, &event, &mut applied);
     applied.touch(RowKey::Distribution(id));
     Ok(applied)
+}
+
+/// One beneficiary's line in an equation change's simulation: credit (milli-credits) and
+/// money (minor units) under the equations in force and with the change adopted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SimulatedShare {
+    pub to: Beneficiary,
+    pub credit_before: u64,
+    pub credit_after: u64,
+    pub money_before: u64,
+    pub money_after: u64,
+}
+
+/// What a value equation change would do, shown before anyone votes on it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Simulation {
+    /// The distribution simulated: the latest one's amount, currency and buckets, pinned
+    /// to the ledger as it is now; or, before any, the whole treasury in its first currency
+    /// to contributors by lifetime credit.
+    pub amount: u64,
+    pub currency: Option<String>,
+    pub buckets: Vec<Bucket>,
+    /// Every beneficiary either side, in key order.
+    pub shares: Vec<SimulatedShare>,
+}
+
+/// Simulates adopting `equation` from `effective_ms`: each beneficiary's lifetime credit
+/// and share of a distribution, before and after. Exact, and computed by the same code as
+/// a real distribution.
+pub fn simulate_equation(
+    state: &State,
+    equation: &super::equation::Equation,
+    effective_ms: u64,
+) -> Simulation {
+    let (amount, currency, buckets) = match state
+        .economy
+        .distribution_order
+        .last()
+        .and_then(|id| state.economy.distributions.get(id))
+    {
+        Some(d) => (
+            d.amount,
+            Some(d.currency.clone()),
+            d.buckets.iter().map(|b| b.bucket.clone()).collect(),
+        ),
+        None => {
+            let currency = state.economy.books.currencies().into_iter().next();
+            let amount = currency
+                .as_ref()
+                .map_or(0, |c| state.economy.books.holds(&Account::Treasury, c));
+            let bucket = Bucket {
+                name: "contributors".into(),
+                take: Take::Rest,
+                target: Target::Contributors(Policy::Lifetime),
+            };
+            (amount, currency, vec![bucket])
+        }
+    };
+    let mut after = state.clone();
+    super::adopt_equation(&mut after, equation.clone(), effective_ms, u64::MAX, None);
+    let before_credit = credit(state, 0, state.size);
+    let after_credit = credit(&after, 0, state.size);
+    let money = |s: &State| -> BTreeMap<Beneficiary, u64> {
+        let mut totals = BTreeMap::new();
+        if amount > 0 {
+            for r in compute(s, amount, s.size, &buckets) {
+                for share in r.shares {
+                    *totals.entry(share.to).or_insert(0u64) += share.amount;
+                }
+            }
+        }
+        totals
+    };
+    let (money_before, money_after) = (money(state), money(&after));
+    let everyone: BTreeSet<&Beneficiary> = before_credit
+        .keys()
+        .chain(after_credit.keys())
+        .chain(money_before.keys())
+        .chain(money_after.keys())
+        .collect();
+    let shares = everyone
+        .into_iter()
+        .map(|to| SimulatedShare {
+            to: to.clone(),
+            credit_before: before_credit.get(to).map_or(0, quantise),
+            credit_after: after_credit.get(to).map_or(0, quantise),
+            money_before: money_before.get(to).copied().unwrap_or(0),
+            money_after: money_after.get(to).copied().unwrap_or(0),
+        })
+        .collect();
+    Simulation {
+        amount,
+        currency,
+        buckets,
+        shares,
+    }
 }

@@ -11,8 +11,11 @@
 //! of k-of-n). Amounts are integers of minor units, checked on every addition; money is
 //! split only by `commons_value::apportion`.
 
+pub mod award;
+pub mod bounty;
 pub mod distribution;
 pub mod equation;
+pub mod expense;
 pub mod money;
 pub mod rows;
 
@@ -35,7 +38,7 @@ pub const INCOME: &str = "money.income";
 pub const REVERSE: &str = "money.reverse";
 pub const PAYOUT: &str = "money.payout";
 pub const EQUATION: &str = "value.equation";
-pub const KINDS: [&str; 7] = [
+pub const KINDS: [&str; 19] = [
     INCOME,
     REVERSE,
     PAYOUT,
@@ -43,6 +46,18 @@ pub const KINDS: [&str; 7] = [
     distribution::PROPOSE,
     distribution::APPROVE,
     distribution::EXECUTE,
+    expense::FILE,
+    expense::EDIT,
+    expense::DECIDE,
+    expense::SCHEDULE,
+    expense::PAY,
+    expense::CANCEL,
+    expense::REVERSE,
+    expense::POLICY,
+    bounty::FUND,
+    award::OPEN,
+    award::NOMINATE,
+    award::CANCEL,
 ];
 
 /// Largest amount one line moves, in minor units (10¹⁵: ten trillion of a two-decimal
@@ -114,6 +129,9 @@ pub struct Economy {
     pub equations: Vec<Adopted>,
     pub distributions: BTreeMap<EventId, distribution::Distribution>,
     pub distribution_order: Vec<EventId>,
+    pub expenses: expense::Expenses,
+    pub bounties: bounty::Bounties,
+    pub awards: BTreeMap<EventId, award::Award>,
 }
 
 impl Economy {
@@ -196,6 +214,18 @@ pub(crate) fn apply(state: &mut State, input: &Input<'_>) -> Option<Result<Appli
         distribution::PROPOSE => distribution::propose(state, input),
         distribution::APPROVE => distribution::approve(state, input),
         distribution::EXECUTE => distribution::execute(state, input),
+        expense::FILE => expense::file(state, input),
+        expense::EDIT => expense::edit(state, input),
+        expense::DECIDE => expense::decide(state, input),
+        expense::SCHEDULE => expense::schedule(state, input),
+        expense::PAY => expense::pay(state, input),
+        expense::CANCEL => expense::cancel(state, input),
+        expense::REVERSE => expense::reverse(state, input),
+        expense::POLICY => expense::set_policy(state, input),
+        bounty::FUND => bounty::fund(state, input),
+        award::OPEN => award::open(state, input),
+        award::NOMINATE => award::nominate(state, input),
+        award::CANCEL => award::cancel(state, input),
         _ => return None,
     })
 }
@@ -214,7 +244,21 @@ pub fn code_text(key: &[u8; CURRENCY_LEN_MAX]) -> &str {
     std::str::from_utf8(&key[..n]).unwrap_or("")
 }
 
-fn touch_lines(state: &State, event: &EventId, applied: &mut Applied) {
+/// Posts `transfers` as lines of the event being applied, at the ledger's time now.
+pub(crate) fn post(
+    state: &mut State,
+    input: &Input<'_>,
+    transfers: Vec<Transfer>,
+    memo: &'static str,
+) -> Result<(), Rejection> {
+    let time_ms = state.time_ms;
+    state
+        .economy
+        .books
+        .post(transfers, input.event.id, input.index, time_ms, memo, None)
+}
+
+pub(crate) fn touch_lines(state: &State, event: &EventId, applied: &mut Applied) {
     applied.touch(RowKey::MoneyEvent(*event));
     for line in state.economy.books.lines_of(event) {
         applied.touch(RowKey::Balances(code_key(&line.transfer.currency)));
@@ -324,10 +368,15 @@ fn reverse(state: &mut State, input: &Input<'_>) -> Result<Applied, Rejection> {
     let entry = reader.event_id("entry")?;
     reader.text("reason", 1, NOTE_LEN_MAX)?;
     reader.finish()?;
-    if state.economy.distributions.contains_key(&entry) {
+    if state.economy.distributions.contains_key(&entry)
+        || state.economy.books.lines_of(&entry).iter().any(|l| {
+            matches!(l.transfer.from, Account::Reserved(_))
+                || matches!(l.transfer.to, Account::Reserved(_))
+        })
+    {
         return reject(
             RejectionCode::EntryUnknown,
-            "a distribution's entries are not reversed one by one",
+            "a distribution's or an expense's entries are not reversed one by one (an expense's payment is reversed with expense.reverse)",
         );
     }
     let transfers = state.economy.books.reversal_of(&entry)?;
@@ -421,7 +470,7 @@ fn set_equation(state: &mut State, input: &Input<'_>) -> Result<Applied, Rejecti
     if !state.economy.equations.is_empty() {
         return reject(
             RejectionCode::EquationNeedsPoll,
-            "the value equation is set; a change is a poll under the statutes' general rule",
+            "the value equation is set; a change is a `value_equation` poll under the statutes",
         );
     }
     if !is_treasurer(state, &author) && !state.is_maintainer(&author) {

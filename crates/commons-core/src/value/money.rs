@@ -31,6 +31,12 @@ pub enum Account {
     Upstream(String),
     /// Amounts below the minimum payout, carried to a person's next distribution.
     Carry(AuthorKey),
+    /// What an approved expense holds until it is paid.
+    Reserved(EventId),
+    /// Bounties pledged on a task, until the task closes.
+    Escrow(EventId),
+    /// An award's prize, set aside until a poll picks its winners.
+    Award(EventId),
     /// Outside: where income of a kind came from.
     Income(IncomeKind),
     /// Outside: what was paid out to a person or an upstream commons.
@@ -51,6 +57,9 @@ impl Account {
             Account::Owed(key) => format!("owed:{}", key.to_hex()),
             Account::Upstream(name) => format!("upstream:{name}"),
             Account::Carry(key) => format!("carry:{}", key.to_hex()),
+            Account::Reserved(id) => format!("reserved:{}", id.to_hex()),
+            Account::Escrow(task) => format!("escrow:{}", task.to_hex()),
+            Account::Award(id) => format!("award:{}", id.to_hex()),
             Account::Income(kind) => format!("income:{}", kind.as_str()),
             Account::PaidOut => "paid-out".into(),
         }
@@ -234,7 +243,13 @@ impl Books {
         if let Some(original) = reverses {
             self.reversed.insert(original, event);
         }
-        self.by_event.insert(event, (start, self.lines.len()));
+        // One event may post more than once (a tick closing several polls): its lines
+        // are contiguous, so its range grows.
+        let end = self.lines.len();
+        self.by_event
+            .entry(event)
+            .and_modify(|range| range.1 = end)
+            .or_insert((start, end));
         Ok(())
     }
 

@@ -3,8 +3,9 @@
 
 use super::distribution::{Distribution, Status};
 use super::equation::{self, Beneficiary};
+use super::expense::Expense;
 use super::money::Line;
-use crate::projection::{RowKey, key_value};
+use crate::projection::{RowKey, key_value, keys_value, opt_text};
 use crate::state::State;
 use commons_ledger::cbor::Value;
 
@@ -22,6 +23,113 @@ pub(crate) fn keys(state: &State, keys: &mut Vec<RowKey>) {
         keys.push(RowKey::Equations);
     }
     keys.extend(e.distributions.keys().map(|id| RowKey::Distribution(*id)));
+    keys.extend(e.expenses.expenses.keys().map(|id| RowKey::Expense(*id)));
+    if !e.expenses.policies.is_empty() {
+        keys.push(RowKey::ExpensePolicies);
+    }
+    keys.extend(e.bounties.bounties.keys().map(|id| RowKey::Bounty(*id)));
+    keys.extend(e.awards.keys().map(|id| RowKey::Award(*id)));
+}
+
+fn award_value(a: &super::award::Award) -> Value {
+    use super::award::AwardState;
+    let shares = match &a.state {
+        AwardState::Awarded { shares, .. } => Value::map(
+            shares
+                .iter()
+                .map(|(k, amount)| (key_value(k), Value::Unsigned(*amount))),
+        ),
+        _ => Value::Null,
+    };
+    Value::text_map([
+        ("title", Value::text(a.title.clone())),
+        ("by", key_value(&a.by)),
+        ("amount", Value::Unsigned(a.amount)),
+        ("currency", Value::text(a.currency.clone())),
+        ("winners", Value::Unsigned(u64::from(a.winners))),
+        (
+            "nominations_close_ms",
+            Value::Unsigned(a.nominations_close_ms),
+        ),
+        (
+            "nominees",
+            Value::Array(
+                a.nominations
+                    .iter()
+                    .map(|n| {
+                        Value::text_map([
+                            ("nominee", key_value(&n.nominee)),
+                            ("by", key_value(&n.by)),
+                            ("reason", Value::text(n.reason.clone())),
+                        ])
+                    })
+                    .collect(),
+            ),
+        ),
+        ("state", Value::text(a.state.as_str())),
+        ("shares", shares),
+    ])
+}
+
+fn bounty_value(b: &super::bounty::Bounty) -> Value {
+    use super::bounty::BountyState;
+    let shares = match &b.state {
+        BountyState::Released { shares, .. } => Value::map(
+            shares
+                .iter()
+                .map(|(k, a)| (key_value(k), Value::Unsigned(*a))),
+        ),
+        _ => Value::Null,
+    };
+    Value::text_map([
+        ("task", Value::bytes(b.task.0.to_vec())),
+        ("by", key_value(&b.by)),
+        ("pledger", b.pledger.as_ref().map_or(Value::Null, key_value)),
+        ("source", Value::text(b.source.clone())),
+        ("reference", Value::text(b.reference.clone())),
+        ("amount", Value::Unsigned(b.amount)),
+        ("currency", Value::text(b.currency.clone())),
+        ("unresolved", Value::text(b.unresolved.as_str())),
+        ("state", Value::text(b.state.as_str())),
+        ("shares", shares),
+    ])
+}
+
+fn id_value(id: &Option<commons_ledger::EventId>) -> Value {
+    id.map_or(Value::Null, |id| Value::bytes(id.0.to_vec()))
+}
+
+fn expense_value(x: &Expense) -> Value {
+    Value::text_map([
+        ("author", key_value(&x.author)),
+        ("payee", key_value(&x.payee)),
+        ("title", Value::text(x.title.clone())),
+        ("description", opt_text(&x.description)),
+        ("amount", Value::Unsigned(x.amount)),
+        ("currency", Value::text(x.currency.clone())),
+        ("line", id_value(&x.line)),
+        ("reference", opt_text(&x.reference)),
+        ("state", Value::text(x.state.as_str())),
+        ("approvals", keys_value(x.approvals.iter().copied())),
+        ("poll", id_value(&x.poll)),
+        ("paid_reference", opt_text(&x.paid_reference)),
+        (
+            "history",
+            Value::Array(
+                x.history
+                    .iter()
+                    .map(|s| {
+                        Value::text_map([
+                            ("by", key_value(&s.by)),
+                            ("index", Value::Unsigned(s.index)),
+                            ("what", Value::text(s.what)),
+                            ("note", opt_text(&s.note)),
+                        ])
+                    })
+                    .collect(),
+            ),
+        ),
+    ])
 }
 
 fn line_value(line: &Line) -> Value {
@@ -143,6 +251,28 @@ pub(crate) fn value(state: &State, key: &RowKey) -> Option<Value> {
             )
         }),
         RowKey::Distribution(id) => e.distributions.get(id).map(distribution_value),
+        RowKey::Expense(id) => e.expenses.expenses.get(id).map(expense_value),
+        RowKey::Bounty(id) => e.bounties.bounties.get(id).map(bounty_value),
+        RowKey::Award(id) => e.awards.get(id).map(award_value),
+        RowKey::ExpensePolicies => (!e.expenses.policies.is_empty()).then(|| {
+            Value::Array(
+                e.expenses
+                    .policies
+                    .iter()
+                    .map(|(line, p)| {
+                        Value::text_map([
+                            ("line", id_value(line)),
+                            ("approvers", keys_value(p.approvers.iter().copied())),
+                            ("approvals", Value::Unsigned(u64::from(p.approvals))),
+                            (
+                                "poll_above",
+                                p.poll_above.map_or(Value::Null, Value::Unsigned),
+                            ),
+                        ])
+                    })
+                    .collect(),
+            )
+        }),
         _ => None,
     }
 }

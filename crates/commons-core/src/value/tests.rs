@@ -318,3 +318,563 @@ fn the_first_equation_is_set_directly_and_any_change_needs_a_poll() {
     assert!(equation::read(EQUATION, &greedy).is_err());
     w.check_laws();
 }
+
+mod expenses {
+    use super::super::expense::{self, ExpenseState};
+    use super::*;
+    use crate::association::budget::{self, Ballot as BudgetVote};
+    use crate::association::polls;
+    use crate::association::tests::budgeting::{project_body, round_body, vote};
+    use crate::association::tests::{DAY_MS, association_with};
+    use crate::projection::key_value;
+    use crate::test_world::secret;
+    use commons_tally::Stance;
+    use std::collections::BTreeSet;
+
+    /// An association of keys 0 to 4 whose statutes name keys 0, 1 and 2 treasurers (1 of
+    /// 3), with 100,000 EUR in the treasury.
+    fn world() -> World {
+        let mut st = sample_statutes(Admission::Open);
+        st.treasurers = (0..3).map(|i| secret(i).author_key()).collect();
+        st.treasurer_approvals = 1;
+        let mut w = association_with(st, 4);
+        w.ok(0, INCOME, income_body(Value::Unsigned(100_000), EUR));
+        w
+    }
+
+    fn file_body(amount: u64, line: Option<&EventId>) -> Value {
+        let mut fields = vec![
+            ("title", Value::text("Server rent, November")),
+            ("amount", Value::Unsigned(amount)),
+            ("currency", Value::text(EUR)),
+            ("reference", Value::text("Invoice HZ-2026-118")),
+        ];
+        if let Some(line) = line {
+            fields.push(("line", id_value(line)));
+        }
+        Value::text_map(fields)
+    }
+
+    fn on(expense: &EventId, extra: Vec<(&'static str, Value)>) -> Value {
+        let mut fields = vec![("expense", id_value(expense))];
+        fields.extend(extra);
+        Value::text_map(fields)
+    }
+
+    fn decide(expense: &EventId, decision: &str) -> Value {
+        on(
+            expense,
+            vec![
+                ("decision", Value::text(decision)),
+                ("reason", Value::text("see the thread")),
+            ],
+        )
+    }
+
+    fn state_of(w: &World, id: &EventId) -> ExpenseState {
+        w.state.economy.expenses.expenses[id].state
+    }
+
+    fn treasury(w: &World) -> u64 {
+        w.state.economy.books.holds(&Account::Treasury, EUR)
+    }
+
+    #[test]
+    fn an_expense_is_approved_by_others_reserved_and_paid_by_a_treasurer_who_did_not_approve() {
+        let mut w = world();
+        let x = w.ok(3, expense::FILE, file_body(30_000, None));
+        assert_eq!(state_of(&w, &x), ExpenseState::Submitted);
+        assert_eq!(
+            code(w.send(4, expense::DECIDE, decide(&x, "approve"))),
+            "not_approver"
+        );
+        // The author of an expense never approves it, even as a treasurer.
+        let own = w.ok(1, expense::FILE, file_body(5_000, None));
+        assert_eq!(
+            code(w.send(1, expense::DECIDE, decide(&own, "approve"))),
+            "self_approval_forbidden"
+        );
+        // An edit after an approval clears it; the approval then needs giving again.
+        assert_eq!(
+            code(w.send(4, expense::EDIT, on(&x, vec![]))),
+            "body_invalid"
+        );
+        let mut edit = file_body(32_000, None);
+        if let Value::Map(fields) = &mut edit {
+            fields.push((Value::text("expense"), id_value(&x)));
+        }
+        assert_eq!(code(w.send(4, expense::EDIT, edit.clone())), "not_author");
+        // 1 of 3 approves: reserved at once.
+        w.ok(0, expense::DECIDE, decide(&x, "approve"));
+        assert_eq!(state_of(&w, &x), ExpenseState::Approved);
+        assert_eq!(treasury(&w), 70_000);
+        w.ok(3, expense::EDIT, edit);
+        let e = &w.state.economy.expenses.expenses[&x];
+        assert_eq!((e.state, e.amount), (ExpenseState::Submitted, 32_000));
+        assert!(e.approvals.is_empty());
+        assert_eq!(treasury(&w), 100_000, "the edit released the reservation");
+        w.ok(0, expense::DECIDE, decide(&x, "approve"));
+        assert_eq!(
+            code(w.send(0, expense::DECIDE, decide(&x, "approve"))),
+            "expense_state"
+        );
+        assert_eq!(
+            w.state.economy.books.holds(&Account::Reserved(x), EUR),
+            32_000
+        );
+        w.ok(2, expense::SCHEDULE, on(&x, vec![]));
+        let pay = on(&x, vec![("reference", Value::text("SEPA out 2026-11-30"))]);
+        assert_eq!(
+            code(w.send(0, expense::PAY, pay.clone())),
+            "payer_is_approver"
+        );
+        assert_eq!(code(w.send(3, expense::PAY, pay.clone())), "not_treasurer");
+        w.ok(2, expense::PAY, pay.clone());
+        assert_eq!(state_of(&w, &x), ExpenseState::Paid);
+        assert_eq!(treasury(&w), 68_000);
+        assert_eq!(code(w.send(2, expense::PAY, pay)), "expense_state");
+        assert_eq!(
+            code(w.send(3, expense::CANCEL, on(&x, vec![]))),
+            "expense_state"
+        );
+        // Its payment lines are reversed only as an expense.
+        let paid_event = *w.ledger.last().map(|e| &e.id).unwrap();
+        assert_eq!(
+            code(w.send(
+                0,
+                REVERSE,
+                Value::text_map([
+                    ("entry", id_value(&paid_event)),
+                    ("reason", Value::text("bounced")),
+                ])
+            )),
+            "entry_unknown"
+        );
+        w.ok(
+            1,
+            expense::REVERSE,
+            on(&x, vec![("reason", Value::text("the bank returned it"))]),
+        );
+        assert_eq!(state_of(&w, &x), ExpenseState::Reversed);
+        assert_eq!(treasury(&w), 100_000);
+        // Rejection and cancellation end it and release what it held.
+        let y = w.ok(4, expense::FILE, file_body(10_000, None));
+        w.ok(1, expense::DECIDE, decide(&y, "incomplete"));
+        assert_eq!(state_of(&w, &y), ExpenseState::Incomplete);
+        assert_eq!(
+            code(w.send(1, expense::DECIDE, decide(&y, "approve"))),
+            "expense_state"
+        );
+        let mut resubmit = file_body(10_000, None);
+        if let Value::Map(fields) = &mut resubmit {
+            fields.push((Value::text("expense"), id_value(&y)));
+        }
+        w.ok(4, expense::EDIT, resubmit);
+        w.ok(1, expense::DECIDE, decide(&y, "approve"));
+        assert_eq!(treasury(&w), 90_000);
+        w.ok(4, expense::CANCEL, on(&y, vec![]));
+        assert_eq!(
+            (state_of(&w, &y), treasury(&w)),
+            (ExpenseState::Cancelled, 100_000)
+        );
+        // An expense the treasury cannot cover waits unapproved.
+        let z = w.ok(3, expense::FILE, file_body(100_001, None));
+        assert_eq!(
+            code(w.send(0, expense::DECIDE, decide(&z, "approve"))),
+            "insufficient_funds"
+        );
+        assert!(w.state.economy.expenses.expenses[&z].approvals.is_empty());
+        w.ok(2, expense::DECIDE, decide(&z, "reject"));
+        assert_eq!(state_of(&w, &z), ExpenseState::Rejected);
+        assert_eq!(
+            code(w.send(2, expense::DECIDE, decide(&EventId([3; 32]), "reject"))),
+            "expense_unknown"
+        );
+        w.check_laws();
+    }
+
+    #[test]
+    fn a_budget_line_caps_its_expenses_and_above_its_limit_a_poll_must_pass() {
+        let mut w = world();
+        let now = w.state.time_ms;
+        let round = w.ok(
+            0,
+            budget::OPEN,
+            round_body("approval", "greedy", 1_000, now),
+        );
+        let garden = w.ok(1, budget::PROPOSE, project_body(&round, "Garden", 600, 0));
+        w.tick(now + 3 * DAY_MS);
+        for voter in 0..4 {
+            vote(&mut w, voter, &round, &BudgetVote::Approve(vec![garden])).unwrap();
+        }
+        w.tick(now + 10 * DAY_MS);
+        assert_eq!(w.state.association.budgets.authorised(&garden), 600);
+        // The line's policy: keys 0 and 1, both must approve; above 400 a poll too.
+        let policy = |approvers: Vec<usize>, k: u64| {
+            Value::text_map([
+                ("line", id_value(&garden)),
+                (
+                    "approvers",
+                    Value::Array(
+                        approvers
+                            .iter()
+                            .map(|i| key_value(&secret(*i as u8).author_key()))
+                            .collect(),
+                    ),
+                ),
+                ("approvals", Value::Unsigned(k)),
+                ("poll_above", Value::Unsigned(400)),
+            ])
+        };
+        assert_eq!(
+            code(w.send(3, expense::POLICY, policy(vec![0, 1], 2))),
+            "not_treasurer"
+        );
+        assert_eq!(
+            code(w.send(0, expense::POLICY, policy(vec![0, 1], 3))),
+            "body_invalid"
+        );
+        w.ok(0, expense::POLICY, policy(vec![0, 1], 2));
+        let small = w.ok(3, expense::FILE, file_body(300, Some(&garden)));
+        assert_eq!(
+            code(w.send(2, expense::DECIDE, decide(&small, "approve"))),
+            "not_approver"
+        );
+        w.ok(0, expense::DECIDE, decide(&small, "approve"));
+        assert_eq!(state_of(&w, &small), ExpenseState::Submitted, "1 of 2");
+        w.ok(1, expense::DECIDE, decide(&small, "approve"));
+        assert_eq!(state_of(&w, &small), ExpenseState::Approved);
+        // 300 + 301 > 600 authorised.
+        let over = w.ok(4, expense::FILE, file_body(301, Some(&garden)));
+        w.ok(0, expense::DECIDE, decide(&over, "approve"));
+        assert_eq!(
+            code(w.send(1, expense::DECIDE, decide(&over, "approve"))),
+            "over_budget"
+        );
+        w.ok(4, expense::CANCEL, on(&over, vec![]));
+        // 450 is above the line's poll limit: its approvers are not enough.
+        let big = {
+            w.ok(1, expense::DECIDE, decide(&small, "reject"));
+            w.ok(4, expense::FILE, file_body(450, Some(&garden)))
+        };
+        let open = |w: &mut World, expense: &EventId| {
+            let closes = w.state.time_ms + 7 * DAY_MS;
+            w.send(
+                3,
+                polls::OPEN,
+                Value::text_map([
+                    ("title", Value::text("Pay the garden's tools")),
+                    ("decision", Value::text("expense")),
+                    ("closes_ms", Value::Unsigned(closes)),
+                    ("expense", id_value(expense)),
+                ]),
+            )
+        };
+        let within = w.ok(3, expense::FILE, file_body(50, Some(&garden)));
+        assert_eq!(code(open(&mut w, &within)), "expense_state");
+        w.ok(0, expense::DECIDE, decide(&big, "approve"));
+        w.ok(1, expense::DECIDE, decide(&big, "approve"));
+        assert_eq!(state_of(&w, &big), ExpenseState::Submitted);
+        let poll = open(&mut w, &big).unwrap();
+        for voter in 0..4 {
+            w.stance(voter, &poll, Stance::Yes);
+        }
+        w.close_polls();
+        let result = w.state.association.polls[&poll].result.clone().unwrap();
+        assert!(result.passed);
+        assert_eq!(result.effect.as_deref(), Some("the expense is approved"));
+        assert_eq!(state_of(&w, &big), ExpenseState::Approved);
+        assert_eq!(w.state.economy.expenses.committed(&garden), 450);
+        w.check_laws();
+    }
+
+    #[test]
+    fn an_award_takes_nominations_then_a_poll_elects_its_winners_who_share_the_prize() {
+        use super::super::award::{self, AwardState};
+        let mut w = world();
+        let now = w.state.time_ms;
+        let open_body = |amount: u64, close: u64| {
+            Value::text_map([
+                ("title", Value::text("Translator of the year")),
+                ("amount", Value::Unsigned(amount)),
+                ("currency", Value::text(EUR)),
+                ("winners", Value::Unsigned(2)),
+                ("nominations_close_ms", Value::Unsigned(close)),
+            ])
+        };
+        assert_eq!(
+            code(w.send(3, award::OPEN, open_body(1_001, now + DAY_MS))),
+            "not_treasurer"
+        );
+        assert_eq!(
+            code(w.send(0, award::OPEN, open_body(100_001, now + DAY_MS))),
+            "insufficient_funds"
+        );
+        let a = w.ok(0, award::OPEN, open_body(1_001, now + DAY_MS));
+        assert_eq!(treasury(&w), 100_000 - 1_001);
+        let nominate = |who: usize, reason: &str| {
+            Value::text_map([
+                ("award", id_value(&a)),
+                ("nominee", key_value(&secret(who as u8).author_key())),
+                ("reason", Value::text(reason)),
+            ])
+        };
+        assert_eq!(
+            code(w.send(7, award::NOMINATE, nominate(3, "the Breton guide"))),
+            "not_member"
+        );
+        for (by, who) in [(1, 3), (2, 4), (3, 2)] {
+            w.ok(by, award::NOMINATE, nominate(who, "years of careful work"));
+        }
+        assert_eq!(
+            code(w.send(4, award::NOMINATE, nominate(3, "again"))),
+            "already_nominated"
+        );
+        let poll_body = |w: &World| {
+            Value::text_map([
+                ("title", Value::text("Translator of the year")),
+                ("decision", Value::text("award")),
+                ("closes_ms", Value::Unsigned(w.state.time_ms + 7 * DAY_MS)),
+                ("award", id_value(&a)),
+            ])
+        };
+        assert_eq!(code(w.send(1, polls::OPEN, poll_body(&w))), "award_closed");
+        w.tick(now + 2 * DAY_MS);
+        assert_eq!(
+            code(w.send(4, award::NOMINATE, nominate(1, "late"))),
+            "award_closed"
+        );
+        let poll = w.ok(1, polls::OPEN, poll_body(&w));
+        assert_eq!(w.state.association.polls[&poll].seats, 2);
+        // Scottish STV for two seats: nominees 3 and 4 (options 0 and 1) take them.
+        let ranking = |first: usize, second: usize| {
+            commons_tally::Ballot::Ranking(vec![vec![first], vec![second]])
+        };
+        for (voter, ballot) in [
+            (0, ranking(0, 1)),
+            (1, ranking(0, 1)),
+            (2, ranking(1, 0)),
+            (3, ranking(1, 0)),
+            (4, ranking(0, 2)),
+        ] {
+            w.ok(
+                voter,
+                polls::VOTE,
+                Value::text_map([
+                    ("poll", id_value(&poll)),
+                    ("ballot", crate::association::polls::ballot_value(&ballot)),
+                ]),
+            );
+        }
+        w.close_polls();
+        let result = w.state.association.polls[&poll].result.clone().unwrap();
+        assert!(result.passed, "{result:?}");
+        let award = &w.state.economy.awards[&a];
+        let AwardState::Awarded { shares, .. } = &award.state else {
+            panic!("the award is {}", award.state.as_str());
+        };
+        let mut got: Vec<u64> = shares.iter().map(|(_, amount)| *amount).collect();
+        got.sort_unstable();
+        assert_eq!(got, vec![500, 501], "1,001 split equally to the cent");
+        let winners: BTreeSet<AuthorKey> = shares.iter().map(|(k, _)| *k).collect();
+        assert_eq!(
+            winners,
+            BTreeSet::from([secret(3).author_key(), secret(4).author_key()])
+        );
+        assert_eq!(w.state.economy.books.holds(&Account::Award(a), EUR), 0);
+        assert_eq!(
+            code(w.send(
+                0,
+                award::CANCEL,
+                Value::text_map([("award", id_value(&a)), ("reason", Value::text("x"))])
+            )),
+            "award_closed"
+        );
+        w.check_laws();
+    }
+
+    #[test]
+    fn an_equation_change_passes_its_poll_after_a_simulation_and_applies_from_its_time() {
+        let mut w = world();
+        let eq = equation::Equation::default();
+        w.ok(
+            0,
+            EQUATION,
+            Value::text_map([("equation", equation::value(&eq))]),
+        );
+        let generous = equation::Equation {
+            reviewer_share: equation::Ratio { num: 1, den: 2 },
+            ..equation::Equation::default()
+        };
+        let simulation = distribution::simulate_equation(&w.state, &generous, 0);
+        assert_eq!(
+            simulation.amount, 100_000,
+            "the whole treasury before any distribution"
+        );
+        let moved: u64 = simulation.shares.iter().map(|s| s.money_after).sum();
+        assert!(moved == 0 || moved == 100_000);
+        let closes = w.state.time_ms + 7 * DAY_MS;
+        let effective = w.state.time_ms + 8 * DAY_MS;
+        let poll = w.ok(
+            2,
+            polls::OPEN,
+            Value::text_map([
+                ("title", Value::text("Reviewers earn half")),
+                ("decision", Value::text("value_equation")),
+                ("closes_ms", Value::Unsigned(closes)),
+                ("equation", equation::value(&generous)),
+                ("effective_ms", Value::Unsigned(effective)),
+            ]),
+        );
+        assert_eq!(
+            code(w.send(
+                0,
+                EQUATION,
+                Value::text_map([("equation", equation::value(&generous))])
+            )),
+            "equation_needs_poll"
+        );
+        for voter in 0..4 {
+            w.stance(voter, &poll, Stance::Yes);
+        }
+        w.close_polls();
+        let adopted = w.state.economy.equations.last().unwrap();
+        assert_eq!(adopted.poll, Some(poll));
+        assert_eq!(adopted.effective_ms, effective);
+        assert_eq!(w.state.economy.equation_at(effective - 1), eq);
+        assert_eq!(w.state.economy.equation_at(effective), generous);
+        w.check_laws();
+    }
+}
+
+mod bounties {
+    use super::super::bounty::{self, BountyState};
+    use super::*;
+    use crate::production::bodies::NewTask;
+    use crate::production::tasks;
+    use crate::projection::key_value;
+
+    fn task(w: &mut World, title: &str) -> EventId {
+        let body = NewTask {
+            area: "guide".into(),
+            title: title.into(),
+            ..NewTask::default()
+        }
+        .body();
+        w.ok(5, tasks::POST, body)
+    }
+
+    fn fund(task: &EventId, amount: u64, pledger: Option<AuthorKey>, unresolved: &str) -> Value {
+        let mut fields = vec![
+            ("task", id_value(task)),
+            ("amount", Value::Unsigned(amount)),
+            ("currency", Value::text(EUR)),
+            ("source", Value::text("Atelier Lumen SARL")),
+            ("reference", Value::text("SEPA 2026-11-20 #88")),
+            ("unresolved", Value::text(unresolved)),
+        ];
+        if let Some(k) = pledger {
+            fields.push(("pledger", key_value(&k)));
+        }
+        Value::text_map(fields)
+    }
+
+    fn owed(w: &World, i: usize) -> u64 {
+        w.state.economy.books.holds(&Account::Owed(w.key(i)), EUR)
+    }
+
+    #[test]
+    fn a_bounty_is_escrowed_then_released_to_co_authors_refunded_or_returned() {
+        let mut w = world();
+        let resolved = task(&mut w, "Translate the guide");
+        let abandoned = task(&mut w, "Port to the old phones");
+        let dropped = task(&mut w, "A logo nobody wanted");
+        let pledger = w.key(6);
+        assert_eq!(
+            code(w.send(3, bounty::FUND, fund(&resolved, 1_001, None, "treasury"))),
+            "not_treasurer"
+        );
+        assert_eq!(
+            code(w.send(0, bounty::FUND, fund(&resolved, 1_001, None, "refund"))),
+            "body_invalid"
+        );
+        assert_eq!(
+            code(w.send(
+                0,
+                bounty::FUND,
+                fund(&EventId([4; 32]), 1, None, "treasury")
+            )),
+            "task_unknown"
+        );
+        w.ok(
+            0,
+            bounty::FUND,
+            fund(&resolved, 1_001, Some(pledger), "refund"),
+        );
+        w.ok(
+            1,
+            bounty::FUND,
+            fund(&abandoned, 500, Some(pledger), "refund"),
+        );
+        w.ok(1, bounty::FUND, fund(&dropped, 300, None, "treasury"));
+        assert_eq!(
+            w.state.economy.books.holds(&Account::Escrow(resolved), EUR),
+            1_001
+        );
+        // Keys 3 and 4 resolve the task together, shares 3:1: 750.75 and 250.25 → 751 and
+        // 250, all 1,001 of it.
+        let work = NewContribution {
+            area: "guide".into(),
+            kind: "external".into(),
+            title: "Breton translation".into(),
+            description: None,
+            tasks: vec![resolved],
+            authors: vec![(w.key(3), 3), (w.key(4), 1)],
+            effort_minutes: Some(600),
+            sponsor: None,
+            revision: None,
+            evidence: vec!["https://example.org/br".into()],
+            checklist: vec![],
+        };
+        let (before3, before4) = (owed(&w, 3), owed(&w, 4));
+        let c = w.ok(3, contributions::SUBMIT, work.body());
+        w.ok(0, contributions::REVIEW, review(&c, "approve", None));
+        assert_eq!((owed(&w, 3) - before3, owed(&w, 4) - before4), (751, 250));
+        let released = w
+            .state
+            .economy
+            .bounties
+            .bounties
+            .values()
+            .find(|b| b.task == resolved)
+            .unwrap();
+        assert!(matches!(released.state, BountyState::Released { .. }));
+        assert_eq!(
+            w.state.economy.books.holds(&Account::Escrow(resolved), EUR),
+            0
+        );
+        assert_eq!(
+            code(w.send(0, bounty::FUND, fund(&resolved, 5, None, "treasury"))),
+            "task_closed"
+        );
+        // Closed unresolved: one refunded to its pledger, one to the treasury.
+        let treasury_before = w.state.economy.books.holds(&Account::Treasury, EUR);
+        for t in [abandoned, dropped] {
+            w.ok(
+                0,
+                tasks::CLOSE,
+                Value::text_map([
+                    ("task", id_value(&t)),
+                    ("reason", Value::text("out of scope")),
+                ]),
+            );
+        }
+        assert_eq!(owed(&w, 6), 500);
+        assert_eq!(
+            w.state.economy.books.holds(&Account::Treasury, EUR),
+            treasury_before + 300
+        );
+        assert!(w.state.economy.bounties.escrowed.is_empty());
+        w.check_laws();
+    }
+}

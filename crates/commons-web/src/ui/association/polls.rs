@@ -317,6 +317,12 @@ fn read_draft(s: &CommonsState, statutes: &Statutes, f: &Fields) -> Result<Draft
         DecisionKind::AmendStatutes => {
             draft.statutes = Some(read_form(f, Some(statutes))?);
         }
+        DecisionKind::ValueEquation | DecisionKind::Expense | DecisionKind::Award => {
+            return Err(
+                "Open this poll from the value equation's, the expense's or the award's own page."
+                    .to_owned(),
+            );
+        }
         DecisionKind::AdmitMember => {
             draft.application = Some(
                 EventId::from_hex(f.get("application"))
@@ -758,7 +764,7 @@ async fn poll_form(
     } else {
         StatusCode::OK
     };
-    let kinds: Vec<Value> = DecisionKind::ALL
+    let kinds: Vec<Value> = DecisionKind::REQUIRED
         .iter()
         .map(|k| context! { kind => k.as_str(), label => words::decision_label(*k) })
         .collect();

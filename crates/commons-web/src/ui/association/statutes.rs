@@ -229,8 +229,18 @@ pub fn read_form(f: &Fields, base: Option<&Statutes>) -> Result<Statutes, String
             basis,
         });
     }
-    let mut rules = BTreeMap::new();
-    for kind in DecisionKind::ALL {
+    // The kinds every statute rules on; the others (value equation, expense) follow the
+    // general rule unless the statutes already give them one, which an edit keeps.
+    let mut rules: BTreeMap<DecisionKind, DecisionRule> = base
+        .map(|b| {
+            b.rules
+                .iter()
+                .filter(|(k, _)| !DecisionKind::REQUIRED.contains(k))
+                .map(|(k, r)| (*k, r.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    for kind in DecisionKind::REQUIRED {
         let label = words::decision_label(kind).to_lowercase();
         let method = f.get(&rule_field(kind, "method")).to_owned();
         let electorate = Electorate::parse(f.get(&rule_field(kind, "electorate")))
@@ -354,7 +364,7 @@ pub(crate) fn editor_context(
         .max()
         .unwrap_or(0)
         .max(n_chambers);
-    let kinds: Vec<Value> = DecisionKind::ALL
+    let kinds: Vec<Value> = DecisionKind::REQUIRED
         .iter()
         .map(|kind| {
             let methods: Vec<(&str, &str)> = if kind.is_election() {

@@ -80,6 +80,9 @@ pub fn decision_label(kind: DecisionKind) -> &'static str {
         DecisionKind::ExpelMember => "Expelling a member",
         DecisionKind::ElectBoard => "Electing the board",
         DecisionKind::General => "General decisions",
+        DecisionKind::ValueEquation => "Changing the value equation",
+        DecisionKind::Expense => "Approving an expense",
+        DecisionKind::Award => "Choosing an award's winners",
     }
 }
 
@@ -92,6 +95,9 @@ pub fn decision_badge(kind: DecisionKind) -> &'static str {
         DecisionKind::ExpelMember => "expulsion",
         DecisionKind::ElectBoard => "board election",
         DecisionKind::General => "general",
+        DecisionKind::ValueEquation => "value equation",
+        DecisionKind::Expense => "expense",
+        DecisionKind::Award => "award",
     }
 }
 
