@@ -432,6 +432,9 @@ async fn accept(
         kind,
         now_ms,
     )?;
+    if kind == commons_core::value::distribution::PROPOSE {
+        check_pin(shared, &commons, event).await?;
+    }
     let index =
         append(runtime, draft, event).map_err(|r| SubmitError::Rejected(IngestError::Rule(r)))?;
     lock(&shared.posting).admit(commons, author, kind, now_ms);
@@ -492,6 +495,44 @@ async fn accept_genesis(
     push_event(&mut runtime, draft, event, index);
     runtimes.insert(commons, runtime);
     Ok(Accepted::Sequenced { commons, index })
+}
+
+/// A distribution is computed from a checkpoint the node signed: its `pin` must name a
+/// stored checkpoint's size and root. Core checks the size is one the ledger reached; only
+/// the node knows which roots it signed. A body core would refuse anyway passes through
+/// here to get core's own rejection.
+async fn check_pin(shared: &Shared, commons: &CommonsId, event: &Event) -> Result<(), SubmitError> {
+    let Some(pin) = event.body_value().and_then(|body| body.get("pin").cloned()) else {
+        return Ok(());
+    };
+    let (Some(Value::Unsigned(size)), Some(root)) = (pin.get("size"), pin.get("root")) else {
+        return Ok(());
+    };
+    let Some(root) = root.as_bytes() else {
+        return Ok(());
+    };
+    let stored = shared
+        .store
+        .checkpoint_at(commons, *size)
+        .await
+        .map_err(NodeError::from)?;
+    match stored {
+        Some(checkpoint) if checkpoint.root.0.as_slice() == root => Ok(()),
+        found => Err(SubmitError::Rejected(IngestError::Rule(
+            commons_core::Rejection::new(
+                commons_core::RejectionCode::CheckpointUnknown,
+                if found.is_some() {
+                    format!(
+                        "the pin's root is not the root of this node's checkpoint at size {size}"
+                    )
+                } else {
+                    format!(
+                        "this node signed no checkpoint at size {size}; pin the latest checkpoint (GET …/checkpoint)"
+                    )
+                },
+            ),
+        ))),
+    }
 }
 
 /// Applies `event` through core and adds it to the draft.
