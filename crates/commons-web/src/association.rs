@@ -1366,8 +1366,8 @@ pub struct ElectoratePage {
 #[serde(deny_unknown_fields)]
 pub struct PageParams {
     #[serde(default)]
-    offset: usize,
-    limit: Option<usize>,
+    pub(crate) offset: usize,
+    pub(crate) limit: Option<usize>,
 }
 
 /// `GET /api/v1/commons/{id}/polls/{poll}/electorate`: the frozen electorate.

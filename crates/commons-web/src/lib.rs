@@ -23,6 +23,7 @@ pub mod openapi;
 pub mod production;
 pub mod tlog;
 pub mod ui;
+pub mod value;
 
 pub use error::ApiError;
 
@@ -312,6 +313,38 @@ fn api_endpoints() -> Vec<(Route, MethodRouter<AppState>)> {
         (
             Route::get("/api/v1/commons/{id}/authorisations"),
             get(budget::list_authorisations),
+        ),
+        (
+            Route::get("/api/v1/commons/{id}/treasury"),
+            get(value::treasury),
+        ),
+        (
+            Route::get("/api/v1/commons/{id}/incomes"),
+            get(value::list_incomes),
+        ),
+        (
+            Route::get("/api/v1/commons/{id}/journal"),
+            get(value::journal),
+        ),
+        (
+            Route::get("/api/v1/commons/{id}/equation"),
+            get(value::equation),
+        ),
+        (
+            Route::get("/api/v1/commons/{id}/distributions"),
+            get(value::list_distributions),
+        ),
+        (
+            Route::get("/api/v1/commons/{id}/distributions/{dist}"),
+            get(value::get_distribution),
+        ),
+        (
+            Route::get("/api/v1/commons/{id}/distributions/{dist}/explain"),
+            get(value::explain_share),
+        ),
+        (
+            Route::get("/api/v1/commons/{id}/people/{key}/earnings"),
+            get(value::person_earnings),
         ),
         (
             Route::get("/api/v1/commons/{id}/checkpoint"),

@@ -76,6 +76,21 @@ fn commons_errors(mut responses: serde_json::Map<String, Value>) -> Value {
     Value::Object(responses)
 }
 
+/// A JSON object described in words (the listings' shapes are documented by example).
+fn object(description: &str) -> Value {
+    json_content(json!({ "type": "object", "description": description }))
+}
+
+/// The `limit` of a listing whose pages hold 1 to `max` items, `default` when not given.
+fn limit_param(max: usize, default: usize) -> Value {
+    query_param(
+        "limit",
+        false,
+        &format!("items per page, 1 to {max} (default {default}); otherwise invalid_query"),
+        uint(),
+    )
+}
+
 fn ok(description: &str, content: Value) -> serde_json::Map<String, Value> {
     let mut map = serde_json::Map::new();
     map.insert(
@@ -476,10 +491,15 @@ fn paths() -> Value {
     })
 }
 
-/// Adds the peer-production (`production_paths`), association (`association_paths`) and
-/// budgeting (`budget_paths`) routes to the other paths.
+/// Adds the peer-production (`production_paths`), association (`association_paths`),
+/// budgeting (`budget_paths`) and value-sharing (`value_paths`) routes to the other paths.
 fn with_areas(mut paths: Value) -> Value {
-    for more in [production_paths(), association_paths(), budget_paths()] {
+    for more in [
+        production_paths(),
+        association_paths(),
+        budget_paths(),
+        value_paths(),
+    ] {
         if let (Value::Object(all), Value::Object(more)) = (&mut paths, more) {
             all.extend(more);
         }
@@ -490,14 +510,7 @@ fn with_areas(mut paths: Value) -> Value {
 /// The peer-production reads; writes are events submitted to `/api/v1/events`.
 fn production_paths() -> Value {
     use crate::production::{PRODUCTION_PAGE_DEFAULT, PRODUCTION_PAGE_MAX};
-    let object =
-        |description: &str| json_content(json!({ "type": "object", "description": description }));
-    let limit = query_param(
-        "limit",
-        false,
-        &format!("items per page, 1 to {PRODUCTION_PAGE_MAX} (default {PRODUCTION_PAGE_DEFAULT})"),
-        uint(),
-    );
+    let limit = limit_param(PRODUCTION_PAGE_MAX, PRODUCTION_PAGE_DEFAULT);
     let offset = query_param("offset", false, "items to skip", uint());
     let area = query_param("area", false, "an area slug", json!({ "type": "string" }));
     let key = path_param("key", "author key", hex_string(33, "author key"));
@@ -576,16 +589,7 @@ fn association_paths() -> Value {
     use crate::association::{
         ASSOCIATION_PAGE_DEFAULT, ASSOCIATION_PAGE_MAX, ELECTORATE_HASH_RECIPE,
     };
-    let object =
-        |description: &str| json_content(json!({ "type": "object", "description": description }));
-    let limit = query_param(
-        "limit",
-        false,
-        &format!(
-            "items per page, 1 to {ASSOCIATION_PAGE_MAX} (default {ASSOCIATION_PAGE_DEFAULT}); otherwise invalid_query"
-        ),
-        uint(),
-    );
+    let limit = limit_param(ASSOCIATION_PAGE_MAX, ASSOCIATION_PAGE_DEFAULT);
     let offset = query_param("offset", false, "items to skip", uint());
     let poll = path_param(
         "poll",
@@ -692,16 +696,7 @@ fn budget_paths() -> Value {
     use crate::budget::{
         BUDGET_ELECTORATE_HASH_RECIPE, BUDGET_PAGE_DEFAULT, BUDGET_PAGE_MAX, BUDGET_SEED_RECIPE,
     };
-    let object =
-        |description: &str| json_content(json!({ "type": "object", "description": description }));
-    let limit = query_param(
-        "limit",
-        false,
-        &format!(
-            "items per page, 1 to {BUDGET_PAGE_MAX} (default {BUDGET_PAGE_DEFAULT}); otherwise invalid_query"
-        ),
-        uint(),
-    );
+    let limit = limit_param(BUDGET_PAGE_MAX, BUDGET_PAGE_DEFAULT);
     let offset = query_param("offset", false, "items to skip", uint());
     let round = path_param(
         "round",
@@ -754,6 +749,104 @@ fn budget_paths() -> Value {
                 query_param("project", false, "only this project's entries (404 unknown_project)", hex_string(32, "event id")),
                 offset, limit],
             "responses": with_404(commons_errors(ok("page", object("{matching, offset, totals: {currency: {granted, released, balance}}, entries: [{kind, round, round_title, project, project_name, amount, currency, index, reason, balance_after, balance}]}"))), "unknown_commons, unknown_round, unknown_project")
+        }}
+    })
+}
+
+/// Value sharing's reads; writes (`money.*`, `value.equation`, `dist.*`) are events
+/// submitted to `/api/v1/events`. The books are public by design.
+fn value_paths() -> Value {
+    use crate::value::{
+        CREDIT_RECIPE, CREDITED_CONTRIBUTIONS_MAX, EARNINGS_PAGE_DEFAULT, EARNINGS_PAGE_MAX,
+        FUNDING_INCOMES_MAX, VALUE_PAGE_DEFAULT, VALUE_PAGE_MAX,
+    };
+    let limit = limit_param(VALUE_PAGE_MAX, VALUE_PAGE_DEFAULT);
+    let offset = query_param("offset", false, "items to skip", uint());
+    let order = query_param(
+        "order",
+        false,
+        "asc (oldest first, the default) or desc",
+        json!({ "enum": ["asc", "desc"] }),
+    );
+    let currency = query_param(
+        "currency",
+        false,
+        "only this currency",
+        json!({ "type": "string", "pattern": "^[A-Z0-9]{1,12}$" }),
+    );
+    let dist = path_param(
+        "dist",
+        "the distribution: the id of its dist.propose event",
+        hex_string(32, "event id"),
+    );
+    let person = path_param("key", "author key", hex_string(33, "author key"));
+    let dist_errors = |content| {
+        let mut responses = commons_errors(content);
+        responses["404"] = json!({ "description": "unknown_commons, unknown_distribution", "content": json_content(schema_ref("Error")) });
+        responses
+    };
+    let money = "money is {minor, display}: exact minor units and the amount in major units with the currency (ISO 4217 decimals, 2 for a code it does not list)";
+    json!({
+        "/api/v1/commons/{id}/treasury": { "get": {
+            "operationId": "getTreasury",
+            "summary": "the books: per currency the treasury, what proposed distributions reserve, what is available, owed to people, carried, owed upstream, in pools, paid out, and income by kind; then every account's signed balance (outside accounts run negative; a currency's balances sum to zero), one page",
+            "description": money,
+            "parameters": [commons_param(), currency.clone(), offset.clone(), limit.clone()],
+            "responses": commons_errors(ok("treasury", object("{ledger_time_ms, size, treasurers: [{key, name}], treasurer_approvals, currencies: [{currency, decimals, treasury, reserved, available, owed, n_owed, carried, n_carried, upstream, pools, paid_out, income_total, income_by_kind: [{kind, amount, n_incomes}]}], accounts_matching, offset, accounts: [{account, kind, internal, person, currency, balance: {minor, display}}]}")))
+        }},
+        "/api/v1/commons/{id}/incomes": { "get": {
+            "operationId": "listIncomes",
+            "summary": "incomes recorded by treasurers, in ledger order, with their reversal if one corrected them",
+            "parameters": [commons_param(), currency.clone(),
+                query_param("kind", false, "only this kind", json!({ "enum": ["donation", "benefit_sharing", "grant", "prize", "bounty", "sale"] })),
+                order.clone(), offset.clone(), limit.clone()],
+            "responses": commons_errors(ok("page", object("{matching, offset, totals: {currency: money}, incomes: [{id, kind, amount, currency, source, source_agent, reference, note, earmark: {kind, id}, by, index, time_ms, reversed_by}]}")))
+        }},
+        "/api/v1/commons/{id}/journal": { "get": {
+            "operationId": "getJournal",
+            "summary": "the double-entry journal: every line moving money from one account to another, with the event that wrote it",
+            "parameters": [commons_param(), currency,
+                query_param("account", false, "only lines from or to this account, e.g. treasury or owed:<key>", json!({ "type": "string" })),
+                query_param("event", false, "only the lines of this event", hex_string(32, "event id")),
+                order, offset.clone(), limit.clone()],
+            "responses": commons_errors(ok("page", object("{matching, offset, lines: [{n, from, to, amount, currency, event, index, time_ms, memo, reverses}]}")))
+        }},
+        "/api/v1/commons/{id}/equation": { "get": {
+            "operationId": "getEquation",
+            "summary": "the value equation in force now and every adopted equation with its effective time and the poll that decided it; weights are exact fractions \"n/d\"",
+            "description": CREDIT_RECIPE,
+            "parameters": [commons_param()],
+            "responses": commons_errors(ok("equations", object("{ledger_time_ms, in_force: equation, in_force_n, formula, equations: [{n, index, effective_ms, poll, in_force, equation: {base, effort_per_hour, kinds, areas, labels, chore_multiplier, reviewer_share, upstream: [{name, share}], hash}}]}")))
+        }},
+        "/api/v1/commons/{id}/distributions": { "get": {
+            "operationId": "listDistributions",
+            "summary": "distributions, newest first, with status and treasurer approvals",
+            "parameters": [commons_param(),
+                query_param("status", false, "proposed or executed", json!({ "enum": ["proposed", "executed"] })),
+                offset.clone(), limit.clone()],
+            "responses": commons_errors(ok("page", object("{matching, offset, distributions: [{id, title, by, index, time_ms, amount, currency, status, n_approvals, approvals_needed, executed_index, executed_ms, pin_size, n_recipients}]}")))
+        }},
+        "/api/v1/commons/{id}/distributions/{dist}": { "get": {
+            "operationId": "getDistribution",
+            "summary": "one distribution: pin, configuration hash, approvals, every bucket with its amount and shares (recipient, weight in milli-credits, amount), each recipient's total, what execution credits and carries",
+            "description": format!("`offset` and `limit` page each bucket's shares and the totals, credited and carried lists alike (`recipients_matching`, `n_shares`). {money}."),
+            "parameters": [commons_param(), dist.clone(), offset.clone(), limit],
+            "responses": dist_errors(ok("distribution", object("{…summary, pin: {size, root}, config_hash, min_payout, approvals, buckets: [{name, take, share_ppm, to, policy, amount, total_weight, n_shares, shares: [{recipient: {kind, key, name}, weight, amount}]}], recipients_matching, offset, totals, credited, carried, total_shared, total_credited, total_carried}")))
+        }},
+        "/api/v1/commons/{id}/distributions/{dist}/explain": { "get": {
+            "operationId": "explainShare",
+            "summary": "why one person got what they got: the incomes that funded the treasury before the pin, each bucket with their weight against its total and their amount, and the accepted contributions that earned the credit (exact fractions and milli-credits)",
+            "description": format!("Lists at most {FUNDING_INCOMES_MAX} incomes (the latest) and {CREDITED_CONTRIBUTIONS_MAX} contributions per bucket (largest credit first); the counts cover all. A key with no share gets zero amounts and the contributions, if any, that earned too little. {CREDIT_RECIPE}"),
+            "parameters": [commons_param(), dist,
+                query_param("who", true, "the person's key", hex_string(33, "author key"))],
+            "responses": dist_errors(ok("explanation", object("{distribution, recipient, funding: {drawn_from, n_incomes, incomes_total, incomes}, buckets: [{name, to, policy, bucket_amount, credit_from_index, credit_before_index, weight, total_weight, fraction, amount, n_contributions, contributions: [{contribution, title, area, role, credit, milli_credits, accepted_index, accepted_ms}]}], total, credited, carried, recipe}")))
+        }},
+        "/api/v1/commons/{id}/people/{key}/earnings": { "get": {
+            "operationId": "personEarnings",
+            "summary": "a person's earnings: what they are owed, carried and were paid per currency, and each distribution that gave them a share, newest first, explained as by …/explain",
+            "parameters": [commons_param(), person, offset,
+                limit_param(EARNINGS_PAGE_MAX, EARNINGS_PAGE_DEFAULT)],
+            "responses": commons_errors(ok("earnings", object("{person, books: [{currency, owed, carried, paid_out}], matching, offset, distributions: [explanation]}")))
         }}
     })
 }

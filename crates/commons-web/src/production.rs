@@ -36,7 +36,7 @@ fn hex_id(id: &EventId) -> String {
     id.to_hex()
 }
 
-fn unknown(code: &'static str, what: &str) -> ApiError {
+pub(crate) fn unknown(code: &'static str, what: &str) -> ApiError {
     ApiError::not_found(code, format!("this commons has no {what} with that id"))
 }
 

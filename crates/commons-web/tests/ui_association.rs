@@ -10,24 +10,12 @@
 mod site;
 
 use axum::http::{StatusCode, header};
-use site::{Browser, DAY_MS, Page, Site, main, preview, site};
+use site::{Browser, DAY_MS, Page, Site, main, pairs, preview, site, statutes_form};
 
 /// A commons made by "Founder", with the statutes' defaults adopted except for what
 /// `changes` sets; returns the commons' path.
 async fn association(site: &Site, founder: &mut Browser, changes: &[(&str, &str)]) -> String {
-    founder
-        .register_as(site, "Founder", "founder@example.org")
-        .await;
-    let created = founder
-        .submit(
-            site,
-            "/new",
-            "/new",
-            &[("name", "Repair café"), ("licence", "CC-BY-SA-4.0")],
-        )
-        .await;
-    assert_eq!(created.status, StatusCode::SEE_OTHER);
-    let path = format!("/c/{}", site.commons().to_hex());
+    let path = founder.found(site, "Repair café", "CC-BY-SA-4.0").await;
     let adopted = founder
         .submit(
             site,
@@ -43,61 +31,6 @@ async fn association(site: &Site, founder: &mut Browser, changes: &[(&str, &str)
         main(&adopted.text)
     );
     path
-}
-
-/// The adoption form as the page prefills it, with `changes` applied.
-fn statutes_form(changes: &[(&str, &str)]) -> Vec<(String, String)> {
-    let mut fields: Vec<(String, String)> = [
-        ("name", "Friends of the repair café"),
-        ("purpose", "Keep the café's tools and guides free."),
-        ("admission", "maintainers"),
-        ("window_months", "6"),
-        ("board_seats", "3"),
-        ("board_term_months", "12"),
-        ("chamber-0-slug", "users"),
-        ("chamber-0-name", "Users"),
-        ("chamber-0-basis", "declared"),
-        ("chamber-1-slug", "workers"),
-        ("chamber-1-name", "Workers"),
-        ("chamber-1-basis", "declared"),
-    ]
-    .iter()
-    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-    .collect();
-    for (kind, method, threshold, strict, quorum) in [
-        ("amend_statutes", "proposal", "2/3", false, "1/3"),
-        ("admit_member", "proposal", "1/2", true, "0"),
-        ("suspend_member", "proposal", "1/2", true, "1/4"),
-        ("expel_member", "proposal", "2/3", false, "1/2"),
-        ("elect_board", "stv-scottish", "0", false, "0"),
-        ("general", "proposal", "1/2", true, "0"),
-    ] {
-        let mut rule = vec![
-            ("method", method),
-            ("electorate", "members"),
-            ("threshold", threshold),
-            ("quorum", quorum),
-        ];
-        if strict {
-            rule.push(("strict", "yes"));
-        }
-        for (part, value) in rule {
-            fields.push((format!("rule-{kind}-{part}"), value.to_owned()));
-        }
-    }
-    for (name, value) in changes {
-        fields.retain(|(n, _)| n != name);
-        fields.push(((*name).to_owned(), (*value).to_owned()));
-    }
-    fields
-}
-
-/// Owned form fields as the borrowed pairs the browser posts.
-fn pairs(fields: &[(String, String)]) -> Vec<(&str, &str)> {
-    fields
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect()
 }
 
 /// The id at the end of a redirect to `…/polls/{id}`.
@@ -157,18 +90,7 @@ async fn open_poll(
 async fn every_association_page_has_a_finished_empty_state_before_statutes_exist() {
     let site = site().await;
     let mut founder = Browser::new(1);
-    founder
-        .register_as(&site, "Founder", "founder@example.org")
-        .await;
-    founder
-        .submit(
-            &site,
-            "/new",
-            "/new",
-            &[("name", "Quiet commons"), ("licence", "CC0-1.0")],
-        )
-        .await;
-    let path = format!("/c/{}", site.commons().to_hex());
+    let path = founder.found(&site, "Quiet commons", "CC0-1.0").await;
     let overview = founder.get(&site, &path).await;
     overview.shows(&format!("href=\"{path}/association\""));
     overview.shows(&format!("href=\"{path}/polls\""));

@@ -273,17 +273,34 @@ fn read_buckets(value: &Value) -> Result<Vec<Bucket>, Rejection> {
     Ok(buckets)
 }
 
-fn bucket_value(b: &Bucket) -> Value {
-    let (take, ppm) = match b.take {
-        Take::Straight(p) => ("straight", Some(p)),
-        Take::Remaining(p) => ("remaining", Some(p)),
-        Take::Rest => ("rest", None),
-    };
-    let (to, policy) = match b.target {
-        Target::Treasury => ("treasury", None),
-        Target::Upstream => ("upstream", None),
-        Target::Contributors(p) => ("contributors", Some(p.as_str())),
-    };
+/// A bucket's `take`, `share_ppm`, `to` and `policy` as its body form writes them.
+pub type BucketWords = (
+    &'static str,
+    Option<u64>,
+    &'static str,
+    Option<&'static str>,
+);
+
+impl Bucket {
+    /// The bucket in the words of its body form (see [`BucketWords`]).
+    pub fn words(&self) -> BucketWords {
+        let (take, ppm) = match self.take {
+            Take::Straight(p) => ("straight", Some(p)),
+            Take::Remaining(p) => ("remaining", Some(p)),
+            Take::Rest => ("rest", None),
+        };
+        let (to, policy) = match self.target {
+            Target::Treasury => ("treasury", None),
+            Target::Upstream => ("upstream", None),
+            Target::Contributors(p) => ("contributors", Some(p.as_str())),
+        };
+        (take, ppm, to, policy)
+    }
+}
+
+/// A bucket in its `dist.propose` body form (what [`read_buckets`] reads).
+pub fn bucket_value(b: &Bucket) -> Value {
+    let (take, ppm, to, policy) = b.words();
     let mut fields = vec![
         ("name", Value::text(b.name.clone())),
         ("take", Value::text(take)),
@@ -334,14 +351,15 @@ pub(crate) fn split(amount: u64, weights: &BTreeMap<Beneficiary, u64>) -> Vec<Sh
     }
 }
 
-/// What the previous executed distribution was pinned to (where `immediate` starts).
-fn last_executed_pin(state: &State) -> u64 {
+/// Where `immediate` starts for a distribution proposed at ledger index `before`: the pin
+/// of the last distribution executed before it (0 when none was).
+pub fn last_executed_pin(state: &State, before: u64) -> u64 {
     state
         .economy
         .distribution_order
         .iter()
         .filter_map(|id| state.economy.distributions.get(id))
-        .filter(|d| matches!(d.status, Status::Executed { .. }))
+        .filter(|d| matches!(d.status, Status::Executed { index, .. } if index < before))
         .map(|d| d.pin_size)
         .max()
         .unwrap_or(0)
@@ -350,7 +368,7 @@ fn last_executed_pin(state: &State) -> u64 {
 /// Computes the buckets of a distribution of `amount`.
 pub fn compute(state: &State, amount: u64, pin: u64, buckets: &[Bucket]) -> Vec<BucketResult> {
     let lifetime = credit(state, 0, pin);
-    let since = last_executed_pin(state);
+    let since = last_executed_pin(state, u64::MAX);
     let recent = if buckets
         .iter()
         .any(|b| b.target == Target::Contributors(Policy::Immediate))
@@ -396,7 +414,7 @@ fn mul_ppm(amount: u64, ppm: u64) -> u64 {
 }
 
 /// Money still promised by distributions proposed and not executed.
-fn reserved(state: &State, currency: &str) -> u64 {
+pub fn reserved(state: &State, currency: &str) -> u64 {
     state
         .economy
         .distributions

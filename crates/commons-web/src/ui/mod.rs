@@ -16,6 +16,7 @@ pub mod forks;
 pub mod production;
 pub mod secret;
 pub mod session;
+pub mod value;
 
 use crate::limits::RateLimiter;
 use crate::{AppState, Route};
@@ -134,6 +135,11 @@ fn templates() -> &'static Environment<'static> {
         env.add_filter("money", |minor: u64, code: String| {
             crate::budget::Currency::of(&code).format(minor)
         });
+        // Parts per million as a percentage: `{{ 125000|ppm }}` is `12.5%`.
+        env.add_filter("ppm", |ppm: u64| {
+            let text = format!("{}.{:04}", ppm / 10_000, ppm % 10_000);
+            format!("{}%", text.trim_end_matches('0').trim_end_matches('.'))
+        });
         env
     })
 }
@@ -184,6 +190,12 @@ const TEMPLATE_SOURCES: &[(&str, &str)] = template_sources!(
     "new_poll.html",
     "poll.html",
     "delegations.html",
+    "value.html",
+    "treasury.html",
+    "equation.html",
+    "distributions.html",
+    "distribution.html",
+    "earnings.html",
 );
 
 /// The stylesheet every page links.
@@ -623,5 +635,6 @@ pub fn endpoints() -> Vec<(Route, MethodRouter<AppState>)> {
         ),
     ];
     endpoints.extend(association::endpoints());
+    endpoints.extend(value::endpoints());
     endpoints
 }

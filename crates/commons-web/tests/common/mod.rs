@@ -69,6 +69,11 @@ pub fn id_value(id: &EventId) -> Value {
 
 impl App {
     pub async fn start() -> App {
+        App::start_with(statutes()).await
+    }
+
+    /// [`App::start`] with other statutes (treasurers, say) adopted.
+    pub async fn start_with(statutes: StatutesJson) -> App {
         let test = TestNode::start().await;
         let maya_key = key(1);
         let commons = test.create_commons(&maya_key, "Orchard").await;
@@ -99,7 +104,7 @@ impl App {
             let event = app.author(who).profile(name);
             app.expect_ok(&event).await;
         }
-        let adopt = Value::text_map([("statutes", statutes().to_value().unwrap())]);
+        let adopt = Value::text_map([("statutes", statutes.to_value().unwrap())]);
         let event = app.maya.sign("assoc.adopt", &adopt, vec![], T0_MS);
         app.expect_ok(&event).await;
         let mut applications = Vec::new();

@@ -253,6 +253,22 @@ impl Browser {
         .await
     }
 
+    /// Registers as "Founder" and creates the commons `name`; returns its path.
+    pub async fn found(&mut self, site: &Site, name: &str, licence: &str) -> String {
+        self.register_as(site, "Founder", "founder@example.org")
+            .await;
+        let created = self
+            .submit(
+                site,
+                "/new",
+                "/new",
+                &[("name", name), ("licence", licence)],
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::SEE_OTHER);
+        format!("/c/{}", site.commons().to_hex())
+    }
+
     /// Registers and publishes a profile of `kind` in the commons at `path`, so pages
     /// name them.
     pub async fn join_as(site: &Site, path: &str, octet: u8, name: &str, kind: &str) -> Browser {
@@ -295,4 +311,59 @@ impl Browser {
             "the flash says {message:?}, not {part:?}"
         );
     }
+}
+
+/// The adoption form as the page prefills it, with `changes` applied.
+pub fn statutes_form(changes: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut fields: Vec<(String, String)> = [
+        ("name", "Friends of the repair café"),
+        ("purpose", "Keep the café's tools and guides free."),
+        ("admission", "maintainers"),
+        ("window_months", "6"),
+        ("board_seats", "3"),
+        ("board_term_months", "12"),
+        ("chamber-0-slug", "users"),
+        ("chamber-0-name", "Users"),
+        ("chamber-0-basis", "declared"),
+        ("chamber-1-slug", "workers"),
+        ("chamber-1-name", "Workers"),
+        ("chamber-1-basis", "declared"),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect();
+    for (kind, method, threshold, strict, quorum) in [
+        ("amend_statutes", "proposal", "2/3", false, "1/3"),
+        ("admit_member", "proposal", "1/2", true, "0"),
+        ("suspend_member", "proposal", "1/2", true, "1/4"),
+        ("expel_member", "proposal", "2/3", false, "1/2"),
+        ("elect_board", "stv-scottish", "0", false, "0"),
+        ("general", "proposal", "1/2", true, "0"),
+    ] {
+        let mut rule = vec![
+            ("method", method),
+            ("electorate", "members"),
+            ("threshold", threshold),
+            ("quorum", quorum),
+        ];
+        if strict {
+            rule.push(("strict", "yes"));
+        }
+        for (part, value) in rule {
+            fields.push((format!("rule-{kind}-{part}"), value.to_owned()));
+        }
+    }
+    for (name, value) in changes {
+        fields.retain(|(n, _)| n != name);
+        fields.push(((*name).to_owned(), (*value).to_owned()));
+    }
+    fields
+}
+
+/// Owned form fields as the borrowed pairs the browser posts.
+pub fn pairs(fields: &[(String, String)]) -> Vec<(&str, &str)> {
+    fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect()
 }
