@@ -1316,7 +1316,7 @@ fn poll_json(state: &CommonsState, id: &EventId, poll: &Poll) -> PollJson {
 }
 
 /// Runs `read` on the poll `poll` of the commons; 404 `unknown_poll` if there is none.
-async fn with_poll<T: Send + 'static>(
+pub(crate) async fn with_poll<T: Send + 'static>(
     state: &AppState,
     commons: &CommonsId,
     poll: EventId,

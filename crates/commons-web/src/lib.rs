@@ -347,6 +347,14 @@ fn api_endpoints() -> Vec<(Route, MethodRouter<AppState>)> {
             get(value::person_earnings),
         ),
         (
+            Route::get("/api/v1/commons/{id}/polls/{poll}/simulation"),
+            get(value::equation_simulation),
+        ),
+        (
+            Route::get("/api/v1/commons/{id}/spending"),
+            get(value::spending),
+        ),
+        (
             Route::get("/api/v1/commons/{id}/checkpoint"),
             get(api::checkpoint),
         ),

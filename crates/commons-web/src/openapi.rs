@@ -758,7 +758,7 @@ fn budget_paths() -> Value {
 fn value_paths() -> Value {
     use crate::value::{
         CREDIT_RECIPE, CREDITED_CONTRIBUTIONS_MAX, EARNINGS_PAGE_DEFAULT, EARNINGS_PAGE_MAX,
-        FUNDING_INCOMES_MAX, VALUE_PAGE_DEFAULT, VALUE_PAGE_MAX,
+        FUNDING_INCOMES_MAX, SPENDING_LATEST_MAX, VALUE_PAGE_DEFAULT, VALUE_PAGE_MAX,
     };
     let limit = limit_param(VALUE_PAGE_MAX, VALUE_PAGE_DEFAULT);
     let offset = query_param("offset", false, "items to skip", uint());
@@ -792,7 +792,7 @@ fn value_paths() -> Value {
             "summary": "the books: per currency the treasury, what proposed distributions reserve, what is available, owed to people, carried, owed upstream, in pools, paid out, and income by kind; then every account's signed balance (outside accounts run negative; a currency's balances sum to zero), one page",
             "description": money,
             "parameters": [commons_param(), currency.clone(), offset.clone(), limit.clone()],
-            "responses": commons_errors(ok("treasury", object("{ledger_time_ms, size, treasurers: [{key, name}], treasurer_approvals, currencies: [{currency, decimals, treasury, reserved, available, owed, n_owed, carried, n_carried, upstream, pools, paid_out, income_total, income_by_kind: [{kind, amount, n_incomes}]}], accounts_matching, offset, accounts: [{account, kind, internal, person, currency, balance: {minor, display}}]}")))
+            "responses": commons_errors(ok("treasury", object("{ledger_time_ms, size, treasurers: [{key, name}], treasurer_approvals, currencies: [{currency, decimals, treasury, reserved, available, owed, n_owed, carried, n_carried, upstream, pools, expenses, escrow, awards, paid_out, income_total, income_by_kind: [{kind, amount, n_incomes}]}], accounts_matching, offset, accounts: [{account, kind, internal, person, currency, balance: {minor, display}}]}")))
         }},
         "/api/v1/commons/{id}/incomes": { "get": {
             "operationId": "listIncomes",
@@ -840,6 +840,22 @@ fn value_paths() -> Value {
             "parameters": [commons_param(), dist,
                 query_param("who", true, "the person's key", hex_string(33, "author key"))],
             "responses": dist_errors(ok("explanation", object("{distribution, recipient, funding: {drawn_from, n_incomes, incomes_total, incomes}, buckets: [{name, to, policy, bucket_amount, credit_from_index, credit_before_index, weight, total_weight, fraction, amount, n_contributions, contributions: [{contribution, title, area, role, credit, milli_credits, accepted_index, accepted_ms}]}], total, credited, carried, recipe}")))
+        }},
+        "/api/v1/commons/{id}/polls/{poll}/simulation": { "get": {
+            "operationId": "simulateEquation",
+            "summary": "what an open or closed `value_equation` poll's equation would change: each person's lifetime credit (milli-credits) and share of a distribution before and after, computed by the same code as a real distribution (the latest distribution's amount and buckets, or before any the whole treasury to contributors by lifetime credit)",
+            "description": money,
+            "parameters": [commons_param(), path_param("poll", "the poll's id", hex_string(32, "event id"))],
+            "responses": commons_errors(ok("simulation", object("{poll, effective_ms, equation, amount, shares: [{to: {kind, key, name}, credit_before, credit_after, money_before, money_after}]}")))
+        }},
+        "/api/v1/commons/{id}/spending": { "get": {
+            "operationId": "listSpending",
+            "summary": "expenses, newest first and paged, each with its budget line, state (draft, submitted, incomplete, approved, scheduled, paid, rejected, cancelled, reversed), approvals against those needed, whether a poll must pass, and its history; the latest bounties (escrowed, released with each co-author's part, refunded or returned to the treasury) and awards (nominees, winners' prizes)",
+            "description": format!("At most {SPENDING_LATEST_MAX} bounties and awards, the latest; `bounties_matching` and `awards_matching` count them all. {money}."),
+            "parameters": [commons_param(),
+                query_param("offset", false, "expenses to skip", uint()),
+                limit_param(VALUE_PAGE_MAX, VALUE_PAGE_DEFAULT)],
+            "responses": commons_errors(ok("spending", object("{expenses_matching, offset, expenses: [{id, author, payee, title, amount, line, reference, state, approvals, approvals_needed, needs_poll, poll, history: [{by, index, time_ms, what, note}]}], bounties_matching, bounties: [{id, task, pledger, source, amount, unresolved, state, shares}], awards_matching, awards: [{id, title, amount, winners, nominations_close_ms, nominees: [{nominee, by, reason}], state, prizes}]}")))
         }},
         "/api/v1/commons/{id}/people/{key}/earnings": { "get": {
             "operationId": "personEarnings",

@@ -191,6 +191,12 @@ pub struct CurrencyBooksJson {
     pub upstream: MoneyJson,
     /// Distribution pools between execution and credit.
     pub pools: MoneyJson,
+    /// Set aside for approved expenses until they are paid.
+    pub expenses: MoneyJson,
+    /// Bounties in escrow on open tasks.
+    pub escrow: MoneyJson,
+    /// Prizes of awards not yet decided.
+    pub awards: MoneyJson,
     /// Paid out to people and upstream commons.
     pub paid_out: MoneyJson,
     /// Every income received, net of reversals, and by kind (every kind, in order).
@@ -247,6 +253,9 @@ fn account_kind(account: &Account) -> &'static str {
         Account::Carry(_) => "carry",
         Account::Income(_) => "income",
         Account::PaidOut => "paid_out",
+        Account::Reserved(_) => "reserved",
+        Account::Escrow(_) => "escrow",
+        Account::Award(_) => "award",
     }
 }
 
@@ -311,6 +320,9 @@ pub fn currency_books(state: &CommonsState, currency: &str) -> CurrencyBooksJson
         n_carried: sum("carry").1,
         upstream: money(sum("upstream").0),
         pools: money(sum("pool").0),
+        expenses: money(sum("reserved").0),
+        escrow: money(sum("escrow").0),
+        awards: money(sum("award").0),
         paid_out: money(paid_out),
         income_total: money(income_total),
         income_by_kind,
@@ -1353,4 +1365,281 @@ pub fn credits_text(milli_credits: u64) -> String {
         milli_credits / distribution::CREDIT_UNIT,
         milli_credits % distribution::CREDIT_UNIT
     )
+}
+
+// ---------------------------------------------------------------------------------------
+// A value equation change's simulation, expenses, bounties and awards
+
+#[derive(Debug, Serialize)]
+pub struct SimulatedShareJson {
+    pub to: RecipientJson,
+    /// Lifetime credit in milli-credits, under the equations in force and with the change.
+    pub credit_before: u64,
+    pub credit_after: u64,
+    /// Share of the simulated distribution (`null` amounts when there is no money yet).
+    pub money_before: Option<MoneyJson>,
+    pub money_after: Option<MoneyJson>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SimulationJson {
+    pub poll: String,
+    pub effective_ms: u64,
+    pub equation: EquationJson,
+    /// The distribution simulated: the latest one's amount and buckets pinned to the ledger
+    /// as it is now, or, before any, the whole treasury to contributors by lifetime credit.
+    pub amount: Option<MoneyJson>,
+    pub shares: Vec<SimulatedShareJson>,
+}
+
+/// `GET /api/v1/commons/{id}/polls/{poll}/simulation`: what a `value_equation` poll's
+/// equation would change, person by person, computed by the same code as a distribution.
+pub async fn equation_simulation(
+    State(state): State<AppState>,
+    ApiPath((id, poll)): ApiPath<(String, String)>,
+) -> Result<Json<SimulationJson>, ApiError> {
+    use commons_core::association::polls::Decision;
+    let commons = parse_commons_id(&id)?;
+    let poll_id = parse_event_id(&poll)?;
+    let answer = crate::association::with_poll(&state, &commons, poll_id, move |s, p| {
+        let Decision::ValueEquation {
+            equation,
+            effective_ms,
+        } = &p.decision
+        else {
+            return None;
+        };
+        let sim = distribution::simulate_equation(s, equation, *effective_ms);
+        let money = |minor: u64| sim.currency.as_deref().map(|c| MoneyJson::of(c, minor));
+        Some(SimulationJson {
+            poll: poll_id.to_hex(),
+            effective_ms: *effective_ms,
+            equation: EquationJson::of(equation),
+            amount: money(sim.amount),
+            shares: sim
+                .shares
+                .iter()
+                .map(|share| SimulatedShareJson {
+                    to: RecipientJson::of(s, &share.to),
+                    credit_before: share.credit_before,
+                    credit_after: share.credit_after,
+                    money_before: money(share.money_before),
+                    money_after: money(share.money_after),
+                })
+                .collect(),
+        })
+    })
+    .await?;
+    answer.map(Json).ok_or_else(|| {
+        ApiError::bad_request(
+            "not_an_equation_poll",
+            "only a value_equation poll has a simulation",
+        )
+    })
+}
+
+#[derive(Debug, Serialize)]
+pub struct ExpenseJson {
+    pub id: String,
+    pub author: PersonJson,
+    pub payee: PersonJson,
+    pub title: String,
+    pub amount: MoneyJson,
+    /// The budget project it is charged to; `null` for the general treasury.
+    pub line: Option<String>,
+    pub reference: Option<String>,
+    /// `draft`, `submitted`, `incomplete`, `approved`, `scheduled`, `paid`, `rejected`,
+    /// `cancelled` or `reversed`.
+    pub state: &'static str,
+    pub approvals: Vec<PersonJson>,
+    pub approvals_needed: u32,
+    /// Whether a poll of the association must also pass (its amount is above the line's limit).
+    pub needs_poll: bool,
+    pub poll: Option<String>,
+    pub history: Vec<ExpenseStepJson>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ExpenseStepJson {
+    pub by: PersonJson,
+    pub index: u64,
+    pub time_ms: u64,
+    pub what: &'static str,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct BountyJson {
+    pub id: String,
+    pub task: String,
+    pub pledger: Option<PersonJson>,
+    pub source: String,
+    pub amount: MoneyJson,
+    /// `refund` or `treasury`: where it goes if the task closes unresolved.
+    pub unresolved: &'static str,
+    /// `escrowed`, `released`, `refunded` or `to_treasury`.
+    pub state: &'static str,
+    /// When released: each co-author's part.
+    pub shares: Vec<(PersonJson, MoneyJson)>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AwardJson {
+    pub id: String,
+    pub title: String,
+    pub amount: MoneyJson,
+    pub winners: u32,
+    pub nominations_close_ms: u64,
+    pub nominees: Vec<NomineeJson>,
+    /// `open`, `awarded` or `cancelled`.
+    pub state: &'static str,
+    pub prizes: Vec<(PersonJson, MoneyJson)>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct NomineeJson {
+    pub nominee: PersonJson,
+    pub by: PersonJson,
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SpendingJson {
+    pub expenses_matching: u64,
+    pub offset: usize,
+    pub expenses: Vec<ExpenseJson>,
+    /// Every bounty and award counted; the lists hold the latest [`SPENDING_LATEST_MAX`].
+    pub bounties_matching: u64,
+    pub bounties: Vec<BountyJson>,
+    pub awards_matching: u64,
+    pub awards: Vec<AwardJson>,
+}
+
+/// Most bounties and most awards one answer lists (the latest).
+pub const SPENDING_LATEST_MAX: usize = 200;
+
+/// The latest `SPENDING_LATEST_MAX` of `items` by ledger index, newest first.
+fn latest<T>(items: impl Iterator<Item = T>, index: impl Fn(&T) -> u64) -> Vec<T> {
+    let mut items: Vec<T> = items.collect();
+    items.sort_by_key(|i| std::cmp::Reverse(index(i)));
+    items.truncate(SPENDING_LATEST_MAX);
+    items
+}
+
+fn expense_json(s: &CommonsState, e: &commons_core::value::expense::Expense) -> ExpenseJson {
+    use commons_core::value::expense::{needs_poll, policy_of};
+    ExpenseJson {
+        id: e.id.to_hex(),
+        author: PersonJson::of(s, &e.author),
+        payee: PersonJson::of(s, &e.payee),
+        title: e.title.clone(),
+        amount: MoneyJson::of(&e.currency, e.amount),
+        line: e.line.map(|l| l.to_hex()),
+        reference: e.reference.clone(),
+        state: e.state.as_str(),
+        approvals: e.approvals.iter().map(|k| PersonJson::of(s, k)).collect(),
+        approvals_needed: policy_of(s, &e.line).approvals,
+        needs_poll: needs_poll(s, e),
+        poll: e.poll.map(|p| p.to_hex()),
+        history: e
+            .history
+            .iter()
+            .map(|h| ExpenseStepJson {
+                by: PersonJson::of(s, &h.by),
+                index: h.index,
+                time_ms: h.time_ms,
+                what: h.what,
+                note: h.note.clone(),
+            })
+            .collect(),
+    }
+}
+
+fn shares_json(
+    s: &CommonsState,
+    currency: &str,
+    shares: &[(AuthorKey, u64)],
+) -> Vec<(PersonJson, MoneyJson)> {
+    shares
+        .iter()
+        .map(|(k, a)| (PersonJson::of(s, k), MoneyJson::of(currency, *a)))
+        .collect()
+}
+
+/// `GET /api/v1/commons/{id}/spending`: expenses (paged, newest first) with their approval
+/// state and history, every bounty and every award.
+pub async fn spending(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(params): ApiQuery<PageParams>,
+) -> Result<Json<SpendingJson>, ApiError> {
+    use commons_core::value::award::AwardState;
+    use commons_core::value::bounty::BountyState;
+    let commons = parse_commons_id(&id)?;
+    let limit = page_limit(params.limit)?;
+    let offset = params.offset;
+    Ok(Json(
+        inspect(&state, &commons, move |s| {
+            let economy = &s.economy;
+            let mut expenses: Vec<_> = economy.expenses.expenses.values().collect();
+            expenses.sort_by_key(|e| std::cmp::Reverse(e.index));
+            SpendingJson {
+                expenses_matching: expenses.len() as u64,
+                offset,
+                expenses: expenses
+                    .into_iter()
+                    .skip(offset)
+                    .take(limit)
+                    .map(|e| expense_json(s, e))
+                    .collect(),
+                bounties_matching: economy.bounties.bounties.len() as u64,
+                bounties: latest(economy.bounties.bounties.values(), |b| b.index)
+                    .into_iter()
+                    .map(|b| BountyJson {
+                        id: b.id.to_hex(),
+                        task: b.task.to_hex(),
+                        pledger: b.pledger.as_ref().map(|k| PersonJson::of(s, k)),
+                        source: b.source.clone(),
+                        amount: MoneyJson::of(&b.currency, b.amount),
+                        unresolved: b.unresolved.as_str(),
+                        state: b.state.as_str(),
+                        shares: match &b.state {
+                            BountyState::Released { shares, .. } => {
+                                shares_json(s, &b.currency, shares)
+                            }
+                            _ => Vec::new(),
+                        },
+                    })
+                    .collect(),
+                awards_matching: economy.awards.len() as u64,
+                awards: latest(economy.awards.values(), |a| a.index)
+                    .into_iter()
+                    .map(|a| AwardJson {
+                        id: a.id.to_hex(),
+                        title: a.title.clone(),
+                        amount: MoneyJson::of(&a.currency, a.amount),
+                        winners: a.winners,
+                        nominations_close_ms: a.nominations_close_ms,
+                        nominees: a
+                            .nominations
+                            .iter()
+                            .map(|n| NomineeJson {
+                                nominee: PersonJson::of(s, &n.nominee),
+                                by: PersonJson::of(s, &n.by),
+                                reason: n.reason.clone(),
+                            })
+                            .collect(),
+                        state: a.state.as_str(),
+                        prizes: match &a.state {
+                            AwardState::Awarded { shares, .. } => {
+                                shares_json(s, &a.currency, shares)
+                            }
+                            _ => Vec::new(),
+                        },
+                    })
+                    .collect(),
+            }
+        })
+        .await?,
+    ))
 }

@@ -693,3 +693,108 @@ async fn bad_requests_get_stable_codes_in_the_one_error_shape() {
     let json: Json = serde_json::from_slice(&json).unwrap();
     assert_eq!(json["code"], "unknown_commons");
 }
+
+#[tokio::test]
+async fn an_expense_shows_its_approvals_and_an_equation_poll_its_simulation() {
+    let mut s = scenario().await;
+    let expense = s
+        .app
+        .send(
+            BEN,
+            "expense.file",
+            Value::text_map([
+                ("title", Value::text("Ladders for the orchard")),
+                ("amount", Value::Unsigned(10_000)),
+                ("currency", Value::text("EUR")),
+                ("reference", Value::text("Invoice 2026-77")),
+            ]),
+        )
+        .await;
+    let decide = |decision: &str| {
+        Value::text_map([
+            ("expense", id_value(&expense)),
+            ("decision", Value::text(decision)),
+        ])
+    };
+    s.app.send(MAYA, "expense.decide", decide("approve")).await;
+    let spending = s.app.ok("/spending").await;
+    let listed = &spending["expenses"][0];
+    assert_eq!(listed["id"], expense.to_hex());
+    assert_eq!(listed["state"], "submitted");
+    assert_eq!(listed["approvals"].as_array().unwrap().len(), 1);
+    assert_eq!(listed["approvals_needed"], 2);
+    s.app.send(ANA, "expense.decide", decide("approve")).await;
+    let spending = s.app.ok("/spending").await;
+    assert_eq!(spending["expenses"][0]["state"], "approved");
+    assert_eq!(spending["expenses_matching"], 1);
+    let treasury = s.app.ok("/treasury").await;
+    let eur = &treasury["currencies"][0];
+    assert_eq!(minor(&eur["expenses"]), 10_000, "set aside on approval");
+    assert_eq!(minor(&eur["treasury"]), 30_000);
+
+    // Reviewers' share doubled, put to a poll; the simulation shows the effect first.
+    let generous = commons_core::value::equation::Equation {
+        reviewer_share: commons_core::value::equation::Ratio { num: 2, den: 5 },
+        ..commons_core::value::equation::Equation::default()
+    };
+    let poll = s
+        .app
+        .send(
+            BEN,
+            "poll.open",
+            Value::text_map([
+                ("title", Value::text("Reviewers earn two fifths")),
+                ("decision", Value::text("value_equation")),
+                (
+                    "closes_ms",
+                    Value::Unsigned(s.app.test.node.now_ms() + 86_400_000),
+                ),
+                ("equation", commons_core::value::equation::value(&generous)),
+                ("effective_ms", Value::Unsigned(0)),
+            ]),
+        )
+        .await;
+    let sim = s
+        .app
+        .ok(&format!("/polls/{}/simulation", poll.to_hex()))
+        .await;
+    assert_eq!(sim["poll"], poll.to_hex());
+    let shares = sim["shares"].as_array().unwrap();
+    let total = |field: &str| -> u64 {
+        shares
+            .iter()
+            .map(|sh| sh[field]["minor"].as_u64().unwrap_or(0))
+            .sum()
+    };
+    // The same split as the latest distribution, before and after: it adds up either way.
+    assert_eq!(total("money_before"), total("money_after"));
+    let maya = shares
+        .iter()
+        .find(|sh| sh["to"]["name"] == "Maya")
+        .expect("the reviewer is in the simulation");
+    assert!(
+        maya["credit_after"].as_u64().unwrap() > maya["credit_before"].as_u64().unwrap(),
+        "the reviewer gains credit: {maya}"
+    );
+    let general = s
+        .app
+        .send(
+            BEN,
+            "poll.open",
+            Value::text_map([
+                ("title", Value::text("Plant pears")),
+                ("decision", Value::text("general")),
+                (
+                    "closes_ms",
+                    Value::Unsigned(s.app.test.node.now_ms() + 86_400_000),
+                ),
+            ]),
+        )
+        .await;
+    let (status, error) = s
+        .app
+        .get(&format!("/polls/{}/simulation", general.to_hex()))
+        .await;
+    assert_eq!(status.as_u16(), 400, "{error}");
+    assert_eq!(error["code"], "not_an_equation_poll");
+}
