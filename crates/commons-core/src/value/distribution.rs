@@ -155,8 +155,9 @@ impl Distribution {
 }
 
 /// Calls `f` with every part of every contribution accepted at a ledger index in
-/// `since..before`, valued under the equation in force when it was accepted.
-fn for_each_part(
+/// `since..before`, valued under the equation in force when it was accepted (what
+/// [`credit`] adds up; audits and exports walk the same parts).
+pub fn for_each_part(
     state: &State,
     since: u64,
     before: u64,
@@ -273,7 +274,9 @@ fn read_buckets(value: &Value) -> Result<Vec<Bucket>, Rejection> {
     Ok(buckets)
 }
 
-fn bucket_value(b: &Bucket) -> Value {
+/// A bucket's body form, as `dist.propose` carries it under `buckets` (the inverse of
+/// reading it), for every program that proposes a distribution.
+pub fn bucket_value(b: &Bucket) -> Value {
     let (take, ppm) = match b.take {
         Take::Straight(p) => ("straight", Some(p)),
         Take::Remaining(p) => ("remaining", Some(p)),

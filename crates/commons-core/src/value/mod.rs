@@ -17,6 +17,8 @@ pub mod money;
 pub mod rows;
 
 #[cfg(test)]
+mod replay_props;
+#[cfg(test)]
 mod tests;
 
 use crate::association::statutes_of;

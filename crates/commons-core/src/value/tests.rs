@@ -23,7 +23,7 @@ fn code(result: Result<EventId, Rejection>) -> &'static str {
     }
 }
 
-fn income_body(amount: Value, currency: &str) -> Value {
+pub(super) fn income_body(amount: Value, currency: &str) -> Value {
     Value::text_map([
         ("kind", Value::text("benefit_sharing")),
         ("amount", amount),
@@ -33,11 +33,11 @@ fn income_body(amount: Value, currency: &str) -> Value {
     ])
 }
 
-fn id_value(id: &EventId) -> Value {
+pub(super) fn id_value(id: &EventId) -> Value {
     Value::bytes(id.0.to_vec())
 }
 
-fn propose_body(amount: u64, currency: &str, pin: Option<u64>) -> Value {
+pub(super) fn propose_body(amount: u64, currency: &str, pin: Option<u64>) -> Value {
     let bucket = |name: &str, take: &str, ppm: Option<u64>, to: &str| {
         let mut f = vec![
             ("name", Value::text(name)),
@@ -77,7 +77,7 @@ fn propose_body(amount: u64, currency: &str, pin: Option<u64>) -> Value {
 /// A commons whose statutes name keys 0 and 1 treasurers (2 of 2), with an area whose
 /// maintainer (key 0) accepts on one approval, and two accepted contributions: key 2's
 /// care work (60 minutes) and key 3's and key 4's revision, shared 3:1.
-fn world() -> World {
+pub(super) fn world() -> World {
     let mut w = World::new(2, 1);
     let mut st = sample_statutes(Admission::Open);
     st.treasurers = vec![w.key(0), w.key(1)];
