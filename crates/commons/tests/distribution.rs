@@ -559,3 +559,87 @@ async fn bad_input_is_refused_with_a_stable_code() {
         "{refused}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_commons_shares_value_that_an_auditor_can_explain_and_seeding_again_adds_nothing()
+{
+    let node = start_node().await;
+    let dir = tempfile::tempdir().unwrap();
+    let user = User {
+        data: dir.path().join("user"),
+        url: node.url.clone(),
+    };
+    let summary = commons::demo::seed(&node.test.node).await.unwrap();
+    assert!(
+        summary.contains("its books: 7 incomes and 2 distributions"),
+        "{summary}"
+    );
+    let again = commons::demo::seed(&node.test.node).await.unwrap();
+    let size = |summary: &str| {
+        summary
+            .split(" events")
+            .next()
+            .unwrap()
+            .rsplit(' ')
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(size(&again), size(&summary), "{again}");
+    assert!(again.contains("its books were seeded before"), "{again}");
+    // "demo commons \"Brest audio trails\" ID ready: …"
+    let commons =
+        commons_ledger::CommonsId::from_hex(summary.split_whitespace().nth(5).unwrap()).unwrap();
+    let distributions = node
+        .test
+        .node
+        .inspect(&commons, |s| s.economy.distribution_order.clone())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(distributions.len(), 2);
+    let c = commons.to_hex();
+    let first = distributions[0].to_hex();
+    let text = user
+        .ok(&["distribution", "explain", &first, "--commons", &c])
+        .await;
+    for expected in [
+        "\"Second half of 2026\"",
+        "6,000.00 EUR from the treasury, executed",
+        "approved by 2 of the 2 treasurer approvals needed: ",
+        "the ledger's own root there",
+        "900.00 EUR  kept in the treasury",
+        "600.00 EUR  2 upstream commons by credit",
+        "Kofi Mensah (",
+        "Léna Morvan (",
+        "benefit_sharing from Ti ar Son (sound co-op) (SEPA 2026-07-05 TIARSON-202607",
+        "grant from Ville de Brest, direction de la culture (Arrêté 2026-0412",
+        "upstream commons openstreetmap: 300.00 EUR",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+    let second = user
+        .ok(&[
+            "distribution",
+            "explain",
+            &distributions[1].to_hex(),
+            "--commons",
+            &c,
+            "--json",
+        ])
+        .await;
+    let second: serde_json::Value = serde_json::from_str(&second).unwrap();
+    assert_eq!(second["amount_text"], "2500.00");
+    assert_eq!(second["buckets"][2]["policy"], "immediate");
+    let flows = user.ok(&["export", "valueflows", "--commons", &c]).await;
+    for reference in [
+        "SEPA out 2027-01-08 #0031",
+        "SEPA out 2027-01-08 #0032",
+        "Donation to the OpenStreetMap Foundation, receipt 2027-118",
+    ] {
+        assert!(
+            flows.contains(reference),
+            "no payout {reference} in the flows"
+        );
+    }
+}
