@@ -18,6 +18,7 @@ pub mod random;
 pub mod report;
 pub mod tally;
 pub mod value;
+pub mod value_distribution;
 pub mod web;
 pub mod workload;
 

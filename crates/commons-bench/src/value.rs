@@ -71,6 +71,12 @@ pub struct ValueArgs {
     /// Time commons-value alone, without the networkx baseline.
     #[arg(long)]
     pub skip_python: bool,
+    /// Events of the commons the full distribution is measured in (0 skips it).
+    #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(0..=5_000_000))]
+    pub distribution_events: u64,
+    /// Measure only the full distribution (no graph, PageRank, CredRank or apportion).
+    #[arg(long)]
+    pub distribution_only: bool,
 }
 
 /// The seeded credit graph: node ids and kinds, edges by node index, minting per node.
@@ -206,6 +212,19 @@ struct PythonReport {
 }
 
 pub fn value(args: &ValueArgs) -> Result<()> {
+    if args.distribution_only {
+        print_load();
+        let measurement = one_full_distribution(args)?
+            .context("--distribution-only needs --distribution-events above 0")?;
+        println!("{measurement}");
+        if let Some(megabytes) = crate::report::peak_rss_megabytes() {
+            println!(
+                "memory: peak RSS (VmHWM) {megabytes:.1} MB (the folded state of the whole \
+                 commons and one copy of it with the distribution)"
+            );
+        }
+        return Ok(());
+    }
     let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
     let directory = workspace.join("target/commons-bench-value");
     std::fs::create_dir_all(&directory)
@@ -233,15 +252,7 @@ pub fn value(args: &ValueArgs) -> Result<()> {
     std::fs::write(directory.join("graph.csv"), &graph_text).context("cannot write graph.csv")?;
     std::fs::write(directory.join("personalization.csv"), &personalization_text)
         .context("cannot write personalization.csv")?;
-    // Other work on the machine slows every figure; the ratios are measured in one run.
-    if let Ok(load) = std::fs::read_to_string("/proc/loadavg") {
-        let load: Vec<&str> = load.split_whitespace().take(3).collect();
-        println!(
-            "load average {} on {} cores before the run",
-            load.join(" "),
-            std::thread::available_parallelism().map_or(0, |n| n.get())
-        );
-    }
+    print_load();
     println!(
         "credit graph (seed {}): {} nodes, {} edges, {} contributions minted; CSV in {}",
         args.seed,
@@ -374,9 +385,8 @@ pub fn value(args: &ValueArgs) -> Result<()> {
     drop(named);
     drop(recipients);
 
-    // HOOK(full-distribution): one full distribution for a commons of 1,000,000 events
-    // (value equation, credit, policy, payouts) is measured by later work; until then
-    // `one_full_distribution` measures nothing and nothing is printed.
+    // One full distribution for a commons of 1,000,000 events (value equation, credit,
+    // policy, every share), printed with the other figures.
     let full_distribution = one_full_distribution(args)?;
 
     // networkx.
@@ -551,10 +561,78 @@ pub fn value(args: &ValueArgs) -> Result<()> {
     Ok(())
 }
 
-/// HOOK(full-distribution): the time of one full distribution for a commons of 1,000,000
-/// events — the value equation over its contributions, CredRank, the distribution policy
-/// and the payouts — as a printable line. Later work fills it in; it measures nothing
-/// yet, so it returns `None` and the report leaves the line out.
-pub fn one_full_distribution(_args: &ValueArgs) -> Result<Option<String>> {
-    Ok(None)
+/// Other work on the machine slows every figure; the ratios are measured in one run.
+fn print_load() {
+    if let Ok(load) = std::fs::read_to_string("/proc/loadavg") {
+        let load: Vec<&str> = load.split_whitespace().take(3).collect();
+        println!(
+            "load average {} on {} cores before the run",
+            load.join(" "),
+            std::thread::available_parallelism().map_or(0, |n| n.get())
+        );
+    }
+}
+
+/// The time of one full distribution for a commons of `--distribution-events` events
+/// (`value_distribution`): the value equation over every accepted contribution, credit,
+/// the buckets' policies and every share, against folding the whole ledger and against
+/// `apportion` over the same recipients; `None` when skipped.
+pub fn one_full_distribution(args: &ValueArgs) -> Result<Option<String>> {
+    if args.distribution_events == 0 {
+        return Ok(None);
+    }
+    println!(
+        "building a commons of {} events with commons-core (the peer-production workload, seed {}, then statutes, an equation and {} incomes)…",
+        args.distribution_events, args.seed, 1_000
+    );
+    let f = crate::value_distribution::measure(
+        args.distribution_events,
+        args.seed,
+        args.repeats.min(3),
+    )?;
+    let ms = |d: Duration| d.as_secs_f64() * 1_000.0;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "  built {} events in {:.1} s (signing and decoding included), of which apply (the fold) {:.1} s; {} accepted contributions",
+        f.n_events,
+        f.build.as_secs_f64(),
+        f.fold.as_secs_f64(),
+        f.n_accepted
+    );
+    let _ = writeln!(
+        out,
+        "{:<40} {:>12} {:>14} {:>8.3}x {:>7}",
+        format!("full distribution, {} recipients", f.n_recipients),
+        milliseconds(f.propose),
+        format!("fold {}", milliseconds(f.fold)),
+        ms(f.propose) / ms(f.fold).max(1e-9),
+        verdict(ms(f.propose) < crate::value_distribution::DISTRIBUTION_MS_MAX)
+    );
+    let _ = writeln!(
+        out,
+        "{:<40} {:>12} {:>14} {:>8.0}x",
+        "  the same vs apportion over its recipients",
+        milliseconds(f.propose),
+        milliseconds(f.apportion),
+        ms(f.propose) / ms(f.apportion).max(1e-9)
+    );
+    let _ = writeln!(
+        out,
+        "{:<40} {:>12}",
+        "  of which one pass of credit (valuation)",
+        milliseconds(f.credit)
+    );
+    let _ = write!(
+        out,
+        "{:<40} {:>12}\n  distribution = applying dist.propose (every accepted contribution valued, credit \
+         quantised, four buckets, every share apportioned) to a copy of the folded state, best of \
+         {}; fold = apply of every event of the ledger; execute = dist.execute after two approvals. \
+         Target: distribution < {:.0} s.",
+        "  execute (credit every recipient)",
+        milliseconds(f.execute),
+        f.repeats,
+        crate::value_distribution::DISTRIBUTION_MS_MAX / 1_000.0
+    );
+    Ok(Some(out))
 }

@@ -242,19 +242,12 @@ pub enum Command {
         #[arg(long, env = "COMMONS_DATABASE_URL", value_name = "URL")]
         database_url: Option<DatabaseUrl>,
     },
-    /// Write a commons' whole history as a bundle to standard output.
+    /// Write a commons' whole history as a bundle to standard output, or its value flows
+    /// as ValueFlows JSON-LD (`export valueflows`).
     #[command(
-        after_help = "Examples:\n  commons export 3f2a… > tools.bundle\n  commons export --node https://commons.example 3f2a… > tools.bundle"
+        after_help = "Examples:\n  commons export 3f2a… > tools.bundle\n  commons export --node https://commons.example 3f2a… > tools.bundle\n  commons export valueflows --ledger tools.bundle -o flows.jsonld"
     )]
-    Export {
-        /// The commons (hex id).
-        commons: String,
-        #[command(flatten)]
-        data: DataArgs,
-        /// Fetch from this node instead of a data directory (takes precedence over --data).
-        #[arg(long, value_name = "URL")]
-        node: Option<String>,
-    },
+    Export(ExportArgs),
     /// Import a bundle into the data directory, after auditing it.
     #[command(after_help = "Example:\n  commons import tools.bundle --data ./mirror")]
     Import {
@@ -298,6 +291,10 @@ pub enum Command {
     /// authorisations.
     #[command(subcommand)]
     Budget(Box<crate::budget::BudgetCommand>),
+    /// Distributions, audited from outside the node: explain one from the verified
+    /// ledger, or list its payouts as CSV.
+    #[command(subcommand)]
+    Distribution(Box<crate::value::DistributionCommand>),
     /// A person's contribution record: accepted and pending work, reviews, tasks, effort,
     /// paid vs volunteer.
     #[command(after_help = "Example:\n  commons record 01cd… --commons 6f1c…")]
@@ -323,6 +320,31 @@ pub enum Command {
         #[arg(long, env = "COMMONS_DATABASE_URL", value_name = "URL")]
         database_url: Option<DatabaseUrl>,
     },
+}
+
+#[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct ExportArgs {
+    #[command(subcommand)]
+    pub format: Option<ExportFormat>,
+    /// The commons (hex id).
+    pub commons: Option<String>,
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Fetch from this node instead of a data directory (takes precedence over --data).
+    #[arg(long, value_name = "URL")]
+    pub node: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ExportFormat {
+    /// The commons' value flows as ValueFlows 1.0 JSON-LD, from the verified ledger:
+    /// accepted contributions (`work`), upstream citations (`cite`), incomes, distribution
+    /// credits and payouts (`transfer`), reversals (`corrects`), in ledger order.
+    #[command(
+        after_help = "Examples:\n  commons export valueflows --ledger trails.bundle -o flows.jsonld\n  commons export valueflows --commons 6f1c… --node https://commons.example > flows.jsonld\n\nAmounts are exact decimal strings (`hasNumericalValue` typed xsd:decimal) in the\ncurrency's major unit; credit is in thousandths, floored as distributions quantise it.\nThe same ledger always gives the same bytes."
+    )]
+    Valueflows(crate::value::ValueflowsArgs),
 }
 
 #[derive(Args, Debug)]

@@ -10,6 +10,9 @@ use std::time::Duration;
 const REQUEST_TIMEOUT_S: u64 = 60;
 /// Entries fetched per request when exporting from a node.
 const EXPORT_PAGE_ENTRIES: u64 = 1_000;
+/// Most entries fetched from a node for one ledger: a larger checkpoint is refused
+/// before anything is allocated for it.
+pub const FETCH_ENTRIES_MAX: u64 = 50_000_000;
 
 pub struct Client {
     base: String,
@@ -288,6 +291,16 @@ async fn check(response: reqwest::Response) -> Result<reqwest::Response> {
 /// Fetches a commons' whole ledger and latest checkpoint from a node and writes a bundle
 /// to standard output.
 pub async fn export_from_node(url: &str, commons: &CommonsId) -> Result<()> {
+    let bundle = fetch_bundle(url, commons).await?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    std::io::Write::write_all(&mut out, &bundle.encode())?;
+    std::io::Write::flush(&mut out)?;
+    Ok(())
+}
+
+/// Fetches a commons' whole ledger and latest checkpoint from a node as a bundle (not yet
+/// verified: `audit::audit_bundle` does that).
+pub async fn fetch_bundle(url: &str, commons: &CommonsId) -> Result<commons_node::bundle::Bundle> {
     let client = Client::new(url)?;
     let note = client.checkpoint(commons).await?;
     let sequencer = client.commons_sequencer(commons).await?;
@@ -296,6 +309,12 @@ pub async fn export_from_node(url: &str, commons: &CommonsId) -> Result<()> {
         .text;
     let checkpoint = commons_ledger::note::Checkpoint::parse(&checkpoint_text)
         .map_err(|e| anyhow::anyhow!("the node's checkpoint does not parse: {e}"))?;
+    if checkpoint.size > FETCH_ENTRIES_MAX {
+        bail!(
+            "the node's checkpoint has {} entries, more than the {FETCH_ENTRIES_MAX} fetched for one ledger",
+            checkpoint.size
+        );
+    }
     let mut envelopes = Vec::with_capacity(usize::try_from(checkpoint.size).unwrap_or(0));
     let mut from = 0;
     while from < checkpoint.size {
@@ -314,7 +333,7 @@ pub async fn export_from_node(url: &str, commons: &CommonsId) -> Result<()> {
                 .map_err(|e| anyhow::anyhow!("entry {index} does not decode: {e}"))?,
         );
     }
-    let bundle = commons_node::bundle::Bundle {
+    Ok(commons_node::bundle::Bundle {
         commons: *commons,
         sequencer,
         events,
@@ -323,9 +342,5 @@ pub async fn export_from_node(url: &str, commons: &CommonsId) -> Result<()> {
             root: checkpoint.root,
             note,
         }],
-    };
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    std::io::Write::write_all(&mut out, &bundle.encode())?;
-    std::io::Write::flush(&mut out)?;
-    Ok(())
+    })
 }

@@ -5,6 +5,8 @@
 
 use anyhow::{Result, bail};
 use commons_core::agents::rotation_message;
+use commons_core::value::money::Account;
+use commons_core::value::{self, distribution};
 use commons_ledger::cbor::Value;
 use commons_ledger::{AuthorKey, CommonsId, Event, EventId, Hash, Kind, SecretKey};
 use commons_node::{Node, SubmitError, SubmitStatus};
@@ -261,12 +263,13 @@ pub async fn seed(node: &Node) -> Result<String> {
     let fork_at = writer.last_index + 1;
     let clock_ms = writer.clock_ms;
     let assembly = seed_association(&mut writer, &commons).await?;
+    let value = seed_value(&mut writer, &commons).await?;
     writer.clock_ms = clock_ms;
     let fork = seed_fork(&mut writer, &commons, fork_at).await?;
 
     let size = node.commons(&commons).map_or(0, |v| v.size);
     Ok(format!(
-        "demo commons \"Brest audio trails\" {} ready: {size} events ({} new this run); its fork \"Hentoù son Brest\" {}; {assembly}",
+        "demo commons \"Brest audio trails\" {} ready: {size} events ({} new this run); its fork \"Hentoù son Brest\" {}; {assembly}; {value}",
         commons.to_hex(),
         writer.n_new,
         fork.to_hex()
@@ -992,8 +995,9 @@ async fn seed_association(writer: &mut Writer<'_>, commons: &CommonsId) -> Resul
         contributor_window_months: 6,
         board_seats: 2,
         board_term_months: 12,
-        treasurers: Vec::new(),
-        treasurer_approvals: 1,
+        // Maëlle and Yann keep the books; every distribution needs both.
+        treasurers: vec![maelle.author_key(), yann.author_key()],
+        treasurer_approvals: 2,
         rules: rules.into_iter().collect(),
     };
     writer
@@ -1376,5 +1380,303 @@ async fn seed_association(writer: &mut Writer<'_>, commons: &CommonsId) -> Resul
         "its general assembly (an amendment, a board election, a chamber vote, a consent \
          decision and a budgeting round) closes {} s after this first start",
         ASSEMBLY_OPEN_MS / 1000
+    ))
+}
+
+/// A bucket of a demo distribution, in its body form.
+fn bucket(name: &str, take: distribution::Take, target: distribution::Target) -> Value {
+    distribution::bucket_value(&distribution::Bucket {
+        name: name.into(),
+        take,
+        target,
+    })
+}
+
+/// A demo distribution of `amount` EUR cents: proposed by `by`, pinned to the node's
+/// latest signed checkpoint, approved by both treasurers and executed by the other one.
+async fn distribute(
+    writer: &mut Writer<'_>,
+    commons: &CommonsId,
+    by: &SecretKey,
+    other: &SecretKey,
+    title: &str,
+    amount: u64,
+    buckets: Vec<Value>,
+) -> Result<EventId> {
+    use commons_store::Store;
+    let checkpoint = writer
+        .node
+        .store()
+        .checkpoints(commons)
+        .await?
+        .into_iter()
+        .max_by_key(|c| c.size)
+        .ok_or_else(|| anyhow::anyhow!("the demo commons has no checkpoint to pin"))?;
+    let proposal = Value::text_map([
+        ("title", Value::text(title)),
+        ("amount", Value::Unsigned(amount)),
+        ("currency", Value::text("EUR")),
+        ("min_payout", Value::Unsigned(1_000)),
+        (
+            "pin",
+            Value::text_map([
+                ("size", Value::Unsigned(checkpoint.size)),
+                ("root", Value::bytes(checkpoint.root.0.to_vec())),
+            ]),
+        ),
+        ("buckets", Value::Array(buckets)),
+    ]);
+    let id = writer
+        .send(by, distribution::PROPOSE, proposal, vec![])
+        .await?;
+    let target = Value::text_map([("distribution", id_value(&id))]);
+    for (key, kind) in [
+        (by, distribution::APPROVE),
+        (other, distribution::APPROVE),
+        (other, distribution::EXECUTE),
+    ] {
+        writer.send(key, kind, target.clone(), vec![id]).await?;
+    }
+    Ok(id)
+}
+
+/// What the demo commons owes an account, in EUR cents.
+async fn owed(writer: &Writer<'_>, commons: &CommonsId, account: Account) -> Result<u64> {
+    Ok(writer
+        .node
+        .inspect(commons, move |s| s.economy.books.holds(&account, "EUR"))
+        .await?
+        .unwrap_or(0))
+}
+
+/// Value sharing in the demo commons: a value equation (effort counts, reviewers get a
+/// tenth, Freesound and OpenStreetMap a twentieth each), Ti ar Son's monthly
+/// benefit-sharing payments for the second half of 2026, a grant from the city, and two
+/// distributions (15% kept for the association, 10% upstream, the rest to contributors;
+/// the second gives 40% of the rest to work accepted since the first), each proposed by
+/// one treasurer, approved by both, executed, and some payouts settled with their bank
+/// references. Pins name the node's latest signed checkpoint, so this story, like the
+/// assembly's, is seeded once: a commons whose books hold income is left as it is.
+async fn seed_value(writer: &mut Writer<'_>, commons: &CommonsId) -> Result<String> {
+    use commons_core::value::equation::{Equation, Ratio};
+    use distribution::{Policy, Take, Target};
+    let maelle = demo_key("maelle");
+    let yann = demo_key("yann");
+    let awa = demo_key("awa-laptop-2026");
+    let kofi = demo_key("kofi");
+    let lena = demo_key("lena");
+    let coop = demo_key("ti-ar-son");
+    let city = demo_key("ville-de-brest");
+    let treasurer = maelle.author_key();
+    let (ready, chains) = writer
+        .node
+        .inspect(commons, move |s| {
+            let treasurers = s
+                .association
+                .statutes
+                .as_ref()
+                .is_some_and(|st| st.treasurers.contains(&treasurer));
+            let chains: Vec<(AuthorKey, (u64, EventId))> =
+                s.chains.iter().map(|(k, h)| (*k, (h.seq, h.id))).collect();
+            (treasurers && s.economy.incomes.is_empty(), chains)
+        })
+        .await?
+        .unwrap_or((false, Vec::new()));
+    if !ready {
+        return Ok("its books were seeded before".into());
+    }
+    // Sign from the ledger's own chain heads, whatever ran before.
+    writer.heads.extend(chains);
+
+    let share = |num, den| Ratio { num, den };
+    let equation = Equation {
+        effort_per_hour: share(1, 2),
+        reviewer_share: share(1, 10),
+        upstream: vec![
+            ("freesound".into(), share(1, 20)),
+            ("openstreetmap".into(), share(1, 20)),
+        ],
+        ..Equation::default()
+    };
+    writer
+        .send(
+            &maelle,
+            value::EQUATION,
+            Value::text_map([("equation", value::equation::value(&equation))]),
+            vec![],
+        )
+        .await?;
+
+    let income =
+        |kind: &str, amount: u64, source: &str, agent: &SecretKey, reference: &str, note: &str| {
+            Value::text_map([
+                ("kind", Value::text(kind)),
+                ("amount", Value::Unsigned(amount)),
+                ("currency", Value::text("EUR")),
+                ("source", Value::text(source)),
+                ("source_agent", key_value(&agent.author_key())),
+                ("reference", Value::text(reference)),
+                ("note", Value::text(note)),
+            ])
+        };
+    // Ti ar Son shares 3% of its workshop takings on the trails, paid monthly.
+    let months: [(&str, u64); 6] = [
+        ("2026-07", 120_000),
+        ("2026-08", 135_000),
+        ("2026-09", 98_000),
+        ("2026-10", 142_000),
+        ("2026-11", 110_550),
+        ("2026-12", 161_000),
+    ];
+    for (n, (month, amount)) in months.iter().enumerate() {
+        let treasurer = if n % 2 == 0 { &maelle } else { &yann };
+        writer
+            .send(
+                treasurer,
+                value::INCOME,
+                income(
+                    "benefit_sharing",
+                    *amount,
+                    "Ti ar Son (sound co-op)",
+                    &coop,
+                    &format!("SEPA {month}-05 TIARSON-{}", month.replace('-', "")),
+                    &format!("3% of the {month} workshop takings on the audio trails"),
+                ),
+                vec![],
+            )
+            .await?;
+    }
+    writer
+        .send(
+            &yann,
+            value::INCOME,
+            income(
+                "grant",
+                500_000,
+                "Ville de Brest, direction de la culture",
+                &city,
+                "Arrêté 2026-0412",
+                "Grant for recording the Recouvrance and Siam trails",
+            ),
+            vec![],
+        )
+        .await?;
+
+    let kept = || bucket("association", Take::Straight(150_000), Target::Treasury);
+    let upstream = || bucket("upstream", Take::Straight(100_000), Target::Upstream);
+    let first = distribute(
+        writer,
+        commons,
+        &maelle,
+        &yann,
+        "Second half of 2026",
+        600_000,
+        vec![
+            kept(),
+            upstream(),
+            bucket(
+                "contributors",
+                Take::Rest,
+                Target::Contributors(Policy::Lifetime),
+            ),
+        ],
+    )
+    .await?;
+    let payout = |to: (&'static str, Value), amount: u64, reference: &str| {
+        Value::text_map([
+            to,
+            ("amount", Value::Unsigned(amount)),
+            ("currency", Value::text("EUR")),
+            ("reference", Value::text(reference)),
+        ])
+    };
+    for (person, reference) in [
+        (&kofi, "SEPA out 2027-01-08 #0031"),
+        (&lena, "SEPA out 2027-01-08 #0032"),
+    ] {
+        let amount = owed(writer, commons, Account::Owed(person.author_key())).await?;
+        if amount > 0 {
+            let to = ("to", key_value(&person.author_key()));
+            writer
+                .send(
+                    &maelle,
+                    value::PAYOUT,
+                    payout(to, amount, reference),
+                    vec![],
+                )
+                .await?;
+        }
+    }
+
+    // New work after the first distribution: Kofi's dawn chorus, accepted by Awa.
+    let dawn = writer
+        .send(
+            &kofi,
+            "contrib.submit",
+            commons_core::production::bodies::NewContribution {
+                area: "recordings".into(),
+                kind: "external".into(),
+                title: "Dawn chorus, Vallon du Stang, 4'12\"".into(),
+                description: Some("Blackbirds, a wren and the stream; recorded at 05:40.".into()),
+                tasks: vec![],
+                authors: vec![],
+                effort_minutes: Some(300),
+                sponsor: None,
+                revision: None,
+                evidence: vec!["https://archive.example.org/brest/stang-dawn.flac".into()],
+                checklist: vec!["metadata".into(), "loudness-checked".into()],
+            }
+            .body(),
+            vec![],
+        )
+        .await?;
+    writer
+        .send(
+            &awa,
+            "contrib.review",
+            commons_core::production::bodies::review(
+                &dawn,
+                "approve",
+                Some("Lovely wren at 2'05."),
+            ),
+            vec![],
+        )
+        .await?;
+
+    let second = distribute(
+        writer,
+        commons,
+        &yann,
+        &maelle,
+        "January 2027",
+        250_000,
+        vec![
+            kept(),
+            upstream(),
+            bucket(
+                "recent work",
+                Take::Remaining(400_000),
+                Target::Contributors(Policy::Immediate),
+            ),
+            bucket(
+                "all contributors",
+                Take::Rest,
+                Target::Contributors(Policy::Lifetime),
+            ),
+        ],
+    )
+    .await?;
+    let osm = owed(writer, commons, Account::Upstream("openstreetmap".into())).await?;
+    if osm > 0 {
+        let to = ("upstream", Value::text("openstreetmap"));
+        let reference = "Donation to the OpenStreetMap Foundation, receipt 2027-118";
+        writer
+            .send(&yann, value::PAYOUT, payout(to, osm, reference), vec![])
+            .await?;
+    }
+    Ok(format!(
+        "its books: 7 incomes and 2 distributions ({} and {}), approved 2 of 2, executed, payouts settled",
+        &first.to_hex()[..8],
+        &second.to_hex()[..8]
     ))
 }

@@ -14,6 +14,7 @@ pub mod keys;
 pub mod production;
 pub mod progress;
 pub mod tally;
+pub mod value;
 
 use anyhow::{Context, Result, bail};
 use cli::{Cli, Command, DataArgs, KeyCommand, ProofVerify};
@@ -231,15 +232,18 @@ pub async fn run(cli: Cli) -> Result<()> {
                 .await
             }
         },
-        Command::Export {
-            commons,
-            data,
-            node,
-        } => {
-            let commons = parse_commons(&commons)?;
-            match node {
+        Command::Export(args) => {
+            if let Some(cli::ExportFormat::Valueflows(args)) = &args.format {
+                return value::run_valueflows(args).await;
+            }
+            let commons = args
+                .commons
+                .as_deref()
+                .context("name the commons: commons export COMMONS")?;
+            let commons = parse_commons(commons)?;
+            match args.node {
                 Some(url) => client::export_from_node(&url, &commons).await,
-                None => export_store(&data_dir(&data)?, &commons).await,
+                None => export_store(&data_dir(&args.data)?, &commons).await,
             }
         }
         Command::Import { file, data } => import(&data_dir(&data)?, &file).await,
@@ -270,6 +274,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Poll(command) => association::run_poll(*command).await,
         Command::Delegate(command) => association::run_delegate(*command).await,
         Command::Budget(command) => budget::run_budget(*command).await,
+        Command::Distribution(command) => value::run_distribution(*command).await,
         Command::Record { person, reader } => production::run_record(&person, &reader).await,
         Command::Stats { reader } => production::run_stats(&reader).await,
         Command::Rebuild {

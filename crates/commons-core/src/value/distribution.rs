@@ -155,8 +155,9 @@ impl Distribution {
 }
 
 /// Calls `f` with every part of every contribution accepted at a ledger index in
-/// `since..before`, valued under the equation in force when it was accepted.
-fn for_each_part(
+/// `since..before`, valued under the equation in force when it was accepted (what
+/// [`credit`] adds up; audits and exports walk the same parts).
+pub fn for_each_part(
     state: &State,
     since: u64,
     before: u64,
@@ -367,16 +368,25 @@ pub fn last_executed_pin(state: &State, before: u64) -> u64 {
 
 /// Computes the buckets of a distribution of `amount`.
 pub fn compute(state: &State, amount: u64, pin: u64, buckets: &[Bucket]) -> Vec<BucketResult> {
-    let lifetime = credit(state, 0, pin);
+    // Each credit window is valued once (valuing every accepted contribution is the whole
+    // cost): before any executed distribution, `immediate` credit is the lifetime credit.
     let since = last_executed_pin(state, u64::MAX);
-    let recent = if buckets
-        .iter()
-        .any(|b| b.target == Target::Contributors(Policy::Immediate))
+    let uses = |target: Target| buckets.iter().any(|b| b.target == target);
+    let immediate = uses(Target::Contributors(Policy::Immediate));
+    let lifetime = if uses(Target::Upstream)
+        || uses(Target::Contributors(Policy::Lifetime))
+        || (immediate && since == 0)
     {
+        credit(state, 0, pin)
+    } else {
+        BTreeMap::new()
+    };
+    let recent_window = if immediate && since > 0 {
         credit(state, since, pin)
     } else {
         BTreeMap::new()
     };
+    let recent = if since == 0 { &lifetime } else { &recent_window };
     let weights_of = |credit: &BTreeMap<Beneficiary, BigRational>, people: bool| {
         credit
             .iter()
@@ -398,7 +408,7 @@ pub fn compute(state: &State, amount: u64, pin: u64, buckets: &[Bucket]) -> Vec<
             Target::Treasury => Vec::new(),
             Target::Upstream => split(take, &weights_of(&lifetime, false)),
             Target::Contributors(Policy::Lifetime) => split(take, &weights_of(&lifetime, true)),
-            Target::Contributors(Policy::Immediate) => split(take, &weights_of(&recent, true)),
+            Target::Contributors(Policy::Immediate) => split(take, &weights_of(recent, true)),
         };
         results.push(BucketResult {
             bucket: bucket.clone(),

@@ -20,6 +20,8 @@ pub mod money;
 pub mod rows;
 
 #[cfg(test)]
+mod replay_props;
+#[cfg(test)]
 mod tests;
 
 use crate::association::statutes_of;
@@ -368,15 +370,17 @@ fn reverse(state: &mut State, input: &Input<'_>) -> Result<Applied, Rejection> {
     let entry = reader.event_id("entry")?;
     reader.text("reason", 1, NOTE_LEN_MAX)?;
     reader.finish()?;
-    if state.economy.distributions.contains_key(&entry)
-        || state.economy.books.lines_of(&entry).iter().any(|l| {
-            matches!(l.transfer.from, Account::Reserved(_))
-                || matches!(l.transfer.to, Account::Reserved(_))
-        })
+    // Only an income or a payout is corrected by a mirror entry: a distribution's,
+    // expense's, bounty's or award's lines belong to its own workflow (reversing an
+    // execution would let the same income be distributed twice).
+    let lines = state.economy.books.lines_of(&entry);
+    if lines
+        .first()
+        .is_some_and(|l| !matches!(l.memo, INCOME | PAYOUT | REVERSE))
     {
         return reject(
             RejectionCode::EntryUnknown,
-            "a distribution's or an expense's entries are not reversed one by one (an expense's payment is reversed with expense.reverse)",
+            "money.reverse corrects an income or a payout; a distribution's, an expense's, a bounty's or an award's lines follow their own workflow (an expense's payment is reversed with expense.reverse)",
         );
     }
     let transfers = state.economy.books.reversal_of(&entry)?;

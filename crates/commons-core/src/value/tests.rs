@@ -23,7 +23,7 @@ fn code(result: Result<EventId, Rejection>) -> &'static str {
     }
 }
 
-fn income_body(amount: Value, currency: &str) -> Value {
+pub(super) fn income_body(amount: Value, currency: &str) -> Value {
     Value::text_map([
         ("kind", Value::text("benefit_sharing")),
         ("amount", amount),
@@ -33,11 +33,11 @@ fn income_body(amount: Value, currency: &str) -> Value {
     ])
 }
 
-fn id_value(id: &EventId) -> Value {
+pub(super) fn id_value(id: &EventId) -> Value {
     Value::bytes(id.0.to_vec())
 }
 
-fn propose_body(amount: u64, currency: &str, pin: Option<u64>) -> Value {
+pub(super) fn propose_body(amount: u64, currency: &str, pin: Option<u64>) -> Value {
     let bucket = |name: &str, take: &str, ppm: Option<u64>, to: &str| {
         let mut f = vec![
             ("name", Value::text(name)),
@@ -77,7 +77,7 @@ fn propose_body(amount: u64, currency: &str, pin: Option<u64>) -> Value {
 /// A commons whose statutes name keys 0 and 1 treasurers (2 of 2), with an area whose
 /// maintainer (key 0) accepts on one approval, and two accepted contributions: key 2's
 /// care work (60 minutes) and key 3's and key 4's revision, shared 3:1.
-fn world() -> World {
+pub(super) fn world() -> World {
     let mut w = World::new(2, 1);
     let mut st = sample_statutes(Admission::Open);
     st.treasurers = vec![w.key(0), w.key(1)];
@@ -238,8 +238,20 @@ fn a_distribution_is_pinned_approved_k_of_n_executed_and_paid_to_the_cent() {
     assert_eq!(code(w.send(2, APPROVE, target(&d))), "not_treasurer");
     assert_eq!(code(w.send(1, EXECUTE, target(&d))), "distribution_state");
     w.ok(1, APPROVE, target(&d));
-    w.ok(1, EXECUTE, target(&d));
+    let executed = w.ok(1, EXECUTE, target(&d));
     assert_eq!(code(w.send(1, EXECUTE, target(&d))), "distribution_state");
+    // An execution is not undone line by line: that would hand the income out twice.
+    assert_eq!(
+        code(w.send(
+            0,
+            REVERSE,
+            Value::text_map([
+                ("entry", id_value(&executed)),
+                ("reason", Value::text("changed our minds")),
+            ])
+        )),
+        "entry_unknown"
+    );
     assert_eq!(
         (owed(&w, 2), owed(&w, 3), owed(&w, 4)),
         (375_001, 281_250, 93_750)
