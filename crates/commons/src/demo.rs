@@ -1643,6 +1643,75 @@ async fn seed_value(writer: &mut Writer<'_>, commons: &CommonsId) -> Result<Stri
         )
         .await?;
 
+    // A bounty: Ti ar Son's money for the loudness chore arrives into the task's escrow;
+    // Kofi and Léna do it together (2:1), Awa accepts it, and the escrow is released to
+    // them by their shares in the same step.
+    let chore_title = "Normalise the loudness of the 12 Siam stops";
+    let bridge = writer
+        .node
+        .inspect(commons, move |s| {
+            s.production
+                .tasks
+                .iter()
+                .find(|(_, t)| t.title == chore_title && t.is_open())
+                .map(|(id, _)| *id)
+        })
+        .await?
+        .flatten();
+    if let Some(bridge) = bridge {
+        writer
+            .send(
+                &maelle,
+                value::bounty::FUND,
+                Value::text_map([
+                    ("task", Value::bytes(bridge.0.to_vec())),
+                    ("amount", Value::Unsigned(15_000)),
+                    ("currency", Value::text("EUR")),
+                    ("source", Value::text("Ti ar Son (sound co-op)")),
+                    ("pledger", key_value(&coop.author_key())),
+                    ("reference", Value::text("SEPA 2026-12-18 TIARSON-BOUNTY-1")),
+                    ("unresolved", Value::text("refund")),
+                ]),
+                vec![],
+            )
+            .await?;
+        let recording = writer
+            .send(
+                &kofi,
+                "contrib.submit",
+                commons_core::production::bodies::NewContribution {
+                    area: "recordings".into(),
+                    kind: "external".into(),
+                    title: "The 12 Siam stops at -16 LUFS".into(),
+                    description: Some(
+                        "Kofi measured and normalised; Léna listened through every stop.".into(),
+                    ),
+                    tasks: vec![bridge],
+                    authors: vec![(kofi.author_key(), 2), (lena.author_key(), 1)],
+                    effort_minutes: Some(240),
+                    sponsor: None,
+                    revision: None,
+                    evidence: vec!["https://archive.example.org/brest/siam-normalised.zip".into()],
+                    checklist: vec!["metadata".into(), "loudness-checked".into()],
+                }
+                .body(),
+                vec![],
+            )
+            .await?;
+        writer
+            .send(
+                &awa,
+                "contrib.review",
+                commons_core::production::bodies::review(
+                    &recording,
+                    "approve",
+                    Some("No more jumps between stops."),
+                ),
+                vec![],
+            )
+            .await?;
+    }
+
     let second = distribute(
         writer,
         commons,
@@ -1675,7 +1744,7 @@ async fn seed_value(writer: &mut Writer<'_>, commons: &CommonsId) -> Result<Stri
             .await?;
     }
     Ok(format!(
-        "its books: 7 incomes and 2 distributions ({} and {}), approved 2 of 2, executed, payouts settled",
+        "its books: 7 incomes, a bounty released to its co-authors, and 2 distributions ({} and {}), approved 2 of 2, executed, payouts settled",
         &first.to_hex()[..8],
         &second.to_hex()[..8]
     ))

@@ -571,7 +571,9 @@ async fn the_demo_commons_shares_value_that_an_auditor_can_explain_and_seeding_a
     };
     let summary = commons::demo::seed(&node.test.node).await.unwrap();
     assert!(
-        summary.contains("its books: 7 incomes and 2 distributions"),
+        summary.contains(
+            "its books: 7 incomes, a bounty released to its co-authors, and 2 distributions"
+        ),
         "{summary}"
     );
     let again = commons::demo::seed(&node.test.node).await.unwrap();
@@ -598,6 +600,29 @@ async fn the_demo_commons_shares_value_that_an_auditor_can_explain_and_seeding_a
         .unwrap()
         .unwrap();
     assert_eq!(distributions.len(), 2);
+    // The loudness bounty (150.00 EUR) went to Kofi and Léna 2:1, to the cent.
+    let bounty = node
+        .test
+        .node
+        .inspect(&commons, |s| {
+            s.economy
+                .bounties
+                .bounties
+                .values()
+                .map(|b| match &b.state {
+                    commons_core::value::bounty::BountyState::Released { shares, .. } => {
+                        let mut parts: Vec<u64> = shares.iter().map(|(_, a)| *a).collect();
+                        parts.sort_unstable();
+                        parts
+                    }
+                    other => panic!("the demo bounty is {}", other.as_str()),
+                })
+                .collect::<Vec<_>>()
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(bounty, vec![vec![5_000, 10_000]]);
     let c = commons.to_hex();
     let first = distributions[0].to_hex();
     let text = user
