@@ -386,7 +386,11 @@ pub fn compute(state: &State, amount: u64, pin: u64, buckets: &[Bucket]) -> Vec<
     } else {
         BTreeMap::new()
     };
-    let recent = if since == 0 { &lifetime } else { &recent_window };
+    let recent = if since == 0 {
+        &lifetime
+    } else {
+        &recent_window
+    };
     let weights_of = |credit: &BTreeMap<Beneficiary, BigRational>, people: bool| {
         credit
             .iter()
