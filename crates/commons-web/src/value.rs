@@ -926,10 +926,15 @@ pub struct BucketJson {
     /// left) or `rest`.
     pub take: &'static str,
     pub share_ppm: Option<u64>,
-    /// `treasury`, `upstream` or `contributors`.
+    /// `treasury`, `upstream`, `contributors`, `person` (one named person) or `splits`
+    /// (named people in parts per million).
     pub to: &'static str,
-    /// For contributors: `lifetime` or `immediate`.
+    /// For contributors: `lifetime`, `immediate`, `recent` or `balanced`.
     pub policy: Option<&'static str>,
+    /// For `recent`: the discount per interval of age, in millionths.
+    pub discount_ppm: Option<u32>,
+    /// For `person`: why they get the bucket.
+    pub memo: Option<String>,
     pub amount: MoneyJson,
     /// The sum of the weights of its shares.
     pub total_weight: u64,
@@ -1013,6 +1018,14 @@ pub fn distribution_json(
                     share_ppm,
                     to,
                     policy,
+                    discount_ppm: match r.bucket.target {
+                        Target::Contributors(Policy::Recent { discount_ppm }) => Some(discount_ppm),
+                        _ => None,
+                    },
+                    memo: match &r.bucket.target {
+                        Target::Person { memo, .. } => Some(memo.clone()),
+                        _ => None,
+                    },
                     amount: money(r.amount),
                     total_weight: sum(&mut r.shares.iter().map(|x| x.weight)),
                     n_shares: r.shares.len() as u64,
@@ -1164,10 +1177,12 @@ pub fn explain(s: &CommonsState, d: &Distribution, who: &AuthorKey) -> Explanati
         .iter()
         .map(|r| {
             let (_, _, to, policy) = r.bucket.words();
-            let window = match r.bucket.target {
-                Target::Contributors(Policy::Lifetime) => Some(0),
-                Target::Contributors(Policy::Immediate) => Some(since),
-                Target::Treasury | Target::Upstream => None,
+            let window = match &r.bucket.target {
+                Target::Contributors(p) if p.since_genesis() => Some(0),
+                Target::Contributors(_) => Some(since),
+                Target::Treasury | Target::Upstream | Target::Person { .. } | Target::Splits(_) => {
+                    None
+                }
             };
             let mine = r.shares.iter().find(|x| x.to == me);
             let total_weight = r

@@ -13,7 +13,7 @@ use crate::progress::CliProgress;
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use commons_core::State;
-use commons_core::value::distribution::{self, Distribution, Policy, Status, Take, Target};
+use commons_core::value::distribution::{self, Distribution, Status, Target};
 use commons_core::value::equation::{self, Beneficiary, Role};
 use commons_core::value::money::{Account, Line};
 use commons_core::value::{INCOME, Income, PAYOUT, REVERSE};
@@ -457,8 +457,7 @@ impl Explanation<'_> {
             .buckets
             .iter()
             .map(|b| {
-                let (take, ppm) = take_parts(&b.bucket.take);
-                let (to, policy) = target_parts(&b.bucket.target);
+                let (take, ppm, to, policy) = b.bucket.words();
                 json!({
                     "name": b.bucket.name,
                     "take": take,
@@ -630,9 +629,9 @@ impl Explanation<'_> {
         );
         let _ = writeln!(out, "buckets");
         for b in &d.buckets {
-            let (take, ppm) = take_parts(&b.bucket.take);
+            let (take, ppm, _, _) = b.bucket.words();
             let share = ppm.map_or(String::new(), |p| format!(" {}%", percent(p)));
-            let goes = match b.bucket.target {
+            let goes = match &b.bucket.target {
                 Target::Treasury => "kept in the treasury".to_owned(),
                 Target::Upstream if b.shares.is_empty() => {
                     "no upstream credit: kept in the treasury".to_owned()
@@ -644,6 +643,8 @@ impl Explanation<'_> {
                 Target::Contributors(p) => {
                     format!("{} contributors by {} credit", b.shares.len(), p.as_str())
                 }
+                Target::Person { memo, .. } => format!("to one person: {memo}"),
+                Target::Splits(s) => format!("fixed splits among {} people", s.len()),
             };
             let how = format!("{take}{share}");
             let _ = writeln!(
@@ -761,23 +762,6 @@ fn percent(ppm: u64) -> String {
         format!("{whole}.{fraction:04}")
             .trim_end_matches('0')
             .to_owned()
-    }
-}
-
-fn take_parts(take: &Take) -> (&'static str, Option<u64>) {
-    match take {
-        Take::Straight(p) => ("straight", Some(*p)),
-        Take::Remaining(p) => ("remaining", Some(*p)),
-        Take::Rest => ("rest", None),
-    }
-}
-
-fn target_parts(target: &Target) -> (&'static str, Option<&'static str>) {
-    match target {
-        Target::Treasury => ("treasury", None),
-        Target::Upstream => ("upstream", None),
-        Target::Contributors(Policy::Lifetime) => ("contributors", Some("lifetime")),
-        Target::Contributors(Policy::Immediate) => ("contributors", Some("immediate")),
     }
 }
 

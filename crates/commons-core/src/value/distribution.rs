@@ -18,7 +18,18 @@
 //! their credit, or to contributors by their credit under a policy:
 //!
 //! - `lifetime`: by all credit earned before the pin;
-//! - `immediate`: by credit earned since the previous executed distribution's pin.
+//! - `immediate`: by credit earned since the previous executed distribution's pin;
+//! - `recent`: SourceCred's RECENT, credit discounted by `discount_ppm` per interval of
+//!   age, the newest interval counting fully;
+//! - `balanced`: SourceCred's BALANCED over all intervals, paying those whose payments
+//!   from earlier distributions (in this currency) lag their share of lifetime credit.
+//!
+//! An interval is the stretch of ledger between the pins of two executed distributions
+//! (the first starts at genesis, the last ends at this pin); at most
+//! [`commons_value::policy::sourcecred::INTERVALS_MAX`] are kept, the oldest merged into
+//! one. A bucket may also go to one named `person` with a `memo` (SourceCred's SPECIAL:
+//! a one-off grant) or be `splits` among named people in parts per million (Drips'
+//! cumulative rule); what splits leave unsplit stays in the treasury.
 //!
 //! Credit is exact (big rationals) and then quantised to integer milli-credits (floor of
 //! credit × 1000) before any money is computed; every money split is
@@ -36,6 +47,9 @@ use commons_ledger::cbor::Value;
 use commons_ledger::{AuthorKey, EventId};
 use num_bigint::BigInt;
 use num_rational::BigRational;
+use commons_value::policy::sourcecred::{self, CreditHistory, Discount, INTERVALS_MAX};
+use commons_value::policy::splits::{SplitReceiver, split as split_ppm};
+use commons_value::policy::{Allocation, Basis, Exact, PolicyError, RecipientId};
 use num_traits::{ToPrimitive, Zero};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
@@ -55,12 +69,21 @@ pub const CREDIT_UNIT: u64 = 1_000;
 /// Parts per million.
 pub const PPM: u64 = 1_000_000;
 
+/// Most people a `splits` bucket names (Drips' limit).
+pub const SPLITS_MAX: usize = commons_value::policy::splits::SPLITS_RECEIVERS_MAX;
+/// Longest memo of a `person` bucket, in bytes.
+pub const MEMO_LEN_MAX: usize = 200;
+
 /// Where a bucket's money goes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Target {
     Treasury,
     Upstream,
     Contributors(Policy),
+    /// The whole bucket to one person, with the reason (SourceCred's SPECIAL).
+    Person { key: AuthorKey, memo: String },
+    /// Fixed parts per million to named people, in key order (Drips' splits).
+    Splits(Vec<(AuthorKey, u32)>),
 }
 
 /// How a contributors' bucket weighs people.
@@ -68,6 +91,9 @@ pub enum Target {
 pub enum Policy {
     Lifetime,
     Immediate,
+    /// Credit discounted by `discount_ppm` millionths per interval of age.
+    Recent { discount_ppm: u32 },
+    Balanced,
 }
 
 impl Policy {
@@ -75,7 +101,14 @@ impl Policy {
         match self {
             Policy::Lifetime => "lifetime",
             Policy::Immediate => "immediate",
+            Policy::Recent { .. } => "recent",
+            Policy::Balanced => "balanced",
         }
+    }
+
+    /// Whether the policy weighs credit from genesis (what "why did I get this" lists).
+    pub fn since_genesis(&self) -> bool {
+        !matches!(self, Policy::Immediate)
     }
 }
 
@@ -163,6 +196,18 @@ pub fn for_each_part(
     before: u64,
     mut f: impl FnMut(&EventId, Beneficiary, Role, BigRational),
 ) {
+    for_each_part_at(state, since, before, |_, id, to, role, part| {
+        f(id, to, role, part);
+    });
+}
+
+/// [`for_each_part`], with the ledger index each contribution was accepted at.
+fn for_each_part_at(
+    state: &State,
+    since: u64,
+    before: u64,
+    mut f: impl FnMut(u64, &EventId, Beneficiary, Role, BigRational),
+) {
     let production = &state.production;
     for id in &production.contribution_order {
         let Some(c) = production.contributions.get(id) else {
@@ -176,7 +221,7 @@ pub fn for_each_part(
         }
         let eq = state.economy.equation_at(time_ms);
         for (to, role, part) in equation::valuate(&eq, production, c, before).parts {
-            f(id, to, role, part);
+            f(index, id, to, role, part);
         }
     }
 }
@@ -238,6 +283,10 @@ fn read_buckets(value: &Value) -> Result<Vec<Bucket>, Rejection> {
         let ppm = r.optional_uint("share_ppm")?;
         let to = r.text("to", 1, 16)?;
         let policy = r.optional_text("policy", 1, 16)?;
+        let discount = r.optional_uint("discount_ppm")?;
+        let person = r.optional_key("person")?;
+        let memo = r.optional_text("memo", 1, MEMO_LEN_MAX)?;
+        let splits = r.optional("splits").map(read_splits).transpose()?;
         r.finish()?;
         let take = match (take_text.as_str(), ppm) {
             ("straight", Some(p)) if p <= PPM => {
@@ -255,14 +304,29 @@ fn read_buckets(value: &Value) -> Result<Vec<Bucket>, Rejection> {
         if (take == Take::Rest) != (i + 1 == items.len()) {
             return bad("end with one bucket that takes the `rest`, and only the last takes it");
         }
-        let target = match (to.as_str(), policy.as_deref()) {
-            ("treasury", None) => Target::Treasury,
-            ("upstream", None) => Target::Upstream,
-            ("contributors", Some("lifetime") | None) => Target::Contributors(Policy::Lifetime),
-            ("contributors", Some("immediate")) => Target::Contributors(Policy::Immediate),
+        let extras = (discount, person, memo, splits);
+        let target = match (to.as_str(), policy.as_deref(), extras) {
+            ("treasury", None, (None, None, None, None)) => Target::Treasury,
+            ("upstream", None, (None, None, None, None)) => Target::Upstream,
+            ("contributors", Some("lifetime") | None, (None, None, None, None)) => {
+                Target::Contributors(Policy::Lifetime)
+            }
+            ("contributors", Some("immediate"), (None, None, None, None)) => {
+                Target::Contributors(Policy::Immediate)
+            }
+            ("contributors", Some("balanced"), (None, None, None, None)) => {
+                Target::Contributors(Policy::Balanced)
+            }
+            ("contributors", Some("recent"), (Some(d), None, None, None)) if d <= PPM => {
+                Target::Contributors(Policy::Recent {
+                    discount_ppm: d as u32,
+                })
+            }
+            ("person", None, (None, Some(key), Some(memo), None)) => Target::Person { key, memo },
+            ("splits", None, (None, None, None, Some(splits))) => Target::Splits(splits),
             _ => {
                 return bad(
-                    "go `to` treasury, upstream or contributors (policy lifetime or immediate)",
+                    "go `to` treasury, upstream, contributors (policy lifetime, immediate, balanced, or recent with `discount_ppm`), a `person` with a `memo`, or `splits`",
                 );
             }
         };
@@ -272,6 +336,42 @@ fn read_buckets(value: &Value) -> Result<Vec<Bucket>, Rejection> {
         return bad("take more than the whole amount straight");
     }
     Ok(buckets)
+}
+
+/// A `splits` list: 1 to [`SPLITS_MAX`] `{person, share_ppm}`, distinct people, each share
+/// above zero and together at most the whole; kept in key order.
+fn read_splits(value: &Value) -> Result<Vec<(AuthorKey, u32)>, Rejection> {
+    let bad = |why: &str| {
+        reject(
+            RejectionCode::BodyInvalid,
+            format!("{PROPOSE}: `splits` {why}"),
+        )
+    };
+    let Some(items) = value.as_array() else {
+        return bad("is a list");
+    };
+    if items.is_empty() || items.len() > SPLITS_MAX {
+        return bad(&format!("names 1 to {SPLITS_MAX} people"));
+    }
+    let mut splits = BTreeMap::new();
+    let mut total = 0u64;
+    for item in items {
+        let mut r = BodyReader::new(PROPOSE, item)?;
+        let key = r.key("person")?;
+        let ppm = r.uint("share_ppm")?;
+        r.finish()?;
+        if ppm == 0 || ppm > PPM {
+            return bad("gives each person a `share_ppm` from 1 to 1,000,000");
+        }
+        total += ppm;
+        if splits.insert(key, ppm as u32).is_some() {
+            return bad("names each person once");
+        }
+    }
+    if total > PPM {
+        return bad("shares more than the whole bucket");
+    }
+    Ok(splits.into_iter().collect())
 }
 
 /// A bucket's `take`, `share_ppm`, `to` and `policy` as its body form writes them.
@@ -290,10 +390,12 @@ impl Bucket {
             Take::Remaining(p) => ("remaining", Some(p)),
             Take::Rest => ("rest", None),
         };
-        let (to, policy) = match self.target {
+        let (to, policy) = match &self.target {
             Target::Treasury => ("treasury", None),
             Target::Upstream => ("upstream", None),
             Target::Contributors(p) => ("contributors", Some(p.as_str())),
+            Target::Person { .. } => ("person", None),
+            Target::Splits(_) => ("splits", None),
         };
         (take, ppm, to, policy)
     }
@@ -312,6 +414,28 @@ pub fn bucket_value(b: &Bucket) -> Value {
     }
     if let Some(p) = policy {
         fields.push(("policy", Value::text(p)));
+    }
+    match &b.target {
+        Target::Contributors(Policy::Recent { discount_ppm }) => {
+            fields.push(("discount_ppm", Value::Unsigned(u64::from(*discount_ppm))));
+        }
+        Target::Person { key, memo } => {
+            fields.push(("person", Value::Bytes(key.to_bytes().to_vec())));
+            fields.push(("memo", Value::text(memo.clone())));
+        }
+        Target::Splits(splits) => {
+            let items = splits
+                .iter()
+                .map(|(key, ppm)| {
+                    Value::text_map(vec![
+                        ("person", Value::Bytes(key.to_bytes().to_vec())),
+                        ("share_ppm", Value::Unsigned(u64::from(*ppm))),
+                    ])
+                })
+                .collect();
+            fields.push(("splits", Value::Array(items)));
+        }
+        Target::Treasury | Target::Upstream | Target::Contributors(_) => {}
     }
     Value::text_map(fields)
 }
@@ -366,30 +490,159 @@ pub fn last_executed_pin(state: &State, before: u64) -> u64 {
         .unwrap_or(0)
 }
 
-/// Computes the buckets of a distribution of `amount`.
-pub fn compute(state: &State, amount: u64, pin: u64, buckets: &[Bucket]) -> Vec<BucketResult> {
-    // Each credit window is valued once (valuing every accepted contribution is the whole
-    // cost): before any executed distribution, `immediate` credit is the lifetime credit.
+/// Credit per interval up to a pin (see the module): `starts[k]` opens interval `k`, the
+/// last ends at the pin; `credit[k]` is what contributions accepted in it earned, exact.
+struct Intervals {
+    starts: Vec<u64>,
+    credit: Vec<BTreeMap<Beneficiary, BigRational>>,
+}
+
+impl Intervals {
+    /// Values every contribution accepted before `pin` once, binned by interval.
+    fn new(state: &State, pin: u64) -> Self {
+        let mut starts: Vec<u64> = std::iter::once(0)
+            .chain(
+                executed(state)
+                    .map(|d| d.pin_size)
+                    .filter(|p| *p > 0 && *p < pin),
+            )
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        if starts.len() > INTERVALS_MAX {
+            // The oldest intervals merge into the first.
+            starts.drain(1..=starts.len() - INTERVALS_MAX);
+        }
+        let mut credit = vec![BTreeMap::new(); starts.len()];
+        for_each_part_at(state, 0, pin, |index, _, to, _, part| {
+            let k = starts.partition_point(|s| *s <= index) - 1;
+            *credit[k].entry(to).or_insert_with(BigRational::zero) += part;
+        });
+        Self { starts, credit }
+    }
+
+    /// The interval a distribution pinned at `pin_size` paid for: the one ending there.
+    fn paid_interval(&self, pin_size: u64) -> usize {
+        self.starts.partition_point(|s| *s < pin_size).max(1) - 1
+    }
+
+    /// Exact credit over all intervals.
+    fn lifetime(&self) -> BTreeMap<Beneficiary, BigRational> {
+        let mut total = BTreeMap::new();
+        for window in &self.credit {
+            for (to, c) in window {
+                *total.entry(to.clone()).or_insert_with(BigRational::zero) += c;
+            }
+        }
+        total
+    }
+
+    /// Each person's quantised credit per interval and what executed distributions in
+    /// `currency` gave them per interval, as SourceCred's policies take them.
+    fn histories(&self, state: &State, currency: &str) -> Vec<(AuthorKey, CreditHistory)> {
+        let n = self.starts.len();
+        let mut people: BTreeMap<AuthorKey, (Vec<u64>, Vec<u64>)> = BTreeMap::new();
+        for (k, window) in self.credit.iter().enumerate() {
+            for (to, c) in window {
+                if let Beneficiary::Person(key) = to {
+                    people.entry(*key).or_insert_with(|| (vec![0; n], vec![0; n])).0[k] =
+                        quantise(c);
+                }
+            }
+        }
+        for d in executed(state).filter(|d| d.currency == currency) {
+            let k = self.paid_interval(d.pin_size);
+            for (to, amount) in &d.totals {
+                if let Beneficiary::Person(key) = to
+                    && let Some((_, paid)) = people.get_mut(key)
+                {
+                    paid[k] = paid[k].saturating_add(*amount);
+                }
+            }
+        }
+        people
+            .into_iter()
+            .map(|(key, (credit_per_interval, paid_per_interval))| {
+                let history = CreditHistory {
+                    recipient: recipient_id(&key),
+                    credit_per_interval,
+                    paid_per_interval,
+                };
+                (key, history)
+            })
+            .collect()
+    }
+}
+
+fn executed(state: &State) -> impl Iterator<Item = &Distribution> {
+    state
+        .economy
+        .distributions
+        .values()
+        .filter(|d| matches!(d.status, Status::Executed { .. }))
+}
+
+fn recipient_id(key: &AuthorKey) -> RecipientId {
+    RecipientId::new(key.to_hex()).expect("a key's hex is a valid recipient id")
+}
+
+/// An allocation of a commons-value policy as shares, keyed back to people; the weight
+/// shown is the policy's basis for the person, floored to an integer.
+fn shares_of(
+    allocation: Result<Allocation, PolicyError>,
+    people: &BTreeMap<String, AuthorKey>,
+) -> Result<Vec<Share>, Rejection> {
+    let allocation = allocation.map_err(|e| {
+        Rejection::new(
+            RejectionCode::LimitReached,
+            format!("{PROPOSE}: the policy cannot run: {e}"),
+        )
+    })?;
+    let floor = |x: &Exact| x.0.floor().to_integer().to_u64().unwrap_or(u64::MAX);
+    Ok(allocation
+        .shares
+        .into_iter()
+        .filter_map(|share| {
+            let key = people.get(share.recipient.as_str())?;
+            let weight = match &share.basis {
+                Basis::Recent { discounted_credit } => floor(discounted_credit),
+                Basis::Balanced { shortfall, .. } => floor(shortfall),
+                Basis::Split { weight_ppm } => u64::from(*weight_ppm),
+                Basis::Immediate { credit } => *credit,
+                _ => 1,
+            };
+            Some(Share {
+                to: Beneficiary::Person(*key),
+                weight,
+                amount: share.amount,
+            })
+        })
+        .filter(|share| share.weight > 0 || share.amount > 0)
+        .collect())
+}
+
+/// Computes the buckets of a distribution of `amount` in `currency`. A policy that cannot
+/// run (more people than it takes) is a rejection.
+pub fn compute(
+    state: &State,
+    amount: u64,
+    currency: &str,
+    pin: u64,
+    buckets: &[Bucket],
+) -> Result<Vec<BucketResult>, Rejection> {
+    // Every contribution is valued once (valuing them is the whole cost), binned by
+    // interval; `immediate` is the last interval, or nothing when a distribution was
+    // executed at or past this pin.
     let since = last_executed_pin(state, u64::MAX);
-    let uses = |target: Target| buckets.iter().any(|b| b.target == target);
-    let immediate = uses(Target::Contributors(Policy::Immediate));
-    let lifetime = if uses(Target::Upstream)
-        || uses(Target::Contributors(Policy::Lifetime))
-        || (immediate && since == 0)
-    {
-        credit(state, 0, pin)
-    } else {
-        BTreeMap::new()
-    };
-    let recent_window = if immediate && since > 0 {
-        credit(state, since, pin)
-    } else {
-        BTreeMap::new()
-    };
-    let recent = if since == 0 {
-        &lifetime
-    } else {
-        &recent_window
+    let needs_credit = buckets
+        .iter()
+        .any(|b| matches!(b.target, Target::Upstream | Target::Contributors(_)));
+    let intervals = needs_credit.then(|| Intervals::new(state, pin));
+    let lifetime = intervals.as_ref().map(Intervals::lifetime).unwrap_or_default();
+    let empty = BTreeMap::new();
+    let recent = match &intervals {
+        Some(i) if since < pin => i.credit.last().unwrap_or(&empty),
+        _ => &empty,
     };
     let weights_of = |credit: &BTreeMap<Beneficiary, BigRational>, people: bool| {
         credit
@@ -398,6 +651,21 @@ pub fn compute(state: &State, amount: u64, pin: u64, buckets: &[Bucket]) -> Vec<
             .map(|(b, c)| (b.clone(), quantise(c)))
             .collect::<BTreeMap<_, _>>()
     };
+    let needs_history = buckets.iter().any(|b| {
+        matches!(
+            b.target,
+            Target::Contributors(Policy::Recent { .. } | Policy::Balanced)
+        )
+    });
+    let histories = match (&intervals, needs_history) {
+        (Some(i), true) => i.histories(state, currency),
+        _ => Vec::new(),
+    };
+    let people: BTreeMap<String, AuthorKey> = histories
+        .iter()
+        .map(|(key, h)| (h.recipient.as_str().to_owned(), *key))
+        .collect();
+    let histories: Vec<CreditHistory> = histories.into_iter().map(|(_, h)| h).collect();
     let mut left = amount;
     let mut results = Vec::with_capacity(buckets.len());
     for bucket in buckets {
@@ -408,11 +676,39 @@ pub fn compute(state: &State, amount: u64, pin: u64, buckets: &[Bucket]) -> Vec<
         }
         .min(left);
         left -= take;
-        let shares = match bucket.target {
+        let shares = match &bucket.target {
             Target::Treasury => Vec::new(),
             Target::Upstream => split(take, &weights_of(&lifetime, false)),
             Target::Contributors(Policy::Lifetime) => split(take, &weights_of(&lifetime, true)),
             Target::Contributors(Policy::Immediate) => split(take, &weights_of(recent, true)),
+            Target::Contributors(Policy::Recent { discount_ppm }) => {
+                let discount = Discount::new(u64::from(*discount_ppm), PPM)
+                    .expect("read_buckets keeps discounts within one");
+                shares_of(sourcecred::recent(take, discount, &histories), &people)?
+            }
+            Target::Contributors(Policy::Balanced) => {
+                shares_of(sourcecred::balanced(take, 0, &histories), &people)?
+            }
+            Target::Person { key, .. } if take > 0 => vec![Share {
+                to: Beneficiary::Person(*key),
+                weight: 1,
+                amount: take,
+            }],
+            Target::Person { .. } => Vec::new(),
+            Target::Splits(splits) => {
+                let receivers: Vec<SplitReceiver> = splits
+                    .iter()
+                    .map(|(key, ppm)| SplitReceiver {
+                        recipient: recipient_id(key),
+                        weight_ppm: *ppm,
+                    })
+                    .collect();
+                let named = splits
+                    .iter()
+                    .map(|(key, _)| (key.to_hex(), *key))
+                    .collect();
+                shares_of(split_ppm(take, &receivers), &named)?
+            }
         };
         results.push(BucketResult {
             bucket: bucket.clone(),
@@ -420,7 +716,7 @@ pub fn compute(state: &State, amount: u64, pin: u64, buckets: &[Bucket]) -> Vec<
             shares,
         });
     }
-    results
+    Ok(results)
 }
 
 fn mul_ppm(amount: u64, ppm: u64) -> u64 {
@@ -512,7 +808,7 @@ pub(crate) fn propose(state: &mut State, input: &Input<'_>) -> Result<Applied, R
     {
         return crate::production::limit_reached("open distributions", OPEN_DISTRIBUTIONS_MAX);
     }
-    let results = compute(state, amount, pin_size, &buckets);
+    let results = compute(state, amount, &currency, pin_size, &buckets)?;
     let mut totals: BTreeMap<Beneficiary, u64> = BTreeMap::new();
     for r in &results {
         for s in &r.shares {
@@ -764,7 +1060,8 @@ pub fn simulate_equation(
     let money = |s: &State| -> BTreeMap<Beneficiary, u64> {
         let mut totals = BTreeMap::new();
         if amount > 0 {
-            for r in compute(s, amount, s.size, &buckets) {
+            let currency = currency.as_deref().unwrap_or_default();
+            for r in compute(s, amount, currency, s.size, &buckets).unwrap_or_default() {
                 for share in r.shares {
                     *totals.entry(share.to).or_insert(0u64) += share.amount;
                 }

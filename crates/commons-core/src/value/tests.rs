@@ -890,3 +890,222 @@ mod bounties {
         w.check_laws();
     }
 }
+
+/// The policies beyond lifetime and immediate, as buckets of real distributions: SPECIAL
+/// (one person, with a memo), BALANCED (those paid less than their share catch up),
+/// RECENT (credit fading per interval between executed distributions) and fixed splits.
+mod policies {
+    use super::*;
+    use crate::projection::key_value;
+
+    fn propose(w: &mut World, amount: u64, bucket: Vec<(&'static str, Value)>) -> EventId {
+        let body = policy_body(w, amount, bucket);
+        w.ok(0, PROPOSE, body)
+    }
+
+    fn policy_body(w: &World, amount: u64, bucket: Vec<(&'static str, Value)>) -> Value {
+        let mut fields = vec![
+            ("name", Value::text("the bucket")),
+            ("take", Value::text("rest")),
+        ];
+        fields.extend(bucket);
+        Value::text_map([
+            ("title", Value::text("A round")),
+            ("amount", Value::Unsigned(amount)),
+            ("currency", Value::text(EUR)),
+            ("buckets", Value::Array(vec![Value::text_map(fields)])),
+            (
+                "pin",
+                Value::text_map([
+                    ("size", Value::Unsigned(w.state.size)),
+                    ("root", Value::bytes(vec![7u8; 32])),
+                ]),
+            ),
+        ])
+    }
+
+    fn execute(w: &mut World, d: &EventId) {
+        let target = Value::text_map([("distribution", id_value(d))]);
+        w.ok(0, APPROVE, target.clone());
+        w.ok(1, APPROVE, target.clone());
+        w.ok(1, EXECUTE, target);
+    }
+
+    /// (weight, amount) of each of keys 2, 3 and 4 in the distribution's one bucket.
+    fn shares(w: &World, d: &EventId) -> [(u64, u64); 3] {
+        let bucket = &w.state.economy.distributions[d].buckets[0];
+        [2, 3, 4].map(|i| {
+            bucket
+                .shares
+                .iter()
+                .find(|s| s.to == equation::Beneficiary::Person(w.key(i)))
+                .map_or((0, 0), |s| (s.weight, s.amount))
+        })
+    }
+
+    fn contributors(policy: &str) -> Vec<(&'static str, Value)> {
+        vec![
+            ("to", Value::text("contributors")),
+            ("policy", Value::text(policy)),
+        ]
+    }
+
+    #[test]
+    fn special_balanced_recent_and_splits_pay_what_their_formulas_say() {
+        let mut w = world();
+        w.ok(0, INCOME, income_body(Value::Unsigned(1_000_000), EUR));
+        let treasury = |w: &World| w.state.economy.books.holds(&Account::Treasury, EUR);
+        // SPECIAL: a grant of 40,000 to key 4 alone.
+        let k4 = key_value(&w.key(4));
+        let grant = propose(
+            &mut w,
+            40_000,
+            vec![
+                ("to", Value::text("person")),
+                ("person", k4),
+                ("memo", Value::text("translation sprint")),
+            ],
+        );
+        assert_eq!(shares(&w, &grant), [(0, 0), (0, 0), (1, 40_000)]);
+        execute(&mut w, &grant);
+        // BALANCED: credit is 1000 : 750 : 250 milli-credits and key 4 was paid 40,000, so
+        // of 60,000 the targets are 50,000, 37,500 and 12,500 of 100,000; the shortfalls
+        // 50,000, 37,500 and none split the 60,000 as 34,285.71… and 25,714.28….
+        let balanced = propose(&mut w, 60_000, contributors("balanced"));
+        assert_eq!(
+            shares(&w, &balanced),
+            [(50_000, 34_286), (37_500, 25_714), (0, 0)]
+        );
+        execute(&mut w, &balanced);
+        // Key 3's care work is accepted after both pins: the third interval.
+        let care = w.ok(
+            3,
+            contributions::SUBMIT,
+            NewContribution {
+                area: "guide".into(),
+                kind: "care".into(),
+                title: "Dusting".into(),
+                description: None,
+                tasks: vec![],
+                authors: vec![],
+                effort_minutes: Some(60),
+                sponsor: None,
+                revision: None,
+                evidence: vec!["https://example.org/dust".into()],
+                checklist: vec![],
+            }
+            .body(),
+        );
+        w.ok(0, contributions::REVIEW, review(&care, "approve", None));
+        // RECENT at 50%: the first interval's credit is two intervals old and counts a
+        // quarter (250, 187.5, 62.5), the new 1,000 counts fully: 250 : 1187.5 : 62.5.
+        let recent = propose(
+            &mut w,
+            30_000,
+            [
+                contributors("recent"),
+                vec![("discount_ppm", Value::Unsigned(500_000))],
+            ]
+            .concat(),
+        );
+        assert_eq!(
+            shares(&w, &recent),
+            [(250, 5_000), (1_187, 23_750), (62, 1_250)]
+        );
+        execute(&mut w, &recent);
+        // Fixed splits: 25% and 50% of 10,000; the unsplit quarter stays in the treasury.
+        let before = treasury(&w);
+        let keys: Vec<Value> = (0..5).map(|i| key_value(&w.key(i))).collect();
+        let split = |i: usize, ppm: u64| {
+            Value::text_map([
+                ("person", keys[i].clone()),
+                ("share_ppm", Value::Unsigned(ppm)),
+            ])
+        };
+        let splits = propose(
+            &mut w,
+            10_000,
+            vec![
+                ("to", Value::text("splits")),
+                (
+                    "splits",
+                    Value::Array(vec![split(2, 250_000), split(4, 500_000)]),
+                ),
+            ],
+        );
+        assert_eq!(
+            shares(&w, &splits),
+            [(250_000, 2_500), (0, 0), (500_000, 5_000)]
+        );
+        execute(&mut w, &splits);
+        assert_eq!(treasury(&w), before - 7_500);
+        let owed = |i: usize| w.state.economy.books.holds(&Account::Owed(w.key(i)), EUR);
+        assert_eq!(
+            (owed(2), owed(3), owed(4)),
+            (34_286 + 5_000 + 2_500, 25_714 + 23_750, 40_000 + 1_250 + 5_000)
+        );
+        w.check_laws();
+    }
+
+    #[test]
+    fn malformed_policy_buckets_are_refused() {
+        let mut w = world();
+        w.ok(0, INCOME, income_body(Value::Unsigned(1_000_000), EUR));
+        let person = key_value(&w.key(2));
+        let split = |p: &Value, ppm: u64| {
+            Value::text_map([("person", p.clone()), ("share_ppm", Value::Unsigned(ppm))])
+        };
+        let cases: Vec<Vec<(&'static str, Value)>> = vec![
+            // RECENT needs its discount, at most the whole.
+            contributors("recent"),
+            [
+                contributors("recent"),
+                vec![("discount_ppm", Value::Unsigned(1_000_001))],
+            ]
+            .concat(),
+            // A discount belongs to RECENT only.
+            [
+                contributors("balanced"),
+                vec![("discount_ppm", Value::Unsigned(1))],
+            ]
+            .concat(),
+            // SPECIAL names a person and says why.
+            vec![("to", Value::text("person")), ("person", person.clone())],
+            vec![
+                ("to", Value::text("person")),
+                ("person", Value::bytes(vec![1; 5])),
+                ("memo", Value::text("x")),
+            ],
+            // Splits: nobody, somebody twice, a zero share, more than the whole.
+            vec![("to", Value::text("splits")), ("splits", Value::Array(vec![]))],
+            vec![
+                ("to", Value::text("splits")),
+                (
+                    "splits",
+                    Value::Array(vec![split(&person, 1), split(&person, 2)]),
+                ),
+            ],
+            vec![
+                ("to", Value::text("splits")),
+                ("splits", Value::Array(vec![split(&person, 0)])),
+            ],
+            vec![
+                ("to", Value::text("splits")),
+                (
+                    "splits",
+                    Value::Array(vec![
+                        split(&person, 600_000),
+                        split(&key_value(&w.key(3)), 400_001),
+                    ]),
+                ),
+            ],
+            contributors("generous"),
+        ];
+        for bucket in cases {
+            let shown = format!("{bucket:?}");
+            let body = policy_body(&w, 1_000, bucket);
+            assert_eq!(code(w.send(0, PROPOSE, body)), "body_invalid", "{shown}");
+        }
+        assert!(w.state.economy.distributions.is_empty());
+    }
+}

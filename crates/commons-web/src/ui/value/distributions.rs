@@ -29,6 +29,8 @@ use minijinja::{Value, context};
 
 /// Bucket rows on the proposal form.
 pub const BUCKET_ROWS: usize = 4;
+/// The discount per interval the form's `recent` policy uses (the API takes any).
+pub const FORM_RECENT_DISCOUNT_PPM: u32 = 100_000;
 /// Shares listed per bucket on a distribution's page (the API pages through all).
 pub const SHARES_SHOWN_MAX: usize = 200;
 /// Distributions a page of a person's earnings explains.
@@ -143,6 +145,10 @@ fn buckets_of(f: &Fields) -> Result<Vec<Bucket>, String> {
             ("treasury", _) => Target::Treasury,
             ("upstream", _) => Target::Upstream,
             (_, "immediate") => Target::Contributors(Policy::Immediate),
+            (_, "recent") => Target::Contributors(Policy::Recent {
+                discount_ppm: FORM_RECENT_DISCOUNT_PPM,
+            }),
+            (_, "balanced") => Target::Contributors(Policy::Balanced),
             _ => Target::Contributors(Policy::Lifetime),
         };
         buckets.push(Bucket { name, take, target });
