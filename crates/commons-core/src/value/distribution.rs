@@ -226,14 +226,47 @@ fn for_each_part_at(
     }
 }
 
+/// An exact sum of many rationals that defers normalising: numerators are added per
+/// denominator (an integer addition, where adding rationals takes a gcd of ever larger
+/// numbers), and the few distinct denominators are combined once at the end.
+#[derive(Clone, Debug, Default)]
+struct ExactSum(BTreeMap<BigInt, BigInt>);
+
+impl ExactSum {
+    fn add(&mut self, part: BigRational) {
+        let (numerator, denominator) = part.into_raw();
+        *self.0.entry(denominator).or_default() += numerator;
+    }
+
+    fn total(self) -> BigRational {
+        self.0
+            .into_iter()
+            .fold(BigRational::zero(), |sum, (denominator, numerator)| {
+                sum + BigRational::new(numerator, denominator)
+            })
+    }
+}
+
+/// Sums parts per beneficiary.
+#[derive(Default)]
+struct CreditSums(BTreeMap<Beneficiary, ExactSum>);
+
+impl CreditSums {
+    fn add(&mut self, to: Beneficiary, part: BigRational) {
+        self.0.entry(to).or_default().add(part);
+    }
+
+    fn totals(self) -> BTreeMap<Beneficiary, BigRational> {
+        self.0.into_iter().map(|(to, sum)| (to, sum.total())).collect()
+    }
+}
+
 /// Credit earned by contributions accepted at a ledger index in `since..before`, exact,
 /// per beneficiary.
 pub fn credit(state: &State, since: u64, before: u64) -> BTreeMap<Beneficiary, BigRational> {
-    let mut credit: BTreeMap<Beneficiary, BigRational> = BTreeMap::new();
-    for_each_part(state, since, before, |_, to, _, part| {
-        *credit.entry(to).or_insert_with(BigRational::zero) += part;
-    });
-    credit
+    let mut credit = CreditSums::default();
+    for_each_part(state, since, before, |_, to, _, part| credit.add(to, part));
+    credit.totals()
 }
 
 /// One beneficiary's credit broken down by contribution, for "why did I get this".
@@ -513,11 +546,12 @@ impl Intervals {
             // The oldest intervals merge into the first.
             starts.drain(1..=starts.len() - INTERVALS_MAX);
         }
-        let mut credit = vec![BTreeMap::new(); starts.len()];
+        let mut sums: Vec<CreditSums> = starts.iter().map(|_| CreditSums::default()).collect();
         for_each_part_at(state, 0, pin, |index, _, to, _, part| {
             let k = starts.partition_point(|s| *s <= index) - 1;
-            *credit[k].entry(to).or_insert_with(BigRational::zero) += part;
+            sums[k].add(to, part);
         });
+        let credit = sums.into_iter().map(CreditSums::totals).collect();
         Self { starts, credit }
     }
 
