@@ -312,25 +312,65 @@ pub struct Valuation {
 /// Values `c` under `eq`, counting only reviews made before ledger index `before` (whether
 /// the contribution counts is the caller's question).
 pub fn valuate(eq: &Equation, production: &Production, c: &Contribution, before: u64) -> Valuation {
+    let inputs = Inputs::of(production, c, before);
+    valuate_small(eq, c, &inputs).unwrap_or_else(|| valuate_big(eq, c, &inputs))
+}
+
+/// What a contribution's valuation depends on besides the equation.
+struct Inputs<'a> {
+    area: Option<&'a str>,
+    labels: Vec<&'a str>,
+    chore: bool,
+    reviewers: Vec<AuthorKey>,
+    total_shares: u64,
+}
+
+impl<'a> Inputs<'a> {
+    fn of(production: &'a Production, c: &'a Contribution, before: u64) -> Self {
+        let mut labels: Vec<&str> = Vec::new();
+        let mut chore = false;
+        for task in c.tasks.iter().filter_map(|t| production.tasks.get(t)) {
+            chore |= task.chore;
+            labels.extend(task.labels.iter().map(String::as_str));
+        }
+        labels.sort_unstable();
+        labels.dedup();
+        let mut reviewers: Vec<AuthorKey> = c
+            .reviews
+            .iter()
+            .filter(|r| {
+                r.verdict == Verdict::Approve
+                    && r.version == c.version
+                    && r.index < before
+                    && !c.is_author(&r.reviewer)
+            })
+            .map(|r| r.reviewer)
+            .collect();
+        reviewers.sort_unstable();
+        reviewers.dedup();
+        Self {
+            area: production.areas.get(&c.area).map(|a| a.slug.as_str()),
+            labels,
+            chore,
+            reviewers,
+            total_shares: c.authors.iter().map(|(_, s)| *s).sum(),
+        }
+    }
+}
+
+/// The valuation in big rationals: always exact, whatever the sizes.
+fn valuate_big(eq: &Equation, c: &Contribution, inputs: &Inputs<'_>) -> Valuation {
     let mut value = eq.base.big()
         + eq.effort_per_hour.big()
             * BigRational::new(BigInt::from(c.effort_minutes), BigInt::from(60));
     value *= weight_of(&eq.kinds, c.kind.as_str());
-    if let Some(area) = production.areas.get(&c.area) {
-        value *= weight_of(&eq.areas, &area.slug);
+    if let Some(area) = inputs.area {
+        value *= weight_of(&eq.areas, area);
     }
-    let mut labels: Vec<&str> = Vec::new();
-    let mut chore = false;
-    for task in c.tasks.iter().filter_map(|t| production.tasks.get(t)) {
-        chore |= task.chore;
-        labels.extend(task.labels.iter().map(String::as_str));
-    }
-    labels.sort_unstable();
-    labels.dedup();
-    for label in labels {
+    for label in &inputs.labels {
         value *= weight_of(&eq.labels, label);
     }
-    if chore {
+    if inputs.chore {
         value *= eq.chore_multiplier.big();
     }
     let mut parts = Vec::new();
@@ -340,34 +380,159 @@ pub fn valuate(eq: &Equation, production: &Production, c: &Contribution, before:
         left -= &part;
         parts.push((Beneficiary::Upstream(name.clone()), Role::Upstream, part));
     }
-    let mut reviewers: Vec<AuthorKey> = c
-        .reviews
-        .iter()
-        .filter(|r| {
-            r.verdict == Verdict::Approve
-                && r.version == c.version
-                && r.index < before
-                && !c.is_author(&r.reviewer)
-        })
-        .map(|r| r.reviewer)
-        .collect();
-    reviewers.sort_unstable();
-    reviewers.dedup();
+    let reviewers = &inputs.reviewers;
     if !reviewers.is_empty() && !eq.reviewer_share.big().is_zero() {
         let each = &value * eq.reviewer_share.big() / BigInt::from(reviewers.len());
         for reviewer in reviewers {
             left -= &each;
-            parts.push((Beneficiary::Person(reviewer), Role::Reviewer, each.clone()));
+            parts.push((Beneficiary::Person(*reviewer), Role::Reviewer, each.clone()));
         }
     }
-    let total_shares: u64 = c.authors.iter().map(|(_, s)| *s).sum();
-    if total_shares > 0 {
+    if inputs.total_shares > 0 {
         for (author, share) in &c.authors {
-            let part = &left * BigRational::new(BigInt::from(*share), BigInt::from(total_shares));
+            let part = &left
+                * BigRational::new(BigInt::from(*share), BigInt::from(inputs.total_shares));
             parts.push((Beneficiary::Person(*author), Role::Author, part));
         }
     }
     Valuation { value, parts }
+}
+
+/// The same valuation step for step in 128-bit rationals, every operation checked; `None`
+/// when one would overflow (then [`valuate_big`] computes it). Both are exact and reduced,
+/// so they agree wherever this one answers; it is only faster, with no allocation per
+/// step (a distribution values every accepted contribution).
+fn valuate_small(eq: &Equation, c: &Contribution, inputs: &Inputs<'_>) -> Option<Valuation> {
+    let weight = |map: &BTreeMap<String, Ratio>, key: &str| {
+        map.get(key).map_or(Some(Small::ONE), Small::of)
+    };
+    let mut value = Small::of(&eq.base)?.add(
+        Small::of(&eq.effort_per_hour)?.mul(Small::new(u128::from(c.effort_minutes), 60)?)?,
+    )?;
+    value = value.mul(weight(&eq.kinds, c.kind.as_str())?)?;
+    if let Some(area) = inputs.area {
+        value = value.mul(weight(&eq.areas, area)?)?;
+    }
+    for label in &inputs.labels {
+        value = value.mul(weight(&eq.labels, label)?)?;
+    }
+    if inputs.chore {
+        value = value.mul(Small::of(&eq.chore_multiplier)?)?;
+    }
+    let mut parts = Vec::new();
+    let mut left = value;
+    for (name, share) in &eq.upstream {
+        let part = value.mul(Small::of(share)?)?;
+        left = left.sub(part)?;
+        parts.push((Beneficiary::Upstream(name.clone()), Role::Upstream, part));
+    }
+    let reviewers = &inputs.reviewers;
+    if !reviewers.is_empty() && eq.reviewer_share.num != 0 {
+        let n = u128::try_from(reviewers.len()).ok()?;
+        let each = value
+            .mul(Small::of(&eq.reviewer_share)?)?
+            .mul(Small::new(1, n)?)?;
+        for reviewer in reviewers {
+            left = left.sub(each)?;
+            parts.push((Beneficiary::Person(*reviewer), Role::Reviewer, each));
+        }
+    }
+    if inputs.total_shares > 0 {
+        let total = u128::from(inputs.total_shares);
+        for (author, share) in &c.authors {
+            let part = left.mul(Small::new(u128::from(*share), total)?)?;
+            parts.push((Beneficiary::Person(*author), Role::Author, part));
+        }
+    }
+    Some(Valuation {
+        value: value.big(),
+        parts: parts
+            .into_iter()
+            .map(|(to, role, part)| (to, role, part.big()))
+            .collect(),
+    })
+}
+
+/// A non-negative rational in lowest terms over 128-bit integers, for [`valuate_small`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Small {
+    num: u128,
+    den: u128,
+}
+
+impl Small {
+    const ONE: Small = Small { num: 1, den: 1 };
+
+    fn new(num: u128, den: u128) -> Option<Small> {
+        if den == 0 {
+            return None;
+        }
+        let g = gcd(num, den);
+        Some(Small {
+            num: num / g,
+            den: den / g,
+        })
+    }
+
+    fn of(r: &Ratio) -> Option<Small> {
+        Small::new(u128::from(r.num), u128::from(r.den))
+    }
+
+    fn mul(self, other: Small) -> Option<Small> {
+        // Cross-reduce first, so that the products stay as small as they can.
+        let a = gcd(self.num, other.den);
+        let b = gcd(other.num, self.den);
+        Small::new(
+            (self.num / a).checked_mul(other.num / b)?,
+            (self.den / b).checked_mul(other.den / a)?,
+        )
+    }
+
+    /// `self ± other` over the least common denominator.
+    fn combine(self, other: Small, add: bool) -> Option<Small> {
+        let g = gcd(self.den, other.den);
+        let den = (self.den / g).checked_mul(other.den)?;
+        let x = self.num.checked_mul(den / self.den)?;
+        let y = other.num.checked_mul(den / other.den)?;
+        let num = if add {
+            x.checked_add(y)?
+        } else {
+            x.checked_sub(y)?
+        };
+        Small::new(num, den)
+    }
+
+    fn add(self, other: Small) -> Option<Small> {
+        self.combine(other, true)
+    }
+
+    fn sub(self, other: Small) -> Option<Small> {
+        self.combine(other, false)
+    }
+
+    fn big(self) -> BigRational {
+        // Already in lowest terms with a positive denominator.
+        BigRational::new_raw(BigInt::from(self.num), BigInt::from(self.den))
+    }
+}
+
+/// Stein's binary gcd; `gcd(0, n) = n`.
+fn gcd(mut a: u128, mut b: u128) -> u128 {
+    if a == 0 || b == 0 {
+        return a | b;
+    }
+    let shift = (a | b).trailing_zeros();
+    a >>= a.trailing_zeros();
+    loop {
+        b >>= b.trailing_zeros();
+        if a > b {
+            std::mem::swap(&mut a, &mut b);
+        }
+        b -= a;
+        if b == 0 {
+            return a << shift;
+        }
+    }
 }
 
 /// The ledger index and time at which `c` was accepted, if it was.
@@ -375,5 +540,112 @@ pub fn accepted(c: &Contribution) -> Option<(u64, u64)> {
     match c.status {
         ContributionStatus::Accepted { index, time_ms } => Some((index, time_ms)),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod small_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn ratio() -> impl Strategy<Value = Ratio> {
+        let small = (0u64..1_000, 1u64..1_000);
+        let any = (any::<u64>(), 1u64..=u64::MAX);
+        prop_oneof![4 => small, 1 => any].prop_map(|(num, den)| Ratio { num, den })
+    }
+
+    /// A share below one half, so that up to two of them leave the authors a part.
+    fn share() -> impl Strategy<Value = Ratio> {
+        (1u64..1_000_000).prop_map(|den| Ratio { num: 1, den: 2 * den + 1 })
+    }
+
+    fn contribution() -> Contribution {
+        let w = super::super::tests::world();
+        let c = w.state.production.contributions.values().next();
+        c.expect("the world has contributions").clone()
+    }
+
+    fn key(i: u8) -> AuthorKey {
+        AuthorKey::from_bytes(&[[1u8].as_slice(), &[i; 32]].concat()).expect("a key")
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// The 128-bit path answers exactly what big rationals answer, or declines.
+        #[test]
+        fn small_and_big_valuations_agree(
+            base in ratio(),
+            effort in ratio(),
+            kind in ratio(),
+            area in ratio(),
+            labels in proptest::collection::vec(ratio(), 0..3),
+            chore in proptest::option::of(ratio()),
+            reviewer_share in share(),
+            upstream in proptest::collection::vec(share(), 0..2),
+            n_reviewers in 0u8..4,
+            authors in proptest::collection::vec(1u64..10_000, 1..4),
+            minutes in prop_oneof![0u64..10_000, any::<u64>()],
+        ) {
+            let mut c = contribution();
+            c.effort_minutes = minutes;
+            c.authors = authors.iter().enumerate().map(|(i, s)| (key(100 + i as u8), *s)).collect();
+            let label_names: Vec<String> = (0..labels.len()).map(|i| format!("l{i}")).collect();
+            let eq = Equation {
+                base,
+                effort_per_hour: effort,
+                kinds: [(c.kind.as_str().to_owned(), kind)].into(),
+                areas: [("guide".to_owned(), area)].into(),
+                labels: label_names.iter().cloned().zip(labels).collect(),
+                chore_multiplier: chore.unwrap_or(Ratio { num: 1, den: 1 }),
+                reviewer_share,
+                upstream: upstream.into_iter().enumerate().map(|(i, s)| (format!("u{i}"), s)).collect(),
+            };
+            let inputs = Inputs {
+                area: Some("guide"),
+                labels: label_names.iter().map(String::as_str).collect(),
+                chore: chore.is_some(),
+                reviewers: (0..n_reviewers).map(key).collect(),
+                total_shares: authors.iter().sum(),
+            };
+            let big = valuate_big(&eq, &c, &inputs);
+            if let Some(small) = valuate_small(&eq, &c, &inputs) {
+                prop_assert_eq!(small, big);
+            }
+        }
+    }
+
+    #[test]
+    fn small_values_take_the_fast_path_and_huge_ones_fall_back() {
+        let c = contribution();
+        let inputs = Inputs {
+            area: Some("guide"),
+            labels: vec![],
+            chore: false,
+            reviewers: vec![key(1), key(2), key(3)],
+            total_shares: c.authors.iter().map(|(_, s)| *s).sum(),
+        };
+        let eq = Equation {
+            reviewer_share: Ratio { num: 1, den: 10 },
+            ..Equation::default()
+        };
+        let small = valuate_small(&eq, &c, &inputs).expect("small values stay on the fast path");
+        assert_eq!(small, valuate_big(&eq, &c, &inputs));
+        let huge = Equation {
+            kinds: [(c.kind.as_str().to_owned(), Ratio { num: u64::MAX, den: 1 })].into(),
+            areas: [("guide".to_owned(), Ratio { num: u64::MAX, den: 1 })].into(),
+            base: Ratio { num: u64::MAX, den: 3 },
+            ..eq
+        };
+        assert_eq!(valuate_small(&huge, &c, &inputs), None);
+        let w = super::super::tests::world();
+        let production = &w.state.production;
+        let c = production.contributions.values().next().expect("a contribution");
+        let all = Inputs::of(production, c, u64::MAX);
+        assert_eq!(valuate_small(&huge, c, &all), None);
+        assert_eq!(
+            valuate(&huge, production, c, u64::MAX),
+            valuate_big(&huge, c, &all)
+        );
     }
 }
