@@ -17,7 +17,23 @@ where
     // A missing browser fails at once, before the node is built.
     chromium_path()?;
     chromedriver_path()?;
-    let node = Node::start().await?;
+    run(Node::start().await?, flow).await
+}
+
+/// [`with_browser`] on a node serving the demo commons (`serve --demo`).
+pub async fn with_demo_browser<F>(flow: F) -> Result<()>
+where
+    F: AsyncFnOnce(&Node, &Browser) -> Result<()>,
+{
+    chromium_path()?;
+    chromedriver_path()?;
+    run(Node::start_demo().await?, flow).await
+}
+
+async fn run<F>(node: Node, flow: F) -> Result<()>
+where
+    F: AsyncFnOnce(&Node, &Browser) -> Result<()>,
+{
     let browser = Browser::start(&node.base).await?;
     let result = flow(&node, &browser).await;
     let closed = browser.close().await;
@@ -51,9 +67,14 @@ pub async fn register(b: &Browser, name: &str, email: &str) -> Result<()> {
 }
 
 pub async fn log_in_as(b: &Browser, email: &str) -> Result<()> {
+    log_in_with(b, email, PASSWORD).await
+}
+
+/// Logs in with an account's own password (the demo's accounts have theirs).
+pub async fn log_in_with(b: &Browser, email: &str, password: &str) -> Result<()> {
     b.goto("/login").await?;
     b.fill("form#login-form", "email", email).await?;
-    b.fill("form#login-form", "password", PASSWORD).await?;
+    b.fill("form#login-form", "password", password).await?;
     b.submit("form#login-form").await?;
     b.find("a#nav-account").await?;
     Ok(())

@@ -58,6 +58,15 @@ pub struct Node {
 impl Node {
     /// Builds the binary if needed, starts it and waits until it serves.
     pub async fn start() -> Result<Node> {
+        Node::start_with(&[]).await
+    }
+
+    /// [`Node::start`] with `serve --demo`: the demo commons and its accounts.
+    pub async fn start_demo() -> Result<Node> {
+        Node::start_with(&["--demo"]).await
+    }
+
+    async fn start_with(extra: &[&str]) -> Result<Node> {
         let commons_bin = commons_binary().map_err(|e| anyhow!(e))?;
         let work = tempfile::Builder::new()
             .prefix("commons-browser-")
@@ -67,7 +76,7 @@ impl Node {
         let logs = work.path().join("logs");
         std::fs::create_dir_all(&logs).with_context(|| format!("cannot create {logs:?}"))?;
         let mut command = Command::new(&commons_bin);
-        command.arg("serve").arg("--data").arg(&data);
+        command.arg("serve").arg("--data").arg(&data).args(extra);
         for var in NODE_ENV_REMOVED {
             command.env_remove(var);
         }
