@@ -83,7 +83,7 @@ mod tests {
     fn changes_are_written_with_their_sign() {
         assert_eq!(credit_change(1_000, 1_200), "+0.200");
         assert_eq!(credit_change(2_000, 1_000), "−1.000");
-        assert_eq!(credit_change(5, 5), "0.005");
+        assert_eq!(credit_change(5, 5), "0.000");
         assert_eq!(money_change("EUR", 100, 1_300), "+12.00 EUR");
         assert_eq!(money_change("EUR", 1, 0), "−0.01 EUR");
     }
