@@ -172,11 +172,19 @@ async fn record_income(
         .await;
 }
 
-/// Presses a distribution page's `action` button (approve or execute) and checks the
-/// flash says `flash`.
-async fn decide(site: &Site, browser: &mut Browser, page: &str, action: &str, flash: &str) {
+/// Posts the form of a page's `action` (a distribution's approve or execute, an expense's
+/// approve, pay, reverse, an award's nominate) with `fields` and checks the flash says
+/// `flash`.
+async fn press(
+    site: &Site,
+    browser: &mut Browser,
+    page: &str,
+    action: &str,
+    fields: &[(&str, &str)],
+    flash: &str,
+) {
     browser
-        .act_and_see(site, page, &format!("{page}/{action}"), &[], flash)
+        .act_and_see(site, page, &format!("{page}/{action}"), fields, flash)
         .await;
 }
 
@@ -385,12 +393,21 @@ async fn treasurers_record_income_and_share_it_and_everyone_sees_why() {
     // Ben may not approve; the founder approves, then Tess approves and executes.
     let ben_page = p.ben.get(&site, &page_path).await;
     assert!(!ben_page.text.contains("approve-form"));
-    decide(&site, &mut p.ben, &page_path, "approve", "not_treasurer").await;
-    decide(
+    press(
+        &site,
+        &mut p.ben,
+        &page_path,
+        "approve",
+        &[],
+        "not_treasurer",
+    )
+    .await;
+    press(
         &site,
         &mut p.founder,
         &page_path,
         "approve",
+        &[],
         "approval is recorded",
     )
     .await;
@@ -398,25 +415,27 @@ async fn treasurers_record_income_and_share_it_and_everyone_sees_why() {
     waiting.shows("Approvals: 1 of 2");
     waiting.shows("You approved it.");
     assert!(!waiting.text.contains("execute-form"));
-    decide(
+    press(
         &site,
         &mut p.founder,
         &page_path,
         "execute",
+        &[],
         "distribution_state",
     )
     .await;
-    decide(
+    press(
         &site,
         &mut p.tess,
         &page_path,
         "approve",
+        &[],
         "approval is recorded",
     )
     .await;
     let ready = p.tess.get(&site, &page_path).await;
     ready.shows("id=\"execute-form\"");
-    decide(&site, &mut p.tess, &page_path, "execute", "executed").await;
+    press(&site, &mut p.tess, &page_path, "execute", &[], "executed").await;
 
     // 85,001 cents by credit 4/5 (Ben's care work) to 1/5 (the founder's review): 68,000.8
     // and 17,000.2, the cent left to the larger remainder.
@@ -663,36 +682,54 @@ async fn an_expense_is_filed_approved_by_two_of_three_approvers_and_paid_through
     ben_view.shows("id=\"edit-form\"");
     ben_view.shows("Ten tips for the station");
     assert!(!ben_view.text.contains("id=\"approve-form\""));
-    p.ben
-        .act_and_see(
-            &site,
-            &page,
-            &format!("{page}/approve"),
-            &[],
-            "self_approval_forbidden",
-        )
-        .await;
+    press(
+        &site,
+        &mut p.ben,
+        &page,
+        "approve",
+        &[],
+        "self_approval_forbidden",
+    )
+    .await;
     let founder_view = p.founder.get(&site, &page).await;
     assert!(!founder_view.text.contains("id=\"approve-form\""));
     assert!(!founder_view.text.contains("id=\"pay-form\""));
-    p.founder
-        .act_and_see(
-            &site,
-            &page,
-            &format!("{page}/approve"),
-            &[],
-            "not_approver",
-        )
-        .await;
+    press(&site, &mut p.founder, &page, "approve", &[], "not_approver").await;
+
+    // Ana asks for more; Ben changes the amount and the reference through the edit form,
+    // which shows what he filed, and the expense is submitted again.
+    press(
+        &site,
+        &mut ana,
+        &page,
+        "incomplete",
+        &[("reason", "Attach the receipt")],
+        "asked for more",
+    )
+    .await;
+    let asked = p.ben.get(&site, &page).await;
+    asked.shows(">incomplete</span>");
+    asked.shows("<strong class=\"step\">incomplete</strong> — Attach the receipt");
+    asked.shows(
+        "id=\"exp-amount\" name=\"amount\" required inputmode=\"decimal\" value=\"42.50 EUR\"",
+    );
+    fields[1] = ("amount", "45");
+    fields[3] = ("reference", "Receipt 118b");
+    press(&site, &mut p.ben, &page, "edit", &fields, "changed").await;
+    let resubmitted = p.ben.get(&site, &page).await;
+    resubmitted.shows(">submitted</span>");
+    resubmitted.shows("id=\"expense-amount\">45.00 EUR</span>");
+    resubmitted.shows("Receipt 118b");
 
     // Ana and Tess approve: 2 of 2, and the amount is set aside.
     let ana_view = ana.get(&site, &page).await;
     ana_view.shows("id=\"approve-form\"");
     ana_view.shows("2 of its 3 approvers");
-    ana.act_and_see(
+    press(
         &site,
+        &mut ana,
         &page,
-        &format!("{page}/approve"),
+        "approve",
         &[],
         "approval is recorded",
     )
@@ -705,15 +742,15 @@ async fn an_expense_is_filed_approved_by_two_of_three_approvers_and_paid_through
         still.contains(">Tess</a>") && !still.contains(">Ben</a>"),
         "{still}"
     );
-    p.tess
-        .act_and_see(
-            &site,
-            &page,
-            &format!("{page}/approve"),
-            &[],
-            "approval is recorded",
-        )
-        .await;
+    press(
+        &site,
+        &mut p.tess,
+        &page,
+        "approve",
+        &[],
+        "approval is recorded",
+    )
+    .await;
     let approved = p.tess.get(&site, &page).await;
     approved.shows("Approvals: 2 of 2");
     approved.shows(">approved</span>");
@@ -721,43 +758,50 @@ async fn an_expense_is_filed_approved_by_two_of_three_approvers_and_paid_through
         !approved.text.contains("id=\"pay-form\""),
         "Tess approved it"
     );
-    p.tess
-        .act_and_see(
-            &site,
-            &page,
-            &format!("{page}/pay"),
-            &[("reference", "SEPA 1")],
-            "payer_is_approver",
-        )
-        .await;
+    press(
+        &site,
+        &mut p.tess,
+        &page,
+        "pay",
+        &[("reference", "SEPA 1")],
+        "payer_is_approver",
+    )
+    .await;
 
     // The founder, a treasurer who did not approve it, schedules and pays it.
     let founder_view = p.founder.get(&site, &page).await;
     founder_view.shows("id=\"schedule-form\"");
     founder_view.shows("id=\"pay-form\"");
-    p.founder
-        .act_and_see(
-            &site,
-            &page,
-            &format!("{page}/schedule"),
-            &[("note", "")],
-            "scheduled",
-        )
-        .await;
-    p.founder
-        .act_and_see(
-            &site,
-            &page,
-            &format!("{page}/pay"),
-            &[("reference", "SEPA 9001")],
-            "payment is recorded",
-        )
-        .await;
+    press(
+        &site,
+        &mut p.founder,
+        &page,
+        "schedule",
+        &[("note", "")],
+        "scheduled",
+    )
+    .await;
+    press(
+        &site,
+        &mut p.founder,
+        &page,
+        "pay",
+        &[("reference", "SEPA 9001")],
+        "payment is recorded",
+    )
+    .await;
     let paid = p.ben.get(&site, &page).await;
     preview("expense.html", &paid.text);
     paid.shows(">paid</span>");
     paid.shows("SEPA 9001");
-    for step in ["filed", "approve", "scheduled", "paid"] {
+    for step in [
+        "filed",
+        "incomplete",
+        "edited",
+        "approve",
+        "scheduled",
+        "paid",
+    ] {
         paid.shows(&format!("<strong class=\"step\">{step}</strong>"));
     }
     assert!(
@@ -770,7 +814,7 @@ async fn an_expense_is_filed_approved_by_two_of_three_approvers_and_paid_through
     let listed = &json["expenses"][0];
     assert_eq!(listed["id"], id.as_str());
     assert_eq!(listed["state"], "paid");
-    assert_eq!(listed["amount"]["minor"], 4_250);
+    assert_eq!(listed["amount"]["minor"], 4_500);
     assert_eq!(listed["approvals_needed"], 2);
     let approvers: Vec<&str> = listed["approvals"]
         .as_array()
@@ -792,9 +836,37 @@ async fn an_expense_is_filed_approved_by_two_of_three_approvers_and_paid_through
     list.shows("2 of 2");
     let books = api(&site, &mut p.ben, "/treasury").await;
     let eur = &books["currencies"][0];
-    assert_eq!(eur["paid_out"]["minor"], 4_250);
-    assert_eq!(eur["treasury"]["minor"], 45_750);
-    no_email_on(&site, &mut p.ben, &[spending, page]).await;
+    assert_eq!(eur["paid_out"]["minor"], 4_500);
+    assert_eq!(eur["treasury"]["minor"], 45_500);
+    no_email_on(&site, &mut p.ben, &[spending.clone(), page.clone()]).await;
+
+    // The payment bounces: only a treasurer reverses it, and the money is back.
+    assert!(!paid.text.contains("id=\"reverse-form\""));
+    press(
+        &site,
+        &mut p.ben,
+        &page,
+        "reverse",
+        &[("reason", "Bounced")],
+        "not_treasurer",
+    )
+    .await;
+    press(
+        &site,
+        &mut p.founder,
+        &page,
+        "reverse",
+        &[("reason", "Bounced")],
+        "reversed",
+    )
+    .await;
+    p.ben.get(&site, &page).await.shows(">reversed</span>");
+    p.ben
+        .get(&site, &spending)
+        .await
+        .shows("id=\"expenses-reversed\"");
+    let books = api(&site, &mut p.ben, "/treasury").await;
+    assert_eq!(books["currencies"][0]["treasury"]["minor"], 50_000);
 }
 
 #[tokio::test]
@@ -895,24 +967,24 @@ async fn a_treasurer_funds_a_bounty_on_a_task_and_opens_an_award_that_members_no
     award_view.shows("id=\"nominate-form\"");
     let ben_key = p.ben_key.author_key().to_hex();
     award_view.shows(&format!("<option value=\"{ben_key}\">Ben</option>"));
-    p.founder
-        .act_and_see(
-            &site,
-            &page,
-            &format!("{page}/nominate"),
-            &[("nominee", &ben_key), ("reason", "Fixed forty radios")],
-            "nomination is recorded",
-        )
-        .await;
-    p.founder
-        .act_and_see(
-            &site,
-            &page,
-            &format!("{page}/nominate"),
-            &[("nominee", &ben_key), ("reason", "Again")],
-            "already_nominated",
-        )
-        .await;
+    press(
+        &site,
+        &mut p.founder,
+        &page,
+        "nominate",
+        &[("nominee", &ben_key), ("reason", "Fixed forty radios")],
+        "nomination is recorded",
+    )
+    .await;
+    press(
+        &site,
+        &mut p.founder,
+        &page,
+        "nominate",
+        &[("nominee", &ben_key), ("reason", "Again")],
+        "already_nominated",
+    )
+    .await;
     let nominated = p.ben.get(&site, &page).await;
     preview("award.html", &nominated.text);
     let nominees = &nominated.text[nominated.text.find("id=\"nominee-list\"").unwrap()..];
