@@ -933,7 +933,7 @@ async fn a_treasurer_funds_a_bounty_on_a_task_and_opens_an_award_that_members_no
         ("amount", "120"),
         ("currency", "EUR"),
         ("winners", "1"),
-        ("days", "30"),
+        ("days", "1"),
         ("description", "For patience with old radios"),
     ];
     p.ben
@@ -1002,6 +1002,51 @@ async fn a_treasurer_funds_a_bounty_on_a_task_and_opens_an_award_that_members_no
     );
     let books = api(&site, &mut p.ben, "/treasury").await;
     assert_eq!(books["currencies"][0]["awards"]["minor"], 12_000);
+
+    // Nominations close; the association elects Ben and the page names the winner with
+    // the poll that decided it.
+    const DAY_MS: u64 = 86_400_000;
+    site.pass_time(2 * DAY_MS).await;
+    let award_id = EventId::from_hex(&id).unwrap();
+    let poll = sign(
+        &site,
+        &p.founder_key,
+        "poll.open",
+        Value::text_map([
+            ("title", Value::text("Fixer of the year")),
+            ("decision", Value::text("award")),
+            ("award", Value::bytes(award_id.0.to_vec())),
+            ("closes_ms", Value::Unsigned(site.node.now_ms() + DAY_MS)),
+        ]),
+    )
+    .await;
+    let poll_page = format!("{path}/polls/{}", poll.to_hex());
+    p.founder
+        .act_and_see(
+            &site,
+            &poll_page,
+            &format!("{poll_page}/vote"),
+            &[("rank-0", "0")],
+            "Your ballot is cast",
+        )
+        .await;
+    site.pass_time(2 * DAY_MS).await;
+    let awarded = p.ben.get(&site, &page).await;
+    awarded.shows("id=\"award-state\">awarded</span>");
+    let winners = &awarded.text[awarded.text.find("id=\"winners\"").unwrap()..];
+    assert!(
+        winners.contains(">Ben</a> <strong class=\"prize\">120.00 EUR</strong>"),
+        "{winners}"
+    );
+    awarded.shows(&format!("id=\"award-poll\" href=\"{poll_page}\""));
+    assert!(!awarded.text.contains("id=\"nominate-form\""));
+    p.ben
+        .get(&site, &spending)
+        .await
+        .shows(&format!("(<a href=\"{poll_page}\">the poll</a>)"));
+    let json = api(&site, &mut p.ben, "/spending").await;
+    assert_eq!(json["awards"][0]["poll"], poll.to_hex().as_str());
+    assert_eq!(json["awards"][0]["prizes"][0][1]["minor"], 12_000);
     no_email_on(&site, &mut p.ben, &[spending, page, task_page]).await;
 }
 
