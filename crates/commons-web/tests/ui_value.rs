@@ -918,7 +918,7 @@ async fn a_treasurer_funds_a_bounty_on_a_task_and_opens_an_award_that_members_no
     funded.shows("Funded and held in escrow: <strong>30.00 EUR</strong>");
     let spending = format!("{path}/spending");
     let list = p.ben.get(&site, &spending).await;
-    list.shows(&format!("href=\"{task_page}\""));
+    list.shows(&format!("href=\"{task_page}\">Quieter extractor fan</a>"));
     list.shows("<strong class=\"bounty-amount\">30.00 EUR</strong>");
     list.shows(">escrowed</span>");
     list.shows("Repair café friends");

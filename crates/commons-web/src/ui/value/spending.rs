@@ -27,6 +27,7 @@ use commons_core::value::is_treasurer;
 use commons_ledger::cbor::Value as Cbor;
 use commons_ledger::{AuthorKey, EventId};
 use minijinja::{Value, context};
+use std::collections::BTreeMap;
 
 /// Expense states in the order the spending page groups them.
 pub const EXPENSE_STATES: [ExpenseState; 9] = [
@@ -97,7 +98,7 @@ pub async fn spending(
     let read = scope
         .inspect(&state, move |s| {
             let json = spending_json(s, offset, ROWS_PER_PAGE);
-            let names: Vec<(String, String)> = json
+            let line_names: BTreeMap<String, String> = json
                 .expenses
                 .iter()
                 .map(|e| {
@@ -105,16 +106,24 @@ pub async fn spending(
                     (e.id.clone(), line_name(s, line.as_ref()))
                 })
                 .collect();
+            let task_titles: BTreeMap<String, String> = json
+                .bounties
+                .iter()
+                .filter_map(|b| {
+                    let task = s.production.tasks.get(&EventId::from_hex(&b.task)?)?;
+                    Some((b.task.clone(), task.title.clone()))
+                })
+                .collect();
             (
                 json,
-                names,
+                (line_names, task_titles),
                 funded_lines(s),
                 standing(s, key),
                 unseen_notices(s, key, seen),
             )
         })
         .await?;
-    let (json, line_names, lines, standing, n_unseen) = read;
+    let (json, (line_names, task_titles), lines, standing, n_unseen) = read;
     let groups: Vec<Value> = EXPENSE_STATES
         .iter()
         .filter_map(|st| {
@@ -123,11 +132,7 @@ pub async fn spending(
                 .iter()
                 .filter(|e| e.state == st.as_str())
                 .map(|e| {
-                    let line = line_names
-                        .iter()
-                        .find(|(id, _)| *id == e.id)
-                        .map(|(_, name)| name.clone());
-                    context! { e => e, line_name => line }
+                    context! { e => e, line_name => line_names.get(&e.id) }
                 })
                 .collect();
             (!rows.is_empty()).then(|| context! { state => st.as_str(), expenses => rows })
@@ -139,6 +144,7 @@ pub async fn spending(
         groups => groups,
         pager => pager(page, usize::try_from(json.expenses_matching).unwrap_or(usize::MAX)),
         lines => lines,
+        task_titles => task_titles,
         nomination_days_max => NOMINATION_DAYS_MAX,
         winners_max => WINNERS_MAX,
         standing => standing,
