@@ -846,7 +846,7 @@ fn value_paths() -> Value {
             "summary": "what an open or closed `value_equation` poll's equation would change: each person's lifetime credit (milli-credits) and share of a distribution before and after, computed by the same code as a real distribution (the latest distribution's amount and buckets, or before any the whole treasury to contributors by lifetime credit)",
             "description": money,
             "parameters": [commons_param(), path_param("poll", "the poll's id", hex_string(32, "event id"))],
-            "responses": commons_errors(ok("simulation", object("{poll, effective_ms, equation, amount, shares: [{to: {kind, key, name}, credit_before, credit_after, money_before, money_after}]}")))
+            "responses": commons_errors(ok("simulation", object("{poll, effective_ms, equation, amount, currency, shares: [{to: {kind, key, name}, credit_before, credit_after, money_before, money_after}]}")))
         }},
         "/api/v1/commons/{id}/spending": { "get": {
             "operationId": "listSpending",
@@ -855,7 +855,7 @@ fn value_paths() -> Value {
             "parameters": [commons_param(),
                 query_param("offset", false, "expenses to skip", uint()),
                 limit_param(VALUE_PAGE_MAX, VALUE_PAGE_DEFAULT)],
-            "responses": commons_errors(ok("spending", object("{expenses_matching, offset, expenses: [{id, author, payee, title, amount, line, reference, state, approvals, approvals_needed, needs_poll, poll, history: [{by, index, time_ms, what, note}]}], bounties_matching, bounties: [{id, task, pledger, source, amount, unresolved, state, shares}], awards_matching, awards: [{id, title, amount, winners, nominations_close_ms, nominees: [{nominee, by, reason}], state, prizes}]}")))
+            "responses": commons_errors(ok("spending", object("{expenses_matching, offset, expenses: [{id, author, payee, title, description, amount, line, reference, state, approvals, approvals_needed, approvers, poll_above, needs_poll, poll, history: [{by, index, time_ms, what, note}]}], bounties_matching, bounties: [{id, task, pledger, source, amount, unresolved, state, shares}], awards_matching, awards: [{id, title, description, amount, winners, nominations_close_ms, nominees: [{nominee, by, reason}], state, poll, prizes}]}")))
         }},
         "/api/v1/commons/{id}/people/{key}/earnings": { "get": {
             "operationId": "personEarnings",

@@ -114,7 +114,7 @@ pub struct BalanceJson {
 }
 
 impl BalanceJson {
-    fn of(currency: &str, balance: i128) -> BalanceJson {
+    pub fn of(currency: &str, balance: i128) -> BalanceJson {
         let minor = i64::try_from(balance).unwrap_or(if balance < 0 { i64::MIN } else { i64::MAX });
         let shown = Currency::of(currency)
             .format(u64::try_from(balance.unsigned_abs()).unwrap_or(u64::MAX));
@@ -1404,7 +1404,46 @@ pub struct SimulationJson {
     /// The distribution simulated: the latest one's amount and buckets pinned to the ledger
     /// as it is now, or, before any, the whole treasury to contributors by lifetime credit.
     pub amount: Option<MoneyJson>,
+    /// The currency of `amount` and of every share's money; `null` when there is no money.
+    pub currency: Option<String>,
     pub shares: Vec<SimulatedShareJson>,
+}
+
+/// What a `value_equation` poll's equation would change, person by person; `None` for a
+/// poll of another kind.
+pub fn simulation_json(
+    s: &CommonsState,
+    poll_id: &EventId,
+    poll: &commons_core::association::polls::Poll,
+) -> Option<SimulationJson> {
+    use commons_core::association::polls::Decision;
+    let Decision::ValueEquation {
+        equation,
+        effective_ms,
+    } = &poll.decision
+    else {
+        return None;
+    };
+    let sim = distribution::simulate_equation(s, equation, *effective_ms);
+    let money = |minor: u64| sim.currency.as_deref().map(|c| MoneyJson::of(c, minor));
+    Some(SimulationJson {
+        poll: poll_id.to_hex(),
+        effective_ms: *effective_ms,
+        equation: EquationJson::of(equation),
+        amount: money(sim.amount),
+        currency: sim.currency.clone(),
+        shares: sim
+            .shares
+            .iter()
+            .map(|share| SimulatedShareJson {
+                to: RecipientJson::of(s, &share.to),
+                credit_before: share.credit_before,
+                credit_after: share.credit_after,
+                money_before: money(share.money_before),
+                money_after: money(share.money_after),
+            })
+            .collect(),
+    })
 }
 
 /// `GET /api/v1/commons/{id}/polls/{poll}/simulation`: what a `value_equation` poll's
@@ -1413,36 +1452,10 @@ pub async fn equation_simulation(
     State(state): State<AppState>,
     ApiPath((id, poll)): ApiPath<(String, String)>,
 ) -> Result<Json<SimulationJson>, ApiError> {
-    use commons_core::association::polls::Decision;
     let commons = parse_commons_id(&id)?;
     let poll_id = parse_event_id(&poll)?;
     let answer = crate::association::with_poll(&state, &commons, poll_id, move |s, p| {
-        let Decision::ValueEquation {
-            equation,
-            effective_ms,
-        } = &p.decision
-        else {
-            return None;
-        };
-        let sim = distribution::simulate_equation(s, equation, *effective_ms);
-        let money = |minor: u64| sim.currency.as_deref().map(|c| MoneyJson::of(c, minor));
-        Some(SimulationJson {
-            poll: poll_id.to_hex(),
-            effective_ms: *effective_ms,
-            equation: EquationJson::of(equation),
-            amount: money(sim.amount),
-            shares: sim
-                .shares
-                .iter()
-                .map(|share| SimulatedShareJson {
-                    to: RecipientJson::of(s, &share.to),
-                    credit_before: share.credit_before,
-                    credit_after: share.credit_after,
-                    money_before: money(share.money_before),
-                    money_after: money(share.money_after),
-                })
-                .collect(),
-        })
+        simulation_json(s, &poll_id, p)
     })
     .await?;
     answer.map(Json).ok_or_else(|| {
@@ -1459,6 +1472,7 @@ pub struct ExpenseJson {
     pub author: PersonJson,
     pub payee: PersonJson,
     pub title: String,
+    pub description: Option<String>,
     pub amount: MoneyJson,
     /// The budget project it is charged to; `null` for the general treasury.
     pub line: Option<String>,
@@ -1468,6 +1482,10 @@ pub struct ExpenseJson {
     pub state: &'static str,
     pub approvals: Vec<PersonJson>,
     pub approvals_needed: u32,
+    /// The approvers its budget line's policy names (k of these must approve).
+    pub approvers: Vec<PersonJson>,
+    /// Above this amount the line's policy also wants a poll of the association.
+    pub poll_above: Option<MoneyJson>,
     /// Whether a poll of the association must also pass (its amount is above the line's limit).
     pub needs_poll: bool,
     pub poll: Option<String>,
@@ -1502,12 +1520,15 @@ pub struct BountyJson {
 pub struct AwardJson {
     pub id: String,
     pub title: String,
+    pub description: Option<String>,
     pub amount: MoneyJson,
     pub winners: u32,
     pub nominations_close_ms: u64,
     pub nominees: Vec<NomineeJson>,
     /// `open`, `awarded` or `cancelled`.
     pub state: &'static str,
+    /// The poll that decided the winners, once awarded.
+    pub poll: Option<String>,
     pub prizes: Vec<(PersonJson, MoneyJson)>,
 }
 
@@ -1541,19 +1562,27 @@ fn latest<T>(items: impl Iterator<Item = T>, index: impl Fn(&T) -> u64) -> Vec<T
     items
 }
 
-fn expense_json(s: &CommonsState, e: &commons_core::value::expense::Expense) -> ExpenseJson {
+pub fn expense_json(s: &CommonsState, e: &commons_core::value::expense::Expense) -> ExpenseJson {
     use commons_core::value::expense::{needs_poll, policy_of};
+    let policy = policy_of(s, &e.line);
     ExpenseJson {
         id: e.id.to_hex(),
         author: PersonJson::of(s, &e.author),
         payee: PersonJson::of(s, &e.payee),
         title: e.title.clone(),
+        description: e.description.clone(),
         amount: MoneyJson::of(&e.currency, e.amount),
         line: e.line.map(|l| l.to_hex()),
         reference: e.reference.clone(),
         state: e.state.as_str(),
         approvals: e.approvals.iter().map(|k| PersonJson::of(s, k)).collect(),
-        approvals_needed: policy_of(s, &e.line).approvals,
+        approvals_needed: policy.approvals,
+        approvers: policy
+            .approvers
+            .iter()
+            .map(|k| PersonJson::of(s, k))
+            .collect(),
+        poll_above: policy.poll_above.map(|a| MoneyJson::of(&e.currency, a)),
         needs_poll: needs_poll(s, e),
         poll: e.poll.map(|p| p.to_hex()),
         history: e
@@ -1581,6 +1610,78 @@ fn shares_json(
         .collect()
 }
 
+/// Expenses (one page, newest first) with their approval state and history, and the
+/// latest bounties and awards, as the API and the spending page show them.
+pub fn spending_json(s: &CommonsState, offset: usize, limit: usize) -> SpendingJson {
+    use commons_core::value::bounty::BountyState;
+    let economy = &s.economy;
+    let mut expenses: Vec<_> = economy.expenses.expenses.values().collect();
+    expenses.sort_by_key(|e| std::cmp::Reverse(e.index));
+    SpendingJson {
+        expenses_matching: expenses.len() as u64,
+        offset,
+        expenses: expenses
+            .into_iter()
+            .skip(offset)
+            .take(limit)
+            .map(|e| expense_json(s, e))
+            .collect(),
+        bounties_matching: economy.bounties.bounties.len() as u64,
+        bounties: latest(economy.bounties.bounties.values(), |b| b.index)
+            .into_iter()
+            .map(|b| BountyJson {
+                id: b.id.to_hex(),
+                task: b.task.to_hex(),
+                pledger: b.pledger.as_ref().map(|k| PersonJson::of(s, k)),
+                source: b.source.clone(),
+                amount: MoneyJson::of(&b.currency, b.amount),
+                unresolved: b.unresolved.as_str(),
+                state: b.state.as_str(),
+                shares: match &b.state {
+                    BountyState::Released { shares, .. } => shares_json(s, &b.currency, shares),
+                    _ => Vec::new(),
+                },
+            })
+            .collect(),
+        awards_matching: economy.awards.len() as u64,
+        awards: latest(economy.awards.values(), |a| a.index)
+            .into_iter()
+            .map(|a| award_json(s, a))
+            .collect(),
+    }
+}
+
+/// One award with its nominees and, once decided, the poll and each winner's prize.
+pub fn award_json(s: &CommonsState, a: &commons_core::value::award::Award) -> AwardJson {
+    use commons_core::value::award::AwardState;
+    AwardJson {
+        id: a.id.to_hex(),
+        title: a.title.clone(),
+        description: a.description.clone(),
+        amount: MoneyJson::of(&a.currency, a.amount),
+        winners: a.winners,
+        nominations_close_ms: a.nominations_close_ms,
+        nominees: a
+            .nominations
+            .iter()
+            .map(|n| NomineeJson {
+                nominee: PersonJson::of(s, &n.nominee),
+                by: PersonJson::of(s, &n.by),
+                reason: n.reason.clone(),
+            })
+            .collect(),
+        state: a.state.as_str(),
+        poll: match &a.state {
+            AwardState::Awarded { poll, .. } => Some(poll.to_hex()),
+            _ => None,
+        },
+        prizes: match &a.state {
+            AwardState::Awarded { shares, .. } => shares_json(s, &a.currency, shares),
+            _ => Vec::new(),
+        },
+    }
+}
+
 /// `GET /api/v1/commons/{id}/spending`: expenses (paged, newest first) with their approval
 /// state and history, every bounty and every award.
 pub async fn spending(
@@ -1588,73 +1689,10 @@ pub async fn spending(
     ApiPath(id): ApiPath<String>,
     ApiQuery(params): ApiQuery<PageParams>,
 ) -> Result<Json<SpendingJson>, ApiError> {
-    use commons_core::value::award::AwardState;
-    use commons_core::value::bounty::BountyState;
     let commons = parse_commons_id(&id)?;
     let limit = page_limit(params.limit)?;
     let offset = params.offset;
     Ok(Json(
-        inspect(&state, &commons, move |s| {
-            let economy = &s.economy;
-            let mut expenses: Vec<_> = economy.expenses.expenses.values().collect();
-            expenses.sort_by_key(|e| std::cmp::Reverse(e.index));
-            SpendingJson {
-                expenses_matching: expenses.len() as u64,
-                offset,
-                expenses: expenses
-                    .into_iter()
-                    .skip(offset)
-                    .take(limit)
-                    .map(|e| expense_json(s, e))
-                    .collect(),
-                bounties_matching: economy.bounties.bounties.len() as u64,
-                bounties: latest(economy.bounties.bounties.values(), |b| b.index)
-                    .into_iter()
-                    .map(|b| BountyJson {
-                        id: b.id.to_hex(),
-                        task: b.task.to_hex(),
-                        pledger: b.pledger.as_ref().map(|k| PersonJson::of(s, k)),
-                        source: b.source.clone(),
-                        amount: MoneyJson::of(&b.currency, b.amount),
-                        unresolved: b.unresolved.as_str(),
-                        state: b.state.as_str(),
-                        shares: match &b.state {
-                            BountyState::Released { shares, .. } => {
-                                shares_json(s, &b.currency, shares)
-                            }
-                            _ => Vec::new(),
-                        },
-                    })
-                    .collect(),
-                awards_matching: economy.awards.len() as u64,
-                awards: latest(economy.awards.values(), |a| a.index)
-                    .into_iter()
-                    .map(|a| AwardJson {
-                        id: a.id.to_hex(),
-                        title: a.title.clone(),
-                        amount: MoneyJson::of(&a.currency, a.amount),
-                        winners: a.winners,
-                        nominations_close_ms: a.nominations_close_ms,
-                        nominees: a
-                            .nominations
-                            .iter()
-                            .map(|n| NomineeJson {
-                                nominee: PersonJson::of(s, &n.nominee),
-                                by: PersonJson::of(s, &n.by),
-                                reason: n.reason.clone(),
-                            })
-                            .collect(),
-                        state: a.state.as_str(),
-                        prizes: match &a.state {
-                            AwardState::Awarded { shares, .. } => {
-                                shares_json(s, &a.currency, shares)
-                            }
-                            _ => Vec::new(),
-                        },
-                    })
-                    .collect(),
-            }
-        })
-        .await?,
+        inspect(&state, &commons, move |s| spending_json(s, offset, limit)).await?,
     ))
 }

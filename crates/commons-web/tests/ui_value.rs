@@ -3,7 +3,10 @@
 //! approved 2 of 2 and executed through the treasurers' forms) and "why did I get this",
 //! with the figures checked against the API's and summed to the cent. A non-treasurer
 //! sees no money form and a forged post comes back with core's `not_treasurer`; nobody's
-//! e-mail or key secret appears on any of these pages.
+//! e-mail or key secret appears on any of these pages. Spending: an expense filed, approved
+//! 2 of 3 and paid through the forms, with the author's own approval, a non-approver's and
+//! the approving payer's refused by core's codes; a bounty funded on a task; an award
+//! opened and a nomination shown; an equation poll's simulation table equal to the API's.
 //!
 //! The harness is `tests/site` (a cookie jar over `oneshot`); setup the pages do not
 //! offer (an area, a contribution and its review, the first equation) is signed with the
@@ -14,7 +17,7 @@ mod site;
 
 use axum::http::{StatusCode, header};
 use commons_core::production::Rule;
-use commons_core::production::bodies::{self, NewArea, NewContribution};
+use commons_core::production::bodies::{self, NewArea, NewContribution, NewTask};
 use commons_ledger::cbor::Value;
 use commons_ledger::{EventId, SecretKey};
 use commons_store::AccountStore;
@@ -169,19 +172,39 @@ async fn record_income(
         .await;
 }
 
-/// Presses a distribution page's `action` button (approve or execute) and checks the
-/// flash says `flash`.
-async fn decide(site: &Site, browser: &mut Browser, page: &str, action: &str, flash: &str) {
+/// Posts the form of a page's `action` (a distribution's approve or execute, an expense's
+/// approve, pay, reverse, an award's nominate) with `fields` and checks the flash says
+/// `flash`.
+async fn press(
+    site: &Site,
+    browser: &mut Browser,
+    page: &str,
+    action: &str,
+    fields: &[(&str, &str)],
+    flash: &str,
+) {
     browser
-        .act_and_see(site, page, &format!("{page}/{action}"), &[], flash)
+        .act_and_see(site, page, &format!("{page}/{action}"), fields, flash)
         .await;
 }
 
-/// The id of the first distribution linked from `html`.
-fn first_distribution(html: &str, path: &str) -> String {
-    let marker = format!("href=\"{path}/distributions/");
-    let start = html.find(&marker).expect("a distribution link") + marker.len();
+/// The id of the first page under `prefix` (such as `/c/…/distributions`) linked from `html`.
+fn first_linked(html: &str, prefix: &str) -> String {
+    let marker = format!("href=\"{prefix}/");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no link to {prefix}"))
+        + marker.len();
     html[start..start + 64].to_owned()
+}
+
+/// Each of `pages` is a finished 404 page.
+async fn not_found(site: &Site, browser: &mut Browser, pages: &[String]) {
+    for missing in pages {
+        let page = browser.get(site, missing).await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND, "{missing}");
+        page.shows("<main");
+    }
 }
 
 #[tokio::test]
@@ -215,15 +238,12 @@ async fn every_value_page_has_a_finished_empty_state() {
         .await;
     assert_eq!(chart.status, StatusCode::OK);
     chart.shows("No income in these months");
-    for missing in [
+    let missing = [
         format!("{path}/distributions/{}", "ab".repeat(32)),
         format!("{path}/distributions/zz"),
         format!("{path}/agents/nobody/earnings"),
-    ] {
-        let page = founder.get(&site, &missing).await;
-        assert_eq!(page.status, StatusCode::NOT_FOUND, "{missing}");
-        page.shows("<main");
-    }
+    ];
+    not_found(&site, &mut founder, &missing).await;
 }
 
 #[tokio::test]
@@ -367,18 +387,27 @@ async fn treasurers_record_income_and_share_it_and_everyone_sees_why() {
     let list = p.founder.get(&site, &distributions).await;
     list.shows("Autumn 2026");
     list.shows("0 of 2");
-    let id = first_distribution(&list.text, &path);
+    let id = first_linked(&list.text, &format!("{path}/distributions"));
     let page_path = format!("{distributions}/{id}");
 
     // Ben may not approve; the founder approves, then Tess approves and executes.
     let ben_page = p.ben.get(&site, &page_path).await;
     assert!(!ben_page.text.contains("approve-form"));
-    decide(&site, &mut p.ben, &page_path, "approve", "not_treasurer").await;
-    decide(
+    press(
+        &site,
+        &mut p.ben,
+        &page_path,
+        "approve",
+        &[],
+        "not_treasurer",
+    )
+    .await;
+    press(
         &site,
         &mut p.founder,
         &page_path,
         "approve",
+        &[],
         "approval is recorded",
     )
     .await;
@@ -386,25 +415,27 @@ async fn treasurers_record_income_and_share_it_and_everyone_sees_why() {
     waiting.shows("Approvals: 1 of 2");
     waiting.shows("You approved it.");
     assert!(!waiting.text.contains("execute-form"));
-    decide(
+    press(
         &site,
         &mut p.founder,
         &page_path,
         "execute",
+        &[],
         "distribution_state",
     )
     .await;
-    decide(
+    press(
         &site,
         &mut p.tess,
         &page_path,
         "approve",
+        &[],
         "approval is recorded",
     )
     .await;
     let ready = p.tess.get(&site, &page_path).await;
     ready.shows("id=\"execute-form\"");
-    decide(&site, &mut p.tess, &page_path, "execute", "executed").await;
+    press(&site, &mut p.tess, &page_path, "execute", &[], "executed").await;
 
     // 85,001 cents by credit 4/5 (Ben's care work) to 1/5 (the founder's review): 68,000.8
     // and 17,000.2, the cent left to the larger remainder.
@@ -494,4 +525,617 @@ async fn treasurers_record_income_and_share_it_and_everyone_sees_why() {
             }
         }
     }
+}
+
+/// A treasurer records a donation of `amount` euros through the treasury's income form.
+async fn donation(site: &Site, treasurer: &mut Browser, path: &str, amount: &str) {
+    let fields = [
+        ("kind", "donation"),
+        ("amount", amount),
+        ("currency", "EUR"),
+        ("source", "A neighbour"),
+        ("reference", "cash box"),
+    ];
+    let treasury = format!("{path}/treasury");
+    record_income(site, treasurer, &treasury, &fields, "recorded").await;
+}
+
+/// No page of `pages` shows anyone's e-mail, to a member or to a visitor.
+async fn no_email_on(site: &Site, browser: &mut Browser, pages: &[String]) {
+    let mut visitor = Browser::new(9);
+    for page in pages {
+        for who in [&mut *browser, &mut visitor] {
+            let text = who.get(site, page).await.text;
+            for email in [
+                "founder@example.org",
+                "tess@example.org",
+                "ben@example.org",
+                "ana@example.org",
+            ] {
+                assert!(!text.contains(email), "{page} shows {email}");
+            }
+        }
+    }
+}
+
+/// The bytes of a key, as event bodies carry it.
+fn key_value(key: &SecretKey) -> Value {
+    Value::bytes(key.author_key().to_bytes().to_vec())
+}
+
+/// The JSON answer of the value API at `/api/v1/commons/{id}{rest}`.
+async fn api(site: &Site, browser: &mut Browser, rest: &str) -> serde_json::Value {
+    let answer = browser
+        .get(
+            site,
+            &format!("/api/v1/commons/{}{rest}", site.commons().to_hex()),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    serde_json::from_str(&answer.text).unwrap()
+}
+
+#[tokio::test]
+async fn the_spending_page_says_what_expenses_are_before_there_are_any() {
+    let site = site().await;
+    let mut founder = Browser::new(1);
+    let path = founder.found(&site, "Quiet commons", "CC0-1.0").await;
+    let overview = founder.get(&site, &path).await;
+    overview.shows(&format!("id=\"nav-spending\" href=\"{path}/spending\""));
+    let treasury = founder.get(&site, &format!("{path}/treasury")).await;
+    treasury.shows(&format!(
+        "id=\"treasury-spending\" href=\"{path}/spending\""
+    ));
+    let spending = founder.get(&site, &format!("{path}/spending")).await;
+    preview("spending-empty.html", &spending.text);
+    assert_eq!(spending.status, StatusCode::OK);
+    spending.shows("aria-current=\"page\">Spending</a>");
+    spending.shows("id=\"no-expenses\"");
+    spending.shows("anyone with an account may file one");
+    spending.shows("id=\"expense-form\"");
+    spending.shows("id=\"no-bounties\"");
+    spending.shows("id=\"no-awards\"");
+    spending.shows("id=\"no-treasurers\"");
+    assert!(
+        !spending.text.contains("id=\"award-form\""),
+        "no treasurer yet"
+    );
+    let mut visitor = Browser::new(9);
+    let seen = visitor.get(&site, &format!("{path}/spending")).await;
+    seen.shows("id=\"no-expenses\"");
+    assert!(
+        !seen.text.contains("id=\"expense-form\""),
+        "a visitor files nothing"
+    );
+    let missing = [
+        format!("{path}/expenses/{}", "ab".repeat(32)),
+        format!("{path}/awards/{}", "ab".repeat(32)),
+        format!("{path}/expenses/zz"),
+    ];
+    not_found(&site, &mut founder, &missing).await;
+}
+
+#[tokio::test]
+async fn an_expense_is_filed_approved_by_two_of_three_approvers_and_paid_through_the_forms() {
+    let site = value_site().await;
+    let mut p = commons_with_treasurers(&site).await;
+    let path = p.path.clone();
+    let mut ana = Browser::join_as(&site, &path, 4, "Ana", "person").await;
+    let tess_key = custodial(&site, "tess@example.org").await;
+    let ana_key = custodial(&site, "ana@example.org").await;
+    donation(&site, &mut p.founder, &path, "500").await;
+    // The general treasury's expenses are approved by 2 of Tess, Ben and Ana.
+    let policy = Value::text_map([
+        (
+            "approvers",
+            Value::Array(vec![
+                key_value(&tess_key),
+                key_value(&p.ben_key),
+                key_value(&ana_key),
+            ]),
+        ),
+        ("approvals", Value::Unsigned(2)),
+    ]);
+    sign(&site, &p.founder_key, "expense.policy", policy).await;
+
+    // Ben files an expense through the form; a malformed amount signs nothing.
+    let spending = format!("{path}/spending");
+    let mut fields = vec![
+        ("title", "Soldering tips"),
+        ("amount", "42,5"),
+        ("currency", "EUR"),
+        ("reference", "Invoice 118"),
+        ("description", "Ten tips for the station"),
+        ("line", ""),
+        ("payee", ""),
+    ];
+    p.ben
+        .act_and_see(
+            &site,
+            &spending,
+            &format!("{path}/expenses"),
+            &fields,
+            "The amount",
+        )
+        .await;
+    fields[1] = ("amount", "42.50");
+    p.ben
+        .act_and_see(
+            &site,
+            &spending,
+            &format!("{path}/expenses"),
+            &fields,
+            "filed",
+        )
+        .await;
+    let list = p.ben.get(&site, &spending).await;
+    list.shows("id=\"expenses-submitted\"");
+    list.shows("Soldering tips");
+    list.shows("<strong class=\"expense-amount\">42.50 EUR</strong>");
+    list.shows("<td>General treasury</td>");
+    list.shows("0 of 2 <span class=\"small muted\">(of 3 approvers)</span>");
+    let id = first_linked(&list.text, &format!("{path}/expenses"));
+    let page = format!("{path}/expenses/{id}");
+
+    // Ben may change it but never approve it; the founder is no approver of this line.
+    let ben_view = p.ben.get(&site, &page).await;
+    ben_view.shows("id=\"edit-form\"");
+    ben_view.shows("Ten tips for the station");
+    assert!(!ben_view.text.contains("id=\"approve-form\""));
+    press(
+        &site,
+        &mut p.ben,
+        &page,
+        "approve",
+        &[],
+        "self_approval_forbidden",
+    )
+    .await;
+    let founder_view = p.founder.get(&site, &page).await;
+    assert!(!founder_view.text.contains("id=\"approve-form\""));
+    assert!(!founder_view.text.contains("id=\"pay-form\""));
+    press(&site, &mut p.founder, &page, "approve", &[], "not_approver").await;
+
+    // Ana asks for more; Ben changes the amount and the reference through the edit form,
+    // which shows what he filed, and the expense is submitted again.
+    press(
+        &site,
+        &mut ana,
+        &page,
+        "incomplete",
+        &[("reason", "Attach the receipt")],
+        "asked for more",
+    )
+    .await;
+    let asked = p.ben.get(&site, &page).await;
+    asked.shows(">incomplete</span>");
+    asked.shows("<strong class=\"step\">incomplete</strong> — Attach the receipt");
+    asked.shows(
+        "id=\"exp-amount\" name=\"amount\" required inputmode=\"decimal\" value=\"42.50 EUR\"",
+    );
+    fields[1] = ("amount", "45");
+    fields[3] = ("reference", "Receipt 118b");
+    press(&site, &mut p.ben, &page, "edit", &fields, "changed").await;
+    let resubmitted = p.ben.get(&site, &page).await;
+    resubmitted.shows(">submitted</span>");
+    resubmitted.shows("id=\"expense-amount\">45.00 EUR</span>");
+    resubmitted.shows("Receipt 118b");
+
+    // Ana and Tess approve: 2 of 2, and the amount is set aside.
+    let ana_view = ana.get(&site, &page).await;
+    ana_view.shows("id=\"approve-form\"");
+    ana_view.shows("2 of its 3 approvers");
+    press(
+        &site,
+        &mut ana,
+        &page,
+        "approve",
+        &[],
+        "approval is recorded",
+    )
+    .await;
+    let waiting = p.tess.get(&site, &page).await;
+    waiting.shows("Approvals: 1 of 2");
+    let still = &waiting.text[waiting.text.find("id=\"may-approve\"").unwrap()..];
+    let still = &still[..still.find("</ul>").unwrap()];
+    assert!(
+        still.contains(">Tess</a>") && !still.contains(">Ben</a>"),
+        "{still}"
+    );
+    press(
+        &site,
+        &mut p.tess,
+        &page,
+        "approve",
+        &[],
+        "approval is recorded",
+    )
+    .await;
+    let approved = p.tess.get(&site, &page).await;
+    approved.shows("Approvals: 2 of 2");
+    approved.shows(">approved</span>");
+    assert!(
+        !approved.text.contains("id=\"pay-form\""),
+        "Tess approved it"
+    );
+    press(
+        &site,
+        &mut p.tess,
+        &page,
+        "pay",
+        &[("reference", "SEPA 1")],
+        "payer_is_approver",
+    )
+    .await;
+
+    // The founder, a treasurer who did not approve it, schedules and pays it.
+    let founder_view = p.founder.get(&site, &page).await;
+    founder_view.shows("id=\"schedule-form\"");
+    founder_view.shows("id=\"pay-form\"");
+    press(
+        &site,
+        &mut p.founder,
+        &page,
+        "schedule",
+        &[("note", "")],
+        "scheduled",
+    )
+    .await;
+    press(
+        &site,
+        &mut p.founder,
+        &page,
+        "pay",
+        &[("reference", "SEPA 9001")],
+        "payment is recorded",
+    )
+    .await;
+    let paid = p.ben.get(&site, &page).await;
+    preview("expense.html", &paid.text);
+    paid.shows(">paid</span>");
+    paid.shows("SEPA 9001");
+    for step in [
+        "filed",
+        "incomplete",
+        "edited",
+        "approve",
+        "scheduled",
+        "paid",
+    ] {
+        paid.shows(&format!("<strong class=\"step\">{step}</strong>"));
+    }
+    assert!(
+        !paid.text.contains("id=\"edit-form\""),
+        "a paid expense is closed"
+    );
+
+    // The pages and the API agree.
+    let json = api(&site, &mut p.ben, "/spending").await;
+    let listed = &json["expenses"][0];
+    assert_eq!(listed["id"], id.as_str());
+    assert_eq!(listed["state"], "paid");
+    assert_eq!(listed["amount"]["minor"], 4_500);
+    assert_eq!(listed["approvals_needed"], 2);
+    let approvers: Vec<&str> = listed["approvals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(approvers.len(), 2);
+    let approved_by = &paid.text[paid.text.find("id=\"approved-by\"").unwrap()..];
+    for name in approvers {
+        assert!(approved_by.contains(&format!(">{name}</a>")), "{name}");
+    }
+    paid.shows(&format!(
+        "id=\"expense-amount\">{}</span>",
+        listed["amount"]["display"].as_str().unwrap()
+    ));
+    let list = p.ben.get(&site, &spending).await;
+    list.shows("id=\"expenses-paid\"");
+    list.shows("2 of 2");
+    let books = api(&site, &mut p.ben, "/treasury").await;
+    let eur = &books["currencies"][0];
+    assert_eq!(eur["paid_out"]["minor"], 4_500);
+    assert_eq!(eur["treasury"]["minor"], 45_500);
+    no_email_on(&site, &mut p.ben, &[spending.clone(), page.clone()]).await;
+
+    // The payment bounces: only a treasurer reverses it, and the money is back.
+    assert!(!paid.text.contains("id=\"reverse-form\""));
+    press(
+        &site,
+        &mut p.ben,
+        &page,
+        "reverse",
+        &[("reason", "Bounced")],
+        "not_treasurer",
+    )
+    .await;
+    press(
+        &site,
+        &mut p.founder,
+        &page,
+        "reverse",
+        &[("reason", "Bounced")],
+        "reversed",
+    )
+    .await;
+    p.ben.get(&site, &page).await.shows(">reversed</span>");
+    p.ben
+        .get(&site, &spending)
+        .await
+        .shows("id=\"expenses-reversed\"");
+    let books = api(&site, &mut p.ben, "/treasury").await;
+    assert_eq!(books["currencies"][0]["treasury"]["minor"], 50_000);
+}
+
+#[tokio::test]
+async fn a_treasurer_funds_a_bounty_on_a_task_and_opens_an_award_that_members_nominate_for() {
+    let site = value_site().await;
+    let mut p = commons_with_treasurers(&site).await;
+    let path = p.path.clone();
+    donation(&site, &mut p.founder, &path, "300").await;
+    let task = NewTask {
+        area: "repairs".into(),
+        title: "Quieter extractor fan".into(),
+        ..NewTask::default()
+    };
+    let task = sign(&site, &p.ben_key, "task.post", task.body()).await;
+    let task_page = format!("{path}/tasks/{}", task.to_hex());
+
+    // Only a treasurer is offered the bounty form; a forged one is refused by core.
+    let ben_view = p.ben.get(&site, &task_page).await;
+    assert!(!ben_view.text.contains("id=\"fund-form\""));
+    let bounty = [
+        ("amount", "30"),
+        ("currency", "EUR"),
+        ("source", "Repair café friends"),
+        ("reference", "SEPA 77"),
+        ("pledger", ""),
+        ("unresolved", "treasury"),
+    ];
+    p.ben
+        .act_and_see(
+            &site,
+            &task_page,
+            &format!("{task_page}/fund"),
+            &bounty,
+            "not_treasurer",
+        )
+        .await;
+    let tess_view = p.tess.get(&site, &task_page).await;
+    tess_view.shows("id=\"fund-form\"");
+    p.tess
+        .act_and_see(
+            &site,
+            &task_page,
+            &format!("{task_page}/fund"),
+            &bounty,
+            "escrow",
+        )
+        .await;
+    let funded = p.ben.get(&site, &task_page).await;
+    funded.shows("Funded and held in escrow: <strong>30.00 EUR</strong>");
+    let spending = format!("{path}/spending");
+    let list = p.ben.get(&site, &spending).await;
+    list.shows(&format!("href=\"{task_page}\">Quieter extractor fan</a>"));
+    list.shows("<strong class=\"bounty-amount\">30.00 EUR</strong>");
+    list.shows(">escrowed</span>");
+    list.shows("Repair café friends");
+    let json = api(&site, &mut p.ben, "/spending").await;
+    assert_eq!(json["bounties"][0]["amount"]["minor"], 3_000);
+    assert_eq!(json["bounties"][0]["task"], task.to_hex().as_str());
+
+    // The founder opens an award; Ben, no treasurer, sees no award form.
+    assert!(!list.text.contains("id=\"award-form\""));
+    let award = [
+        ("title", "Fixer of the year"),
+        ("amount", "120"),
+        ("currency", "EUR"),
+        ("winners", "1"),
+        ("days", "1"),
+        ("description", "For patience with old radios"),
+    ];
+    p.ben
+        .act_and_see(
+            &site,
+            &spending,
+            &format!("{path}/awards"),
+            &award,
+            "not_treasurer",
+        )
+        .await;
+    p.founder
+        .act_and_see(
+            &site,
+            &spending,
+            &format!("{path}/awards"),
+            &award,
+            "open for nominations",
+        )
+        .await;
+    let list = p.founder.get(&site, &spending).await;
+    preview("spending.html", &list.text);
+    list.shows("Fixer of the year");
+    list.shows("<strong>120.00 EUR</strong>");
+    let id = first_linked(&list.text, &format!("{path}/awards"));
+    let page = format!("{path}/awards/{id}");
+    let award_view = p.founder.get(&site, &page).await;
+    award_view.shows("id=\"award-prize\">120.00 EUR</span>");
+    award_view.shows("id=\"no-nominees\"");
+    award_view.shows("id=\"cancel-form\"");
+    award_view.shows("id=\"nominate-form\"");
+    let ben_key = p.ben_key.author_key().to_hex();
+    award_view.shows(&format!("<option value=\"{ben_key}\">Ben</option>"));
+    press(
+        &site,
+        &mut p.founder,
+        &page,
+        "nominate",
+        &[("nominee", &ben_key), ("reason", "Fixed forty radios")],
+        "nomination is recorded",
+    )
+    .await;
+    press(
+        &site,
+        &mut p.founder,
+        &page,
+        "nominate",
+        &[("nominee", &ben_key), ("reason", "Again")],
+        "already_nominated",
+    )
+    .await;
+    let nominated = p.ben.get(&site, &page).await;
+    preview("award.html", &nominated.text);
+    let nominees = &nominated.text[nominated.text.find("id=\"nominee-list\"").unwrap()..];
+    assert!(nominees.contains(">Ben</a>, nominated by"), "{nominees}");
+    nominated.shows("Fixed forty radios");
+    assert!(
+        !nominated.text.contains("id=\"cancel-form\""),
+        "Ben is no treasurer"
+    );
+    let json = api(&site, &mut p.ben, "/spending").await;
+    assert_eq!(json["awards"][0]["amount"]["minor"], 12_000);
+    assert_eq!(
+        json["awards"][0]["nominees"][0]["reason"],
+        "Fixed forty radios"
+    );
+    let books = api(&site, &mut p.ben, "/treasury").await;
+    assert_eq!(books["currencies"][0]["awards"]["minor"], 12_000);
+
+    // Nominations close; the association elects Ben and the page names the winner with
+    // the poll that decided it.
+    const DAY_MS: u64 = 86_400_000;
+    site.pass_time(2 * DAY_MS).await;
+    let award_id = EventId::from_hex(&id).unwrap();
+    let poll = sign(
+        &site,
+        &p.founder_key,
+        "poll.open",
+        Value::text_map([
+            ("title", Value::text("Fixer of the year")),
+            ("decision", Value::text("award")),
+            ("award", Value::bytes(award_id.0.to_vec())),
+            ("closes_ms", Value::Unsigned(site.node.now_ms() + DAY_MS)),
+        ]),
+    )
+    .await;
+    let poll_page = format!("{path}/polls/{}", poll.to_hex());
+    p.founder
+        .act_and_see(
+            &site,
+            &poll_page,
+            &format!("{poll_page}/vote"),
+            &[("rank-0", "0")],
+            "Your ballot is cast",
+        )
+        .await;
+    site.pass_time(2 * DAY_MS).await;
+    let awarded = p.ben.get(&site, &page).await;
+    awarded.shows("id=\"award-state\">awarded</span>");
+    let winners = &awarded.text[awarded.text.find("id=\"winners\"").unwrap()..];
+    assert!(
+        winners.contains(">Ben</a> <strong class=\"prize\">120.00 EUR</strong>"),
+        "{winners}"
+    );
+    awarded.shows(&format!("id=\"award-poll\" href=\"{poll_page}\""));
+    assert!(!awarded.text.contains("id=\"nominate-form\""));
+    p.ben
+        .get(&site, &spending)
+        .await
+        .shows(&format!("(<a href=\"{poll_page}\">the poll</a>)"));
+    let json = api(&site, &mut p.ben, "/spending").await;
+    assert_eq!(json["awards"][0]["poll"], poll.to_hex().as_str());
+    assert_eq!(json["awards"][0]["prizes"][0][1]["minor"], 12_000);
+    no_email_on(&site, &mut p.ben, &[spending, page, task_page]).await;
+}
+
+#[tokio::test]
+async fn an_equation_poll_shows_before_anyone_votes_what_it_would_change_as_the_api_does() {
+    let site = value_site().await;
+    let mut p = commons_with_treasurers(&site).await;
+    let path = p.path.clone();
+    donation(&site, &mut p.founder, &path, "100").await;
+    // Reviewers' share from a fifth to two fifths.
+    let generous = commons_core::value::equation::Equation {
+        reviewer_share: commons_core::value::equation::Ratio { num: 2, den: 5 },
+        ..commons_core::value::equation::Equation::default()
+    };
+    let poll = sign(
+        &site,
+        &p.founder_key,
+        "poll.open",
+        Value::text_map([
+            ("title", Value::text("Reviewers earn two fifths")),
+            ("decision", Value::text("value_equation")),
+            (
+                "closes_ms",
+                Value::Unsigned(site.node.now_ms() + 86_400_000),
+            ),
+            ("equation", commons_core::value::equation::value(&generous)),
+            ("effective_ms", Value::Unsigned(0)),
+        ]),
+    )
+    .await;
+    let page = p
+        .ben
+        .get(&site, &format!("{path}/polls/{}", poll.to_hex()))
+        .await;
+    preview("poll-simulation.html", &page.text);
+    page.shows("id=\"simulation-table\"");
+    let table = &page.text[page.text.find("id=\"simulation-table\"").unwrap()..];
+    let table = &table[..table.find("</table>").unwrap()];
+    let sim = api(
+        &site,
+        &mut p.ben,
+        &format!("/polls/{}/simulation", poll.to_hex()),
+    )
+    .await;
+    let shares = sim["shares"].as_array().unwrap();
+    assert_eq!(shares.len(), 2, "Ben's care work and the founder's review");
+    assert_eq!(table.matches("class=\"simulation-row").count(), 2);
+    let credits = |milli: u64| format!("{}.{:03}", milli / 1_000, milli % 1_000);
+    let mut rows: Vec<(u64, String)> = Vec::new();
+    for share in shares {
+        let name = share["to"]["name"].as_str().unwrap();
+        let before = share["money_before"]["minor"].as_u64().unwrap();
+        let after = share["money_after"]["minor"].as_u64().unwrap();
+        let row = &table[table.find(&format!(">{name}</a>")).unwrap()..];
+        let row = &row[..row.find("</tr>").unwrap()];
+        for figure in [
+            credits(share["credit_before"].as_u64().unwrap()),
+            credits(share["credit_after"].as_u64().unwrap()),
+            share["money_before"]["display"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+            share["money_after"]["display"].as_str().unwrap().to_owned(),
+        ] {
+            assert!(
+                row.contains(&format!(">{figure}<")),
+                "{name}: {figure} in {row}"
+            );
+        }
+        rows.push((after.abs_diff(before), name.to_owned()));
+    }
+    // 4/5 and 1/5 of 100.00 EUR before, 3/5 and 2/5 after: Ben loses 20.00, the founder
+    // gains them, and the totals do not move.
+    let ben_row = &table[table.find(">Ben</a>").unwrap()..];
+    assert!(ben_row[..ben_row.find("</tr>").unwrap()].contains(">−20.00 EUR<"));
+    let totals = &table[table.find("id=\"simulation-totals\"").unwrap()..];
+    assert!(
+        totals.contains(
+            ">100.00 EUR</td><td class=\"num\">100.00 EUR</td><td class=\"num\">0.00 EUR<"
+        ),
+        "{totals}"
+    );
+    // The largest change comes first.
+    rows.sort_by_key(|(change, _)| std::cmp::Reverse(*change));
+    let first = table.find(&format!(">{}</a>", rows[0].1)).unwrap();
+    let second = table.find(&format!(">{}</a>", rows[1].1)).unwrap();
+    assert!(first < second || rows[0].0 == rows[1].0);
+    // It comes before the ballot, while nobody has voted.
+    let at = page.text.find("id=\"simulation\"").unwrap();
+    assert!(at < page.text.find("id=\"vote\"").unwrap());
+    page.shows("id=\"n-voters\">0 voters");
 }

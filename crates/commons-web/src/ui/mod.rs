@@ -196,6 +196,9 @@ const TEMPLATE_SOURCES: &[(&str, &str)] = template_sources!(
     "distributions.html",
     "distribution.html",
     "earnings.html",
+    "spending.html",
+    "expense.html",
+    "award.html",
 );
 
 /// The stylesheet every page links.

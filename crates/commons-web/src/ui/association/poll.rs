@@ -373,12 +373,20 @@ pub async fn poll(
     // Voting ends on the node's clock: the tick that closes the poll follows within a
     // second, and the page says so rather than offering a ballot past the closing time.
     let now_ms = state.node.now_ms();
-    let (view, standing, n_unseen) = scope
+    let (view, standing, n_unseen, simulation) = scope
         .inspect(&state, move |s| {
+            // An open equation poll shows what its equation would change, person by person.
+            let simulation = s
+                .association
+                .polls
+                .get(&poll_id)
+                .filter(|p| p.result.is_none())
+                .and_then(|p| crate::value::simulation_json(s, &poll_id, p));
             (
                 read_poll(s, poll_id, key),
                 Standing::read(s, key),
                 unseen_notices(s, key, seen),
+                simulation,
             )
         })
         .await?;
@@ -582,6 +590,7 @@ pub async fn poll(
         }).collect::<Vec<_>>(),
         may_state => !open && view.may_state && view.statements.len() < poll_kinds::STATEMENTS_MAX,
         standing => standing.context(),
+        simulation => simulation.as_ref().map(crate::ui::value::simulation::simulation_table),
         tab => "polls",
         ..scope.frame("polls", n_unseen)
     };

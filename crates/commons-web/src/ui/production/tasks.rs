@@ -257,6 +257,10 @@ struct TaskFacts {
     now_ms: u64,
     contributions: Vec<(EventId, String, &'static str)>,
     is_area_maintainer: bool,
+    /// Whether the viewer is a treasurer, who funds bounties on the task.
+    treasurer: bool,
+    /// Bounties funded on the task and still in escrow.
+    escrowed: Vec<crate::value::MoneyJson>,
     thread: ThreadPage,
     n_unseen: u64,
 }
@@ -293,6 +297,17 @@ pub async fn task(
                 now_ms: s.time_ms,
                 contributions,
                 is_area_maintainer: key.is_some_and(|k| area.maintainers.contains(&k)),
+                treasurer: key.is_some_and(|k| commons_core::value::is_treasurer(s, &k)),
+                escrowed: s
+                    .economy
+                    .bounties
+                    .escrowed
+                    .get(&task_id)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|b| s.economy.bounties.bounties.get(b))
+                    .map(|b| crate::value::MoneyJson::of(&b.currency, b.amount))
+                    .collect(),
                 thread: ThreadPage::read(s, Subject::Task(task_id), key, posts_page),
                 n_unseen: unseen_notices(s, key, seen),
             })
@@ -388,6 +403,8 @@ pub async fn task(
         claim_ttl => super::duration_in_words(facts.claim_ttl_ms),
         now_ms => facts.now_ms,
         is_area_maintainer => facts.is_area_maintainer,
+        treasurer => facts.treasurer,
+        escrowed => facts.escrowed,
         thread => facts.thread.context(&texts, &names, key, &path),
         ..scope.frame("tasks", facts.n_unseen)
     };

@@ -2,7 +2,8 @@
 //! source kind over time, and the income form for treasurers), the value equation in words
 //! with its history, distributions (the proposal form, each distribution's buckets, shares
 //! and approvals with the treasurers' approve and execute buttons) and "why did I get
-//! this", a person's earnings explained down to the contributions that earned them.
+//! this", a person's earnings explained down to the contributions that earned them;
+//! spending (expenses with their approval flow, bounties, awards) is in [`spending`].
 //!
 //! Reads copy out the value API's own answers ([`crate::value`]), so a page and
 //! `GET /api/v1/commons/{id}/…` never disagree. Forms become ordinary events signed with
@@ -11,6 +12,8 @@
 //! by [`Currency`] and signed as exact minor units.
 
 pub mod distributions;
+pub mod simulation;
+pub mod spending;
 
 use super::association::{Fields, frozen_chart, page_of, pager};
 use super::production::{Scope, act, refuse, unseen_notices};
@@ -70,6 +73,29 @@ pub fn endpoints() -> Vec<(Route, MethodRouter<AppState>)> {
         (
             Route::get("/c/{id}/agents/{key}/earnings"),
             get(distributions::earnings),
+        ),
+        (Route::get("/c/{id}/spending"), get(spending::spending)),
+        (Route::post("/c/{id}/expenses"), post(spending::file)),
+        (
+            Route::get("/c/{id}/expenses/{expense}"),
+            get(spending::expense_page),
+        ),
+        (
+            Route::post("/c/{id}/expenses/{expense}/{action}"),
+            post(spending::act_on_expense),
+        ),
+        (
+            Route::post("/c/{id}/tasks/{task}/fund"),
+            post(spending::fund_bounty),
+        ),
+        (Route::post("/c/{id}/awards"), post(spending::open_award)),
+        (
+            Route::get("/c/{id}/awards/{award}"),
+            get(spending::award_page),
+        ),
+        (
+            Route::post("/c/{id}/awards/{award}/{action}"),
+            post(spending::act_on_award),
         ),
     ]
 }
@@ -153,9 +179,9 @@ pub async fn treasury(
     Ok(render(&state, viewer, "treasury.html", page_ctx))
 }
 
-/// Reads the income form into a `money.income` body.
-fn income_body(f: &Fields) -> Result<Cbor, String> {
-    let kind = IncomeKind::parse(f.get("kind")).ok_or("Choose the kind of income.")?;
+/// Reads a form's `currency` and `amount` fields: the currency and an amount of more
+/// than zero in its minor units.
+pub(crate) fn money_of(f: &Fields) -> Result<(Currency, u64), String> {
     let currency = currency_of(f.get("currency")).ok_or(format!(
         "The currency is a code of up to {CURRENCY_LEN_MAX} letters or digits, such as EUR."
     ))?;
@@ -165,6 +191,24 @@ fn income_body(f: &Fields) -> Result<Cbor, String> {
     if amount == 0 {
         return Err("The amount is more than zero.".to_owned());
     }
+    Ok((currency, amount))
+}
+
+/// The body fields of the form's optional text fields `names` that were filled in.
+pub(crate) fn optional_texts<'f>(
+    f: &'f Fields,
+    names: &'f [&'static str],
+) -> impl Iterator<Item = (&'static str, Cbor)> + 'f {
+    names
+        .iter()
+        .filter(|name| !f.get(name).is_empty())
+        .map(|name| (*name, Cbor::text(f.get(name))))
+}
+
+/// Reads the income form into a `money.income` body.
+fn income_body(f: &Fields) -> Result<Cbor, String> {
+    let kind = IncomeKind::parse(f.get("kind")).ok_or("Choose the kind of income.")?;
+    let (currency, amount) = money_of(f)?;
     let (source, reference) = (f.get("source"), f.get("reference"));
     if source.is_empty() || reference.is_empty() {
         return Err(
@@ -179,9 +223,7 @@ fn income_body(f: &Fields) -> Result<Cbor, String> {
         ("source", Cbor::text(source)),
         ("reference", Cbor::text(reference)),
     ];
-    if !f.get("note").is_empty() {
-        fields.push(("note", Cbor::text(f.get("note"))));
-    }
+    fields.extend(optional_texts(f, &["note"]));
     Ok(Cbor::text_map(fields))
 }
 
