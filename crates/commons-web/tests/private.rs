@@ -566,3 +566,168 @@ async fn private_details_appear_on_no_public_page_api_answer_metrics_or_export_b
         assert!(!found, "{secret} in the export bundle");
     }
 }
+
+/// Posts the upload form of `page` as `multipart/form-data` with one file, with the
+/// CSRF token of `csrf_page` (the page itself, when the browser may see it).
+async fn upload_form(
+    site: &Site,
+    browser: &mut Browser,
+    (page, csrf_page): (&str, &str),
+    name: &str,
+    media_type: &str,
+    bytes: &[u8],
+) -> Page {
+    let csrf = browser.get(site, csrf_page).await.csrf();
+    let boundary = "commons-test-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
+         Content-Type: {media_type}\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let request = Request::post(format!("{page}/attachments"))
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(Body::from(body))
+        .unwrap();
+    browser.send(site, request).await
+}
+
+#[tokio::test]
+async fn the_payment_details_page_is_a_form_for_the_owner_and_read_only_for_a_treasurer() {
+    let site = private_site().await;
+    let mut p = commons_with_an_expense(&site).await;
+    let page = format!("{}/private/payment-details/{}", p.path, p.ben_key);
+    let empty = p.ben.get(&site, &page).await;
+    assert_eq!(empty.status, StatusCode::OK);
+    empty.shows("Visible only to you and the treasurers of this commons.");
+    empty.shows("id=\"no-payment-details\"");
+    let bad = [
+        ("holder_name", HOLDER),
+        ("iban", "DE89 3704 0044 0532 0130 01"),
+    ];
+    p.ben
+        .act_and_see(&site, &page, &page, &bad, "iban_invalid")
+        .await;
+    let good = [
+        ("holder_name", HOLDER),
+        ("iban", IBAN_TYPED),
+        ("bic", ""),
+        ("note", ""),
+    ];
+    p.ben
+        .act_and_see(
+            &site,
+            &page,
+            &page,
+            &good,
+            "Your payment details are saved.",
+        )
+        .await;
+    let mine = p.ben.get(&site, &page).await;
+    mine.shows("DE89 3704 0044 0532 0130 00");
+    mine.shows("id=\"payment-details-form\"");
+
+    let by_treasurer = p.founder.get(&site, &page).await;
+    assert_eq!(by_treasurer.status, StatusCode::OK);
+    by_treasurer.shows("DE89 3704 0044 0532 0130 00");
+    by_treasurer.shows(HOLDER);
+    by_treasurer.shows("Visible only to this person and the treasurers of this commons.");
+    assert!(!by_treasurer.text.contains("payment-details-form"));
+    let by_other = p.cleo.get(&site, &page).await;
+    assert_eq!(by_other.status, StatusCode::FORBIDDEN);
+    assert!(!by_other.text.contains(IBAN) && !by_other.text.contains("DE89 3704"));
+    let anonymous = Browser::new(9).get(&site, &page).await;
+    assert_eq!(anonymous.status, StatusCode::SEE_OTHER);
+    assert_eq!(anonymous.location(), "/login");
+    // The agent page links the private page, and the treasury page links the overview.
+    let agent = p
+        .ben
+        .get(&site, &format!("{}/agents/{}", p.path, p.ben_key))
+        .await;
+    agent.shows(&format!("href=\"{page}\""));
+    let treasury = p.cleo.get(&site, &format!("{}/treasury", p.path)).await;
+    treasury.shows(&format!("href=\"{}/private\"", p.path));
+}
+
+#[tokio::test]
+async fn the_expense_page_lists_and_takes_attachments_for_its_author_and_the_treasurers_only() {
+    let site = private_site().await;
+    let mut p = commons_with_an_expense(&site).await;
+    let overview = p.ben.get(&site, &format!("{}/private", p.path)).await;
+    overview.shows("visible only to you and the treasurers of this commons");
+    let page = format!("{}/private/expenses/{}", p.path, p.expense.to_hex());
+    overview.shows(&format!("href=\"{page}\""));
+    assert!(
+        !p.cleo
+            .get(&site, &format!("{}/private", p.path))
+            .await
+            .text
+            .contains(&page)
+    );
+
+    let uploaded = upload_form(
+        &site,
+        &mut p.ben,
+        (&page, &page),
+        "invoice-77.pdf",
+        "application/pdf",
+        PDF,
+    )
+    .await;
+    assert_eq!(
+        uploaded.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        main(&uploaded.text)
+    );
+    let flash = p.ben.flash(&site, &page).await;
+    assert!(flash.contains("invoice-77.pdf is attached."), "{flash}");
+    let wrong = upload_form(
+        &site,
+        &mut p.ben,
+        (&page, &page),
+        "a.gif",
+        "image/gif",
+        b"GIF89a",
+    )
+    .await;
+    assert_eq!(wrong.status, StatusCode::SEE_OTHER);
+    let flash = p.ben.flash(&site, &page).await;
+    assert!(flash.contains("attachment_type_unsupported"), "{flash}");
+
+    let listed = p.founder.get(&site, &page).await;
+    assert_eq!(listed.status, StatusCode::OK);
+    listed.shows("Visible only to its author and the treasurers of this commons.");
+    listed.shows("invoice-77.pdf");
+    listed.shows(&format!(
+        "{}/private/expenses/{}/attachments/1",
+        p.api,
+        p.expense.to_hex()
+    ));
+    let by_other = p.cleo.get(&site, &page).await;
+    assert_eq!(by_other.status, StatusCode::FORBIDDEN);
+    assert!(!by_other.text.contains("invoice-77"));
+    let forged = upload_form(
+        &site,
+        &mut p.cleo,
+        (&page, &p.path),
+        "x.pdf",
+        "application/pdf",
+        PDF,
+    )
+    .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let stored = site
+        .node
+        .store()
+        .attachments(&site.commons(), &p.expense)
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].file_name, "invoice-77.pdf");
+}
