@@ -57,6 +57,9 @@ struct People {
     cleo: Browser,
     ben_key: String,
     expense: EventId,
+    /// The API addresses of Ben's payment details and of his expense's attachments.
+    details_api: String,
+    attachments_api: String,
 }
 
 async fn commons_with_an_expense(site: &Site) -> People {
@@ -112,8 +115,14 @@ async fn commons_with_an_expense(site: &Site) -> People {
         matches!(outcome.status, commons_node::SubmitStatus::Sequenced { .. }),
         "{outcome:?}"
     );
+    let api = format!("/api/v1/commons/{}", site.commons().to_hex());
     People {
-        api: format!("/api/v1/commons/{}", site.commons().to_hex()),
+        details_api: format!(
+            "{api}/private/payment-details/{}",
+            ben_secret.author_key().to_hex()
+        ),
+        attachments_api: format!("{api}/private/expenses/{}/attachments", event.id.to_hex()),
+        api,
         path,
         founder,
         ben,
@@ -167,7 +176,7 @@ fn ben_details() -> Json {
 async fn the_owner_writes_and_reads_payment_details_and_a_treasurer_reads_them() {
     let site = private_site().await;
     let mut p = commons_with_an_expense(&site).await;
-    let url = format!("{}/private/payment-details/{}", p.api, p.ben_key);
+    let url = p.details_api.clone();
     let stored = put_details(&site, &mut p.ben, &url, ben_details()).await;
     assert_eq!(stored.status, StatusCode::OK, "{}", stored.text);
     assert_eq!(
@@ -216,13 +225,9 @@ async fn the_owner_writes_and_reads_payment_details_and_a_treasurer_reads_them()
 async fn another_member_gets_private_forbidden_and_an_anonymous_caller_401() {
     let site = private_site().await;
     let mut p = commons_with_an_expense(&site).await;
-    let url = format!("{}/private/payment-details/{}", p.api, p.ben_key);
+    let url = p.details_api.clone();
     put_details(&site, &mut p.ben, &url, ben_details()).await;
-    let attachments = format!(
-        "{}/private/expenses/{}/attachments",
-        p.api,
-        p.expense.to_hex()
-    );
+    let attachments = p.attachments_api.clone();
     let first = upload(
         &site,
         &mut p.ben,
@@ -293,7 +298,7 @@ async fn another_member_gets_private_forbidden_and_an_anonymous_caller_401() {
 async fn a_bad_iban_is_refused_with_iban_invalid_and_nothing_is_stored() {
     let site = private_site().await;
     let mut p = commons_with_an_expense(&site).await;
-    let url = format!("{}/private/payment-details/{}", p.api, p.ben_key);
+    let url = p.details_api.clone();
     for iban in [
         "DE89370400440532013001",
         "DE8937040044053201300",
@@ -341,11 +346,7 @@ async fn a_bad_iban_is_refused_with_iban_invalid_and_nothing_is_stored() {
 async fn attachments_keep_their_type_size_and_count_limits_and_download_privately() {
     let site = private_site().await;
     let mut p = commons_with_an_expense(&site).await;
-    let url = format!(
-        "{}/private/expenses/{}/attachments",
-        p.api,
-        p.expense.to_hex()
-    );
+    let url = p.attachments_api.clone();
     let first = upload(
         &site,
         &mut p.ben,
@@ -488,13 +489,9 @@ async fn attachments_keep_their_type_size_and_count_limits_and_download_privatel
 async fn private_details_appear_on_no_public_page_api_answer_metrics_or_export_bundle() {
     let site = private_site().await;
     let mut p = commons_with_an_expense(&site).await;
-    let url = format!("{}/private/payment-details/{}", p.api, p.ben_key);
+    let url = p.details_api.clone();
     put_details(&site, &mut p.ben, &url, ben_details()).await;
-    let attachments = format!(
-        "{}/private/expenses/{}/attachments",
-        p.api,
-        p.expense.to_hex()
-    );
+    let attachments = p.attachments_api.clone();
     upload(
         &site,
         &mut p.ben,
