@@ -14,38 +14,18 @@ mod site;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
+use commons_ledger::EventId;
 use commons_ledger::cbor::Value;
-use commons_ledger::{EventId, SecretKey};
-use commons_store::{AccountStore, PrivateStore};
-use commons_web::WebConfig;
-use commons_web::ui::secret::WebSecret;
+use commons_store::PrivateStore;
 use serde_json::{Value as Json, json};
-use site::{Browser, Page, Site, main, pairs, site_with, statutes_form};
+use site::{Browser, Page, Site, main, secret_site};
 
-const SECRET: [u8; 32] = [7; 32];
 /// Ben's IBAN, in the paper form he types, and its electronic form.
 const IBAN_TYPED: &str = "de89 3704 0044 0532 0130 00";
 const IBAN: &str = "DE89370400440532013000";
 const HOLDER: &str = "Benedikt Quellmalz";
 const PDF: &[u8] = b"%PDF-1.7\n% invoice 2026-77 for the orchard ladders\n%%EOF\n";
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n receipt pixels";
-
-async fn private_site() -> Site {
-    let mut config = WebConfig::default().without_rate_limit();
-    config.ui.secret = WebSecret::from_bytes(SECRET);
-    site_with(commons_node::NewCommonsPolicy::Anyone, config).await
-}
-
-/// The custodial signing key of the account registered with `email`.
-async fn custodial(site: &Site, email: &str) -> SecretKey {
-    let store = site.node.store();
-    let account = store.account_by_email(email).await.unwrap().unwrap();
-    let keys = store.account_keys(account.id).await.unwrap();
-    let seed = WebSecret::from_bytes(SECRET)
-        .open(keys[0].sealed_secret.as_ref().unwrap())
-        .unwrap();
-    SecretKey::from_seed(seed.as_slice().try_into().unwrap())
-}
 
 /// Everyone in the scenario: the founder is the one treasurer; Ben filed an expense;
 /// Cleo is another member.
@@ -75,60 +55,37 @@ async fn commons_with_an_expense(site: &Site) -> People {
         .await;
     let ben = Browser::join_as(site, &path, 2, "Ben", "person").await;
     let cleo = Browser::join_as(site, &path, 3, "Cleo", "person").await;
-    let founder_key = custodial(site, "founder@example.org").await;
-    let ben_secret = custodial(site, "ben@example.org").await;
-    let adopted = founder
-        .submit(
+    let founder_key = site.custodial("founder@example.org").await;
+    let ben_secret = site.custodial("ben@example.org").await;
+    let treasurer = founder_key.author_key().to_hex();
+    founder
+        .adopt_statutes(
             site,
-            &format!("{path}/association"),
-            &format!("{path}/association/adopt"),
-            &pairs(&statutes_form(&[
-                ("treasurers", &founder_key.author_key().to_hex()),
-                ("treasurer_approvals", "1"),
-            ])),
+            &path,
+            &[("treasurers", &treasurer), ("treasurer_approvals", "1")],
         )
         .await;
-    assert_eq!(
-        adopted.status,
-        StatusCode::SEE_OTHER,
-        "{}",
-        main(&adopted.text)
-    );
     let body = Value::text_map([
         ("title", Value::text("Ladders for the orchard")),
         ("amount", Value::Unsigned(10_000)),
         ("currency", Value::text("EUR")),
         ("reference", Value::text("Invoice 2026-77")),
     ]);
-    let (event, outcome) = site
-        .node
-        .author(
-            &ben_secret,
-            Some(site.commons()),
-            "expense.file",
-            &body,
-            vec![],
-        )
-        .await
-        .unwrap();
-    assert!(
-        matches!(outcome.status, commons_node::SubmitStatus::Sequenced { .. }),
-        "{outcome:?}"
-    );
+    let expense = site.sign(&ben_secret, "expense.file", body).await;
     let api = format!("/api/v1/commons/{}", site.commons().to_hex());
     People {
         details_api: format!(
             "{api}/private/payment-details/{}",
             ben_secret.author_key().to_hex()
         ),
-        attachments_api: format!("{api}/private/expenses/{}/attachments", event.id.to_hex()),
+        attachments_api: format!("{api}/private/expenses/{}/attachments", expense.to_hex()),
         api,
         path,
         founder,
         ben,
         cleo,
         ben_key: ben_secret.author_key().to_hex(),
-        expense: event.id,
+        expense,
     }
 }
 
@@ -174,7 +131,7 @@ fn ben_details() -> Json {
 
 #[tokio::test]
 async fn the_owner_writes_and_reads_payment_details_and_a_treasurer_reads_them() {
-    let site = private_site().await;
+    let site = secret_site().await;
     let mut p = commons_with_an_expense(&site).await;
     let url = p.details_api.clone();
     let stored = put_details(&site, &mut p.ben, &url, ben_details()).await;
@@ -223,7 +180,7 @@ async fn the_owner_writes_and_reads_payment_details_and_a_treasurer_reads_them()
 
 #[tokio::test]
 async fn another_member_gets_private_forbidden_and_an_anonymous_caller_401() {
-    let site = private_site().await;
+    let site = secret_site().await;
     let mut p = commons_with_an_expense(&site).await;
     let url = p.details_api.clone();
     put_details(&site, &mut p.ben, &url, ben_details()).await;
@@ -296,7 +253,7 @@ async fn another_member_gets_private_forbidden_and_an_anonymous_caller_401() {
 
 #[tokio::test]
 async fn a_bad_iban_is_refused_with_iban_invalid_and_nothing_is_stored() {
-    let site = private_site().await;
+    let site = secret_site().await;
     let mut p = commons_with_an_expense(&site).await;
     let url = p.details_api.clone();
     for iban in [
@@ -344,7 +301,7 @@ async fn a_bad_iban_is_refused_with_iban_invalid_and_nothing_is_stored() {
 
 #[tokio::test]
 async fn attachments_keep_their_type_size_and_count_limits_and_download_privately() {
-    let site = private_site().await;
+    let site = secret_site().await;
     let mut p = commons_with_an_expense(&site).await;
     let url = p.attachments_api.clone();
     let first = upload(
@@ -487,7 +444,7 @@ async fn attachments_keep_their_type_size_and_count_limits_and_download_privatel
 
 #[tokio::test]
 async fn private_details_appear_on_no_public_page_api_answer_metrics_or_export_bundle() {
-    let site = private_site().await;
+    let site = secret_site().await;
     let mut p = commons_with_an_expense(&site).await;
     let url = p.details_api.clone();
     put_details(&site, &mut p.ben, &url, ben_details()).await;
@@ -596,7 +553,7 @@ async fn upload_form(
 
 #[tokio::test]
 async fn the_payment_details_page_is_a_form_for_the_owner_and_read_only_for_a_treasurer() {
-    let site = private_site().await;
+    let site = secret_site().await;
     let mut p = commons_with_an_expense(&site).await;
     let page = format!("{}/private/payment-details/{}", p.path, p.ben_key);
     let empty = p.ben.get(&site, &page).await;
@@ -653,7 +610,7 @@ async fn the_payment_details_page_is_a_form_for_the_owner_and_read_only_for_a_tr
 
 #[tokio::test]
 async fn the_expense_page_lists_and_takes_attachments_for_its_author_and_the_treasurers_only() {
-    let site = private_site().await;
+    let site = secret_site().await;
     let mut p = commons_with_an_expense(&site).await;
     let overview = p.ben.get(&site, &format!("{}/private", p.path)).await;
     overview.shows("visible only to you and the treasurers of this commons");

@@ -15,45 +15,9 @@ mod site;
 use axum::http::{StatusCode, header};
 use commons_core::production::Rule;
 use commons_core::production::bodies::{self, NewArea, NewContribution};
+use commons_ledger::SecretKey;
 use commons_ledger::cbor::Value;
-use commons_ledger::{EventId, SecretKey};
-use commons_store::AccountStore;
-use commons_web::WebConfig;
-use commons_web::ui::secret::WebSecret;
-use site::{Browser, Site, main, pairs, preview, site, site_with, statutes_form};
-
-const SECRET: [u8; 32] = [7; 32];
-
-async fn value_site() -> Site {
-    let mut config = WebConfig::default().without_rate_limit();
-    config.ui.secret = WebSecret::from_bytes(SECRET);
-    site_with(commons_node::NewCommonsPolicy::Anyone, config).await
-}
-
-/// The custodial signing key of the account registered with `email`.
-async fn custodial(site: &Site, email: &str) -> SecretKey {
-    let store = site.node.store();
-    let account = store.account_by_email(email).await.unwrap().unwrap();
-    let keys = store.account_keys(account.id).await.unwrap();
-    let seed = WebSecret::from_bytes(SECRET)
-        .open(keys[0].sealed_secret.as_ref().unwrap())
-        .unwrap();
-    SecretKey::from_seed(seed.as_slice().try_into().unwrap())
-}
-
-/// Signs and sequences one event with `key`.
-async fn sign(site: &Site, key: &SecretKey, kind: &str, body: Value) -> EventId {
-    let (event, outcome) = site
-        .node
-        .author(key, Some(site.commons()), kind, &body, vec![])
-        .await
-        .unwrap();
-    assert!(
-        matches!(outcome.status, commons_node::SubmitStatus::Sequenced { .. }),
-        "{kind}: {outcome:?}"
-    );
-    event.id
-}
+use site::{Browser, Site, main, pairs, preview, secret_site, site};
 
 /// Everyone in the scenario.
 struct People {
@@ -80,31 +44,21 @@ async fn commons_with_treasurers(site: &Site) -> People {
         .await;
     let tess = Browser::join_as(site, &path, 2, "Tess", "person").await;
     let ben = Browser::join_as(site, &path, 3, "Ben", "person").await;
-    let founder_key = custodial(site, "founder@example.org").await;
-    let tess_key = custodial(site, "tess@example.org").await;
-    let ben_key = custodial(site, "ben@example.org").await;
+    let founder_key = site.custodial("founder@example.org").await;
+    let tess_key = site.custodial("tess@example.org").await;
+    let ben_key = site.custodial("ben@example.org").await;
     let treasurers = format!(
         "{}\n{}",
         founder_key.author_key().to_hex(),
         tess_key.author_key().to_hex()
     );
-    let adopted = founder
-        .submit(
+    founder
+        .adopt_statutes(
             site,
-            &format!("{path}/association"),
-            &format!("{path}/association/adopt"),
-            &pairs(&statutes_form(&[
-                ("treasurers", &treasurers),
-                ("treasurer_approvals", "2"),
-            ])),
+            &path,
+            &[("treasurers", &treasurers), ("treasurer_approvals", "2")],
         )
         .await;
-    assert_eq!(
-        adopted.status,
-        StatusCode::SEE_OTHER,
-        "{}",
-        main(&adopted.text)
-    );
     let area = NewArea {
         slug: "repairs".into(),
         name: "Repairs".into(),
@@ -116,7 +70,7 @@ async fn commons_with_treasurers(site: &Site) -> People {
         self_approval: None,
         claim_ttl_ms: None,
     };
-    sign(site, &founder_key, "area.create", area.body()).await;
+    site.sign(&founder_key, "area.create", area.body()).await;
     let work = NewContribution {
         area: "repairs".into(),
         kind: "care".into(),
@@ -130,9 +84,8 @@ async fn commons_with_treasurers(site: &Site) -> People {
         evidence: vec![],
         checklist: vec![],
     };
-    let work = sign(site, &ben_key, "contrib.submit", work.body()).await;
-    sign(
-        site,
+    let work = site.sign(&ben_key, "contrib.submit", work.body()).await;
+    site.sign(
         &founder_key,
         "contrib.review",
         bodies::review(&work, "approve", None),
@@ -145,7 +98,7 @@ async fn commons_with_treasurers(site: &Site) -> People {
             Value::Array(vec![Value::Unsigned(1), Value::Unsigned(5)]),
         )]),
     )]);
-    sign(site, &founder_key, "value.equation", equation).await;
+    site.sign(&founder_key, "value.equation", equation).await;
     People {
         path,
         founder,
@@ -228,7 +181,7 @@ async fn every_value_page_has_a_finished_empty_state() {
 
 #[tokio::test]
 async fn treasurers_record_income_and_share_it_and_everyone_sees_why() {
-    let site = value_site().await;
+    let site = secret_site().await;
     let mut p = commons_with_treasurers(&site).await;
     let path = p.path.clone();
     let treasury = format!("{path}/treasury");
