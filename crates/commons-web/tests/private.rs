@@ -685,3 +685,65 @@ async fn the_expense_page_lists_and_takes_attachments_for_its_author_and_the_tre
     assert_eq!(stored.len(), 1);
     assert_eq!(stored[0].file_name, "invoice-77.pdf");
 }
+
+/// A `tracing` writer that keeps everything in memory.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn private_details_never_reach_the_log() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let site = secret_site().await;
+    let mut p = commons_with_an_expense(&site).await;
+    let url = p.details_api.clone();
+    let bad = json!({ "holder_name": HOLDER, "iban": "DE89370400440532013001" });
+    put_details(&site, &mut p.ben, &url, bad).await;
+    put_details(&site, &mut p.ben, &url, ben_details()).await;
+    p.founder.get(&site, &url).await;
+    p.cleo.get(&site, &url).await;
+    let attachments = p.attachments_api.clone();
+    upload(
+        &site,
+        &mut p.ben,
+        &attachments,
+        "ben-secret-invoice.pdf",
+        "application/pdf",
+        PDF.to_vec(),
+    )
+    .await;
+    p.founder.get(&site, &format!("{attachments}/1")).await;
+    let page = format!("{}/private/payment-details/{}", p.path, p.ben_key);
+    p.founder.get(&site, &page).await;
+    // Make sure something was logged at all, so the check below means something.
+    tracing::info!("end of the private details test");
+    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(log.contains("end of the private details test"));
+    for secret in [
+        IBAN,
+        "DE89370400440532013001",
+        "DE89 3704",
+        HOLDER,
+        "Fridays",
+        "ben-secret-invoice",
+        "orchard ladders",
+    ] {
+        assert!(!log.contains(secret), "the log shows {secret}");
+    }
+}
