@@ -18,7 +18,7 @@ use commons_ledger::EventId;
 use commons_ledger::cbor::Value;
 use commons_store::PrivateStore;
 use serde_json::{Value as Json, json};
-use site::{Browser, Page, Site, main, secret_site};
+use site::{Browser, Captured, Page, Site, main, secret_site};
 
 /// Ben's IBAN, in the paper form he types, and its electronic form.
 const IBAN_TYPED: &str = "de89 3704 0044 0532 0130 00";
@@ -684,21 +684,6 @@ async fn the_expense_page_lists_and_takes_attachments_for_its_author_and_the_tre
         .unwrap();
     assert_eq!(stored.len(), 1);
     assert_eq!(stored[0].file_name, "invoice-77.pdf");
-}
-
-/// A `tracing` writer that keeps everything in memory.
-#[derive(Clone, Default)]
-struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }
 
 #[tokio::test]

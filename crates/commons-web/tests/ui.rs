@@ -11,8 +11,7 @@ use commons_node::NewCommonsPolicy;
 use commons_store::AccountStore;
 use commons_testkit::{T0_MS, key};
 use commons_web::{WebConfig, router};
-use site::{Browser, Page, Site, site, site_with};
-use std::sync::Arc;
+use site::{Browser, Captured, Page, Site, site, site_with};
 
 impl Browser {
     /// Posts `fields` to the action `{page}/{action}` with a token from `page`.
@@ -1010,21 +1009,6 @@ async fn no_page_or_api_route_shows_one_accounts_private_data_to_another() {
     let seen_by_alice = crawl(&site, &mut alice, &commons, &keys).await;
     assert!(!seen_by_alice.contains(&seed));
     assert!(!seen_by_alice.contains("bob.private@example.org"));
-}
-
-/// A `tracing` writer that keeps everything in memory.
-#[derive(Clone, Default)]
-struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }
 
 #[tokio::test]

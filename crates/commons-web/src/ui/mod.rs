@@ -424,6 +424,9 @@ impl From<commons_node::NodeError> for UiError {
 
 impl From<crate::ApiError> for UiError {
     fn from(e: crate::ApiError) -> UiError {
+        if let crate::ApiError::Fault(detail) = e {
+            return UiError::Fault(detail);
+        }
         match e.status() {
             StatusCode::UNAUTHORIZED => UiError::LoginRequired,
             StatusCode::NOT_FOUND => UiError::NotFound(e.message()),
