@@ -18,7 +18,7 @@ use commons_ledger::EventId;
 use commons_ledger::cbor::Value;
 use commons_store::PrivateStore;
 use serde_json::{Value as Json, json};
-use site::{Browser, Captured, Page, Site, main, secret_site};
+use site::{Browser, Page, Site, capture_log, main, secret_site};
 
 /// Ben's IBAN, in the paper form he types, and its electronic form.
 const IBAN_TYPED: &str = "de89 3704 0044 0532 0130 00";
@@ -688,13 +688,7 @@ async fn the_expense_page_lists_and_takes_attachments_for_its_author_and_the_tre
 
 #[tokio::test]
 async fn private_details_never_reach_the_log() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = capture_log();
     let site = secret_site().await;
     let mut p = commons_with_an_expense(&site).await;
     let url = p.details_api.clone();

@@ -11,7 +11,7 @@ use commons_node::NewCommonsPolicy;
 use commons_store::AccountStore;
 use commons_testkit::{T0_MS, key};
 use commons_web::{WebConfig, router};
-use site::{Browser, Captured, Page, Site, site, site_with};
+use site::{Browser, Page, Site, capture_log, site, site_with};
 
 impl Browser {
     /// Posts `fields` to the action `{page}/{action}` with a token from `page`.
@@ -1013,13 +1013,7 @@ async fn no_page_or_api_route_shows_one_accounts_private_data_to_another() {
 
 #[tokio::test]
 async fn passwords_never_reach_the_log() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = capture_log();
     let site = site().await;
     let mut browser = Browser::new(1);
     browser

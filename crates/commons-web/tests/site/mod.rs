@@ -431,3 +431,15 @@ impl std::io::Write for Captured {
         Ok(())
     }
 }
+
+/// Sends every `tracing` event of this thread to a [`Captured`] writer until the guard is
+/// dropped (a `#[tokio::test]` runs the node's tasks on the same thread).
+pub fn capture_log() -> (Captured, tracing::subscriber::DefaultGuard) {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .finish();
+    (captured, tracing::subscriber::set_default(subscriber))
+}
