@@ -89,7 +89,8 @@ async fn value_flow(node: &Node, b: &Browser) -> Result<()> {
     let target = target.context("the new distribution is not listed")?;
     b.goto(&target).await?;
     b.assert_text("Browser-tested round").await?;
-    b.assert_text("how far what earlier distributions paid them lags their share").await?;
+    b.assert_text("how far what earlier distributions paid them lags their share")
+        .await?;
     b.submit("form#approve-form").await?;
     b.goto(&target).await?;
     b.assert_text("Approvals: 1 of 2").await?;
@@ -102,7 +103,8 @@ async fn value_flow(node: &Node, b: &Browser) -> Result<()> {
     b.goto(&target).await?;
     b.submit("form#execute-form").await?;
     b.goto(&target).await?;
-    b.assert_text("Executed: the amounts below are credited").await?;
+    b.assert_text("Executed: the amounts below are credited")
+        .await?;
     b.screenshot("61-distribution-executed").await?;
 
     // The shares of the contributors' bucket add up to it, and "Why?" explains one.

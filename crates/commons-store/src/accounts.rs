@@ -221,8 +221,8 @@ pub trait AccountStore: Send + Sync + 'static {
         added_ms: u64,
     ) -> impl Future<Output = Result<()>> + Send;
 
-    /// Erases the account, all its keys (the sealed secret with them) and all its
-    /// sessions in one transaction. Returns false when there was no such account.
+    /// Erases the account, all its keys (the sealed secret with them), all its sessions
+    /// and the payment details kept under its keys (`PrivateStore`) in one transaction. Returns false when there was no such account.
     fn delete_account(&self, id: AccountId) -> impl Future<Output = Result<bool>> + Send;
 
     /// Stores a session. The account's sessions that expired by `session.created_ms` go

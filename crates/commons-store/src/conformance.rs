@@ -94,6 +94,17 @@ macro_rules! conformance_tests {
             blobs_present_answers_each_reference_in_the_order_asked,
             concurrent_puts_stay_within_the_cap_and_store_each_blob_once,
         );
+        // Node-local private details (`PrivateStore`), in `conformance_private`.
+        $crate::conformance_tests!(@cases $harness; conformance_private;
+            payment_details_are_stored_per_commons_and_person_and_read_back,
+            replacing_payment_details_keeps_one_record_with_its_creation_time,
+            attachments_are_numbered_in_order_and_read_back_with_their_bytes,
+            an_attachment_of_the_byte_limit_is_stored_and_one_byte_more_is_refused,
+            an_expense_holds_at_most_attachments_per_expense_max,
+            concurrent_attachments_to_one_expense_stay_within_the_limit,
+            deleting_an_account_erases_the_payment_details_under_its_keys,
+            attachment_values_that_cannot_be_stored_are_refused,
+        );
     };
     (@cases $harness:path; $module:ident; $($case:ident),* $(,)?) => {
         $(

@@ -17,14 +17,18 @@ pub mod conformance;
 pub mod conformance_accounts;
 pub mod conformance_activity;
 pub mod conformance_blobs;
+pub mod conformance_private;
 mod migration;
 pub mod postgres;
 mod postgres_accounts;
 mod postgres_blobs;
+mod postgres_private;
+mod private;
 mod rows;
 pub mod sqlite;
 mod sqlite_accounts;
 mod sqlite_blobs;
+mod sqlite_private;
 
 pub use accounts::{
     ACCOUNTS_MAX, Account, AccountId, AccountKey, AccountStore, CSRF_TOKEN_BYTES_MAX,
@@ -38,6 +42,13 @@ pub use blobs::{
     BlobStore,
 };
 pub use postgres::PgStore;
+pub use private::{
+    ATTACHMENT_BYTES_MAX, ATTACHMENT_TOO_LARGE, ATTACHMENT_TYPE_UNSUPPORTED, ATTACHMENTS_FULL,
+    ATTACHMENTS_PER_EXPENSE_MAX, AttachmentMediaType, AttachmentMeta, BIC_INVALID, Bic,
+    FILE_NAME_BYTES_MAX, HOLDER_NAME_BYTES_MAX, IBAN_INVALID, Iban, NewAttachment,
+    PAYMENT_NOTE_BYTES_MAX, PRIVATE_TEXT_INVALID, PaymentDetails, PrivateStore, PrivateValueError,
+    StoredPaymentDetails, check_file_name,
+};
 pub use sqlite::SqliteStore;
 
 /// Most events one query returns; callers page beyond it.

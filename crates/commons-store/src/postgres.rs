@@ -43,6 +43,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "blobs",
         sql: include_str!("../migrations/postgres/0003_blobs.sql"),
     },
+    Migration {
+        version: 4,
+        name: "private",
+        sql: include_str!("../migrations/postgres/0004_private.sql"),
+    },
 ];
 
 /// Connections the pool opens at most.

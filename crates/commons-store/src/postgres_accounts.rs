@@ -155,6 +155,15 @@ impl PgStore {
             .bind(id)
             .execute(&mut *tx)
             .await?;
+        // The payment details kept under the account's keys are its holder's personal
+        // data too (`private`), and go with it.
+        sqlx::query(
+            "DELETE FROM private_payment_details \
+             WHERE person IN (SELECT key FROM account_keys WHERE account = $1)",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
         sqlx::query("DELETE FROM account_keys WHERE account = $1")
             .bind(id)
             .execute(&mut *tx)

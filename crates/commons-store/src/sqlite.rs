@@ -55,6 +55,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "blobs",
         sql: include_str!("../migrations/sqlite/0003_blobs.sql"),
     },
+    Migration {
+        version: 4,
+        name: "private",
+        sql: include_str!("../migrations/sqlite/0004_private.sql"),
+    },
 ];
 
 /// How long a connection waits for a lock held by another process (a backup tool, a

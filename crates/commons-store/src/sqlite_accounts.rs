@@ -33,14 +33,14 @@ macro_rules! select_account {
 }
 
 /// The writer connection, with `secure_delete` on until [`AccountWriter::release`].
-struct AccountWriter {
-    conn: PoolConnection<Sqlite>,
+pub(crate) struct AccountWriter {
+    pub(crate) conn: PoolConnection<Sqlite>,
     /// The connection's setting before: 0 (off), 1 (on) or 2 (fast).
     previous: i64,
 }
 
 impl AccountWriter {
-    async fn acquire(store: &SqliteStore) -> Result<AccountWriter> {
+    pub(crate) async fn acquire(store: &SqliteStore) -> Result<AccountWriter> {
         let mut conn = store.pools().0.acquire().await?;
         let previous: i64 = sqlx::query_scalar("PRAGMA secure_delete")
             .fetch_one(&mut *conn)
@@ -54,7 +54,7 @@ impl AccountWriter {
     /// Puts the previous setting back. The write itself is over (committed or rolled
     /// back), so a failure here is logged, not returned: at worst the writer zeroes
     /// deleted bytes for longer than it needs to.
-    async fn release(mut self) {
+    pub(crate) async fn release(mut self) {
         let restore = match self.previous {
             0 => "PRAGMA secure_delete = 0",
             2 => "PRAGMA secure_delete = 2",
@@ -71,7 +71,7 @@ impl AccountWriter {
 /// checkpointer.
 macro_rules! with_writer {
     ($store:expr, $conn:ident => $body:expr) => {{
-        let mut writer = AccountWriter::acquire($store).await?;
+        let mut writer = $crate::sqlite_accounts::AccountWriter::acquire($store).await?;
         let result = {
             let $conn: &mut SqliteConnection = &mut writer.conn;
             $body.await
@@ -81,6 +81,8 @@ macro_rules! with_writer {
         result
     }};
 }
+/// Private details (`sqlite_private`) are personal data too, written the same way.
+pub(crate) use with_writer;
 
 async fn create_account_in(
     conn: &mut SqliteConnection,
@@ -180,6 +182,15 @@ async fn delete_account_in(conn: &mut SqliteConnection, id: i64) -> Result<bool>
         .bind(id)
         .execute(&mut *tx)
         .await?;
+    // The payment details kept under the account's keys are its holder's personal data
+    // too (`private`), and go with it.
+    sqlx::query(
+        "DELETE FROM private_payment_details \
+         WHERE person IN (SELECT key FROM account_keys WHERE account = ?)",
+    )
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
     sqlx::query("DELETE FROM account_keys WHERE account = ?")
         .bind(id)
         .execute(&mut *tx)

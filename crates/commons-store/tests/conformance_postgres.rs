@@ -204,7 +204,8 @@ async fn nodes_starting_together_apply_each_migration_once() {
         vec![
             (1, "initial".to_owned()),
             (2, "accounts".to_owned()),
-            (3, "blobs".to_owned())
+            (3, "blobs".to_owned()),
+            (4, "private".to_owned())
         ]
     );
 }

@@ -126,7 +126,8 @@ async fn opening_a_store_again_applies_each_migration_once() {
         vec![
             (1, "initial".to_owned()),
             (2, "accounts".to_owned()),
-            (3, "blobs".to_owned())
+            (3, "blobs".to_owned()),
+            (4, "private".to_owned())
         ]
     );
 }

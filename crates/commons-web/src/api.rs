@@ -226,9 +226,11 @@ pub(crate) fn require_media_type(
     match essence {
         Some(t) if t.eq_ignore_ascii_case(expected) => Ok(()),
         Some(t) => Err(ApiError::UnsupportedMediaType {
+            code: "unsupported_media_type",
             message: format!("{what} is sent as {expected}, not {t}"),
         }),
         None => Err(ApiError::UnsupportedMediaType {
+            code: "unsupported_media_type",
             message: format!("{what} is sent as {expected}; the request has no content type"),
         }),
     }

@@ -24,6 +24,26 @@ pub enum ApiError {
         code: &'static str,
         message: String,
     },
+    /// The request needs a logged-in account (the `commons_session` cookie).
+    Unauthorized {
+        code: &'static str,
+        message: String,
+    },
+    /// The caller is known but may not do this.
+    Forbidden {
+        code: &'static str,
+        message: String,
+    },
+    /// The request conflicts with what is stored (a limit on how many there may be).
+    Conflict {
+        code: &'static str,
+        message: String,
+    },
+    /// A body or value larger than a named limit, with its own code.
+    TooLarge {
+        code: &'static str,
+        message: String,
+    },
     /// The thing asked for is not here.
     NotFound {
         code: &'static str,
@@ -31,6 +51,7 @@ pub enum ApiError {
     },
     MethodNotAllowed,
     UnsupportedMediaType {
+        code: &'static str,
         message: String,
     },
     RequestTooLarge {
@@ -90,6 +111,10 @@ impl ApiError {
                 BlobError::Fault(_) => StatusCode::INTERNAL_SERVER_ERROR,
             },
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -105,9 +130,14 @@ impl ApiError {
         match self {
             ApiError::Rejected(e) => e.code(),
             ApiError::Blob(e) => e.code(),
-            ApiError::BadRequest { code, .. } | ApiError::NotFound { code, .. } => code,
+            ApiError::BadRequest { code, .. }
+            | ApiError::Unauthorized { code, .. }
+            | ApiError::Forbidden { code, .. }
+            | ApiError::Conflict { code, .. }
+            | ApiError::TooLarge { code, .. }
+            | ApiError::UnsupportedMediaType { code, .. }
+            | ApiError::NotFound { code, .. } => code,
             ApiError::MethodNotAllowed => "method_not_allowed",
-            ApiError::UnsupportedMediaType { .. } => "unsupported_media_type",
             ApiError::RequestTooLarge { .. } => "request_too_large",
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::Timeout { .. } => "timeout",
@@ -122,8 +152,12 @@ impl ApiError {
             ApiError::Rejected(e) => e.to_string(),
             ApiError::Blob(e) => e.to_string(),
             ApiError::BadRequest { message, .. }
+            | ApiError::Unauthorized { message, .. }
+            | ApiError::Forbidden { message, .. }
+            | ApiError::Conflict { message, .. }
+            | ApiError::TooLarge { message, .. }
             | ApiError::NotFound { message, .. }
-            | ApiError::UnsupportedMediaType { message } => message.clone(),
+            | ApiError::UnsupportedMediaType { message, .. } => message.clone(),
             ApiError::MethodNotAllowed => "this path does not answer that method".into(),
             ApiError::RequestTooLarge { limit_bytes } => {
                 format!("the request body is larger than {limit_bytes} bytes")

@@ -20,6 +20,7 @@ pub mod json;
 pub mod limits;
 pub mod metrics;
 pub mod openapi;
+pub mod private;
 pub mod production;
 pub mod tlog;
 pub mod ui;
@@ -33,7 +34,7 @@ use axum::extract::State;
 use axum::http::header;
 use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, get, head, post};
+use axum::routing::{MethodRouter, get, head, post, put};
 use commons_node::Node;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -151,6 +152,13 @@ impl Route {
     pub(crate) const fn post(path: &'static str) -> Route {
         Route {
             method: "POST",
+            path,
+        }
+    }
+
+    pub(crate) const fn put(path: &'static str) -> Route {
+        Route {
+            method: "PUT",
             path,
         }
     }
@@ -353,6 +361,26 @@ fn api_endpoints() -> Vec<(Route, MethodRouter<AppState>)> {
         (
             Route::get("/api/v1/commons/{id}/spending"),
             get(value::spending),
+        ),
+        (
+            Route::get("/api/v1/commons/{id}/private/payment-details/{key}"),
+            get(private::get_payment_details),
+        ),
+        (
+            Route::put("/api/v1/commons/{id}/private/payment-details/{key}"),
+            put(private::put_payment_details),
+        ),
+        (
+            Route::get("/api/v1/commons/{id}/private/expenses/{expense}/attachments"),
+            get(private::list_attachments),
+        ),
+        (
+            Route::post("/api/v1/commons/{id}/private/expenses/{expense}/attachments"),
+            post(private::post_attachment),
+        ),
+        (
+            Route::get("/api/v1/commons/{id}/private/expenses/{expense}/attachments/{n}"),
+            get(private::get_attachment),
         ),
         (
             Route::get("/api/v1/commons/{id}/checkpoint"),

@@ -499,6 +499,7 @@ fn with_areas(mut paths: Value) -> Value {
         association_paths(),
         budget_paths(),
         value_paths(),
+        private_paths(),
     ] {
         if let (Value::Object(all), Value::Object(more)) = (&mut paths, more) {
             all.extend(more);
@@ -863,6 +864,100 @@ fn value_paths() -> Value {
             "parameters": [commons_param(), person, offset,
                 limit_param(EARNINGS_PAGE_MAX, EARNINGS_PAGE_DEFAULT)],
             "responses": commons_errors(ok("earnings", object("{person, books: [{currency, owed, carried, paid_out}], matching, offset, distributions: [explanation]}")))
+        }}
+    })
+}
+
+/// The node-local private details of value sharing: payment details and expense
+/// attachments, for their owner and the commons' treasurers only.
+fn private_paths() -> Value {
+    use crate::private::{PAYMENT_DETAILS_BODY_BYTES_MAX, PRIVATE_CACHE_CONTROL};
+    use commons_store::{
+        ATTACHMENT_BYTES_MAX, ATTACHMENTS_PER_EXPENSE_MAX, FILE_NAME_BYTES_MAX,
+        HOLDER_NAME_BYTES_MAX, PAYMENT_NOTE_BYTES_MAX,
+    };
+    let key = path_param(
+        "key",
+        "the person's author key",
+        hex_string(33, "author key"),
+    );
+    let expense = path_param(
+        "expense",
+        "the expense, by the id of its `expense.file` event",
+        hex_string(32, "event id"),
+    );
+    let who = "Node-local: never in the ledger, a bundle or a mirror. The caller is the logged-in web session (the `commons_session` cookie). Readable by the owner (the account holding the key, or the expense's author) and by the treasurers the commons' statutes name; anyone else gets 403 `private_forbidden`, a caller without a session 401 `login_required`.";
+    let cache = format!("Answered with `Cache-Control: {PRIVATE_CACHE_CONTROL}`.");
+    let private_errors = |mut responses: serde_json::Map<String, Value>| {
+        responses.insert("401".into(), json!({ "description": "login_required", "content": json_content(schema_ref("Error")) }));
+        responses.insert("403".into(), json!({ "description": "private_forbidden", "content": json_content(schema_ref("Error")) }));
+        commons_errors(responses)
+    };
+    let details = object(
+        "{person, holder_name, iban (electronic form), iban_display (groups of four), bic, note, created_ms, updated_ms, access: owner|treasurer}",
+    );
+    let attachment = object("{n, file_name, media_type, size, uploader, uploaded_ms, href}");
+    json!({
+        "/api/v1/commons/{id}/private/payment-details/{key}": {
+            "get": {
+                "operationId": "getPaymentDetails",
+                "summary": "a person's payment details in this commons (owner or treasurer)",
+                "description": format!("{who} {cache} 404 payment_details_unknown when none were given."),
+                "parameters": [commons_param(), key.clone()],
+                "responses": private_errors(ok("the payment details", details.clone()))
+            },
+            "put": {
+                "operationId": "putPaymentDetails",
+                "summary": "set one's own payment details, replacing any (owner only)",
+                "description": format!("{who} Only the owner writes; a treasurer gets 403 too. The body is JSON `{{holder_name, iban, bic?, note?}}`, at most {PAYMENT_DETAILS_BODY_BYTES_MAX} bytes: the holder 1 to {HOLDER_NAME_BYTES_MAX} bytes, the IBAN checked by its country's length and ISO 13616 mod-97 check digits (spaces and case ignored; 400 iban_invalid), the BIC 8 or 11 characters (400 bic_invalid), the note up to {PAYMENT_NOTE_BYTES_MAX} bytes (400 private_text_invalid). The record keeps `created_ms` and takes a new `updated_ms`. {cache}"),
+                "parameters": [commons_param(), key],
+                "requestBody": { "required": true, "content": json_content(json!({ "type": "object", "required": ["holder_name", "iban"], "properties": {
+                    "holder_name": { "type": "string" }, "iban": { "type": "string" },
+                    "bic": { "type": ["string", "null"] }, "note": { "type": ["string", "null"] } } })) },
+                "responses": private_errors({
+                    let mut map = ok("stored", details);
+                    map.insert("415".into(), json!({ "description": "unsupported_media_type: the body is application/json", "content": json_content(schema_ref("Error")) }));
+                    map
+                })
+            }
+        },
+        "/api/v1/commons/{id}/private/expenses/{expense}/attachments": {
+            "get": {
+                "operationId": "listAttachments",
+                "summary": "an expense's private attachments (invoices, receipts), without their bytes",
+                "description": format!("{who} {cache} 404 unknown_expense when the commons has no such expense."),
+                "parameters": [commons_param(), expense.clone()],
+                "responses": private_errors(ok("the attachments", object("{expense, author, access, attachments: [attachment], attachments_max, attachment_bytes_max}")))
+            },
+            "post": {
+                "operationId": "postAttachment",
+                "summary": "attach an invoice or receipt to an expense (its author or a treasurer)",
+                "description": format!("{who} The body is the file's bytes with its `Content-Type`: application/pdf, image/png or image/jpeg, and the bytes must be of that type (415 attachment_type_unsupported). At most {ATTACHMENT_BYTES_MAX} bytes (413 attachment_too_large) and {ATTACHMENTS_PER_EXPENSE_MAX} attachments per expense (409 attachments_full). {cache}"),
+                "parameters": [commons_param(), expense.clone(),
+                    query_param("file_name", true, &format!("the file's name, 1 to {FILE_NAME_BYTES_MAX} bytes; directories are dropped"), json!({ "type": "string" }))],
+                "requestBody": { "required": true, "content": {
+                    "application/pdf": { "schema": { "type": "string", "contentEncoding": "binary" } },
+                    "image/png": { "schema": { "type": "string", "contentEncoding": "binary" } },
+                    "image/jpeg": { "schema": { "type": "string", "contentEncoding": "binary" } } } },
+                "responses": private_errors({
+                    let mut map = serde_json::Map::new();
+                    map.insert("201".into(), json!({ "description": "attached", "headers": { "Location": { "description": "the attachment's URL", "schema": { "type": "string" } } }, "content": attachment }));
+                    map.insert("409".into(), json!({ "description": "attachments_full", "content": json_content(schema_ref("Error")) }));
+                    map.insert("413".into(), json!({ "description": "attachment_too_large", "content": json_content(schema_ref("Error")) }));
+                    map.insert("415".into(), json!({ "description": "attachment_type_unsupported", "content": json_content(schema_ref("Error")) }));
+                    map
+                })
+            }
+        },
+        "/api/v1/commons/{id}/private/expenses/{expense}/attachments/{n}": { "get": {
+            "operationId": "getAttachment",
+            "summary": "one attachment's bytes, as a download",
+            "description": format!("{who} Served with its media type, `Content-Disposition: attachment`, `X-Content-Type-Options: nosniff` and `Cache-Control: {PRIVATE_CACHE_CONTROL}`. 404 attachment_unknown."),
+            "parameters": [commons_param(), expense, path_param("n", "the attachment's number, from 1", json!({ "type": "integer", "minimum": 1 }))],
+            "responses": private_errors(ok("the bytes", json!({
+                "application/pdf": { "schema": { "type": "string", "contentEncoding": "binary" } },
+                "image/png": { "schema": { "type": "string", "contentEncoding": "binary" } },
+                "image/jpeg": { "schema": { "type": "string", "contentEncoding": "binary" } } })))
         }}
     })
 }

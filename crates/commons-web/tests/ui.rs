@@ -11,8 +11,7 @@ use commons_node::NewCommonsPolicy;
 use commons_store::AccountStore;
 use commons_testkit::{T0_MS, key};
 use commons_web::{WebConfig, router};
-use site::{Browser, Page, Site, site, site_with};
-use std::sync::Arc;
+use site::{Browser, Page, Site, capture_log, site, site_with};
 
 impl Browser {
     /// Posts `fields` to the action `{page}/{action}` with a token from `page`.
@@ -1012,30 +1011,9 @@ async fn no_page_or_api_route_shows_one_accounts_private_data_to_another() {
     assert!(!seen_by_alice.contains("bob.private@example.org"));
 }
 
-/// A `tracing` writer that keeps everything in memory.
-#[derive(Clone, Default)]
-struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn passwords_never_reach_the_log() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = capture_log();
     let site = site().await;
     let mut browser = Browser::new(1);
     browser

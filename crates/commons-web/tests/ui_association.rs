@@ -16,20 +16,7 @@ use site::{Browser, DAY_MS, Page, Site, main, pairs, preview, site, statutes_for
 /// `changes` sets; returns the commons' path.
 async fn association(site: &Site, founder: &mut Browser, changes: &[(&str, &str)]) -> String {
     let path = founder.found(site, "Repair café", "CC-BY-SA-4.0").await;
-    let adopted = founder
-        .submit(
-            site,
-            &format!("{path}/association"),
-            &format!("{path}/association/adopt"),
-            &pairs(&statutes_form(changes)),
-        )
-        .await;
-    assert_eq!(
-        adopted.status,
-        StatusCode::SEE_OTHER,
-        "{}",
-        main(&adopted.text)
-    );
+    founder.adopt_statutes(site, &path, changes).await;
     path
 }
 

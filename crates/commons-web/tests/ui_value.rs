@@ -20,43 +20,7 @@ use commons_core::production::Rule;
 use commons_core::production::bodies::{self, NewArea, NewContribution, NewTask};
 use commons_ledger::cbor::Value;
 use commons_ledger::{EventId, SecretKey};
-use commons_store::AccountStore;
-use commons_web::WebConfig;
-use commons_web::ui::secret::WebSecret;
-use site::{Browser, Site, main, pairs, preview, site, site_with, statutes_form};
-
-const SECRET: [u8; 32] = [7; 32];
-
-async fn value_site() -> Site {
-    let mut config = WebConfig::default().without_rate_limit();
-    config.ui.secret = WebSecret::from_bytes(SECRET);
-    site_with(commons_node::NewCommonsPolicy::Anyone, config).await
-}
-
-/// The custodial signing key of the account registered with `email`.
-async fn custodial(site: &Site, email: &str) -> SecretKey {
-    let store = site.node.store();
-    let account = store.account_by_email(email).await.unwrap().unwrap();
-    let keys = store.account_keys(account.id).await.unwrap();
-    let seed = WebSecret::from_bytes(SECRET)
-        .open(keys[0].sealed_secret.as_ref().unwrap())
-        .unwrap();
-    SecretKey::from_seed(seed.as_slice().try_into().unwrap())
-}
-
-/// Signs and sequences one event with `key`.
-async fn sign(site: &Site, key: &SecretKey, kind: &str, body: Value) -> EventId {
-    let (event, outcome) = site
-        .node
-        .author(key, Some(site.commons()), kind, &body, vec![])
-        .await
-        .unwrap();
-    assert!(
-        matches!(outcome.status, commons_node::SubmitStatus::Sequenced { .. }),
-        "{kind}: {outcome:?}"
-    );
-    event.id
-}
+use site::{Browser, Site, main, pairs, preview, secret_site, site};
 
 /// Everyone in the scenario.
 struct People {
@@ -83,31 +47,21 @@ async fn commons_with_treasurers(site: &Site) -> People {
         .await;
     let tess = Browser::join_as(site, &path, 2, "Tess", "person").await;
     let ben = Browser::join_as(site, &path, 3, "Ben", "person").await;
-    let founder_key = custodial(site, "founder@example.org").await;
-    let tess_key = custodial(site, "tess@example.org").await;
-    let ben_key = custodial(site, "ben@example.org").await;
+    let founder_key = site.custodial("founder@example.org").await;
+    let tess_key = site.custodial("tess@example.org").await;
+    let ben_key = site.custodial("ben@example.org").await;
     let treasurers = format!(
         "{}\n{}",
         founder_key.author_key().to_hex(),
         tess_key.author_key().to_hex()
     );
-    let adopted = founder
-        .submit(
+    founder
+        .adopt_statutes(
             site,
-            &format!("{path}/association"),
-            &format!("{path}/association/adopt"),
-            &pairs(&statutes_form(&[
-                ("treasurers", &treasurers),
-                ("treasurer_approvals", "2"),
-            ])),
+            &path,
+            &[("treasurers", &treasurers), ("treasurer_approvals", "2")],
         )
         .await;
-    assert_eq!(
-        adopted.status,
-        StatusCode::SEE_OTHER,
-        "{}",
-        main(&adopted.text)
-    );
     let area = NewArea {
         slug: "repairs".into(),
         name: "Repairs".into(),
@@ -119,7 +73,7 @@ async fn commons_with_treasurers(site: &Site) -> People {
         self_approval: None,
         claim_ttl_ms: None,
     };
-    sign(site, &founder_key, "area.create", area.body()).await;
+    site.sign(&founder_key, "area.create", area.body()).await;
     let work = NewContribution {
         area: "repairs".into(),
         kind: "care".into(),
@@ -133,9 +87,8 @@ async fn commons_with_treasurers(site: &Site) -> People {
         evidence: vec![],
         checklist: vec![],
     };
-    let work = sign(site, &ben_key, "contrib.submit", work.body()).await;
-    sign(
-        site,
+    let work = site.sign(&ben_key, "contrib.submit", work.body()).await;
+    site.sign(
         &founder_key,
         "contrib.review",
         bodies::review(&work, "approve", None),
@@ -148,7 +101,7 @@ async fn commons_with_treasurers(site: &Site) -> People {
             Value::Array(vec![Value::Unsigned(1), Value::Unsigned(5)]),
         )]),
     )]);
-    sign(site, &founder_key, "value.equation", equation).await;
+    site.sign(&founder_key, "value.equation", equation).await;
     People {
         path,
         founder,
@@ -248,7 +201,7 @@ async fn every_value_page_has_a_finished_empty_state() {
 
 #[tokio::test]
 async fn treasurers_record_income_and_share_it_and_everyone_sees_why() {
-    let site = value_site().await;
+    let site = secret_site().await;
     let mut p = commons_with_treasurers(&site).await;
     let path = p.path.clone();
     let treasury = format!("{path}/treasury");
@@ -617,12 +570,12 @@ async fn the_spending_page_says_what_expenses_are_before_there_are_any() {
 
 #[tokio::test]
 async fn an_expense_is_filed_approved_by_two_of_three_approvers_and_paid_through_the_forms() {
-    let site = value_site().await;
+    let site = secret_site().await;
     let mut p = commons_with_treasurers(&site).await;
     let path = p.path.clone();
     let mut ana = Browser::join_as(&site, &path, 4, "Ana", "person").await;
-    let tess_key = custodial(&site, "tess@example.org").await;
-    let ana_key = custodial(&site, "ana@example.org").await;
+    let tess_key = site.custodial("tess@example.org").await;
+    let ana_key = site.custodial("ana@example.org").await;
     donation(&site, &mut p.founder, &path, "500").await;
     // The general treasury's expenses are approved by 2 of Tess, Ben and Ana.
     let policy = Value::text_map([
@@ -636,7 +589,7 @@ async fn an_expense_is_filed_approved_by_two_of_three_approvers_and_paid_through
         ),
         ("approvals", Value::Unsigned(2)),
     ]);
-    sign(&site, &p.founder_key, "expense.policy", policy).await;
+    site.sign(&p.founder_key, "expense.policy", policy).await;
 
     // Ben files an expense through the form; a malformed amount signs nothing.
     let spending = format!("{path}/spending");
@@ -871,7 +824,7 @@ async fn an_expense_is_filed_approved_by_two_of_three_approvers_and_paid_through
 
 #[tokio::test]
 async fn a_treasurer_funds_a_bounty_on_a_task_and_opens_an_award_that_members_nominate_for() {
-    let site = value_site().await;
+    let site = secret_site().await;
     let mut p = commons_with_treasurers(&site).await;
     let path = p.path.clone();
     donation(&site, &mut p.founder, &path, "300").await;
@@ -880,7 +833,7 @@ async fn a_treasurer_funds_a_bounty_on_a_task_and_opens_an_award_that_members_no
         title: "Quieter extractor fan".into(),
         ..NewTask::default()
     };
-    let task = sign(&site, &p.ben_key, "task.post", task.body()).await;
+    let task = site.sign(&p.ben_key, "task.post", task.body()).await;
     let task_page = format!("{path}/tasks/{}", task.to_hex());
 
     // Only a treasurer is offered the bounty form; a forged one is refused by core.
@@ -1008,18 +961,18 @@ async fn a_treasurer_funds_a_bounty_on_a_task_and_opens_an_award_that_members_no
     const DAY_MS: u64 = 86_400_000;
     site.pass_time(2 * DAY_MS).await;
     let award_id = EventId::from_hex(&id).unwrap();
-    let poll = sign(
-        &site,
-        &p.founder_key,
-        "poll.open",
-        Value::text_map([
-            ("title", Value::text("Fixer of the year")),
-            ("decision", Value::text("award")),
-            ("award", Value::bytes(award_id.0.to_vec())),
-            ("closes_ms", Value::Unsigned(site.node.now_ms() + DAY_MS)),
-        ]),
-    )
-    .await;
+    let poll = site
+        .sign(
+            &p.founder_key,
+            "poll.open",
+            Value::text_map([
+                ("title", Value::text("Fixer of the year")),
+                ("decision", Value::text("award")),
+                ("award", Value::bytes(award_id.0.to_vec())),
+                ("closes_ms", Value::Unsigned(site.node.now_ms() + DAY_MS)),
+            ]),
+        )
+        .await;
     let poll_page = format!("{path}/polls/{}", poll.to_hex());
     p.founder
         .act_and_see(
@@ -1052,7 +1005,7 @@ async fn a_treasurer_funds_a_bounty_on_a_task_and_opens_an_award_that_members_no
 
 #[tokio::test]
 async fn an_equation_poll_shows_before_anyone_votes_what_it_would_change_as_the_api_does() {
-    let site = value_site().await;
+    let site = secret_site().await;
     let mut p = commons_with_treasurers(&site).await;
     let path = p.path.clone();
     donation(&site, &mut p.founder, &path, "100").await;
@@ -1061,22 +1014,22 @@ async fn an_equation_poll_shows_before_anyone_votes_what_it_would_change_as_the_
         reviewer_share: commons_core::value::equation::Ratio { num: 2, den: 5 },
         ..commons_core::value::equation::Equation::default()
     };
-    let poll = sign(
-        &site,
-        &p.founder_key,
-        "poll.open",
-        Value::text_map([
-            ("title", Value::text("Reviewers earn two fifths")),
-            ("decision", Value::text("value_equation")),
-            (
-                "closes_ms",
-                Value::Unsigned(site.node.now_ms() + 86_400_000),
-            ),
-            ("equation", commons_core::value::equation::value(&generous)),
-            ("effective_ms", Value::Unsigned(0)),
-        ]),
-    )
-    .await;
+    let poll = site
+        .sign(
+            &p.founder_key,
+            "poll.open",
+            Value::text_map([
+                ("title", Value::text("Reviewers earn two fifths")),
+                ("decision", Value::text("value_equation")),
+                (
+                    "closes_ms",
+                    Value::Unsigned(site.node.now_ms() + 86_400_000),
+                ),
+                ("equation", commons_core::value::equation::value(&generous)),
+                ("effective_ms", Value::Unsigned(0)),
+            ]),
+        )
+        .await;
     let page = p
         .ben
         .get(&site, &format!("{path}/polls/{}", poll.to_hex()))

@@ -45,11 +45,11 @@ use crate::state::State;
 use crate::{Applied, Input};
 use commons_ledger::cbor::Value;
 use commons_ledger::{AuthorKey, EventId};
-use num_bigint::BigInt;
-use num_rational::BigRational;
 use commons_value::policy::sourcecred::{self, CreditHistory, Discount, INTERVALS_MAX};
 use commons_value::policy::splits::{SplitReceiver, split as split_ppm};
 use commons_value::policy::{Allocation, Basis, Exact, PolicyError, RecipientId};
+use num_bigint::BigInt;
+use num_rational::BigRational;
 use num_traits::{ToPrimitive, Zero};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
@@ -81,7 +81,10 @@ pub enum Target {
     Upstream,
     Contributors(Policy),
     /// The whole bucket to one person, with the reason (SourceCred's SPECIAL).
-    Person { key: AuthorKey, memo: String },
+    Person {
+        key: AuthorKey,
+        memo: String,
+    },
     /// Fixed parts per million to named people, in key order (Drips' splits).
     Splits(Vec<(AuthorKey, u32)>),
 }
@@ -92,7 +95,9 @@ pub enum Policy {
     Lifetime,
     Immediate,
     /// Credit discounted by `discount_ppm` millionths per interval of age.
-    Recent { discount_ppm: u32 },
+    Recent {
+        discount_ppm: u32,
+    },
     Balanced,
 }
 
@@ -257,7 +262,10 @@ impl CreditSums {
     }
 
     fn totals(self) -> BTreeMap<Beneficiary, BigRational> {
-        self.0.into_iter().map(|(to, sum)| (to, sum.total())).collect()
+        self.0
+            .into_iter()
+            .map(|(to, sum)| (to, sum.total()))
+            .collect()
     }
 }
 
@@ -579,8 +587,10 @@ impl Intervals {
         for (k, window) in self.credit.iter().enumerate() {
             for (to, c) in window {
                 if let Beneficiary::Person(key) = to {
-                    people.entry(*key).or_insert_with(|| (vec![0; n], vec![0; n])).0[k] =
-                        quantise(c);
+                    people
+                        .entry(*key)
+                        .or_insert_with(|| (vec![0; n], vec![0; n]))
+                        .0[k] = quantise(c);
                 }
             }
         }
@@ -672,7 +682,10 @@ pub fn compute(
         .iter()
         .any(|b| matches!(b.target, Target::Upstream | Target::Contributors(_)));
     let intervals = needs_credit.then(|| Intervals::new(state, pin));
-    let lifetime = intervals.as_ref().map(Intervals::lifetime).unwrap_or_default();
+    let lifetime = intervals
+        .as_ref()
+        .map(Intervals::lifetime)
+        .unwrap_or_default();
     let empty = BTreeMap::new();
     let recent = match &intervals {
         Some(i) if since < pin => i.credit.last().unwrap_or(&empty),
@@ -737,10 +750,7 @@ pub fn compute(
                         weight_ppm: *ppm,
                     })
                     .collect();
-                let named = splits
-                    .iter()
-                    .map(|(key, _)| (key.to_hex(), *key))
-                    .collect();
+                let named = splits.iter().map(|(key, _)| (key.to_hex(), *key)).collect();
                 shares_of(split_ppm(take, &receivers), &named)?
             }
         };

@@ -390,8 +390,8 @@ fn valuate_big(eq: &Equation, c: &Contribution, inputs: &Inputs<'_>) -> Valuatio
     }
     if inputs.total_shares > 0 {
         for (author, share) in &c.authors {
-            let part = &left
-                * BigRational::new(BigInt::from(*share), BigInt::from(inputs.total_shares));
+            let part =
+                &left * BigRational::new(BigInt::from(*share), BigInt::from(inputs.total_shares));
             parts.push((Beneficiary::Person(*author), Role::Author, part));
         }
     }
@@ -403,12 +403,10 @@ fn valuate_big(eq: &Equation, c: &Contribution, inputs: &Inputs<'_>) -> Valuatio
 /// so they agree wherever this one answers; it is only faster, with no allocation per
 /// step (a distribution values every accepted contribution).
 fn valuate_small(eq: &Equation, c: &Contribution, inputs: &Inputs<'_>) -> Option<Valuation> {
-    let weight = |map: &BTreeMap<String, Ratio>, key: &str| {
-        map.get(key).map_or(Some(Small::ONE), Small::of)
-    };
-    let mut value = Small::of(&eq.base)?.add(
-        Small::of(&eq.effort_per_hour)?.mul(Small::new(u128::from(c.effort_minutes), 60)?)?,
-    )?;
+    let weight =
+        |map: &BTreeMap<String, Ratio>, key: &str| map.get(key).map_or(Some(Small::ONE), Small::of);
+    let mut value = Small::of(&eq.base)?
+        .add(Small::of(&eq.effort_per_hour)?.mul(Small::new(u128::from(c.effort_minutes), 60)?)?)?;
     value = value.mul(weight(&eq.kinds, c.kind.as_str())?)?;
     if let Some(area) = inputs.area {
         value = value.mul(weight(&eq.areas, area)?)?;
@@ -556,7 +554,10 @@ mod small_tests {
 
     /// A share below one half, so that up to two of them leave the authors a part.
     fn share() -> impl Strategy<Value = Ratio> {
-        (1u64..1_000_000).prop_map(|den| Ratio { num: 1, den: 2 * den + 1 })
+        (1u64..1_000_000).prop_map(|den| Ratio {
+            num: 1,
+            den: 2 * den + 1,
+        })
     }
 
     fn contribution() -> Contribution {
@@ -632,15 +633,36 @@ mod small_tests {
         let small = valuate_small(&eq, &c, &inputs).expect("small values stay on the fast path");
         assert_eq!(small, valuate_big(&eq, &c, &inputs));
         let huge = Equation {
-            kinds: [(c.kind.as_str().to_owned(), Ratio { num: u64::MAX, den: 1 })].into(),
-            areas: [("guide".to_owned(), Ratio { num: u64::MAX, den: 1 })].into(),
-            base: Ratio { num: u64::MAX, den: 3 },
+            kinds: [(
+                c.kind.as_str().to_owned(),
+                Ratio {
+                    num: u64::MAX,
+                    den: 1,
+                },
+            )]
+            .into(),
+            areas: [(
+                "guide".to_owned(),
+                Ratio {
+                    num: u64::MAX,
+                    den: 1,
+                },
+            )]
+            .into(),
+            base: Ratio {
+                num: u64::MAX,
+                den: 3,
+            },
             ..eq
         };
         assert_eq!(valuate_small(&huge, &c, &inputs), None);
         let w = super::super::tests::world();
         let production = &w.state.production;
-        let c = production.contributions.values().next().expect("a contribution");
+        let c = production
+            .contributions
+            .values()
+            .next()
+            .expect("a contribution");
         let all = Inputs::of(production, c, u64::MAX);
         assert_eq!(valuate_small(&huge, c, &all), None);
         assert_eq!(

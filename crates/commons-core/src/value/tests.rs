@@ -1042,7 +1042,11 @@ mod policies {
         let owed = |i: usize| w.state.economy.books.holds(&Account::Owed(w.key(i)), EUR);
         assert_eq!(
             (owed(2), owed(3), owed(4)),
-            (34_286 + 5_000 + 2_500, 25_714 + 23_750, 40_000 + 1_250 + 5_000)
+            (
+                34_286 + 5_000 + 2_500,
+                25_714 + 23_750,
+                40_000 + 1_250 + 5_000
+            )
         );
         w.check_laws();
     }
@@ -1077,7 +1081,10 @@ mod policies {
                 ("memo", Value::text("x")),
             ],
             // Splits: nobody, somebody twice, a zero share, more than the whole.
-            vec![("to", Value::text("splits")), ("splits", Value::Array(vec![]))],
+            vec![
+                ("to", Value::text("splits")),
+                ("splits", Value::Array(vec![])),
+            ],
             vec![
                 ("to", Value::text("splits")),
                 (

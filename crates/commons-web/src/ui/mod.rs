@@ -13,6 +13,7 @@ pub mod association;
 pub mod dates;
 pub mod explorer;
 pub mod forks;
+pub mod private;
 pub mod production;
 pub mod secret;
 pub mod session;
@@ -199,6 +200,9 @@ const TEMPLATE_SOURCES: &[(&str, &str)] = template_sources!(
     "spending.html",
     "expense.html",
     "award.html",
+    "private.html",
+    "payment_details.html",
+    "expense_private.html",
 );
 
 /// The stylesheet every page links.
@@ -423,7 +427,11 @@ impl From<commons_node::NodeError> for UiError {
 
 impl From<crate::ApiError> for UiError {
     fn from(e: crate::ApiError) -> UiError {
+        if let crate::ApiError::Fault(detail) = e {
+            return UiError::Fault(detail);
+        }
         match e.status() {
+            StatusCode::UNAUTHORIZED => UiError::LoginRequired,
             StatusCode::NOT_FOUND => UiError::NotFound(e.message()),
             StatusCode::FORBIDDEN => UiError::Forbidden(e.message()),
             StatusCode::INTERNAL_SERVER_ERROR => UiError::Fault(e.message()),
@@ -637,6 +645,23 @@ pub fn endpoints() -> Vec<(Route, MethodRouter<AppState>)> {
             get(explorer::verify_page).post(explorer::verify_receipt),
         ),
     ];
+    endpoints.extend([
+        (Route::get("/c/{id}/private"), get(private::overview)),
+        (
+            Route::get("/c/{id}/private/payment-details/{key}"),
+            get(private::payment_details_page).post(private::save_payment_details_form),
+        ),
+        (
+            Route::get("/c/{id}/private/expenses/{expense}"),
+            get(private::expense_page),
+        ),
+        (
+            Route::post("/c/{id}/private/expenses/{expense}/attachments"),
+            post(private::upload_attachment).layer(axum::extract::DefaultBodyLimit::max(
+                private::UPLOAD_FORM_BYTES_MAX,
+            )),
+        ),
+    ]);
     endpoints.extend(association::endpoints());
     endpoints.extend(value::endpoints());
     endpoints

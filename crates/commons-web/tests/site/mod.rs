@@ -10,10 +10,12 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, Request, StatusCode, header};
-use commons_ledger::CommonsId;
+use commons_ledger::cbor::Value;
+use commons_ledger::{CommonsId, EventId, SecretKey};
 use commons_node::{ManualClock, NewCommonsPolicy, Node, NodeConfig};
-use commons_store::AnyStore;
+use commons_store::{AccountStore, AnyStore};
 use commons_testkit::{T0_MS, key, profile_body};
+use commons_web::ui::secret::WebSecret;
 use commons_web::{WebConfig, router};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -36,6 +38,17 @@ pub async fn site() -> Site {
         WebConfig::default().without_rate_limit(),
     )
     .await
+}
+
+/// The web secret of a [`secret_site`], with which tests open the accounts' custodial keys.
+pub const WEB_SECRET: [u8; 32] = [7; 32];
+
+/// A [`site`] whose web secret is [`WEB_SECRET`], for tests that sign setup the pages do
+/// not offer with the accounts' own custodial keys ([`Site::custodial`]).
+pub async fn secret_site() -> Site {
+    let mut config = WebConfig::default().without_rate_limit();
+    config.ui.secret = WebSecret::from_bytes(WEB_SECRET);
+    site_with(NewCommonsPolicy::Anyone, config).await
 }
 
 pub async fn site_with(policy: NewCommonsPolicy, config: WebConfig) -> Site {
@@ -69,21 +82,39 @@ impl Site {
     /// a key of the test's own) brings the tick that closes whatever is due.
     pub async fn pass_time(&self, ms: u64) {
         self.clock.advance(ms);
-        let (_, outcome) = self
+        self.sign(
+            &key(4_242),
+            "agent.profile",
+            profile_body("Timekeeper", "person"),
+        )
+        .await;
+    }
+
+    /// Signs one event of `kind` with `key` in the one commons and checks it was
+    /// sequenced.
+    pub async fn sign(&self, key: &SecretKey, kind: &str, body: Value) -> EventId {
+        let (event, outcome) = self
             .node
-            .author(
-                &key(4_242),
-                Some(self.commons()),
-                "agent.profile",
-                &profile_body("Timekeeper", "person"),
-                vec![],
-            )
+            .author(key, Some(self.commons()), kind, &body, vec![])
             .await
             .unwrap();
         assert!(
             matches!(outcome.status, commons_node::SubmitStatus::Sequenced { .. }),
-            "{outcome:?}"
+            "{kind}: {outcome:?}"
         );
+        event.id
+    }
+
+    /// The custodial signing key of the account registered with `email`, on a
+    /// [`secret_site`].
+    pub async fn custodial(&self, email: &str) -> SecretKey {
+        let store = self.node.store();
+        let account = store.account_by_email(email).await.unwrap().unwrap();
+        let keys = store.account_keys(account.id).await.unwrap();
+        let seed = WebSecret::from_bytes(WEB_SECRET)
+            .open(keys[0].sealed_secret.as_ref().unwrap())
+            .unwrap();
+        SecretKey::from_seed(seed.as_slice().try_into().unwrap())
     }
 }
 
@@ -269,6 +300,24 @@ impl Browser {
         format!("/c/{}", site.commons().to_hex())
     }
 
+    /// Adopts statutes in the commons at `path` with the prefilled form and `changes`.
+    pub async fn adopt_statutes(&mut self, site: &Site, path: &str, changes: &[(&str, &str)]) {
+        let adopted = self
+            .submit(
+                site,
+                &format!("{path}/association"),
+                &format!("{path}/association/adopt"),
+                &pairs(&statutes_form(changes)),
+            )
+            .await;
+        assert_eq!(
+            adopted.status,
+            StatusCode::SEE_OTHER,
+            "{}",
+            main(&adopted.text)
+        );
+    }
+
     /// Registers and publishes a profile of `kind` in the commons at `path`, so pages
     /// name them.
     pub async fn join_as(site: &Site, path: &str, octet: u8, name: &str, kind: &str) -> Browser {
@@ -366,4 +415,31 @@ pub fn pairs(fields: &[(String, String)]) -> Vec<(&str, &str)> {
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect()
+}
+
+/// A `tracing` writer that keeps everything in memory.
+#[derive(Clone, Default)]
+pub struct Captured(pub Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Sends every `tracing` event of this thread to a [`Captured`] writer until the guard is
+/// dropped (a `#[tokio::test]` runs the node's tasks on the same thread).
+pub fn capture_log() -> (Captured, tracing::subscriber::DefaultGuard) {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .finish();
+    (captured, tracing::subscriber::set_default(subscriber))
 }
