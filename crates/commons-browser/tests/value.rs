@@ -45,7 +45,7 @@ async fn value_flow(node: &Node, b: &Browser) -> Result<()> {
         .await?
         .json()
         .await?;
-    let commons = list["commons"]
+    let commons = list
         .as_array()
         .and_then(|all| all.iter().find(|c| c["name"] == "Brest audio trails"))
         .and_then(|c| c["id"].as_str())
