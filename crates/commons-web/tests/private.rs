@@ -45,14 +45,7 @@ struct People {
 async fn commons_with_an_expense(site: &Site) -> People {
     let mut founder = Browser::new(1);
     let path = founder.found(site, "Orchard", "CC-BY-SA-4.0").await;
-    founder
-        .submit(
-            site,
-            &path,
-            &format!("{path}/profile"),
-            &[("kind", "person")],
-        )
-        .await;
+    founder.publish_profile(site, &path, "person").await;
     let ben = Browser::join_as(site, &path, 2, "Ben", "person").await;
     let cleo = Browser::join_as(site, &path, 3, "Cleo", "person").await;
     let founder_key = site.custodial("founder@example.org").await;

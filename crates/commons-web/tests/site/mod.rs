@@ -330,11 +330,16 @@ impl Browser {
             "{}",
             registered.text
         );
-        let published = browser
+        browser.publish_profile(site, path, kind).await;
+        browser
+    }
+
+    /// Publishes the logged-in account's profile of `kind` in the commons at `path`.
+    pub async fn publish_profile(&mut self, site: &Site, path: &str, kind: &str) {
+        let published = self
             .submit(site, path, &format!("{path}/profile"), &[("kind", kind)])
             .await;
         assert_eq!(published.status, StatusCode::SEE_OTHER);
-        browser
     }
 
     /// Posts a form and checks that the redirect's page flashes `part`.
