@@ -594,12 +594,16 @@ impl Intervals {
                 }
             }
         }
+        // Everyone paid counts, with or without credit: BALANCED's pool is the budget
+        // plus all earlier payments.
         for d in executed(state).filter(|d| d.currency == currency) {
             let k = self.paid_interval(d.pin_size);
             for (to, amount) in &d.totals {
-                if let Beneficiary::Person(key) = to
-                    && let Some((_, paid)) = people.get_mut(key)
-                {
+                if let Beneficiary::Person(key) = to {
+                    let paid = &mut people
+                        .entry(*key)
+                        .or_insert_with(|| (vec![0; n], vec![0; n]))
+                        .1;
                     paid[k] = paid[k].saturating_add(*amount);
                 }
             }

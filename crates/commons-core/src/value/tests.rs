@@ -1051,6 +1051,41 @@ mod policies {
         w.check_laws();
     }
 
+    /// BALANCED's pool counts every earlier payment, also to people without credit (as
+    /// SourceCred's does): grants of 5,000 to key 4 and 40,000 to key 5 (no credit) make
+    /// the pool 125,000 for a budget of 80,000, so the targets are 62,500, 46,875 and
+    /// 15,625, the shortfalls 62,500, 46,875 and 10,625, and the split 41,666.67,
+    /// 31,250 and 7,083.33 (counting key 4's grant alone would give 42,500, 31,875, 5,625).
+    #[test]
+    fn balanced_counts_payments_to_people_without_credit() {
+        let mut w = world();
+        w.ok(0, INCOME, income_body(Value::Unsigned(1_000_000), EUR));
+        for (i, amount) in [(4, 5_000), (5, 40_000)] {
+            let person = key_value(&w.key(i));
+            let grant = propose(
+                &mut w,
+                amount,
+                vec![
+                    ("to", Value::text("person")),
+                    ("person", person),
+                    ("memo", Value::text("a grant")),
+                ],
+            );
+            execute(&mut w, &grant);
+        }
+        let balanced = propose(&mut w, 80_000, contributors("balanced"));
+        assert_eq!(
+            shares(&w, &balanced),
+            [(62_500, 41_667), (46_875, 31_250), (10_625, 7_083)]
+        );
+        let d = &w.state.economy.distributions[&balanced];
+        assert!(
+            !d.totals
+                .contains_key(&equation::Beneficiary::Person(w.key(5)))
+        );
+        w.check_laws();
+    }
+
     #[test]
     fn malformed_policy_buckets_are_refused() {
         let mut w = world();
