@@ -323,11 +323,7 @@ fn read_buckets(value: &Value) -> Result<Vec<Bucket>, Rejection> {
         let take_text = r.text("take", 1, 16)?;
         let ppm = r.optional_uint("share_ppm")?;
         let to = r.text("to", 1, 16)?;
-        let policy = r.optional_text("policy", 1, 16)?;
-        let discount = r.optional_uint("discount_ppm")?;
-        let person = r.optional_key("person")?;
-        let memo = r.optional_text("memo", 1, MEMO_LEN_MAX)?;
-        let splits = r.optional("splits").map(read_splits).transpose()?;
+        let target = read_target(&mut r, &to)?;
         r.finish()?;
         let take = match (take_text.as_str(), ppm) {
             ("straight", Some(p)) if p <= PPM => {
@@ -345,38 +341,57 @@ fn read_buckets(value: &Value) -> Result<Vec<Bucket>, Rejection> {
         if (take == Take::Rest) != (i + 1 == items.len()) {
             return bad("end with one bucket that takes the `rest`, and only the last takes it");
         }
-        let extras = (discount, person, memo, splits);
-        let target = match (to.as_str(), policy.as_deref(), extras) {
-            ("treasury", None, (None, None, None, None)) => Target::Treasury,
-            ("upstream", None, (None, None, None, None)) => Target::Upstream,
-            ("contributors", Some("lifetime") | None, (None, None, None, None)) => {
-                Target::Contributors(Policy::Lifetime)
-            }
-            ("contributors", Some("immediate"), (None, None, None, None)) => {
-                Target::Contributors(Policy::Immediate)
-            }
-            ("contributors", Some("balanced"), (None, None, None, None)) => {
-                Target::Contributors(Policy::Balanced)
-            }
-            ("contributors", Some("recent"), (Some(d), None, None, None)) if d <= PPM => {
-                Target::Contributors(Policy::Recent {
-                    discount_ppm: d as u32,
-                })
-            }
-            ("person", None, (None, Some(key), Some(memo), None)) => Target::Person { key, memo },
-            ("splits", None, (None, None, None, Some(splits))) => Target::Splits(splits),
-            _ => {
-                return bad(
-                    "go `to` treasury, upstream, contributors (policy lifetime, immediate, balanced, or recent with `discount_ppm`), a `person` with a `memo`, or `splits`",
-                );
-            }
-        };
         buckets.push(Bucket { name, take, target });
     }
     if straight_total > PPM {
         return bad("take more than the whole amount straight");
     }
     Ok(buckets)
+}
+
+/// The target a bucket goes `to`, with the fields that target takes; any other field is
+/// left for `finish` to refuse.
+fn read_target(r: &mut BodyReader<'_>, to: &str) -> Result<Target, Rejection> {
+    let target = match to {
+        "treasury" => Target::Treasury,
+        "upstream" => Target::Upstream,
+        "contributors" => {
+            let policy = r.optional_text("policy", 1, 16)?;
+            match policy.as_deref() {
+                None | Some("lifetime") => Target::Contributors(Policy::Lifetime),
+                Some("immediate") => Target::Contributors(Policy::Immediate),
+                Some("balanced") => Target::Contributors(Policy::Balanced),
+                Some("recent") => match r.uint("discount_ppm")? {
+                    d if d <= PPM => Target::Contributors(Policy::Recent {
+                        discount_ppm: d as u32,
+                    }),
+                    _ => {
+                        return reject(
+                            RejectionCode::BodyInvalid,
+                            format!("{PROPOSE}: `discount_ppm` is 0 to 1,000,000"),
+                        );
+                    }
+                },
+                Some(_) => return bad_target(),
+            }
+        }
+        "person" => Target::Person {
+            key: r.key("person")?,
+            memo: r.text("memo", 1, MEMO_LEN_MAX)?,
+        },
+        "splits" => Target::Splits(read_splits(r.required("splits")?)?),
+        _ => return bad_target(),
+    };
+    Ok(target)
+}
+
+fn bad_target<T>() -> Result<T, Rejection> {
+    reject(
+        RejectionCode::BodyInvalid,
+        format!(
+            "{PROPOSE}: `buckets` go `to` treasury, upstream, contributors (policy lifetime, immediate, balanced, or recent with `discount_ppm`), a `person` with a `memo`, or `splits`"
+        ),
+    )
 }
 
 /// A `splits` list: 1 to [`SPLITS_MAX`] `{person, share_ppm}`, distinct people, each share
