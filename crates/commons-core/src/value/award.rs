@@ -265,7 +265,7 @@ pub(crate) fn decided(
         .into_iter()
         .filter_map(|s| match s.to {
             Beneficiary::Person(k) => Some((k, s.amount)),
-            Beneficiary::Upstream(_) => None,
+            Beneficiary::Upstream(_) | Beneficiary::Task(_) => None,
         })
         .collect();
     if shares.is_empty() {

@@ -21,6 +21,7 @@ use crate::rejection::{RejectionCode, reject};
 use crate::state::State;
 use crate::{Applied, Input};
 use commons_ledger::{AuthorKey, EventId};
+use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
 pub const FUND: &str = "bounty.fund";
@@ -174,6 +175,62 @@ pub(crate) fn fund(state: &mut State, input: &Input<'_>) -> Result<Applied, Reje
     Ok(applied)
 }
 
+/// Whether a quadratic match may still be added to the task's escrow: the task is open
+/// and neither the task's nor the commons' bounty limit is reached (otherwise the match
+/// stays in the treasury).
+pub(crate) fn can_match(state: &State, task: &EventId) -> bool {
+    let bounties = &state.economy.bounties;
+    state
+        .production
+        .tasks
+        .get(task)
+        .is_some_and(|t| t.is_open())
+        && bounties.bounties.len() < BOUNTIES_MAX
+        && bounties.escrowed.get(task).map_or(0, Vec::len) < BOUNTIES_PER_TASK_MAX
+}
+
+/// The id of the bounty a distribution's quadratic match adds to a task: SHA-256 of
+/// `commons/match`, the distribution's id and the task's id (no event has it).
+pub fn match_id(distribution: &EventId, task: &EventId) -> EventId {
+    let mut hasher = Sha256::new();
+    hasher.update(b"commons/match");
+    hasher.update(distribution.0);
+    hasher.update(task.0);
+    EventId(hasher.finalize().into())
+}
+
+/// Records a quadratic match the execution of `distribution` moved into the task's
+/// escrow, as a bounty that goes to the treasury if the task closes unresolved.
+pub(crate) fn record_match(
+    state: &mut State,
+    input: &Input<'_>,
+    distribution: &EventId,
+    task: EventId,
+    amount: u64,
+    currency: &str,
+) -> EventId {
+    let id = match_id(distribution, &task);
+    let bounties = &mut state.economy.bounties;
+    bounties.bounties.insert(
+        id,
+        Bounty {
+            id,
+            task,
+            by: input.event.header.author,
+            index: input.index,
+            pledger: None,
+            source: "quadratic match".to_owned(),
+            reference: distribution.to_hex(),
+            amount,
+            currency: currency.to_owned(),
+            unresolved: Unresolved::Treasury,
+            state: BountyState::Escrowed,
+        },
+    );
+    bounties.escrowed.entry(task).or_default().push(id);
+    id
+}
+
 /// Settles the bounties on every task the event closed (the tasks it touched that are no
 /// longer open). Runs after a production event is applied.
 pub(crate) fn settle(state: &mut State, input: &Input<'_>, applied: &mut Applied) {
@@ -287,7 +344,7 @@ fn co_author_shares(state: &State, contribution: &EventId, amount: u64) -> Vec<(
         .into_iter()
         .filter_map(|s| match s.to {
             Beneficiary::Person(k) => Some((k, s.amount)),
-            Beneficiary::Upstream(_) => None,
+            Beneficiary::Upstream(_) | Beneficiary::Task(_) => None,
         })
         .collect()
 }

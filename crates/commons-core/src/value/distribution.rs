@@ -22,7 +22,13 @@
 //! - `recent`: SourceCred's RECENT, credit discounted by `discount_ppm` per interval of
 //!   age, the newest interval counting fully;
 //! - `balanced`: SourceCred's BALANCED over all intervals, paying those whose payments
-//!   from earlier distributions (in this currency) lag their share of lifetime credit.
+//!   from earlier distributions (in this currency) lag their share of lifetime credit;
+//! - `time`: by the effort declared on contributions accepted since the previous
+//!   executed distribution's pin (the `immediate` window), split among co-authors by
+//!   their shares, each minute weighted by the `rates` of its kind of contribution
+//!   (`revision`, `external`, `care`; zero means the kind does not count). The effort
+//!   was validated with the contribution, so nobody logs time the maintainers did not
+//!   see.
 //!
 //! An interval is the stretch of ledger between the pins of two executed distributions
 //! (the first starts at genesis, the last ends at this pin); at most
@@ -35,18 +41,22 @@
 //! credit × 1000) before any money is computed; every money split is
 //! `commons_value::apportion` (largest remainder, ties by id), so parts sum to the whole.
 
+use super::bounty;
 use super::equation::{self, Beneficiary, Role};
 use super::money::{Account, Transfer};
 use super::{AMOUNT_MAX, NOTE_LEN_MAX, read_amount, read_currency, require_treasurer};
 use crate::body::BodyReader;
+use crate::production::ContributionKind;
 use crate::projection::RowKey;
 use crate::rejection::{Rejection, RejectionCode, reject};
 use crate::state::State;
 use crate::{Applied, Input};
 use commons_ledger::cbor::Value;
 use commons_ledger::{AuthorKey, EventId};
+use commons_value::policy::quadratic::{self, Contribution, MatchCap, Round};
 use commons_value::policy::sourcecred::{self, CreditHistory, Discount, INTERVALS_MAX};
 use commons_value::policy::splits::{SplitReceiver, split as split_ppm};
+use commons_value::policy::time::{self, Rate, TimeEntry};
 use commons_value::policy::{Allocation, Basis, Exact, PolicyError, RecipientId};
 use num_bigint::BigInt;
 use num_rational::BigRational;
@@ -87,6 +97,18 @@ pub enum Target {
     },
     /// Fixed parts per million to named people, in key order (Drips' splits).
     Splits(Vec<(AuthorKey, u32)>),
+    /// Quadratic matching of the bounties pledged on open tasks: each task's match adds
+    /// to its escrow (see [`quadratic_shares`]).
+    Quadratic(Matching),
+}
+
+/// A quadratic-matching bucket's terms.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Matching {
+    /// The most one task's match may be, in millionths of the bucket.
+    pub cap_ppm: Option<u32>,
+    /// Pledges below this (in minor units) are not matched.
+    pub min_pledge: u64,
 }
 
 /// How a contributors' bucket weighs people.
@@ -99,6 +121,28 @@ pub enum Policy {
         discount_ppm: u32,
     },
     Balanced,
+    /// By the effort declared on contributions accepted since the previous executed
+    /// distribution, each minute weighted by the rate of its contribution's kind.
+    Time(TimeRates),
+}
+
+/// Weight per minute of declared effort for each kind of contribution.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TimeRates {
+    pub revision: u64,
+    pub external: u64,
+    pub care: u64,
+}
+
+impl TimeRates {
+    /// The rates by kind name, in the order the body form writes them.
+    pub fn by_kind(&self) -> [(&'static str, u64); 3] {
+        [
+            (ContributionKind::Care.as_str(), self.care),
+            (ContributionKind::External.as_str(), self.external),
+            (ContributionKind::Revision.as_str(), self.revision),
+        ]
+    }
 }
 
 impl Policy {
@@ -108,12 +152,13 @@ impl Policy {
             Policy::Immediate => "immediate",
             Policy::Recent { .. } => "recent",
             Policy::Balanced => "balanced",
+            Policy::Time(_) => "time",
         }
     }
 
     /// Whether the policy weighs credit from genesis (what "why did I get this" lists).
     pub fn since_genesis(&self) -> bool {
-        !matches!(self, Policy::Immediate)
+        !matches!(self, Policy::Immediate | Policy::Time(_))
     }
 }
 
@@ -361,6 +406,9 @@ fn read_target(r: &mut BodyReader<'_>, to: &str) -> Result<Target, Rejection> {
                 None | Some("lifetime") => Target::Contributors(Policy::Lifetime),
                 Some("immediate") => Target::Contributors(Policy::Immediate),
                 Some("balanced") => Target::Contributors(Policy::Balanced),
+                Some("time") => {
+                    Target::Contributors(Policy::Time(read_rates(r.required("rates")?)?))
+                }
                 Some("recent") => match r.uint("discount_ppm")? {
                     d if d <= PPM => Target::Contributors(Policy::Recent {
                         discount_ppm: d as u32,
@@ -380,16 +428,59 @@ fn read_target(r: &mut BodyReader<'_>, to: &str) -> Result<Target, Rejection> {
             memo: r.text("memo", 1, MEMO_LEN_MAX)?,
         },
         "splits" => Target::Splits(read_splits(r.required("splits")?)?),
+        "quadratic" => {
+            let cap_ppm = match r.optional_uint("cap_ppm")? {
+                Some(c) if c == 0 || c > PPM => {
+                    return reject(
+                        RejectionCode::BodyInvalid,
+                        format!("{PROPOSE}: `cap_ppm` is 1 to 1,000,000"),
+                    );
+                }
+                c => c.map(|c| c as u32),
+            };
+            let min_pledge = r.optional_uint("min_pledge")?.unwrap_or(0);
+            if min_pledge > AMOUNT_MAX {
+                return reject(RejectionCode::AmountInvalid, "`min_pledge` is too large");
+            }
+            Target::Quadratic(Matching {
+                cap_ppm,
+                min_pledge,
+            })
+        }
         _ => return bad_target(),
     };
     Ok(target)
+}
+
+/// A time bucket's `rates`: a weight per minute, at most [`time::RATE_MAX`], for every
+/// kind of contribution (zero: the kind does not count).
+fn read_rates(value: &Value) -> Result<TimeRates, Rejection> {
+    let mut r = BodyReader::new(PROPOSE, value)?;
+    let mut rate = |kind: ContributionKind| match r.uint(kind.as_str()) {
+        Ok(w) if w <= time::RATE_MAX => Ok(w),
+        Ok(_) => reject(
+            RejectionCode::BodyInvalid,
+            format!(
+                "{PROPOSE}: `rates` weigh a minute at most {}",
+                time::RATE_MAX
+            ),
+        ),
+        Err(e) => Err(e),
+    };
+    let rates = TimeRates {
+        revision: rate(ContributionKind::Revision)?,
+        external: rate(ContributionKind::External)?,
+        care: rate(ContributionKind::Care)?,
+    };
+    r.finish()?;
+    Ok(rates)
 }
 
 fn bad_target<T>() -> Result<T, Rejection> {
     reject(
         RejectionCode::BodyInvalid,
         format!(
-            "{PROPOSE}: `buckets` go `to` treasury, upstream, contributors (policy lifetime, immediate, balanced, or recent with `discount_ppm`), a `person` with a `memo`, or `splits`"
+            "{PROPOSE}: `buckets` go `to` treasury, upstream, contributors (policy lifetime, immediate, balanced, recent with `discount_ppm`, or time with `rates`), a `person` with a `memo`, `splits`, or `quadratic` matching of bounties"
         ),
     )
 }
@@ -452,6 +543,7 @@ impl Bucket {
             Target::Contributors(p) => ("contributors", Some(p.as_str())),
             Target::Person { .. } => ("person", None),
             Target::Splits(_) => ("splits", None),
+            Target::Quadratic(_) => ("quadratic", None),
         };
         (take, ppm, to, policy)
     }
@@ -475,6 +567,13 @@ pub fn bucket_value(b: &Bucket) -> Value {
         Target::Contributors(Policy::Recent { discount_ppm }) => {
             fields.push(("discount_ppm", Value::Unsigned(u64::from(*discount_ppm))));
         }
+        Target::Contributors(Policy::Time(rates)) => {
+            let rates = rates
+                .by_kind()
+                .into_iter()
+                .map(|(kind, w)| (kind, Value::Unsigned(w)));
+            fields.push(("rates", Value::text_map(rates)));
+        }
         Target::Person { key, memo } => {
             fields.push(("person", Value::Bytes(key.to_bytes().to_vec())));
             fields.push(("memo", Value::text(memo.clone())));
@@ -490,6 +589,14 @@ pub fn bucket_value(b: &Bucket) -> Value {
                 })
                 .collect();
             fields.push(("splits", Value::Array(items)));
+        }
+        Target::Quadratic(m) => {
+            if let Some(cap) = m.cap_ppm {
+                fields.push(("cap_ppm", Value::Unsigned(u64::from(cap))));
+            }
+            if m.min_pledge > 0 {
+                fields.push(("min_pledge", Value::Unsigned(m.min_pledge)));
+            }
         }
         Target::Treasury | Target::Upstream | Target::Contributors(_) => {}
     }
@@ -672,6 +779,7 @@ fn shares_of(
                 Basis::Balanced { shortfall, .. } => floor(shortfall),
                 Basis::Split { weight_ppm } => u64::from(*weight_ppm),
                 Basis::Immediate { credit } => *credit,
+                Basis::Time { weight, .. } => *weight,
                 _ => 1,
             };
             Some(Share {
@@ -755,6 +863,18 @@ pub fn compute(
             Target::Contributors(Policy::Balanced) => {
                 shares_of(sourcecred::balanced(take, 0, &histories), &people)?
             }
+            Target::Contributors(Policy::Time(rates)) => {
+                let (entries, named) = time_entries(state, since.min(pin), pin);
+                let rates: Vec<Rate> = rates
+                    .by_kind()
+                    .into_iter()
+                    .map(|(kind, weight_per_minute)| Rate {
+                        kind: kind.to_owned(),
+                        weight_per_minute,
+                    })
+                    .collect();
+                shares_of(time::time_weighted(take, &rates, &entries), &named)?
+            }
             Target::Person { key, .. } if take > 0 => vec![Share {
                 to: Beneficiary::Person(*key),
                 weight: 1,
@@ -772,6 +892,7 @@ pub fn compute(
                 let named = splits.iter().map(|(key, _)| (key.to_hex(), *key)).collect();
                 shares_of(split_ppm(take, &receivers), &named)?
             }
+            Target::Quadratic(matching) => quadratic_shares(state, take, currency, pin, matching)?,
         };
         results.push(BucketResult {
             bucket: bucket.clone(),
@@ -780,6 +901,133 @@ pub fn compute(
         });
     }
     Ok(results)
+}
+
+/// The effort declared on contributions accepted at a ledger index in `since..before`,
+/// split among co-authors by their shares as the production record splits it (floors,
+/// the remainder to the submitter), as time entries per person and kind of contribution;
+/// a person's total of a kind is entered in pieces of at most a week, the longest entry
+/// the policy takes. Also the people by recipient id.
+fn time_entries(
+    state: &State,
+    since: u64,
+    before: u64,
+) -> (Vec<TimeEntry>, BTreeMap<String, AuthorKey>) {
+    let production = &state.production;
+    let mut minutes: BTreeMap<(AuthorKey, &'static str), u64> = BTreeMap::new();
+    for id in &production.contribution_order {
+        let Some(c) = production.contributions.get(id) else {
+            continue;
+        };
+        match equation::accepted(c) {
+            Some((index, _)) if index >= since && index < before => {}
+            _ => continue,
+        }
+        let total_shares: u128 = c.authors.iter().map(|(_, s)| u128::from(*s)).sum();
+        let parts: Vec<u64> = c
+            .authors
+            .iter()
+            .map(|(_, share)| {
+                (u128::from(c.effort_minutes) * u128::from(*share) / total_shares.max(1)) as u64
+            })
+            .collect();
+        let rest = c.effort_minutes - parts.iter().sum::<u64>();
+        for (i, ((key, _), part)) in c.authors.iter().zip(parts).enumerate() {
+            let part = if i == 0 { part + rest } else { part };
+            let sum = minutes.entry((*key, c.kind.as_str())).or_default();
+            *sum = sum.saturating_add(part);
+        }
+    }
+    let mut entries = Vec::new();
+    let mut named = BTreeMap::new();
+    for ((key, kind), mut left) in minutes {
+        let recipient = recipient_id(&key);
+        named.insert(recipient.as_str().to_owned(), key);
+        while left > 0 {
+            let piece = left.min(time::ENTRY_MINUTES_MAX);
+            entries.push(TimeEntry {
+                recipient: recipient.clone(),
+                kind: kind.to_owned(),
+                minutes: piece,
+            });
+            left -= piece;
+        }
+    }
+    (entries, named)
+}
+
+/// Quadratic matching (Gitcoin's linear CLR, `commons_value::policy::quadratic`) of the
+/// bounties in `currency` escrowed on open tasks before the pin: a task is a project, a
+/// pledger a contributor (all of one pledger's bounties on a task add up first), so many
+/// small pledges from many people draw more of the bucket than one large one. Only
+/// pledges that name their pledger by key count (an anonymous pledge could be anyone,
+/// many times over); a lone pledger earns no match. The weight shown is the match weight
+/// `(Σ√cᵢ)² − Σcᵢ` in minor units, floored.
+fn quadratic_shares(
+    state: &State,
+    take: u64,
+    currency: &str,
+    pin: u64,
+    matching: &Matching,
+) -> Result<Vec<Share>, Rejection> {
+    let bounties = &state.economy.bounties;
+    let mut tasks = BTreeMap::new();
+    let mut contributions = Vec::new();
+    for (task, ids) in &bounties.escrowed {
+        if !state
+            .production
+            .tasks
+            .get(task)
+            .is_some_and(|t| t.is_open())
+        {
+            continue;
+        }
+        for b in ids.iter().filter_map(|id| bounties.bounties.get(id)) {
+            let Some(pledger) = b.pledger else { continue };
+            if b.currency != currency || b.index >= pin {
+                continue;
+            }
+            let project = RecipientId::new(task.to_hex()).expect("an id's hex is a recipient id");
+            tasks.insert(project.as_str().to_owned(), *task);
+            contributions.push(Contribution {
+                contributor: recipient_id(&pledger),
+                project,
+                amount: b.amount,
+            });
+        }
+    }
+    let round = Round {
+        contributions,
+        contribution_min: matching.min_pledge,
+        cap: matching.cap_ppm.map(MatchCap::SharePpm),
+    };
+    let allocation = quadratic::quadratic_match(take, &round).map_err(|e| {
+        Rejection::new(
+            RejectionCode::LimitReached,
+            format!("{PROPOSE}: the policy cannot run: {e}"),
+        )
+    })?;
+    Ok(allocation
+        .shares
+        .into_iter()
+        .filter_map(|share| {
+            let task = tasks.get(share.recipient.as_str())?;
+            let weight = match &share.basis {
+                Basis::Quadratic { match_weight, .. } => match_weight
+                    .0
+                    .floor()
+                    .to_integer()
+                    .to_u64()
+                    .unwrap_or(u64::MAX),
+                _ => 0,
+            };
+            (weight > 0 || share.amount > 0).then_some(Share {
+                to: Beneficiary::Task(*task),
+                weight,
+                amount: share.amount,
+            })
+        })
+        .collect())
 }
 
 fn mul_ppm(amount: u64, ppm: u64) -> u64 {
@@ -929,7 +1177,7 @@ fn carry(
                     carried.insert(*key, *amount);
                 }
             }
-            Beneficiary::Upstream(_) => {
+            Beneficiary::Upstream(_) | Beneficiary::Task(_) => {
                 if *amount > 0 {
                     credited.insert(to.clone(), *amount);
                 }
@@ -1003,6 +1251,9 @@ pub(crate) fn execute(state: &mut State, input: &Input<'_>) -> Result<Applied, R
     }
     let currency = d.currency.clone();
     let mut transfers = Vec::new();
+    // Quadratic matches that go into a task's escrow; one whose task closed since the
+    // proposal stays in the treasury.
+    let mut matches = Vec::new();
     let books = &state.economy.books;
     for (to, amount) in &d.credited {
         match to {
@@ -1032,6 +1283,17 @@ pub(crate) fn execute(state: &mut State, input: &Input<'_>) -> Result<Applied, R
                 amount: *amount,
                 currency: currency.clone(),
             }),
+            Beneficiary::Task(task) => {
+                if bounty::can_match(state, task) {
+                    transfers.push(Transfer {
+                        from: Account::Treasury,
+                        to: Account::Escrow(*task),
+                        amount: *amount,
+                        currency: currency.clone(),
+                    });
+                    matches.push((*task, *amount));
+                }
+            }
         }
     }
     for (key, amount) in &d.carried {
@@ -1048,13 +1310,17 @@ pub(crate) fn execute(state: &mut State, input: &Input<'_>) -> Result<Applied, R
         .economy
         .books
         .post(transfers, event, input.index, time_ms, EXECUTE, None)?;
+    let mut applied = Applied::default();
+    for (task, amount) in matches {
+        let bounty = bounty::record_match(state, input, &id, task, amount, &currency);
+        applied.touch(RowKey::Bounty(bounty));
+    }
     if let Some(d) = state.economy.distributions.get_mut(&id) {
         d.status = Status::Executed {
             index: input.index,
             time_ms,
         };
     }
-    let mut applied = Applied::default();
     super::touch_lines(state, &event, &mut applied);
     applied.touch(RowKey::Distribution(id));
     Ok(applied)

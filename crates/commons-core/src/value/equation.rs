@@ -23,8 +23,8 @@ use super::{LABEL_WEIGHTS_MAX, UPSTREAM_MAX};
 use crate::body::BodyReader;
 use crate::production::{Contribution, ContributionStatus, Production, Verdict};
 use crate::rejection::{Rejection, RejectionCode, reject};
-use commons_ledger::AuthorKey;
 use commons_ledger::cbor::Value;
+use commons_ledger::{AuthorKey, EventId};
 use num_bigint::BigInt;
 use num_rational::BigRational;
 use num_traits::{One, Zero};
@@ -97,6 +97,8 @@ impl Default for Equation {
 pub enum Beneficiary {
     Person(AuthorKey),
     Upstream(String),
+    /// A task's bounty escrow (a quadratic match).
+    Task(EventId),
 }
 
 /// Why a beneficiary gets part of a contribution's value.

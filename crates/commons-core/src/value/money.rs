@@ -246,6 +246,10 @@ impl Books {
         // One event may post more than once (a tick closing several polls): its lines
         // are contiguous, so its range grows.
         let end = self.lines.len();
+        if end == start {
+            // Nothing moved (a distribution that placed nothing): no lines to show.
+            return Ok(());
+        }
         self.by_event
             .entry(event)
             .and_modify(|range| range.1 = end)

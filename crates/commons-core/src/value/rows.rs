@@ -147,6 +147,7 @@ pub(crate) fn beneficiary_text(b: &Beneficiary) -> String {
     match b {
         Beneficiary::Person(k) => k.to_hex(),
         Beneficiary::Upstream(name) => format!("upstream:{name}"),
+        Beneficiary::Task(task) => format!("task:{}", task.to_hex()),
     }
 }
 

@@ -889,6 +889,148 @@ mod bounties {
         assert!(w.state.economy.bounties.escrowed.is_empty());
         w.check_laws();
     }
+
+    /// Quadratic matching of bounty pledges (Gitcoin's linear CLR, perfect squares so
+    /// every root is exact): task A has 400 from each of keys 6 and 7, a match weight of
+    /// (20 + 20)² − 800 = 800; task B has 900 from key 6 alone, weight 0; task C has 100
+    /// from each of keys 6, 7 and 8, (3 × 10)² − 300 = 600, and an anonymous 1,000 that
+    /// does not count. A pot of 1,400 matches 800 and 600; capped at half the pot, A gets
+    /// 700 and the water-filling gives C the other 700.
+    #[test]
+    fn quadratic_matching_adds_to_the_escrow_of_widely_backed_tasks() {
+        use super::policies::{execute, propose};
+        let mut w = world();
+        w.ok(0, INCOME, income_body(Value::Unsigned(1_000_000), EUR));
+        let [a, b, c] = ["Task A", "Task B", "Task C"].map(|t| task(&mut w, t));
+        for (t, amount, pledger) in [
+            (a, 400, Some(6)),
+            (a, 400, Some(7)),
+            (b, 900, Some(6)),
+            (c, 100, Some(6)),
+            (c, 100, Some(7)),
+            (c, 100, Some(8)),
+            (c, 1_000, None),
+        ] {
+            let pledger = pledger.map(|i| w.key(i));
+            w.ok(0, bounty::FUND, fund(&t, amount, pledger, "treasury"));
+        }
+        let matched = |w: &World, d: &EventId| {
+            let bucket = &w.state.economy.distributions[d].buckets[0];
+            [a, b, c].map(|t| {
+                bucket
+                    .shares
+                    .iter()
+                    .find(|s| s.to == equation::Beneficiary::Task(t))
+                    .map_or((0, 0), |s| (s.weight, s.amount))
+            })
+        };
+        let uncapped = propose(&mut w, 1_400, vec![("to", Value::text("quadratic"))]);
+        assert_eq!(matched(&w, &uncapped), [(800, 800), (0, 0), (600, 600)]);
+        let capped = propose(
+            &mut w,
+            1_400,
+            vec![
+                ("to", Value::text("quadratic")),
+                ("cap_ppm", Value::Unsigned(500_000)),
+            ],
+        );
+        assert_eq!(matched(&w, &capped), [(800, 700), (0, 0), (600, 700)]);
+        // A minimum pledge of 101 leaves C with no counted pledge: A takes the whole pot.
+        let min = propose(
+            &mut w,
+            1_400,
+            vec![
+                ("to", Value::text("quadratic")),
+                ("min_pledge", Value::Unsigned(101)),
+            ],
+        );
+        assert_eq!(matched(&w, &min), [(800, 1_400), (0, 0), (0, 0)]);
+        // Executed, the matches join the escrow as bounties that go to the treasury if
+        // the task closes unresolved; a task closed since the proposal gets nothing, and
+        // its match stays in the treasury.
+        w.ok(
+            0,
+            tasks::CLOSE,
+            Value::text_map([
+                ("task", id_value(&c)),
+                ("reason", Value::text("done elsewhere")),
+            ]),
+        );
+        let treasury = w.state.economy.books.holds(&Account::Treasury, EUR);
+        execute(&mut w, &capped);
+        let escrow =
+            |w: &World, t: &EventId| w.state.economy.books.holds(&Account::Escrow(*t), EUR);
+        assert_eq!(
+            (escrow(&w, &a), escrow(&w, &b), escrow(&w, &c)),
+            (1_500, 900, 0)
+        );
+        assert_eq!(
+            w.state.economy.books.holds(&Account::Treasury, EUR),
+            treasury - 700
+        );
+        let m = &w.state.economy.bounties.bounties[&bounty::match_id(&capped, &a)];
+        assert_eq!(
+            (m.amount, m.pledger, m.source.as_str()),
+            (700, None, "quadratic match")
+        );
+        assert!(matches!(m.state, BountyState::Escrowed));
+        // Resolving A releases the pledges and the match to its co-authors alike.
+        let work = NewContribution {
+            area: "guide".into(),
+            kind: "external".into(),
+            title: "Task A, done".into(),
+            description: None,
+            tasks: vec![a],
+            authors: vec![],
+            effort_minutes: Some(60),
+            sponsor: None,
+            revision: None,
+            evidence: vec!["https://example.org/a".into()],
+            checklist: vec![],
+        };
+        let before = owed(&w, 2);
+        let done = w.ok(2, contributions::SUBMIT, work.body());
+        w.ok(0, contributions::REVIEW, review(&done, "approve", None));
+        assert_eq!(owed(&w, 2) - before, 1_500);
+        w.check_laws();
+    }
+
+    #[test]
+    fn malformed_quadratic_buckets_are_refused() {
+        use super::policies::policy_body;
+        let mut w = world();
+        w.ok(0, INCOME, income_body(Value::Unsigned(1_000_000), EUR));
+        let quadratic = |extra: Vec<(&'static str, Value)>| {
+            [vec![("to", Value::text("quadratic"))], extra].concat()
+        };
+        for (bucket, expected) in [
+            (
+                quadratic(vec![("cap_ppm", Value::Unsigned(0))]),
+                "body_invalid",
+            ),
+            (
+                quadratic(vec![("cap_ppm", Value::Unsigned(1_000_001))]),
+                "body_invalid",
+            ),
+            (
+                quadratic(vec![("policy", Value::text("balanced"))]),
+                "body_invalid",
+            ),
+            (
+                quadratic(vec![("min_pledge", Value::text("ten"))]),
+                "body_invalid",
+            ),
+            (
+                quadratic(vec![("min_pledge", Value::Unsigned(u64::MAX))]),
+                "amount_invalid",
+            ),
+        ] {
+            let shown = format!("{bucket:?}");
+            let body = policy_body(&w, 1_000, bucket);
+            assert_eq!(code(w.send(0, PROPOSE, body)), expected, "{shown}");
+        }
+        assert!(w.state.economy.distributions.is_empty());
+    }
 }
 
 /// The policies beyond lifetime and immediate, as buckets of real distributions: SPECIAL
@@ -898,12 +1040,16 @@ mod policies {
     use super::*;
     use crate::projection::key_value;
 
-    fn propose(w: &mut World, amount: u64, bucket: Vec<(&'static str, Value)>) -> EventId {
+    pub(super) fn propose(
+        w: &mut World,
+        amount: u64,
+        bucket: Vec<(&'static str, Value)>,
+    ) -> EventId {
         let body = policy_body(w, amount, bucket);
         w.ok(0, PROPOSE, body)
     }
 
-    fn policy_body(w: &World, amount: u64, bucket: Vec<(&'static str, Value)>) -> Value {
+    pub(super) fn policy_body(w: &World, amount: u64, bucket: Vec<(&'static str, Value)>) -> Value {
         let mut fields = vec![
             ("name", Value::text("the bucket")),
             ("take", Value::text("rest")),
@@ -924,7 +1070,7 @@ mod policies {
         ])
     }
 
-    fn execute(w: &mut World, d: &EventId) {
+    pub(super) fn execute(w: &mut World, d: &EventId) {
         let target = Value::text_map([("distribution", id_value(d))]);
         w.ok(0, APPROVE, target.clone());
         w.ok(1, APPROVE, target.clone());
@@ -1086,6 +1232,75 @@ mod policies {
         w.check_laws();
     }
 
+    fn rates(revision: u64, external: u64, care: u64) -> Value {
+        Value::text_map([
+            ("revision", Value::Unsigned(revision)),
+            ("external", Value::Unsigned(external)),
+            ("care", Value::Unsigned(care)),
+        ])
+    }
+
+    fn time(rates: Value) -> Vec<(&'static str, Value)> {
+        [contributors("time"), vec![("rates", rates)]].concat()
+    }
+
+    /// Time-weighted: key 2's 60 minutes of care at 2 a minute (120), and 20,000 minutes
+    /// of external work shared 3 : 1 by keys 3 and 4 at 3 a minute (15,000 and 5,000
+    /// minutes: 45,000 and 15,000). Of 10,000 that is 19.96…, 7,485.03… and 2,495.01…;
+    /// the floors leave one unit, which goes to the largest remainder, key 2's.
+    #[test]
+    fn time_weighted_pays_validated_effort_at_the_rate_of_its_kind() {
+        let mut w = world();
+        w.ok(0, INCOME, income_body(Value::Unsigned(1_000_000), EUR));
+        let long = w.ok(
+            3,
+            contributions::SUBMIT,
+            NewContribution {
+                area: "guide".into(),
+                kind: "external".into(),
+                title: "A long port".into(),
+                description: None,
+                tasks: vec![],
+                authors: vec![(w.key(3), 3), (w.key(4), 1)],
+                effort_minutes: Some(20_000),
+                sponsor: None,
+                revision: None,
+                evidence: vec!["https://example.org/port".into()],
+                checklist: vec![],
+            }
+            .body(),
+        );
+        // Effort not yet validated counts for nothing.
+        let early = propose(&mut w, 10_000, time(rates(1, 3, 2)));
+        assert_eq!(shares(&w, &early), [(120, 10_000), (0, 0), (0, 0)]);
+        w.ok(0, contributions::REVIEW, review(&long, "approve", None));
+        let d = propose(&mut w, 10_000, time(rates(1, 3, 2)));
+        assert_eq!(
+            shares(&w, &d),
+            [(120, 20), (45_000, 7_485), (15_000, 2_495)]
+        );
+        // A rate of zero leaves the kind out.
+        let no_care = propose(&mut w, 10_000, time(rates(1, 3, 0)));
+        assert_eq!(
+            shares(&w, &no_care),
+            [(0, 0), (45_000, 7_500), (15_000, 2_500)]
+        );
+        execute(&mut w, &d);
+        // The next time bucket sees only what was accepted after this pin: nothing, so
+        // the money stays in the treasury.
+        let treasury = w.state.economy.books.holds(&Account::Treasury, EUR);
+        let idle = propose(&mut w, 5_000, time(rates(1, 3, 2)));
+        assert_eq!(shares(&w, &idle), [(0, 0); 3]);
+        execute(&mut w, &idle);
+        assert_eq!(
+            w.state.economy.books.holds(&Account::Treasury, EUR),
+            treasury
+        );
+        let owed = |i: usize| w.state.economy.books.holds(&Account::Owed(w.key(i)), EUR);
+        assert_eq!((owed(2), owed(3), owed(4)), (20, 7_485, 2_495));
+        w.check_laws();
+    }
+
     #[test]
     fn malformed_policy_buckets_are_refused() {
         let mut w = world();
@@ -1142,6 +1357,21 @@ mod policies {
                 ),
             ],
             contributors("generous"),
+            // Time needs a rate for every kind, each at most the policy's largest.
+            contributors("time"),
+            time(Value::text_map([("care", Value::Unsigned(1))])),
+            time(rates(1, 1, 1_000_001)),
+            time(Value::text_map([
+                ("revision", Value::Unsigned(1)),
+                ("external", Value::Unsigned(1)),
+                ("care", Value::Unsigned(1)),
+                ("meetings", Value::Unsigned(1)),
+            ])),
+            [
+                time(rates(1, 1, 1)),
+                vec![("discount_ppm", Value::Unsigned(1))],
+            ]
+            .concat(),
         ];
         for bucket in cases {
             let shown = format!("{bucket:?}");
