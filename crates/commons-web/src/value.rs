@@ -129,14 +129,15 @@ impl BalanceJson {
     }
 }
 
-/// Who receives a share: a person (by key) or an upstream commons (by name).
+/// Who receives a share: a person (by key), an upstream commons (by name) or a task's
+/// bounty escrow (a quadratic match, by the task's id).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct RecipientJson {
-    /// `person` or `upstream`.
+    /// `person`, `upstream` or `task`.
     pub kind: &'static str,
-    /// The person's key (hex); `null` for an upstream commons.
+    /// The person's key or the task's id (hex); `null` for an upstream commons.
     pub key: Option<String>,
-    /// The person's published name, or the upstream commons' name.
+    /// The person's published name, the upstream commons' name or the task's title.
     pub name: Option<String>,
 }
 
@@ -152,6 +153,11 @@ impl RecipientJson {
                 kind: "upstream",
                 key: None,
                 name: Some(name.clone()),
+            },
+            Beneficiary::Task(task) => RecipientJson {
+                kind: "task",
+                key: Some(task.to_hex()),
+                name: state.production.tasks.get(task).map(|t| t.title.clone()),
             },
         }
     }
@@ -926,13 +932,19 @@ pub struct BucketJson {
     /// left) or `rest`.
     pub take: &'static str,
     pub share_ppm: Option<u64>,
-    /// `treasury`, `upstream`, `contributors`, `person` (one named person) or `splits`
-    /// (named people in parts per million).
+    /// `treasury`, `upstream`, `contributors`, `person` (one named person), `splits`
+    /// (named people in parts per million) or `quadratic` (matching of bounty pledges).
     pub to: &'static str,
-    /// For contributors: `lifetime`, `immediate`, `recent` or `balanced`.
+    /// For contributors: `lifetime`, `immediate`, `recent`, `balanced` or `time`.
     pub policy: Option<&'static str>,
     /// For `recent`: the discount per interval of age, in millionths.
     pub discount_ppm: Option<u32>,
+    /// For `time`: the weight of a minute of declared effort per kind of contribution.
+    pub rates: Option<BTreeMap<&'static str, u64>>,
+    /// For `quadratic`: the most one task's match may be, in millionths of the bucket.
+    pub cap_ppm: Option<u32>,
+    /// For `quadratic`: pledges below this many minor units are not matched.
+    pub min_pledge: Option<u64>,
     /// For `person`: why they get the bucket.
     pub memo: Option<String>,
     pub amount: MoneyJson,
@@ -1020,6 +1032,20 @@ pub fn distribution_json(
                     policy,
                     discount_ppm: match r.bucket.target {
                         Target::Contributors(Policy::Recent { discount_ppm }) => Some(discount_ppm),
+                        _ => None,
+                    },
+                    rates: match r.bucket.target {
+                        Target::Contributors(Policy::Time(rates)) => {
+                            Some(rates.by_kind().into_iter().collect())
+                        }
+                        _ => None,
+                    },
+                    cap_ppm: match r.bucket.target {
+                        Target::Quadratic(m) => m.cap_ppm,
+                        _ => None,
+                    },
+                    min_pledge: match r.bucket.target {
+                        Target::Quadratic(m) => Some(m.min_pledge),
                         _ => None,
                     },
                     memo: match &r.bucket.target {
@@ -1180,9 +1206,11 @@ pub fn explain(s: &CommonsState, d: &Distribution, who: &AuthorKey) -> Explanati
             let window = match &r.bucket.target {
                 Target::Contributors(p) if p.since_genesis() => Some(0),
                 Target::Contributors(_) => Some(since),
-                Target::Treasury | Target::Upstream | Target::Person { .. } | Target::Splits(_) => {
-                    None
-                }
+                Target::Treasury
+                | Target::Upstream
+                | Target::Person { .. }
+                | Target::Splits(_)
+                | Target::Quadratic(_) => None,
             };
             let mine = r.shares.iter().find(|x| x.to == me);
             let total_weight = r

@@ -1085,3 +1085,59 @@ async fn an_equation_poll_shows_before_anyone_votes_what_it_would_change_as_the_
     assert!(at < page.text.find("id=\"vote\"").unwrap());
     page.shows("id=\"n-voters\">0 voters");
 }
+
+/// The proposal form's time-weighted policy and quadratic matching: Ben's 90 minutes of
+/// validated care work take the whole time bucket, and with no bounty pledged the matching
+/// bucket places nothing and says so; the page says how each bucket weighs, as the API
+/// does.
+#[tokio::test]
+async fn the_form_proposes_time_weighted_and_quadratic_buckets() {
+    let site = secret_site().await;
+    let mut p = commons_with_treasurers(&site).await;
+    let path = p.path.clone();
+    donation(&site, &mut p.tess, &path, "100").await;
+    let distributions = format!("{path}/distributions");
+    let fields = [
+        ("title", "Effort"),
+        ("amount", "100"),
+        ("currency", "EUR"),
+        ("bucket-0-name", "Matching"),
+        ("bucket-0-take", "straight"),
+        ("bucket-0-share", "20"),
+        ("bucket-0-to", "quadratic"),
+        ("bucket-0-policy", "lifetime"),
+        ("bucket-1-name", "Time"),
+        ("bucket-1-take", "rest"),
+        ("bucket-1-share", ""),
+        ("bucket-1-to", "contributors"),
+        ("bucket-1-policy", "time"),
+    ];
+    p.founder
+        .act_and_see(&site, &distributions, &distributions, &fields, "proposed")
+        .await;
+    let list = p.founder.get(&site, &distributions).await;
+    let id = first_linked(&list.text, &distributions);
+    let page = p.founder.get(&site, &format!("{distributions}/{id}")).await;
+    preview("distribution-time.html", &page.text);
+    page.shows("matches the bounties pledged on open tasks quadratically");
+    page.shows("a minute weighing 1 for care, 1 for external, 1 for revision");
+    page.shows("<strong>80.00 EUR</strong>");
+    let json = api(&site, &mut p.founder, &format!("/distributions/{id}")).await;
+    let buckets = &json["buckets"];
+    assert_eq!(buckets[0]["to"], "quadratic");
+    assert_eq!(buckets[0]["n_shares"], 0);
+    assert_eq!(buckets[0]["amount"]["minor"], 2_000);
+    assert_eq!(buckets[1]["policy"], "time");
+    assert_eq!(
+        buckets[1]["rates"],
+        serde_json::json!({"care": 1, "external": 1, "revision": 1})
+    );
+    let shares = buckets[1]["shares"].as_array().unwrap();
+    assert_eq!(shares.len(), 1);
+    assert_eq!(
+        shares[0]["recipient"]["key"],
+        p.ben_key.author_key().to_hex()
+    );
+    assert_eq!(shares[0]["weight"], 90);
+    assert_eq!(shares[0]["amount"]["minor"], 8_000);
+}

@@ -13,7 +13,7 @@ use crate::progress::CliProgress;
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use commons_core::State;
-use commons_core::value::distribution::{self, Distribution, Status, Target};
+use commons_core::value::distribution::{self, Distribution, Policy, Status, Target};
 use commons_core::value::equation::{self, Beneficiary, Role};
 use commons_core::value::money::{Account, Line};
 use commons_core::value::{INCOME, Income, PAYOUT, REVERSE};
@@ -316,6 +316,7 @@ fn beneficiary_id(b: &Beneficiary) -> String {
     match b {
         Beneficiary::Person(key) => key.to_hex(),
         Beneficiary::Upstream(name) => format!("upstream:{name}"),
+        Beneficiary::Task(task) => format!("task:{}", task.to_hex()),
     }
 }
 
@@ -323,6 +324,7 @@ fn beneficiary_name(state: &State, b: &Beneficiary) -> Option<String> {
     match b {
         Beneficiary::Person(key) => state.display_name(key).map(str::to_owned),
         Beneficiary::Upstream(name) => Some(name.clone()),
+        Beneficiary::Task(task) => state.production.tasks.get(task).map(|t| t.title.clone()),
     }
 }
 
@@ -518,7 +520,7 @@ impl Explanation<'_> {
                     .collect();
                 let carried = match b {
                     Beneficiary::Person(k) => d.carried.get(k).copied().unwrap_or(0),
-                    Beneficiary::Upstream(_) => 0,
+                    Beneficiary::Upstream(_) | Beneficiary::Task(_) => 0,
                 };
                 json!({
                     "recipient": beneficiary_id(b),
@@ -640,11 +642,21 @@ impl Explanation<'_> {
                 Target::Contributors(_) if b.shares.is_empty() => {
                     "no credit: kept in the treasury".to_owned()
                 }
+                Target::Contributors(Policy::Time(_)) => format!(
+                    "{} contributors by validated effort, weighted per kind",
+                    b.shares.len()
+                ),
                 Target::Contributors(p) => {
                     format!("{} contributors by {} credit", b.shares.len(), p.as_str())
                 }
                 Target::Person { memo, .. } => format!("to one person: {memo}"),
                 Target::Splits(s) => format!("fixed splits among {} people", s.len()),
+                Target::Quadratic(_) if b.shares.is_empty() => {
+                    "no matchable pledges: kept in the treasury".to_owned()
+                }
+                Target::Quadratic(_) => {
+                    format!("quadratic match of pledges on {} tasks", b.shares.len())
+                }
             };
             let how = format!("{take}{share}");
             let _ = writeln!(
@@ -664,6 +676,10 @@ impl Explanation<'_> {
             let label = match b {
                 Beneficiary::Person(k) => who(k),
                 Beneficiary::Upstream(name) => format!("upstream commons {name}"),
+                Beneficiary::Task(_) => format!(
+                    "bounty escrow of task {}",
+                    beneficiary_name(state, b).unwrap_or_else(|| beneficiary_id(b))
+                ),
             };
             let _ = writeln!(out, "  {label}: {}", currency.format(total));
             for r in &d.buckets {
@@ -982,6 +998,8 @@ impl<'a> Flows<'a> {
         match b {
             Beneficiary::Person(key) => self.person(key),
             Beneficiary::Upstream(name) => self.upstream(name),
+            // The association holds a task's bounty escrow.
+            Beneficiary::Task(_) => self.commons_iri.clone(),
         }
     }
 

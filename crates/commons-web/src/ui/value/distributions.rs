@@ -20,7 +20,8 @@ use crate::value::{
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use commons_core::value::distribution::{
-    self as rules, BUCKETS_MAX, Bucket, PPM, Policy, Take, Target, bucket_value,
+    self as rules, BUCKETS_MAX, Bucket, Matching, PPM, Policy, Take, Target, TimeRates,
+    bucket_value,
 };
 use commons_core::value::is_treasurer;
 use commons_ledger::AuthorKey;
@@ -31,6 +32,13 @@ use minijinja::{Value, context};
 pub const BUCKET_ROWS: usize = 4;
 /// The discount per interval the form's `recent` policy uses (the API takes any).
 pub const FORM_RECENT_DISCOUNT_PPM: u32 = 100_000;
+/// The rates the form's `time` policy uses: a minute of any kind counts 1 (the API takes
+/// any rates).
+pub const FORM_TIME_RATES: TimeRates = TimeRates {
+    revision: 1,
+    external: 1,
+    care: 1,
+};
 /// Shares listed per bucket on a distribution's page (the API pages through all).
 pub const SHARES_SHOWN_MAX: usize = 200;
 /// Distributions a page of a person's earnings explains.
@@ -144,11 +152,16 @@ fn buckets_of(f: &Fields) -> Result<Vec<Bucket>, String> {
         let target = match (field("to").as_str(), field("policy").as_str()) {
             ("treasury", _) => Target::Treasury,
             ("upstream", _) => Target::Upstream,
+            ("quadratic", _) => Target::Quadratic(Matching {
+                cap_ppm: None,
+                min_pledge: 0,
+            }),
             (_, "immediate") => Target::Contributors(Policy::Immediate),
             (_, "recent") => Target::Contributors(Policy::Recent {
                 discount_ppm: FORM_RECENT_DISCOUNT_PPM,
             }),
             (_, "balanced") => Target::Contributors(Policy::Balanced),
+            (_, "time") => Target::Contributors(Policy::Time(FORM_TIME_RATES)),
             _ => Target::Contributors(Policy::Lifetime),
         };
         buckets.push(Bucket { name, take, target });
