@@ -97,6 +97,28 @@ pub struct Bounties {
     pub escrowed: BTreeMap<EventId, Vec<EventId>>,
 }
 
+impl Bounties {
+    /// Refuses a new bounty on `task` past the commons' or the task's limit.
+    fn room_on(&self, task: &EventId) -> Result<(), Rejection> {
+        if self.bounties.len() >= BOUNTIES_MAX {
+            return crate::production::limit_reached("bounties", BOUNTIES_MAX);
+        }
+        if self.escrowed.get(task).map_or(0, Vec::len) >= BOUNTIES_PER_TASK_MAX {
+            return crate::production::limit_reached("bounties on a task", BOUNTIES_PER_TASK_MAX);
+        }
+        Ok(())
+    }
+
+    /// Keeps a bounty whose money is in its task's escrow.
+    fn escrow(&mut self, bounty: Bounty) {
+        self.escrowed
+            .entry(bounty.task)
+            .or_default()
+            .push(bounty.id);
+        self.bounties.insert(bounty.id, bounty);
+    }
+}
+
 /// `bounty.fund`: a treasurer records a pledge's money arriving into a task's escrow.
 pub(crate) fn fund(state: &mut State, input: &Input<'_>) -> Result<Applied, Rejection> {
     require_treasurer(state, &input.event.header.author, "fund a bounty")?;
@@ -132,13 +154,7 @@ pub(crate) fn fund(state: &mut State, input: &Input<'_>) -> Result<Applied, Reje
         }
         Some(_) => {}
     }
-    let bounties = &state.economy.bounties;
-    if bounties.bounties.len() >= BOUNTIES_MAX {
-        return crate::production::limit_reached("bounties", BOUNTIES_MAX);
-    }
-    if bounties.escrowed.get(&task).map_or(0, Vec::len) >= BOUNTIES_PER_TASK_MAX {
-        return crate::production::limit_reached("bounties on a task", BOUNTIES_PER_TASK_MAX);
-    }
+    state.economy.bounties.room_on(&task)?;
     let id = input.event.id;
     super::post(
         state,
@@ -151,24 +167,19 @@ pub(crate) fn fund(state: &mut State, input: &Input<'_>) -> Result<Applied, Reje
         }],
         FUND,
     )?;
-    let bounties = &mut state.economy.bounties;
-    bounties.bounties.insert(
+    state.economy.bounties.escrow(Bounty {
         id,
-        Bounty {
-            id,
-            task,
-            by: input.event.header.author,
-            index: input.index,
-            pledger,
-            source,
-            reference,
-            amount,
-            currency,
-            unresolved,
-            state: BountyState::Escrowed,
-        },
-    );
-    bounties.escrowed.entry(task).or_default().push(id);
+        task,
+        by: input.event.header.author,
+        index: input.index,
+        pledger,
+        source,
+        reference,
+        amount,
+        currency,
+        unresolved,
+        state: BountyState::Escrowed,
+    });
     let mut applied = Applied::default();
     touch_lines(state, &id, &mut applied);
     applied.touch(RowKey::Bounty(id));
@@ -179,14 +190,12 @@ pub(crate) fn fund(state: &mut State, input: &Input<'_>) -> Result<Applied, Reje
 /// and neither the task's nor the commons' bounty limit is reached (otherwise the match
 /// stays in the treasury).
 pub(crate) fn can_match(state: &State, task: &EventId) -> bool {
-    let bounties = &state.economy.bounties;
     state
         .production
         .tasks
         .get(task)
         .is_some_and(|t| t.is_open())
-        && bounties.bounties.len() < BOUNTIES_MAX
-        && bounties.escrowed.get(task).map_or(0, Vec::len) < BOUNTIES_PER_TASK_MAX
+        && state.economy.bounties.room_on(task).is_ok()
 }
 
 /// The id of the bounty a distribution's quadratic match adds to a task: SHA-256 of
@@ -210,24 +219,19 @@ pub(crate) fn record_match(
     currency: &str,
 ) -> EventId {
     let id = match_id(distribution, &task);
-    let bounties = &mut state.economy.bounties;
-    bounties.bounties.insert(
+    state.economy.bounties.escrow(Bounty {
         id,
-        Bounty {
-            id,
-            task,
-            by: input.event.header.author,
-            index: input.index,
-            pledger: None,
-            source: "quadratic match".to_owned(),
-            reference: distribution.to_hex(),
-            amount,
-            currency: currency.to_owned(),
-            unresolved: Unresolved::Treasury,
-            state: BountyState::Escrowed,
-        },
-    );
-    bounties.escrowed.entry(task).or_default().push(id);
+        task,
+        by: input.event.header.author,
+        index: input.index,
+        pledger: None,
+        source: "quadratic match".to_owned(),
+        reference: distribution.to_hex(),
+        amount,
+        currency: currency.to_owned(),
+        unresolved: Unresolved::Treasury,
+        state: BountyState::Escrowed,
+    });
     id
 }
 

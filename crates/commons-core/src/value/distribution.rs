@@ -762,12 +762,7 @@ fn shares_of(
     allocation: Result<Allocation, PolicyError>,
     people: &BTreeMap<String, AuthorKey>,
 ) -> Result<Vec<Share>, Rejection> {
-    let allocation = allocation.map_err(|e| {
-        Rejection::new(
-            RejectionCode::LimitReached,
-            format!("{PROPOSE}: the policy cannot run: {e}"),
-        )
-    })?;
+    let allocation = allocation.map_err(policy_rejection)?;
     let floor = |x: &Exact| x.0.floor().to_integer().to_u64().unwrap_or(u64::MAX);
     Ok(allocation
         .shares
@@ -1001,12 +996,7 @@ fn quadratic_shares(
         contribution_min: matching.min_pledge,
         cap: matching.cap_ppm.map(MatchCap::SharePpm),
     };
-    let allocation = quadratic::quadratic_match(take, &round).map_err(|e| {
-        Rejection::new(
-            RejectionCode::LimitReached,
-            format!("{PROPOSE}: the policy cannot run: {e}"),
-        )
-    })?;
+    let allocation = quadratic::quadratic_match(take, &round).map_err(policy_rejection)?;
     Ok(allocation
         .shares
         .into_iter()
@@ -1028,6 +1018,14 @@ fn quadratic_shares(
             })
         })
         .collect())
+}
+
+/// A policy that cannot run (more people than it takes) refuses the proposal.
+fn policy_rejection(e: PolicyError) -> Rejection {
+    Rejection::new(
+        RejectionCode::LimitReached,
+        format!("{PROPOSE}: the policy cannot run: {e}"),
+    )
 }
 
 fn mul_ppm(amount: u64, ppm: u64) -> u64 {
