@@ -29,7 +29,11 @@
 //! [`commons_value::policy::sourcecred::INTERVALS_MAX`] are kept, the oldest merged into
 //! one. A bucket may also go to one named `person` with a `memo` (SourceCred's SPECIAL:
 //! a one-off grant) or be `splits` among named people in parts per million (Drips'
-//! cumulative rule); what splits leave unsplit stays in the treasury.
+//! cumulative rule); what splits leave unsplit stays in the treasury. A `claims` bucket
+//! (at most one per distribution) settles the active claims on future distributions in
+//! the distribution's currency (debts and one-time claims by seniority, then equity
+//! shares; see [`super::claims`]); what they do not take stays in the treasury, and the
+//! execution refuses (`distribution_stale`) when those claims changed since the proposal.
 //!
 //! Credit is exact (big rationals) and then quantised to integer milli-credits (floor of
 //! credit × 1000) before any money is computed; every money split is
@@ -87,6 +91,8 @@ pub enum Target {
     },
     /// Fixed parts per million to named people, in key order (Drips' splits).
     Splits(Vec<(AuthorKey, u32)>),
+    /// The active claims on future distributions in the distribution's currency.
+    Claims,
 }
 
 /// How a contributors' bucket weighs people.
@@ -346,6 +352,14 @@ fn read_buckets(value: &Value) -> Result<Vec<Bucket>, Rejection> {
     if straight_total > PPM {
         return bad("take more than the whole amount straight");
     }
+    if buckets
+        .iter()
+        .filter(|b| b.target == Target::Claims)
+        .count()
+        > 1
+    {
+        return bad("hold at most one `claims` bucket (claims are settled once per distribution)");
+    }
     Ok(buckets)
 }
 
@@ -380,6 +394,7 @@ fn read_target(r: &mut BodyReader<'_>, to: &str) -> Result<Target, Rejection> {
             memo: r.text("memo", 1, MEMO_LEN_MAX)?,
         },
         "splits" => Target::Splits(read_splits(r.required("splits")?)?),
+        "claims" => Target::Claims,
         _ => return bad_target(),
     };
     Ok(target)
@@ -389,7 +404,7 @@ fn bad_target<T>() -> Result<T, Rejection> {
     reject(
         RejectionCode::BodyInvalid,
         format!(
-            "{PROPOSE}: `buckets` go `to` treasury, upstream, contributors (policy lifetime, immediate, balanced, or recent with `discount_ppm`), a `person` with a `memo`, or `splits`"
+            "{PROPOSE}: `buckets` go `to` treasury, upstream, contributors (policy lifetime, immediate, balanced, or recent with `discount_ppm`), a `person` with a `memo`, `splits`, or `claims`"
         ),
     )
 }
@@ -452,6 +467,7 @@ impl Bucket {
             Target::Contributors(p) => ("contributors", Some(p.as_str())),
             Target::Person { .. } => ("person", None),
             Target::Splits(_) => ("splits", None),
+            Target::Claims => ("claims", None),
         };
         (take, ppm, to, policy)
     }
@@ -491,7 +507,7 @@ pub fn bucket_value(b: &Bucket) -> Value {
                 .collect();
             fields.push(("splits", Value::Array(items)));
         }
-        Target::Treasury | Target::Upstream | Target::Contributors(_) => {}
+        Target::Treasury | Target::Upstream | Target::Contributors(_) | Target::Claims => {}
     }
     Value::text_map(fields)
 }
@@ -772,6 +788,7 @@ pub fn compute(
                 let named = splits.iter().map(|(key, _)| (key.to_hex(), *key)).collect();
                 shares_of(split_ppm(take, &receivers), &named)?
             }
+            Target::Claims => super::claims::bucket_shares(state, currency, take)?,
         };
         results.push(BucketResult {
             bucket: bucket.clone(),
@@ -881,6 +898,7 @@ pub(crate) fn propose(state: &mut State, input: &Input<'_>) -> Result<Applied, R
     }
     let (credited, carried) = carry(state, &totals, &currency, min_payout);
     let id = input.event.id;
+    super::claims::record_proposal(state, id, &currency, &results)?;
     let distribution = Distribution {
         id,
         by: author,
@@ -1002,6 +1020,7 @@ pub(crate) fn execute(state: &mut State, input: &Input<'_>) -> Result<Applied, R
         );
     }
     let currency = d.currency.clone();
+    super::claims::check_fresh(state, &id, &currency)?;
     let mut transfers = Vec::new();
     let books = &state.economy.books;
     for (to, amount) in &d.credited {
@@ -1055,6 +1074,7 @@ pub(crate) fn execute(state: &mut State, input: &Input<'_>) -> Result<Applied, R
         };
     }
     let mut applied = Applied::default();
+    super::claims::executed(state, &id, input.index, &mut applied);
     super::touch_lines(state, &event, &mut applied);
     applied.touch(RowKey::Distribution(id));
     Ok(applied)

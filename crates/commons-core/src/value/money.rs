@@ -220,6 +220,11 @@ impl Books {
         reverses: Option<EventId>,
     ) -> Result<(), Rejection> {
         self.check(&transfers)?;
+        if transfers.is_empty() {
+            // No lines, no entry: an event that moved nothing (a distribution whose
+            // buckets all stayed in the treasury) has no money row.
+            return Ok(());
+        }
         let start = self.lines.len();
         for transfer in transfers {
             let amount = i128::from(transfer.amount);
