@@ -926,8 +926,9 @@ pub struct BucketJson {
     /// left) or `rest`.
     pub take: &'static str,
     pub share_ppm: Option<u64>,
-    /// `treasury`, `upstream`, `contributors`, `person` (one named person) or `splits`
-    /// (named people in parts per million).
+    /// `treasury`, `upstream`, `contributors`, `person` (one named person), `splits`
+    /// (named people in parts per million) or `claims` (the claims on future
+    /// distributions in its currency).
     pub to: &'static str,
     /// For contributors: `lifetime`, `immediate`, `recent` or `balanced`.
     pub policy: Option<&'static str>,
@@ -941,6 +942,8 @@ pub struct BucketJson {
     pub n_shares: u64,
     /// One page of the shares (`offset`, `limit`), in recipient order.
     pub shares: Vec<ShareJson>,
+    /// For `claims`: each claim it settles, in claim id order.
+    pub claims: Option<Vec<crate::claims::ClaimLineJson>>,
 }
 
 #[derive(Debug, Serialize)]
@@ -1027,6 +1030,8 @@ pub fn distribution_json(
                         _ => None,
                     },
                     amount: money(r.amount),
+                    claims: (r.bucket.target == Target::Claims)
+                        .then(|| crate::claims::claim_lines(s, d, None).unwrap_or_default()),
                     total_weight: sum(&mut r.shares.iter().map(|x| x.weight)),
                     n_shares: r.shares.len() as u64,
                     shares: r
@@ -1123,6 +1128,8 @@ pub struct BucketExplanationJson {
     /// The contributions that earned the credit (at most [`CREDITED_CONTRIBUTIONS_MAX`],
     /// largest credit first).
     pub contributions: Vec<CreditJson>,
+    /// For `claims`: their claims this bucket settles.
+    pub claims: Option<Vec<crate::claims::ClaimLineJson>>,
 }
 
 #[derive(Debug, Serialize)]
@@ -1180,9 +1187,11 @@ pub fn explain(s: &CommonsState, d: &Distribution, who: &AuthorKey) -> Explanati
             let window = match &r.bucket.target {
                 Target::Contributors(p) if p.since_genesis() => Some(0),
                 Target::Contributors(_) => Some(since),
-                Target::Treasury | Target::Upstream | Target::Person { .. } | Target::Splits(_) => {
-                    None
-                }
+                Target::Treasury
+                | Target::Upstream
+                | Target::Person { .. }
+                | Target::Splits(_)
+                | Target::Claims => None,
             };
             let mine = r.shares.iter().find(|x| x.to == me);
             let total_weight = r
@@ -1235,6 +1244,8 @@ pub fn explain(s: &CommonsState, d: &Distribution, who: &AuthorKey) -> Explanati
                 amount: money(mine.map_or(0, |x| x.amount)),
                 n_contributions,
                 contributions,
+                claims: (r.bucket.target == Target::Claims)
+                    .then(|| crate::claims::claim_lines(s, d, Some(who)).unwrap_or_default()),
             }
         })
         .collect();

@@ -645,6 +645,7 @@ impl Explanation<'_> {
                 }
                 Target::Person { memo, .. } => format!("to one person: {memo}"),
                 Target::Splits(s) => format!("fixed splits among {} people", s.len()),
+                Target::Claims => format!("{} claims on future distributions", b.shares.len()),
             };
             let how = format!("{take}{share}");
             let _ = writeln!(
