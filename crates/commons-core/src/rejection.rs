@@ -97,6 +97,12 @@ pub enum RejectionCode {
     AwardUnknown,
     AwardClosed,
     AlreadyNominated,
+    ClaimUnknown,
+    ClaimState,
+    ClaimExists,
+    NotClaimHolder,
+    ClaimEquityFull,
+    DistributionStale,
 }
 
 impl RejectionCode {
@@ -195,6 +201,12 @@ impl RejectionCode {
             RejectionCode::AwardUnknown => "award_unknown",
             RejectionCode::AwardClosed => "award_closed",
             RejectionCode::AlreadyNominated => "already_nominated",
+            RejectionCode::ClaimUnknown => "claim_unknown",
+            RejectionCode::ClaimState => "claim_state",
+            RejectionCode::ClaimExists => "claim_exists",
+            RejectionCode::NotClaimHolder => "not_claim_holder",
+            RejectionCode::ClaimEquityFull => "claim_equity_full",
+            RejectionCode::DistributionStale => "distribution_stale",
         }
     }
 }

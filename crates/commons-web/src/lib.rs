@@ -14,6 +14,7 @@ pub mod authz;
 pub mod blobs;
 pub mod budget;
 pub mod charts;
+pub mod claims;
 pub mod error;
 pub mod extract;
 pub mod json;
@@ -361,6 +362,14 @@ fn api_endpoints() -> Vec<(Route, MethodRouter<AppState>)> {
         (
             Route::get("/api/v1/commons/{id}/spending"),
             get(value::spending),
+        ),
+        (
+            Route::get("/api/v1/commons/{id}/claims"),
+            get(claims::list_claims),
+        ),
+        (
+            Route::get("/api/v1/commons/{id}/claims/{claim}"),
+            get(claims::get_claim),
         ),
         (
             Route::get("/api/v1/commons/{id}/private/payment-details/{key}"),

@@ -832,7 +832,7 @@ fn value_paths() -> Value {
             "summary": "one distribution: pin, configuration hash, approvals, every bucket with its amount and shares (recipient, weight in milli-credits, amount), each recipient's total, what execution credits and carries",
             "description": format!("`offset` and `limit` page each bucket's shares and the totals, credited and carried lists alike (`recipients_matching`, `n_shares`). {money}."),
             "parameters": [commons_param(), dist.clone(), offset.clone(), limit],
-            "responses": dist_errors(ok("distribution", object("{…summary, pin: {size, root}, config_hash, min_payout, approvals, buckets: [{name, take, share_ppm, to, policy, amount, total_weight, n_shares, shares: [{recipient: {kind, key, name}, weight, amount}]}], recipients_matching, offset, totals, credited, carried, total_shared, total_credited, total_carried}")))
+            "responses": dist_errors(ok("distribution", object("{…summary, pin: {size, root}, config_hash, min_payout, approvals, buckets: [{name, take, share_ppm, to, policy, amount, total_weight, n_shares, shares: [{recipient: {kind, key, name}, weight, amount}], claims: [{claim, holder, kind, paid, owed_before, owed_after, share_ppm, received_before, received_after, settles, summary}]}], recipients_matching, offset, totals, credited, carried, total_shared, total_credited, total_carried}")))
         }},
         "/api/v1/commons/{id}/distributions/{dist}/explain": { "get": {
             "operationId": "explainShare",
@@ -840,7 +840,7 @@ fn value_paths() -> Value {
             "description": format!("Lists at most {FUNDING_INCOMES_MAX} incomes (the latest) and {CREDITED_CONTRIBUTIONS_MAX} contributions per bucket (largest credit first); the counts cover all. A key with no share gets zero amounts and the contributions, if any, that earned too little. {CREDIT_RECIPE}"),
             "parameters": [commons_param(), dist,
                 query_param("who", true, "the person's key", hex_string(33, "author key"))],
-            "responses": dist_errors(ok("explanation", object("{distribution, recipient, funding: {drawn_from, n_incomes, incomes_total, incomes}, buckets: [{name, to, policy, bucket_amount, credit_from_index, credit_before_index, weight, total_weight, fraction, amount, n_contributions, contributions: [{contribution, title, area, role, credit, milli_credits, accepted_index, accepted_ms}]}], total, credited, carried, recipe}")))
+            "responses": dist_errors(ok("explanation", object("{distribution, recipient, funding: {drawn_from, n_incomes, incomes_total, incomes}, buckets: [{name, to, policy, bucket_amount, credit_from_index, credit_before_index, weight, total_weight, fraction, amount, n_contributions, contributions: [{contribution, title, area, role, credit, milli_credits, accepted_index, accepted_ms}], claims}], total, credited, carried, recipe}")))
         }},
         "/api/v1/commons/{id}/polls/{poll}/simulation": { "get": {
             "operationId": "simulateEquation",
@@ -857,6 +857,22 @@ fn value_paths() -> Value {
                 query_param("offset", false, "expenses to skip", uint()),
                 limit_param(VALUE_PAGE_MAX, VALUE_PAGE_DEFAULT)],
             "responses": commons_errors(ok("spending", object("{expenses_matching, offset, expenses: [{id, author, payee, title, description, amount, line, reference, state, approvals, approvals_needed, approvers, poll_above, needs_poll, poll, history: [{by, index, time_ms, what, note}]}], bounties_matching, bounties: [{id, task, pledger, source, amount, unresolved, state, shares}], awards_matching, awards: [{id, title, description, amount, winners, nominations_close_ms, nominees: [{nominee, by, reason}], state, poll, prizes}]}")))
+        }},
+        "/api/v1/commons/{id}/claims": { "get": {
+            "operationId": "listClaims",
+            "summary": "claims on future distributions, newest first and paged: debts (`owed`, paid until repaid), one-time claims (paid by the next distribution with a claims bucket) and equity shares (a share of what each such distribution has left after the debts, up to an optional cap); each with its holder, terms, reason, approvals against the treasurer approvals needed, state (proposed, active, settled, waived) and what distributions paid it",
+            "description": format!("`paid_by_currency` sums what every matching claim was paid. {money}."),
+            "parameters": [commons_param(),
+                query_param("state", false, "only claims in this state", json!({ "enum": ["proposed", "active", "settled", "waived"] })),
+                offset.clone(), limit_param(VALUE_PAGE_MAX, VALUE_PAGE_DEFAULT)],
+            "responses": commons_errors(ok("page", object("{claims_matching, offset, claims: [claim], paid_by_currency: [[currency, money]]}")))
+        }},
+        "/api/v1/commons/{id}/claims/{claim}": { "get": {
+            "operationId": "getClaim",
+            "summary": "one claim on future distributions",
+            "description": money,
+            "parameters": [commons_param(), path_param("claim", "the claim's id (its claim.propose event)", hex_string(32, "event id"))],
+            "responses": commons_errors(ok("claim", object("{id, holder, proposed_by, currency, kind, seniority, amount, share_ppm, cap, paid, outstanding, reason, state, approvals, approvals_needed, proposed_index, state_index, settled_by}")))
         }},
         "/api/v1/commons/{id}/people/{key}/earnings": { "get": {
             "operationId": "personEarnings",

@@ -933,7 +933,8 @@ pub struct BucketJson {
     pub take: &'static str,
     pub share_ppm: Option<u64>,
     /// `treasury`, `upstream`, `contributors`, `person` (one named person), `splits`
-    /// (named people in parts per million) or `quadratic` (matching of bounty pledges).
+    /// (named people in parts per million), `claims` (the claims on future distributions
+    /// in its currency) or `quadratic` (matching of bounty pledges).
     pub to: &'static str,
     /// For contributors: `lifetime`, `immediate`, `recent`, `balanced` or `time`.
     pub policy: Option<&'static str>,
@@ -953,6 +954,8 @@ pub struct BucketJson {
     pub n_shares: u64,
     /// One page of the shares (`offset`, `limit`), in recipient order.
     pub shares: Vec<ShareJson>,
+    /// For `claims`: each claim it settles, in claim id order.
+    pub claims: Option<Vec<crate::claims::ClaimLineJson>>,
 }
 
 #[derive(Debug, Serialize)]
@@ -1053,6 +1056,8 @@ pub fn distribution_json(
                         _ => None,
                     },
                     amount: money(r.amount),
+                    claims: (r.bucket.target == Target::Claims)
+                        .then(|| crate::claims::claim_lines(s, d, None).unwrap_or_default()),
                     total_weight: sum(&mut r.shares.iter().map(|x| x.weight)),
                     n_shares: r.shares.len() as u64,
                     shares: r
@@ -1149,6 +1154,8 @@ pub struct BucketExplanationJson {
     /// The contributions that earned the credit (at most [`CREDITED_CONTRIBUTIONS_MAX`],
     /// largest credit first).
     pub contributions: Vec<CreditJson>,
+    /// For `claims`: their claims this bucket settles.
+    pub claims: Option<Vec<crate::claims::ClaimLineJson>>,
 }
 
 #[derive(Debug, Serialize)]
@@ -1210,6 +1217,7 @@ pub fn explain(s: &CommonsState, d: &Distribution, who: &AuthorKey) -> Explanati
                 | Target::Upstream
                 | Target::Person { .. }
                 | Target::Splits(_)
+                | Target::Claims
                 | Target::Quadratic(_) => None,
             };
             let mine = r.shares.iter().find(|x| x.to == me);
@@ -1263,6 +1271,8 @@ pub fn explain(s: &CommonsState, d: &Distribution, who: &AuthorKey) -> Explanati
                 amount: money(mine.map_or(0, |x| x.amount)),
                 n_contributions,
                 contributions,
+                claims: (r.bucket.target == Target::Claims)
+                    .then(|| crate::claims::claim_lines(s, d, Some(who)).unwrap_or_default()),
             }
         })
         .collect();

@@ -1086,6 +1086,290 @@ async fn an_equation_poll_shows_before_anyone_votes_what_it_would_change_as_the_
     page.shows("id=\"n-voters\">0 voters");
 }
 
+/// The claims API's answer for `state`, as JSON.
+async fn claims_api(site: &Site, browser: &mut Browser, state: &str) -> serde_json::Value {
+    let api = browser
+        .get(
+            site,
+            &format!(
+                "/api/v1/commons/{}/claims?state={state}",
+                site.commons().to_hex()
+            ),
+        )
+        .await;
+    assert_eq!(api.status, StatusCode::OK, "{}", api.text);
+    serde_json::from_str(&api.text).unwrap()
+}
+
+#[tokio::test]
+async fn a_loan_is_proposed_approved_repaid_in_part_by_a_claims_bucket_and_waived() {
+    let site = secret_site().await;
+    let mut p = commons_with_treasurers(&site).await;
+    let path = p.path.clone();
+    let treasury = format!("{path}/treasury");
+    let claims = format!("{path}/claims");
+    record_income(
+        &site,
+        &mut p.founder,
+        &treasury,
+        &[
+            ("kind", "donation"),
+            ("amount", "1,000"),
+            ("currency", "EUR"),
+            ("source", "A neighbour"),
+            ("reference", "cash box"),
+        ],
+        "recorded",
+    )
+    .await;
+    let page = p.founder.get(&site, &treasury).await;
+    page.shows(&format!("id=\"treasury-claims\" href=\"{claims}\""));
+    let empty = p.founder.get(&site, &claims).await;
+    empty.shows("id=\"no-active-claims\"");
+    empty.shows("id=\"claim-form\"");
+    assert!(!p.ben.get(&site, &claims).await.text.contains("claim-form"));
+
+    // Ben lent 500.00 EUR for the soldering station; only a treasurer proposes the claim.
+    let ben = p.ben_key.author_key().to_hex();
+    let loan = [
+        ("holder", ben.as_str()),
+        ("kind", "debt"),
+        ("currency", "EUR"),
+        ("amount", "500"),
+        ("seniority", "0"),
+        ("reason", "A loan for the soldering station"),
+    ];
+    p.ben
+        .act_and_see(&site, &claims, &claims, &loan, "not_treasurer")
+        .await;
+    p.founder
+        .act_and_see(&site, &claims, &claims, &loan, "proposed")
+        .await;
+    p.founder
+        .act_and_see(&site, &claims, &claims, &loan, "claim_exists")
+        .await;
+    let mut bad = loan.to_vec();
+    bad[1] = ("kind", "equity");
+    bad.push(("share_percent", "120"));
+    p.founder
+        .act_and_see(&site, &claims, &claims, &bad, "percentage")
+        .await;
+    // Tess's unpaid work: she may not approve her own claim.
+    let founder_key = p.founder_key.author_key().to_hex();
+    let tess_key = site
+        .custodial("tess@example.org")
+        .await
+        .author_key()
+        .to_hex();
+    let work = [
+        ("holder", tess_key.as_str()),
+        ("kind", "once"),
+        ("currency", "EUR"),
+        ("amount", "50"),
+        ("reason", "Unpaid bookkeeping"),
+    ];
+    p.founder
+        .act_and_see(&site, &claims, &claims, &work, "proposed")
+        .await;
+    let proposed = claims_api(&site, &mut p.founder, "proposed").await;
+    assert_eq!(proposed["claims_matching"], 2);
+    let id_of = |holder: &str| {
+        proposed["claims"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["holder"]["key"] == holder)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let (loan_id, work_id) = (id_of(&ben), id_of(&tess_key));
+    press(
+        &site,
+        &mut p.tess,
+        &claims,
+        &format!("{work_id}/approve"),
+        &[],
+        "self_approval_forbidden",
+    )
+    .await;
+    press(
+        &site,
+        &mut p.ben,
+        &claims,
+        &format!("{loan_id}/approve"),
+        &[],
+        "not_treasurer",
+    )
+    .await;
+    press(
+        &site,
+        &mut p.founder,
+        &claims,
+        &format!("{loan_id}/approve"),
+        &[],
+        "approval is recorded",
+    )
+    .await;
+    let waiting = p.tess.get(&site, &claims).await;
+    waiting.shows("<span class=\"claim-approvals\">1 of 2</span>");
+    waiting.shows(&format!("action=\"{claims}/{loan_id}/approve\""));
+    press(
+        &site,
+        &mut p.tess,
+        &claims,
+        &format!("{loan_id}/approve"),
+        &[],
+        "approval is recorded",
+    )
+    .await;
+    let active = claims_api(&site, &mut p.founder, "active").await;
+    assert_eq!(active["claims_matching"], 1);
+    assert_eq!(active["claims"][0]["outstanding"]["display"], "500.00 EUR");
+    assert!(founder_key != ben);
+
+    // A distribution of 300.00 EUR whose one bucket settles the claims.
+    let distributions = format!("{path}/distributions");
+    let fields = [
+        ("title", "Repayments"),
+        ("amount", "300"),
+        ("currency", "EUR"),
+        ("bucket-0-name", "Claims"),
+        ("bucket-0-take", "rest"),
+        ("bucket-0-share", ""),
+        ("bucket-0-to", "claims"),
+        ("bucket-0-policy", "lifetime"),
+    ];
+    p.founder
+        .act_and_see(&site, &distributions, &distributions, &fields, "proposed")
+        .await;
+    let list = p.founder.get(&site, &distributions).await;
+    let id = first_linked(&list.text, &distributions);
+    let page_path = format!("{distributions}/{id}");
+    press(
+        &site,
+        &mut p.founder,
+        &page_path,
+        "approve",
+        &[],
+        "approval is recorded",
+    )
+    .await;
+    press(
+        &site,
+        &mut p.tess,
+        &page_path,
+        "approve",
+        &[],
+        "approval is recorded",
+    )
+    .await;
+    press(&site, &mut p.tess, &page_path, "execute", &[], "executed").await;
+    let done = p.founder.get(&site, &page_path).await;
+    let summary = "debt of 500.00 EUR: 300.00 EUR repaid here, 200.00 EUR still owed";
+    done.shows(summary);
+    let api = p
+        .founder
+        .get(
+            &site,
+            &format!(
+                "/api/v1/commons/{}/distributions/{id}",
+                site.commons().to_hex()
+            ),
+        )
+        .await;
+    let json: serde_json::Value = serde_json::from_str(&api.text).unwrap();
+    let line = &json["buckets"][0]["claims"][0];
+    assert_eq!(line["summary"], summary);
+    assert_eq!(line["paid"]["minor"], 30_000);
+    assert_eq!(line["owed_after"]["minor"], 20_000);
+    assert_eq!(json["buckets"][0]["shares"][0]["amount"]["minor"], 30_000);
+    let why = p
+        .ben
+        .get(&site, &format!("{path}/agents/{ben}/earnings"))
+        .await;
+    why.shows(summary);
+
+    // The claims page shows what the API says Ben was paid and is still owed.
+    let active = claims_api(&site, &mut p.founder, "active").await;
+    let claim = &active["claims"][0];
+    assert_eq!(claim["paid"]["minor"], 30_000);
+    assert_eq!(claim["outstanding"]["minor"], 20_000);
+    let page = p.ben.get(&site, &claims).await;
+    preview("claims.html", &page.text);
+    page.shows(&format!(
+        "<td class=\"num claim-paid\">{}</td>",
+        claim["paid"]["display"].as_str().unwrap()
+    ));
+    page.shows(&format!(
+        "<td class=\"num claim-outstanding\">{}</td>",
+        claim["outstanding"]["display"].as_str().unwrap()
+    ));
+    page.shows("A loan for the soldering station");
+    page.shows(&format!("action=\"{claims}/{loan_id}/waive\""));
+
+    // Only Ben waives his claim.
+    press(
+        &site,
+        &mut p.founder,
+        &claims,
+        &format!("{loan_id}/waive"),
+        &[],
+        "not_claim_holder",
+    )
+    .await;
+    press(
+        &site,
+        &mut p.ben,
+        &claims,
+        &format!("{loan_id}/waive"),
+        &[("reason", "Keep it")],
+        "waived",
+    )
+    .await;
+    press(
+        &site,
+        &mut p.ben,
+        &claims,
+        &format!("{loan_id}/waive"),
+        &[],
+        "claim_state",
+    )
+    .await;
+    let waived = claims_api(&site, &mut p.founder, "waived").await;
+    assert_eq!(waived["claims_matching"], 1);
+    assert_eq!(waived["paid_by_currency"][0][1]["display"], "300.00 EUR");
+    let page = p.founder.get(&site, &claims).await;
+    page.shows("id=\"waived-claims\"");
+    page.shows("id=\"no-active-claims\"");
+    let one = p
+        .founder
+        .get(
+            &site,
+            &format!(
+                "/api/v1/commons/{}/claims/{loan_id}",
+                site.commons().to_hex()
+            ),
+        )
+        .await;
+    let one: serde_json::Value = serde_json::from_str(&one.text).unwrap();
+    assert_eq!(one["state"], "waived");
+    assert_eq!(one["kind"], "debt");
+    let missing = p
+        .founder
+        .get(
+            &site,
+            &format!(
+                "/api/v1/commons/{}/claims/{}",
+                site.commons().to_hex(),
+                "ab".repeat(32)
+            ),
+        )
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+}
+
 /// The proposal form's time-weighted policy and quadratic matching: Ben's 90 minutes of
 /// validated care work take the whole time bucket, and with no bounty pledged the matching
 /// bucket places nothing and says so; the page says how each bucket weighs, as the API

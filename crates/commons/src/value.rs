@@ -657,6 +657,7 @@ impl Explanation<'_> {
                 Target::Quadratic(_) => {
                     format!("quadratic match of pledges on {} tasks", b.shares.len())
                 }
+                Target::Claims => format!("{} claims on future distributions", b.shares.len()),
             };
             let how = format!("{take}{share}");
             let _ = writeln!(

@@ -35,7 +35,11 @@
 //! [`commons_value::policy::sourcecred::INTERVALS_MAX`] are kept, the oldest merged into
 //! one. A bucket may also go to one named `person` with a `memo` (SourceCred's SPECIAL:
 //! a one-off grant) or be `splits` among named people in parts per million (Drips'
-//! cumulative rule); what splits leave unsplit stays in the treasury.
+//! cumulative rule); what splits leave unsplit stays in the treasury. A `claims` bucket
+//! (at most one per distribution) settles the active claims on future distributions in
+//! the distribution's currency (debts and one-time claims by seniority, then equity
+//! shares; see [`super::claims`]); what they do not take stays in the treasury, and the
+//! execution refuses (`distribution_stale`) when those claims changed since the proposal.
 //!
 //! Credit is exact (big rationals) and then quantised to integer milli-credits (floor of
 //! credit × 1000) before any money is computed; every money split is
@@ -97,6 +101,8 @@ pub enum Target {
     },
     /// Fixed parts per million to named people, in key order (Drips' splits).
     Splits(Vec<(AuthorKey, u32)>),
+    /// The active claims on future distributions in the distribution's currency.
+    Claims,
     /// Quadratic matching of the bounties pledged on open tasks: each task's match adds
     /// to its escrow (see [`quadratic_shares`]).
     Quadratic(Matching),
@@ -391,6 +397,14 @@ fn read_buckets(value: &Value) -> Result<Vec<Bucket>, Rejection> {
     if straight_total > PPM {
         return bad("take more than the whole amount straight");
     }
+    if buckets
+        .iter()
+        .filter(|b| b.target == Target::Claims)
+        .count()
+        > 1
+    {
+        return bad("hold at most one `claims` bucket (claims are settled once per distribution)");
+    }
     Ok(buckets)
 }
 
@@ -447,6 +461,7 @@ fn read_target(r: &mut BodyReader<'_>, to: &str) -> Result<Target, Rejection> {
                 min_pledge,
             })
         }
+        "claims" => Target::Claims,
         _ => return bad_target(),
     };
     Ok(target)
@@ -480,7 +495,7 @@ fn bad_target<T>() -> Result<T, Rejection> {
     reject(
         RejectionCode::BodyInvalid,
         format!(
-            "{PROPOSE}: `buckets` go `to` treasury, upstream, contributors (policy lifetime, immediate, balanced, recent with `discount_ppm`, or time with `rates`), a `person` with a `memo`, `splits`, or `quadratic` matching of bounties"
+            "{PROPOSE}: `buckets` go `to` treasury, upstream, contributors (policy lifetime, immediate, balanced, recent with `discount_ppm`, or time with `rates`), a `person` with a `memo`, `splits`, `claims`, or `quadratic` matching of bounties"
         ),
     )
 }
@@ -544,6 +559,7 @@ impl Bucket {
             Target::Person { .. } => ("person", None),
             Target::Splits(_) => ("splits", None),
             Target::Quadratic(_) => ("quadratic", None),
+            Target::Claims => ("claims", None),
         };
         (take, ppm, to, policy)
     }
@@ -598,7 +614,7 @@ pub fn bucket_value(b: &Bucket) -> Value {
                 fields.push(("min_pledge", Value::Unsigned(m.min_pledge)));
             }
         }
-        Target::Treasury | Target::Upstream | Target::Contributors(_) => {}
+        Target::Treasury | Target::Upstream | Target::Contributors(_) | Target::Claims => {}
     }
     Value::text_map(fields)
 }
@@ -888,6 +904,7 @@ pub fn compute(
                 shares_of(split_ppm(take, &receivers), &named)?
             }
             Target::Quadratic(matching) => quadratic_shares(state, take, currency, pin, matching)?,
+            Target::Claims => super::claims::bucket_shares(state, currency, take)?,
         };
         results.push(BucketResult {
             bucket: bucket.clone(),
@@ -1127,6 +1144,7 @@ pub(crate) fn propose(state: &mut State, input: &Input<'_>) -> Result<Applied, R
     }
     let (credited, carried) = carry(state, &totals, &currency, min_payout);
     let id = input.event.id;
+    super::claims::record_proposal(state, id, &currency, &results)?;
     let distribution = Distribution {
         id,
         by: author,
@@ -1248,6 +1266,7 @@ pub(crate) fn execute(state: &mut State, input: &Input<'_>) -> Result<Applied, R
         );
     }
     let currency = d.currency.clone();
+    super::claims::check_fresh(state, &id, &currency)?;
     let mut transfers = Vec::new();
     // Quadratic matches that go into a task's escrow; one whose task closed since the
     // proposal stays in the treasury.
@@ -1319,6 +1338,7 @@ pub(crate) fn execute(state: &mut State, input: &Input<'_>) -> Result<Applied, R
             time_ms,
         };
     }
+    super::claims::executed(state, &id, input.index, &mut applied);
     super::touch_lines(state, &event, &mut applied);
     applied.touch(RowKey::Distribution(id));
     Ok(applied)

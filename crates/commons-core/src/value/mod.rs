@@ -6,6 +6,7 @@
 //! | [`money`] | `money.income`, `money.reverse`, `money.payout` (treasurers) |
 //! | [`equation`] | `value.equation` (the first one; later ones only by a poll) |
 //! | [`distribution`] | `dist.propose`, `dist.approve`, `dist.execute` (treasurers) |
+//! | [`claims`] | `claim.propose`, `claim.approve` (treasurers), `claim.waive` (the holder) |
 //!
 //! Treasurers are named by the statutes (`treasurers`, with `treasurer_approvals`, the k
 //! of k-of-n). Amounts are integers of minor units, checked on every addition; money is
@@ -13,12 +14,15 @@
 
 pub mod award;
 pub mod bounty;
+pub mod claims;
 pub mod distribution;
 pub mod equation;
 pub mod expense;
 pub mod money;
 pub mod rows;
 
+#[cfg(test)]
+mod claims_tests;
 #[cfg(test)]
 mod replay_props;
 #[cfg(test)]
@@ -40,7 +44,7 @@ pub const INCOME: &str = "money.income";
 pub const REVERSE: &str = "money.reverse";
 pub const PAYOUT: &str = "money.payout";
 pub const EQUATION: &str = "value.equation";
-pub const KINDS: [&str; 19] = [
+pub const KINDS: [&str; 22] = [
     INCOME,
     REVERSE,
     PAYOUT,
@@ -60,6 +64,9 @@ pub const KINDS: [&str; 19] = [
     award::OPEN,
     award::NOMINATE,
     award::CANCEL,
+    claims::PROPOSE,
+    claims::APPROVE,
+    claims::WAIVE,
 ];
 
 /// Largest amount one line moves, in minor units (10¹⁵: ten trillion of a two-decimal
@@ -134,6 +141,7 @@ pub struct Economy {
     pub expenses: expense::Expenses,
     pub bounties: bounty::Bounties,
     pub awards: BTreeMap<EventId, award::Award>,
+    pub claims: claims::Claims,
 }
 
 impl Economy {
@@ -228,6 +236,9 @@ pub(crate) fn apply(state: &mut State, input: &Input<'_>) -> Option<Result<Appli
         award::OPEN => award::open(state, input),
         award::NOMINATE => award::nominate(state, input),
         award::CANCEL => award::cancel(state, input),
+        claims::PROPOSE => claims::propose(state, input),
+        claims::APPROVE => claims::approve(state, input),
+        claims::WAIVE => claims::waive(state, input),
         _ => return None,
     })
 }

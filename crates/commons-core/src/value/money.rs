@@ -220,6 +220,11 @@ impl Books {
         reverses: Option<EventId>,
     ) -> Result<(), Rejection> {
         self.check(&transfers)?;
+        if transfers.is_empty() {
+            // No lines, no entry: an event that moved nothing (a distribution whose
+            // buckets all stayed in the treasury) has no money row.
+            return Ok(());
+        }
         let start = self.lines.len();
         for transfer in transfers {
             let amount = i128::from(transfer.amount);
@@ -246,10 +251,6 @@ impl Books {
         // One event may post more than once (a tick closing several polls): its lines
         // are contiguous, so its range grows.
         let end = self.lines.len();
-        if end == start {
-            // Nothing moved (a distribution that placed nothing): no lines to show.
-            return Ok(());
-        }
         self.by_event
             .entry(event)
             .and_modify(|range| range.1 = end)

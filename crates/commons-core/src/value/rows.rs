@@ -29,6 +29,7 @@ pub(crate) fn keys(state: &State, keys: &mut Vec<RowKey>) {
     }
     keys.extend(e.bounties.bounties.keys().map(|id| RowKey::Bounty(*id)));
     keys.extend(e.awards.keys().map(|id| RowKey::Award(*id)));
+    super::claims::row_keys(state, keys);
 }
 
 fn award_value(a: &super::award::Award) -> Value {
@@ -255,6 +256,7 @@ pub(crate) fn value(state: &State, key: &RowKey) -> Option<Value> {
         RowKey::Expense(id) => e.expenses.expenses.get(id).map(expense_value),
         RowKey::Bounty(id) => e.bounties.bounties.get(id).map(bounty_value),
         RowKey::Award(id) => e.awards.get(id).map(award_value),
+        RowKey::Claim(id) => super::claims::row_value(state, id),
         RowKey::ExpensePolicies => (!e.expenses.policies.is_empty()).then(|| {
             Value::Array(
                 e.expenses

@@ -16,7 +16,7 @@ use commons_ledger::cbor::Value;
 
 const EUR: &str = "EUR";
 
-fn code(result: Result<EventId, Rejection>) -> &'static str {
+pub(super) fn code(result: Result<EventId, Rejection>) -> &'static str {
     match result {
         Ok(_) => panic!("the event was accepted but a rejection was expected"),
         Err(r) => r.code.as_str(),

@@ -198,6 +198,7 @@ const TEMPLATE_SOURCES: &[(&str, &str)] = template_sources!(
     "distribution.html",
     "earnings.html",
     "spending.html",
+    "claims.html",
     "expense.html",
     "award.html",
     "private.html",

@@ -112,7 +112,7 @@ pub async fn list(
 }
 
 /// A percentage typed as `15`, `12.5` or `33.3333`, in parts per million.
-fn ppm_of(text: &str) -> Option<u64> {
+pub(crate) fn ppm_of(text: &str) -> Option<u64> {
     let text = text.trim().trim_end_matches('%').trim();
     let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
     if whole.is_empty()
@@ -156,6 +156,7 @@ fn buckets_of(f: &Fields) -> Result<Vec<Bucket>, String> {
                 cap_ppm: None,
                 min_pledge: 0,
             }),
+            ("claims", _) => Target::Claims,
             (_, "immediate") => Target::Contributors(Policy::Immediate),
             (_, "recent") => Target::Contributors(Policy::Recent {
                 discount_ppm: FORM_RECENT_DISCOUNT_PPM,

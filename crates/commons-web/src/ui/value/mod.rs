@@ -11,6 +11,7 @@
 //! refusal comes back as a flash with its code. Amounts are typed and shown in major units
 //! by [`Currency`] and signed as exact minor units.
 
+pub mod claims;
 pub mod distributions;
 pub mod simulation;
 pub mod spending;
@@ -75,6 +76,14 @@ pub fn endpoints() -> Vec<(Route, MethodRouter<AppState>)> {
             get(distributions::earnings),
         ),
         (Route::get("/c/{id}/spending"), get(spending::spending)),
+        (
+            Route::get("/c/{id}/claims"),
+            get(claims::claims_page).post(claims::propose),
+        ),
+        (
+            Route::post("/c/{id}/claims/{claim}/{action}"),
+            post(claims::act_on_claim),
+        ),
         (Route::post("/c/{id}/expenses"), post(spending::file)),
         (
             Route::get("/c/{id}/expenses/{expense}"),
