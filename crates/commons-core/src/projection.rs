@@ -38,6 +38,7 @@ pub const TABLE_DISTRIBUTION: &str = "distribution";
 pub const TABLE_EXPENSE: &str = "expense";
 pub const TABLE_BOUNTY: &str = "bounty";
 pub const TABLE_AWARD: &str = "award";
+pub const TABLE_CIRCLE: &str = "circle";
 pub const TABLE_EXPENSE_POLICIES: &str = "expense_policies";
 
 /// Which projection row an event touched.
@@ -78,6 +79,8 @@ pub enum RowKey {
     Expense(EventId),
     Bounty(EventId),
     Award(EventId),
+    /// A GIVE circle with its members' allocations.
+    Circle(EventId),
     /// Every budget line's expense policy.
     ExpensePolicies,
 }
@@ -135,6 +138,7 @@ impl RowKey {
             RowKey::Expense(_) => TABLE_EXPENSE,
             RowKey::Bounty(_) => TABLE_BOUNTY,
             RowKey::Award(_) => TABLE_AWARD,
+            RowKey::Circle(_) => TABLE_CIRCLE,
             RowKey::ExpensePolicies => TABLE_EXPENSE_POLICIES,
         }
     }
@@ -170,7 +174,8 @@ impl RowKey {
             | RowKey::Distribution(id)
             | RowKey::Expense(id)
             | RowKey::Bounty(id)
-            | RowKey::Award(id) => id.0.to_vec(),
+            | RowKey::Award(id)
+            | RowKey::Circle(id) => id.0.to_vec(),
         }
     }
 }
@@ -201,6 +206,7 @@ impl State {
             | RowKey::Expense(_)
             | RowKey::Bounty(_)
             | RowKey::Award(_)
+            | RowKey::Circle(_)
             | RowKey::ExpensePolicies => crate::value::rows::value(self, key),
             other => crate::production::rows::value(self, other),
         };

@@ -97,6 +97,14 @@ pub enum RejectionCode {
     AwardUnknown,
     AwardClosed,
     AlreadyNominated,
+    CircleUnknown,
+    CircleClosed,
+    CircleOpen,
+    CircleNotMember,
+    CircleGiftToSelf,
+    CircleRecipientUnknown,
+    CircleGiftDuplicate,
+    CircleGiveExceeded,
 }
 
 impl RejectionCode {
@@ -195,6 +203,14 @@ impl RejectionCode {
             RejectionCode::AwardUnknown => "award_unknown",
             RejectionCode::AwardClosed => "award_closed",
             RejectionCode::AlreadyNominated => "already_nominated",
+            RejectionCode::CircleUnknown => "circle_unknown",
+            RejectionCode::CircleClosed => "circle_closed",
+            RejectionCode::CircleOpen => "circle_open",
+            RejectionCode::CircleNotMember => "circle_not_member",
+            RejectionCode::CircleGiftToSelf => "circle_gift_to_self",
+            RejectionCode::CircleRecipientUnknown => "circle_recipient_unknown",
+            RejectionCode::CircleGiftDuplicate => "circle_gift_duplicate",
+            RejectionCode::CircleGiveExceeded => "circle_give_exceeded",
         }
     }
 }

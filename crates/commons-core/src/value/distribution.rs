@@ -29,7 +29,10 @@
 //! [`commons_value::policy::sourcecred::INTERVALS_MAX`] are kept, the oldest merged into
 //! one. A bucket may also go to one named `person` with a `memo` (SourceCred's SPECIAL:
 //! a one-off grant) or be `splits` among named people in parts per million (Drips'
-//! cumulative rule); what splits leave unsplit stays in the treasury.
+//! cumulative rule); what splits leave unsplit stays in the treasury. A `circle` bucket
+//! pays a closed GIVE circle's members in proportion to the GIVE they received
+//! (Coordinape's peer allocation, [`super::circle`]); when nobody received any, the
+//! bucket stays in the treasury.
 //!
 //! Credit is exact (big rationals) and then quantised to integer milli-credits (floor of
 //! credit × 1000) before any money is computed; every money split is
@@ -87,6 +90,8 @@ pub enum Target {
     },
     /// Fixed parts per million to named people, in key order (Drips' splits).
     Splits(Vec<(AuthorKey, u32)>),
+    /// A closed GIVE circle's members by the GIVE they received (Coordinape).
+    Circle(EventId),
 }
 
 /// How a contributors' bucket weighs people.
@@ -380,6 +385,7 @@ fn read_target(r: &mut BodyReader<'_>, to: &str) -> Result<Target, Rejection> {
             memo: r.text("memo", 1, MEMO_LEN_MAX)?,
         },
         "splits" => Target::Splits(read_splits(r.required("splits")?)?),
+        "circle" => Target::Circle(r.event_id("circle")?),
         _ => return bad_target(),
     };
     Ok(target)
@@ -389,7 +395,7 @@ fn bad_target<T>() -> Result<T, Rejection> {
     reject(
         RejectionCode::BodyInvalid,
         format!(
-            "{PROPOSE}: `buckets` go `to` treasury, upstream, contributors (policy lifetime, immediate, balanced, or recent with `discount_ppm`), a `person` with a `memo`, or `splits`"
+            "{PROPOSE}: `buckets` go `to` treasury, upstream, contributors (policy lifetime, immediate, balanced, or recent with `discount_ppm`), a `person` with a `memo`, `splits`, or a closed `circle` by id"
         ),
     )
 }
@@ -452,6 +458,7 @@ impl Bucket {
             Target::Contributors(p) => ("contributors", Some(p.as_str())),
             Target::Person { .. } => ("person", None),
             Target::Splits(_) => ("splits", None),
+            Target::Circle(_) => ("circle", None),
         };
         (take, ppm, to, policy)
     }
@@ -491,6 +498,7 @@ pub fn bucket_value(b: &Bucket) -> Value {
                 .collect();
             fields.push(("splits", Value::Array(items)));
         }
+        Target::Circle(circle) => fields.push(("circle", Value::Bytes(circle.0.to_vec()))),
         Target::Treasury | Target::Upstream | Target::Contributors(_) => {}
     }
     Value::text_map(fields)
@@ -772,6 +780,7 @@ pub fn compute(
                 let named = splits.iter().map(|(key, _)| (key.to_hex(), *key)).collect();
                 shares_of(split_ppm(take, &receivers), &named)?
             }
+            Target::Circle(circle) => super::circle::shares(state, circle, take)?,
         };
         results.push(BucketResult {
             bucket: bucket.clone(),

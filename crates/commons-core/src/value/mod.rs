@@ -6,6 +6,7 @@
 //! | [`money`] | `money.income`, `money.reverse`, `money.payout` (treasurers) |
 //! | [`equation`] | `value.equation` (the first one; later ones only by a poll) |
 //! | [`distribution`] | `dist.propose`, `dist.approve`, `dist.execute` (treasurers) |
+//! | [`circle`] | `circle.open` (treasurers), `circle.give` (the circle's members) |
 //!
 //! Treasurers are named by the statutes (`treasurers`, with `treasurer_approvals`, the k
 //! of k-of-n). Amounts are integers of minor units, checked on every addition; money is
@@ -13,6 +14,7 @@
 
 pub mod award;
 pub mod bounty;
+pub mod circle;
 pub mod distribution;
 pub mod equation;
 pub mod expense;
@@ -40,7 +42,7 @@ pub const INCOME: &str = "money.income";
 pub const REVERSE: &str = "money.reverse";
 pub const PAYOUT: &str = "money.payout";
 pub const EQUATION: &str = "value.equation";
-pub const KINDS: [&str; 19] = [
+pub const KINDS: [&str; 21] = [
     INCOME,
     REVERSE,
     PAYOUT,
@@ -60,6 +62,8 @@ pub const KINDS: [&str; 19] = [
     award::OPEN,
     award::NOMINATE,
     award::CANCEL,
+    circle::OPEN,
+    circle::GIVE,
 ];
 
 /// Largest amount one line moves, in minor units (10¹⁵: ten trillion of a two-decimal
@@ -134,6 +138,7 @@ pub struct Economy {
     pub expenses: expense::Expenses,
     pub bounties: bounty::Bounties,
     pub awards: BTreeMap<EventId, award::Award>,
+    pub circles: circle::Circles,
 }
 
 impl Economy {
@@ -228,6 +233,8 @@ pub(crate) fn apply(state: &mut State, input: &Input<'_>) -> Option<Result<Appli
         award::OPEN => award::open(state, input),
         award::NOMINATE => award::nominate(state, input),
         award::CANCEL => award::cancel(state, input),
+        circle::OPEN => circle::open(state, input),
+        circle::GIVE => circle::give(state, input),
         _ => return None,
     })
 }
