@@ -645,6 +645,14 @@ impl Explanation<'_> {
                 }
                 Target::Person { memo, .. } => format!("to one person: {memo}"),
                 Target::Splits(s) => format!("fixed splits among {} people", s.len()),
+                Target::Circle(_) if b.shares.is_empty() => {
+                    "no GIVE received: kept in the treasury".to_owned()
+                }
+                Target::Circle(c) => format!(
+                    "{} members of GIVE circle {} by GIVE received",
+                    b.shares.len(),
+                    c.to_hex()
+                ),
             };
             let how = format!("{take}{share}");
             let _ = writeln!(
