@@ -758,8 +758,9 @@ fn budget_paths() -> Value {
 /// submitted to `/api/v1/events`. The books are public by design.
 fn value_paths() -> Value {
     use crate::value::{
-        CREDIT_RECIPE, CREDITED_CONTRIBUTIONS_MAX, EARNINGS_PAGE_DEFAULT, EARNINGS_PAGE_MAX,
-        CIRCLES_PAGE_MAX, FUNDING_INCOMES_MAX, SPENDING_LATEST_MAX, VALUE_PAGE_DEFAULT, VALUE_PAGE_MAX,
+        CIRCLES_PAGE_MAX, CREDIT_RECIPE, CREDITED_CONTRIBUTIONS_MAX, EARNINGS_PAGE_DEFAULT,
+        EARNINGS_PAGE_MAX, FUNDING_INCOMES_MAX, SPENDING_LATEST_MAX, VALUE_PAGE_DEFAULT,
+        VALUE_PAGE_MAX,
     };
     let limit = limit_param(VALUE_PAGE_MAX, VALUE_PAGE_DEFAULT);
     let offset = query_param("offset", false, "items to skip", uint());

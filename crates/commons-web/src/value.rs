@@ -20,10 +20,10 @@ use crate::production::{inspect, page_limit_within, unknown};
 use axum::Json;
 use axum::extract::State;
 use commons_core::State as CommonsState;
+use commons_core::value::circle::Circle;
 use commons_core::value::distribution::{
     self, Distribution, Policy, Status, Target, credit_of, quantise,
 };
-use commons_core::value::circle::Circle;
 use commons_core::value::equation::{Beneficiary, Equation, Ratio};
 use commons_core::value::money::{Account, IncomeKind, Line};
 use commons_core::value::{Earmark, Income, is_treasurer};

@@ -19,9 +19,9 @@ use crate::rejection::{Rejection, RejectionCode, reject};
 use crate::state::State;
 use crate::{Applied, Input};
 use commons_ledger::{AuthorKey, EventId};
-use commons_value::policy::peer::{CircleMember, Gift, GiveCircle, peer};
 /// Most GIVE one member holds in an epoch (the policy's own limit).
 pub use commons_value::policy::peer::GIVE_PER_MEMBER_MAX;
+use commons_value::policy::peer::{CircleMember, Gift, GiveCircle, peer};
 use commons_value::policy::{Allocation, PolicyError};
 use std::collections::BTreeMap;
 

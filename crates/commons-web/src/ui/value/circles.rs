@@ -92,8 +92,8 @@ fn open_body(f: &Fields, now_ms: u64) -> Result<Cbor, String> {
     }
     let mut members = Vec::new();
     for text in f.all("member") {
-        let key =
-            AuthorKey::from_hex(text).map_err(|_| "Choose the members from the list.".to_owned())?;
+        let key = AuthorKey::from_hex(text)
+            .map_err(|_| "Choose the members from the list.".to_owned())?;
         members.push(Cbor::bytes(key.to_bytes().to_vec()));
     }
     if members.len() < CIRCLE_MEMBERS_MIN {

@@ -23,8 +23,8 @@ use commons_core::value::distribution::{
     self as rules, BUCKETS_MAX, Bucket, PPM, Policy, Take, Target, bucket_value,
 };
 use commons_core::value::is_treasurer;
-use commons_ledger::{AuthorKey, EventId};
 use commons_ledger::cbor::Value as Cbor;
+use commons_ledger::{AuthorKey, EventId};
 use minijinja::{Value, context};
 
 /// Bucket rows on the proposal form.
