@@ -40,6 +40,9 @@ pub const EARNINGS_PER_PAGE: usize = 5;
 
 const _: () = assert!(BUCKET_ROWS <= BUCKETS_MAX);
 
+/// A form's choices, as (value, label).
+type Options = Vec<(String, String)>;
+
 fn no_distribution() -> UiError {
     UiError::NotFound("This commons has no distribution with that id.".into())
 }
@@ -96,7 +99,7 @@ pub async fn list(
     let (proposed, executed, (available, closed_circles), standing, n_unseen): (
         DistributionPage,
         DistributionPage,
-        (Vec<(String, String)>, Vec<(String, String)>),
+        (Options, Options),
         Value,
         u64,
     ) = read;
