@@ -38,6 +38,7 @@ pub const TABLE_DISTRIBUTION: &str = "distribution";
 pub const TABLE_EXPENSE: &str = "expense";
 pub const TABLE_BOUNTY: &str = "bounty";
 pub const TABLE_AWARD: &str = "award";
+pub const TABLE_CIRCLE: &str = "circle";
 pub const TABLE_EXPENSE_POLICIES: &str = "expense_policies";
 pub const TABLE_CLAIM: &str = "claim";
 
@@ -81,6 +82,8 @@ pub enum RowKey {
     Award(EventId),
     /// A claim on future distributions.
     Claim(EventId),
+    /// A GIVE circle with its members' allocations.
+    Circle(EventId),
     /// Every budget line's expense policy.
     ExpensePolicies,
 }
@@ -139,6 +142,7 @@ impl RowKey {
             RowKey::Bounty(_) => TABLE_BOUNTY,
             RowKey::Award(_) => TABLE_AWARD,
             RowKey::Claim(_) => TABLE_CLAIM,
+            RowKey::Circle(_) => TABLE_CIRCLE,
             RowKey::ExpensePolicies => TABLE_EXPENSE_POLICIES,
         }
     }
@@ -176,6 +180,7 @@ impl RowKey {
             | RowKey::Bounty(id)
             | RowKey::Award(id)
             | RowKey::Claim(id) => id.0.to_vec(),
+            RowKey::Circle(id) => id.0.to_vec(),
         }
     }
 }
@@ -207,6 +212,7 @@ impl State {
             | RowKey::Bounty(_)
             | RowKey::Award(_)
             | RowKey::Claim(_)
+            | RowKey::Circle(_)
             | RowKey::ExpensePolicies => crate::value::rows::value(self, key),
             other => crate::production::rows::value(self, other),
         };

@@ -103,6 +103,14 @@ pub enum RejectionCode {
     NotClaimHolder,
     ClaimEquityFull,
     DistributionStale,
+    CircleUnknown,
+    CircleClosed,
+    CircleOpen,
+    CircleNotMember,
+    CircleGiftToSelf,
+    CircleRecipientUnknown,
+    CircleGiftDuplicate,
+    CircleGiveExceeded,
 }
 
 impl RejectionCode {
@@ -207,6 +215,14 @@ impl RejectionCode {
             RejectionCode::NotClaimHolder => "not_claim_holder",
             RejectionCode::ClaimEquityFull => "claim_equity_full",
             RejectionCode::DistributionStale => "distribution_stale",
+            RejectionCode::CircleUnknown => "circle_unknown",
+            RejectionCode::CircleClosed => "circle_closed",
+            RejectionCode::CircleOpen => "circle_open",
+            RejectionCode::CircleNotMember => "circle_not_member",
+            RejectionCode::CircleGiftToSelf => "circle_gift_to_self",
+            RejectionCode::CircleRecipientUnknown => "circle_recipient_unknown",
+            RejectionCode::CircleGiftDuplicate => "circle_gift_duplicate",
+            RejectionCode::CircleGiveExceeded => "circle_give_exceeded",
         }
     }
 }

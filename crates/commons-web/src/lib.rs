@@ -372,6 +372,14 @@ fn api_endpoints() -> Vec<(Route, MethodRouter<AppState>)> {
             get(claims::get_claim),
         ),
         (
+            Route::get("/api/v1/commons/{id}/circles"),
+            get(value::list_circles),
+        ),
+        (
+            Route::get("/api/v1/commons/{id}/circles/{circle}"),
+            get(value::get_circle),
+        ),
+        (
             Route::get("/api/v1/commons/{id}/private/payment-details/{key}"),
             get(private::get_payment_details),
         ),

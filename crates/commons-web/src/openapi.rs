@@ -758,8 +758,9 @@ fn budget_paths() -> Value {
 /// submitted to `/api/v1/events`. The books are public by design.
 fn value_paths() -> Value {
     use crate::value::{
-        CREDIT_RECIPE, CREDITED_CONTRIBUTIONS_MAX, EARNINGS_PAGE_DEFAULT, EARNINGS_PAGE_MAX,
-        FUNDING_INCOMES_MAX, SPENDING_LATEST_MAX, VALUE_PAGE_DEFAULT, VALUE_PAGE_MAX,
+        CIRCLES_PAGE_MAX, CREDIT_RECIPE, CREDITED_CONTRIBUTIONS_MAX, EARNINGS_PAGE_DEFAULT,
+        EARNINGS_PAGE_MAX, FUNDING_INCOMES_MAX, SPENDING_LATEST_MAX, VALUE_PAGE_DEFAULT,
+        VALUE_PAGE_MAX,
     };
     let limit = limit_param(VALUE_PAGE_MAX, VALUE_PAGE_DEFAULT);
     let offset = query_param("offset", false, "items to skip", uint());
@@ -832,7 +833,7 @@ fn value_paths() -> Value {
             "summary": "one distribution: pin, configuration hash, approvals, every bucket with its amount and shares (recipient, weight in milli-credits, amount), each recipient's total, what execution credits and carries",
             "description": format!("`offset` and `limit` page each bucket's shares and the totals, credited and carried lists alike (`recipients_matching`, `n_shares`). {money}."),
             "parameters": [commons_param(), dist.clone(), offset.clone(), limit],
-            "responses": dist_errors(ok("distribution", object("{…summary, pin: {size, root}, config_hash, min_payout, approvals, buckets: [{name, take, share_ppm, to, policy, amount, total_weight, n_shares, shares: [{recipient: {kind, key, name}, weight, amount}], claims: [{claim, holder, kind, paid, owed_before, owed_after, share_ppm, received_before, received_after, settles, summary}]}], recipients_matching, offset, totals, credited, carried, total_shared, total_credited, total_carried}")))
+            "responses": dist_errors(ok("distribution", object("{…summary, pin: {size, root}, config_hash, min_payout, approvals, buckets: [{name, take, share_ppm, to, policy, discount_ppm, memo, rates, cap_ppm, min_pledge, circle, amount, total_weight, n_shares, shares: [{recipient: {kind, key, name}, weight, amount}], claims: [{claim, holder, kind, paid, owed_before, owed_after, share_ppm, received_before, received_after, settles, summary}]}], recipients_matching, offset, totals, credited, carried, total_shared, total_credited, total_carried}")))
         }},
         "/api/v1/commons/{id}/distributions/{dist}/explain": { "get": {
             "operationId": "explainShare",
@@ -840,7 +841,7 @@ fn value_paths() -> Value {
             "description": format!("Lists at most {FUNDING_INCOMES_MAX} incomes (the latest) and {CREDITED_CONTRIBUTIONS_MAX} contributions per bucket (largest credit first); the counts cover all. A key with no share gets zero amounts and the contributions, if any, that earned too little. {CREDIT_RECIPE}"),
             "parameters": [commons_param(), dist,
                 query_param("who", true, "the person's key", hex_string(33, "author key"))],
-            "responses": dist_errors(ok("explanation", object("{distribution, recipient, funding: {drawn_from, n_incomes, incomes_total, incomes}, buckets: [{name, to, policy, bucket_amount, credit_from_index, credit_before_index, weight, total_weight, fraction, amount, n_contributions, contributions: [{contribution, title, area, role, credit, milli_credits, accepted_index, accepted_ms}], claims}], total, credited, carried, recipe}")))
+            "responses": dist_errors(ok("explanation", object("{distribution, recipient, funding: {drawn_from, n_incomes, incomes_total, incomes}, buckets: [{name, to, policy, bucket_amount, credit_from_index, credit_before_index, weight, total_weight, fraction, amount, n_contributions, contributions: [{contribution, title, area, role, credit, milli_credits, accepted_index, accepted_ms}], claims, circle: {circle, title, received, total_received}}], total, credited, carried, recipe}")))
         }},
         "/api/v1/commons/{id}/polls/{poll}/simulation": { "get": {
             "operationId": "simulateEquation",
@@ -873,6 +874,21 @@ fn value_paths() -> Value {
             "description": money,
             "parameters": [commons_param(), path_param("claim", "the claim's id (its claim.propose event)", hex_string(32, "event id"))],
             "responses": commons_errors(ok("claim", object("{id, holder, proposed_by, currency, kind, seniority, amount, share_ppm, cap, paid, outstanding, reason, state, approvals, approvals_needed, proposed_index, state_index, settled_by}")))
+        }},
+        "/api/v1/commons/{id}/circles": { "get": {
+            "operationId": "listCircles",
+            "summary": "GIVE circles (peer allocation as Coordinape runs it), newest first: each with its GIVE per member, when its epoch closes in ledger time, whether it is open or closed, and how many members allocated",
+            "parameters": [commons_param(),
+                query_param("offset", false, "circles to skip", uint()),
+                limit_param(CIRCLES_PAGE_MAX, CIRCLES_PAGE_MAX)],
+            "responses": commons_errors(ok("page", object("{matching, offset, circles: [{id, title, by, index, give_per_member, closes_ms, state, n_members, n_allocated}]}")))
+        }},
+        "/api/v1/commons/{id}/circles/{circle}": { "get": {
+            "operationId": "getCircle",
+            "summary": "one GIVE circle: every member's current allocation (gifts, GIVE given and left, revisions, opted out) and, once closed, the GIVE each received that counts, with the distributions that pay it",
+            "description": "GIVE given to a member who opted out counts for nobody; a `circle` bucket of a distribution splits its amount in proportion to `received`.",
+            "parameters": [commons_param(), path_param("circle", "the circle's id (its `circle.open` event)", hex_string(32, "event id"))],
+            "responses": commons_errors(ok("circle", object("{…summary, members: [{member, gifts: [{to, give}], given, left, revisions, opted_out, received}], total_received, distributions}")))
         }},
         "/api/v1/commons/{id}/people/{key}/earnings": { "get": {
             "operationId": "personEarnings",

@@ -20,6 +20,7 @@ use crate::production::{inspect, page_limit_within, unknown};
 use axum::Json;
 use axum::extract::State;
 use commons_core::State as CommonsState;
+use commons_core::value::circle::Circle;
 use commons_core::value::distribution::{
     self, Distribution, Policy, Status, Target, credit_of, quantise,
 };
@@ -934,7 +935,8 @@ pub struct BucketJson {
     pub share_ppm: Option<u64>,
     /// `treasury`, `upstream`, `contributors`, `person` (one named person), `splits`
     /// (named people in parts per million), `claims` (the claims on future distributions
-    /// in its currency) or `quadratic` (matching of bounty pledges).
+    /// in its currency), `circle` (a closed GIVE circle, by GIVE received; the weights are
+    /// GIVE) or `quadratic` (matching of bounty pledges).
     pub to: &'static str,
     /// For contributors: `lifetime`, `immediate`, `recent`, `balanced` or `time`.
     pub policy: Option<&'static str>,
@@ -948,6 +950,8 @@ pub struct BucketJson {
     pub min_pledge: Option<u64>,
     /// For `person`: why they get the bucket.
     pub memo: Option<String>,
+    /// For `circle`: the circle's id.
+    pub circle: Option<String>,
     pub amount: MoneyJson,
     /// The sum of the weights of its shares.
     pub total_weight: u64,
@@ -1055,6 +1059,10 @@ pub fn distribution_json(
                         Target::Person { memo, .. } => Some(memo.clone()),
                         _ => None,
                     },
+                    circle: match &r.bucket.target {
+                        Target::Circle(c) => Some(c.to_hex()),
+                        _ => None,
+                    },
                     amount: money(r.amount),
                     claims: (r.bucket.target == Target::Claims)
                         .then(|| crate::claims::claim_lines(s, d, None).unwrap_or_default()),
@@ -1156,6 +1164,16 @@ pub struct BucketExplanationJson {
     pub contributions: Vec<CreditJson>,
     /// For `claims`: their claims this bucket settles.
     pub claims: Option<Vec<crate::claims::ClaimLineJson>>,
+    /// For a `circle` bucket: the GIVE they received of all the GIVE that counted.
+    pub circle: Option<CircleGiveJson>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CircleGiveJson {
+    pub circle: String,
+    pub title: String,
+    pub received: u64,
+    pub total_received: u64,
 }
 
 #[derive(Debug, Serialize)]
@@ -1218,7 +1236,8 @@ pub fn explain(s: &CommonsState, d: &Distribution, who: &AuthorKey) -> Explanati
                 | Target::Person { .. }
                 | Target::Splits(_)
                 | Target::Claims
-                | Target::Quadratic(_) => None,
+                | Target::Quadratic(_)
+                | Target::Circle(_) => None,
             };
             let mine = r.shares.iter().find(|x| x.to == me);
             let total_weight = r
@@ -1273,6 +1292,21 @@ pub fn explain(s: &CommonsState, d: &Distribution, who: &AuthorKey) -> Explanati
                 contributions,
                 claims: (r.bucket.target == Target::Claims)
                     .then(|| crate::claims::claim_lines(s, d, Some(who)).unwrap_or_default()),
+                circle: match &r.bucket.target {
+                    Target::Circle(id) => s.economy.circles.circles.get(id).map(|c| {
+                        let received = c.received();
+                        CircleGiveJson {
+                            circle: id.to_hex(),
+                            title: c.title.clone(),
+                            received: received
+                                .iter()
+                                .find(|(k, _)| k == who)
+                                .map_or(0, |(_, give)| *give),
+                            total_received: received.iter().map(|(_, give)| give).sum(),
+                        }
+                    }),
+                    _ => None,
+                },
             }
         })
         .collect();
@@ -1733,4 +1767,184 @@ pub async fn spending(
     Ok(Json(
         inspect(&state, &commons, move |s| spending_json(s, offset, limit)).await?,
     ))
+}
+
+// ---------------------------------------------------------------------------------------
+// GIVE circles
+
+/// Most circles one page of the circles listing holds.
+pub const CIRCLES_PAGE_MAX: usize = 200;
+
+#[derive(Debug, Serialize)]
+pub struct GiftJson {
+    pub to: PersonJson,
+    pub give: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CircleMemberJson {
+    pub member: PersonJson,
+    /// Their current allocation (their latest `circle.give`), zero gifts left out.
+    pub gifts: Vec<GiftJson>,
+    /// GIVE they gave away, and what they hold still unallocated.
+    pub given: u64,
+    pub left: u64,
+    /// How many times they allocated (0: never).
+    pub revisions: u64,
+    /// Opted out of receiving: GIVE given to them counts for nobody.
+    pub opted_out: bool,
+    /// GIVE received that counts, once the circle is closed (`null` while it is open).
+    pub received: Option<u64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CircleSummaryJson {
+    pub id: String,
+    pub title: String,
+    pub by: PersonJson,
+    pub index: u64,
+    pub give_per_member: u64,
+    pub closes_ms: u64,
+    /// `open` until the ledger time reaches `closes_ms`, then `closed`.
+    pub state: &'static str,
+    pub n_members: u64,
+    /// Members who allocated at least once.
+    pub n_allocated: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CircleJson {
+    #[serde(flatten)]
+    pub summary: CircleSummaryJson,
+    /// Every member (at most `CIRCLE_MEMBERS_MAX`), in the order the opening named them.
+    pub members: Vec<CircleMemberJson>,
+    /// GIVE received that counts, over all members, once closed.
+    pub total_received: Option<u64>,
+    /// Distributions with a bucket that pays this circle.
+    pub distributions: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CirclesPage {
+    pub matching: u64,
+    pub offset: usize,
+    /// Newest first.
+    pub circles: Vec<CircleSummaryJson>,
+}
+
+fn circle_state(s: &CommonsState, c: &Circle) -> &'static str {
+    if c.is_open(s.time_ms) {
+        "open"
+    } else {
+        "closed"
+    }
+}
+
+pub fn circle_summary(s: &CommonsState, c: &Circle) -> CircleSummaryJson {
+    CircleSummaryJson {
+        id: c.id.to_hex(),
+        title: c.title.clone(),
+        by: PersonJson::of(s, &c.by),
+        index: c.index,
+        give_per_member: c.give_per_member,
+        closes_ms: c.closes_ms,
+        state: circle_state(s, c),
+        n_members: c.members.len() as u64,
+        n_allocated: c.allocations.len() as u64,
+    }
+}
+
+/// One circle with every member's allocation and, once closed, the GIVE each received.
+pub fn circle_json(s: &CommonsState, c: &Circle) -> CircleJson {
+    let closed = !c.is_open(s.time_ms);
+    let received: BTreeMap<AuthorKey, u64> = c.received().into_iter().collect();
+    let members = c
+        .members
+        .iter()
+        .map(|m| {
+            let allocation = c.allocations.get(m);
+            let given = allocation.map_or(0, |a| a.given());
+            CircleMemberJson {
+                member: PersonJson::of(s, m),
+                gifts: allocation.map_or_else(Vec::new, |a| {
+                    a.gifts
+                        .iter()
+                        .map(|(to, give)| GiftJson {
+                            to: PersonJson::of(s, to),
+                            give: *give,
+                        })
+                        .collect()
+                }),
+                given,
+                left: c.give_per_member.saturating_sub(given),
+                revisions: allocation.map_or(0, |a| a.revisions),
+                opted_out: allocation.is_some_and(|a| a.opted_out),
+                received: closed.then(|| received.get(m).copied().unwrap_or(0)),
+            }
+        })
+        .collect();
+    let economy = &s.economy;
+    CircleJson {
+        summary: circle_summary(s, c),
+        members,
+        total_received: closed.then(|| received.values().sum()),
+        distributions: economy
+            .distribution_order
+            .iter()
+            .filter_map(|id| economy.distributions.get(id))
+            .filter(|d| {
+                d.buckets
+                    .iter()
+                    .any(|b| b.bucket.target == Target::Circle(c.id))
+            })
+            .map(|d| d.id.to_hex())
+            .collect(),
+    }
+}
+
+pub fn circles_page(s: &CommonsState, offset: usize, limit: usize) -> CirclesPage {
+    let circles = &s.economy.circles;
+    let all: Vec<&Circle> = circles
+        .order
+        .iter()
+        .filter_map(|id| circles.circles.get(id))
+        .collect();
+    CirclesPage {
+        matching: all.len() as u64,
+        offset,
+        circles: page_of(&all, true, offset, limit)
+            .into_iter()
+            .map(|c| circle_summary(s, c))
+            .collect(),
+    }
+}
+
+/// `GET /api/v1/commons/{id}/circles`: GIVE circles, newest first.
+pub async fn list_circles(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(params): ApiQuery<PageParams>,
+) -> Result<Json<CirclesPage>, ApiError> {
+    let commons = parse_commons_id(&id)?;
+    let limit = page_limit_within(params.limit, CIRCLES_PAGE_MAX, CIRCLES_PAGE_MAX)?;
+    let offset = params.offset;
+    Ok(Json(
+        inspect(&state, &commons, move |s| circles_page(s, offset, limit)).await?,
+    ))
+}
+
+/// `GET /api/v1/commons/{id}/circles/{circle}`.
+pub async fn get_circle(
+    State(state): State<AppState>,
+    ApiPath((id, circle)): ApiPath<(String, String)>,
+) -> Result<Json<CircleJson>, ApiError> {
+    let commons = parse_commons_id(&id)?;
+    let circle = parse_event_id(&circle)?;
+    let json = inspect(&state, &commons, move |s| {
+        let c = s.economy.circles.circles.get(&circle)?;
+        Some(circle_json(s, c))
+    })
+    .await?
+    .ok_or_else(|| unknown("unknown_circle", "circle"))?;
+    Ok(Json(json))
 }

@@ -21,6 +21,7 @@ use commons_core::production::bodies::{self, NewArea, NewContribution, NewTask};
 use commons_ledger::cbor::Value;
 use commons_ledger::{EventId, SecretKey};
 use site::{Browser, Site, main, pairs, preview, secret_site, site};
+use std::collections::BTreeMap;
 
 /// Everyone in the scenario.
 struct People {
@@ -1424,4 +1425,240 @@ async fn the_form_proposes_time_weighted_and_quadratic_buckets() {
     );
     assert_eq!(shares[0]["weight"], 90);
     assert_eq!(shares[0]["amount"]["minor"], 8_000);
+}
+
+/// The table row of one circle member on a circle's page.
+fn member_row<'a>(html: &'a str, key: &str) -> &'a str {
+    let start = html
+        .find(&format!("id=\"member-{key}\""))
+        .unwrap_or_else(|| panic!("no row for {key}"));
+    let end = start + html[start..].find("</tr>").unwrap();
+    &html[start..end]
+}
+
+#[tokio::test]
+async fn a_give_circle_is_opened_allocated_through_the_forms_and_paid_by_a_distribution() {
+    let site = secret_site().await;
+    let mut p = commons_with_treasurers(&site).await;
+    let path = p.path.clone();
+    donation(&site, &mut p.founder, &path, "300").await;
+    let mut ann = Browser::join_as(&site, &path, 4, "Ann", "person").await;
+    let tess_key = site.custodial("tess@example.org").await;
+    let [founder, tess, ben] =
+        [&p.founder_key, &tess_key, &p.ben_key].map(|k| k.author_key().to_hex());
+
+    // The distributions page links the circles; only treasurers get the form to open one
+    // and a forged one is refused by core.
+    let circles = format!("{path}/circles");
+    let distributions = p.ben.get(&site, &format!("{path}/distributions")).await;
+    distributions.shows(&format!("id=\"circles-link\" href=\"{circles}\""));
+    let empty = p.ben.get(&site, &circles).await;
+    empty.shows("id=\"no-circles\"");
+    assert!(!empty.text.contains("id=\"open-circle-form\""));
+    let open = [
+        ("title", "Winter epoch"),
+        ("give_per_member", "100"),
+        ("days", "7"),
+        ("member", founder.as_str()),
+        ("member", tess.as_str()),
+        ("member", ben.as_str()),
+    ];
+    p.ben
+        .act_and_see(&site, &circles, &circles, &open, "not_treasurer")
+        .await;
+    p.founder
+        .act_and_see(&site, &circles, &circles, &open[..4], "2 to 1000 members")
+        .await;
+    let form = p.founder.get(&site, &circles).await;
+    form.shows("id=\"open-circle-form\"");
+    form.shows(&format!("value=\"{ben}\"> Ben</label>"));
+    p.founder
+        .act_and_see(&site, &circles, &circles, &open, "The circle is open")
+        .await;
+    let list = p.ben.get(&site, &circles).await;
+    preview("circles.html", &list.text);
+    list.shows("Winter epoch");
+    let id = first_linked(&list.text, &circles);
+    let page = format!("{circles}/{id}");
+
+    // Ben sees one number per other member and what he holds; he allocates, then revises.
+    let ben_view = p.ben.get(&site, &page).await;
+    ben_view.shows("id=\"give-form\"");
+    ben_view.shows("id=\"give-left\">100</strong>");
+    ben_view.shows(&format!("name=\"give-{founder}\""));
+    ben_view.shows(&format!("name=\"give-{tess}\""));
+    assert!(!ben_view.text.contains(&format!("name=\"give-{ben}\"")));
+    let give = |to: &str| format!("give-{to}");
+    let (to_founder, to_tess, to_ben) = (give(&founder), give(&tess), give(&ben));
+    let gives = format!("{page}/give");
+    p.ben
+        .act_and_see(
+            &site,
+            &page,
+            &gives,
+            &[(&to_founder, "70"), (&to_tess, "30")],
+            "allocated",
+        )
+        .await;
+    p.ben
+        .act_and_see(
+            &site,
+            &page,
+            &gives,
+            &[(&to_founder, "20"), (&to_tess, "60")],
+            "allocated",
+        )
+        .await;
+    let revised = p.ben.get(&site, &page).await;
+    revised.shows("id=\"give-given\">80</strong>");
+    revised.shows("id=\"give-left\">20</strong>");
+    revised.shows(&format!(
+        "name=\"{to_tess}\" type=\"number\" min=\"0\" max=\"100\" value=\"60\""
+    ));
+    // Forged allocations come back with core's codes.
+    for (fields, code) in [
+        (vec![(to_ben.as_str(), "1")], "circle_gift_to_self"),
+        (
+            vec![(to_founder.as_str(), "60"), (to_tess.as_str(), "41")],
+            "circle_give_exceeded",
+        ),
+    ] {
+        p.ben.act_and_see(&site, &page, &gives, &fields, code).await;
+    }
+    ann.act_and_see(&site, &page, &gives, &[(&to_ben, "1")], "circle_not_member")
+        .await;
+    assert!(
+        !ann.get(&site, &page)
+            .await
+            .text
+            .contains("id=\"give-form\"")
+    );
+    p.tess
+        .act_and_see(&site, &page, &gives, &[(&to_ben, "100")], "allocated")
+        .await;
+    p.founder
+        .act_and_see(&site, &page, &gives, &[(&to_ben, "40")], "allocated")
+        .await;
+    // While the epoch runs nobody's GIVE received is shown, and a distribution may not
+    // pay the circle yet.
+    let running = p.ben.get(&site, &page).await;
+    running.shows("shown once the epoch is over");
+    let proposal = [
+        ("title", "Winter peers"),
+        ("amount", "100"),
+        ("currency", "EUR"),
+        ("bucket-0-name", "Peers"),
+        ("bucket-0-take", "rest"),
+        ("bucket-0-to", "circle"),
+        ("bucket-0-circle", id.as_str()),
+    ];
+    let dists = format!("{path}/distributions");
+    p.founder
+        .act_and_see(&site, &dists, &dists, &proposal, "circle_open")
+        .await;
+
+    // The epoch ends: the page shows what each received, as the API does, and the
+    // allocation form is gone.
+    const DAY_MS: u64 = 86_400_000;
+    site.pass_time(8 * DAY_MS).await;
+    p.tess
+        .act_and_see(&site, &page, &gives, &[(&to_ben, "1")], "circle_closed")
+        .await;
+    let closed = p.ben.get(&site, &page).await;
+    preview("circle.html", &closed.text);
+    closed.shows("id=\"circle-state\">closed</span>");
+    assert!(!closed.text.contains("id=\"give-form\""));
+    closed.shows("id=\"total-received\">220 GIVE received");
+    let json = api(&site, &mut p.ben, &format!("/circles/{id}")).await;
+    assert_eq!(json["state"], "closed");
+    assert_eq!(json["total_received"], 220);
+    for member in json["members"].as_array().unwrap() {
+        let key = member["member"]["key"].as_str().unwrap();
+        let received = member["received"].as_u64().unwrap();
+        let row = member_row(&closed.text, key);
+        assert!(
+            row.contains(&format!("<td class=\"num received\">{received}</td>")),
+            "{row}"
+        );
+    }
+    let received: Vec<(String, u64)> = json["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["member"]["key"].as_str().unwrap().to_owned(),
+                m["received"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        received,
+        [
+            (founder.clone(), 20),
+            (tess.clone(), 60),
+            (ben.clone(), 140)
+        ]
+    );
+    assert_eq!(json["members"][2]["revisions"], 2);
+    let listed = api(&site, &mut p.ben, "/circles").await;
+    assert_eq!(listed["matching"], 1);
+    assert_eq!(listed["circles"][0]["n_allocated"], 3);
+
+    // The proposal form now offers the circle; 100.00 EUR by 20 : 60 : 140 of 220 is
+    // 9.0909, 27.2727 and 63.6363: the cent left goes to the largest remainder, Ben's.
+    let offered = p.founder.get(&site, &dists).await;
+    offered.shows("<option value=\"circle\">a GIVE circle</option>");
+    offered.shows(&format!("<option value=\"{id}\">Winter epoch</option>"));
+    p.founder
+        .act_and_see(&site, &dists, &dists, &proposal, "proposed")
+        .await;
+    let list = p.founder.get(&site, &dists).await;
+    let dist = first_linked(&list.text, &dists);
+    let dist_page = format!("{dists}/{dist}");
+    let shown = p.founder.get(&site, &dist_page).await;
+    shown.shows(&format!("class=\"bucket-circle\" href=\"{page}\""));
+    let d = api(&site, &mut p.founder, &format!("/distributions/{dist}")).await;
+    assert_eq!(d["buckets"][0]["to"], "circle");
+    assert_eq!(d["buckets"][0]["circle"], id.as_str());
+    let amounts: BTreeMap<String, (u64, u64)> = d["buckets"][0]["shares"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["recipient"]["key"].as_str().unwrap().to_owned(),
+                (
+                    s["weight"].as_u64().unwrap(),
+                    s["amount"]["minor"].as_u64().unwrap(),
+                ),
+            )
+        })
+        .collect();
+    assert_eq!(
+        amounts,
+        BTreeMap::from([
+            (founder.clone(), (20, 909)),
+            (tess.clone(), (60, 2_727)),
+            (ben.clone(), (140, 6_364)),
+        ])
+    );
+    let closed = api(&site, &mut p.ben, &format!("/circles/{id}")).await;
+    assert_eq!(closed["distributions"][0], dist.as_str());
+    // Why did Ben get 63.64 EUR? He received 140 GIVE of 220 in the circle.
+    let why = p
+        .ben
+        .get(&site, &format!("{path}/agents/{ben}/earnings"))
+        .await;
+    why.shows("received <strong class=\"give-received\">140</strong> GIVE of 220 in circle “Winter epoch”");
+    why.shows("<strong class=\"bucket-amount\">63.64 EUR</strong>");
+    let explained = api(
+        &site,
+        &mut p.ben,
+        &format!("/distributions/{dist}/explain?who={ben}"),
+    )
+    .await;
+    assert_eq!(explained["buckets"][0]["circle"]["received"], 140);
+    assert_eq!(explained["buckets"][0]["circle"]["total_received"], 220);
+    no_email_on(&site, &mut p.ben, &[circles, page]).await;
 }

@@ -658,6 +658,14 @@ impl Explanation<'_> {
                     format!("quadratic match of pledges on {} tasks", b.shares.len())
                 }
                 Target::Claims => format!("{} claims on future distributions", b.shares.len()),
+                Target::Circle(_) if b.shares.is_empty() => {
+                    "no GIVE received: kept in the treasury".to_owned()
+                }
+                Target::Circle(c) => format!(
+                    "{} members of GIVE circle {} by GIVE received",
+                    b.shares.len(),
+                    c.to_hex()
+                ),
             };
             let how = format!("{take}{share}");
             let _ = writeln!(

@@ -40,6 +40,9 @@
 //! the distribution's currency (debts and one-time claims by seniority, then equity
 //! shares; see [`super::claims`]); what they do not take stays in the treasury, and the
 //! execution refuses (`distribution_stale`) when those claims changed since the proposal.
+//! A `circle` bucket pays a closed GIVE circle's members in proportion to the GIVE they
+//! received (Coordinape's peer allocation, [`super::circle`]); when nobody received any,
+//! the bucket stays in the treasury.
 //!
 //! Credit is exact (big rationals) and then quantised to integer milli-credits (floor of
 //! credit × 1000) before any money is computed; every money split is
@@ -101,6 +104,8 @@ pub enum Target {
     },
     /// Fixed parts per million to named people, in key order (Drips' splits).
     Splits(Vec<(AuthorKey, u32)>),
+    /// A closed GIVE circle's members by the GIVE they received (Coordinape).
+    Circle(EventId),
     /// The active claims on future distributions in the distribution's currency.
     Claims,
     /// Quadratic matching of the bounties pledged on open tasks: each task's match adds
@@ -462,6 +467,7 @@ fn read_target(r: &mut BodyReader<'_>, to: &str) -> Result<Target, Rejection> {
             })
         }
         "claims" => Target::Claims,
+        "circle" => Target::Circle(r.event_id("circle")?),
         _ => return bad_target(),
     };
     Ok(target)
@@ -495,7 +501,7 @@ fn bad_target<T>() -> Result<T, Rejection> {
     reject(
         RejectionCode::BodyInvalid,
         format!(
-            "{PROPOSE}: `buckets` go `to` treasury, upstream, contributors (policy lifetime, immediate, balanced, recent with `discount_ppm`, or time with `rates`), a `person` with a `memo`, `splits`, `claims`, or `quadratic` matching of bounties"
+            "{PROPOSE}: `buckets` go `to` treasury, upstream, contributors (policy lifetime, immediate, balanced, recent with `discount_ppm`, or time with `rates`), a `person` with a `memo`, `splits`, `claims`, a closed `circle` by id, or `quadratic` matching of bounties"
         ),
     )
 }
@@ -560,6 +566,7 @@ impl Bucket {
             Target::Splits(_) => ("splits", None),
             Target::Quadratic(_) => ("quadratic", None),
             Target::Claims => ("claims", None),
+            Target::Circle(_) => ("circle", None),
         };
         (take, ppm, to, policy)
     }
@@ -614,6 +621,7 @@ pub fn bucket_value(b: &Bucket) -> Value {
                 fields.push(("min_pledge", Value::Unsigned(m.min_pledge)));
             }
         }
+        Target::Circle(circle) => fields.push(("circle", Value::Bytes(circle.0.to_vec()))),
         Target::Treasury | Target::Upstream | Target::Contributors(_) | Target::Claims => {}
     }
     Value::text_map(fields)
@@ -905,6 +913,7 @@ pub fn compute(
             }
             Target::Quadratic(matching) => quadratic_shares(state, take, currency, pin, matching)?,
             Target::Claims => super::claims::bucket_shares(state, currency, take)?,
+            Target::Circle(circle) => super::circle::shares(state, circle, take)?,
         };
         results.push(BucketResult {
             bucket: bucket.clone(),

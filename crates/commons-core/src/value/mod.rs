@@ -7,6 +7,7 @@
 //! | [`equation`] | `value.equation` (the first one; later ones only by a poll) |
 //! | [`distribution`] | `dist.propose`, `dist.approve`, `dist.execute` (treasurers) |
 //! | [`claims`] | `claim.propose`, `claim.approve` (treasurers), `claim.waive` (the holder) |
+//! | [`circle`] | `circle.open` (treasurers), `circle.give` (the circle's members) |
 //!
 //! Treasurers are named by the statutes (`treasurers`, with `treasurer_approvals`, the k
 //! of k-of-n). Amounts are integers of minor units, checked on every addition; money is
@@ -14,6 +15,7 @@
 
 pub mod award;
 pub mod bounty;
+pub mod circle;
 pub mod claims;
 pub mod distribution;
 pub mod equation;
@@ -44,7 +46,7 @@ pub const INCOME: &str = "money.income";
 pub const REVERSE: &str = "money.reverse";
 pub const PAYOUT: &str = "money.payout";
 pub const EQUATION: &str = "value.equation";
-pub const KINDS: [&str; 22] = [
+pub const KINDS: [&str; 24] = [
     INCOME,
     REVERSE,
     PAYOUT,
@@ -67,6 +69,8 @@ pub const KINDS: [&str; 22] = [
     claims::PROPOSE,
     claims::APPROVE,
     claims::WAIVE,
+    circle::OPEN,
+    circle::GIVE,
 ];
 
 /// Largest amount one line moves, in minor units (10¹⁵: ten trillion of a two-decimal
@@ -142,6 +146,7 @@ pub struct Economy {
     pub bounties: bounty::Bounties,
     pub awards: BTreeMap<EventId, award::Award>,
     pub claims: claims::Claims,
+    pub circles: circle::Circles,
 }
 
 impl Economy {
@@ -239,6 +244,8 @@ pub(crate) fn apply(state: &mut State, input: &Input<'_>) -> Option<Result<Appli
         claims::PROPOSE => claims::propose(state, input),
         claims::APPROVE => claims::approve(state, input),
         claims::WAIVE => claims::waive(state, input),
+        circle::OPEN => circle::open(state, input),
+        circle::GIVE => circle::give(state, input),
         _ => return None,
     })
 }

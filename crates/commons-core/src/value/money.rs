@@ -250,11 +250,15 @@ impl Books {
         }
         // One event may post more than once (a tick closing several polls): its lines
         // are contiguous, so its range grows.
+        // An event that moved nothing (a distribution whose buckets all stay in the
+        // treasury) has no lines and so no money row.
         let end = self.lines.len();
-        self.by_event
-            .entry(event)
-            .and_modify(|range| range.1 = end)
-            .or_insert((start, end));
+        if end > start {
+            self.by_event
+                .entry(event)
+                .and_modify(|range| range.1 = end)
+                .or_insert((start, end));
+        }
         Ok(())
     }
 

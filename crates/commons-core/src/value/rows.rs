@@ -30,6 +30,37 @@ pub(crate) fn keys(state: &State, keys: &mut Vec<RowKey>) {
     keys.extend(e.bounties.bounties.keys().map(|id| RowKey::Bounty(*id)));
     keys.extend(e.awards.keys().map(|id| RowKey::Award(*id)));
     super::claims::row_keys(state, keys);
+    keys.extend(e.circles.circles.keys().map(|id| RowKey::Circle(*id)));
+}
+
+fn circle_value(c: &super::circle::Circle) -> Value {
+    let allocations = c.allocations.iter().map(|(member, a)| {
+        (
+            key_value(member),
+            Value::text_map([
+                (
+                    "gifts",
+                    Value::map(
+                        a.gifts
+                            .iter()
+                            .map(|(to, give)| (key_value(to), Value::Unsigned(*give))),
+                    ),
+                ),
+                ("opted_out", Value::Bool(a.opted_out)),
+                ("revisions", Value::Unsigned(a.revisions)),
+                ("index", Value::Unsigned(a.index)),
+            ]),
+        )
+    });
+    Value::text_map([
+        ("title", Value::text(c.title.clone())),
+        ("by", key_value(&c.by)),
+        ("index", Value::Unsigned(c.index)),
+        ("members", keys_value(c.members.iter().copied())),
+        ("give_per_member", Value::Unsigned(c.give_per_member)),
+        ("closes_ms", Value::Unsigned(c.closes_ms)),
+        ("allocations", Value::map(allocations)),
+    ])
 }
 
 fn award_value(a: &super::award::Award) -> Value {
@@ -257,6 +288,7 @@ pub(crate) fn value(state: &State, key: &RowKey) -> Option<Value> {
         RowKey::Bounty(id) => e.bounties.bounties.get(id).map(bounty_value),
         RowKey::Award(id) => e.awards.get(id).map(award_value),
         RowKey::Claim(id) => super::claims::row_value(state, id),
+        RowKey::Circle(id) => e.circles.circles.get(id).map(circle_value),
         RowKey::ExpensePolicies => (!e.expenses.policies.is_empty()).then(|| {
             Value::Array(
                 e.expenses

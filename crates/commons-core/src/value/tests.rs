@@ -16,6 +16,8 @@ use commons_ledger::cbor::Value;
 
 const EUR: &str = "EUR";
 
+mod circles;
+
 pub(super) fn code(result: Result<EventId, Rejection>) -> &'static str {
     match result {
         Ok(_) => panic!("the event was accepted but a rejection was expected"),

@@ -196,6 +196,8 @@ const TEMPLATE_SOURCES: &[(&str, &str)] = template_sources!(
     "equation.html",
     "distributions.html",
     "distribution.html",
+    "circles.html",
+    "circle.html",
     "earnings.html",
     "spending.html",
     "claims.html",

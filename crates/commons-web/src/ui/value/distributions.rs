@@ -24,8 +24,8 @@ use commons_core::value::distribution::{
     bucket_value,
 };
 use commons_core::value::is_treasurer;
-use commons_ledger::AuthorKey;
 use commons_ledger::cbor::Value as Cbor;
+use commons_ledger::{AuthorKey, EventId};
 use minijinja::{Value, context};
 
 /// Bucket rows on the proposal form.
@@ -41,10 +41,15 @@ pub const FORM_TIME_RATES: TimeRates = TimeRates {
 };
 /// Shares listed per bucket on a distribution's page (the API pages through all).
 pub const SHARES_SHOWN_MAX: usize = 200;
+/// Closed circles the proposal form offers for a `circle` bucket (the latest).
+pub const CIRCLES_OFFERED_MAX: usize = 50;
 /// Distributions a page of a person's earnings explains.
 pub const EARNINGS_PER_PAGE: usize = 5;
 
 const _: () = assert!(BUCKET_ROWS <= BUCKETS_MAX);
+
+/// A form's choices, as (value, label).
+type Options = Vec<(String, String)>;
 
 fn no_distribution() -> UiError {
     UiError::NotFound("This commons has no distribution with that id.".into())
@@ -75,6 +80,16 @@ pub async fn list(
                     (c, text)
                 })
                 .collect();
+            let circles = &s.economy.circles;
+            let closed_circles: Vec<(String, String)> = circles
+                .order
+                .iter()
+                .rev()
+                .filter_map(|id| circles.circles.get(id))
+                .filter(|c| !c.is_open(s.time_ms))
+                .take(CIRCLES_OFFERED_MAX)
+                .map(|c| (c.id.to_hex(), c.title.clone()))
+                .collect();
             (
                 distribution_page(s, Some("proposed"), 0, rules::OPEN_DISTRIBUTIONS_MAX),
                 distribution_page(
@@ -83,16 +98,16 @@ pub async fn list(
                     offset,
                     crate::ui::association::ROWS_PER_PAGE,
                 ),
-                available,
+                (available, closed_circles),
                 standing(s, key),
                 unseen_notices(s, key, seen),
             )
         })
         .await?;
-    let (proposed, executed, available, standing, n_unseen): (
+    let (proposed, executed, (available, closed_circles), standing, n_unseen): (
         DistributionPage,
         DistributionPage,
-        Vec<(String, String)>,
+        (Options, Options),
         Value,
         u64,
     ) = read;
@@ -102,6 +117,7 @@ pub async fn list(
         executed => executed,
         pager => pager(page, usize::try_from(executed.matching).unwrap_or(usize::MAX)),
         available => available,
+        closed_circles => closed_circles,
         bucket_rows => BUCKET_ROWS,
         pinned_size => scope.view.checkpoint.as_ref().map(|c| c.size),
         standing => standing,
@@ -157,6 +173,9 @@ fn buckets_of(f: &Fields) -> Result<Vec<Bucket>, String> {
                 min_pledge: 0,
             }),
             ("claims", _) => Target::Claims,
+            ("circle", _) => Target::Circle(EventId::from_hex(&field("circle")).ok_or(format!(
+                "Bucket “{name}”: choose the closed circle it pays."
+            ))?),
             (_, "immediate") => Target::Contributors(Policy::Immediate),
             (_, "recent") => Target::Contributors(Policy::Recent {
                 discount_ppm: FORM_RECENT_DISCOUNT_PPM,

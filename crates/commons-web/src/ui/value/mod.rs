@@ -3,7 +3,8 @@
 //! with its history, distributions (the proposal form, each distribution's buckets, shares
 //! and approvals with the treasurers' approve and execute buttons) and "why did I get
 //! this", a person's earnings explained down to the contributions that earned them;
-//! spending (expenses with their approval flow, bounties, awards) is in [`spending`].
+//! spending (expenses with their approval flow, bounties, awards) is in [`spending`], GIVE
+//! circles (peer allocation) in [`circles`].
 //!
 //! Reads copy out the value API's own answers ([`crate::value`]), so a page and
 //! `GET /api/v1/commons/{id}/…` never disagree. Forms become ordinary events signed with
@@ -11,6 +12,7 @@
 //! refusal comes back as a flash with its code. Amounts are typed and shown in major units
 //! by [`Currency`] and signed as exact minor units.
 
+pub mod circles;
 pub mod claims;
 pub mod distributions;
 pub mod simulation;
@@ -70,6 +72,15 @@ pub fn endpoints() -> Vec<(Route, MethodRouter<AppState>)> {
         (
             Route::post("/c/{id}/distributions/{dist}/{action}"),
             post(distributions::decide),
+        ),
+        (
+            Route::get("/c/{id}/circles"),
+            get(circles::list).post(circles::open),
+        ),
+        (Route::get("/c/{id}/circles/{circle}"), get(circles::page)),
+        (
+            Route::post("/c/{id}/circles/{circle}/give"),
+            post(circles::give),
         ),
         (
             Route::get("/c/{id}/agents/{key}/earnings"),
