@@ -824,7 +824,7 @@ fn value_paths() -> Value {
             "operationId": "listDistributions",
             "summary": "distributions, newest first, with status and treasurer approvals",
             "parameters": [commons_param(),
-                query_param("status", false, "proposed or executed", json!({ "enum": ["proposed", "executed"] })),
+                query_param("status", false, "proposed, executed or cancelled", json!({ "enum": ["proposed", "executed", "cancelled"] })),
                 offset.clone(), limit.clone()],
             "responses": commons_errors(ok("page", object("{matching, offset, distributions: [{id, title, by, index, time_ms, amount, currency, status, n_approvals, approvals_needed, executed_index, executed_ms, pin_size, n_recipients}]}")))
         }},

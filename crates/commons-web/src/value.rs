@@ -831,7 +831,7 @@ pub struct DistributionSummaryJson {
 pub fn distribution_summary(s: &CommonsState, d: &Distribution) -> DistributionSummaryJson {
     let (executed_index, executed_ms) = match d.status {
         Status::Executed { index, time_ms } => (Some(index), Some(time_ms)),
-        Status::Proposed => (None, None),
+        Status::Proposed | Status::Cancelled { .. } => (None, None),
     };
     DistributionSummaryJson {
         id: d.id.to_hex(),
@@ -904,11 +904,11 @@ pub async fn list_distributions(
     let commons = parse_commons_id(&id)?;
     let limit = page_limit(params.limit)?;
     if let Some(status) = params.status.as_deref()
-        && !matches!(status, "proposed" | "executed")
+        && !matches!(status, "proposed" | "executed" | "cancelled")
     {
         return Err(ApiError::bad_request(
             "invalid_query",
-            "status is proposed or executed",
+            "status is proposed, executed or cancelled",
         ));
     }
     let page = inspect(&state, &commons, move |s| {

@@ -1425,6 +1425,62 @@ async fn the_form_proposes_time_weighted_and_quadratic_buckets() {
     );
     assert_eq!(shares[0]["weight"], 90);
     assert_eq!(shares[0]["amount"]["minor"], 8_000);
+
+    // Withdrawn before execution: only a treasurer cancels, with a reason, and the amount
+    // is free again.
+    let page_path = format!("{distributions}/{id}");
+    assert!(
+        !p.ben
+            .get(&site, &page_path)
+            .await
+            .text
+            .contains("cancel-form")
+    );
+    page.shows("id=\"cancel-form\"");
+    let why = [("reason", "We will wait for the bounties")];
+    press(
+        &site,
+        &mut p.ben,
+        &page_path,
+        "cancel",
+        &why,
+        "not_treasurer",
+    )
+    .await;
+    press(
+        &site,
+        &mut p.founder,
+        &page_path,
+        "cancel",
+        &[],
+        "body_invalid",
+    )
+    .await;
+    press(
+        &site,
+        &mut p.founder,
+        &page_path,
+        "cancel",
+        &why,
+        "cancelled",
+    )
+    .await;
+    let cancelled = p.founder.get(&site, &page_path).await;
+    cancelled.shows("id=\"cancelled\"");
+    assert!(!cancelled.text.contains("cancel-form"));
+    assert!(!cancelled.text.contains("approve-form"));
+    let json = api(&site, &mut p.founder, "/distributions?status=cancelled").await;
+    assert_eq!(json["distributions"][0]["id"], id.as_str());
+    assert_eq!(json["distributions"][0]["status"], "cancelled");
+    press(
+        &site,
+        &mut p.founder,
+        &page_path,
+        "cancel",
+        &why,
+        "distribution_state",
+    )
+    .await;
 }
 
 /// The table row of one circle member on a circle's page.

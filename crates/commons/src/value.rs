@@ -543,7 +543,7 @@ impl Explanation<'_> {
             "proposed_index": d.index,
             "executed_index": match d.status {
                 Status::Executed { index, .. } => Some(index),
-                Status::Proposed => None,
+                Status::Proposed | Status::Cancelled { .. } => None,
             },
             "amount": d.amount,
             "amount_text": money(d.amount),
@@ -578,6 +578,7 @@ impl Explanation<'_> {
         let status = match d.status {
             Status::Executed { index, .. } => format!("executed at index {index}"),
             Status::Proposed => "proposed, not executed".to_owned(),
+            Status::Cancelled { index, .. } => format!("cancelled at index {index}"),
         };
         let _ = writeln!(
             out,

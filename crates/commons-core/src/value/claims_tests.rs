@@ -308,6 +308,46 @@ fn an_execution_whose_claims_changed_since_its_proposal_is_refused_as_stale() {
         w.state.economy.books.holds(&Account::Owed(w.key(5)), EUR),
         30_000
     );
+    // The stale proposals are cancelled by a treasurer, with a reason: their amounts are
+    // no longer reserved and they no longer count among the open distributions.
+    let reserved = |w: &World| distribution::reserved(&w.state, EUR);
+    assert_eq!(reserved(&w), 30_000 + 30_000 + 10_000);
+    let cancel = |d: &EventId| {
+        Value::text_map([
+            ("distribution", id_value(d)),
+            ("reason", Value::text("stale: the claims changed")),
+        ])
+    };
+    assert_eq!(
+        code(w.send(3, distribution::CANCEL, cancel(&b))),
+        "not_treasurer"
+    );
+    assert_eq!(
+        code(w.send(0, distribution::CANCEL, cancel(&EventId([9; 32])))),
+        "distribution_unknown"
+    );
+    assert_eq!(
+        code(w.send(
+            0,
+            distribution::CANCEL,
+            Value::text_map([("distribution", id_value(&b))])
+        )),
+        "body_invalid"
+    );
+    for d in [&b, &again, &fresh] {
+        w.ok(1, distribution::CANCEL, cancel(d));
+    }
+    assert_eq!(reserved(&w), 0);
+    assert_eq!(w.state.economy.distributions[&b].status_str(), "cancelled");
+    assert_eq!(
+        code(w.send(0, distribution::CANCEL, cancel(&b))),
+        "distribution_state"
+    );
+    assert_eq!(
+        code(w.send(0, distribution::CANCEL, cancel(&plain))),
+        "distribution_state"
+    );
+    assert_eq!(code(execute_distribution(&mut w, &b)), "distribution_state");
     w.check_laws();
 }
 

@@ -74,6 +74,7 @@ use std::collections::{BTreeMap, BTreeSet};
 pub const PROPOSE: &str = "dist.propose";
 pub const APPROVE: &str = "dist.approve";
 pub const EXECUTE: &str = "dist.execute";
+pub const CANCEL: &str = "dist.cancel";
 
 /// Most buckets in one distribution.
 pub const BUCKETS_MAX: usize = 16;
@@ -210,7 +211,16 @@ pub struct BucketResult {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Status {
     Proposed,
-    Executed { index: u64, time_ms: u64 },
+    Executed {
+        index: u64,
+        time_ms: u64,
+    },
+    /// Withdrawn before execution (for instance refused as stale): nothing was credited,
+    /// and its amount is no longer reserved.
+    Cancelled {
+        index: u64,
+        by: AuthorKey,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -244,6 +254,7 @@ impl Distribution {
         match self.status {
             Status::Proposed => "proposed",
             Status::Executed { .. } => "executed",
+            Status::Cancelled { .. } => "cancelled",
         }
     }
 }
@@ -1226,6 +1237,36 @@ fn target(state: &State, input: &Input<'_>, kind: &str) -> Result<EventId, Rejec
             format!("the distribution is {}", d.status_str()),
         ),
         Some(_) => Ok(id),
+    }
+}
+
+/// `dist.cancel`: a treasurer withdraws a proposed distribution, with a reason; its
+/// amount is no longer reserved and it no longer counts among the open ones.
+pub(crate) fn cancel(state: &mut State, input: &Input<'_>) -> Result<Applied, Rejection> {
+    let author = input.event.header.author;
+    require_treasurer(state, &author, "cancel a distribution")?;
+    let mut reader = BodyReader::new(CANCEL, input.body)?;
+    let id = reader.event_id("distribution")?;
+    reader.text("reason", 1, NOTE_LEN_MAX)?;
+    reader.finish()?;
+    match state.economy.distributions.get_mut(&id) {
+        None => reject(
+            RejectionCode::DistributionUnknown,
+            "no distribution has that id",
+        ),
+        Some(d) if d.status != Status::Proposed => reject(
+            RejectionCode::DistributionState,
+            format!("the distribution is {}", d.status_str()),
+        ),
+        Some(d) => {
+            d.status = Status::Cancelled {
+                index: input.index,
+                by: author,
+            };
+            let mut applied = Applied::default();
+            applied.touch(RowKey::Distribution(id));
+            Ok(applied)
+        }
     }
 }
 

@@ -46,7 +46,7 @@ pub const INCOME: &str = "money.income";
 pub const REVERSE: &str = "money.reverse";
 pub const PAYOUT: &str = "money.payout";
 pub const EQUATION: &str = "value.equation";
-pub const KINDS: [&str; 24] = [
+pub const KINDS: [&str; 25] = [
     INCOME,
     REVERSE,
     PAYOUT,
@@ -54,6 +54,7 @@ pub const KINDS: [&str; 24] = [
     distribution::PROPOSE,
     distribution::APPROVE,
     distribution::EXECUTE,
+    distribution::CANCEL,
     expense::FILE,
     expense::EDIT,
     expense::DECIDE,
@@ -229,6 +230,7 @@ pub(crate) fn apply(state: &mut State, input: &Input<'_>) -> Option<Result<Appli
         distribution::PROPOSE => distribution::propose(state, input),
         distribution::APPROVE => distribution::approve(state, input),
         distribution::EXECUTE => distribution::execute(state, input),
+        distribution::CANCEL => distribution::cancel(state, input),
         expense::FILE => expense::file(state, input),
         expense::EDIT => expense::edit(state, input),
         expense::DECIDE => expense::decide(state, input),

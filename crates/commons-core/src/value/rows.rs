@@ -216,7 +216,14 @@ fn distribution_value(d: &Distribution) -> Value {
             "executed_index",
             match d.status {
                 Status::Executed { index, .. } => Value::Unsigned(index),
-                Status::Proposed => Value::Null,
+                Status::Proposed | Status::Cancelled { .. } => Value::Null,
+            },
+        ),
+        (
+            "cancelled_index",
+            match d.status {
+                Status::Cancelled { index, .. } => Value::Unsigned(index),
+                Status::Proposed | Status::Executed { .. } => Value::Null,
             },
         ),
     ])

@@ -310,6 +310,7 @@ pub async fn distribution(
         treasurers => treasurers.iter().map(|(p, approved)| context! { person => p, approved => approved }).collect::<Vec<_>>(),
         may_approve => treasurer && proposed && !approved_by_me,
         may_execute => treasurer && proposed && ready,
+        may_cancel => treasurer && proposed,
         approved_by_me => approved_by_me,
         ready => ready,
         shares_shown_max => SHARES_SHOWN_MAX,
@@ -320,11 +321,12 @@ pub async fn distribution(
     Ok(render(&state, viewer, "distribution.html", page))
 }
 
-/// `POST /c/{id}/distributions/{dist}/approve` and `…/execute`: a treasurer's decision.
+/// `POST /c/{id}/distributions/{dist}/approve`, `…/execute` and `…/cancel` (with a
+/// `reason`): a treasurer's decision.
 pub async fn decide(
     State(state): State<AppState>,
     Path((id, dist, action)): Path<(String, String, String)>,
-    CheckedForm(viewer, _): CheckedForm<Fields>,
+    CheckedForm(viewer, f): CheckedForm<Fields>,
 ) -> Result<Response, UiError> {
     let (kind, done) = match action.as_str() {
         "approve" => (rules::APPROVE, "Your approval is recorded."),
@@ -332,11 +334,19 @@ pub async fn decide(
             rules::EXECUTE,
             "The distribution is executed: what each person is owed is credited in the books.",
         ),
+        "cancel" => (
+            rules::CANCEL,
+            "The distribution is cancelled: nothing was credited, and its amount is free again.",
+        ),
         _ => return Err(UiError::NotFound("There is no such action.".into())),
     };
     let scope = Scope::acting(&state, &id, &viewer).await?;
     let dist = parse_event_id(&dist)?;
-    let body = Cbor::text_map([("distribution", Cbor::bytes(dist.0.to_vec()))]);
+    let mut fields = vec![("distribution", Cbor::bytes(dist.0.to_vec()))];
+    if kind == rules::CANCEL {
+        fields.push(("reason", Cbor::text(f.get("reason"))));
+    }
+    let body = Cbor::text_map(fields);
     let back = scope.path(&format!("/distributions/{}", dist.to_hex()));
     act(&state, viewer, &scope, kind, body, &back, done).await
 }
