@@ -899,28 +899,14 @@ fn accept(state: &mut State, id: &EventId, index: u64, by: AuthorKey, applied: &
     }
 
     // Credit: effort split by share (exact; the remainder goes to the submitter).
-    let total_shares: u128 = c.authors.iter().map(|(_, s)| u128::from(*s)).sum();
-    let mut credited: u64 = 0;
-    let mut efforts: Vec<u64> = c
-        .authors
-        .iter()
-        .map(|(_, share)| {
-            let part =
-                (u128::from(c.effort_minutes) * u128::from(*share) / total_shares.max(1)) as u64;
-            credited += part;
-            part
-        })
-        .collect();
-    if let Some(first) = efforts.first_mut() {
-        *first += c.effort_minutes - credited;
-    }
+    let efforts = c.effort_by_author();
     let month = month_of(now);
     let production = &mut state.production;
-    for ((key, _), effort) in c.authors.iter().zip(efforts) {
+    for (key, effort) in &efforts {
         let record = production.records.entry(*key).or_default();
         record.accepted += 1;
         *record.accepted_by_area.entry(c.area).or_default() += 1;
-        record.effort_minutes += effort;
+        record.effort_minutes += *effort;
         if c.is_paid() {
             record.accepted_paid += 1;
         } else {

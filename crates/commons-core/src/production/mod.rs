@@ -418,6 +418,27 @@ impl Contribution {
     pub fn is_paid(&self) -> bool {
         self.sponsor.is_some()
     }
+
+    /// The declared effort split among the authors by their shares, in author order:
+    /// each gets the floor of their part and the first author (the submitter) the
+    /// remainder, so the parts add up to the effort exactly.
+    pub fn effort_by_author(&self) -> Vec<(AuthorKey, u64)> {
+        let total_shares: u128 = self.authors.iter().map(|(_, s)| u128::from(*s)).sum();
+        let mut parts: Vec<(AuthorKey, u64)> = self
+            .authors
+            .iter()
+            .map(|(key, share)| {
+                let part =
+                    u128::from(self.effort_minutes) * u128::from(*share) / total_shares.max(1);
+                (*key, part as u64)
+            })
+            .collect();
+        let credited: u64 = parts.iter().map(|(_, p)| p).sum();
+        if let Some((_, first)) = parts.first_mut() {
+            *first += self.effort_minutes - credited;
+        }
+        parts
+    }
 }
 
 /// One accepted revision of an artifact.

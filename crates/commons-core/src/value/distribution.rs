@@ -955,18 +955,8 @@ fn time_entries(
             Some((index, _)) if index >= since && index < before => {}
             _ => continue,
         }
-        let total_shares: u128 = c.authors.iter().map(|(_, s)| u128::from(*s)).sum();
-        let parts: Vec<u64> = c
-            .authors
-            .iter()
-            .map(|(_, share)| {
-                (u128::from(c.effort_minutes) * u128::from(*share) / total_shares.max(1)) as u64
-            })
-            .collect();
-        let rest = c.effort_minutes - parts.iter().sum::<u64>();
-        for (i, ((key, _), part)) in c.authors.iter().zip(parts).enumerate() {
-            let part = if i == 0 { part + rest } else { part };
-            let sum = minutes.entry((*key, c.kind.as_str())).or_default();
+        for (key, part) in c.effort_by_author() {
+            let sum = minutes.entry((key, c.kind.as_str())).or_default();
             *sum = sum.saturating_add(part);
         }
     }
