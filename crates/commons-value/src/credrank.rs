@@ -346,6 +346,11 @@ impl CreditGraph {
         Ok(())
     }
 
+    /// Forgets every seed, so the same graph can be run for another set of mintings.
+    pub fn clear_seeds(&mut self) {
+        self.minted.fill(None);
+    }
+
     fn node(&self, id: &str) -> Result<u32, CreditError> {
         self.index
             .get(id)

@@ -49,7 +49,8 @@
 //! `commons_value::apportion` (largest remainder, ties by id), so parts sum to the whole.
 
 use super::bounty;
-use super::equation::{self, Beneficiary, Role};
+use super::equation::{self, Beneficiary, GraphTerms, Role};
+use super::graph::{self, Flow, WindowCredit};
 use super::money::{Account, Transfer};
 use super::{AMOUNT_MAX, NOTE_LEN_MAX, read_amount, read_currency, require_treasurer};
 use crate::body::BodyReader;
@@ -247,6 +248,30 @@ pub struct Distribution {
     pub carried: BTreeMap<AuthorKey, u64>,
     pub approvals: BTreeSet<AuthorKey>,
     pub status: Status,
+    /// Under a graph equation, the edges each paid beneficiary's credit arrived by.
+    pub flows: Option<GraphFlows>,
+}
+
+/// Where the credit a distribution weighed came from, edge by edge, for each beneficiary
+/// a contributors' or upstream bucket paid (see [`graph`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GraphFlows {
+    /// Over every interval (what `lifetime`, `recent`, `balanced` and `upstream` weigh).
+    pub lifetime: BTreeMap<Beneficiary, Vec<Flow>>,
+    /// Over the last interval (what `immediate` weighs); empty without such a bucket.
+    pub immediate: BTreeMap<Beneficiary, Vec<Flow>>,
+}
+
+/// What [`compute`] found: the buckets and, under a graph equation, the flows.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Computed {
+    pub buckets: Vec<BucketResult>,
+    pub flows: Option<GraphFlows>,
+}
+
+/// The graph terms of the equation in force at the ledger's current time, if it has any.
+pub fn graph_terms(state: &State) -> Option<GraphTerms> {
+    state.economy.equation_at(state.time_ms).graph
 }
 
 impl Distribution {
@@ -274,7 +299,7 @@ pub fn for_each_part(
 }
 
 /// [`for_each_part`], with the ledger index each contribution was accepted at.
-fn for_each_part_at(
+pub(crate) fn for_each_part_at(
     state: &State,
     since: u64,
     before: u64,
@@ -342,6 +367,55 @@ pub fn credit(state: &State, since: u64, before: u64) -> BTreeMap<Beneficiary, B
     let mut credit = CreditSums::default();
     for_each_part(state, since, before, |_, to, _, part| credit.add(to, part));
     credit.totals()
+}
+
+/// Lifetime credit before `pin` per beneficiary, through the contribution graph when
+/// `terms` are given (what `lifetime` buckets weigh); empty when the graph cannot be
+/// ranked.
+pub fn lifetime_credit(
+    state: &State,
+    pin: u64,
+    terms: Option<&GraphTerms>,
+) -> BTreeMap<Beneficiary, BigRational> {
+    match terms {
+        None => credit(state, 0, pin),
+        Some(_) => Intervals::new(state, pin, terms)
+            .map(|i| i.lifetime())
+            .unwrap_or_default(),
+    }
+}
+
+/// What `who`'s credit in a distribution's window (`since_genesis`: all of it, otherwise
+/// since the previous executed distribution, `since`) came from, by contribution: the
+/// graph flows the distribution stored, or without a graph each contribution's part.
+pub fn explained_credit(
+    state: &State,
+    d: &Distribution,
+    who: &Beneficiary,
+    since_genesis: bool,
+    since: u64,
+) -> Vec<(EventId, Role, BigRational)> {
+    match &d.flows {
+        Some(flows) => {
+            let window = if since_genesis {
+                &flows.lifetime
+            } else {
+                &flows.immediate
+            };
+            window
+                .get(who)
+                .into_iter()
+                .flatten()
+                .map(|f| (f.contribution, f.role, graph::credits(f.credit)))
+                .collect()
+        }
+        None => credit_of(
+            state,
+            who,
+            if since_genesis { 0 } else { since },
+            d.pin_size,
+        ),
+    }
 }
 
 /// One beneficiary's credit broken down by contribution, for "why did I get this".
@@ -690,14 +764,18 @@ pub fn last_executed_pin(state: &State, before: u64) -> u64 {
 
 /// Credit per interval up to a pin (see the module): `starts[k]` opens interval `k`, the
 /// last ends at the pin; `credit[k]` is what contributions accepted in it earned, exact.
+/// Under a graph equation, `windows[k]` is interval `k`'s graph credit with its flows
+/// (and `credit[k]` the same milli-credits as credits); otherwise `windows` is empty.
 struct Intervals {
     starts: Vec<u64>,
     credit: Vec<BTreeMap<Beneficiary, BigRational>>,
+    windows: Vec<WindowCredit>,
 }
 
 impl Intervals {
-    /// Values every contribution accepted before `pin` once, binned by interval.
-    fn new(state: &State, pin: u64) -> Self {
+    /// Values every contribution accepted before `pin` once, binned by interval, and
+    /// under a graph equation ranks each interval on the contribution graph.
+    fn new(state: &State, pin: u64, terms: Option<&GraphTerms>) -> Result<Self, Rejection> {
         let mut starts: Vec<u64> = std::iter::once(0)
             .chain(
                 executed(state)
@@ -707,9 +785,39 @@ impl Intervals {
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
-        if starts.len() > INTERVALS_MAX {
+        let kept = if terms.is_some() {
+            graph::GRAPH_INTERVALS_MAX
+        } else {
+            INTERVALS_MAX
+        };
+        if starts.len() > kept {
             // The oldest intervals merge into the first.
-            starts.drain(1..=starts.len() - INTERVALS_MAX);
+            starts.drain(1..=starts.len() - kept);
+        }
+        if let Some(terms) = terms {
+            let windows = graph::windows(state, &starts, pin, terms).map_err(|e| {
+                crate::rejection::Rejection::new(
+                    RejectionCode::LimitReached,
+                    format!(
+                        "the contribution graph cannot be ranked: {e} ({})",
+                        e.code()
+                    ),
+                )
+            })?;
+            let credit = windows
+                .iter()
+                .map(|w| {
+                    w.credit
+                        .iter()
+                        .map(|(to, milli)| (to.clone(), graph::credits(*milli)))
+                        .collect()
+                })
+                .collect();
+            return Ok(Self {
+                starts,
+                credit,
+                windows,
+            });
         }
         let mut sums: Vec<CreditSums> = starts.iter().map(|_| CreditSums::default()).collect();
         for_each_part_at(state, 0, pin, |index, _, to, _, part| {
@@ -717,7 +825,37 @@ impl Intervals {
             sums[k].add(to, part);
         });
         let credit = sums.into_iter().map(CreditSums::totals).collect();
-        Self { starts, credit }
+        Ok(Self {
+            starts,
+            credit,
+            windows: Vec::new(),
+        })
+    }
+
+    /// Under a graph equation, the flows of the credit over all intervals and over the
+    /// last one (`immediate`), for the beneficiaries in `paid`.
+    fn flows(&self, immediate: bool, paid: &BTreeSet<&Beneficiary>) -> Option<GraphFlows> {
+        if self.windows.is_empty() {
+            return None;
+        }
+        let keep = |w: &WindowCredit| -> BTreeMap<Beneficiary, Vec<Flow>> {
+            w.flows
+                .iter()
+                .filter(|(to, _)| paid.contains(to))
+                .map(|(to, f)| (to.clone(), f.clone()))
+                .collect()
+        };
+        let mut lifetime = WindowCredit::default();
+        for w in &self.windows {
+            lifetime.merge(w);
+        }
+        Some(GraphFlows {
+            lifetime: keep(&lifetime),
+            immediate: match self.windows.last() {
+                Some(w) if immediate => keep(w),
+                _ => BTreeMap::new(),
+            },
+        })
     }
 
     /// The interval a distribution pinned at `pin_size` paid for: the one ending there.
@@ -822,15 +960,17 @@ fn shares_of(
         .collect())
 }
 
-/// Computes the buckets of a distribution of `amount` in `currency`. A policy that cannot
-/// run (more people than it takes) is a rejection.
+/// Computes the buckets of a distribution of `amount` in `currency`, with credit flowing
+/// along the contribution graph when `terms` are given. A policy that cannot run (more
+/// people than it takes) is a rejection.
 pub fn compute(
     state: &State,
     amount: u64,
     currency: &str,
     pin: u64,
     buckets: &[Bucket],
-) -> Result<Vec<BucketResult>, Rejection> {
+    terms: Option<&GraphTerms>,
+) -> Result<Computed, Rejection> {
     // Every contribution is valued once (valuing them is the whole cost), binned by
     // interval; `immediate` is the last interval, or nothing when a distribution was
     // executed at or past this pin.
@@ -838,7 +978,10 @@ pub fn compute(
     let needs_credit = buckets
         .iter()
         .any(|b| matches!(b.target, Target::Upstream | Target::Contributors(_)));
-    let intervals = needs_credit.then(|| Intervals::new(state, pin));
+    let intervals = match needs_credit {
+        true => Some(Intervals::new(state, pin, terms)?),
+        false => None,
+    };
     let lifetime = intervals
         .as_ref()
         .map(Intervals::lifetime)
@@ -932,7 +1075,23 @@ pub fn compute(
             shares,
         });
     }
-    Ok(results)
+    let flows = intervals.as_ref().and_then(|i| {
+        let weighed = results
+            .iter()
+            .filter(|r| matches!(r.bucket.target, Target::Upstream | Target::Contributors(_)));
+        let paid: BTreeSet<&Beneficiary> = weighed
+            .clone()
+            .flat_map(|r| r.shares.iter().map(|s| &s.to))
+            .collect();
+        let immediate = weighed
+            .clone()
+            .any(|r| r.bucket.target == Target::Contributors(Policy::Immediate));
+        i.flows(immediate, &paid)
+    });
+    Ok(Computed {
+        buckets: results,
+        flows,
+    })
 }
 
 /// The effort declared on contributions accepted at a ledger index in `since..before`,
@@ -1144,7 +1303,11 @@ pub(crate) fn propose(state: &mut State, input: &Input<'_>) -> Result<Applied, R
     {
         return crate::production::limit_reached("open distributions", OPEN_DISTRIBUTIONS_MAX);
     }
-    let results = compute(state, amount, &currency, pin_size, &buckets)?;
+    let terms = graph_terms(state);
+    let Computed {
+        buckets: results,
+        flows,
+    } = compute(state, amount, &currency, pin_size, &buckets, terms.as_ref())?;
     let mut totals: BTreeMap<Beneficiary, u64> = BTreeMap::new();
     for r in &results {
         for s in &r.shares {
@@ -1173,6 +1336,7 @@ pub(crate) fn propose(state: &mut State, input: &Input<'_>) -> Result<Applied, R
         carried,
         approvals: BTreeSet::new(),
         status: Status::Proposed,
+        flows,
     };
     state.economy.distributions.insert(id, distribution);
     state.economy.distribution_order.push(id);
@@ -1442,13 +1606,16 @@ pub fn simulate_equation(
     };
     let mut after = state.clone();
     super::adopt_equation(&mut after, equation.clone(), effective_ms, u64::MAX, None);
-    let before_credit = credit(state, 0, state.size);
-    let after_credit = credit(&after, 0, state.size);
-    let money = |s: &State| -> BTreeMap<Beneficiary, u64> {
+    // The change is simulated as if in force: its graph terms rank both ways.
+    let (terms_before, terms_after) = (graph_terms(state), equation.graph);
+    let before_credit = lifetime_credit(state, state.size, terms_before.as_ref());
+    let after_credit = lifetime_credit(&after, state.size, terms_after.as_ref());
+    let money = |s: &State, terms: Option<&GraphTerms>| -> BTreeMap<Beneficiary, u64> {
         let mut totals = BTreeMap::new();
         if amount > 0 {
             let currency = currency.as_deref().unwrap_or_default();
-            for r in compute(s, amount, currency, s.size, &buckets).unwrap_or_default() {
+            let computed = compute(s, amount, currency, s.size, &buckets, terms);
+            for r in computed.unwrap_or_default().buckets {
                 for share in r.shares {
                     *totals.entry(share.to).or_insert(0u64) += share.amount;
                 }
@@ -1456,7 +1623,8 @@ pub fn simulate_equation(
         }
         totals
     };
-    let (money_before, money_after) = (money(state), money(&after));
+    let money_before = money(state, terms_before.as_ref());
+    let money_after = money(&after, terms_after.as_ref());
     let everyone: BTreeSet<&Beneficiary> = before_credit
         .keys()
         .chain(after_credit.keys())

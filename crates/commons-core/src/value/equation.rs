@@ -74,6 +74,28 @@ pub struct Equation {
     pub reviewer_share: Ratio,
     /// Cited upstream commons and the share of each value that flows to them.
     pub upstream: Vec<(String, Ratio)>,
+    /// When set, credit is not paid where it is minted but flows along the contribution
+    /// graph (CredRank, see [`crate::value::graph`]).
+    pub graph: Option<GraphTerms>,
+}
+
+/// How credit flows along the contribution graph: PageRank's damping, and the weight of
+/// each back-flow edge relative to its edge (a person passes credit back to their
+/// contributions, an upstream commons to the contributions that cite it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GraphTerms {
+    /// Strictly between 0 and 1 (SourceCred and networkx use 0.85).
+    pub damping: Ratio,
+    /// At most 1; 0 adds no back-flow edges.
+    pub back_flow: Ratio,
+}
+
+impl GraphTerms {
+    /// Damping 17/20 (0.85) and back-flow 1/8, commons-value's defaults.
+    pub const DEFAULT: GraphTerms = GraphTerms {
+        damping: Ratio { num: 17, den: 20 },
+        back_flow: Ratio { num: 1, den: 8 },
+    };
 }
 
 impl Default for Equation {
@@ -88,6 +110,7 @@ impl Default for Equation {
             chore_multiplier: Ratio { num: 1, den: 1 },
             reviewer_share: Ratio::ZERO,
             upstream: Vec::new(),
+            graph: None,
         }
     }
 }
@@ -176,6 +199,33 @@ fn is_share(r: &Ratio) -> bool {
     r.num < r.den
 }
 
+/// Reads `graph: {damping: [n, d], back_flow: [n, d]}`, either term defaulting to
+/// [`GraphTerms::DEFAULT`]'s.
+fn read_graph(kind: &str, value: &Value) -> Result<GraphTerms, Rejection> {
+    let mut r = BodyReader::new(kind, value)?;
+    let mut terms = GraphTerms::DEFAULT;
+    if let Some(v) = r.optional("damping") {
+        terms.damping = read_weight(kind, "graph.damping", v)?;
+    }
+    if let Some(v) = r.optional("back_flow") {
+        terms.back_flow = read_weight(kind, "graph.back_flow", v)?;
+    }
+    r.finish()?;
+    if terms.damping.num == 0 || !is_share(&terms.damping) {
+        return reject(
+            RejectionCode::BodyInvalid,
+            format!("{kind}: `graph.damping` is strictly between 0 and 1"),
+        );
+    }
+    if terms.back_flow.num > terms.back_flow.den {
+        return reject(
+            RejectionCode::BodyInvalid,
+            format!("{kind}: `graph.back_flow` is at most 1"),
+        );
+    }
+    Ok(terms)
+}
+
 /// Reads an equation from its body form (see [`value`]).
 pub fn read(kind: &str, body: &Value) -> Result<Equation, Rejection> {
     let mut reader = BodyReader::new(kind, body)?;
@@ -238,6 +288,9 @@ pub fn read(kind: &str, body: &Value) -> Result<Equation, Rejection> {
             eq.upstream.push((name, share));
         }
     }
+    if let Some(v) = reader.optional("graph") {
+        eq.graph = Some(read_graph(kind, v)?);
+    }
     reader.finish()?;
     let mut shared = eq.reviewer_share.big();
     for (_, share) in &eq.upstream {
@@ -289,6 +342,15 @@ pub fn value(eq: &Equation) -> Value {
                     })
                     .collect(),
             ),
+        ));
+    }
+    if let Some(graph) = &eq.graph {
+        fields.push((
+            "graph",
+            Value::text_map([
+                ("damping", ratio_value(&graph.damping)),
+                ("back_flow", ratio_value(&graph.back_flow)),
+            ]),
         ));
     }
     Value::text_map(fields)
@@ -603,6 +665,7 @@ mod small_tests {
                 chore_multiplier: chore.unwrap_or(Ratio { num: 1, den: 1 }),
                 reviewer_share,
                 upstream: upstream.into_iter().enumerate().map(|(i, s)| (format!("u{i}"), s)).collect(),
+                graph: None,
             };
             let inputs = Inputs {
                 area: Some("guide"),

@@ -20,6 +20,7 @@ pub mod claims;
 pub mod distribution;
 pub mod equation;
 pub mod expense;
+pub mod graph;
 pub mod money;
 pub mod rows;
 

@@ -1,0 +1,251 @@
+//! Contribution credit through the contribution graph (CredRank), when the value equation
+//! in force asks for it with `graph: {damping, back_flow}`.
+//!
+//! The equation still values each accepted contribution and says who its value goes to
+//! (authors by their shares, approving reviewers, cited upstream commons). Without a
+//! graph that is the credit itself. With one, the value is *minted* on the contribution
+//! and flows along a graph of
+//!
+//! - a node per accepted contribution (`c…`), seeded with its value;
+//! - a node per person (`p…`), reached from each contribution they co-authored, weighted
+//!   by their part of its value;
+//! - a node per approving review (`r…`), reached from the contribution it approved,
+//!   weighted by the reviewer's part, and leading to the reviewer;
+//! - a node per cited upstream commons (`u…`), weighted by its share;
+//!
+//! and the back-flow edges [`commons_value::credrank`] adds (a person passes some credit
+//! back to their contributions and on to their co-authors and reviewers, an upstream
+//! commons to the contributions that cite it). Credit is then shared in integer
+//! milli-credits by [`CreditGraph::run`]: a window's credit is exactly the milli-credits
+//! minted in it, spread over every node; what people and upstream commons hold is what
+//! distributions pay, what contributions and reviews hold is credit in transit.
+//!
+//! A window (an interval between two executed distributions) is ranked on the graph as
+//! it stood at the window's end, so the credit of a closed interval never changes as the
+//! commons grows. Every person's credit is kept with the edges it arrived by
+//! ([`Flow`]): "why did I get this" lists them, and an auditor recomputes them from the
+//! ledger.
+
+use super::distribution::{CREDIT_UNIT, for_each_part_at};
+use super::equation::{Beneficiary, GraphTerms, Role};
+use crate::state::State;
+use commons_ledger::EventId;
+use commons_value::credrank::{
+    CreditError, CreditGraph, CreditParams, FlowSource, NodeKind, Weight,
+};
+use std::collections::{BTreeMap, HashSet};
+
+/// Most intervals a graph distribution ranks (each is one PageRank run); older ones merge
+/// into the first.
+pub const GRAPH_INTERVALS_MAX: usize = 64;
+/// PageRank's iteration limit for a credit graph: damping is at most 0.95, so a run
+/// converges well within it.
+pub const GRAPH_ITERATIONS_MAX: u32 = 1_000;
+
+/// Credit (milli-credits) that reached a beneficiary over one edge.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Flow {
+    /// The contribution the credit came from (the one reviewed, for a review).
+    pub contribution: EventId,
+    pub role: Role,
+    pub credit: u64,
+}
+
+/// The credit of one window: each person's and upstream commons' milli-credits, and the
+/// flows that make them up (in source order; they sum to the credit).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WindowCredit {
+    pub credit: BTreeMap<Beneficiary, u64>,
+    pub flows: BTreeMap<Beneficiary, Vec<Flow>>,
+}
+
+impl WindowCredit {
+    /// Adds `other` edge by edge.
+    pub fn merge(&mut self, other: &WindowCredit) {
+        for (to, credit) in &other.credit {
+            let sum = self.credit.entry(to.clone()).or_insert(0);
+            *sum = sum.saturating_add(*credit);
+        }
+        for (to, flows) in &other.flows {
+            let mine = self.flows.entry(to.clone()).or_default();
+            for flow in flows {
+                match mine
+                    .iter_mut()
+                    .find(|f| f.contribution == flow.contribution && f.role == flow.role)
+                {
+                    Some(f) => f.credit = f.credit.saturating_add(flow.credit),
+                    None => mine.push(flow.clone()),
+                }
+            }
+        }
+    }
+}
+
+/// The quantised part of one contribution's value going to one beneficiary.
+struct Part {
+    index: u64,
+    contribution: EventId,
+    to: Beneficiary,
+    role: Role,
+    milli: u64,
+}
+
+fn contribution_node(id: &EventId) -> String {
+    format!("c{}", id.to_hex())
+}
+
+fn beneficiary_node(to: &Beneficiary) -> Option<(String, NodeKind)> {
+    match to {
+        Beneficiary::Person(key) => Some((format!("p{}", key.to_hex()), NodeKind::Person)),
+        Beneficiary::Upstream(name) => Some((format!("u{name}"), NodeKind::Upstream)),
+        Beneficiary::Task(_) => None,
+    }
+}
+
+fn review_node(contribution: &EventId, reviewer: &Beneficiary) -> String {
+    let key = match reviewer {
+        Beneficiary::Person(key) => key.to_hex(),
+        _ => String::new(),
+    };
+    format!("r{}{key}", contribution.to_hex())
+}
+
+/// Where credit arriving at a beneficiary's node from `source` came from.
+fn flow_of(source: &str, role_at_person: bool) -> Option<(EventId, Role)> {
+    let (tag, rest) = source.split_at_checked(1)?;
+    match tag {
+        "c" => {
+            let role = if role_at_person {
+                Role::Author
+            } else {
+                Role::Upstream
+            };
+            Some((EventId::from_hex(rest)?, role))
+        }
+        "r" => Some((EventId::from_hex(rest.get(..64)?)?, Role::Reviewer)),
+        _ => None,
+    }
+}
+
+/// Ranks the contribution graph for each window `starts[k]..starts[k + 1]` (the last
+/// ending at `pin`), each on the graph of the contributions accepted before its end.
+pub fn windows(
+    state: &State,
+    starts: &[u64],
+    pin: u64,
+    terms: &GraphTerms,
+) -> Result<Vec<WindowCredit>, CreditError> {
+    let mut parts: Vec<Part> = Vec::new();
+    for_each_part_at(state, 0, pin, |index, id, to, role, part| {
+        let milli = super::distribution::quantise(&part);
+        if milli > 0 && !matches!(to, Beneficiary::Task(_)) {
+            parts.push(Part {
+                index,
+                contribution: *id,
+                to,
+                role,
+                milli,
+            });
+        }
+    });
+    // Accepted order, then the order the equation lists a contribution's parts in.
+    parts.sort_by_key(|p| p.index);
+
+    let params = CreditParams {
+        total_credit: 0,
+        alpha: terms.damping.num as f64 / terms.damping.den as f64,
+        max_iter: GRAPH_ITERATIONS_MAX,
+        back_flow: Weight::ratio(terms.back_flow.num, terms.back_flow.den)?,
+        ..CreditParams::new(0)
+    };
+    let mut graph = CreditGraph::new();
+    let mut known: HashSet<String> = HashSet::new();
+    let mut add_node = |graph: &mut CreditGraph, id: &str, kind| {
+        if known.insert(id.to_owned()) {
+            graph.add_node(id, kind)
+        } else {
+            Ok(())
+        }
+    };
+    let mut out = Vec::with_capacity(starts.len());
+    let mut next = 0;
+    for (k, _) in starts.iter().enumerate() {
+        let end = starts.get(k + 1).copied().unwrap_or(pin);
+        // Every part accepted before `end` joins the graph; this window's seed the runs.
+        let mut seeds: BTreeMap<EventId, u64> = BTreeMap::new();
+        while let Some(p) = parts.get(next).filter(|p| p.index < end) {
+            next += 1;
+            let c = contribution_node(&p.contribution);
+            add_node(&mut graph, &c, NodeKind::Contribution)?;
+            let Some((target, kind)) = beneficiary_node(&p.to) else {
+                continue;
+            };
+            add_node(&mut graph, &target, kind)?;
+            if p.role == Role::Reviewer {
+                let review = review_node(&p.contribution, &p.to);
+                add_node(&mut graph, &review, NodeKind::Review)?;
+                graph.add_edge(&c, &review, Weight::whole(p.milli))?;
+                graph.add_edge(&review, &target, Weight::whole(1))?;
+            } else {
+                graph.add_edge(&c, &target, Weight::whole(p.milli))?;
+            }
+            let seed = seeds.entry(p.contribution).or_insert(0);
+            *seed = seed.saturating_add(p.milli);
+        }
+        let minted: u64 = seeds.values().fold(0, |s, m| s.saturating_add(*m));
+        if minted == 0 {
+            out.push(WindowCredit::default());
+            continue;
+        }
+        graph.clear_seeds();
+        for (id, seed) in &seeds {
+            graph.seed(&contribution_node(id), Weight::whole(*seed))?;
+        }
+        let credit = graph.run(&CreditParams {
+            total_credit: minted,
+            ..params.clone()
+        })?;
+        let mut window = WindowCredit::default();
+        for (i, id) in credit.ids().iter().enumerate() {
+            let to = match credit.kinds()[i] {
+                NodeKind::Person => id
+                    .get(1..)
+                    .and_then(|hex| commons_ledger::AuthorKey::from_hex(hex).ok())
+                    .map(Beneficiary::Person),
+                NodeKind::Upstream => id.get(1..).map(|name| Beneficiary::Upstream(name.into())),
+                NodeKind::Contribution | NodeKind::Review => None,
+            };
+            let Some(to) = to else { continue };
+            let amount = credit.credits()[i];
+            if amount == 0 {
+                continue;
+            }
+            let at_person = matches!(to, Beneficiary::Person(_));
+            let flows = credit
+                .flows_into(id)
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|(_, amount)| *amount > 0)
+                .filter_map(|(source, amount)| match source {
+                    FlowSource::Node(source) => {
+                        flow_of(source, at_person).map(|(contribution, role)| Flow {
+                            contribution,
+                            role,
+                            credit: amount,
+                        })
+                    }
+                    FlowSource::Seed => None,
+                })
+                .collect();
+            window.credit.insert(to.clone(), amount);
+            window.flows.insert(to, flows);
+        }
+        out.push(window);
+    }
+    Ok(out)
+}
+
+/// Milli-credits as exact credits.
+pub fn credits(milli: u64) -> num_rational::BigRational {
+    num_rational::BigRational::new(milli.into(), CREDIT_UNIT.into())
+}
