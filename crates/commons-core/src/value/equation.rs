@@ -84,17 +84,22 @@ pub struct Equation {
 /// contributions, an upstream commons to the contributions that cite it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct GraphTerms {
-    /// Strictly between 0 and 1 (SourceCred and networkx use 0.85).
+    /// Above 0 and at most 19/20, so that ranking converges (networkx uses 0.85).
     pub damping: Ratio,
     /// At most 1; 0 adds no back-flow edges.
     pub back_flow: Ratio,
+    /// Below 1: the share of the credit flowing out of a revision that goes to the
+    /// revision it builds on (its base), and so on to that one's authors.
+    pub builds_on: Ratio,
 }
 
 impl GraphTerms {
-    /// Damping 17/20 (0.85) and back-flow 1/8, commons-value's defaults.
+    /// Damping 17/20 (0.85) and back-flow 1/8, commons-value's defaults, and a fifth of
+    /// a revision's credit to the revision it builds on.
     pub const DEFAULT: GraphTerms = GraphTerms {
         damping: Ratio { num: 17, den: 20 },
         back_flow: Ratio { num: 1, den: 8 },
+        builds_on: Ratio { num: 1, den: 5 },
     };
 }
 
@@ -199,7 +204,7 @@ fn is_share(r: &Ratio) -> bool {
     r.num < r.den
 }
 
-/// Reads `graph: {damping: [n, d], back_flow: [n, d]}`, either term defaulting to
+/// Reads `graph: {damping, back_flow, builds_on}` (fractions `[n, d]`), each defaulting to
 /// [`GraphTerms::DEFAULT`]'s.
 fn read_graph(kind: &str, value: &Value) -> Result<GraphTerms, Rejection> {
     let mut r = BodyReader::new(kind, value)?;
@@ -210,11 +215,21 @@ fn read_graph(kind: &str, value: &Value) -> Result<GraphTerms, Rejection> {
     if let Some(v) = r.optional("back_flow") {
         terms.back_flow = read_weight(kind, "graph.back_flow", v)?;
     }
+    if let Some(v) = r.optional("builds_on") {
+        terms.builds_on = read_weight(kind, "graph.builds_on", v)?;
+    }
     r.finish()?;
-    if terms.damping.num == 0 || !is_share(&terms.damping) {
+    if !is_share(&terms.builds_on) {
         return reject(
             RejectionCode::BodyInvalid,
-            format!("{kind}: `graph.damping` is strictly between 0 and 1"),
+            format!("{kind}: `graph.builds_on` is below 1"),
+        );
+    }
+    let (num, den) = (u128::from(terms.damping.num), u128::from(terms.damping.den));
+    if num == 0 || num * 20 > den * 19 {
+        return reject(
+            RejectionCode::BodyInvalid,
+            format!("{kind}: `graph.damping` is above 0 and at most 19/20"),
         );
     }
     if terms.back_flow.num > terms.back_flow.den {
@@ -350,6 +365,7 @@ pub fn value(eq: &Equation) -> Value {
             Value::text_map([
                 ("damping", ratio_value(&graph.damping)),
                 ("back_flow", ratio_value(&graph.back_flow)),
+                ("builds_on", ratio_value(&graph.builds_on)),
             ]),
         ));
     }

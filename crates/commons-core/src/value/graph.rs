@@ -7,18 +7,21 @@
 //! and flows along a graph of
 //!
 //! - a node per accepted contribution (`c…`), seeded with its value;
-//! - a node per person (`p…`), reached from each contribution they co-authored, weighted
-//!   by their part of its value;
-//! - a node per approving review (`r…`), reached from the contribution it approved,
-//!   weighted by the reviewer's part, and leading to the reviewer;
+//! - a node per person (`p…`), reached from each contribution they co-authored or
+//!   reviewed (an author edge or a review edge), weighted by their part of its value;
 //! - a node per cited upstream commons (`u…`), weighted by its share;
+//! - an edge from each accepted revision to the revision it builds on (its `base`, or
+//!   the artifact's previous revision), taking `builds_on` of the credit flowing out of
+//!   it, so that work many later revisions build on earns more than its own minting;
 //!
 //! and the back-flow edges [`commons_value::credrank`] adds (a person passes some credit
-//! back to their contributions and on to their co-authors and reviewers, an upstream
-//! commons to the contributions that cite it). Credit is then shared in integer
+//! back to the contributions they wrote or reviewed and so on to their co-authors, an
+//! upstream commons to the contributions that cite it). Credit is then shared in integer
 //! milli-credits by [`CreditGraph::run`]: a window's credit is exactly the milli-credits
 //! minted in it, spread over every node; what people and upstream commons hold is what
-//! distributions pay, what contributions and reviews hold is credit in transit.
+//! distributions weigh, what contributions hold is credit in transit. With no back-flow
+//! the people's credit keeps the proportions of the parts the equation gives them; the
+//! more back-flow, the more credit reaches those who work with people who do much.
 //!
 //! A window (an interval between two executed distributions) is ranked on the graph as
 //! it stood at the window's end, so the credit of a closed interval never changes as the
@@ -102,29 +105,39 @@ fn beneficiary_node(to: &Beneficiary) -> Option<(String, NodeKind)> {
     }
 }
 
-fn review_node(contribution: &EventId, reviewer: &Beneficiary) -> String {
-    let key = match reviewer {
-        Beneficiary::Person(key) => key.to_hex(),
-        _ => String::new(),
-    };
-    format!("r{}{key}", contribution.to_hex())
+/// The accepted revision `c` builds on: its base, or else the revision of its artifact
+/// accepted just before it.
+fn base_of(state: &State, id: &EventId) -> Option<EventId> {
+    let production = &state.production;
+    let revision = production.contributions.get(id)?.revision.as_ref()?;
+    if let Some(base) = revision.base {
+        return Some(base);
+    }
+    let revisions = &production
+        .artifacts
+        .get(revision.artifact.as_ref()?)?
+        .revisions;
+    let at = revisions.iter().position(|r| r.contribution == *id)?;
+    revisions.get(at.checked_sub(1)?).map(|r| r.contribution)
 }
 
-/// Where credit arriving at a beneficiary's node from `source` came from.
-fn flow_of(source: &str, role_at_person: bool) -> Option<(EventId, Role)> {
-    let (tag, rest) = source.split_at_checked(1)?;
-    match tag {
-        "c" => {
-            let role = if role_at_person {
-                Role::Author
-            } else {
-                Role::Upstream
-            };
-            Some((EventId::from_hex(rest)?, role))
-        }
-        "r" => Some((EventId::from_hex(rest.get(..64)?)?, Role::Reviewer)),
-        _ => None,
+/// Adds a node the first time its id comes up.
+fn add_node(
+    graph: &mut CreditGraph,
+    known: &mut HashSet<String>,
+    id: &str,
+    kind: NodeKind,
+) -> Result<(), CreditError> {
+    if known.insert(id.to_owned()) {
+        graph.add_node(id, kind)
+    } else {
+        Ok(())
     }
+}
+
+/// The contribution a node id names.
+fn contribution_of(node: &str) -> Option<EventId> {
+    node.strip_prefix('c').and_then(EventId::from_hex)
 }
 
 /// Ranks the contribution graph for each window `starts[k]..starts[k + 1]` (the last
@@ -150,6 +163,16 @@ pub fn windows(
     });
     // Accepted order, then the order the equation lists a contribution's parts in.
     parts.sort_by_key(|p| p.index);
+    let mut values: BTreeMap<EventId, u64> = BTreeMap::new();
+    for p in &parts {
+        let v = values.entry(p.contribution).or_insert(0);
+        *v = v.saturating_add(p.milli);
+    }
+    // The builds-on edge weighs s / (1 − s) of the parts, which sum to the value.
+    let (s_num, s_rest) = (
+        terms.builds_on.num,
+        terms.builds_on.den - terms.builds_on.num,
+    );
 
     let params = CreditParams {
         total_credit: 0,
@@ -160,13 +183,8 @@ pub fn windows(
     };
     let mut graph = CreditGraph::new();
     let mut known: HashSet<String> = HashSet::new();
-    let mut add_node = |graph: &mut CreditGraph, id: &str, kind| {
-        if known.insert(id.to_owned()) {
-            graph.add_node(id, kind)
-        } else {
-            Ok(())
-        }
-    };
+    // The role each beneficiary has in each contribution (one edge per pair).
+    let mut roles: BTreeMap<(EventId, Beneficiary), Role> = BTreeMap::new();
     let mut out = Vec::with_capacity(starts.len());
     let mut next = 0;
     for (k, _) in starts.iter().enumerate() {
@@ -176,19 +194,21 @@ pub fn windows(
         while let Some(p) = parts.get(next).filter(|p| p.index < end) {
             next += 1;
             let c = contribution_node(&p.contribution);
-            add_node(&mut graph, &c, NodeKind::Contribution)?;
+            if !known.contains(&c) {
+                add_node(&mut graph, &mut known, &c, NodeKind::Contribution)?;
+                let base = base_of(state, &p.contribution).map(|b| contribution_node(&b));
+                if let Some(base) = base.filter(|b| s_num > 0 && known.contains(b)) {
+                    let value = values.get(&p.contribution).copied().unwrap_or(0);
+                    let weight = Weight::ratio(value.saturating_mul(s_num), s_rest)?;
+                    graph.add_edge(&c, &base, weight)?;
+                }
+            }
             let Some((target, kind)) = beneficiary_node(&p.to) else {
                 continue;
             };
-            add_node(&mut graph, &target, kind)?;
-            if p.role == Role::Reviewer {
-                let review = review_node(&p.contribution, &p.to);
-                add_node(&mut graph, &review, NodeKind::Review)?;
-                graph.add_edge(&c, &review, Weight::whole(p.milli))?;
-                graph.add_edge(&review, &target, Weight::whole(1))?;
-            } else {
-                graph.add_edge(&c, &target, Weight::whole(p.milli))?;
-            }
+            add_node(&mut graph, &mut known, &target, kind)?;
+            graph.add_edge(&c, &target, Weight::whole(p.milli))?;
+            roles.insert((p.contribution, p.to.clone()), p.role);
             let seed = seeds.entry(p.contribution).or_insert(0);
             *seed = seed.saturating_add(p.milli);
         }
@@ -220,7 +240,6 @@ pub fn windows(
             if amount == 0 {
                 continue;
             }
-            let at_person = matches!(to, Beneficiary::Person(_));
             let flows = credit
                 .flows_into(id)
                 .unwrap_or_default()
@@ -228,7 +247,9 @@ pub fn windows(
                 .filter(|(_, amount)| *amount > 0)
                 .filter_map(|(source, amount)| match source {
                     FlowSource::Node(source) => {
-                        flow_of(source, at_person).map(|(contribution, role)| Flow {
+                        let contribution = contribution_of(source)?;
+                        let role = *roles.get(&(contribution, to.clone()))?;
+                        Some(Flow {
                             contribution,
                             role,
                             credit: amount,
