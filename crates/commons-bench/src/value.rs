@@ -623,11 +623,21 @@ pub fn one_full_distribution(args: &ValueArgs) -> Result<Option<String>> {
         "  of which one pass of credit (valuation)",
         milliseconds(f.credit)
     );
+    let _ = writeln!(
+        out,
+        "{:<40} {:>12} {:>14} {:>8.3}x {:>7}",
+        format!("  through the graph, {} people", f.graph_people),
+        milliseconds(f.graph),
+        format!("fold {}", milliseconds(f.fold)),
+        ms(f.graph) / ms(f.fold).max(1e-9),
+        verdict(ms(f.graph) < crate::value_distribution::DISTRIBUTION_MS_MAX)
+    );
     let _ = write!(
         out,
         "{:<40} {:>12}\n  distribution = applying dist.propose (every accepted contribution valued, credit \
          quantised, four buckets, every share apportioned) to a copy of the folded state, best of \
-         {}; fold = apply of every event of the ledger; execute = dist.execute after two approvals. \
+         {}; through the graph = the same buckets computed with the equation's default graph terms \
+         (CredRank over contributions, people and upstream commons per interval, flows kept); fold = apply of every event of the ledger; execute = dist.execute after two approvals. \
          Target: distribution < {:.0} s.",
         "  execute (credit every recipient)",
         milliseconds(f.execute),

@@ -50,6 +50,11 @@ pub struct Figures {
     /// One pass of `distribution::credit` over every accepted contribution (a
     /// distribution with an `immediate` bucket and no earlier one makes two).
     pub credit: Duration,
+    /// The same buckets computed with credit flowing along the contribution graph
+    /// (`graph` terms, CredRank per interval), best of the repeats.
+    pub graph: Duration,
+    /// People the graph run credited.
+    pub graph_people: usize,
     pub repeats: u32,
 }
 
@@ -268,6 +273,34 @@ pub fn measure(n_events: u64, seed: u64, repeats: u32) -> Result<Figures> {
         bail!("no contribution earned credit");
     }
 
+    // The same buckets with credit through the contribution graph (the equation's
+    // default graph terms), computed on the folded state.
+    let buckets: Vec<distribution::Bucket> = d.buckets.iter().map(|b| b.bucket.clone()).collect();
+    let terms = commons_core::value::equation::GraphTerms::DEFAULT;
+    let mut graph = Duration::MAX;
+    let mut graph_people = 0;
+    for _ in 0..repeats.max(1) {
+        let start = Instant::now();
+        let computed = distribution::compute(
+            &folder.state,
+            amount,
+            "EUR",
+            n_events,
+            &buckets,
+            Some(&terms),
+        )
+        .map_err(|r| anyhow::anyhow!("the graph distribution was refused: {r}"))?;
+        graph = graph.min(start.elapsed());
+        let paid: u64 = computed.buckets.iter().map(|b| b.amount).sum();
+        if paid != amount {
+            bail!("the graph distribution does not share its amount");
+        }
+        graph_people = computed.flows.as_ref().map_or(0, |f| f.lifetime.len());
+    }
+    if graph_people == 0 {
+        bail!("the graph distribution credited nobody");
+    }
+
     // Both approvals, then execution, which credits every recipient.
     let target = Value::text_map([("distribution", Value::bytes(propose.id.0.to_vec()))]);
     proposed.apply(&first.sign(distribution::APPROVE, &target, vec![], time_ms))?;
@@ -285,6 +318,8 @@ pub fn measure(n_events: u64, seed: u64, repeats: u32) -> Result<Figures> {
         execute,
         apportion,
         credit: credit_time,
+        graph,
+        graph_people,
         repeats: repeats.max(1),
     })
 }

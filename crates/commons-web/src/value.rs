@@ -21,9 +21,7 @@ use axum::Json;
 use axum::extract::State;
 use commons_core::State as CommonsState;
 use commons_core::value::circle::Circle;
-use commons_core::value::distribution::{
-    self, Distribution, Policy, Status, Target, credit_of, quantise,
-};
+use commons_core::value::distribution::{self, Distribution, Policy, Status, Target, quantise};
 use commons_core::value::equation::{Beneficiary, Equation, Ratio};
 use commons_core::value::money::{Account, IncomeKind, Line};
 use commons_core::value::{Earmark, Income, is_treasurer};
@@ -49,7 +47,7 @@ pub const FUNDING_INCOMES_MAX: usize = 50;
 pub const CREDITED_CONTRIBUTIONS_MAX: usize = 200;
 
 /// How a contribution's credit is computed, for people reading an explanation.
-pub const CREDIT_RECIPE: &str = "value = (base + effort_per_hour × hours) × kind weight × area weight × label weights × chore multiplier, under the equation in force when the contribution was accepted; upstream commons and approving reviewers take their shares, the authors share the rest by their co-author shares. A person's credit in a bucket is the sum over the contributions accepted in the bucket's window, quantised down to milli-credits (the weight); the bucket's amount is split by weight with the largest-remainder method, ties to the smaller id.";
+pub const CREDIT_RECIPE: &str = "value = (base + effort_per_hour × hours) × kind weight × area weight × label weights × chore multiplier, under the equation in force when the contribution was accepted; upstream commons and approving reviewers take their shares, the authors share the rest by their co-author shares. A person's credit in a bucket is the sum over the contributions accepted in the bucket's window, quantised down to milli-credits (the weight); the bucket's amount is split by weight with the largest-remainder method, ties to the smaller id. When the equation in force has `graph` terms, the value is instead minted on each contribution and flows along the contribution graph (CredRank: author and review edges weighted by these parts, upstream edges, each revision passing `builds_on` to the revision it builds on, back-flow, PageRank with the equation's damping), each interval between executed distributions ranked on the graph as it stood at its end; a person's credit is then the milli-credits that reached them, listed edge by edge.";
 
 fn page_limit(limit: Option<usize>) -> Result<usize, ApiError> {
     page_limit_within(limit, VALUE_PAGE_DEFAULT, VALUE_PAGE_MAX)
@@ -1246,28 +1244,32 @@ pub fn explain(s: &CommonsState, d: &Distribution, who: &AuthorKey) -> Explanati
                 .fold(0u64, |t, x| t.saturating_add(x.weight));
             let weight = mine.map_or(0, |x| x.weight);
             let mut contributions: Vec<CreditJson> = match window {
-                Some(from) => credit_of(s, &me, from, d.pin_size)
-                    .into_iter()
-                    .filter_map(|(id, role, part)| {
-                        let c = production.contributions.get(&id)?;
-                        let (accepted_index, accepted_ms) =
-                            commons_core::value::equation::accepted(c)?;
-                        Some(CreditJson {
-                            contribution: id.to_hex(),
-                            title: c.title.clone(),
-                            area: production
-                                .areas
-                                .get(&c.area)
-                                .map(|a| a.slug.clone())
-                                .unwrap_or_default(),
-                            role: role.as_str(),
-                            credit: part.to_string(),
-                            milli_credits: quantise(&part),
-                            accepted_index,
-                            accepted_ms,
+                Some(from) => {
+                    let since_genesis =
+                        matches!(&r.bucket.target, Target::Contributors(p) if p.since_genesis());
+                    distribution::explained_credit(s, d, &me, since_genesis, from)
+                        .into_iter()
+                        .filter_map(|(id, role, part)| {
+                            let c = production.contributions.get(&id)?;
+                            let (accepted_index, accepted_ms) =
+                                commons_core::value::equation::accepted(c)?;
+                            Some(CreditJson {
+                                contribution: id.to_hex(),
+                                title: c.title.clone(),
+                                area: production
+                                    .areas
+                                    .get(&c.area)
+                                    .map(|a| a.slug.clone())
+                                    .unwrap_or_default(),
+                                role: role.as_str(),
+                                credit: part.to_string(),
+                                milli_credits: quantise(&part),
+                                accepted_index,
+                                accepted_ms,
+                            })
                         })
-                    })
-                    .collect(),
+                        .collect()
+                }
                 None => Vec::new(),
             };
             contributions.sort_by(|a, b| {

@@ -798,3 +798,74 @@ async fn an_expense_shows_its_approvals_and_an_equation_poll_its_simulation() {
     assert_eq!(status.as_u16(), 400, "{error}");
     assert_eq!(error["code"], "not_an_equation_poll");
 }
+
+/// Under an equation with `graph` terms and no back-flow, the two contributions (each
+/// worth 1 credit, a fifth to reviewer Maya) hold x = 1/3.7 of the score each and pass
+/// 0.85 of it on: of the 2,000 milli-credits minted Ben holds 0.85 · x · 2,000 = 459.46,
+/// Chloe 275.68, Maya 183.78, so the weights are 459, 276 and 184 (largest remainders),
+/// and Ben's credit arrived as 367 from his care work and 92 from the footpaths.
+#[tokio::test]
+async fn under_a_graph_equation_why_did_i_get_this_lists_the_edges_credit_arrived_by() {
+    let mut app = treasury_app().await;
+    let shared_work = app.accept_shared_work().await;
+    let pair = |n: u64, d: u64| Value::Array(vec![Value::Unsigned(n), Value::Unsigned(d)]);
+    let equation = Value::text_map([(
+        "equation",
+        Value::text_map([
+            ("reviewer_share", pair(1, 5)),
+            ("graph", Value::text_map([("back_flow", pair(0, 1))])),
+        ]),
+    )]);
+    app.send(MAYA, "value.equation", equation).await;
+    app.send(
+        MAYA,
+        "money.income",
+        income_body("benefit_sharing", 91_900, "EUR", "Atelier Lumen SARL"),
+    )
+    .await;
+    let (_, pin) = app.pin().await;
+    let proposal = Value::text_map([
+        ("title", Value::text("Through the graph")),
+        ("amount", Value::Unsigned(91_900)),
+        ("currency", Value::text("EUR")),
+        ("pin", pin),
+        (
+            "buckets",
+            Value::Array(vec![bucket("contributors", "rest", None, "contributors")]),
+        ),
+    ]);
+    let distribution = app.send(MAYA, "dist.propose", proposal).await;
+    let explain = |who: &str| format!("/distributions/{}/explain?who={who}", distribution.to_hex());
+    let ben = app.ben.public().to_hex();
+    let why = app.ok(&explain(&ben)).await;
+    let mine = &why["buckets"][0];
+    assert_eq!(mine["weight"], 459);
+    assert_eq!(mine["total_weight"], 459 + 276 + 184);
+    assert_eq!(minor(&why["total"]), 45_900);
+    let credits: Vec<(String, String, u64)> = mine["contributions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["contribution"].as_str().unwrap().to_owned(),
+                c["role"].as_str().unwrap().to_owned(),
+                c["milli_credits"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(credits.len(), 2);
+    assert_eq!(credits[0].1, "author");
+    assert_eq!(credits[0].2, 367);
+    assert_eq!(credits[1], (shared_work.to_hex(), "author".to_owned(), 92));
+    let maya = app.maya.public().to_hex();
+    let why_maya = app.ok(&explain(&maya)).await;
+    assert_eq!(minor(&why_maya["total"]), 18_400);
+    let roles: Vec<&str> = why_maya["buckets"][0]["contributions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["role"].as_str().unwrap())
+        .collect();
+    assert_eq!(roles, ["reviewer", "reviewer"]);
+}

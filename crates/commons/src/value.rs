@@ -388,7 +388,7 @@ fn explanation<'a>(
         .max()
         .unwrap_or(0);
     let mut credit: BTreeMap<Beneficiary, Vec<CreditPart>> = BTreeMap::new();
-    distribution::for_each_part(before, 0, d.pin_size, |id, to, role, part| {
+    let mut add = |id: &EventId, to: Beneficiary, role, part| {
         let Some(c) = before.production.contributions.get(id) else {
             return;
         };
@@ -399,7 +399,21 @@ fn explanation<'a>(
             accepted_index: equation::accepted(c).map_or(0, |(index, _)| index),
             credit: part,
         });
-    });
+    };
+    match &d.flows {
+        // Under a graph equation: the edges the credit arrived by, as the proposal kept them.
+        Some(flows) => {
+            for (to, flows) in &flows.lifetime {
+                for f in flows {
+                    let part = commons_core::value::graph::credits(f.credit);
+                    add(&f.contribution, to.clone(), f.role, part);
+                }
+            }
+        }
+        None => distribution::for_each_part(before, 0, d.pin_size, |id, to, role, part| {
+            add(id, to, role, part)
+        }),
+    }
     let incomes = before
         .economy
         .income_order
