@@ -43,6 +43,8 @@ pub const FORM_TIME_RATES: TimeRates = TimeRates {
 pub const SHARES_SHOWN_MAX: usize = 200;
 /// Closed circles the proposal form offers for a `circle` bucket (the latest).
 pub const CIRCLES_OFFERED_MAX: usize = 50;
+/// Cancelled distributions listed (the latest); the API pages through all of them.
+pub const CANCELLED_LISTED_MAX: usize = 20;
 /// Distributions a page of a person's earnings explains.
 pub const EARNINGS_PER_PAGE: usize = 5;
 
@@ -101,20 +103,23 @@ pub async fn list(
                 (available, closed_circles),
                 standing(s, key),
                 unseen_notices(s, key, seen),
+                distribution_page(s, Some("cancelled"), 0, CANCELLED_LISTED_MAX),
             )
         })
         .await?;
-    let (proposed, executed, (available, closed_circles), standing, n_unseen): (
+    let (proposed, executed, (available, closed_circles), standing, n_unseen, cancelled): (
         DistributionPage,
         DistributionPage,
         (Options, Options),
         Value,
         u64,
+        DistributionPage,
     ) = read;
     let page_ctx = context! {
         title => "Distributions",
         proposed => proposed,
         executed => executed,
+        cancelled => cancelled,
         pager => pager(page, usize::try_from(executed.matching).unwrap_or(usize::MAX)),
         available => available,
         closed_circles => closed_circles,
