@@ -1777,8 +1777,8 @@ async fn a_treasurer_sets_the_first_equation_through_the_form_and_nobody_else_ca
     let path = p.path.clone();
     let page = format!("{path}/equation");
 
-    // Ben is neither a treasurer nor a maintainer: no form, and core refuses a forged one,
-    // keeping what he typed.
+    // Ben is neither a treasurer nor a maintainer: no form, and core refuses a forged one
+    // with its code.
     let bens = p.ben.get(&site, &page).await;
     assert!(!bens.text.contains("id=\"equation-form\""));
     bens.shows("id=\"equation-who\"");
@@ -1788,7 +1788,7 @@ async fn a_treasurer_sets_the_first_equation_through_the_form_and_nobody_else_ca
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     refused.shows("id=\"form-error\"");
     refused.shows("(not_treasurer)");
-    refused.shows("name=\"reviewer_share\" required inputmode=\"decimal\" value=\"0.3\"");
+    assert!(!refused.text.contains("id=\"equation-form\""));
     let json = api(&site, &mut p.ben, "/equation").await;
     assert!(json["equations"].as_array().unwrap().is_empty());
 
@@ -1808,12 +1808,20 @@ async fn a_treasurer_sets_the_first_equation_through_the_form_and_nobody_else_ca
         .founder
         .submit(&site, &page, &page, &equation_fields(&quarter))
         .await;
-    assert_eq!(previewed.status, StatusCode::OK, "{}", main(&previewed.text));
+    assert_eq!(
+        previewed.status,
+        StatusCode::OK,
+        "{}",
+        main(&previewed.text)
+    );
     preview("equation-first-preview.html", &previewed.text);
     let ben = table_row(&previewed.text, "preview-table", "Ben");
     assert!(ben.contains(">1.000<") && ben.contains(">0.750<") && ben.contains(">−0.250<"));
     let founder = table_row(&previewed.text, "preview-table", "Founder");
-    assert!(founder.contains(">0.000<") && founder.contains(">+0.250<"), "{founder}");
+    assert!(
+        founder.contains(">0.000<") && founder.contains(">+0.250<"),
+        "{founder}"
+    );
     previewed.shows("name=\"reviewer_share\" required inputmode=\"decimal\" value=\"0.25\"");
     previewed.shows("<strong class=\"eq-reviewers\">25%</strong>");
     let json = api(&site, &mut p.founder, "/equation").await;
@@ -1830,7 +1838,13 @@ async fn a_treasurer_sets_the_first_equation_through_the_form_and_nobody_else_ca
         ("intent", "sign"),
     ]);
     p.founder
-        .act_and_see(&site, &page, &page, &chosen, "first value equation is adopted")
+        .act_and_see(
+            &site,
+            &page,
+            &page,
+            &chosen,
+            "first value equation is adopted",
+        )
         .await;
     let adopted = p.ben.get(&site, &page).await;
     preview("equation-graph.html", &adopted.text);
@@ -1868,7 +1882,11 @@ async fn a_change_is_previewed_with_its_effect_then_opened_as_a_poll_from_the_eq
     form.shows("Propose a change");
     form.shows("name=\"reviewer_share\" required inputmode=\"decimal\" value=\"1&#x2f;5\"");
     form.shows("Open the poll");
-    assert!(!form.text.contains("id=\"eq-graph\" name=\"graph\" value=\"yes\" checked"));
+    assert!(
+        !form
+            .text
+            .contains("id=\"eq-graph\" name=\"graph\" value=\"yes\" checked")
+    );
     form.shows("<li class=\"eq-graph\">Credit stays where it is minted");
 
     // Reviewers from a fifth to two fifths, for all work: 4/5 and 1/5 of 100.00 EUR
@@ -1882,7 +1900,12 @@ async fn a_change_is_previewed_with_its_effect_then_opened_as_a_poll_from_the_eq
     let mut fields = equation_fields(&change);
     fields.push(("intent", "preview"));
     let previewed = p.founder.submit(&site, &page, &page, &fields).await;
-    assert_eq!(previewed.status, StatusCode::OK, "{}", main(&previewed.text));
+    assert_eq!(
+        previewed.status,
+        StatusCode::OK,
+        "{}",
+        main(&previewed.text)
+    );
     preview("equation-change-preview.html", &previewed.text);
     let ben = table_row(&previewed.text, "preview-table", "Ben");
     for figure in ["0.800", "0.600", "80.00 EUR", "60.00 EUR", "−20.00 EUR"] {
@@ -1890,7 +1913,10 @@ async fn a_change_is_previewed_with_its_effect_then_opened_as_a_poll_from_the_eq
     }
     let founder = table_row(&previewed.text, "preview-table", "Founder");
     for figure in ["0.200", "0.400", "20.00 EUR", "40.00 EUR", "+20.00 EUR"] {
-        assert!(founder.contains(&format!(">{figure}<")), "{figure} in {founder}");
+        assert!(
+            founder.contains(&format!(">{figure}<")),
+            "{figure} in {founder}"
+        );
     }
     let totals = &previewed.text[previewed.text.find("id=\"preview-totals\"").unwrap()..];
     assert!(
@@ -1908,10 +1934,20 @@ async fn a_change_is_previewed_with_its_effect_then_opened_as_a_poll_from_the_eq
     let mut fields = equation_fields(&change);
     fields.push(("intent", "sign"));
     let opened = p.founder.submit(&site, &page, &page, &fields).await;
-    assert_eq!(opened.status, StatusCode::SEE_OTHER, "{}", main(&opened.text));
+    assert_eq!(
+        opened.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        main(&opened.text)
+    );
     let poll_page = opened.location().to_owned();
     assert!(poll_page.starts_with(&format!("{path}/polls/")));
-    assert!(p.founder.flash(&site, &poll_page).await.contains("The poll is open"));
+    assert!(
+        p.founder
+            .flash(&site, &poll_page)
+            .await
+            .contains("The poll is open")
+    );
     let poll = p.ben.get(&site, &poll_page).await;
     poll.shows("Reviewers earn two fifths");
     poll.shows("Reviewing is half the work.");
@@ -1972,7 +2008,11 @@ async fn a_malformed_fraction_comes_back_with_the_message_and_what_was_typed() {
         assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{message}");
         preview("equation-refused.html", &answer.text);
         let error = &answer.text[answer.text.find("id=\"form-error\"").unwrap()..];
-        assert!(error.contains(message), "{message} in {}", main(&answer.text));
+        assert!(
+            error.contains(message),
+            "{message} in {}",
+            main(&answer.text)
+        );
         assert!(!answer.text.contains("id=\"preview-table\""));
         for (name, typed) in changes.iter() {
             let typed = typed.replace('/', "&#x2f;");

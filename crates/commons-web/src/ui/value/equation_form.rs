@@ -14,11 +14,11 @@
 
 use super::{EquationForm, equation_page};
 use crate::AppState;
+use crate::ui::UiError;
 use crate::ui::association::Fields;
 use crate::ui::dates::{format_date, parse_date};
 use crate::ui::production::{Scope, author, success};
 use crate::ui::session::CheckedForm;
-use crate::ui::UiError;
 use crate::value::equation_simulation_json;
 use axum::extract::{Path, State};
 use axum::response::Response;
@@ -74,7 +74,11 @@ pub(crate) fn fraction_of(text: &str) -> Option<Ratio> {
         if decimals.is_empty() || decimals.len() > DECIMALS_MAX {
             return None;
         }
-        let whole = if whole.is_empty() { 0 } else { whole_of(whole)? };
+        let whole = if whole.is_empty() {
+            0
+        } else {
+            whole_of(whole)?
+        };
         let den = 10u64.pow(u32::try_from(decimals.len()).ok()?);
         let num = whole.checked_mul(den)?.checked_add(whole_of(decimals)?)?;
         let common = gcd(num, den).max(1);
@@ -158,7 +162,10 @@ fn named_fractions(
 /// The equation's body form as the form fills it in (core's reader checks it).
 fn equation_body(f: &Fields) -> Result<Cbor, String> {
     let mut fields = vec![
-        ("base", fraction_value(&fraction_field(f, "base", "The base")?)),
+        (
+            "base",
+            fraction_value(&fraction_field(f, "base", "The base")?),
+        ),
         (
             "effort_per_hour",
             fraction_value(&fraction_field(
@@ -177,7 +184,11 @@ fn equation_body(f: &Fields) -> Result<Cbor, String> {
         ),
         (
             "reviewer_share",
-            fraction_value(&fraction_field(f, "reviewer_share", "The reviewers' share")?),
+            fraction_value(&fraction_field(
+                f,
+                "reviewer_share",
+                "The reviewers' share",
+            )?),
         ),
     ];
     let weights = |pairs: Vec<(String, Ratio)>| {
@@ -248,7 +259,10 @@ fn equation_body(f: &Fields) -> Result<Cbor, String> {
 pub(crate) fn equation_of(f: &Fields) -> Result<Equation, String> {
     let body = equation_body(f)?;
     equation::read(EQUATION, &body).map_err(|refusal| {
-        let message = refusal.message.trim_start_matches(&format!("{EQUATION}: ")).to_owned();
+        let message = refusal
+            .message
+            .trim_start_matches(&format!("{EQUATION}: "))
+            .to_owned();
         format!(
             "The ledger would refuse this equation ({}): {message}.",
             refusal.code.as_str()
@@ -259,7 +273,12 @@ pub(crate) fn equation_of(f: &Fields) -> Result<Equation, String> {
 /// `YYYY-MM-DDTHH:MM` (what a `datetime-local` field sends) of a time, in UTC.
 pub(crate) fn datetime_field(ms: u64) -> String {
     let minutes = (ms % MS_PER_DAY) / 60_000;
-    format!("{}T{:02}:{:02}", format_date(ms), minutes / 60, minutes % 60)
+    format!(
+        "{}T{:02}:{:02}",
+        format_date(ms),
+        minutes / 60,
+        minutes % 60
+    )
 }
 
 /// A time typed as `YYYY-MM-DD`, `YYYY-MM-DD HH:MM` or `YYYY-MM-DDTHH:MM` (UTC).
@@ -398,14 +417,18 @@ pub async fn submit(
         .inspect(&state, move |s| {
             let first = s.economy.equations.is_empty();
             let eq = equation_of(&form)?;
-            let effective_ms = if first { 0 } else { effective_of(&form, now_ms)? };
+            let effective_ms = if first {
+                0
+            } else {
+                effective_of(&form, now_ms)?
+            };
             let body = if first {
                 Cbor::text_map([("equation", equation::value(&eq))])
             } else {
                 poll_body(&form, &eq, effective_ms, now_ms)?
             };
-            let simulation = previewing
-                .then(|| equation_simulation_json(s, String::new(), &eq, effective_ms));
+            let simulation =
+                previewing.then(|| equation_simulation_json(s, String::new(), &eq, effective_ms));
             Ok::<_, String>((first, eq, body, simulation))
         })
         .await?;
@@ -470,7 +493,17 @@ mod tests {
         assert_eq!(fraction_of(".5"), r(1, 2));
         assert_eq!(fraction_of("1.25"), r(5, 4));
         assert_eq!(fraction_of("2.0"), r(2, 1));
-        for bad in ["", "1/0", "a/b", "1.", "0.1234567", "-1", "1/2/3", "1e3", "½"] {
+        for bad in [
+            "",
+            "1/0",
+            "a/b",
+            "1.",
+            "0.1234567",
+            "-1",
+            "1/2/3",
+            "1e3",
+            "½",
+        ] {
             assert_eq!(fraction_of(bad), None, "{bad}");
         }
         assert_eq!(fraction_text(&Ratio { num: 3, den: 1 }), "3");
