@@ -447,7 +447,7 @@ pub async fn submit(
         let form = EquationForm::Filled {
             fields,
             problem: None,
-            preview: Some((eq, simulation)),
+            preview: Some(Box::new((eq, simulation))),
         };
         return equation_page(&state, viewer, &scope, form).await;
     }

@@ -436,7 +436,7 @@ pub(crate) enum EquationForm {
         fields: Fields,
         problem: Option<String>,
         /// The typed equation and its simulation, when "Preview the effect" was pressed.
-        preview: Option<(Equation, SimulationJson)>,
+        preview: Option<Box<(Equation, SimulationJson)>>,
     },
 }
 
@@ -510,7 +510,8 @@ pub(crate) async fn equation_page(
     } else {
         StatusCode::OK
     };
-    let preview = preview.map(|(eq, sim)| {
+    let preview = preview.map(|typed| {
+        let (eq, sim) = *typed;
         context! {
             words => equation_words(&eq),
             table => simulation::simulation_table(&sim),
