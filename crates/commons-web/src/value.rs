@@ -698,8 +698,18 @@ pub struct EquationJson {
     pub chore_multiplier: String,
     pub reviewer_share: String,
     pub upstream: Vec<UpstreamShareJson>,
+    /// When set, credit flows along the contribution graph (CredRank) with these terms;
+    /// `null` when credit stays where it is minted.
+    pub graph: Option<GraphTermsJson>,
     /// SHA-256 of its deterministic CBOR, which a distribution's configuration hash covers.
     pub hash: String,
+}
+
+/// How credit flows along the contribution graph, each term an exact fraction `"n/d"`.
+#[derive(Debug, Serialize)]
+pub struct GraphTermsJson {
+    pub damping: String,
+    pub back_flow: String,
 }
 
 impl EquationJson {
@@ -725,6 +735,10 @@ impl EquationJson {
                     share: share.text(),
                 })
                 .collect(),
+            graph: eq.graph.map(|g| GraphTermsJson {
+                damping: g.damping.text(),
+                back_flow: g.back_flow.text(),
+            }),
             hash: hex::encode(commons_core::value::equation::hash(eq)),
         }
     }
@@ -1498,11 +1512,27 @@ pub fn simulation_json(
     else {
         return None;
     };
-    let sim = distribution::simulate_equation(s, equation, *effective_ms);
+    Some(equation_simulation_json(
+        s,
+        poll_id.to_hex(),
+        equation,
+        *effective_ms,
+    ))
+}
+
+/// What adopting `equation` from `effective_ms` would change, person by person: a poll's
+/// (`poll` its id) or a form's preview (`poll` empty).
+pub fn equation_simulation_json(
+    s: &CommonsState,
+    poll: String,
+    equation: &Equation,
+    effective_ms: u64,
+) -> SimulationJson {
+    let sim = distribution::simulate_equation(s, equation, effective_ms);
     let money = |minor: u64| sim.currency.as_deref().map(|c| MoneyJson::of(c, minor));
-    Some(SimulationJson {
-        poll: poll_id.to_hex(),
-        effective_ms: *effective_ms,
+    SimulationJson {
+        poll,
+        effective_ms,
         equation: EquationJson::of(equation),
         amount: money(sim.amount),
         currency: sim.currency.clone(),
@@ -1517,7 +1547,7 @@ pub fn simulation_json(
                 money_after: money(share.money_after),
             })
             .collect(),
-    })
+    }
 }
 
 /// `GET /api/v1/commons/{id}/polls/{poll}/simulation`: what a `value_equation` poll's

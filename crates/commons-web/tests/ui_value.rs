@@ -7,6 +7,10 @@
 //! 2 of 3 and paid through the forms, with the author's own approval, a non-approver's and
 //! the approving payer's refused by core's codes; a bounty funded on a task; an award
 //! opened and a nomination shown; an equation poll's simulation table equal to the API's.
+//! The equation page's form: the first equation set by a treasurer (graph terms shown in
+//! words and the API), a change previewed with each person's credit and money before and
+//! after and opened as a poll, malformed fractions and core's refusals re-rendered with
+//! what was typed, and people who may not refused by core's code.
 //!
 //! The harness is `tests/site` (a cookie jar over `oneshot`); setup the pages do not
 //! offer (an area, a contribution and its review, the first equation) is signed with the
@@ -36,6 +40,21 @@ struct People {
 /// A commons whose statutes name the founder and Tess treasurers (2 of 2); Ben's care
 /// work is accepted by the founder, and the first equation gives reviewers a fifth.
 async fn commons_with_treasurers(site: &Site) -> People {
+    let people = commons_before_the_equation(site).await;
+    let equation = Value::text_map([(
+        "equation",
+        Value::text_map([(
+            "reviewer_share",
+            Value::Array(vec![Value::Unsigned(1), Value::Unsigned(5)]),
+        )]),
+    )]);
+    site.sign(&people.founder_key, "value.equation", equation)
+        .await;
+    people
+}
+
+/// The same commons before any equation is adopted.
+async fn commons_before_the_equation(site: &Site) -> People {
     let mut founder = Browser::new(1);
     let path = founder.found(site, "Repair café", "CC-BY-SA-4.0").await;
     founder.publish_profile(site, &path, "person").await;
@@ -88,14 +107,6 @@ async fn commons_with_treasurers(site: &Site) -> People {
         bodies::review(&work, "approve", None),
     )
     .await;
-    let equation = Value::text_map([(
-        "equation",
-        Value::text_map([(
-            "reviewer_share",
-            Value::Array(vec![Value::Unsigned(1), Value::Unsigned(5)]),
-        )]),
-    )]);
-    site.sign(&founder_key, "value.equation", equation).await;
     People {
         path,
         founder,
@@ -1717,4 +1728,299 @@ async fn a_give_circle_is_opened_allocated_through_the_forms_and_paid_by_a_distr
     assert_eq!(explained["buckets"][0]["circle"]["received"], 140);
     assert_eq!(explained["buckets"][0]["circle"]["total_received"], 220);
     no_email_on(&site, &mut p.ben, &[circles, page]).await;
+}
+
+/// The equation form's fields as the page fills them in for the first equation of
+/// `commons_with_treasurers` (reviewers a fifth), with `changes` applied.
+fn equation_fields<'a>(changes: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut fields = vec![
+        ("base", "1"),
+        ("effort_per_hour", "0"),
+        ("chore_multiplier", "1"),
+        ("reviewer_share", "1/5"),
+        ("kind_revision", ""),
+        ("kind_external", ""),
+        ("kind_care", ""),
+        ("areas", ""),
+        ("labels", ""),
+        ("upstream", ""),
+        ("damping", "17/20"),
+        ("back_flow", "1/8"),
+        ("effective", ""),
+        ("title", ""),
+        ("closes_in_days", "7"),
+        ("description", ""),
+    ];
+    for (name, value) in changes {
+        match fields.iter_mut().find(|(n, _)| n == name) {
+            Some(field) => field.1 = *value,
+            None => fields.push((*name, *value)),
+        }
+    }
+    fields
+}
+
+/// The row of `name` in the table that starts at `id` on `html`.
+fn table_row<'a>(html: &'a str, id: &str, name: &str) -> &'a str {
+    let table = &html[html.find(&format!("id=\"{id}\"")).unwrap()..];
+    let table = &table[..table.find("</table>").unwrap()];
+    let row = &table[table
+        .find(&format!(">{name}</a>"))
+        .unwrap_or_else(|| panic!("no row of {name} in {table}"))..];
+    &row[..row.find("</tr>").unwrap()]
+}
+
+#[tokio::test]
+async fn a_treasurer_sets_the_first_equation_through_the_form_and_nobody_else_can() {
+    let site = secret_site().await;
+    let mut p = commons_before_the_equation(&site).await;
+    let path = p.path.clone();
+    let page = format!("{path}/equation");
+
+    // Ben is neither a treasurer nor a maintainer: no form, and core refuses a forged one
+    // with its code.
+    let bens = p.ben.get(&site, &page).await;
+    assert!(!bens.text.contains("id=\"equation-form\""));
+    bens.shows("id=\"equation-who\"");
+    bens.shows("The first equation is set by a treasurer or a maintainer.");
+    let forged = equation_fields(&[("reviewer_share", "0.3"), ("intent", "sign")]);
+    let refused = p.ben.submit(&site, &page, &page, &forged).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    refused.shows("id=\"form-error\"");
+    refused.shows("(not_treasurer)");
+    assert!(!refused.text.contains("id=\"equation-form\""));
+    let json = api(&site, &mut p.ben, "/equation").await;
+    assert!(json["equations"].as_array().unwrap().is_empty());
+
+    // The founder starts from the default equation.
+    let form = p.founder.get(&site, &page).await;
+    preview("equation-first-form.html", &form.text);
+    form.shows("Set the first equation");
+    form.shows("name=\"base\" required inputmode=\"decimal\" value=\"1\"");
+    form.shows("name=\"reviewer_share\" required inputmode=\"decimal\" value=\"0\"");
+    form.shows("Adopt this equation");
+    assert!(!form.text.contains("name=\"effective\""));
+
+    // The preview: Ben's care work earned 1 credit, all his; a quarter goes to the
+    // founder, who approved it. Nothing is written.
+    let quarter = [("reviewer_share", "0.25"), ("intent", "preview")];
+    let previewed = p
+        .founder
+        .submit(&site, &page, &page, &equation_fields(&quarter))
+        .await;
+    assert_eq!(
+        previewed.status,
+        StatusCode::OK,
+        "{}",
+        main(&previewed.text)
+    );
+    preview("equation-first-preview.html", &previewed.text);
+    let ben = table_row(&previewed.text, "preview-table", "Ben");
+    assert!(ben.contains(">1.000<") && ben.contains(">0.750<") && ben.contains(">−0.250<"));
+    let founder = table_row(&previewed.text, "preview-table", "Founder");
+    assert!(
+        founder.contains(">0.000<") && founder.contains(">+0.250<"),
+        "{founder}"
+    );
+    previewed.shows("name=\"reviewer_share\" required inputmode=\"decimal\" value=\"0.25\"");
+    previewed.shows("<strong class=\"eq-reviewers\">25%</strong>");
+    let json = api(&site, &mut p.founder, "/equation").await;
+    assert!(json["equations"].as_array().unwrap().is_empty());
+
+    // Signed, with care weighted 1.5, repairs doubled and credit flowing on the graph.
+    let chosen = equation_fields(&[
+        ("reviewer_share", "0.25"),
+        ("kind_care", "3/2"),
+        ("areas", "repairs = 2"),
+        ("graph", "yes"),
+        ("damping", "0.85"),
+        ("back_flow", "1/8"),
+        ("intent", "sign"),
+    ]);
+    p.founder
+        .act_and_see(
+            &site,
+            &page,
+            &page,
+            &chosen,
+            "first value equation is adopted",
+        )
+        .await;
+    let adopted = p.ben.get(&site, &page).await;
+    preview("equation-graph.html", &adopted.text);
+    adopted.shows("as the commons' first equation");
+    adopted.shows("<strong class=\"eq-reviewers\">25%</strong>");
+    adopted.shows("<strong class=\"eq-damping\">17&#x2f;20 (0.85)</strong>");
+    adopted.shows("<strong class=\"eq-back-flow\">1&#x2f;8 (0.125)</strong>");
+    adopted.shows("<th scope=\"row\">care</th><td class=\"num\">× 3&#x2f;2 (1.5)</td>");
+    adopted.shows("<th scope=\"row\">repairs</th><td class=\"num\">× 2</td>");
+    let json = api(&site, &mut p.ben, "/equation").await;
+    let in_force = &json["in_force"];
+    assert_eq!(in_force["reviewer_share"], "1/4");
+    assert_eq!(in_force["kinds"]["care"], "3/2");
+    assert_eq!(in_force["areas"]["repairs"], "2/1");
+    assert_eq!(in_force["graph"]["damping"], "17/20");
+    assert_eq!(in_force["graph"]["back_flow"], "1/8");
+    assert_eq!(json["equations"][0]["poll"], serde_json::Value::Null);
+
+    // From now on a change is a poll: the form says so and starts from this equation.
+    let next = p.founder.get(&site, &page).await;
+    next.shows("Propose a change");
+    next.shows("name=\"reviewer_share\" required inputmode=\"decimal\" value=\"1&#x2f;4\"");
+    next.shows("id=\"eq-graph\" name=\"graph\" value=\"yes\" checked");
+    next.shows("name=\"effective\" type=\"datetime-local\"");
+}
+
+#[tokio::test]
+async fn a_change_is_previewed_with_its_effect_then_opened_as_a_poll_from_the_equation_page() {
+    let site = secret_site().await;
+    let mut p = commons_with_treasurers(&site).await;
+    let path = p.path.clone();
+    let page = format!("{path}/equation");
+    donation(&site, &mut p.founder, &path, "100").await;
+    let form = p.founder.get(&site, &page).await;
+    form.shows("Propose a change");
+    form.shows("name=\"reviewer_share\" required inputmode=\"decimal\" value=\"1&#x2f;5\"");
+    form.shows("Open the poll");
+    assert!(
+        !form
+            .text
+            .contains("id=\"eq-graph\" name=\"graph\" value=\"yes\" checked")
+    );
+    form.shows("<li class=\"eq-graph\">Credit stays where it is minted");
+
+    // Reviewers from a fifth to two fifths, for all work: 4/5 and 1/5 of 100.00 EUR
+    // before, 3/5 and 2/5 after.
+    let change = [
+        ("reviewer_share", "2/5"),
+        ("effective", "1970-01-01T00:00"),
+        ("title", "Reviewers earn two fifths"),
+        ("description", "Reviewing is half the work."),
+    ];
+    let mut fields = equation_fields(&change);
+    fields.push(("intent", "preview"));
+    let previewed = p.founder.submit(&site, &page, &page, &fields).await;
+    assert_eq!(
+        previewed.status,
+        StatusCode::OK,
+        "{}",
+        main(&previewed.text)
+    );
+    preview("equation-change-preview.html", &previewed.text);
+    let ben = table_row(&previewed.text, "preview-table", "Ben");
+    for figure in ["0.800", "0.600", "80.00 EUR", "60.00 EUR", "−20.00 EUR"] {
+        assert!(ben.contains(&format!(">{figure}<")), "{figure} in {ben}");
+    }
+    let founder = table_row(&previewed.text, "preview-table", "Founder");
+    for figure in ["0.200", "0.400", "20.00 EUR", "40.00 EUR", "+20.00 EUR"] {
+        assert!(
+            founder.contains(&format!(">{figure}<")),
+            "{figure} in {founder}"
+        );
+    }
+    let totals = &previewed.text[previewed.text.find("id=\"preview-totals\"").unwrap()..];
+    assert!(
+        totals.contains(
+            ">100.00 EUR</td><td class=\"num\">100.00 EUR</td><td class=\"num\">0.00 EUR<"
+        ),
+        "{totals}"
+    );
+    previewed.shows("value=\"Reviewers earn two fifths\"");
+    previewed.shows("value=\"1970-01-01T00:00\"");
+    let polls = api(&site, &mut p.founder, "/polls").await;
+    assert_eq!(polls["matching"], 0, "a preview signs nothing");
+
+    // Signed: the poll opens under the statutes and shows the same effect.
+    let mut fields = equation_fields(&change);
+    fields.push(("intent", "sign"));
+    let opened = p.founder.submit(&site, &page, &page, &fields).await;
+    assert_eq!(
+        opened.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        main(&opened.text)
+    );
+    let poll_page = opened.location().to_owned();
+    assert!(poll_page.starts_with(&format!("{path}/polls/")));
+    assert!(
+        p.founder
+            .flash(&site, &poll_page)
+            .await
+            .contains("The poll is open")
+    );
+    let poll = p.ben.get(&site, &poll_page).await;
+    poll.shows("Reviewers earn two fifths");
+    poll.shows("Reviewing is half the work.");
+    let row = table_row(&poll.text, "simulation-table", "Ben");
+    assert!(row.contains(">−20.00 EUR<"), "{row}");
+    let polls = api(&site, &mut p.ben, "/polls?decision=value_equation").await;
+    assert_eq!(polls["matching"], 1);
+    assert_eq!(polls["polls"][0]["title"], "Reviewers earn two fifths");
+    let json = api(&site, &mut p.ben, "/equation").await;
+    assert_eq!(json["equations"].as_array().unwrap().len(), 1);
+    assert_eq!(json["in_force"]["reviewer_share"], "1/5");
+
+    // Ben is not a member: no form, and core refuses a forged poll.
+    let bens = p.ben.get(&site, &page).await;
+    assert!(!bens.text.contains("id=\"equation-form\""));
+    bens.shows("id=\"equation-who\"");
+    let mut forged = equation_fields(&change);
+    forged.push(("intent", "sign"));
+    let refused = p.ben.submit(&site, &page, &page, &forged).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    refused.shows("(not_member)");
+    let polls = api(&site, &mut p.ben, "/polls").await;
+    assert_eq!(polls["matching"], 1);
+}
+
+#[tokio::test]
+async fn a_malformed_fraction_comes_back_with_the_message_and_what_was_typed() {
+    let site = secret_site().await;
+    let mut p = commons_with_treasurers(&site).await;
+    let path = p.path.clone();
+    let page = format!("{path}/equation");
+    let cases: [(&[(&str, &str)], &str); 5] = [
+        (
+            &[("reviewer_share", "one fifth")],
+            "The reviewers&#x27; share: “one fifth” is not a fraction.",
+        ),
+        (
+            &[("areas", "repairs = 2\nsoldering is worth 3")],
+            "The area weights, line 2: “soldering is worth 3” is not “name = n&#x2f;d”.",
+        ),
+        (
+            &[("graph", "yes"), ("damping", "1")],
+            "(body_invalid): `graph.damping` is strictly between 0 and 1.",
+        ),
+        (
+            &[("reviewer_share", "0.7"), ("upstream", "libre-tools = 0.3")],
+            "the reviewers&#x27; and upstream shares must leave the authors something",
+        ),
+        (
+            &[("effective", "tomorrow")],
+            "“tomorrow” is not a date and time",
+        ),
+    ];
+    for (changes, message) in cases {
+        let mut fields = equation_fields(changes);
+        fields.push(("intent", "preview"));
+        let answer = p.founder.submit(&site, &page, &page, &fields).await;
+        assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{message}");
+        preview("equation-refused.html", &answer.text);
+        let error = &answer.text[answer.text.find("id=\"form-error\"").unwrap()..];
+        assert!(
+            error.contains(message),
+            "{message} in {}",
+            main(&answer.text)
+        );
+        assert!(!answer.text.contains("id=\"preview-table\""));
+        for (name, typed) in changes.iter() {
+            let typed = typed.replace('/', "&#x2f;");
+            assert!(answer.text.contains(&typed), "{name} keeps {typed}");
+        }
+    }
+    let json = api(&site, &mut p.founder, "/equation").await;
+    assert_eq!(json["equations"].as_array().unwrap().len(), 1);
+    let polls = api(&site, &mut p.founder, "/polls").await;
+    assert_eq!(polls["matching"], 0);
 }

@@ -15,22 +15,24 @@
 pub mod circles;
 pub mod claims;
 pub mod distributions;
+pub mod equation_form;
 pub mod simulation;
 pub mod spending;
 
-use super::association::{Fields, frozen_chart, page_of, pager};
+use super::association::{Fields, Standing, frozen_chart, page_of, pager};
 use super::production::{Scope, act, refuse, unseen_notices};
 use super::session::{CheckedForm, Viewer};
-use super::{UiError, render};
+use super::{UiError, render, render_status};
 use crate::AppState;
 use crate::budget::Currency;
 use crate::charts::{GroupedBarChart, SERIES_MAX};
 use crate::value::{
-    EquationsJson, IncomePage, JournalPage, TreasuryJson, equations_json, income_page,
-    journal_page, treasury_json,
+    EquationsJson, IncomePage, JournalPage, SimulationJson, TreasuryJson, equations_json,
+    income_page, journal_page, treasury_json,
 };
 use crate::{Route, ui::dates::civil_from_days};
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{MethodRouter, get, post};
 use commons_core::value::equation::{Equation, Ratio};
@@ -39,6 +41,7 @@ use commons_core::value::{self as rules, CURRENCY_LEN_MAX, is_treasurer};
 use commons_ledger::cbor::Value as Cbor;
 use minijinja::{Value, context};
 use serde::Deserialize;
+use std::collections::BTreeMap;
 
 /// Incomes listed on the treasury page (the API pages through all of them).
 pub const INCOMES_SHOWN_MAX: usize = 10;
@@ -60,7 +63,10 @@ pub fn endpoints() -> Vec<(Route, MethodRouter<AppState>)> {
             Route::get("/c/{id}/treasury/income.svg"),
             get(income_chart_svg),
         ),
-        (Route::get("/c/{id}/equation"), get(equation)),
+        (
+            Route::get("/c/{id}/equation"),
+            get(equation).post(equation_form::submit),
+        ),
         (
             Route::get("/c/{id}/distributions"),
             get(distributions::list).post(distributions::propose),
@@ -415,19 +421,47 @@ fn equation_words(eq: &Equation) -> Value {
         reviewers_share => eq.reviewer_share.num > 0,
         upstream => eq.upstream.iter().map(|(name, share)| context! { name => name, share => percent_words(share) }).collect::<Vec<_>>(),
         upstream_share_ppm => upstream_total,
+        graph => eq.graph.map(|g| context! {
+            damping => ratio_words(&g.damping),
+            back_flow => ratio_words(&g.back_flow),
+        }),
     }
 }
 
-/// `GET /c/{id}/equation`: the equation in force, in words, and every adopted one.
+/// What the equation page's form shows: the equation in force to start from, or what
+/// the person typed with what is wrong with it or the effect it would have.
+pub(crate) enum EquationForm {
+    Fresh,
+    Filled {
+        fields: Fields,
+        problem: Option<String>,
+        /// The typed equation and its simulation, when "Preview the effect" was pressed.
+        preview: Option<Box<(Equation, SimulationJson)>>,
+    },
+}
+
+/// `GET /c/{id}/equation`: the equation in force, in words, every adopted one, and the
+/// form that sets the first or proposes a change.
 pub async fn equation(
     State(state): State<AppState>,
     Path(id): Path<String>,
     viewer: Viewer,
 ) -> Result<Response, UiError> {
     let scope = Scope::of(&state, &id, &viewer).await?;
+    equation_page(&state, viewer, &scope, EquationForm::Fresh).await
+}
+
+/// Renders the equation page with its form as `form` says.
+pub(crate) async fn equation_page(
+    state: &AppState,
+    viewer: Viewer,
+    scope: &Scope,
+    form: EquationForm,
+) -> Result<Response, UiError> {
     let (key, seen) = (scope.key, scope.seen);
+    let now_ms = state.node.now_ms();
     let read = scope
-        .inspect(&state, move |s| {
+        .inspect(state, move |s| {
             let in_force = s.economy.equation_at(s.time_ms);
             let history: Vec<Value> = s
                 .economy
@@ -435,32 +469,70 @@ pub async fn equation(
                 .iter()
                 .map(|a| equation_words(&a.equation))
                 .collect();
+            let first = s.economy.equations.is_empty();
+            let may = context! {
+                first => first,
+                set_first => first && key.is_some_and(|k| is_treasurer(s, &k) || s.is_maintainer(&k)),
+                propose => !first
+                    && s.association.statutes.is_some()
+                    && Standing::read(s, key).may_open_polls(),
+            };
             (
                 equations_json(s),
                 equation_words(&in_force),
                 history,
                 standing(s, key),
+                may,
+                equation_form::prefill(&in_force, now_ms),
                 unseen_notices(s, key, seen),
             )
         })
         .await?;
-    let (json, in_force, history, standing, n_unseen): (
+    let (json, in_force, history, standing, may, prefilled, n_unseen): (
         EquationsJson,
         Value,
         Vec<Value>,
         Value,
+        Value,
+        BTreeMap<String, String>,
         u64,
     ) = read;
+    let (form, problem, preview) = match form {
+        EquationForm::Fresh => (prefilled, None, None),
+        EquationForm::Filled {
+            fields,
+            problem,
+            preview,
+        } => (equation_form::as_typed(&fields), problem, preview),
+    };
+    let status = if problem.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let preview = preview.map(|typed| {
+        let (eq, sim) = *typed;
+        context! {
+            words => equation_words(&eq),
+            table => simulation::simulation_table(&sim),
+        }
+    });
     let page = context! {
         title => "Value equation",
         json => json,
         in_force => in_force,
         history => history,
         standing => standing,
+        may => may,
+        form => form,
+        kinds => equation_form::KIND_FIELDS,
+        error => problem,
+        preview => preview,
+        poll_days_max => equation_form::POLL_DAYS_MAX,
         tab => "equation",
         ..scope.frame("value", n_unseen)
     };
-    Ok(render(&state, viewer, "equation.html", page))
+    Ok(render_status(state, viewer, status, "equation.html", page))
 }
 
 #[cfg(test)]
