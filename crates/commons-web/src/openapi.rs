@@ -818,7 +818,7 @@ fn value_paths() -> Value {
             "summary": "the value equation in force now and every adopted equation with its effective time and the poll that decided it; weights are exact fractions \"n/d\"; `graph` (null when credit stays where it is minted) holds the damping and back-flow with which credit flows along the contribution graph (CredRank)",
             "description": CREDIT_RECIPE,
             "parameters": [commons_param()],
-            "responses": commons_errors(ok("equations", object("{ledger_time_ms, in_force: equation, in_force_n, formula, equations: [{n, index, effective_ms, poll, in_force, equation: {base, effort_per_hour, kinds, areas, labels, chore_multiplier, reviewer_share, upstream: [{name, share}], graph: {damping, back_flow} | null, hash}}]}")))
+            "responses": commons_errors(ok("equations", object("{ledger_time_ms, in_force: equation, in_force_n, formula, equations: [{n, index, effective_ms, poll, in_force, equation: {base, effort_per_hour, kinds, areas, labels, chore_multiplier, reviewer_share, upstream: [{name, share}], graph: {damping, back_flow, builds_on} | null, hash}}]}")))
         }},
         "/api/v1/commons/{id}/distributions": { "get": {
             "operationId": "listDistributions",

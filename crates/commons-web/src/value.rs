@@ -710,6 +710,8 @@ pub struct EquationJson {
 pub struct GraphTermsJson {
     pub damping: String,
     pub back_flow: String,
+    /// The share of a revision's out-flow that goes to the revision it builds on.
+    pub builds_on: String,
 }
 
 impl EquationJson {
@@ -738,6 +740,7 @@ impl EquationJson {
             graph: eq.graph.map(|g| GraphTermsJson {
                 damping: g.damping.text(),
                 back_flow: g.back_flow.text(),
+                builds_on: g.builds_on.text(),
             }),
             hash: hex::encode(commons_core::value::equation::hash(eq)),
         }

@@ -1483,6 +1483,11 @@ async fn the_form_proposes_time_weighted_and_quadratic_buckets() {
     let json = api(&site, &mut p.founder, "/distributions?status=cancelled").await;
     assert_eq!(json["distributions"][0]["id"], id.as_str());
     assert_eq!(json["distributions"][0]["status"], "cancelled");
+    // The list keeps it under its own heading, badged cancelled.
+    let list = p.founder.get(&site, &distributions).await;
+    list.shows("id=\"cancelled\"");
+    list.shows(&format!("/distributions/{id}\""));
+    list.shows("dist-status\">cancelled</span>");
     press(
         &site,
         &mut p.founder,
@@ -1746,6 +1751,7 @@ fn equation_fields<'a>(changes: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)
         ("upstream", ""),
         ("damping", "17/20"),
         ("back_flow", "1/8"),
+        ("builds_on", "1/5"),
         ("effective", ""),
         ("title", ""),
         ("closes_in_days", "7"),
@@ -1835,6 +1841,7 @@ async fn a_treasurer_sets_the_first_equation_through_the_form_and_nobody_else_ca
         ("graph", "yes"),
         ("damping", "0.85"),
         ("back_flow", "1/8"),
+        ("builds_on", "0.25"),
         ("intent", "sign"),
     ]);
     p.founder
@@ -1861,6 +1868,7 @@ async fn a_treasurer_sets_the_first_equation_through_the_form_and_nobody_else_ca
     assert_eq!(in_force["areas"]["repairs"], "2/1");
     assert_eq!(in_force["graph"]["damping"], "17/20");
     assert_eq!(in_force["graph"]["back_flow"], "1/8");
+    assert_eq!(in_force["graph"]["builds_on"], "1/4");
     assert_eq!(json["equations"][0]["poll"], serde_json::Value::Null);
 
     // From now on a change is a poll: the form says so and starts from this equation.
@@ -1990,7 +1998,7 @@ async fn a_malformed_fraction_comes_back_with_the_message_and_what_was_typed() {
         ),
         (
             &[("graph", "yes"), ("damping", "1")],
-            "(body_invalid): `graph.damping` is strictly between 0 and 1.",
+            "(body_invalid): `graph.damping` is above 0 and at most 19&#x2f;20.",
         ),
         (
             &[("reviewer_share", "0.7"), ("upstream", "libre-tools = 0.3")],

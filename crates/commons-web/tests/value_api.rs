@@ -817,6 +817,11 @@ async fn under_a_graph_equation_why_did_i_get_this_lists_the_edges_credit_arrive
         ]),
     )]);
     app.send(MAYA, "value.equation", equation).await;
+    let equations = app.ok("/equation").await;
+    assert_eq!(
+        equations["in_force"]["graph"],
+        serde_json::json!({"damping": "17/20", "back_flow": "0/1", "builds_on": "1/5"})
+    );
     app.send(
         MAYA,
         "money.income",

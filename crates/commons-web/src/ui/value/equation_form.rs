@@ -249,6 +249,14 @@ fn equation_body(f: &Fields) -> Result<Cbor, String> {
                     "back_flow",
                     fraction_value(&fraction_field(f, "back_flow", "The back-flow")?),
                 ),
+                (
+                    "builds_on",
+                    fraction_value(&fraction_field(
+                        f,
+                        "builds_on",
+                        "The share for the work built on",
+                    )?),
+                ),
             ]),
         ));
     }
@@ -374,6 +382,7 @@ pub(crate) fn prefill(eq: &Equation, now_ms: u64) -> BTreeMap<String, String> {
         ),
         ("damping", fraction_text(&graph.damping)),
         ("back_flow", fraction_text(&graph.back_flow)),
+        ("builds_on", fraction_text(&graph.builds_on)),
         ("effective", datetime_field(now_ms)),
         ("closes_in_days", POLL_DAYS_DEFAULT.to_string()),
     ]

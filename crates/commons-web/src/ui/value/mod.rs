@@ -424,6 +424,7 @@ fn equation_words(eq: &Equation) -> Value {
         graph => eq.graph.map(|g| context! {
             damping => ratio_words(&g.damping),
             back_flow => ratio_words(&g.back_flow),
+            builds_on => percent_words(&g.builds_on),
         }),
     }
 }
