@@ -63,7 +63,7 @@ pub struct WindowCredit {
 }
 
 impl WindowCredit {
-    /// Adds `other` edge by edge.
+    /// Adds `other` edge by edge (flows end in source order).
     pub fn merge(&mut self, other: &WindowCredit) {
         for (to, credit) in &other.credit {
             let sum = self.credit.entry(to.clone()).or_insert(0);
@@ -71,15 +71,23 @@ impl WindowCredit {
         }
         for (to, flows) in &other.flows {
             let mine = self.flows.entry(to.clone()).or_default();
-            for flow in flows {
-                match mine
-                    .iter_mut()
-                    .find(|f| f.contribution == flow.contribution && f.role == flow.role)
-                {
-                    Some(f) => f.credit = f.credit.saturating_add(flow.credit),
-                    None => mine.push(flow.clone()),
-                }
+            if mine.is_empty() {
+                mine.extend(flows.iter().cloned());
+                continue;
             }
+            let mut sums: BTreeMap<(EventId, Role), u64> = mine
+                .drain(..)
+                .map(|f| ((f.contribution, f.role), f.credit))
+                .collect();
+            for f in flows {
+                let sum = sums.entry((f.contribution, f.role)).or_insert(0);
+                *sum = sum.saturating_add(f.credit);
+            }
+            mine.extend(sums.into_iter().map(|((contribution, role), credit)| Flow {
+                contribution,
+                role,
+                credit,
+            }));
         }
     }
 }
