@@ -436,6 +436,12 @@ pub fn credit_of(
 
 /// Exact credit quantised to whole milli-credits (floor).
 pub fn quantise(credit: &BigRational) -> u64 {
+    // Credit is never negative; most fit 128 bits, where this is one division.
+    if let (Some(n), Some(d)) = (credit.numer().to_u128(), credit.denom().to_u128())
+        && let Some(scaled) = n.checked_mul(u128::from(CREDIT_UNIT))
+    {
+        return u64::try_from(scaled / d).unwrap_or(u64::MAX);
+    }
     (credit * BigRational::from_integer(BigInt::from(CREDIT_UNIT)))
         .floor()
         .to_integer()

@@ -121,7 +121,7 @@ impl Default for Equation {
 }
 
 /// Who a contribution's value goes to.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Beneficiary {
     Person(AuthorKey),
     Upstream(String),

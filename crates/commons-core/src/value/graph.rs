@@ -36,7 +36,7 @@ use commons_ledger::EventId;
 use commons_value::credrank::{
     CreditError, CreditGraph, CreditParams, FlowSource, NodeKind, Weight,
 };
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Most intervals a graph distribution ranks (each is one PageRank run); older ones merge
 /// into the first.
@@ -129,20 +129,6 @@ fn base_of(state: &State, id: &EventId) -> Option<EventId> {
     revisions.get(at.checked_sub(1)?).map(|r| r.contribution)
 }
 
-/// Adds a node the first time its id comes up.
-fn add_node(
-    graph: &mut CreditGraph,
-    known: &mut HashSet<String>,
-    id: &str,
-    kind: NodeKind,
-) -> Result<(), CreditError> {
-    if known.insert(id.to_owned()) {
-        graph.add_node(id, kind)
-    } else {
-        Ok(())
-    }
-}
-
 /// The contribution a node id names.
 fn contribution_of(node: &str) -> Option<EventId> {
     node.strip_prefix('c').and_then(EventId::from_hex)
@@ -190,32 +176,46 @@ pub fn windows(
         ..CreditParams::new(0)
     };
     let mut graph = CreditGraph::new();
-    let mut known: HashSet<String> = HashSet::new();
+    // Node names, made once: contributions added (for builds-on edges) and beneficiaries.
+    let mut added: HashSet<EventId> = HashSet::new();
+    let mut names: BTreeMap<Beneficiary, String> = BTreeMap::new();
     // The role each beneficiary has in each contribution (one edge per pair).
-    let mut roles: BTreeMap<(EventId, Beneficiary), Role> = BTreeMap::new();
+    let mut roles: HashMap<(EventId, Beneficiary), Role> = HashMap::new();
     let mut out = Vec::with_capacity(starts.len());
     let mut next = 0;
+    let mut current: Option<(EventId, String)> = None;
     for (k, _) in starts.iter().enumerate() {
         let end = starts.get(k + 1).copied().unwrap_or(pin);
         // Every part accepted before `end` joins the graph; this window's seed the runs.
         let mut seeds: BTreeMap<EventId, u64> = BTreeMap::new();
         while let Some(p) = parts.get(next).filter(|p| p.index < end) {
             next += 1;
-            let c = contribution_node(&p.contribution);
-            if !known.contains(&c) {
-                add_node(&mut graph, &mut known, &c, NodeKind::Contribution)?;
-                let base = base_of(state, &p.contribution).map(|b| contribution_node(&b));
-                if let Some(base) = base.filter(|b| s_num > 0 && known.contains(b)) {
+            // A contribution's parts are adjacent: its node is added at the first.
+            if current.as_ref().is_none_or(|(id, _)| *id != p.contribution) {
+                let c = contribution_node(&p.contribution);
+                graph.add_node(&c, NodeKind::Contribution)?;
+                added.insert(p.contribution);
+                let base =
+                    base_of(state, &p.contribution).filter(|b| s_num > 0 && added.contains(b));
+                if let Some(base) = base {
                     let value = values.get(&p.contribution).copied().unwrap_or(0);
                     let weight = Weight::ratio(value.saturating_mul(s_num), s_rest)?;
-                    graph.add_edge(&c, &base, weight)?;
+                    graph.add_edge(&c, &contribution_node(&base), weight)?;
                 }
+                current = Some((p.contribution, c));
             }
-            let Some((target, kind)) = beneficiary_node(&p.to) else {
-                continue;
+            let Some((_, c)) = &current else { continue };
+            let target = match names.get(&p.to) {
+                Some(name) => name,
+                None => {
+                    let Some((name, kind)) = beneficiary_node(&p.to) else {
+                        continue;
+                    };
+                    graph.add_node(&name, kind)?;
+                    names.entry(p.to.clone()).or_insert(name)
+                }
             };
-            add_node(&mut graph, &mut known, &target, kind)?;
-            graph.add_edge(&c, &target, Weight::whole(p.milli))?;
+            graph.add_edge(c, target, Weight::whole(p.milli))?;
             roles.insert((p.contribution, p.to.clone()), p.role);
             let seed = seeds.entry(p.contribution).or_insert(0);
             *seed = seed.saturating_add(p.milli);
