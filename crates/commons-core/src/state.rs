@@ -138,6 +138,12 @@ pub struct State {
 }
 
 impl State {
+    /// The person a key belongs to: the identity its chain of rotations started from (the
+    /// key itself when it never rotated), so that roles and rights follow people.
+    pub fn identity_of(&self, key: &AuthorKey) -> AuthorKey {
+        self.agents.get(key).map_or(*key, |a| a.identity)
+    }
+
     pub fn is_maintainer(&self, key: &AuthorKey) -> bool {
         self.governance.maintainers.contains(key)
     }

@@ -521,11 +521,12 @@ pub(crate) fn open(state: &mut State, input: &Input<'_>) -> Result<Applied, Reje
     )
     .into();
     let id = input.event.id;
+    let identity = state.identity_of(&author);
     let budgets = &mut state.association.budgets;
     budgets.rounds.insert(
         id,
         BudgetRound {
-            author: identity_of_key(&state.agents, &author),
+            author: identity,
             index: input.index,
             opened_ms: now,
             title,
@@ -548,13 +549,6 @@ pub(crate) fn open(state: &mut State, input: &Input<'_>) -> Result<Applied, Reje
     let mut applied = Applied::default();
     applied.touch(RowKey::Round(id));
     Ok(applied)
-}
-
-fn identity_of_key(
-    agents: &BTreeMap<AuthorKey, crate::state::Agent>,
-    key: &AuthorKey,
-) -> AuthorKey {
-    agents.get(key).map_or(*key, |a| a.identity)
 }
 
 fn round_of<'s>(state: &'s State, id: &EventId) -> Result<&'s BudgetRound, Rejection> {

@@ -529,7 +529,7 @@ pub(crate) fn approve(state: &mut State, input: &Input<'_>) -> Result<Applied, R
             format!("the claim is {}", claim.state.as_str()),
         );
     }
-    if claim.holder == author {
+    if state.identity_of(&claim.holder) == state.identity_of(&author) {
         return reject(
             RejectionCode::SelfApprovalForbidden,
             "the holder of a claim never approves it",
@@ -561,11 +561,11 @@ pub(crate) fn approve(state: &mut State, input: &Input<'_>) -> Result<Applied, R
     Ok(applied)
 }
 
-/// `claim.waive`: the holder ends their claim.
+/// `claim.waive`: the holder ends their claim (with their current key after a rotation).
 pub(crate) fn waive(state: &mut State, input: &Input<'_>) -> Result<Applied, Rejection> {
     let author = input.event.header.author;
     let claim = target(state, WAIVE, input.body)?;
-    if claim.holder != author {
+    if state.identity_of(&claim.holder) != state.identity_of(&author) {
         return reject(
             RejectionCode::NotClaimHolder,
             "only the holder of a claim waives it",
