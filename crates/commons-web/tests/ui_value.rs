@@ -1166,6 +1166,12 @@ async fn a_loan_is_proposed_approved_repaid_in_part_by_a_claims_bucket_and_waive
     p.founder
         .act_and_see(&site, &claims, &claims, &bad, "percentage")
         .await;
+    // The holder is named by key or by the name they publish; an unknown name is refused.
+    let mut nobody = loan.to_vec();
+    nobody[0] = ("holder", "Nobody Here");
+    p.founder
+        .act_and_see(&site, &claims, &claims, &nobody, "publishes the name")
+        .await;
     // Tess's unpaid work: she may not approve her own claim.
     let founder_key = p.founder_key.author_key().to_hex();
     let tess_key = site

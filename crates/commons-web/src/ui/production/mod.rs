@@ -255,7 +255,7 @@ impl Names {
 }
 
 /// Reads the people a form names, comma- or line-separated: keys in hex, or names
-/// published in this commons (case-insensitive, which must name one agent).
+/// published in this commons (case-insensitive, which must name one agent's current key).
 pub(crate) fn resolve_people(state: &State, text: &str) -> Result<Vec<AuthorKey>, String> {
     let mut out = Vec::new();
     for item in text
@@ -267,10 +267,13 @@ pub(crate) fn resolve_people(state: &State, text: &str) -> Result<Vec<AuthorKey>
             Ok(key) => key,
             Err(_) => {
                 let name = item.trim_start_matches('@');
+                // A key rotated away is the same person as its successor: only current
+                // keys answer to a name.
                 let mut named = state.agents.iter().filter(|(_, a)| {
-                    a.name
-                        .as_deref()
-                        .is_some_and(|n| n.eq_ignore_ascii_case(name))
+                    a.rotated_to.is_none()
+                        && a.name
+                            .as_deref()
+                            .is_some_and(|n| n.eq_ignore_ascii_case(name))
                 });
                 match (named.next(), named.next()) {
                     (Some((key, _)), None) => *key,

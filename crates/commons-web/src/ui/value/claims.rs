@@ -20,7 +20,6 @@ use crate::value::VALUE_PAGE_MAX;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use commons_core::value::claims::{self, LIVE_CLAIMS_MAX};
-use commons_ledger::AuthorKey;
 use commons_ledger::cbor::Value as Cbor;
 use minijinja::context;
 
@@ -79,10 +78,13 @@ pub async fn claims_page(
     Ok(render(&state, viewer, "claims.html", page_ctx))
 }
 
-/// Reads the proposal form into a `claim.propose` body.
-fn claim_body(f: &Fields) -> Result<Cbor, String> {
-    let holder = AuthorKey::from_hex(f.get("holder"))
-        .map_err(|_| "The holder is a person's key (64 hex digits).".to_owned())?;
+/// Reads the proposal form into a `claim.propose` body; the holder is named by the name
+/// they publish here or by their key.
+fn claim_body(s: &commons_core::State, f: &Fields) -> Result<Cbor, String> {
+    let holder = match crate::ui::production::resolve_people(s, f.get("holder"))?.as_slice() {
+        [one] => *one,
+        _ => return Err("Name the one person who holds the claim, by name or key.".to_owned()),
+    };
     let currency = currency_of(f.get("currency"))
         .ok_or("The currency is a code of letters or digits, such as EUR.".to_owned())?;
     let reason = f.get("reason");
@@ -149,11 +151,14 @@ pub async fn propose(
 ) -> Result<Response, UiError> {
     let scope = Scope::acting(&state, &id, &viewer).await?;
     let back = scope.path("/claims");
+    let body = scope
+        .inspect(&state, move |s| claim_body(s, &fields))
+        .await?;
     sign_form(
         &state,
         viewer,
         &scope,
-        (claims::PROPOSE, claim_body(&fields)),
+        (claims::PROPOSE, body),
         &back,
         "The claim is proposed; it becomes active once enough treasurers approve it.",
     )
