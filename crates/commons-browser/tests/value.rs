@@ -2,16 +2,12 @@
 //! and Yann keep (every distribution needs both): a treasurer records an income and sees
 //! the treasury's balance grow by it to the cent; she proposes a distribution whose
 //! contributors' bucket is BALANCED; both treasurers approve it and Yann executes it;
-//! a recipient's "Why?" link explains their share. A member previews a change of the value
-//! equation (credit flowing along the contribution graph) and opens its poll from the
-//! equation page. Screenshots are named `60-…`.
+//! a recipient's "Why?" link explains their share. Screenshots are named `60-…`.
 //! Run with `cargo test -p commons-browser --features browser --test value`.
 
 use anyhow::{Context, Result, ensure};
 use commons::demo::{DEMO_ACCOUNTS, DEMO_PASSWORD};
-use commons_browser::flows::{
-    assert_done, check, log_in_with, log_out, scroll_to, tick, with_demo_browser,
-};
+use commons_browser::flows::{assert_done, check, log_in_with, log_out, with_demo_browser};
 use commons_browser::{Browser, Node};
 
 /// The demo's treasurers' e-mails, by their demo handle.
@@ -41,8 +37,7 @@ async fn treasurers_record_income_then_approve_and_execute_a_balanced_distributi
     check(with_demo_browser(value_flow).await);
 }
 
-/// The demo commons' path, `/c/{id}`.
-async fn demo_path(node: &Node) -> Result<String> {
+async fn value_flow(node: &Node, b: &Browser) -> Result<()> {
     let list: serde_json::Value = node
         .http
         .get(node.url("/api/v1/commons"))
@@ -56,11 +51,7 @@ async fn demo_path(node: &Node) -> Result<String> {
         .and_then(|c| c["id"].as_str())
         .with_context(|| format!("no demo commons in {list}"))?
         .to_owned();
-    Ok(format!("/c/{commons}"))
-}
-
-async fn value_flow(node: &Node, b: &Browser) -> Result<()> {
-    let path = demo_path(node).await?;
+    let path = format!("/c/{commons}");
 
     // Maëlle records a benefit-sharing payment; the balance grows by exactly that much.
     log_in_with(b, email("maelle"), DEMO_PASSWORD).await?;
@@ -128,61 +119,5 @@ async fn value_flow(node: &Node, b: &Browser) -> Result<()> {
     b.goto(&why).await?;
     b.assert_text("Browser-tested round").await?;
     b.screenshot("62-why-did-i-get-this").await?;
-    Ok(())
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_member_previews_an_equation_change_through_the_graph_then_opens_its_poll() {
-    check(with_demo_browser(equation_flow).await);
-}
-
-/// Maëlle, a member, turns on credit flowing along the contribution graph, previews the
-/// effect (nothing signed; the money shared stays the same in total), then opens the
-/// poll, whose page shows the same simulation before anyone votes.
-async fn equation_flow(node: &Node, b: &Browser) -> Result<()> {
-    let path = demo_path(node).await?;
-    log_in_with(b, email("maelle"), DEMO_PASSWORD).await?;
-    b.goto(&format!("{path}/equation")).await?;
-    b.assert_text("Propose a change").await?;
-    b.assert_text("Credit stays where it is minted").await?;
-    tick(b, "#eq-graph").await?;
-    b.click("#eq-preview").await?;
-    let totals = b.find_all("#preview-totals td").await?;
-    ensure!(
-        totals.len() == 6,
-        "the preview's totals have {} cells, not credit and money before, after and change",
-        totals.len()
-    );
-    let (money_before, money_after) = (totals[3].text().await?, totals[4].text().await?);
-    ensure!(
-        money_before == money_after,
-        "the same amount is shared either way, not {money_before} then {money_after}"
-    );
-    ensure!(
-        !b.find_all("#preview-table tr.simulation-row")
-            .await?
-            .is_empty(),
-        "the preview lists nobody"
-    );
-    b.assert_text("Credit then flows along the contribution graph")
-        .await?;
-    scroll_to(b, "#equation-preview").await?;
-    b.screenshot("63-equation-preview").await?;
-    // Still the old equation: the preview signed nothing.
-    b.goto(&format!("{path}/equation")).await?;
-    b.assert_text("Credit stays where it is minted").await?;
-
-    tick(b, "#eq-graph").await?;
-    b.fill(
-        "form#equation-form",
-        "title",
-        "Credit flows along the graph",
-    )
-    .await?;
-    b.click("#eq-sign").await?;
-    let at = b.path().await?;
-    ensure!(at.contains("/polls/"), "the poll did not open: at {at}");
-    b.assert_text("Credit flows along the graph").await?;
-    b.screenshot("64-equation-poll").await?;
     Ok(())
 }
