@@ -28,6 +28,22 @@ pub(crate) struct World {
 }
 
 impl World {
+    /// Key `i` rotates to the key of `seed` with a valid proof; `keys[i]` is the new key.
+    pub(crate) fn rotate(&mut self, i: usize, seed: [u8; 32]) {
+        let old = self.keys[i].author_key();
+        let new = SecretKey::from_seed(seed);
+        let message = crate::agents::rotation_message(&self.commons(), &old, &new.author_key());
+        self.ok(
+            i,
+            crate::agents::ROTATE,
+            Value::text_map([
+                ("new", Value::bytes(new.author_key().to_bytes().to_vec())),
+                ("proof", Value::bytes(new.sign(&message).0.to_vec())),
+            ]),
+        );
+        self.keys[i] = new;
+    }
+
     pub(crate) fn new(n_maintainers: usize, threshold: u64) -> World {
         let keys: Vec<SecretKey> = (0..10).map(secret).collect();
         let sequencer = secret(100);

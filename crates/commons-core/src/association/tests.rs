@@ -1416,19 +1416,7 @@ fn a_rotated_key_keeps_its_membership_and_its_one_vote() {
     let mut world = association(Admission::Open, 2);
     let poll = world.open_poll(1, &PollSpec::general()).unwrap();
     world.stance(1, &poll, Stance::No);
-    let old = world.keys[1].clone();
-    let new = commons_ledger::SecretKey::from_seed([77; 32]);
-    let message =
-        crate::agents::rotation_message(&world.commons(), &old.author_key(), &new.author_key());
-    world.ok(
-        1,
-        crate::agents::ROTATE,
-        Value::text_map([
-            ("new", Value::bytes(new.author_key().to_bytes().to_vec())),
-            ("proof", Value::bytes(new.sign(&message).0.to_vec())),
-        ]),
-    );
-    world.keys[1] = new;
+    world.rotate(1, [77; 32]);
     // The new key votes as the same member: its ballot replaces the old key's.
     world.stance(1, &poll, Stance::Yes);
     assert_eq!(world.poll(&poll).n_voters(), 1);

@@ -550,19 +550,7 @@ fn a_holder_waives_with_their_rotated_key() {
     let mut w = world();
     w.ok(0, INCOME, income_body(Value::Unsigned(1_000_000), EUR));
     let loan = active_claim(&mut w, 5, debt(1_000, 0));
-    let old = w.keys[5].clone();
-    let new = commons_ledger::SecretKey::from_seed([78; 32]);
-    let message =
-        crate::agents::rotation_message(&w.commons(), &old.author_key(), &new.author_key());
-    w.ok(
-        5,
-        crate::agents::ROTATE,
-        Value::text_map([
-            ("new", Value::bytes(new.author_key().to_bytes().to_vec())),
-            ("proof", Value::bytes(new.sign(&message).0.to_vec())),
-        ]),
-    );
-    w.keys[5] = new;
+    w.rotate(5, [78; 32]);
     assert_eq!(code(w.send(4, WAIVE, target(&loan))), "not_claim_holder");
     w.ok(5, WAIVE, target(&loan));
     assert_eq!(claim(&w, &loan).state.as_str(), "waived");
