@@ -44,6 +44,17 @@ fn bucket(name: &str, take: &str, ppm: Option<u64>, to: &str) -> Value {
     Value::text_map(fields)
 }
 
+/// A `dist.propose` body of `amount` EUR pinned at `pin`.
+fn proposal_body(title: &str, amount: u64, pin: Value, buckets: Vec<Value>) -> Value {
+    Value::text_map([
+        ("title", Value::text(title)),
+        ("amount", Value::Unsigned(amount)),
+        ("currency", Value::text("EUR")),
+        ("pin", pin),
+        ("buckets", Value::Array(buckets)),
+    ])
+}
+
 fn target(id: &EventId) -> Value {
     Value::text_map([("distribution", id_value(id))])
 }
@@ -167,19 +178,15 @@ async fn scenario() -> Scenario {
     )
     .await;
     let (pin_size, pin) = app.pin().await;
-    let proposal = Value::text_map([
-        ("title", Value::text("Autumn 2026")),
-        ("amount", Value::Unsigned(100_001)),
-        ("currency", Value::text("EUR")),
-        ("pin", pin),
-        (
-            "buckets",
-            Value::Array(vec![
-                bucket("infrastructure", "straight", Some(150_000), "treasury"),
-                bucket("contributors", "rest", None, "contributors"),
-            ]),
-        ),
-    ]);
+    let proposal = proposal_body(
+        "Autumn 2026",
+        100_001,
+        pin,
+        vec![
+            bucket("infrastructure", "straight", Some(150_000), "treasury"),
+            bucket("contributors", "rest", None, "contributors"),
+        ],
+    );
     let distribution = app.send(MAYA, "dist.propose", proposal).await;
     app.send(MAYA, "dist.approve", target(&distribution)).await;
     app.send(ANA, "dist.approve", target(&distribution)).await;
@@ -829,16 +836,12 @@ async fn under_a_graph_equation_why_did_i_get_this_lists_the_edges_credit_arrive
     )
     .await;
     let (_, pin) = app.pin().await;
-    let proposal = Value::text_map([
-        ("title", Value::text("Through the graph")),
-        ("amount", Value::Unsigned(91_900)),
-        ("currency", Value::text("EUR")),
-        ("pin", pin),
-        (
-            "buckets",
-            Value::Array(vec![bucket("contributors", "rest", None, "contributors")]),
-        ),
-    ]);
+    let proposal = proposal_body(
+        "Through the graph",
+        91_900,
+        pin,
+        vec![bucket("contributors", "rest", None, "contributors")],
+    );
     let distribution = app.send(MAYA, "dist.propose", proposal).await;
     let explain = |who: &str| format!("/distributions/{}/explain?who={who}", distribution.to_hex());
     let ben = app.ben.public().to_hex();
