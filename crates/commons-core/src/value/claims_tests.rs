@@ -6,7 +6,6 @@ use super::claims::{
     self, APPROVE, CLAIMS_KEPT_MAX, Claim, ClaimState, LIVE_CLAIMS_MAX, PROPOSE, WAIVE,
 };
 use super::distribution::{self, Target};
-use super::equation::Beneficiary;
 use super::money::Account;
 use super::tests::{code, id_value, income_body, world};
 use super::*;
@@ -128,13 +127,7 @@ fn claim_shares(w: &World, d: &EventId, holders: [usize; 3]) -> [(u64, u64); 3] 
         .iter()
         .find(|b| b.bucket.target == Target::Claims)
         .expect("a claims bucket");
-    holders.map(|i| {
-        bucket
-            .shares
-            .iter()
-            .find(|s| s.to == Beneficiary::Person(w.key(i)))
-            .map_or((0, 0), |s| (s.weight, s.amount))
-    })
+    holders.map(|i| super::tests::share_of(w, bucket, i))
 }
 
 /// Worked by hand. Key 5 lent 50,000 (a debt, seniority 1), key 6 is owed a one-time

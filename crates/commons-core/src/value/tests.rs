@@ -39,6 +39,15 @@ pub(super) fn id_value(id: &EventId) -> Value {
     Value::bytes(id.0.to_vec())
 }
 
+/// (weight, amount) of key `i`'s share of `bucket`; (0, 0) when it has none.
+pub(super) fn share_of(w: &World, bucket: &distribution::BucketResult, i: usize) -> (u64, u64) {
+    bucket
+        .shares
+        .iter()
+        .find(|s| s.to == equation::Beneficiary::Person(w.key(i)))
+        .map_or((0, 0), |s| (s.weight, s.amount))
+}
+
 pub(super) fn propose_body(amount: u64, currency: &str, pin: Option<u64>) -> Value {
     let bucket = |name: &str, take: &str, ppm: Option<u64>, to: &str| {
         let mut f = vec![
@@ -1082,13 +1091,7 @@ mod policies {
     /// (weight, amount) of each of keys 2, 3 and 4 in the distribution's one bucket.
     fn shares(w: &World, d: &EventId) -> [(u64, u64); 3] {
         let bucket = &w.state.economy.distributions[d].buckets[0];
-        [2, 3, 4].map(|i| {
-            bucket
-                .shares
-                .iter()
-                .find(|s| s.to == equation::Beneficiary::Person(w.key(i)))
-                .map_or((0, 0), |s| (s.weight, s.amount))
-        })
+        [2, 3, 4].map(|i| share_of(w, bucket, i))
     }
 
     fn contributors(policy: &str) -> Vec<(&'static str, Value)> {
@@ -1408,12 +1411,7 @@ mod graph_credit {
     }
 
     fn lifetime(w: &World, d: &EventId, i: usize) -> (u64, u64) {
-        let bucket = &w.state.economy.distributions[d].buckets[0];
-        bucket
-            .shares
-            .iter()
-            .find(|s| s.to == Beneficiary::Person(w.key(i)))
-            .map_or((0, 0), |s| (s.weight, s.amount))
+        share_of(w, &w.state.economy.distributions[d].buckets[0], i)
     }
 
     /// Without back-flow people are dangling nodes: contribution `a` (key 2 alone) and
