@@ -2,12 +2,19 @@
 //! and Yann keep (every distribution needs both): a treasurer records an income and sees
 //! the treasury's balance grow by it to the cent; she proposes a distribution whose
 //! contributors' bucket is BALANCED; both treasurers approve it and Yann executes it;
-//! a recipient's "Why?" link explains their share. Screenshots are named `60-…`.
+//! a recipient's "Why?" link explains their share. A member previews a change of the value
+//! equation (how much credit a revision passes on along the contribution graph) and opens
+//! its poll from the equation page. A claim named by its holder's published name becomes active once both
+//! treasurers approve it, and a distribution proposed by mistake is cancelled and listed
+//! as such. A treasurer opens a GIVE circle whose members allocate their GIVE to each
+//! other. Screenshots are named `60-…`.
 //! Run with `cargo test -p commons-browser --features browser --test value`.
 
 use anyhow::{Context, Result, ensure};
 use commons::demo::{DEMO_ACCOUNTS, DEMO_PASSWORD};
-use commons_browser::flows::{assert_done, check, log_in_with, log_out, with_demo_browser};
+use commons_browser::flows::{
+    assert_done, check, log_in_with, log_out, scroll_to, with_demo_browser,
+};
 use commons_browser::{Browser, Node};
 
 /// The demo's treasurers' e-mails, by their demo handle.
@@ -37,7 +44,8 @@ async fn treasurers_record_income_then_approve_and_execute_a_balanced_distributi
     check(with_demo_browser(value_flow).await);
 }
 
-async fn value_flow(node: &Node, b: &Browser) -> Result<()> {
+/// The demo commons' path, `/c/{id}`.
+async fn demo_path(node: &Node) -> Result<String> {
     let list: serde_json::Value = node
         .http
         .get(node.url("/api/v1/commons"))
@@ -51,7 +59,11 @@ async fn value_flow(node: &Node, b: &Browser) -> Result<()> {
         .and_then(|c| c["id"].as_str())
         .with_context(|| format!("no demo commons in {list}"))?
         .to_owned();
-    let path = format!("/c/{commons}");
+    Ok(format!("/c/{commons}"))
+}
+
+async fn value_flow(node: &Node, b: &Browser) -> Result<()> {
+    let path = demo_path(node).await?;
 
     // Maëlle records a benefit-sharing payment; the balance grows by exactly that much.
     log_in_with(b, email("maelle"), DEMO_PASSWORD).await?;
@@ -119,5 +131,257 @@ async fn value_flow(node: &Node, b: &Browser) -> Result<()> {
     b.goto(&why).await?;
     b.assert_text("Browser-tested round").await?;
     b.screenshot("62-why-did-i-get-this").await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_previews_an_equation_change_through_the_graph_then_opens_its_poll() {
+    check(with_demo_browser(equation_flow).await);
+}
+
+/// Maëlle, a member, proposes that a revision pass half of its credit (not a fifth) on to
+/// the draft it builds on in the demo's contribution graph; she previews the effect
+/// (nothing signed; the money shared stays the same in total), then opens the poll.
+async fn equation_flow(node: &Node, b: &Browser) -> Result<()> {
+    let path = demo_path(node).await?;
+    log_in_with(b, email("maelle"), DEMO_PASSWORD).await?;
+    b.goto(&format!("{path}/equation")).await?;
+    b.assert_text("Propose a change").await?;
+    b.assert_text("Credit then flows along the contribution graph")
+        .await?;
+    let builds_on = b.text(".eq-builds-on").await?;
+    ensure!(
+        builds_on == "20%",
+        "the demo's revisions pass on {builds_on}, not 20%"
+    );
+    let form = "form#equation-form";
+    b.fill(form, "builds_on", "1/2").await?;
+    b.click("#eq-preview").await?;
+    let totals = b.find_all("#preview-totals td").await?;
+    ensure!(
+        totals.len() == 6,
+        "the preview's totals have {} cells, not credit and money before, after and change",
+        totals.len()
+    );
+    let (money_before, money_after) = (totals[3].text().await?, totals[4].text().await?);
+    ensure!(
+        money_before == money_after,
+        "the same amount is shared either way, not {money_before} then {money_after}"
+    );
+    let rows = b.find_all("#preview-table tr.simulation-row").await?.len();
+    let unchanged = b
+        .find_all("#preview-table tr.simulation-row.muted")
+        .await?
+        .len();
+    // Léna's script, which Kofi's revision builds on, earns more; Kofi less.
+    ensure!(
+        rows > 0 && unchanged + 2 <= rows,
+        "passing more on to the work built on changes nobody's share ({unchanged} of {rows} rows unchanged)"
+    );
+    scroll_to(b, "#equation-preview").await?;
+    b.screenshot("63-equation-preview").await?;
+    // Still the old equation: the preview signed nothing.
+    b.goto(&format!("{path}/equation")).await?;
+    let builds_on = b.text(".eq-builds-on").await?;
+    ensure!(
+        builds_on == "20%",
+        "the preview changed the equation to {builds_on}"
+    );
+
+    b.fill(form, "builds_on", "1/2").await?;
+    b.fill(form, "title", "Earlier drafts earn more").await?;
+    b.click("#eq-sign").await?;
+    let at = b.path().await?;
+    ensure!(at.contains("/polls/"), "the poll did not open: at {at}");
+    b.assert_text("Earlier drafts earn more").await?;
+    b.screenshot("64-equation-poll").await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claim_named_by_its_holder_becomes_active_and_a_mistaken_proposal_is_cancelled() {
+    check(with_demo_browser(claims_flow).await);
+}
+
+/// Maëlle proposes a debt the commons owes Awa, naming her as she publishes herself (Awa
+/// rotated her key in the demo, so only her current key may match); both treasurers
+/// approve it and it is active. Yann proposes a distribution by mistake and withdraws it.
+async fn claims_flow(node: &Node, b: &Browser) -> Result<()> {
+    let path = demo_path(node).await?;
+    log_in_with(b, email("maelle"), DEMO_PASSWORD).await?;
+    b.goto(&format!("{path}/claims")).await?;
+    let form = "form#claim-form";
+    b.fill(form, "holder", "Awa Diop").await?;
+    b.fill(form, "kind", "debt").await?;
+    b.fill(form, "amount", "250.00").await?;
+    b.fill(form, "reason", "Recorders bought for the dawn walks")
+        .await?;
+    b.submit(form).await?;
+    assert_done(b, "The claim is proposed").await?;
+    ensure!(
+        b.text("#proposed-claims .claim-approvals").await? == "0 of 2",
+        "a new claim starts with no approval"
+    );
+    b.assert_text("Awa Diop").await?;
+    b.submit("#proposed-claims form.claim-approve").await?;
+    assert_done(b, "Your approval is recorded").await?;
+    b.assert_text("1 of 2").await?;
+    b.assert_absent("#proposed-claims form.claim-approve")
+        .await?;
+    log_out(b).await?;
+
+    log_in_with(b, email("yann"), DEMO_PASSWORD).await?;
+    b.goto(&format!("{path}/claims")).await?;
+    b.submit("#proposed-claims form.claim-approve").await?;
+    assert_done(b, "Your approval is recorded").await?;
+    b.find("#no-proposed-claims").await?;
+    let amount = b.text("#active-claims .claim-amount").await?;
+    ensure!(
+        amount.contains("250.00"),
+        "the active debt reads {amount:?}, not 250.00"
+    );
+    ensure!(
+        b.text("#active-claims").await?.contains("Awa Diop"),
+        "the active claim is not Awa's"
+    );
+    b.screenshot("65-claim-active").await?;
+
+    // A distribution proposed by mistake is withdrawn, with its reason.
+    b.goto(&format!("{path}/distributions")).await?;
+    let form = "form#propose-form";
+    b.fill(form, "title", "Proposed by mistake").await?;
+    b.fill(form, "amount", "10.00").await?;
+    b.submit(form).await?;
+    assert_done(b, "The distribution is proposed").await?;
+    let target = distribution_link(b, "Proposed by mistake").await?;
+    b.goto(&target).await?;
+    b.fill("form#cancel-form", "reason", "Wrong amount; proposed again")
+        .await?;
+    b.submit("form#cancel-form").await?;
+    b.goto(&target).await?;
+    b.find("#cancelled").await?;
+    b.goto(&format!("{path}/distributions")).await?;
+    let listed = b.text("#cancelled").await?;
+    ensure!(
+        listed.contains("Proposed by mistake"),
+        "the cancelled list reads {listed:?}"
+    );
+    b.screenshot("66-distribution-cancelled").await?;
+    Ok(())
+}
+
+/// The link to the listed distribution titled `title`.
+async fn distribution_link(b: &Browser, title: &str) -> Result<String> {
+    for row in b.find_all("tr.distribution-row a").await? {
+        if row.text().await? == title {
+            if let Some(href) = row.attr("href").await? {
+                return Ok(href);
+            }
+        }
+    }
+    anyhow::bail!("the distribution {title:?} is not listed")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_treasurer_opens_a_give_circle_and_its_members_allocate_their_give() {
+    check(with_demo_browser(circle_flow).await);
+}
+
+/// Ticks the members whose published names are `names` in the open-circle form.
+async fn tick_members(b: &Browser, names: &[&str]) -> Result<()> {
+    let ticked = b
+        .execute(
+            "let n = 0; for (const l of document.querySelectorAll('#open-circle-form fieldset label')) { if (arguments[0].includes(l.textContent.trim())) { l.querySelector('input').click(); n += 1; } } return n;",
+            vec![serde_json::json!(names)],
+        )
+        .await?;
+    ensure!(
+        ticked == serde_json::json!(names.len()),
+        "ticked {ticked} members, not {names:?}"
+    );
+    Ok(())
+}
+
+/// Types `give` into the allocation field labelled with `name`.
+async fn give_to(b: &Browser, name: &str, give: u64) -> Result<()> {
+    let id = b
+        .execute(
+            "for (const l of document.querySelectorAll('#give-form label')) { if (l.textContent.trim() === arguments[0]) { return l.getAttribute('for'); } } return null;",
+            vec![serde_json::json!(name)],
+        )
+        .await?;
+    let id = id
+        .as_str()
+        .with_context(|| format!("no allocation field for {name}"))?;
+    b.fill("form#give-form", id, &give.to_string()).await
+}
+
+/// Maëlle opens a circle for herself, Yann and Awa; she gives Yann 60 GIVE and Awa 40, then
+/// changes her mind (the new allocation replaces the old); Yann gives his to both.
+async fn circle_flow(node: &Node, b: &Browser) -> Result<()> {
+    let path = demo_path(node).await?;
+    log_in_with(b, email("maelle"), DEMO_PASSWORD).await?;
+    b.goto(&format!("{path}/circles")).await?;
+    let form = "form#open-circle-form";
+    b.fill(form, "title", "Winter epoch").await?;
+    b.fill(form, "give_per_member", "100").await?;
+    tick_members(b, &["Maëlle Le Goff", "Yann Kerjean", "Awa Diop"]).await?;
+    b.submit(form).await?;
+    assert_done(b, "The circle is open").await?;
+    let mut target = None;
+    for row in b.find_all("tr.circle-row a").await? {
+        if row.text().await? == "Winter epoch" {
+            target = row.attr("href").await?;
+        }
+    }
+    let target = target.context("the new circle is not listed")?;
+    b.goto(&target).await?;
+    ensure!(
+        b.text("#circle-state").await? == "open",
+        "the circle is not open"
+    );
+    ensure!(
+        b.find_all("tr.circle-member").await?.len() == 3,
+        "the circle does not have its three members"
+    );
+    give_to(b, "Yann Kerjean", 60).await?;
+    give_to(b, "Awa Diop", 40).await?;
+    b.submit("form#give-form").await?;
+    assert_done(b, "Your GIVE is allocated").await?;
+    ensure!(
+        b.text("#give-left").await? == "0",
+        "Maëlle has GIVE left after giving all"
+    );
+    // Giving more than one holds is refused and changes nothing.
+    give_to(b, "Awa Diop", 50).await?;
+    b.submit("form#give-form").await?;
+    let flash = b.text(".flash").await?;
+    ensure!(
+        flash.contains("circle_give_exceeded"),
+        "giving 110 of 100 GIVE was not refused: {flash}"
+    );
+    b.goto(&target).await?;
+    ensure!(
+        b.text("#give-given").await? == "100",
+        "the refused allocation changed hers"
+    );
+    give_to(b, "Awa Diop", 10).await?;
+    b.submit("form#give-form").await?;
+    assert_done(b, "Your GIVE is allocated").await?;
+    ensure!(
+        b.text("#give-left").await? == "30",
+        "60 + 10 of 100 leaves 30"
+    );
+    log_out(b).await?;
+
+    log_in_with(b, email("yann"), DEMO_PASSWORD).await?;
+    b.goto(&target).await?;
+    give_to(b, "Maëlle Le Goff", 50).await?;
+    give_to(b, "Awa Diop", 50).await?;
+    b.submit("form#give-form").await?;
+    assert_done(b, "Your GIVE is allocated").await?;
+    b.assert_text("What each member received is shown once the epoch is over")
+        .await?;
+    b.screenshot("67-give-circle").await?;
     Ok(())
 }

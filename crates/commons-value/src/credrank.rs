@@ -358,6 +358,40 @@ impl CreditGraph {
             .ok_or_else(|| CreditError::UnknownNode(id.to_owned()))
     }
 
+    /// The graph [`CreditGraph::run`] ranks, as `commons cred pagerank` and networkx read
+    /// one: `(graph, seeds)`, the first `source,target,weight` rows (each edge, then, when
+    /// `back_flow` is not zero, its back-flow edge reversed at `back_flow` of its weight;
+    /// rows of the same pair add up), the second the seeds as `node,weight`
+    /// personalization rows. Weights are written as the shortest decimals that read back
+    /// as the same floats. PageRank of the first with the second as personalization (and
+    /// dangling distribution) at `run`'s alpha gives `run`'s scores, to the order floats
+    /// are summed in; `run` then shares the credit by them with [`apportion`], so an
+    /// auditor recomputes a window's credit from these two files.
+    pub fn to_csv(&self, back_flow: Weight) -> (String, String) {
+        use crate::graph_csv::csv_field;
+        use std::fmt::Write as _;
+        let mut graph = String::from("source,target,weight\n");
+        let factor = back_flow.to_f64();
+        for &(source, target, weight) in &self.edges {
+            let (source, target) = (
+                csv_field(&self.ids[source as usize]),
+                csv_field(&self.ids[target as usize]),
+            );
+            let weight = weight.to_f64();
+            let _ = writeln!(graph, "{source},{target},{weight}");
+            if !back_flow.is_zero() {
+                let _ = writeln!(graph, "{target},{source},{}", weight * factor);
+            }
+        }
+        let mut seeds = String::from("node,weight\n");
+        for (id, minted) in self.ids.iter().zip(&self.minted) {
+            if let Some(minted) = minted {
+                let _ = writeln!(seeds, "{},{}", csv_field(id), minted.to_f64());
+            }
+        }
+        (graph, seeds)
+    }
+
     /// Ranks the graph and shares `params.total_credit` (see the module documentation).
     pub fn run(&self, params: &CreditParams) -> Result<Credit, CreditError> {
         let n = self.ids.len();
@@ -616,6 +650,38 @@ mod tests {
         graph.seed("c1", Weight::whole(10)).unwrap();
         graph.seed("c2", Weight::whole(30)).unwrap();
         graph
+    }
+
+    #[test]
+    fn the_exported_csv_ranks_to_the_same_scores_through_the_pagerank_cli_path() {
+        let graph = small_commons();
+        let params = CreditParams::new(1_000_000);
+        let credit = graph.run(&params).unwrap();
+        let (edges, seeds) = graph.to_csv(params.back_flow);
+        assert!(edges.starts_with("source,target,weight\nc1,ann,1\nann,c1,"));
+        assert_eq!(seeds, "node,weight\nc1,10\nc2,30\n");
+        let csv = crate::graph_csv::read_graph_csv(&edges).unwrap();
+        let personalization = crate::graph_csv::read_personalization_csv(&seeds, &csv).unwrap();
+        let rank = pagerank::pagerank(
+            &csv.graph().unwrap(),
+            &PageRankParams {
+                alpha: params.alpha,
+                personalization: Some(personalization),
+                ..PageRankParams::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(csv.node_ids.len(), credit.ids().len());
+        for (id, score) in csv.node_ids.iter().zip(&rank.scores) {
+            let expected = credit.score(id).unwrap();
+            assert!(
+                (score - expected).abs() < 1e-12,
+                "{id}: {score} vs {expected}"
+            );
+        }
+        // Without back-flow only the edges are written.
+        let (edges, _) = graph.to_csv(Weight::ZERO);
+        assert_eq!(edges.lines().count(), 1 + graph.n_edges());
     }
 
     #[test]

@@ -125,6 +125,19 @@ impl GraphCsv {
     }
 }
 
+/// `text` as one CSV field: as it is, or quoted (`"` doubled) when it holds a comma, a
+/// quote, a line break or surrounding blanks, as [`read_graph_csv`] reads it back.
+pub fn csv_field(text: &str) -> Cow<'_, str> {
+    let plain = !text.contains([',', '"', '\n', '\r'])
+        && !text.starts_with([' ', '\t'])
+        && !text.ends_with([' ', '\t']);
+    if plain {
+        Cow::Borrowed(text)
+    } else {
+        Cow::Owned(format!("\"{}\"", text.replace('"', "\"\"")))
+    }
+}
+
 /// Reads a graph: the header `source,target` or `source,target,weight`, then one edge per
 /// row. At most [`pagerank::EDGES_MAX`] rows and [`pagerank::NODES_MAX`] distinct nodes.
 pub fn read_graph_csv(text: &str) -> Result<GraphCsv, GraphCsvError> {

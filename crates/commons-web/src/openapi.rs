@@ -837,11 +837,11 @@ fn value_paths() -> Value {
         }},
         "/api/v1/commons/{id}/distributions/{dist}/explain": { "get": {
             "operationId": "explainShare",
-            "summary": "why one person got what they got: the incomes that funded the treasury before the pin, each bucket with their weight against its total and their amount, and the accepted contributions that earned the credit (exact fractions and milli-credits)",
-            "description": format!("Lists at most {FUNDING_INCOMES_MAX} incomes (the latest) and {CREDITED_CONTRIBUTIONS_MAX} contributions per bucket (largest credit first); the counts cover all. A key with no share gets zero amounts and the contributions, if any, that earned too little. {CREDIT_RECIPE}"),
+            "summary": "why one person got what they got: the incomes that funded the treasury before the pin, each bucket with their weight against its total and their amount, and the accepted contributions that earned the credit (exact fractions and milli-credits), or for a time-weighted bucket the effort they declared (`efforts`: minutes times their kind's rate)",
+            "description": format!("`weight_unit` says what the weights count (milli-credits, weighted minutes, GIVE, millionths, match weight, claim weight). Lists at most {FUNDING_INCOMES_MAX} incomes (the latest) and {CREDITED_CONTRIBUTIONS_MAX} contributions or efforts per bucket (largest first); the counts cover all. A key with no share gets zero amounts and the contributions, if any, that earned too little. {CREDIT_RECIPE}"),
             "parameters": [commons_param(), dist,
                 query_param("who", true, "the person's key", hex_string(33, "author key"))],
-            "responses": dist_errors(ok("explanation", object("{distribution, recipient, funding: {drawn_from, n_incomes, incomes_total, incomes}, buckets: [{name, to, policy, bucket_amount, credit_from_index, credit_before_index, weight, total_weight, fraction, amount, n_contributions, contributions: [{contribution, title, area, role, credit, milli_credits, accepted_index, accepted_ms}], claims, circle: {circle, title, received, total_received}}], total, credited, carried, recipe}")))
+            "responses": dist_errors(ok("explanation", object("{distribution, recipient, funding: {drawn_from, n_incomes, incomes_total, incomes}, buckets: [{name, to, policy, bucket_amount, credit_from_index, credit_before_index, weight, total_weight, weight_unit, fraction, amount, n_contributions, contributions: [{contribution, title, area, role, credit, milli_credits, accepted_index, accepted_ms}], efforts: [{contribution, title, kind, minutes, weight_per_minute, weight, accepted_index, accepted_ms}], claims, circle: {circle, title, received, total_received}}], total, credited, carried, recipe}")))
         }},
         "/api/v1/commons/{id}/polls/{poll}/simulation": { "get": {
             "operationId": "simulateEquation",

@@ -1167,9 +1167,12 @@ pub struct BucketExplanationJson {
     /// before_index)`; `null` for the treasury's and upstream's buckets.
     pub credit_from_index: Option<u64>,
     pub credit_before_index: Option<u64>,
-    /// The recipient's weight against the bucket's total weight (milli-credits).
+    /// The recipient's weight against the bucket's total weight, in `weight_unit`.
     pub weight: u64,
     pub total_weight: u64,
+    /// What the weights count: `milli-credits`, `weighted minutes` (a `time` bucket),
+    /// `GIVE`, `millionths`, `match weight`, `claim weight` or `whole bucket`.
+    pub weight_unit: &'static str,
     /// `weight/total_weight`, the part of the bucket that is theirs before rounding.
     pub fraction: String,
     pub amount: MoneyJson,
@@ -1177,10 +1180,29 @@ pub struct BucketExplanationJson {
     /// The contributions that earned the credit (at most [`CREDITED_CONTRIBUTIONS_MAX`],
     /// largest credit first).
     pub contributions: Vec<CreditJson>,
+    /// For a `time` bucket: the effort they declared on the contributions it weighs
+    /// (instead of `contributions`, which are credit); the weights add up to `weight`.
+    pub efforts: Option<Vec<EffortJson>>,
     /// For `claims`: their claims this bucket settles.
     pub claims: Option<Vec<crate::claims::ClaimLineJson>>,
     /// For a `circle` bucket: the GIVE they received of all the GIVE that counted.
     pub circle: Option<CircleGiveJson>,
+}
+
+/// One contribution's effort in a `time` bucket's explanation.
+#[derive(Debug, Serialize)]
+pub struct EffortJson {
+    pub contribution: String,
+    pub title: String,
+    /// The contribution's kind, whose rate weighs its minutes.
+    pub kind: &'static str,
+    /// Their part of the effort declared on it (co-authors split it by share).
+    pub minutes: u64,
+    pub weight_per_minute: u64,
+    /// `minutes × weight_per_minute`.
+    pub weight: u64,
+    pub accepted_index: u64,
+    pub accepted_ms: u64,
 }
 
 #[derive(Debug, Serialize)]
@@ -1260,8 +1282,10 @@ pub fn explain(s: &CommonsState, d: &Distribution, who: &AuthorKey) -> Explanati
                 .iter()
                 .fold(0u64, |t, x| t.saturating_add(x.weight));
             let weight = mine.map_or(0, |x| x.weight);
+            // A time bucket weighs effort ([`efforts_of`]), not credit.
+            let weighs_credit = !matches!(&r.bucket.target, Target::Contributors(Policy::Time(_)));
             let mut contributions: Vec<CreditJson> = match window {
-                Some(from) => {
+                Some(from) if weighs_credit => {
                     let since_genesis =
                         matches!(&r.bucket.target, Target::Contributors(p) if p.since_genesis());
                     distribution::explained_credit(s, d, &me, since_genesis, from)
@@ -1287,15 +1311,25 @@ pub fn explain(s: &CommonsState, d: &Distribution, who: &AuthorKey) -> Explanati
                         })
                         .collect()
                 }
-                None => Vec::new(),
+                _ => Vec::new(),
             };
             contributions.sort_by(|a, b| {
                 b.milli_credits
                     .cmp(&a.milli_credits)
                     .then(a.accepted_index.cmp(&b.accepted_index))
             });
-            let n_contributions = contributions.len() as u64;
+            let efforts = match (&r.bucket.target, window) {
+                (Target::Contributors(Policy::Time(rates)), Some(from)) => {
+                    Some(efforts_of(s, who, rates, from, d.pin_size))
+                }
+                _ => None,
+            };
+            let n_contributions = efforts.as_ref().map_or(contributions.len(), Vec::len) as u64;
             contributions.truncate(CREDITED_CONTRIBUTIONS_MAX);
+            let efforts = efforts.map(|mut e| {
+                e.truncate(CREDITED_CONTRIBUTIONS_MAX);
+                e
+            });
             BucketExplanationJson {
                 name: r.bucket.name.clone(),
                 to,
@@ -1305,10 +1339,12 @@ pub fn explain(s: &CommonsState, d: &Distribution, who: &AuthorKey) -> Explanati
                 credit_before_index: window.map(|_| d.pin_size),
                 weight,
                 total_weight,
+                weight_unit: r.bucket.target.weight_unit(),
                 fraction: format!("{weight}/{total_weight}"),
                 amount: money(mine.map_or(0, |x| x.amount)),
                 n_contributions,
                 contributions,
+                efforts,
                 claims: (r.bucket.target == Target::Claims)
                     .then(|| crate::claims::claim_lines(s, d, Some(who)).unwrap_or_default()),
                 circle: match &r.bucket.target {
@@ -1339,6 +1375,45 @@ pub fn explain(s: &CommonsState, d: &Distribution, who: &AuthorKey) -> Explanati
         carried: money(d.carried.get(who).copied().unwrap_or(0)),
         recipe: CREDIT_RECIPE,
     }
+}
+
+/// The effort `who` declared on contributions accepted in `since..before`, weighted by
+/// `rates` as a `time` bucket weighs it, largest weight first.
+fn efforts_of(
+    s: &CommonsState,
+    who: &AuthorKey,
+    rates: &distribution::TimeRates,
+    since: u64,
+    before: u64,
+) -> Vec<EffortJson> {
+    let rate_of = rates.by_kind();
+    let mut out: Vec<EffortJson> = distribution::effort_of(s, who, since.min(before), before)
+        .into_iter()
+        .filter_map(|(id, kind, minutes)| {
+            let c = s.production.contributions.get(&id)?;
+            let (accepted_index, accepted_ms) = commons_core::value::equation::accepted(c)?;
+            let weight_per_minute = rate_of
+                .iter()
+                .find(|(k, _)| *k == kind)
+                .map_or(0, |(_, rate)| *rate);
+            Some(EffortJson {
+                contribution: id.to_hex(),
+                title: c.title.clone(),
+                kind,
+                minutes,
+                weight_per_minute,
+                weight: minutes.saturating_mul(weight_per_minute),
+                accepted_index,
+                accepted_ms,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.weight
+            .cmp(&a.weight)
+            .then(a.accepted_index.cmp(&b.accepted_index))
+    });
+    out
 }
 
 #[derive(Debug, Deserialize)]

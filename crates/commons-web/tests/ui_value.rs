@@ -1443,6 +1443,34 @@ async fn the_form_proposes_time_weighted_and_quadratic_buckets() {
     assert_eq!(shares[0]["weight"], 90);
     assert_eq!(shares[0]["amount"]["minor"], 8_000);
 
+    // Why Ben gets it: the minutes he declared, weighted by their kind, not credit.
+    let ben = p.ben_key.author_key().to_hex();
+    let why = api(
+        &site,
+        &mut p.founder,
+        &format!("/distributions/{id}/explain?who={ben}"),
+    )
+    .await;
+    assert_eq!(why["buckets"][0]["weight_unit"], "match weight");
+    let time = &why["buckets"][1];
+    assert_eq!(time["weight_unit"], "weighted minutes");
+    assert_eq!(time["weight"], 90);
+    assert_eq!(time["total_weight"], 90);
+    assert_eq!(time["contributions"], serde_json::json!([]));
+    let efforts = time["efforts"].as_array().unwrap();
+    assert_eq!(efforts.len(), 1, "{time}");
+    assert_eq!(efforts[0]["kind"], "care");
+    assert_eq!(efforts[0]["minutes"], 90);
+    assert_eq!(efforts[0]["weight_per_minute"], 1);
+    assert_eq!(efforts[0]["weight"], 90);
+    let earnings = p
+        .ben
+        .get(&site, &format!("{path}/agents/{ben}/earnings"))
+        .await;
+    preview("earnings-time.html", &earnings.text);
+    earnings.shows("<strong class=\"weight\">90</strong> of 90 weighted minutes");
+    earnings.shows("<td class=\"num effort-minutes\">90</td>");
+
     // Withdrawn before execution: only a treasurer cancels, with a reason, and the amount
     // is free again.
     let page_path = format!("{distributions}/{id}");

@@ -759,16 +759,7 @@ async fn seed_production(writer: &mut Writer<'_>) -> Result<()> {
     let kit_v2 = "# Listening walk kit\n\n- 6 pairs of closed headphones\n- 1 recorder per group\n- The trail map, with alt text\n- A whistle to gather the group\n\nWalk slowly. Stop at each marker for two minutes of silence, then share one sound each.\n";
     let v1 = put_text(writer.node, kit_v1).await?;
     let v2 = put_text(writer.node, kit_v2).await?;
-    let revision = |artifact: Option<EventId>, blob| bodies::RevisionSpec {
-        artifact,
-        base: artifact,
-        name: artifact
-            .is_none()
-            .then(|| "listening-walk-kit.md".to_owned()),
-        artifact_kind: artifact.is_none().then(|| "document".to_owned()),
-        media_type: "text/markdown".to_owned(),
-        blob,
-    };
+    let revision = |artifact, blob| markdown_revision(artifact, "listening-walk-kit.md", blob);
     let mut kit = work(
         "outreach",
         "revision",
@@ -808,6 +799,23 @@ async fn seed_production(writer: &mut Writer<'_>) -> Result<()> {
         .send(&lena, "contrib.submit", kit_next.body(), vec![])
         .await?;
     Ok(())
+}
+
+/// A Markdown revision: the first of a new document named `name` (no `artifact`), or the
+/// next of `artifact`, built on it.
+fn markdown_revision(
+    artifact: Option<EventId>,
+    name: &str,
+    blob: commons_ledger::BlobRef,
+) -> commons_core::production::bodies::RevisionSpec {
+    commons_core::production::bodies::RevisionSpec {
+        artifact,
+        base: artifact,
+        name: artifact.is_none().then(|| name.to_owned()),
+        artifact_kind: artifact.is_none().then(|| "document".to_owned()),
+        media_type: "text/markdown".to_owned(),
+        blob,
+    }
 }
 
 /// Stores a demo text as a blob on the node.
@@ -1458,7 +1466,7 @@ async fn owed(writer: &Writer<'_>, commons: &CommonsId, account: Account) -> Res
 /// references. Pins name the node's latest signed checkpoint, so this story, like the
 /// assembly's, is seeded once: a commons whose books hold income is left as it is.
 async fn seed_value(writer: &mut Writer<'_>, commons: &CommonsId) -> Result<String> {
-    use commons_core::value::equation::{Equation, Ratio};
+    use commons_core::value::equation::{Equation, GraphTerms, Ratio};
     use distribution::{Policy, Take, Target};
     let maelle = demo_key("maelle");
     let yann = demo_key("yann");
@@ -1496,6 +1504,9 @@ async fn seed_value(writer: &mut Writer<'_>, commons: &CommonsId) -> Result<Stri
             ("freesound".into(), share(1, 20)),
             ("openstreetmap".into(), share(1, 20)),
         ],
+        // Credit flows along the contribution graph: a revision passes part of its credit
+        // on to the draft it builds on, and so to that draft's authors.
+        graph: Some(GraphTerms::DEFAULT),
         ..Equation::default()
     };
     writer
@@ -1642,6 +1653,67 @@ async fn seed_value(writer: &mut Writer<'_>, commons: &CommonsId) -> Result<Stri
             vec![],
         )
         .await?;
+
+    // A script others build on: Léna drafts the Recouvrance trail's script, Kofi adds the
+    // ferry-horn stop on top of it, and Yann accepts both. Under the graph terms Kofi's
+    // revision passes a fifth of its credit on to Léna's draft, and so to her.
+    let script = [
+        (
+            &lena,
+            None,
+            "Recouvrance trail script",
+            "The narration for the six stops, from the bridge to the Tanguy tower.",
+            90,
+            "# Recouvrance trail\n\n1. Pont de Recouvrance: the bridge's lift, recorded at noon.\n2. Rue Saint-Malo: voices of the Vivre la Rue association.\n3. Tour Tanguy: the museum's bell.\n",
+        ),
+        (
+            &kofi,
+            Some(()),
+            "Script: the ferry-horn stop",
+            "A seventh stop at the ferry slip, with the horn recorded from the quay.",
+            30,
+            "# Recouvrance trail\n\n1. Pont de Recouvrance: the bridge's lift, recorded at noon.\n2. Rue Saint-Malo: voices of the Vivre la Rue association.\n3. Tour Tanguy: the museum's bell.\n4. The ferry slip: the horn, recorded from the quay.\n",
+        ),
+    ];
+    let mut draft: Option<EventId> = None;
+    for (author, builds_on, title, description, effort, text) in script {
+        let blob = put_text(writer.node, text).await?;
+        let artifact = builds_on.and(draft);
+        let id = writer
+            .send(
+                author,
+                "contrib.submit",
+                commons_core::production::bodies::NewContribution {
+                    area: "outreach".into(),
+                    kind: "revision".into(),
+                    title: title.into(),
+                    description: Some(description.into()),
+                    tasks: vec![],
+                    authors: vec![],
+                    effort_minutes: Some(effort),
+                    sponsor: None,
+                    revision: Some(markdown_revision(
+                        artifact,
+                        "recouvrance-trail-script.md",
+                        blob,
+                    )),
+                    evidence: vec![],
+                    checklist: vec![],
+                }
+                .body(),
+                vec![],
+            )
+            .await?;
+        writer
+            .send(
+                &yann,
+                "contrib.review",
+                commons_core::production::bodies::review(&id, "approve", None),
+                vec![],
+            )
+            .await?;
+        draft.get_or_insert(id);
+    }
 
     // A bounty: Ti ar Son's money for the loudness chore arrives into the task's escrow;
     // Kofi and Léna do it together (2:1), Awa accepts it, and the escrow is released to

@@ -113,6 +113,23 @@ pub enum DistributionCommand {
         #[command(flatten)]
         source: LedgerSource,
     },
+    /// Write the contribution graph a distribution ranked, window by window, as the CSV
+    /// files `commons cred pagerank` (and networkx) read, so that an auditor recomputes its
+    /// credit without this node's code: `window-K.graph.csv` (`source,target,weight`,
+    /// back-flow edges included) and `window-K.seeds.csv` (`node,weight`, the credit the
+    /// equation minted on each contribution).
+    #[command(
+        after_help = "Examples:\n  commons distribution graph 9c1d --ledger trails.bundle --out audit/\n  commons distribution graph 9c1d --commons 6f1c… --out audit/\n\nFor each window it prints the command that ranks it. Node ids: `c<id>` a contribution,\n`p<key>` a person, `u<name>` an upstream commons. A window's credit is its minted\nmilli-credits apportioned by the scores (largest remainder, ties by id), as\n`commons apportion` does; the distribution weighs people's credit summed over the\nwindows. Only a distribution proposed under graph terms has a graph."
+    )]
+    Graph {
+        /// The distribution (its `dist.propose` event id, or a prefix).
+        id: String,
+        /// The directory to write the files into (created if missing).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        #[command(flatten)]
+        source: LedgerSource,
+    },
     /// The payouts a distribution credits, one line per recipient; --csv for a CSV with
     /// `recipient,name,amount_minor,amount,currency`.
     #[command(
@@ -708,12 +725,20 @@ impl Explanation<'_> {
             let _ = writeln!(out, "  {label}: {}", currency.format(total));
             for r in &d.buckets {
                 if let Some(s) = r.shares.iter().find(|s| s.to == *b) {
+                    let unit = r.bucket.target.weight_unit();
+                    let total: u64 = r.shares.iter().map(|s| s.weight).sum();
+                    let (weight, total) = if unit == distribution::CREDIT_WEIGHT {
+                        (
+                            milli_text(s.weight),
+                            format!("{} credit", milli_text(total)),
+                        )
+                    } else {
+                        (s.weight.to_string(), format!("{total} {unit}"))
+                    };
                     let _ = writeln!(
                         out,
-                        "    {}: weight {} credit of {}, {}",
+                        "    {}: weight {weight} of {total}, {}",
                         r.bucket.name,
-                        milli_text(s.weight),
-                        milli_text(r.shares.iter().map(|s| s.weight).sum()),
                         currency.format(s.amount)
                     );
                 }
@@ -788,6 +813,45 @@ impl Explanation<'_> {
     }
 }
 
+/// Writes each window's graph and seeds into `dir`; returns what to tell the auditor.
+fn write_graph_windows(
+    dir: &std::path::Path,
+    windows: &[commons_core::value::graph::WindowCsv],
+) -> Result<String> {
+    use std::fmt::Write as _;
+    let mut text = String::new();
+    for (k, w) in windows.iter().enumerate() {
+        if w.minted == 0 {
+            let _ = writeln!(
+                text,
+                "window {k}: entries {}..{}: nothing minted, no graph",
+                w.from, w.to
+            );
+            continue;
+        }
+        let graph = dir.join(format!("window-{k}.graph.csv"));
+        let seeds = dir.join(format!("window-{k}.seeds.csv"));
+        for (path, body) in [(&graph, &w.graph), (&seeds, &w.seeds)] {
+            std::fs::write(path, body)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        let _ = writeln!(
+            text,
+            "window {k}: entries {}..{}: {} milli-credits minted, {} edge rows\n  commons cred pagerank --graph {} --personalization {} --alpha {} --tol {:e} --max-iter {} --json",
+            w.from,
+            w.to,
+            w.minted,
+            w.graph.lines().count().saturating_sub(1),
+            graph.display(),
+            seeds.display(),
+            w.alpha,
+            w.tol,
+            w.max_iter
+        );
+    }
+    Ok(text)
+}
+
 fn short(hex: &str) -> &str {
     &hex[..hex.len().min(12)]
 }
@@ -805,6 +869,29 @@ fn percent(ppm: u64) -> String {
     }
 }
 
+/// The verified ledger, the state once the distribution `id` names (an id or a prefix)
+/// was proposed and the state just before (what its proposal was computed on), and its
+/// full id.
+async fn load_distribution(
+    source: &LedgerSource,
+    id: &str,
+) -> Result<(Verified, State, State, EventId)> {
+    let verified = load(source).await?;
+    let (index, id) = find_distribution(&verified.events, id)?;
+    let (state, before) = fold(&verified.events, Some(index))?;
+    let before = before.context("a distribution is never the genesis")?;
+    Ok((verified, state, before, id))
+}
+
+/// The distribution `id` in a fold that accepted its `dist.propose`.
+fn proposed<'a>(state: &'a State, id: &EventId) -> Result<&'a Distribution> {
+    state
+        .economy
+        .distributions
+        .get(id)
+        .context("the fold has no distribution for a dist.propose it accepted")
+}
+
 pub async fn run_distribution(command: DistributionCommand) -> Result<()> {
     match command {
         DistributionCommand::Explain {
@@ -813,15 +900,8 @@ pub async fn run_distribution(command: DistributionCommand) -> Result<()> {
             json,
             source,
         } => {
-            let verified = load(&source).await?;
-            let (index, id) = find_distribution(&verified.events, &id)?;
-            let (state, before) = fold(&verified.events, Some(index))?;
-            let before = before.context("a distribution is never the genesis")?;
-            let d = state
-                .economy
-                .distributions
-                .get(&id)
-                .context("the fold has no distribution for a dist.propose it accepted")?;
+            let (verified, state, before, id) = load_distribution(&source, &id).await?;
+            let d = proposed(&state, &id)?;
             let explanation = explanation(&verified, &state, &before, d);
             let only = who
                 .as_deref()
@@ -843,15 +923,27 @@ pub async fn run_distribution(command: DistributionCommand) -> Result<()> {
             }
             Ok(())
         }
+        DistributionCommand::Graph { id, out, source } => {
+            let (_, state, before, id) = load_distribution(&source, &id).await?;
+            let d = proposed(&state, &id)?;
+            let windows = distribution::graph_windows(&before, d.pin_size)
+                .map_err(|r| anyhow::anyhow!("cannot build the graph: {r}"))?
+                .with_context(|| {
+                    format!(
+                        "distribution {} was proposed under an equation without graph terms: its credit does not flow along a graph",
+                        short(&id.to_hex())
+                    )
+                })?;
+            std::fs::create_dir_all(&out)
+                .with_context(|| format!("cannot create {}", out.display()))?;
+            print!("{}", write_graph_windows(&out, &windows)?);
+            Ok(())
+        }
         DistributionCommand::Payouts { id, csv, source } => {
             let verified = load(&source).await?;
             let (_, id) = find_distribution(&verified.events, &id)?;
             let (state, _) = fold(&verified.events, None)?;
-            let d = state
-                .economy
-                .distributions
-                .get(&id)
-                .context("the fold has no distribution for a dist.propose it accepted")?;
+            let d = proposed(&state, &id)?;
             if d.status == Status::Proposed {
                 eprintln!(
                     "note: the distribution is proposed, not executed: these are the payouts it would credit"

@@ -317,8 +317,8 @@ async fn a_distribution_is_explained_paid_and_exported_with_exact_figures_from_n
         "750.00 EUR  2 contributors by lifetime credit",
         "Ann Example (",
         "): 468.75 EUR",
-        "contributors: weight 1.125 credit of 1.800, 468.75 EUR",
-        "contributors: weight 0.675 credit of 1.800, 281.25 EUR",
+        "contributors: weight 1.125 of 1.800 credit, 468.75 EUR",
+        "contributors: weight 0.675 of 1.800 credit, 281.25 EUR",
         "upstream commons osm: 100.00 EUR",
         "330.88 EUR  of 1,200.00 EUR benefit_sharing from Atelier Lumen SARL (SEPA 2026-11-01 #4471",
         "137.87 EUR  of 500.01 EUR grant from City of Brest (Grant 2026-17",
@@ -639,10 +639,23 @@ async fn the_demo_commons_shares_value_that_an_auditor_can_explain_and_seeding_a
         "Léna Morvan (",
         "benefit_sharing from Ti ar Son (sound co-op) (SEPA 2026-07-05 TIARSON-202607",
         "grant from Ville de Brest, direction de la culture (Arrêté 2026-0412",
-        "upstream commons openstreetmap: 300.00 EUR",
     ] {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
     }
+    // The upstream bucket goes to the two cited commons by their graph credit, to the cent.
+    let upstream: Vec<u64> = ["freesound", "openstreetmap"]
+        .iter()
+        .map(|name| {
+            let line = format!("upstream commons {name}: ");
+            let at = text
+                .find(&line)
+                .unwrap_or_else(|| panic!("no {line:?} in:\n{text}"));
+            let amount = text[at + line.len()..].split(" EUR").next().unwrap();
+            amount.replace(['.', ','], "").parse::<u64>().unwrap()
+        })
+        .collect();
+    assert_eq!(upstream.iter().sum::<u64>(), 60_000, "{upstream:?}");
+    assert!(upstream.iter().all(|cents| *cents > 25_000), "{upstream:?}");
     let second = user
         .ok(&[
             "distribution",
@@ -656,6 +669,63 @@ async fn the_demo_commons_shares_value_that_an_auditor_can_explain_and_seeding_a
     let second: serde_json::Value = serde_json::from_str(&second).unwrap();
     assert_eq!(second["amount_text"], "2500.00");
     assert_eq!(second["buckets"][2]["policy"], "immediate");
+
+    // An auditor takes the graph the second distribution ranked and ranks it with the
+    // PageRank command: one window per interval between executed distributions.
+    let audit = dir.path().join("audit");
+    let out = audit.to_str().unwrap();
+    let told = user
+        .ok(&[
+            "distribution",
+            "graph",
+            &distributions[1].to_hex(),
+            "--commons",
+            &c,
+            "--out",
+            out,
+        ])
+        .await;
+    assert!(told.starts_with("window 0: entries 0.."), "{told}");
+    assert!(told.contains("window 1: entries "), "{told}");
+    let last = std::fs::read_to_string(audit.join("window-1.graph.csv")).unwrap();
+    // Kofi's ferry-horn revision passes credit on to Léna's draft: a contribution-to-
+    // contribution edge (and its back-flow).
+    let builds_on = last
+        .lines()
+        .filter(|row| {
+            let mut fields = row.split(',');
+            let (source, target) = (fields.next().unwrap(), fields.next().unwrap_or(""));
+            source.starts_with('c') && target.starts_with('c')
+        })
+        .count();
+    assert_eq!(builds_on, 2, "{last}");
+    for command in told
+        .lines()
+        .filter(|l| l.trim_start().starts_with("commons cred"))
+    {
+        let args: Vec<&str> = command.split_whitespace().skip(1).collect();
+        let ranked: serde_json::Value = serde_json::from_str(&local(&args, &user.data)).unwrap();
+        let scores = ranked["scores"].as_object().unwrap();
+        let sum: f64 = scores.values().map(|s| s.as_f64().unwrap()).sum();
+        assert!((sum - 1.0).abs() < 1e-9, "{sum}");
+        assert!(
+            scores.keys().any(|node| node.starts_with('p'))
+                && scores.keys().any(|n| n.starts_with('u')),
+            "{ranked}"
+        );
+    }
+    let unknown = user
+        .refused(&[
+            "distribution",
+            "graph",
+            "ffff",
+            "--commons",
+            &c,
+            "--out",
+            out,
+        ])
+        .await;
+    assert!(unknown.contains("ffff"), "{unknown}");
     let flows = user.ok(&["export", "valueflows", "--commons", &c]).await;
     for reference in [
         "SEPA out 2027-01-08 #0031",

@@ -158,6 +158,27 @@ impl TimeRates {
     }
 }
 
+impl Target {
+    /// What a share's weight counts in a bucket of this target: credit for the credit
+    /// policies and upstream ([`CREDIT_WEIGHT`]), weighted minutes for `time`, GIVE
+    /// received for a circle, millionths for fixed splits, the match weight for quadratic
+    /// matching and what is owed (or the equity share) for claims.
+    pub fn weight_unit(&self) -> &'static str {
+        match self {
+            Target::Contributors(Policy::Time(_)) => "weighted minutes",
+            Target::Contributors(_) | Target::Upstream => CREDIT_WEIGHT,
+            Target::Circle(_) => "GIVE",
+            Target::Splits(_) => "millionths",
+            Target::Quadratic(_) => "match weight",
+            Target::Claims => "claim weight",
+            Target::Person { .. } | Target::Treasury => "whole bucket",
+        }
+    }
+}
+
+/// The unit of a weight that is quantised credit.
+pub const CREDIT_WEIGHT: &str = "milli-credits";
+
 impl Policy {
     pub fn as_str(&self) -> &'static str {
         match self {
@@ -772,6 +793,54 @@ pub fn last_executed_pin(state: &State, before: u64) -> u64 {
 /// last ends at the pin; `credit[k]` is what contributions accepted in it earned, exact.
 /// Under a graph equation, `windows[k]` is interval `k`'s graph credit with its flows
 /// (and `credit[k]` the same milli-credits as credits); otherwise `windows` is empty.
+/// Where the intervals before `pin` start: at genesis and at each executed distribution's
+/// pin, the oldest merged into the first beyond the most kept (fewer when `graph`).
+fn interval_starts(state: &State, pin: u64, graph: bool) -> Vec<u64> {
+    let mut starts: Vec<u64> = std::iter::once(0)
+        .chain(
+            executed(state)
+                .map(|d| d.pin_size)
+                .filter(|p| *p > 0 && *p < pin),
+        )
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let kept = if graph {
+        graph::GRAPH_INTERVALS_MAX
+    } else {
+        INTERVALS_MAX
+    };
+    if starts.len() > kept {
+        // The oldest intervals merge into the first.
+        starts.drain(1..=starts.len() - kept);
+    }
+    starts
+}
+
+fn unrankable(e: commons_value::credrank::CreditError) -> Rejection {
+    Rejection::new(
+        RejectionCode::LimitReached,
+        format!(
+            "the contribution graph cannot be ranked: {e} ({})",
+            e.code()
+        ),
+    )
+}
+
+/// The contribution graph a distribution pinned to `pin` and proposed on `state` (the
+/// state its `dist.propose` was applied to) ranks, window by window, as CSV an auditor
+/// feeds to `commons cred pagerank`; `None` when the equation then in force has no
+/// graph terms.
+pub fn graph_windows(state: &State, pin: u64) -> Result<Option<Vec<graph::WindowCsv>>, Rejection> {
+    let Some(terms) = graph_terms(state) else {
+        return Ok(None);
+    };
+    let starts = interval_starts(state, pin, true);
+    graph::windows_csv(state, &starts, pin, &terms)
+        .map(Some)
+        .map_err(unrankable)
+}
+
 struct Intervals {
     starts: Vec<u64>,
     credit: Vec<BTreeMap<Beneficiary, BigRational>>,
@@ -782,34 +851,9 @@ impl Intervals {
     /// Values every contribution accepted before `pin` once, binned by interval, and
     /// under a graph equation ranks each interval on the contribution graph.
     fn new(state: &State, pin: u64, terms: Option<&GraphTerms>) -> Result<Self, Rejection> {
-        let mut starts: Vec<u64> = std::iter::once(0)
-            .chain(
-                executed(state)
-                    .map(|d| d.pin_size)
-                    .filter(|p| *p > 0 && *p < pin),
-            )
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        let kept = if terms.is_some() {
-            graph::GRAPH_INTERVALS_MAX
-        } else {
-            INTERVALS_MAX
-        };
-        if starts.len() > kept {
-            // The oldest intervals merge into the first.
-            starts.drain(1..=starts.len() - kept);
-        }
+        let starts = interval_starts(state, pin, terms.is_some());
         if let Some(terms) = terms {
-            let windows = graph::windows(state, &starts, pin, terms).map_err(|e| {
-                crate::rejection::Rejection::new(
-                    RejectionCode::LimitReached,
-                    format!(
-                        "the contribution graph cannot be ranked: {e} ({})",
-                        e.code()
-                    ),
-                )
-            })?;
+            let windows = graph::windows(state, &starts, pin, terms).map_err(unrankable)?;
             let credit = windows
                 .iter()
                 .map(|w| {
@@ -1110,21 +1154,11 @@ fn time_entries(
     since: u64,
     before: u64,
 ) -> (Vec<TimeEntry>, BTreeMap<String, AuthorKey>) {
-    let production = &state.production;
     let mut minutes: BTreeMap<(AuthorKey, &'static str), u64> = BTreeMap::new();
-    for id in &production.contribution_order {
-        let Some(c) = production.contributions.get(id) else {
-            continue;
-        };
-        match equation::accepted(c) {
-            Some((index, _)) if index >= since && index < before => {}
-            _ => continue,
-        }
-        for (key, part) in c.effort_by_author() {
-            let sum = minutes.entry((key, c.kind.as_str())).or_default();
-            *sum = sum.saturating_add(part);
-        }
-    }
+    for_each_effort(state, since, before, |_, kind, key, part| {
+        let sum = minutes.entry((key, kind)).or_default();
+        *sum = sum.saturating_add(part);
+    });
     let mut entries = Vec::new();
     let mut named = BTreeMap::new();
     for ((key, kind), mut left) in minutes {
@@ -1141,6 +1175,49 @@ fn time_entries(
         }
     }
     (entries, named)
+}
+
+/// Calls `f(contribution, kind, author, minutes)` for each author's part of the effort
+/// declared on each contribution accepted at a ledger index in `since..before`, in
+/// contribution order: what a `time` bucket weighs.
+fn for_each_effort(
+    state: &State,
+    since: u64,
+    before: u64,
+    mut f: impl FnMut(&EventId, &'static str, AuthorKey, u64),
+) {
+    let production = &state.production;
+    for id in &production.contribution_order {
+        let Some(c) = production.contributions.get(id) else {
+            continue;
+        };
+        match equation::accepted(c) {
+            Some((index, _)) if index >= since && index < before => {}
+            _ => continue,
+        }
+        for (key, part) in c.effort_by_author() {
+            f(id, c.kind.as_str(), key, part);
+        }
+    }
+}
+
+/// The effort `who` declared on contributions accepted at a ledger index in
+/// `since..before`, by contribution: `(contribution, kind, minutes)`, what "why did I get
+/// this" lists for a `time` bucket (their weight there is the minutes times their kind's
+/// rate, summed).
+pub fn effort_of(
+    state: &State,
+    who: &AuthorKey,
+    since: u64,
+    before: u64,
+) -> Vec<(EventId, &'static str, u64)> {
+    let mut out = Vec::new();
+    for_each_effort(state, since, before, |id, kind, key, minutes| {
+        if key == *who && minutes > 0 {
+            out.push((*id, kind, minutes));
+        }
+    });
+    out
 }
 
 /// Quadratic matching (Gitcoin's linear CLR, `commons_value::policy::quadratic`) of the

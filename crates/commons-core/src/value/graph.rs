@@ -134,6 +134,21 @@ fn contribution_of(node: &str) -> Option<EventId> {
     node.strip_prefix('c').and_then(EventId::from_hex)
 }
 
+/// One window of the contribution graph as an auditor recomputes it: the entries it
+/// covers, the milli-credits minted in it, the ranking's parameters and the graph and its
+/// seeds as CSV ([`CreditGraph::to_csv`]).
+#[derive(Clone, Debug)]
+pub struct WindowCsv {
+    pub from: u64,
+    pub to: u64,
+    pub minted: u64,
+    pub alpha: f64,
+    pub tol: f64,
+    pub max_iter: u32,
+    pub graph: String,
+    pub seeds: String,
+}
+
 /// Ranks the contribution graph for each window `starts[k]..starts[k + 1]` (the last
 /// ending at `pin`), each on the graph of the contributions accepted before its end.
 pub fn windows(
@@ -142,6 +157,69 @@ pub fn windows(
     pin: u64,
     terms: &GraphTerms,
 ) -> Result<Vec<WindowCredit>, CreditError> {
+    let mut out = Vec::with_capacity(starts.len());
+    walk(state, starts, pin, terms, |window| {
+        out.push(match window.seeded {
+            Some((graph, params)) => window_credit(graph, params, window.roles)?,
+            None => WindowCredit::default(),
+        });
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// The graphs [`windows`] ranks, as CSV.
+pub fn windows_csv(
+    state: &State,
+    starts: &[u64],
+    pin: u64,
+    terms: &GraphTerms,
+) -> Result<Vec<WindowCsv>, CreditError> {
+    let mut out = Vec::with_capacity(starts.len());
+    walk(state, starts, pin, terms, |window| {
+        let (graph, seeds, minted, params) = match window.seeded {
+            Some((graph, params)) => {
+                let (g, s) = graph.to_csv(params.back_flow);
+                (g, s, params.total_credit, params.clone())
+            }
+            None => (String::new(), String::new(), 0, window.params.clone()),
+        };
+        out.push(WindowCsv {
+            from: window.from,
+            to: window.to,
+            minted,
+            alpha: params.alpha,
+            tol: params.tol,
+            max_iter: params.max_iter,
+            graph,
+            seeds,
+        });
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// One window as [`walk`] hands it over.
+struct Window<'a> {
+    from: u64,
+    to: u64,
+    /// The graph seeded with this window's minting and the parameters to rank it with
+    /// (the total is what was minted); `None` when nothing was minted.
+    seeded: Option<(&'a CreditGraph, &'a CreditParams)>,
+    params: &'a CreditParams,
+    /// The role each beneficiary has in each contribution.
+    roles: &'a HashMap<(EventId, Beneficiary), Role>,
+}
+
+/// Builds the contribution graph window by window (see [`windows`]) and hands each to
+/// `visit`.
+fn walk(
+    state: &State,
+    starts: &[u64],
+    pin: u64,
+    terms: &GraphTerms,
+    mut visit: impl FnMut(Window<'_>) -> Result<(), CreditError>,
+) -> Result<(), CreditError> {
     let mut parts: Vec<Part> = Vec::new();
     for_each_part_at(state, 0, pin, |index, id, to, role, part| {
         let milli = super::distribution::quantise(&part);
@@ -181,7 +259,6 @@ pub fn windows(
     let mut names: BTreeMap<Beneficiary, String> = BTreeMap::new();
     // The role each beneficiary has in each contribution (one edge per pair).
     let mut roles: HashMap<(EventId, Beneficiary), Role> = HashMap::new();
-    let mut out = Vec::with_capacity(starts.len());
     let mut next = 0;
     let mut current: Option<(EventId, String)> = None;
     for (k, _) in starts.iter().enumerate() {
@@ -221,57 +298,81 @@ pub fn windows(
             *seed = seed.saturating_add(p.milli);
         }
         let minted: u64 = seeds.values().fold(0, |s, m| s.saturating_add(*m));
+        let from = starts[k];
         if minted == 0 {
-            out.push(WindowCredit::default());
+            visit(Window {
+                from,
+                to: end,
+                seeded: None,
+                params: &params,
+                roles: &roles,
+            })?;
             continue;
         }
         graph.clear_seeds();
         for (id, seed) in &seeds {
             graph.seed(&contribution_node(id), Weight::whole(*seed))?;
         }
-        let credit = graph.run(&CreditParams {
+        let window_params = CreditParams {
             total_credit: minted,
             ..params.clone()
+        };
+        visit(Window {
+            from,
+            to: end,
+            seeded: Some((&graph, &window_params)),
+            params: &params,
+            roles: &roles,
         })?;
-        let mut window = WindowCredit::default();
-        for (i, id) in credit.ids().iter().enumerate() {
-            let to = match credit.kinds()[i] {
-                NodeKind::Person => id
-                    .get(1..)
-                    .and_then(|hex| commons_ledger::AuthorKey::from_hex(hex).ok())
-                    .map(Beneficiary::Person),
-                NodeKind::Upstream => id.get(1..).map(|name| Beneficiary::Upstream(name.into())),
-                NodeKind::Contribution | NodeKind::Review => None,
-            };
-            let Some(to) = to else { continue };
-            let amount = credit.credits()[i];
-            if amount == 0 {
-                continue;
-            }
-            let flows = credit
-                .flows_into(id)
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|(_, amount)| *amount > 0)
-                .filter_map(|(source, amount)| match source {
-                    FlowSource::Node(source) => {
-                        let contribution = contribution_of(source)?;
-                        let role = *roles.get(&(contribution, to.clone()))?;
-                        Some(Flow {
-                            contribution,
-                            role,
-                            credit: amount,
-                        })
-                    }
-                    FlowSource::Seed => None,
-                })
-                .collect();
-            window.credit.insert(to.clone(), amount);
-            window.flows.insert(to, flows);
-        }
-        out.push(window);
     }
-    Ok(out)
+    Ok(())
+}
+
+/// Ranks one seeded window and keeps each person's and upstream's credit with the edges
+/// it arrived by.
+fn window_credit(
+    graph: &CreditGraph,
+    params: &CreditParams,
+    roles: &HashMap<(EventId, Beneficiary), Role>,
+) -> Result<WindowCredit, CreditError> {
+    let credit = graph.run(params)?;
+    let mut window = WindowCredit::default();
+    for (i, id) in credit.ids().iter().enumerate() {
+        let to = match credit.kinds()[i] {
+            NodeKind::Person => id
+                .get(1..)
+                .and_then(|hex| commons_ledger::AuthorKey::from_hex(hex).ok())
+                .map(Beneficiary::Person),
+            NodeKind::Upstream => id.get(1..).map(|name| Beneficiary::Upstream(name.into())),
+            NodeKind::Contribution | NodeKind::Review => None,
+        };
+        let Some(to) = to else { continue };
+        let amount = credit.credits()[i];
+        if amount == 0 {
+            continue;
+        }
+        let flows = credit
+            .flows_into(id)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(_, amount)| *amount > 0)
+            .filter_map(|(source, amount)| match source {
+                FlowSource::Node(source) => {
+                    let contribution = contribution_of(source)?;
+                    let role = *roles.get(&(contribution, to.clone()))?;
+                    Some(Flow {
+                        contribution,
+                        role,
+                        credit: amount,
+                    })
+                }
+                FlowSource::Seed => None,
+            })
+            .collect();
+        window.credit.insert(to.clone(), amount);
+        window.flows.insert(to, flows);
+    }
+    Ok(window)
 }
 
 /// Milli-credits as exact credits.
