@@ -7,7 +7,9 @@
 //! its poll from the equation page. A claim named by its holder's published name becomes active once both
 //! treasurers approve it, and a distribution proposed by mistake is cancelled and listed
 //! as such. A treasurer opens a GIVE circle whose members allocate their GIVE to each
-//! other. Screenshots are named `60-…`.
+//! other. Awa files an expense she paid for the commons; one treasurer approves it, which
+//! reserves it out of the treasury to the cent, and the other pays it. Screenshots are named
+//! `60-…`.
 //! Run with `cargo test -p commons-browser --features browser --test value`.
 
 use anyhow::{Context, Result, ensure};
@@ -383,5 +385,83 @@ async fn circle_flow(node: &Node, b: &Browser) -> Result<()> {
     b.assert_text("What each member received is shown once the epoch is over")
         .await?;
     b.screenshot("67-give-circle").await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expense_is_filed_approved_by_one_treasurer_and_paid_by_the_other() {
+    check(with_demo_browser(expense_flow).await);
+}
+
+/// Awa files the headphone cushions she bought; Maëlle approves (the demo's general
+/// treasury needs one of its two treasurers), which reserves 48.90 EUR of the treasury,
+/// and so may not pay it; Yann records the payment out of the reserve.
+async fn expense_flow(node: &Node, b: &Browser) -> Result<()> {
+    let path = demo_path(node).await?;
+    log_in_with(b, email("awa-laptop-2026"), DEMO_PASSWORD).await?;
+    b.goto(&format!("{path}/treasury")).await?;
+    let before = treasury_cents(b).await?;
+    b.goto(&format!("{path}/spending")).await?;
+    let form = "form#expense-form";
+    b.fill(form, "title", "Replacement headphone cushions")
+        .await?;
+    b.fill(form, "amount", "48.90").await?;
+    b.fill(form, "reference", "Invoice FA-2026-118").await?;
+    b.fill(form, "description", "Six pairs, for the school walks")
+        .await?;
+    b.submit(form).await?;
+    assert_done(b, "The expense is filed").await?;
+    let mut target = None;
+    for row in b.find_all("tr.expense-row a").await? {
+        if row.text().await? == "Replacement headphone cushions" {
+            target = row.attr("href").await?;
+        }
+    }
+    let target = target.context("the new expense is not listed")?;
+    b.goto(&target).await?;
+    ensure!(
+        b.text(".expense-state").await? == "submitted",
+        "not submitted"
+    );
+    b.assert_absent("#approve-form").await?;
+    log_out(b).await?;
+
+    log_in_with(b, email("maelle"), DEMO_PASSWORD).await?;
+    b.goto(&target).await?;
+    b.submit("#approve-form").await?;
+    assert_done(b, "Your approval is recorded").await?;
+    b.goto(&target).await?;
+    ensure!(
+        b.text(".expense-state").await? == "approved",
+        "not approved"
+    );
+    // Approval reserves the amount: the treasury no longer counts it as its own.
+    b.goto(&format!("{path}/treasury")).await?;
+    let reserved = treasury_cents(b).await?;
+    ensure!(
+        before == reserved + 4_890,
+        "approval took the treasury from {before} to {reserved} cents, not down by 4890"
+    );
+    b.goto(&target).await?;
+    // She approved it, so she may not pay it.
+    b.assert_absent("#pay-form").await?;
+    log_out(b).await?;
+
+    log_in_with(b, email("yann"), DEMO_PASSWORD).await?;
+    b.goto(&target).await?;
+    b.fill("#pay-form", "reference", "SEPA out 2026-11-24 #0040")
+        .await?;
+    b.submit("#pay-form").await?;
+    assert_done(b, "The payment is recorded").await?;
+    b.goto(&target).await?;
+    ensure!(b.text(".expense-state").await? == "paid", "not paid");
+    b.assert_text("SEPA out 2026-11-24 #0040").await?;
+    b.screenshot("68-expense-paid").await?;
+    b.goto(&format!("{path}/treasury")).await?;
+    let after = treasury_cents(b).await?;
+    ensure!(
+        after == reserved,
+        "paying what was reserved changed the treasury from {reserved} to {after} cents"
+    );
     Ok(())
 }

@@ -1518,6 +1518,25 @@ async fn seed_value(writer: &mut Writer<'_>, commons: &CommonsId) -> Result<Stri
         )
         .await?;
 
+    // Expenses on the general treasury: one of the two treasurers approves and the other
+    // pays (the payer is never an approver of the expense); above 1,000.00 EUR a poll of
+    // the association must agree as well.
+    writer
+        .send(
+            &maelle,
+            value::expense::POLICY,
+            Value::text_map([
+                (
+                    "approvers",
+                    Value::Array(vec![key_value(&treasurer), key_value(&yann.author_key())]),
+                ),
+                ("approvals", Value::Unsigned(1)),
+                ("poll_above", Value::Unsigned(100_000)),
+            ]),
+            vec![],
+        )
+        .await?;
+
     let income =
         |kind: &str, amount: u64, source: &str, agent: &SecretKey, reference: &str, note: &str| {
             Value::text_map([
