@@ -94,13 +94,7 @@ async fn value_flow(node: &Node, b: &Browser) -> Result<()> {
     b.fill(form, "bucket-1-policy", "balanced").await?;
     b.submit(form).await?;
     assert_done(b, "The distribution is proposed").await?;
-    let mut target = None;
-    for row in b.find_all("tr.distribution-row a").await? {
-        if row.text().await? == "Browser-tested round" {
-            target = row.attr("href").await?;
-        }
-    }
-    let target = target.context("the new distribution is not listed")?;
+    let target = link_titled(b, "tr.distribution-row a", "Browser-tested round").await?;
     b.goto(&target).await?;
     b.assert_text("Browser-tested round").await?;
     b.assert_text("how far what earlier distributions paid them lags their share")
@@ -255,7 +249,7 @@ async fn claims_flow(node: &Node, b: &Browser) -> Result<()> {
     b.fill(form, "amount", "10.00").await?;
     b.submit(form).await?;
     assert_done(b, "The distribution is proposed").await?;
-    let target = distribution_link(b, "Proposed by mistake").await?;
+    let target = link_titled(b, "tr.distribution-row a", "Proposed by mistake").await?;
     b.goto(&target).await?;
     b.fill("form#cancel-form", "reason", "Wrong amount; proposed again")
         .await?;
@@ -272,16 +266,16 @@ async fn claims_flow(node: &Node, b: &Browser) -> Result<()> {
     Ok(())
 }
 
-/// The link to the listed distribution titled `title`.
-async fn distribution_link(b: &Browser, title: &str) -> Result<String> {
-    for row in b.find_all("tr.distribution-row a").await? {
-        if row.text().await? == title {
-            if let Some(href) = row.attr("href").await? {
-                return Ok(href);
-            }
+/// The address of the link matching `css` whose text is `title`.
+async fn link_titled(b: &Browser, css: &str, title: &str) -> Result<String> {
+    for link in b.find_all(css).await? {
+        if link.text().await? == title
+            && let Some(href) = link.attr("href").await?
+        {
+            return Ok(href);
         }
     }
-    anyhow::bail!("the distribution {title:?} is not listed")
+    anyhow::bail!("no `{css}` link reads {title:?}")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -330,13 +324,7 @@ async fn circle_flow(node: &Node, b: &Browser) -> Result<()> {
     tick_members(b, &["Maëlle Le Goff", "Yann Kerjean", "Awa Diop"]).await?;
     b.submit(form).await?;
     assert_done(b, "The circle is open").await?;
-    let mut target = None;
-    for row in b.find_all("tr.circle-row a").await? {
-        if row.text().await? == "Winter epoch" {
-            target = row.attr("href").await?;
-        }
-    }
-    let target = target.context("the new circle is not listed")?;
+    let target = link_titled(b, "tr.circle-row a", "Winter epoch").await?;
     b.goto(&target).await?;
     ensure!(
         b.text("#circle-state").await? == "open",
@@ -411,13 +399,7 @@ async fn expense_flow(node: &Node, b: &Browser) -> Result<()> {
         .await?;
     b.submit(form).await?;
     assert_done(b, "The expense is filed").await?;
-    let mut target = None;
-    for row in b.find_all("tr.expense-row a").await? {
-        if row.text().await? == "Replacement headphone cushions" {
-            target = row.attr("href").await?;
-        }
-    }
-    let target = target.context("the new expense is not listed")?;
+    let target = link_titled(b, "tr.expense-row a", "Replacement headphone cushions").await?;
     b.goto(&target).await?;
     ensure!(
         b.text(".expense-state").await? == "submitted",
