@@ -8,14 +8,15 @@
 //! treasurers approve it, and a distribution proposed by mistake is cancelled and listed
 //! as such. A treasurer opens a GIVE circle whose members allocate their GIVE to each
 //! other. Awa files an expense she paid for the commons; one treasurer approves it, which
-//! reserves it out of the treasury to the cent, and the other pays it. Screenshots are named
+//! reserves it out of the treasury to the cent, and the other pays it. A bounty funded on
+//! a task is released to whoever's contribution resolves it. Screenshots are named
 //! `60-…`.
 //! Run with `cargo test -p commons-browser --features browser --test value`.
 
 use anyhow::{Context, Result, ensure};
 use commons::demo::{DEMO_ACCOUNTS, DEMO_PASSWORD};
 use commons_browser::flows::{
-    assert_done, check, log_in_with, log_out, scroll_to, with_demo_browser,
+    assert_done, check, log_in_with, log_out, scroll_to, tick, with_demo_browser,
 };
 use commons_browser::{Browser, Node};
 
@@ -445,5 +446,93 @@ async fn expense_flow(node: &Node, b: &Browser) -> Result<()> {
         after == reserved,
         "paying what was reserved changed the treasury from {reserved} to {after} cents"
     );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bounty_funded_on_a_task_is_released_to_the_contribution_that_resolves_it() {
+    check(with_demo_browser(bounty_flow).await);
+}
+
+/// Maëlle funds 60.00 EUR of Ti ar Son's money on the dawn-chorus task, held in escrow;
+/// she records the chorus herself, and Yann, who keeps the recordings area, accepts it:
+/// the task is resolved and the escrow released to her.
+async fn bounty_flow(node: &Node, b: &Browser) -> Result<()> {
+    let path = demo_path(node).await?;
+    let title = "Capture the dawn chorus in the Vallon du Stang";
+    log_in_with(b, email("maelle"), DEMO_PASSWORD).await?;
+    b.goto(&format!("{path}/tasks")).await?;
+    let task = link_titled(b, "li.task-row a.task-link", title).await?;
+    b.goto(&task).await?;
+    b.execute(
+        "document.getElementById('fund-form').closest('details').open = true;",
+        vec![],
+    )
+    .await?;
+    let form = "form#fund-form";
+    b.fill(form, "amount", "60.00").await?;
+    b.fill(form, "source", "Ti ar Son (sound co-op)").await?;
+    b.fill(form, "reference", "SEPA 2026-11-24 TIARSON-BOUNTY-2")
+        .await?;
+    b.submit(form).await?;
+    assert_done(b, "The bounty is funded").await?;
+    b.goto(&task).await?;
+    let escrow = b.text("#bounty-escrow").await?;
+    ensure!(
+        escrow.contains("60.00"),
+        "the task's escrow reads {escrow:?}"
+    );
+
+    b.click("a#contribute-task").await?;
+    let form = "form#contribute-form";
+    tick(b, &format!("{form} input[name=kind][value=external]")).await?;
+    b.fill(form, "title", "Dawn chorus, Stang, late April")
+        .await?;
+    b.fill(form, "description", "Robins first, then the wrens.")
+        .await?;
+    b.fill(form, "effort_hours", "3").await?;
+    b.fill(
+        form,
+        "evidence",
+        "https://archive.example.org/brest/stang-april.flac",
+    )
+    .await?;
+    tick(b, &format!("{form} input[name=chore-0]")).await?;
+    tick(b, &format!("{form} input[name=chore-1]")).await?;
+    b.submit(form).await?;
+    let contribution = b.path().await?;
+    ensure!(
+        contribution.contains("/contributions/"),
+        "contributing led to {contribution}"
+    );
+    log_out(b).await?;
+
+    log_in_with(b, email("yann"), DEMO_PASSWORD).await?;
+    b.goto(&contribution).await?;
+    b.fill("form#review-form", "text", "Lovely robin at the start.")
+        .await?;
+    b.submit("form#review-form").await?;
+    let status = b.text("#contribution-status").await?;
+    ensure!(
+        status == "accepted",
+        "after Yann's approval it is {status:?}"
+    );
+    b.goto(&format!("{path}/spending")).await?;
+    let mut released = None;
+    for row in b.find_all("#bounties-table tr.bounty-row").await? {
+        let text = row.text().await?;
+        if text.contains(title) {
+            released = Some(text);
+        }
+    }
+    let released = released.context("the bounty is not listed")?;
+    ensure!(
+        released.contains("released")
+            && released.contains("Maëlle Le Goff")
+            && released.contains("60.00"),
+        "the bounty row reads {released:?}"
+    );
+    scroll_to(b, "#bounties").await?;
+    b.screenshot("69-bounty-released").await?;
     Ok(())
 }

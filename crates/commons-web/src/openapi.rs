@@ -853,11 +853,11 @@ fn value_paths() -> Value {
         "/api/v1/commons/{id}/spending": { "get": {
             "operationId": "listSpending",
             "summary": "expenses, newest first and paged, each with its budget line, state (draft, submitted, incomplete, approved, scheduled, paid, rejected, cancelled, reversed), approvals against those needed, whether a poll must pass, and its history; the latest bounties (escrowed, released with each co-author's part, refunded or returned to the treasury) and awards (nominees, winners' prizes)",
-            "description": format!("At most {SPENDING_LATEST_MAX} bounties and awards, the latest; `bounties_matching` and `awards_matching` count them all. {money}."),
+            "description": format!("At most {SPENDING_LATEST_MAX} bounties and awards, the latest; `bounties_matching` and `awards_matching` count them all. `policies` says how expenses are approved: the general treasury's policy first (`line` null), then each budget line's own, at most {SPENDING_LATEST_MAX} of `policies_matching`; `poll_above` is in minor units of the expense's currency. {money}."),
             "parameters": [commons_param(),
                 query_param("offset", false, "expenses to skip", uint()),
                 limit_param(VALUE_PAGE_MAX, VALUE_PAGE_DEFAULT)],
-            "responses": commons_errors(ok("spending", object("{expenses_matching, offset, expenses: [{id, author, payee, title, description, amount, line, reference, state, approvals, approvals_needed, approvers, poll_above, needs_poll, poll, history: [{by, index, time_ms, what, note}]}], bounties_matching, bounties: [{id, task, pledger, source, amount, unresolved, state, shares}], awards_matching, awards: [{id, title, description, amount, winners, nominations_close_ms, nominees: [{nominee, by, reason}], state, poll, prizes}]}")))
+            "responses": commons_errors(ok("spending", object("{expenses_matching, offset, expenses: [{id, author, payee, title, description, amount, line, reference, state, approvals, approvals_needed, approvers, poll_above, needs_poll, poll, history: [{by, index, time_ms, what, note}]}], bounties_matching, bounties: [{id, task, pledger, source, amount, unresolved, state, shares}], awards_matching, awards: [{id, title, description, amount, winners, nominations_close_ms, nominees: [{nominee, by, reason}], state, poll, prizes}], policies_matching, policies: [{line, approvers, approvals, poll_above, set, payable}]}")))
         }},
         "/api/v1/commons/{id}/claims": { "get": {
             "operationId": "listClaims",

@@ -1731,6 +1731,31 @@ pub struct SpendingJson {
     pub bounties: Vec<BountyJson>,
     pub awards_matching: u64,
     pub awards: Vec<AwardJson>,
+    /// How expenses are approved: the general treasury's policy first (the statutes'
+    /// treasurers, k of them as the statutes say, until a treasurer sets one), then each
+    /// budget line that has its own, by line id; at most [`SPENDING_LATEST_MAX`], of
+    /// `policies_matching`.
+    pub policies_matching: u64,
+    pub policies: Vec<ExpensePolicyJson>,
+}
+
+/// One budget line's expense approval policy.
+#[derive(Debug, Serialize)]
+pub struct ExpensePolicyJson {
+    /// The budget project (hex id); `null` for the general treasury.
+    pub line: Option<String>,
+    pub approvers: Vec<PersonJson>,
+    /// How many of the approvers must approve.
+    pub approvals: u32,
+    /// Above this amount, in minor units of the expense's currency, a poll of the
+    /// association must also agree.
+    pub poll_above: Option<u64>,
+    /// Whether a treasurer set it (`false`: the statutes' default).
+    pub set: bool,
+    /// Whether an expense approved under it can be paid at all: the payer is a treasurer
+    /// who did not approve it, so some treasurer must be left out of some `approvals` of
+    /// the approvers (a treasurer who is no approver, or fewer approvals than approvers).
+    pub payable: bool,
 }
 
 /// Most bounties and most awards one answer lists (the latest).
@@ -1830,7 +1855,47 @@ pub fn spending_json(s: &CommonsState, offset: usize, limit: usize) -> SpendingJ
             .into_iter()
             .map(|a| award_json(s, a))
             .collect(),
+        policies_matching: 1 + economy
+            .expenses
+            .policies
+            .keys()
+            .filter(|l| l.is_some())
+            .count() as u64,
+        policies: expense_policies(s),
     }
+}
+
+/// The general treasury's expense policy, then each budget line's own.
+fn expense_policies(s: &CommonsState) -> Vec<ExpensePolicyJson> {
+    use commons_core::value::expense::policy_of;
+    let policies = &s.economy.expenses.policies;
+    let treasurers: &[AuthorKey] = s
+        .association
+        .statutes
+        .as_ref()
+        .map_or(&[], |st| st.treasurers.as_slice());
+    let lines = std::iter::once(None).chain(policies.keys().filter(|l| l.is_some()).copied());
+    lines
+        .take(SPENDING_LATEST_MAX)
+        .map(|line| {
+            let policy = policy_of(s, &line);
+            ExpensePolicyJson {
+                line: line.map(|l| l.to_hex()),
+                approvers: policy
+                    .approvers
+                    .iter()
+                    .map(|k| PersonJson::of(s, k))
+                    .collect(),
+                approvals: policy.approvals,
+                poll_above: policy.poll_above,
+                set: policies.contains_key(&line),
+                payable: treasurers.iter().any(|t| {
+                    !policy.approvers.contains(t)
+                        || (policy.approvals as usize) < policy.approvers.len()
+                }),
+            }
+        })
+        .collect()
 }
 
 /// One award with its nominees and, once decided, the poll and each winner's prize.

@@ -516,11 +516,6 @@ async fn no_email_on(site: &Site, browser: &mut Browser, pages: &[String]) {
     }
 }
 
-/// The bytes of a key, as event bodies carry it.
-fn key_value(key: &SecretKey) -> Value {
-    Value::bytes(key.author_key().to_bytes().to_vec())
-}
-
 /// The JSON answer of the value API at `/api/v1/commons/{id}{rest}`.
 async fn api(site: &Site, browser: &mut Browser, rest: &str) -> serde_json::Value {
     let answer = browser
@@ -582,22 +577,82 @@ async fn an_expense_is_filed_approved_by_two_of_three_approvers_and_paid_through
     let tess_key = site.custodial("tess@example.org").await;
     let ana_key = site.custodial("ana@example.org").await;
     donation(&site, &mut p.founder, &path, "500").await;
-    // The general treasury's expenses are approved by 2 of Tess, Ben and Ana.
-    let policy = Value::text_map([
-        (
-            "approvers",
-            Value::Array(vec![
-                key_value(&tess_key),
-                key_value(&p.ben_key),
-                key_value(&ana_key),
-            ]),
-        ),
-        ("approvals", Value::Unsigned(2)),
-    ]);
-    site.sign(&p.founder_key, "expense.policy", policy).await;
+    // Until a treasurer sets one, the statutes' treasurers approve, 2 of 2.
+    let spending = format!("{path}/spending");
+    let before = p.founder.get(&site, &spending).await;
+    preview("spending-policies.html", &before.text);
+    before.shows("General treasury <span class=\"small muted\">(the statutes' treasurers)</span>");
+    before.shows("<td class=\"num policy-approvals\">2 of 2</td>");
+    // Both treasurers must approve and the payer never approved: nobody could pay.
+    before.shows("no treasurer left to pay");
+    before.shows("id=\"policy-form\"");
+    assert!(
+        !p.ben
+            .get(&site, &spending)
+            .await
+            .text
+            .contains("policy-form")
+    );
+    // The founder sets the general treasury's policy through the form: 2 of Tess, Ben
+    // (by the names they publish) and Ana (by key), a poll above 300.00 EUR. Asking
+    // more approvals than approvers, or naming nobody known, signs nothing; Ben is no
+    // treasurer.
+    let set = format!("{path}/spending/policy");
+    let ana_hex = ana_key.author_key().to_hex();
+    let approvers = format!("Tess\nBen\n{ana_hex}");
+    let mut policy = vec![
+        ("line", ""),
+        ("approvers", approvers.as_str()),
+        ("approvals", "4"),
+        ("amount", "300.00"),
+        ("currency", "EUR"),
+    ];
+    p.founder
+        .act_and_see(&site, &spending, &set, &policy, "1 to the 3 approvers")
+        .await;
+    policy[2] = ("approvals", "2");
+    let nobody = [
+        ("approvers", "Nobody at all"),
+        policy[2],
+        ("line", ""),
+        ("currency", "EUR"),
+    ];
+    p.founder
+        .act_and_see(&site, &spending, &set, &nobody, "Nobody at all")
+        .await;
+    p.ben
+        .act_and_see(&site, &spending, &set, &policy, "not_treasurer")
+        .await;
+    p.founder
+        .act_and_see(&site, &spending, &set, &policy, "The policy is set")
+        .await;
+    let after = p.founder.get(&site, &spending).await;
+    after.shows("<td class=\"num policy-approvals\">2 of 3</td>");
+    after.shows("above <span class=\"policy-poll\">300.00 EUR</span>");
+    assert!(!after.text.contains("no treasurer left to pay"));
+    let json = api(&site, &mut p.ben, "/spending").await;
+    assert_eq!(json["policies_matching"], 1);
+    let general = &json["policies"][0];
+    assert_eq!(general["line"], serde_json::Value::Null);
+    assert_eq!(general["set"], true);
+    assert_eq!(general["approvals"], 2);
+    assert_eq!(general["poll_above"], 30_000);
+    assert_eq!(general["payable"], true);
+    let named: Vec<&str> = general["approvers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["key"].as_str().unwrap())
+        .collect();
+    let tess_hex = tess_key.author_key().to_hex();
+    let ben_hex = p.ben_key.author_key().to_hex();
+    let mut expected = vec![tess_hex.as_str(), ben_hex.as_str(), ana_hex.as_str()];
+    expected.sort_unstable();
+    let mut named_sorted = named.clone();
+    named_sorted.sort_unstable();
+    assert_eq!(named_sorted, expected);
 
     // Ben files an expense through the form; a malformed amount signs nothing.
-    let spending = format!("{path}/spending");
     let mut fields = vec![
         ("title", "Soldering tips"),
         ("amount", "42,5"),

@@ -103,6 +103,10 @@ pub fn endpoints() -> Vec<(Route, MethodRouter<AppState>)> {
         ),
         (Route::post("/c/{id}/expenses"), post(spending::file)),
         (
+            Route::post("/c/{id}/spending/policy"),
+            post(spending::set_policy),
+        ),
+        (
             Route::get("/c/{id}/expenses/{expense}"),
             get(spending::expense_page),
         ),

@@ -12,10 +12,10 @@ use crate::AppState;
 use crate::association::PersonJson;
 use crate::ui::association::{ROWS_PER_PAGE, page_of, pager};
 use crate::ui::explorer::parse_event_id;
-use crate::ui::production::{Scope, unseen_notices};
+use crate::ui::production::{Scope, resolve_people, unseen_notices};
 use crate::ui::session::{CheckedForm, Viewer};
 use crate::ui::{UiError, render};
-use crate::value::{AwardJson, ExpenseJson, award_json, expense_json, spending_json};
+use crate::value::{AwardJson, ExpenseJson, MoneyJson, award_json, expense_json, spending_json};
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use commons_core::association::budget::ProjectStatus;
@@ -114,16 +114,37 @@ pub async fn spending(
                     Some((b.task.clone(), task.title.clone()))
                 })
                 .collect();
+            // Each policy's line by name and its poll threshold in the commons' first
+            // currency (the one the policy form offers).
+            let currency = s
+                .economy
+                .books
+                .currencies()
+                .into_iter()
+                .next()
+                .unwrap_or_else(|| "EUR".to_owned());
+            let policies: Vec<Value> = json
+                .policies
+                .iter()
+                .map(|x| {
+                    let line = x.line.as_deref().and_then(EventId::from_hex);
+                    context! {
+                        p => x,
+                        name => line_name(s, line.as_ref()),
+                        poll_above => x.poll_above.map(|a| MoneyJson::of(&currency, a).display),
+                    }
+                })
+                .collect();
             (
                 json,
-                (line_names, task_titles),
+                (line_names, task_titles, policies, currency),
                 funded_lines(s),
                 standing(s, key),
                 unseen_notices(s, key, seen),
             )
         })
         .await?;
-    let (json, (line_names, task_titles), lines, standing, n_unseen) = read;
+    let (json, (line_names, task_titles, policies, currency), lines, standing, n_unseen) = read;
     let groups: Vec<Value> = EXPENSE_STATES
         .iter()
         .filter_map(|st| {
@@ -145,6 +166,9 @@ pub async fn spending(
         pager => pager(page, usize::try_from(json.expenses_matching).unwrap_or(usize::MAX)),
         lines => lines,
         task_titles => task_titles,
+        policies => policies,
+        currency => currency,
+        approvers_max => expense::APPROVERS_MAX,
         nomination_days_max => NOMINATION_DAYS_MAX,
         winners_max => WINNERS_MAX,
         standing => standing,
@@ -196,6 +220,73 @@ pub async fn file(
         (expense::FILE, body),
         &back,
         "The expense is filed; its approvers see it on the spending page.",
+    )
+    .await
+}
+
+/// Reads the policy form into an `expense.policy` body: the budget line (empty: the
+/// general treasury), its approvers by the names they publish or their keys, how many
+/// must approve and, if given, the amount above which a poll of the association must
+/// also agree.
+fn policy_body(s: &commons_core::State, f: &Fields) -> Result<Cbor, String> {
+    let mut fields = Vec::new();
+    if !f.get("line").is_empty() {
+        let line = EventId::from_hex(f.get("line")).ok_or("Choose a budget line from the list.")?;
+        fields.push(("line", Cbor::bytes(line.0.to_vec())));
+    }
+    let approvers = resolve_people(s, f.get("approvers"))?;
+    if approvers.is_empty() || approvers.len() > expense::APPROVERS_MAX {
+        return Err(format!(
+            "Name 1 to {} approvers, by the name they publish here or their key.",
+            expense::APPROVERS_MAX
+        ));
+    }
+    let n = approvers.len() as u64;
+    let approvals: u64 = f
+        .get("approvals")
+        .trim()
+        .parse()
+        .ok()
+        .filter(|k| (1..=n).contains(k))
+        .ok_or(format!(
+            "The approvals needed are 1 to the {n} approvers named."
+        ))?;
+    fields.push((
+        "approvers",
+        Cbor::Array(
+            approvers
+                .iter()
+                .map(|k| Cbor::bytes(k.to_bytes().to_vec()))
+                .collect(),
+        ),
+    ));
+    fields.push(("approvals", Cbor::Unsigned(approvals)));
+    if !f.get("amount").is_empty() {
+        let (_, above) = money_of(f)?;
+        fields.push(("poll_above", Cbor::Unsigned(above)));
+    }
+    Ok(Cbor::text_map(fields))
+}
+
+/// `POST /c/{id}/spending/policy`: a treasurer sets how a budget line's expenses are
+/// approved.
+pub async fn set_policy(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    CheckedForm(viewer, fields): CheckedForm<Fields>,
+) -> Result<Response, UiError> {
+    let scope = Scope::acting(&state, &id, &viewer).await?;
+    let back = scope.path("/spending");
+    let body = scope
+        .inspect(&state, move |s| policy_body(s, &fields))
+        .await?;
+    sign_form(
+        &state,
+        viewer,
+        &scope,
+        (expense::POLICY, body),
+        &back,
+        "The policy is set: the line's expenses, those waiting too, are approved by it.",
     )
     .await
 }
