@@ -9,7 +9,8 @@
 //! as such. A treasurer opens a GIVE circle whose members allocate their GIVE to each
 //! other. Awa files an expense she paid for the commons; one treasurer approves it, which
 //! reserves it out of the treasury to the cent, and the other pays it. A bounty funded on
-//! a task is released to whoever's contribution resolves it. Screenshots are named
+//! a task is released to whoever's contribution resolves it. An award sets its prize aside
+//! while members nominate, and cancelling it gives the prize back. Screenshots are named
 //! `60-…`.
 //! Run with `cargo test -p commons-browser --features browser --test value`.
 
@@ -534,5 +535,83 @@ async fn bounty_flow(node: &Node, b: &Browser) -> Result<()> {
     );
     scroll_to(b, "#bounties").await?;
     b.screenshot("69-bounty-released").await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_award_sets_its_prize_aside_takes_a_nomination_and_is_cancelled() {
+    check(with_demo_browser(award_flow).await);
+}
+
+/// Maëlle opens an award of 150.00 EUR, set aside out of the treasury to the cent; Awa
+/// nominates Kofi; Maëlle cancels the award, and the prize is back in the treasury.
+async fn award_flow(node: &Node, b: &Browser) -> Result<()> {
+    let path = demo_path(node).await?;
+    log_in_with(b, email("maelle"), DEMO_PASSWORD).await?;
+    b.goto(&format!("{path}/treasury")).await?;
+    let before = treasury_cents(b).await?;
+    b.goto(&format!("{path}/spending")).await?;
+    b.execute(
+        "document.getElementById('award-form').closest('details').open = true;",
+        vec![],
+    )
+    .await?;
+    let form = "form#award-form";
+    b.fill(form, "title", "Trail-maker of the year").await?;
+    b.fill(form, "amount", "150.00").await?;
+    b.fill(
+        form,
+        "description",
+        "For the recording that most changed the walks.",
+    )
+    .await?;
+    b.submit(form).await?;
+    assert_done(b, "The award is open for nominations").await?;
+    let award = link_titled(b, "tr.award-row a", "Trail-maker of the year").await?;
+    b.goto(&format!("{path}/treasury")).await?;
+    let aside = treasury_cents(b).await?;
+    ensure!(
+        before == aside + 15_000,
+        "opening the award took the treasury from {before} to {aside} cents, not down by 15000"
+    );
+    log_out(b).await?;
+
+    log_in_with(b, email("awa-laptop-2026"), DEMO_PASSWORD).await?;
+    b.goto(&award).await?;
+    let picked = b
+        .execute(
+            "const s = document.querySelector('#nominate-form select[name=nominee]'); for (const o of s.options) { if (o.text === arguments[0]) { s.value = o.value; return true; } } return false;",
+            vec![serde_json::json!("Kofi Mensah")],
+        )
+        .await?;
+    ensure!(
+        picked == serde_json::json!(true),
+        "Kofi is not among the nominees offered"
+    );
+    b.fill("form#nominate-form", "reason", "The dawn chorus.")
+        .await?;
+    b.submit("form#nominate-form").await?;
+    assert_done(b, "Your nomination is recorded").await?;
+    b.goto(&award).await?;
+    let nominees = b.text("#nominee-list").await?;
+    ensure!(
+        nominees.contains("Kofi Mensah") && nominees.contains("Awa Diop"),
+        "the nominees read {nominees:?}"
+    );
+    b.screenshot("70-award-nominated").await?;
+    log_out(b).await?;
+
+    log_in_with(b, email("maelle"), DEMO_PASSWORD).await?;
+    b.goto(&award).await?;
+    b.fill("form#cancel-form", "reason", "Opened too early in the year")
+        .await?;
+    b.submit("form#cancel-form").await?;
+    assert_done(b, "The award is cancelled").await?;
+    b.goto(&format!("{path}/treasury")).await?;
+    let back = treasury_cents(b).await?;
+    ensure!(
+        back == before,
+        "cancelling left the treasury at {back}, not {before} cents"
+    );
     Ok(())
 }
