@@ -268,6 +268,16 @@ async fn claims_flow(node: &Node, b: &Browser) -> Result<()> {
     Ok(())
 }
 
+/// Opens the collapsed `<details>` panel holding the element with id `id`.
+async fn open_details_of(b: &Browser, id: &str) -> Result<()> {
+    b.execute(
+        "document.getElementById(arguments[0]).closest('details').open = true;",
+        vec![serde_json::json!(id)],
+    )
+    .await
+    .map(|_| ())
+}
+
 /// The address of the link matching `css` whose text is `title`.
 async fn link_titled(b: &Browser, css: &str, title: &str) -> Result<String> {
     for link in b.find_all(css).await? {
@@ -465,11 +475,7 @@ async fn bounty_flow(node: &Node, b: &Browser) -> Result<()> {
     b.goto(&format!("{path}/tasks")).await?;
     let task = link_titled(b, "li.task-row a.task-link", title).await?;
     b.goto(&task).await?;
-    b.execute(
-        "document.getElementById('fund-form').closest('details').open = true;",
-        vec![],
-    )
-    .await?;
+    open_details_of(b, "fund-form").await?;
     let form = "form#fund-form";
     b.fill(form, "amount", "60.00").await?;
     b.fill(form, "source", "Ti ar Son (sound co-op)").await?;
@@ -551,11 +557,7 @@ async fn award_flow(node: &Node, b: &Browser) -> Result<()> {
     b.goto(&format!("{path}/treasury")).await?;
     let before = treasury_cents(b).await?;
     b.goto(&format!("{path}/spending")).await?;
-    b.execute(
-        "document.getElementById('award-form').closest('details').open = true;",
-        vec![],
-    )
-    .await?;
+    open_details_of(b, "award-form").await?;
     let form = "form#award-form";
     b.fill(form, "title", "Trail-maker of the year").await?;
     b.fill(form, "amount", "150.00").await?;
