@@ -1283,9 +1283,12 @@ pub fn explain(s: &CommonsState, d: &Distribution, who: &AuthorKey) -> Explanati
                 .fold(0u64, |t, x| t.saturating_add(x.weight));
             let weight = mine.map_or(0, |x| x.weight);
             // A time bucket weighs effort ([`efforts_of`]), not credit.
-            let weighs_credit = !matches!(&r.bucket.target, Target::Contributors(Policy::Time(_)));
+            let time_rates = match &r.bucket.target {
+                Target::Contributors(Policy::Time(rates)) => Some(rates),
+                _ => None,
+            };
             let mut contributions: Vec<CreditJson> = match window {
-                Some(from) if weighs_credit => {
+                Some(from) if time_rates.is_none() => {
                     let since_genesis =
                         matches!(&r.bucket.target, Target::Contributors(p) if p.since_genesis());
                     distribution::explained_credit(s, d, &me, since_genesis, from)
@@ -1318,12 +1321,9 @@ pub fn explain(s: &CommonsState, d: &Distribution, who: &AuthorKey) -> Explanati
                     .cmp(&a.milli_credits)
                     .then(a.accepted_index.cmp(&b.accepted_index))
             });
-            let efforts = match (&r.bucket.target, window) {
-                (Target::Contributors(Policy::Time(rates)), Some(from)) => {
-                    Some(efforts_of(s, who, rates, from, d.pin_size))
-                }
-                _ => None,
-            };
+            let efforts = time_rates
+                .zip(window)
+                .map(|(rates, from)| efforts_of(s, who, rates, from, d.pin_size));
             let n_contributions = efforts.as_ref().map_or(contributions.len(), Vec::len) as u64;
             contributions.truncate(CREDITED_CONTRIBUTIONS_MAX);
             let efforts = efforts.map(|mut e| {

@@ -1679,7 +1679,6 @@ async fn seed_value(writer: &mut Writer<'_>, commons: &CommonsId) -> Result<Stri
     let script = [
         (
             &lena,
-            None,
             "Recouvrance trail script",
             "The narration for the six stops, from the bridge to the Tanguy tower.",
             90,
@@ -1687,17 +1686,17 @@ async fn seed_value(writer: &mut Writer<'_>, commons: &CommonsId) -> Result<Stri
         ),
         (
             &kofi,
-            Some(()),
             "Script: the ferry-horn stop",
             "A seventh stop at the ferry slip, with the horn recorded from the quay.",
             30,
             "# Recouvrance trail\n\n1. Pont de Recouvrance: the bridge's lift, recorded at noon.\n2. Rue Saint-Malo: voices of the Vivre la Rue association.\n3. Tour Tanguy: the museum's bell.\n4. The ferry slip: the horn, recorded from the quay.\n",
         ),
     ];
+    // The first revision starts the document; each later one builds on it.
     let mut draft: Option<EventId> = None;
-    for (author, builds_on, title, description, effort, text) in script {
+    for (author, title, description, effort, text) in script {
         let blob = put_text(writer.node, text).await?;
-        let artifact = builds_on.and(draft);
+        let artifact = draft;
         let id = writer
             .send(
                 author,
