@@ -15,6 +15,7 @@ pub mod bundle;
 pub mod clock;
 pub mod error;
 mod fork;
+mod keycheck;
 pub mod metrics;
 pub mod pending;
 pub mod posting;
@@ -25,6 +26,7 @@ mod sequencer;
 pub use blobs::{BLOB_BYTES_TOTAL_MAX_DEFAULT, BlobError, BlobPut};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{IngestError, NodeError, RejectionClass, SubmitError};
+pub use keycheck::REGISTRABLE_KEYS_MAX;
 pub use runtime::CommonsView;
 
 use commons_ledger::merkle;
@@ -63,6 +65,16 @@ pub struct NodeConfig {
     pub posting_limits: posting::PostingLimits,
     /// The most bytes all blobs may hold together; a new blob past it is `blob_store_full`.
     pub blob_bytes_total_max: u64,
+    /// How many batches of signatures are checked at once (see [`verify_threads_default`]).
+    pub verify_threads: usize,
+}
+
+/// One thread fewer than the machine has cores, and at least one. Checking signatures is
+/// the heaviest work of ingest, and submitters can always queue more of it; the store's
+/// one writer is what every acknowledgement waits for. Leaving it a core keeps commits
+/// short instead of letting a backlog of checks crowd out the work already accepted.
+pub fn verify_threads_default() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1))
 }
 
 impl NodeConfig {
@@ -74,6 +86,7 @@ impl NodeConfig {
             pending_age_ms_max: pending::PENDING_AGE_MS_MAX,
             posting_limits: posting::PostingLimits::default(),
             blob_bytes_total_max: blobs::BLOB_BYTES_TOTAL_MAX_DEFAULT,
+            verify_threads: verify_threads_default(),
         }
     }
 }
@@ -130,6 +143,10 @@ pub(crate) struct Shared {
     pub metrics: metrics::Metrics,
     pub authoring: authoring::AuthoringLocks,
     pub posting: Mutex<posting::PostingWindows>,
+    /// Author keys already found fit to sign.
+    pub keys: keycheck::RegistrableKeys,
+    /// One permit per batch of signatures being checked.
+    pub verifiers: tokio::sync::Semaphore,
 }
 
 /// A running node. Cheap to clone.
@@ -147,6 +164,7 @@ impl Node {
         clock: Arc<dyn Clock>,
     ) -> Result<Node, NodeError> {
         let pending = PendingPool::new(config.pending_capacity, config.pending_age_ms_max);
+        let verifiers = tokio::sync::Semaphore::new(config.verify_threads.max(1));
         let shared = Arc::new(Shared {
             store,
             config,
@@ -156,6 +174,8 @@ impl Node {
             metrics: metrics::Metrics::default(),
             authoring: authoring::AuthoringLocks::default(),
             posting: Mutex::default(),
+            keys: keycheck::RegistrableKeys::default(),
+            verifiers,
         });
         let runtimes = runtime::load_all(&shared).await?;
         let (jobs, receiver) = mpsc::channel(QUEUE_CAPACITY);
@@ -208,9 +228,17 @@ impl Node {
         let event = self
             .check_envelope(envelope_bytes)
             .inspect_err(|e| self.shared.metrics.rejected(e.code()))?;
-        event
-            .verify_signature()
-            .map_err(IngestError::from)
+        let author = &event.header.author;
+        self.shared
+            .keys
+            .check(author)
+            .and_then(|()| {
+                author.verify(
+                    &commons_ledger::event::signing_bytes(&event.header_bytes),
+                    &event.signature,
+                )
+            })
+            .map_err(|e| IngestError::Format(commons_ledger::FormatError::Key(e)))
             .inspect_err(|e| self.shared.metrics.rejected(e.code()))?;
         self.sequence(event).await
     }
@@ -220,7 +248,9 @@ impl Node {
     ///
     /// Decoding and the batch verification run on tokio's blocking pool: a batch of a
     /// thousand signatures is over ten milliseconds of CPU, and on the async workers it
-    /// would stall the sequencer and the writer between two statements of a commit.
+    /// would stall the sequencer and the writer between two statements of a commit. At
+    /// most [`NodeConfig::verify_threads`] batches are checked at once; the others wait
+    /// their turn.
     pub async fn submit_many(
         &self,
         envelopes: &[Vec<u8>],
@@ -228,8 +258,11 @@ impl Node {
         assert!(envelopes.len() <= SUBMIT_MANY_MAX, "callers split batches");
         let node = self.clone();
         let owned = envelopes.to_vec();
-        let checked = match tokio::task::spawn_blocking(move || node.check_and_verify(&owned)).await
-        {
+        // The semaphore is never closed.
+        let permit = self.shared.verifiers.acquire().await;
+        let checked = tokio::task::spawn_blocking(move || node.check_and_verify(&owned)).await;
+        drop(permit);
+        let checked = match checked {
             Ok(checked) => checked,
             // Only a panic (a bug) or a runtime shutting down gets here.
             Err(_) => {
@@ -266,16 +299,20 @@ impl Node {
     fn check_and_verify(&self, envelopes: &[Vec<u8>]) -> Vec<Result<Event, IngestError>> {
         let mut checked: Vec<Result<Event, IngestError>> = envelopes
             .iter()
-            .map(|bytes| {
-                let event = self.check_envelope(bytes)?;
-                event
-                    .header
-                    .author
-                    .check_registrable()
-                    .map_err(|e| IngestError::Format(commons_ledger::FormatError::Key(e)))?;
-                Ok(event)
-            })
+            .map(|bytes| self.check_envelope(bytes))
             .collect();
+        let authors = checked
+            .iter()
+            .filter_map(|r| r.as_ref().ok())
+            .map(|event| &event.header.author);
+        let mut keys = self.shared.keys.check_all(authors).into_iter();
+        for result in &mut checked {
+            if result.is_ok()
+                && let Some(Err(e)) = keys.next()
+            {
+                *result = Err(IngestError::Format(commons_ledger::FormatError::Key(e)));
+            }
+        }
         let valid: Vec<&Event> = checked.iter().filter_map(|r| r.as_ref().ok()).collect();
         if verify_signatures_batch(&valid) {
             return checked;

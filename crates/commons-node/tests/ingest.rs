@@ -284,3 +284,67 @@ async fn index_of_after_submit(t: &TestNode, commons: &CommonsId, event: &Event)
     submit(t, event).await;
     index_of(t, commons, event).await
 }
+
+/// The same envelope, with its author key replaced by `author` and signed again by `key`.
+fn reauthored(
+    event: &Event,
+    author: commons_ledger::AuthorKey,
+    key: &commons_ledger::SecretKey,
+) -> Vec<u8> {
+    let mut header = event.header.clone();
+    header.author = author;
+    let header_bytes = header.encode();
+    commons_ledger::Envelope {
+        signature: key.sign(&commons_ledger::event::signing_bytes(&header_bytes)),
+        header_bytes,
+        body: event.body.clone(),
+    }
+    .encode()
+}
+
+#[tokio::test]
+async fn batches_checked_one_at_a_time_all_land_and_a_small_order_key_is_refused_in_every_batch() {
+    // No verify thread at all is taken as one: the limit can slow ingest, never stop it.
+    for verify_threads in [0, 1] {
+        let t =
+            commons_testkit::TestNode::start_with(|config| config.verify_threads = verify_threads)
+                .await;
+        let commons = t.create_commons(&key(1), "One checker").await;
+        let chains: Vec<Vec<Event>> = (0..8)
+            .map(|i| chain(&mut Author::new(key(300 + i), commons), 20))
+            .collect();
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        let small_order = commons_ledger::AuthorKey(identity);
+        let batches = chains.iter().enumerate().map(|(i, events)| {
+            let node = t.node.clone();
+            let mut envelopes: Vec<Vec<u8>> =
+                events.iter().map(|e| e.envelope().encode()).collect();
+            // Every batch carries an event by a small-order key, signed by its author.
+            envelopes.push(reauthored(&events[0], small_order, &key(300 + i as u64)));
+            tokio::spawn(async move { node.submit_many(&envelopes).await })
+        });
+        let batches: Vec<_> = batches.collect();
+        let mut indexes = std::collections::BTreeSet::new();
+        for batch in batches {
+            let answers = batch.await.unwrap();
+            let (refused, landed) = answers.split_last().unwrap();
+            for answer in landed {
+                match answer {
+                    Ok(SubmitOutcome {
+                        status: SubmitStatus::Sequenced { index },
+                        ..
+                    }) => assert!(indexes.insert(*index)),
+                    other => panic!("an event of a good chain got {other:?}"),
+                }
+            }
+            match refused {
+                Err(commons_node::SubmitError::Rejected(e)) => {
+                    assert_eq!(e.code(), "small_order_key")
+                }
+                other => panic!("a small-order key got {other:?}"),
+            }
+        }
+        assert_eq!(indexes.len(), 8 * 20, "every good event has its own index");
+    }
+}
