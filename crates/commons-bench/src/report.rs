@@ -50,6 +50,18 @@ pub struct Row {
     pub target: Target,
 }
 
+/// Takes every ratio of `rows` against the baseline rate `to` instead of `from`; the
+/// baseline's own row takes the rate `to`.
+pub fn rebase(rows: &mut [Row], from: f64, to: f64) {
+    for row in rows {
+        if matches!(row.target, Target::Baseline) {
+            row.value = to;
+        } else if let Some(ratio) = &mut row.ratio {
+            *ratio *= from / to;
+        }
+    }
+}
+
 impl Row {
     fn target_text(&self) -> String {
         match self.target {
@@ -173,5 +185,34 @@ mod tests {
         };
         assert_eq!(row(0.6).verdict(), "PASS");
         assert_eq!(row(0.59).verdict(), "MISS");
+    }
+
+    #[test]
+    fn rebasing_on_a_faster_baseline_lowers_every_ratio_and_moves_the_baseline_row() {
+        let mut rows = vec![
+            Row {
+                path: "raw".to_owned(),
+                value: 50.0,
+                ratio: Some(1.0),
+                target: Target::Baseline,
+            },
+            Row {
+                path: "path".to_owned(),
+                value: 40.0,
+                ratio: Some(0.8),
+                target: Target::RatioMin(0.6),
+            },
+            Row {
+                path: "rss".to_owned(),
+                value: 100.0,
+                ratio: None,
+                target: Target::MegabytesBelow(300.0),
+            },
+        ];
+        rebase(&mut rows, 50.0, 80.0);
+        assert_eq!((rows[0].value, rows[0].ratio), (80.0, Some(1.0)));
+        assert_eq!(rows[1].ratio, Some(0.5));
+        assert_eq!(rows[1].verdict(), "MISS");
+        assert_eq!(rows[2].ratio, None);
     }
 }
