@@ -53,6 +53,10 @@ pub struct IngestArgs {
     /// Envelopes per `Node::submit_many` call on the direct path.
     #[arg(long, default_value_t = 1_000, value_parser = clap::value_parser!(u64).range(1..=commons_node::SUBMIT_MANY_MAX as u64))]
     pub chunk: u64,
+    /// Runs of the direct path per backend, each into a fresh store; the row reports the
+    /// median run (every run is printed). The first SQLite run's store is rebuilt and verified.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=9))]
+    pub direct_runs: u64,
     /// Concurrent HTTP clients, each owning a slice of the authors.
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=1_024))]
     pub http_clients: u64,
@@ -198,7 +202,15 @@ async fn measure_paths(
 
     // Direct path on SQLite, then rebuild and verify on the same store.
     let store = sqlite("direct.db").await?;
-    let direct = measure_direct(args, &workload, store.clone(), "sqlite", raw_rate, rows).await?;
+    let direct = run_direct(args, &workload, store.clone(), "sqlite", 1).await?;
+    let mut direct_rates = vec![direct.events_per_second()];
+    for run in 2..=args.direct_runs {
+        let fresh = sqlite(&format!("direct-{run}.db")).await?;
+        let again = run_direct(args, &workload, fresh.clone(), "sqlite", run).await;
+        fresh.close().await;
+        direct_rates.push(again?.events_per_second());
+    }
+    push_direct_row("sqlite", &direct_rates, raw_rate, rows);
     let rebuilt = audit::rebuild(&store, &workload.commons, direct.ledger_size).await?;
     println!(
         "sqlite rebuild: {} ledger entries in {:.2} s = {} events/s",
@@ -246,12 +258,13 @@ async fn measure_paths(
             postgres::EXAMPLE_URL
         ),
         Some(url) => {
-            let paths: &[&str] = if args.skip_http {
-                &["direct"]
-            } else {
-                &["direct", "http"]
-            };
-            for &path in paths {
+            let mut runs: Vec<(&str, u64)> =
+                (1..=args.direct_runs).map(|run| ("direct", run)).collect();
+            if !args.skip_http {
+                runs.push(("http", 1));
+            }
+            let mut direct_rates = Vec::new();
+            for (path, run) in runs {
                 let database = postgres::FreshDatabase::create(url).await?;
                 println!(
                     "postgres: created database {} for the {path} path",
@@ -260,9 +273,9 @@ async fn measure_paths(
                 let measured = async {
                     let store = database.store().await?;
                     let result = if path == "direct" {
-                        measure_direct(args, &workload, store.clone(), "postgres", raw_rate, rows)
+                        run_direct(args, &workload, store.clone(), "postgres", run)
                             .await
-                            .map(|_| ())
+                            .map(|run| direct_rates.push(run.events_per_second()))
                     } else {
                         measure_http(args, &workload, store.clone(), "postgres", raw_rate, rows)
                             .await
@@ -276,21 +289,24 @@ async fn measure_paths(
                 measured?;
                 dropped?;
                 println!("postgres: dropped database {name}");
+                if path == "direct" && run == args.direct_runs {
+                    push_direct_row("postgres", &direct_rates, raw_rate, rows);
+                }
             }
         }
     }
     Ok(())
 }
 
-async fn measure_direct(
+/// One run of the direct path into `store`, printed as run `run` of `--direct-runs`.
+async fn run_direct(
     args: &IngestArgs,
     workload: &Arc<Workload>,
     store: AnyStore,
     backend: &str,
-    raw_rate: f64,
-    rows: &mut Vec<Row>,
+    run: u64,
 ) -> Result<ingest::IngestRun> {
-    let run = direct::ingest(
+    let measured = direct::ingest(
         workload.clone(),
         store,
         to_usize(args.submitters),
@@ -298,22 +314,33 @@ async fn measure_direct(
     )
     .await?;
     println!(
-        "{backend} direct: {} submitters x submit_many chunks of {}: {} events in {:.2} s = {} events/s \
+        "{backend} direct, run {run} of {}: {} submitters x submit_many chunks of {}: {} events in {:.2} s = {} events/s \
          ({})",
+        args.direct_runs,
         args.submitters,
         grouped(args.chunk),
-        grouped(run.n_events as u64),
-        run.elapsed.as_secs_f64(),
-        grouped(run.events_per_second() as u64),
-        run.commit_summary()
+        grouped(measured.n_events as u64),
+        measured.elapsed.as_secs_f64(),
+        grouped(measured.events_per_second() as u64),
+        measured.commit_summary()
+    );
+    Ok(measured)
+}
+
+/// The direct path's row: the median of its runs' rates.
+fn push_direct_row(backend: &str, rates: &[f64], raw_rate: f64, rows: &mut Vec<Row>) {
+    let median = report::median(rates);
+    println!(
+        "{backend} direct: median of {} runs = {} events/s",
+        rates.len(),
+        grouped(median as u64)
     );
     rows.push(Row {
         path: format!("direct ingest ({backend})"),
-        value: run.events_per_second(),
-        ratio: Some(run.events_per_second() / raw_rate),
+        value: median,
+        ratio: Some(median / raw_rate),
         target: Target::RatioMin(DIRECT_RATIO_MIN),
     });
-    Ok(run)
 }
 
 async fn measure_http(

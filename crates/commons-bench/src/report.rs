@@ -50,6 +50,17 @@ pub struct Row {
     pub target: Target,
 }
 
+/// The median of `values` (the mean of the middle two for an even count); NaN when empty.
+pub fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    match sorted.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => sorted[n / 2],
+        n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
+    }
+}
+
 /// Takes every ratio of `rows` against the baseline rate `to` instead of `from`; the
 /// baseline's own row takes the rate `to`.
 pub fn rebase(rows: &mut [Row], from: f64, to: f64) {
@@ -185,6 +196,14 @@ mod tests {
         };
         assert_eq!(row(0.6).verdict(), "PASS");
         assert_eq!(row(0.59).verdict(), "MISS");
+    }
+
+    #[test]
+    fn the_median_is_the_middle_value_or_the_mean_of_the_middle_two() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), 2.5);
+        assert_eq!(median(&[7.0]), 7.0);
+        assert!(median(&[]).is_nan());
     }
 
     #[test]
