@@ -3,7 +3,7 @@
 //! table names every path. Timing is not judged here (a loaded test machine may miss the
 //! targets); PostgreSQL is left to the benchmark proper.
 
-use std::process::Command;
+mod common;
 
 /// The number in `text` after `before`, with its thousands separators dropped.
 fn number_after(text: &str, before: &str) -> u64 {
@@ -23,27 +23,17 @@ fn number_after(text: &str, before: &str) -> u64 {
 
 #[test]
 fn the_ingest_benchmark_runs_every_path_and_reports_the_median_direct_run() {
-    let output = Command::new(env!("CARGO_BIN_EXE_commons-bench"))
-        .args([
-            "ingest",
-            "--events",
-            "3000",
-            "--authors",
-            "30",
-            "--http-single-authors",
-            "3",
-            "--direct-runs",
-            "3",
-        ])
-        .env_remove("COMMONS_BENCH_DATABASE_URL")
-        .output()
-        .expect("running commons-bench ingest");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "commons-bench ingest failed\nstdout:\n{stdout}\nstderr:\n{stderr}"
-    );
+    let stdout = common::run_bench(&[
+        "ingest",
+        "--events",
+        "3000",
+        "--authors",
+        "30",
+        "--http-single-authors",
+        "3",
+        "--direct-runs",
+        "3",
+    ]);
     let lines: Vec<&str> = stdout.lines().collect();
 
     let mut runs: Vec<u64> = (1..=3)

@@ -2,7 +2,7 @@
 //! accepted whole, the node serves every view, the verify runs, and the report's table
 //! parses. Timing is not judged here (a loaded test machine may miss the targets).
 
-use std::process::Command;
+mod common;
 
 /// The views of the closing table, in order; the baseline first.
 const VIEWS: [&str; 7] = [
@@ -17,25 +17,16 @@ const VIEWS: [&str; 7] = [
 
 #[test]
 fn the_production_benchmark_builds_serves_and_verifies_a_small_commons() {
-    let output = Command::new(env!("CARGO_BIN_EXE_commons-bench"))
-        .args([
-            "production",
-            "--events",
-            "3000",
-            "--duration",
-            "1",
-            "--clients",
-            "2",
-            "--no-cache",
-        ])
-        .output()
-        .expect("running commons-bench production");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "commons-bench production failed\nstdout:\n{stdout}\nstderr:\n{stderr}"
-    );
+    let stdout = common::run_bench(&[
+        "production",
+        "--events",
+        "3000",
+        "--duration",
+        "1",
+        "--clients",
+        "2",
+        "--no-cache",
+    ]);
 
     let lines: Vec<&str> = stdout.lines().collect();
     let has = |prefix: &str| lines.iter().any(|line| line.starts_with(prefix));

@@ -2,7 +2,7 @@
 //! loads every page and prints a report whose figures parse. Timing is not judged here
 //! (a loaded test machine may miss the targets); only that the run works.
 
-use std::process::Command;
+mod common;
 
 /// The pages of the closing table, in order.
 const PAGES: [&str; 4] = [
@@ -14,27 +14,18 @@ const PAGES: [&str; 4] = [
 
 #[test]
 fn the_web_benchmark_runs_end_to_end_and_its_report_parses() {
-    let output = Command::new(env!("CARGO_BIN_EXE_commons-bench"))
-        .args([
-            "web",
-            "--events",
-            "2000",
-            "--authors",
-            "20",
-            "--duration",
-            "1",
-            "--sample",
-            "50",
-            "--no-cache",
-        ])
-        .output()
-        .expect("running commons-bench web");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "commons-bench web failed\nstdout:\n{stdout}\nstderr:\n{stderr}"
-    );
+    let stdout = common::run_bench(&[
+        "web",
+        "--events",
+        "2000",
+        "--authors",
+        "20",
+        "--duration",
+        "1",
+        "--sample",
+        "50",
+        "--no-cache",
+    ]);
 
     let lines: Vec<&str> = stdout.lines().collect();
     let header = lines
