@@ -146,7 +146,7 @@ pub(crate) struct Shared {
     /// Author keys already found fit to sign.
     pub keys: keycheck::RegistrableKeys,
     /// One permit per batch of signatures being checked.
-    pub verifiers: tokio::sync::Semaphore,
+    pub verifiers: Arc<tokio::sync::Semaphore>,
 }
 
 /// A running node. Cheap to clone.
@@ -164,7 +164,7 @@ impl Node {
         clock: Arc<dyn Clock>,
     ) -> Result<Node, NodeError> {
         let pending = PendingPool::new(config.pending_capacity, config.pending_age_ms_max);
-        let verifiers = tokio::sync::Semaphore::new(config.verify_threads.max(1));
+        let verifiers = Arc::new(tokio::sync::Semaphore::new(config.verify_threads.max(1)));
         let shared = Arc::new(Shared {
             store,
             config,
@@ -258,10 +258,14 @@ impl Node {
         assert!(envelopes.len() <= SUBMIT_MANY_MAX, "callers split batches");
         let node = self.clone();
         let owned = envelopes.to_vec();
-        // The semaphore is never closed.
-        let permit = self.shared.verifiers.acquire().await;
-        let checked = tokio::task::spawn_blocking(move || node.check_and_verify(&owned)).await;
-        drop(permit);
+        // The semaphore is never closed. The permit goes with the check, so that a caller
+        // who stops waiting does not free it while the check still runs.
+        let permit = Arc::clone(&self.shared.verifiers).acquire_owned().await;
+        let checked = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            node.check_and_verify(&owned)
+        })
+        .await;
         let checked = match checked {
             Ok(checked) => checked,
             // Only a panic (a bug) or a runtime shutting down gets here.
