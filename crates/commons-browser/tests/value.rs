@@ -30,8 +30,9 @@ fn email(handle: &str) -> &'static str {
         .expect("a demo account")
 }
 
-/// The treasury's EUR balance as the page shows it, in cents.
-async fn treasury_cents(b: &Browser) -> Result<u64> {
+/// The treasury's EUR balance as its page (under the commons at `path`) shows it, in cents.
+async fn treasury_cents(b: &Browser, path: &str) -> Result<u64> {
+    b.goto(&format!("{path}/treasury")).await?;
     let shown = b.text("#balance-EUR .treasury-amount").await?;
     let digits: String = shown.chars().filter(char::is_ascii_digit).collect();
     ensure!(
@@ -71,16 +72,14 @@ async fn value_flow(node: &Node, b: &Browser) -> Result<()> {
 
     // Maëlle records a benefit-sharing payment; the balance grows by exactly that much.
     log_in_with(b, email("maelle"), DEMO_PASSWORD).await?;
-    b.goto(&format!("{path}/treasury")).await?;
-    let before = treasury_cents(b).await?;
+    let before = treasury_cents(b, &path).await?;
     let form = "form#income-form";
     b.fill(form, "amount", "1234.56").await?;
     b.fill(form, "source", "Atelier Lumen SARL").await?;
     b.fill(form, "reference", "SEPA 2026-11-23 #9001").await?;
     b.submit(form).await?;
     assert_done(b, "The income is recorded").await?;
-    b.goto(&format!("{path}/treasury")).await?;
-    let after = treasury_cents(b).await?;
+    let after = treasury_cents(b, &path).await?;
     ensure!(
         after == before + 123_456,
         "the treasury went from {before} to {after} cents, not up by 123456"
@@ -399,8 +398,7 @@ async fn an_expense_is_filed_approved_by_one_treasurer_and_paid_by_the_other() {
 async fn expense_flow(node: &Node, b: &Browser) -> Result<()> {
     let path = demo_path(node).await?;
     log_in_with(b, email("awa-laptop-2026"), DEMO_PASSWORD).await?;
-    b.goto(&format!("{path}/treasury")).await?;
-    let before = treasury_cents(b).await?;
+    let before = treasury_cents(b, &path).await?;
     b.goto(&format!("{path}/spending")).await?;
     let form = "form#expense-form";
     b.fill(form, "title", "Replacement headphone cushions")
@@ -430,8 +428,7 @@ async fn expense_flow(node: &Node, b: &Browser) -> Result<()> {
         "not approved"
     );
     // Approval reserves the amount: the treasury no longer counts it as its own.
-    b.goto(&format!("{path}/treasury")).await?;
-    let reserved = treasury_cents(b).await?;
+    let reserved = treasury_cents(b, &path).await?;
     ensure!(
         before == reserved + 4_890,
         "approval took the treasury from {before} to {reserved} cents, not down by 4890"
@@ -451,8 +448,7 @@ async fn expense_flow(node: &Node, b: &Browser) -> Result<()> {
     ensure!(b.text(".expense-state").await? == "paid", "not paid");
     b.assert_text("SEPA out 2026-11-24 #0040").await?;
     b.screenshot("68-expense-paid").await?;
-    b.goto(&format!("{path}/treasury")).await?;
-    let after = treasury_cents(b).await?;
+    let after = treasury_cents(b, &path).await?;
     ensure!(
         after == reserved,
         "paying what was reserved changed the treasury from {reserved} to {after} cents"
@@ -554,8 +550,7 @@ async fn an_award_sets_its_prize_aside_takes_a_nomination_and_is_cancelled() {
 async fn award_flow(node: &Node, b: &Browser) -> Result<()> {
     let path = demo_path(node).await?;
     log_in_with(b, email("maelle"), DEMO_PASSWORD).await?;
-    b.goto(&format!("{path}/treasury")).await?;
-    let before = treasury_cents(b).await?;
+    let before = treasury_cents(b, &path).await?;
     b.goto(&format!("{path}/spending")).await?;
     open_details_of(b, "award-form").await?;
     let form = "form#award-form";
@@ -570,8 +565,7 @@ async fn award_flow(node: &Node, b: &Browser) -> Result<()> {
     b.submit(form).await?;
     assert_done(b, "The award is open for nominations").await?;
     let award = link_titled(b, "tr.award-row a", "Trail-maker of the year").await?;
-    b.goto(&format!("{path}/treasury")).await?;
-    let aside = treasury_cents(b).await?;
+    let aside = treasury_cents(b, &path).await?;
     ensure!(
         before == aside + 15_000,
         "opening the award took the treasury from {before} to {aside} cents, not down by 15000"
@@ -609,8 +603,7 @@ async fn award_flow(node: &Node, b: &Browser) -> Result<()> {
         .await?;
     b.submit("form#cancel-form").await?;
     assert_done(b, "The award is cancelled").await?;
-    b.goto(&format!("{path}/treasury")).await?;
-    let back = treasury_cents(b).await?;
+    let back = treasury_cents(b, &path).await?;
     ensure!(
         back == before,
         "cancelling left the treasury at {back}, not {before} cents"
